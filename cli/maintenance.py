@@ -1,0 +1,88 @@
+"""Maintenance: init, rebuild, verify, backup."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from coffeechat.cli.main import context_app, json_option, output
+from coffeechat.errors import BadInput
+
+
+@click.command()
+@json_option
+def init() -> None:
+    """Create the store (it is also created on first use)."""
+    app = context_app()
+    store = app.current()
+    if app.json:
+        output({"db": store.path, "events": store.count()})
+    else:
+        click.echo(f"Store ready at {store.path} ({store.count()} events)")
+
+
+@click.command()
+@json_option
+def rebuild() -> None:
+    """Rebuild every projection from the whole log."""
+    app = context_app()
+    store = app.store()
+    total = store.count()
+    started = time.perf_counter()
+    show = sys.stderr.isatty() and not app.json and total > 10_000
+
+    def progress(done: int, _total: int) -> None:
+        if show:
+            click.echo(f"\rfolded {done:,} of {total:,} events", nl=False, err=True)
+
+    app.projector().rebuild(progress)
+    seconds = time.perf_counter() - started
+    if show:
+        click.echo(err=True)
+    if app.json:
+        output({"events": total, "seconds": round(seconds, 3)})
+    else:
+        click.echo(f"Rebuilt the projections from {total:,} events in {seconds:.2f} s")
+
+
+@click.command()
+@json_option
+@click.pass_context
+def verify(ctx: click.Context) -> None:
+    """Check the store's integrity and the events' hash chain (exit 1 on a problem)."""
+    app = context_app()
+    report = app.store().verify()
+    if app.json:
+        output({"ok": report.ok, "events": report.events, "problems": report.problems})
+    elif report.ok:
+        click.echo(f"OK: {report.events:,} events, hash chain intact")
+    else:
+        for problem in report.problems:
+            click.echo(f"problem: {problem}", err=True)
+        click.echo(f"coffeechat: error: verify found {len(report.problems)} problem(s) in "
+                   f"{report.events:,} events", err=True)
+    if not report.ok:
+        ctx.exit(1)
+
+
+@click.command()
+@click.argument("dest", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Replace DEST if it exists.")
+@json_option
+def backup(dest: str, force: bool) -> None:
+    """Copy the whole store to DEST (a consistent copy, even while others write)."""
+    app = context_app()
+    target = Path(dest)
+    if target.exists() and not force:
+        raise BadInput(f"DEST: {dest} exists; choose a new path or pass --force")
+    store = app.store()
+    if Path(store.path).resolve() == target.resolve():
+        raise BadInput("DEST: that is the store itself")
+    store.backup(target)
+    if app.json:
+        output({"dest": str(target), "events": store.count()})
+    else:
+        click.echo(f"Backed up {store.count():,} events to {target}")

@@ -1,0 +1,305 @@
+"""Recording commands: each appends one batch of events and prints their ids."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import click
+
+from coffeechat.cli.main import context_app, json_option, output, when
+from coffeechat.codec import Event
+from coffeechat.errors import BadInput
+from coffeechat.recording import BUILTIN_CHANNELS, NewContact, Promise
+
+on_option = click.option(
+    "--on", "on", metavar="DATETIME",
+    help="When it happened (default: now). ISO 8601, today, yesterday, -2d, ...",
+)
+via_option = click.option(
+    "--via", default="email", show_default=True, metavar="CHANNEL",
+    help=f"How the message went out: {', '.join(BUILTIN_CHANNELS)}.",
+)
+
+
+def _delivery_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option("--send", is_flag=True, help="Deliver the message through the channel.")(
+        func)
+    func = click.option("--draft", is_flag=True, help="Write a draft instead of recording.")(func)
+    return click.option("--template", metavar="NAME", help="Render the message from a template.")(
+        func)
+
+
+def _no_delivery(via: str, template: str | None, draft: bool, send: bool) -> None:
+    # Drafting and sending belong to channel plugins; none that can deliver is installed.
+    for flag, given in (("--template", template), ("--draft", draft), ("--send", send)):
+        if given:
+            raise BadInput(
+                f"{flag}: the {via!r} channel cannot render or deliver messages here; "
+                f"leave out {flag} to record a message you sent yourself"
+            )
+
+
+def report(events: Sequence[Event]) -> None:
+    """Print what was appended: its ids (human) or a JSON document."""
+    recorded = [
+        {"id": e.id, "seq": e.seq, "type": e.type,
+         "contact": e.stream.split(":", 1)[1] if e.stream.startswith("contact:") else None}
+        for e in events
+    ]
+    if context_app().json:
+        output({"recorded": recorded})
+        return
+    for item in recorded:
+        click.echo(f"{item['id']}  {item['type']}  {item['contact'] or ''}".rstrip())
+
+
+@click.command()
+@click.argument("name")
+@click.option("--company", metavar="C")
+@click.option("--role", metavar="R")
+@click.option("--email", metavar="E")
+@click.option("--linkedin", metavar="URL")
+@click.option("--phone", metavar="P")
+@click.option("--how-met", metavar="TEXT", help="Where or how you met.")
+@click.option("--referred-by", metavar="CONTACT", help="Who introduced you.")
+@click.option("--tag", "tags", multiple=True, metavar="T", help="A tag (repeatable).")
+@on_option
+@json_option
+def add(name: str, company: str | None, role: str | None, email: str | None,
+        linkedin: str | None, phone: str | None, how_met: str | None, referred_by: str | None,
+        tags: tuple[str, ...], on: str | None) -> None:
+    """Add a contact: a person to reach out to."""
+    new = NewContact(name=name, company=company, role=role, email=email, linkedin=linkedin,
+                     phone=phone, how_met=how_met, referred_by=referred_by, tags=list(tags))
+    report(context_app().recorder().add(new, when(on, "--on")))
+
+
+@click.command()
+@click.argument("contact")
+@via_option
+@_delivery_options
+@on_option
+@json_option
+def ask(contact: str, via: str, template: str | None, draft: bool, send: bool,
+        on: str | None) -> None:
+    """Record an ask for a 20-30 minute conversation.
+
+    Asking again while the request is still open records the one nudge.
+    """
+    _no_delivery(via, template, draft, send)
+    report(context_app().recorder().ask(contact, via, when(on, "--on")))
+
+
+@click.command()
+@click.argument("contact")
+@click.argument("answer", type=click.Choice(["accepted", "declined"]))
+@on_option
+@json_option
+def answer(contact: str, answer: str, on: str | None) -> None:
+    """Record the answer to an open request."""
+    report(context_app().recorder().answer(contact, answer, when(on, "--on")))
+
+
+@click.command()
+@click.argument("contact")
+@click.option("--at", "at", required=True, metavar="DATETIME", help="When the meeting is.")
+@click.option("--minutes", default=30, show_default=True, type=int)
+@click.option("--where", metavar="TEXT", help="Place or call link.")
+@on_option
+@json_option
+def schedule(contact: str, at: str, minutes: int, where: str | None, on: str | None) -> None:
+    """Schedule a meeting (a later schedule replaces an earlier one)."""
+    report(context_app().recorder().schedule(contact, when(at, "--at"), minutes, where,
+                                             when(on, "--on")))
+
+
+class _OrderedCommand(click.Command):
+    """Keeps this command's raw arguments, to pair each --due with its --commitment."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["raw_args"] = list(args)
+        return super().parse_args(ctx, args)
+
+
+def _promises(ctx: click.Context) -> list[Promise]:
+    valued = {opt for p in ctx.command.params if isinstance(p, click.Option) and not p.is_flag
+              for opt in p.opts}
+    args: list[str] = ctx.meta["raw_args"]
+    pairs: list[list[str | None]] = []
+    index = 0
+    while index < len(args):
+        name, equals, value = args[index].partition("=")
+        if name == "--":
+            break
+        if name in valued:
+            if not equals:
+                index += 1
+                value = args[index] if index < len(args) else ""
+            if name == "--commitment":
+                pairs.append([value, None])
+            elif name == "--due":
+                if not pairs or pairs[-1][1] is not None:
+                    raise BadInput("--due: give it right after the --commitment it belongs to")
+                pairs[-1][1] = value
+        index += 1
+    return [Promise(str(text), when(due, "--due", end_of_day=True) if due else None)
+            for text, due in pairs]
+
+
+@click.command(cls=_OrderedCommand)
+@click.argument("contact")
+@click.option("--notes", metavar="TEXT", help="What you talked about.")
+@click.option("--takeaway", "takeaways", multiple=True, metavar="T", help="Repeatable.")
+@click.option("--referral", "referrals", multiple=True, metavar="NAME",
+              help="Someone they suggested you talk to (added as a contact). Repeatable.")
+@click.option("--commitment", "commitments", multiple=True, metavar="TEXT",
+              help="Something you promised (repeatable); follow it with --due DATE.")
+@click.option("--due", "dues", multiple=True, metavar="DATE",
+              help="Due date of the --commitment just before it.")
+@click.option("--minutes", type=int, help="How long it lasted.")
+@on_option
+@json_option
+@click.pass_context
+def met(ctx: click.Context, contact: str, notes: str | None, takeaways: tuple[str, ...],
+        referrals: tuple[str, ...], commitments: tuple[str, ...], dues: tuple[str, ...],
+        minutes: int | None, on: str | None) -> None:
+    """Record a meeting that happened, with notes, takeaways, referrals and commitments."""
+    promises = _promises(ctx)
+    report(context_app().recorder().met(
+        contact, when(on, "--on"), notes=notes, takeaways=takeaways, referrals=referrals,
+        commitments=promises, minutes=minutes))
+
+
+@click.command()
+@click.argument("contact")
+@via_option
+@_delivery_options
+@on_option
+@json_option
+def thank(contact: str, via: str, template: str | None, draft: bool, send: bool,
+          on: str | None) -> None:
+    """Record a thank-you (due within 24 hours of a meeting)."""
+    _no_delivery(via, template, draft, send)
+    report(context_app().recorder().thank(contact, via, when(on, "--on")))
+
+
+@click.command()
+@click.argument("contact")
+@via_option
+@click.option("--note", metavar="TEXT", help="What you said or heard.")
+@_delivery_options
+@on_option
+@json_option
+def checkin(contact: str, via: str, note: str | None, template: str | None, draft: bool,
+            send: bool, on: str | None) -> None:
+    """Record a check-in that keeps the relationship warm."""
+    _no_delivery(via, template, draft, send)
+    report(context_app().recorder().checkin(contact, via, note, when(on, "--on")))
+
+
+@click.command()
+@click.argument("contact")
+@click.argument("name")
+@click.option("--company", metavar="C")
+@click.option("--role", metavar="R")
+@click.option("--email", metavar="E")
+@click.option("--note", metavar="TEXT", help="Why they suggested this person.")
+@on_option
+@json_option
+def refer(contact: str, name: str, company: str | None, role: str | None, email: str | None,
+          note: str | None, on: str | None) -> None:
+    """CONTACT introduced me to NAME: add NAME, referred by CONTACT."""
+    new = NewContact(name=name, company=company, role=role, email=email)
+    report(context_app().recorder().refer(contact, new, note, when(on, "--on")))
+
+
+@click.command()
+@click.argument("contact")
+@click.argument("text")
+@click.option("--due", metavar="DATE", help="When it is due (a date means the end of that day).")
+@on_option
+@json_option
+def commit(contact: str, text: str, due: str | None, on: str | None) -> None:
+    """Record a promise I made to CONTACT; `done` takes the printed id."""
+    promise = Promise(text, when(due, "--due", end_of_day=True) if due else None)
+    report(context_app().recorder().commit(contact, promise, when(on, "--on")))
+
+
+@click.command()
+@click.argument("commitment_id")
+@on_option
+@json_option
+def done(commitment_id: str, on: str | None) -> None:
+    """Mark a commitment kept (its id, or an unambiguous start of it)."""
+    report(context_app().recorder().done(commitment_id, when(on, "--on")))
+
+
+@click.command()
+@click.argument("contact")
+@click.argument("text")
+@on_option
+@json_option
+def note(contact: str, text: str, on: str | None) -> None:
+    """Add a note to a contact's timeline."""
+    report(context_app().recorder().note(contact, text, when(on, "--on")))
+
+
+@click.command()
+@click.argument("contact")
+@click.argument("days", type=int)
+@on_option
+@json_option
+def cadence(contact: str, days: int, on: str | None) -> None:
+    """Check in with CONTACT every DAYS days (instead of the default)."""
+    report(context_app().recorder().cadence(contact, days, when(on, "--on")))
+
+
+_EDIT_FIELDS = ("name", "company", "role", "email", "linkedin", "phone", "how_met",
+                "referred_by")
+
+
+@click.command()
+@click.argument("contact")
+@click.option("--name", metavar="NAME")
+@click.option("--company", metavar="C", help="An empty value clears the field (as for all).")
+@click.option("--role", metavar="R")
+@click.option("--email", metavar="E")
+@click.option("--linkedin", metavar="URL")
+@click.option("--phone", metavar="P")
+@click.option("--how-met", metavar="TEXT")
+@click.option("--referred-by", metavar="CONTACT")
+@click.option("--tag", "tags", multiple=True, metavar="T", help="Replace the tags (repeatable).")
+@click.option("--no-tags", is_flag=True, help="Remove every tag.")
+@on_option
+@json_option
+def edit(contact: str, tags: tuple[str, ...], no_tags: bool, on: str | None,
+         **fields: str | None) -> None:
+    """Change a contact's details."""
+    changes: dict[str, Any] = {k: v for k, v in fields.items() if k in _EDIT_FIELDS
+                               and v is not None}
+    if tags or no_tags:
+        changes["tags"] = list(tags)
+    report(context_app().recorder().edit(contact, changes, when(on, "--on")))
+
+
+@click.command()
+@click.argument("contact")
+@click.option("--reason", metavar="TEXT")
+@on_option
+@json_option
+def archive(contact: str, reason: str | None, on: str | None) -> None:
+    """Archive a contact: no more follow-ups (undo brings them back)."""
+    report(context_app().recorder().archive(contact, when(on, "--on"), reason))
+
+
+@click.command()
+@click.argument("event_id", required=False)
+@on_option
+@json_option
+def undo(event_id: str | None, on: str | None) -> None:
+    """Retract EVENT_ID, or the whole last recorded command.
+
+    Undo is itself an event: undoing a retraction brings the event back.
+    """
+    report(context_app().recorder().undo(event_id, when(on, "--on")))

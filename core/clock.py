@@ -1,0 +1,104 @@
+"""The one clock, and the date forms people type.
+
+Every "now" in coffeechat comes from :func:`now`: ``COFFEECHAT_NOW`` (ISO 8601)
+when it is set, the system clock otherwise. Stored times are UTC strings of one
+fixed shape (``2026-11-20T18:00:00Z``), so they sort as text and read well in
+sqlite3. Times are kept to the second: ties are broken by event id.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import UTC, datetime, time, timedelta
+from functools import lru_cache
+
+from coffeechat.errors import BadDate
+
+DATE_HELP = "ISO 8601 (2026-11-28, 2026-11-28T10:00), today, tomorrow, yesterday, +3d, -2w"
+
+_OFFSET = re.compile(r"^([+-])(\d{1,5})\s*([mhdw])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def now() -> datetime:
+    """The current time in UTC, to the second, honouring ``COFFEECHAT_NOW``."""
+    fixed = os.environ.get("COFFEECHAT_NOW")
+    if fixed:
+        try:
+            return _parse_iso(fixed.strip(), end_of_day=False)
+        except ValueError:
+            raise BadDate(f"COFFEECHAT_NOW: cannot read {fixed!r} as ISO 8601") from None
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def stamp(moment: datetime) -> str:
+    """Format an aware datetime as the stored UTC form."""
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return moment.isoformat()[:19] + "Z"  # isoformat is much faster than strftime
+
+
+def from_stamp(text: str) -> datetime:
+    """Read a stored UTC stamp back into an aware datetime."""
+    return datetime.fromisoformat(text)
+
+
+@lru_cache(maxsize=8192)
+def local_day(text: str) -> str:
+    """The local calendar date of a stored stamp, e.g. ``2026-11-20``."""
+    return datetime.fromisoformat(text).astimezone().strftime("%Y-%m-%d")
+
+
+def local_time(text: str) -> str:
+    """A stored stamp as local ``YYYY-MM-DD HH:MM`` for people to read."""
+    return datetime.fromisoformat(text).astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def parse_when(text: str, *, where: str, end_of_day: bool = False,
+               reference: datetime | None = None) -> datetime:
+    """Read a DATE or DATETIME argument into an aware UTC datetime.
+
+    ``where`` names the argument for the error message. A date without a time
+    means the start of that day in the local zone, or its last second when
+    ``end_of_day`` is set (deadlines and ``--as-of``). ``today``, ``tomorrow``,
+    ``yesterday`` and offsets such as ``+3d`` or ``-2w`` count from now and keep
+    the time of day (``today`` with ``end_of_day`` is the end of today).
+    """
+    raw = text.strip()
+    base = reference or now()
+    word = raw.lower()
+    try:
+        if word in ("now", "today", "tomorrow", "yesterday"):
+            shift = {"now": 0, "today": 0, "tomorrow": 1, "yesterday": -1}[word]
+            moment = base + timedelta(days=shift)
+            if end_of_day and word != "now":
+                moment = _day_end(moment.astimezone().date())
+            return moment.astimezone(UTC)
+        match = _OFFSET.match(word)
+        if match:
+            sign, amount, unit = match.groups()
+            delta = timedelta(**{_UNITS[unit]: int(amount)})
+            return (base + delta if sign == "+" else base - delta).astimezone(UTC)
+        return _parse_iso(raw, end_of_day=end_of_day)
+    except (ValueError, OverflowError):
+        shown = raw.replace("\n", "\\n")[:60]
+        raise BadDate(f"{where}: cannot read {shown!r} as a date (use {DATE_HELP})") from None
+
+
+def _parse_iso(raw: str, *, end_of_day: bool) -> datetime:
+    if not raw:
+        raise ValueError("empty")
+    text = raw[:-1] + "+00:00" if raw.endswith(("Z", "z")) else raw
+    if len(text) == 10:
+        day = datetime.fromisoformat(text).date()
+        moment = _day_end(day) if end_of_day else datetime.combine(day, time()).astimezone()
+        return moment.astimezone(UTC)
+    parsed = datetime.fromisoformat(text.replace(" ", "T", 1))
+    if parsed.tzinfo is None:
+        parsed = parsed.astimezone()  # a naive time is local time
+    return parsed.astimezone(UTC).replace(microsecond=0)
+
+
+def _day_end(day) -> datetime:  # type: ignore[no-untyped-def]
+    return datetime.combine(day, time(23, 59, 59)).astimezone()

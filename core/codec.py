@@ -1,0 +1,119 @@
+"""The one place where events become bytes and bytes become events.
+
+Payloads are stored as msgspec JSON text, so ``json_extract(data, '$.name')``
+works in sqlite3. Rows written with an older payload schema are upcast on read
+by functions registered with :func:`register_upcaster`; a row whose type is not
+registered (a plugin that was uninstalled) decodes to a plain dict, so it is
+kept and shown, never dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+
+from coffeechat.events import EVENT_TYPES, SCHEMAS, Payload
+
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+
+_encoder = msgspec.json.Encoder()
+_decoders: dict[type[Payload], msgspec.json.Decoder[Any]] = {}
+_UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+
+
+class Event(msgspec.Struct, kw_only=True):
+    """A recorded event: the envelope as stored, with the payload still as JSON text."""
+
+    seq: int
+    id: str
+    stream: str
+    version: int
+    type: str
+    schema: int
+    occurred_at: str
+    recorded_at: str
+    source: str
+    key: str | None
+    batch: str | None
+    data: str
+    hash: str
+
+    def payload(self) -> Payload | dict[str, Any]:
+        """The decoded payload (a dict when the type is not registered)."""
+        return decode_payload(self.type, self.schema, self.data)
+
+
+EVENT_COLUMNS = (
+    "seq, id, stream, version, type, schema, occurred_at, recorded_at, source, key, batch, "
+    "data, hash"
+)
+
+
+def event_from_row(row: tuple[Any, ...]) -> Event:
+    """Build an :class:`Event` from a row selected with :data:`EVENT_COLUMNS`."""
+    return Event(
+        seq=row[0], id=row[1], stream=row[2], version=row[3], type=row[4], schema=row[5],
+        occurred_at=row[6], recorded_at=row[7], source=row[8], key=row[9], batch=row[10],
+        data=row[11], hash=row[12],
+    )
+
+
+def encode_payload(payload: Payload) -> str:
+    """Payload → JSON text for the ``data`` column."""
+    return _encoder.encode(payload).decode()
+
+
+def encode_json(value: Any) -> bytes:
+    """Any msgspec-encodable value → JSON bytes (used for output documents)."""
+    return _encoder.encode(value)
+
+
+def decode_payload(type_name: str, schema: int, data: str | bytes) -> Payload | dict[str, Any]:
+    """JSON text → payload, upcasting rows written with an older schema."""
+    cls = EVENT_TYPES.get(type_name)
+    if cls is None:
+        return msgspec.json.decode(data)
+    current = SCHEMAS.get(type_name, 1)
+    if schema != current:
+        fields = msgspec.json.decode(data)
+        for version in range(schema, current):
+            upcast = _UPCASTERS.get((type_name, version))
+            if upcast is None:
+                raise ValueError(
+                    f"{type_name}: no upcaster from schema {version} to {version + 1}"
+                )
+            fields = upcast(fields)
+        return msgspec.convert(fields, cls)
+    decoder = _decoders.get(cls)
+    if decoder is None:
+        decoder = _decoders[cls] = msgspec.json.Decoder(cls)
+    return decoder.decode(data)
+
+
+def register_upcaster(type_name: str, from_schema: int, upcast: Upcaster) -> None:
+    """Register how a payload of ``type_name`` moves from ``from_schema`` to the next."""
+    _UPCASTERS[(type_name, from_schema)] = upcast
+
+
+def event_document(event: Event, *, retracted: bool = False) -> dict[str, Any]:
+    """The JSON shape of an event in ``show --json`` and ``log --json``."""
+    doc: dict[str, Any] = {
+        "id": event.id,
+        "seq": event.seq,
+        "stream": event.stream,
+        "version": event.version,
+        "type": event.type,
+        "schema": event.schema,
+        "occurred_at": event.occurred_at,
+        "recorded_at": event.recorded_at,
+        "source": event.source,
+        "key": event.key,
+        "batch": event.batch,
+        "data": msgspec.Raw(event.data.encode()),
+        "known": event.type in EVENT_TYPES,
+    }
+    if retracted:
+        doc["retracted"] = True
+    return doc

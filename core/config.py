@@ -1,0 +1,99 @@
+"""The user's coffeechat folder and its ``config.toml``.
+
+The folder is ``COFFEECHAT_HOME`` when set, else the platform's per-user data
+folder (``~/.local/share/coffeechat`` on Linux). It holds the default store
+(``coffeechat.db``) and the config file. Every key is optional::
+
+    [followups]
+    thank_you_hours = 24   # thank-you due this long after a meeting
+    nudge_days = 7         # nudge due this long after an unanswered ask
+    prep_hours = 24        # prep due this long before a scheduled meeting
+    commitment_days = 7    # a commitment without a due date is due after this
+    referral_days = 7      # reach out to a referred person within this
+    checkin_days = 90      # check in this long after the last touch
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import msgspec
+
+from coffeechat.errors import ConfigError
+
+Positive = Annotated[int, msgspec.Meta(gt=0, le=36500)]
+
+
+class FollowupRules(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+    """The timings of the six built-in follow-up rules."""
+
+    thank_you_hours: Positive = 24
+    nudge_days: Positive = 7
+    prep_hours: Positive = 24
+    commitment_days: Positive = 7
+    referral_days: Positive = 7
+    checkin_days: Positive = 90
+
+
+class Config(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+    followups: FollowupRules = FollowupRules()
+    # Settings for plugins, one table per plugin name: [plugins.webhook] ...
+    plugins: dict[str, dict[str, Any]] = {}
+
+
+def home_dir() -> Path:
+    """The user's coffeechat folder."""
+    env = os.environ.get("COFFEECHAT_HOME")
+    if env:
+        return Path(env).expanduser()
+    if sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    elif os.name == "nt":
+        base = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "coffeechat"
+
+
+def config_path() -> Path:
+    return home_dir() / "config.toml"
+
+
+def default_db_path() -> Path:
+    """Where the store lives without ``--db`` or ``COFFEECHAT_DB``."""
+    return home_dir() / "coffeechat.db"
+
+
+def config_stat(path: Path | None = None) -> str:
+    """A cheap fingerprint of the config file (size and mtime) to notice edits."""
+    try:
+        info = (path or config_path()).stat()
+    except FileNotFoundError:
+        return "absent"
+    return f"{info.st_size}:{info.st_mtime_ns}:{info.st_ino}"
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read and validate the config file; a missing file means all defaults."""
+    path = path or config_path()
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return Config()
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read the config file ({error.strerror})") from None
+    try:
+        return msgspec.toml.decode(raw, type=Config)
+    except msgspec.ValidationError as error:
+        raise ConfigError(f"{path}: {_where(str(error))}") from None
+    except msgspec.DecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML ({error})") from None
+
+
+def _where(message: str) -> str:
+    # msgspec says "Expected `int`, got `str` - at `$.followups.nudge_days`".
+    text, _, location = message.partition(" - at `$.")
+    return f"key {location.rstrip('`')}: {text}" if location else text

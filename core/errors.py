@@ -1,0 +1,62 @@
+"""Errors a user can act on. Each carries a one-line message naming what and where."""
+
+from __future__ import annotations
+
+
+class CoffeechatError(Exception):
+    """Base of every error coffeechat reports to the user (exit code 1)."""
+
+    def __init__(self, message: str) -> None:
+        # One line, always: a message may quote user text with newlines in it.
+        super().__init__(" ".join(message.splitlines()))
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0])
+
+
+class BadInput(CoffeechatError):
+    """An argument or field that cannot be recorded as given."""
+
+
+class BadDate(BadInput):
+    """A date or time that cannot be read."""
+
+
+class UnknownContact(BadInput):
+    """No contact matches the given id or name."""
+
+
+class AmbiguousContact(BadInput):
+    """More than one contact matches the given name part."""
+
+
+class UnknownEvent(BadInput):
+    """No event (or commitment) has the given id."""
+
+
+class ConfigError(CoffeechatError):
+    """The config file cannot be read or holds an unknown or wrong key."""
+
+
+class StoreError(CoffeechatError):
+    """The store cannot be opened or written."""
+
+
+class ConflictError(StoreError):
+    """An append stated an expected stream version that is no longer current."""
+
+    def __init__(self, stream: str, expected: int, actual: int) -> None:
+        super().__init__(
+            f"{stream} changed while recording: expected version {expected}, "
+            f"found {actual}; nothing was recorded, try again"
+        )
+        self.stream = stream
+        self.expected = expected
+        self.actual = actual
+
+
+def quote(text: str, limit: int = 60) -> str:
+    """Quote user text for an error message: one line, bounded length."""
+    shown = text if len(text) <= limit else text[: limit - 1] + "…"
+    return repr(shown)

@@ -1,0 +1,273 @@
+"""A contact's state as a pure function of its own events.
+
+:func:`fold` takes the rows of one ``contact:<id>`` stream in (occurred_at, id)
+order, drops retracted events (a retraction may itself be retracted: undo of an
+undo), and applies the rest. The result depends only on which events exist,
+never on the order they were recorded in, so back-dated entries, undo and
+merged logs all give the same state.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from msgspec import UNSET
+
+from coffeechat.clock import stamp
+from coffeechat.codec import decode_payload
+from coffeechat.events import RETRACTED
+
+CONTACT_PREFIX = "contact:"
+
+# Events that count as a touch for the check-in clock.
+TOUCHES = frozenset({
+    "request.sent", "request.answered", "meeting.scheduled", "meeting.held",
+    "thanks.sent", "checkin.done", "commitment.done", "referral.made",
+})
+
+
+class Row(NamedTuple):
+    """The columns of an event that folding needs."""
+
+    seq: int
+    id: str
+    type: str
+    occurred_at: str
+    schema: int
+    data: str
+
+
+class Commitment(NamedTuple):
+    id: str
+    text: str
+    due: str | None
+    made_at: str
+
+
+class Referral(NamedTuple):
+    id: str
+    contact: str  # the referred person's contact id
+    name: str
+    at: str
+
+
+class ContactState:
+    """Everything the projections and follow-up rules need about one contact."""
+
+    __slots__ = (
+        "added_at", "added_id", "archived", "asked", "cadence_days", "checked_in_at",
+        "commitments", "company", "email", "how_met", "id", "kept", "last_met_at", "last_met_id",
+        "last_touch_at", "last_touch_id", "linkedin", "meetings", "name", "nudged_at",
+        "phone", "referrals", "referred_by", "request_at", "request_id", "request_open",
+        "retracted", "role", "scheduled_at", "scheduled_id", "scheduled_on", "seqs",
+        "stage", "stage_before_schedule", "tags", "text_seqs", "thanked_at",
+    )
+
+    def __init__(self, contact_id: str) -> None:
+        self.id = contact_id
+        self.name = contact_id
+        self.company = self.role = self.email = self.linkedin = None
+        self.phone = self.how_met = self.referred_by = None
+        self.tags: list[str] = []
+        self.added_at: str | None = None
+        self.added_id: str | None = None
+        self.archived = False
+        self.cadence_days: int | None = None
+        self.stage = "prospect"
+        self.stage_before_schedule = "prospect"
+        self.asked = False
+        self.request_open = False
+        self.request_at: str | None = None
+        self.request_id: str | None = None
+        self.nudged_at: str | None = None
+        self.scheduled_at: str | None = None
+        self.scheduled_on: str | None = None
+        self.scheduled_id: str | None = None
+        self.meetings = 0
+        self.last_met_at: str | None = None
+        self.last_met_id: str | None = None
+        self.thanked_at: str | None = None
+        self.checked_in_at: str | None = None
+        self.last_touch_at: str | None = None
+        self.last_touch_id: str | None = None
+        self.commitments: dict[str, Commitment] = {}
+        self.kept: set[str] = set()
+        self.referrals: list[Referral] = []
+        self.seqs: list[int] = []  # every event on the stream, retracted or not
+        self.text_seqs: list[int] = []  # live events whose text is searchable
+        self.retracted: set[str] = set()
+
+
+def retracted_ids(rows: list[Row]) -> set[str]:
+    """Ids of the events that a live retraction undoes."""
+    retractors: dict[str, list[str]] = {}
+    for row in rows:
+        if row.type == RETRACTED:
+            target = decode_payload(row.type, row.schema, row.data).target  # type: ignore[union-attr]
+            retractors.setdefault(target, []).append(row.id)
+    if not retractors:
+        return set()
+    memo: dict[str, bool] = {}
+
+    def is_retracted(event_id: str, depth: int = 0) -> bool:
+        if event_id not in memo:
+            # Retracted when any retraction of it is itself still live.
+            memo[event_id] = depth < 64 and any(
+                not is_retracted(r, depth + 1) for r in retractors.get(event_id, ())
+            )
+        return memo[event_id]
+
+    return {event_id for event_id in retractors if is_retracted(event_id)}
+
+
+def fold(stream: str, rows: list[Row]) -> ContactState:
+    """The state of the contact on ``stream``; ``rows`` sorted by (occurred_at, id)."""
+    state = ContactState(stream[len(CONTACT_PREFIX):])
+    retracted = state.retracted = retracted_ids(rows)
+    seqs = state.seqs
+    for row in rows:
+        seqs.append(row.seq)
+        if row.type == RETRACTED or row.id in retracted:
+            continue
+        apply = _HANDLERS.get(row.type)
+        if apply is not None:
+            apply(state, row)
+        else:
+            state.text_seqs.append(row.seq)  # a plugin's event: searchable as is
+        if row.type in TOUCHES:
+            state.last_touch_at = row.occurred_at
+            state.last_touch_id = row.id
+    for commitment_id in state.kept:  # kept promises, whatever order they were logged in
+        state.commitments.pop(commitment_id, None)
+    if state.archived:
+        state.stage = "archived"
+    return state
+
+
+def _payload(row: Row) -> Any:
+    return decode_payload(row.type, row.schema, row.data)
+
+
+def _contact_added(state: ContactState, row: Row) -> None:
+    p = _payload(row)
+    state.name, state.company, state.role = p.name, p.company, p.role
+    state.email, state.linkedin, state.phone = p.email, p.linkedin, p.phone
+    state.how_met, state.referred_by, state.tags = p.how_met, p.referred_by, list(p.tags)
+    if state.added_at is None:
+        state.added_at, state.added_id = row.occurred_at, row.id
+    state.text_seqs.append(row.seq)
+
+
+_EDITABLE = ("name", "company", "role", "email", "linkedin", "phone", "how_met",
+             "referred_by", "tags")
+
+
+def _contact_updated(state: ContactState, row: Row) -> None:
+    p = _payload(row)
+    for field in _EDITABLE:
+        value = getattr(p, field)
+        if value is not UNSET:
+            setattr(state, field, value)
+    state.text_seqs.append(row.seq)
+
+
+def _contact_archived(state: ContactState, row: Row) -> None:
+    state.archived = True
+
+
+def _cadence_set(state: ContactState, row: Row) -> None:
+    state.cadence_days = _payload(row).days
+
+
+def _request_sent(state: ContactState, row: Row) -> None:
+    state.asked = True
+    if _payload(row).nudge and state.request_open:
+        state.nudged_at = state.nudged_at or row.occurred_at
+        return
+    state.request_open = True
+    state.request_at, state.request_id, state.nudged_at = row.occurred_at, row.id, None
+    if state.stage != "scheduled":
+        state.stage = "asked"
+
+
+def _request_answered(state: ContactState, row: Row) -> None:
+    state.request_open = False
+    if _payload(row).answer == "declined":
+        state.stage = "declined"
+
+
+def _meeting_scheduled(state: ContactState, row: Row) -> None:
+    p = _payload(row)
+    if state.stage != "scheduled":
+        state.stage_before_schedule = state.stage
+    state.stage = "scheduled"
+    state.scheduled_at = stamp(p.at)
+    state.scheduled_on, state.scheduled_id = row.occurred_at, row.id
+    state.request_open = False
+    state.text_seqs.append(row.seq)
+
+
+def _meeting_cancelled(state: ContactState, row: Row) -> None:
+    if state.scheduled_id is not None:
+        state.stage = state.stage_before_schedule
+    state.scheduled_at = state.scheduled_on = state.scheduled_id = None
+
+
+def _meeting_held(state: ContactState, row: Row) -> None:
+    state.stage = "met"
+    state.meetings += 1
+    state.last_met_at, state.last_met_id = row.occurred_at, row.id
+    state.scheduled_at = state.scheduled_on = state.scheduled_id = None
+    state.request_open = False
+    state.text_seqs.append(row.seq)
+
+
+def _thanks_sent(state: ContactState, row: Row) -> None:
+    state.thanked_at = row.occurred_at
+
+
+def _checkin_done(state: ContactState, row: Row) -> None:
+    state.checked_in_at = row.occurred_at
+    if state.stage in ("met", "keeping-in-touch"):
+        state.stage = "keeping-in-touch"
+    state.text_seqs.append(row.seq)
+
+
+def _referral_made(state: ContactState, row: Row) -> None:
+    p = _payload(row)
+    state.referrals.append(Referral(row.id, p.contact, p.name, row.occurred_at))
+    state.text_seqs.append(row.seq)
+
+
+def _commitment_made(state: ContactState, row: Row) -> None:
+    p = _payload(row)
+    due = stamp(p.due) if p.due is not None else None
+    state.commitments[row.id] = Commitment(row.id, p.text, due, row.occurred_at)
+    state.text_seqs.append(row.seq)
+
+
+def _commitment_done(state: ContactState, row: Row) -> None:
+    state.kept.add(_payload(row).commitment)
+
+
+def _note_added(state: ContactState, row: Row) -> None:
+    state.text_seqs.append(row.seq)
+
+
+_HANDLERS = {
+    "contact.added": _contact_added,
+    "contact.updated": _contact_updated,
+    "contact.archived": _contact_archived,
+    "cadence.set": _cadence_set,
+    "request.sent": _request_sent,
+    "request.answered": _request_answered,
+    "meeting.scheduled": _meeting_scheduled,
+    "meeting.cancelled": _meeting_cancelled,
+    "meeting.held": _meeting_held,
+    "thanks.sent": _thanks_sent,
+    "checkin.done": _checkin_done,
+    "referral.made": _referral_made,
+    "commitment.made": _commitment_made,
+    "commitment.done": _commitment_done,
+    "note.added": _note_added,
+}

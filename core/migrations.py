@@ -1,0 +1,67 @@
+"""Schema migrations: an ordered list of named steps, each run once per store.
+
+A step is recorded in the ``migrations`` table in the same transaction that
+applies it, and ``PRAGMA user_version`` holds how many have run, so opening an
+up-to-date store costs one pragma read. Never edit a released step: add one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import apsw
+
+Migration = tuple[str, Callable[[apsw.Connection], None]]
+
+
+def _events(db: apsw.Connection) -> None:
+    db.execute(
+        """
+        CREATE TABLE events (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            stream TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            type TEXT NOT NULL,
+            schema INTEGER NOT NULL DEFAULT 1,
+            occurred_at TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            source TEXT NOT NULL,
+            key TEXT,
+            batch TEXT,
+            data TEXT NOT NULL CHECK (json_valid(data)),
+            hash TEXT NOT NULL,
+            UNIQUE (stream, version)
+        );
+        CREATE UNIQUE INDEX events_key ON events(key) WHERE key IS NOT NULL;
+        CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+        BEGIN SELECT RAISE(ABORT, 'events are append-only: UPDATE is not allowed'); END;
+        CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+        BEGIN SELECT RAISE(ABORT, 'events are append-only: DELETE is not allowed'); END;
+        """
+    )
+
+
+def _projection_meta(db: apsw.Connection) -> None:
+    db.execute(
+        """
+        CREATE TABLE projections (
+            name TEXT PRIMARY KEY,
+            version INTEGER NOT NULL,
+            checkpoint INTEGER NOT NULL
+        );
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        """
+    )
+
+
+def _batch_index(db: apsw.Connection) -> None:
+    # undo finds "the last thing I did" by batch, newest first.
+    db.execute("CREATE INDEX events_batch ON events(batch) WHERE batch IS NOT NULL")
+
+
+MIGRATIONS: list[Migration] = [
+    ("0001_events", _events),
+    ("0002_projection_meta", _projection_meta),
+    ("0003_batch_index", _batch_index),
+]

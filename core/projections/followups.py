@@ -1,0 +1,39 @@
+"""The follow-ups view: open due items, produced by the follow-up rules."""
+
+from __future__ import annotations
+
+import apsw
+
+from coffeechat.projections.base import Folded, Projection
+
+
+class FollowupsProjection(Projection):
+    name = "followups"
+    version = 1
+    uses_rules = True
+    tables = ("followups",)
+    ddl = """
+        CREATE TABLE {s}.followups (
+            contact TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            due_at TEXT NOT NULL,
+            expires_at TEXT,               -- no longer shown from this time on
+            reason TEXT NOT NULL,
+            event TEXT NOT NULL,           -- the event that caused it
+            commitment TEXT
+        );
+        CREATE INDEX {s}.followups_due ON followups(due_at);
+        CREATE INDEX {s}.followups_contact ON followups(contact);
+    """
+
+    def remove(self, db: apsw.Connection, schema: str, folded: list[Folded]) -> None:
+        db.executemany(f"DELETE FROM {schema}.followups WHERE contact = ?",
+                       [(f.state.id,) for f in folded])
+
+    def insert(self, db: apsw.Connection, schema: str, folded: list[Folded]) -> None:
+        db.executemany(
+            f"INSERT INTO {schema}.followups"
+            "(contact, kind, due_at, reason, event, expires_at, commitment) "
+            "VALUES (?,?,?,?,?,?,?)",
+            [item for f in folded if f.state.added_at is not None for item in f.followups],
+        )

@@ -1,0 +1,344 @@
+"""Recording what happened: each method checks its input, then appends one batch.
+
+The :class:`Recorder` turns a person's intent (``met Jane, promised a link by
+Friday``) into events. It validates everything before it writes, so bad input
+leaves the log untouched, and it states the stream versions it read, so a
+concurrent writer that changed the same contact makes the append fail cleanly
+instead of recording on stale assumptions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from coffeechat import validate
+from coffeechat.clock import stamp
+from coffeechat.codec import Event, decode_payload
+from coffeechat.errors import BadInput, UnknownEvent, quote
+from coffeechat.events import (
+    RETRACTED,
+    CadenceSet,
+    CheckinDone,
+    CommitmentDone,
+    CommitmentMade,
+    ContactAdded,
+    ContactArchived,
+    ContactUpdated,
+    EventRetracted,
+    MeetingHeld,
+    MeetingScheduled,
+    NoteAdded,
+    Payload,
+    ReferralMade,
+    RequestAnswered,
+    RequestSent,
+    ThanksSent,
+)
+from coffeechat.fold import CONTACT_PREFIX, ContactState
+from coffeechat.ids import slugify
+from coffeechat.projections import Projector
+from coffeechat.resolve import resolve_contact
+from coffeechat.store import NewEvent, Store
+
+BUILTIN_CHANNELS = ("email", "linkedin", "phone", "in-person", "video")
+UNDO_LOOKBACK = 10_000  # how far back plain `undo` looks for something to undo
+
+
+@dataclass
+class NewContact:
+    """The fields of a contact to add."""
+
+    name: str
+    company: str | None = None
+    role: str | None = None
+    email: str | None = None
+    linkedin: str | None = None
+    phone: str | None = None
+    how_met: str | None = None
+    referred_by: str | None = None  # a CONTACT argument, resolved on recording
+    tags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Promise:
+    """A commitment: what I promised, and by when."""
+
+    text: str
+    due: datetime | None = None
+
+
+class Recorder:
+    """Appends validated batches of events for one store."""
+
+    def __init__(self, store: Store, projector: Projector, *, source: str = "cli",
+                 channels: Sequence[str] = BUILTIN_CHANNELS) -> None:
+        self.store = store
+        self.projector = projector
+        self.source = source
+        self.channels = tuple(channels)
+        self._batch: list[NewEvent] = []
+        self._expected: dict[str, int] = {}
+
+    # -- helpers ------------------------------------------------------------------
+
+    def contact(self, text: str, where: str = "CONTACT") -> str:
+        """Resolve a CONTACT argument to a contact id."""
+        return resolve_contact(self.store.conn, text, where=where)
+
+    def state(self, contact_id: str) -> ContactState:
+        """Fold one contact now, and remember its version for the append."""
+        stream = CONTACT_PREFIX + contact_id
+        self._expected[stream] = self.store.stream_version(stream)
+        return self.projector.fold_stream(stream)
+
+    def _add(self, contact_id: str, payload: Payload, on: datetime, *,
+             event_type: str | None = None) -> None:
+        stream = CONTACT_PREFIX + contact_id
+        if stream not in self._expected:
+            self._expected[stream] = self.store.stream_version(stream)
+        self._batch.append(NewEvent(stream=stream, payload=payload, occurred_at=stamp(on),
+                                    type=event_type))
+
+    def _commit(self) -> list[Event]:
+        batch, expected = self._batch, self._expected
+        self._batch, self._expected = [], {}
+        return self.store.append(batch, source=self.source, expected=expected)
+
+    def _channel(self, via: str, where: str = "--via") -> str:
+        channel = validate.one_line(via, where, required=True).lower()
+        if channel not in self.channels:
+            raise BadInput(f"{where}: unknown channel {quote(channel)} "
+                           f"(known: {', '.join(self.channels)})")
+        return channel
+
+    def _new_contact_id(self, name: str) -> str:
+        base = slugify(name)
+        taken = {e.stream for e in self._batch if isinstance(e.payload, ContactAdded)}
+        candidate, n = base, 1
+        while (CONTACT_PREFIX + candidate in taken or self.store.conn.execute(
+                "SELECT 1 FROM contacts WHERE id = ?", (candidate,)).fetchone()):
+            n += 1
+            candidate = f"{base}-{n}"
+        return candidate
+
+    def _contact_payload(self, new: NewContact, *, prefix: str = "") -> ContactAdded:
+        referred_by = None
+        if new.referred_by:
+            referred_by = self.contact(new.referred_by, where=f"{prefix}--referred-by")
+        return ContactAdded(
+            name=validate.name(new.name, f"{prefix}NAME"),
+            company=validate.optional(new.company, f"{prefix}--company"),
+            role=validate.optional(new.role, f"{prefix}--role"),
+            email=validate.email(new.email, f"{prefix}--email"),
+            linkedin=validate.optional(new.linkedin, f"{prefix}--linkedin"),
+            phone=validate.optional(new.phone, f"{prefix}--phone", limit=50),
+            how_met=validate.optional(new.how_met, f"{prefix}--how-met"),
+            referred_by=referred_by,
+            tags=_tags(new.tags, f"{prefix}--tag"),
+        )
+
+    # -- contacts -----------------------------------------------------------------
+
+    def add(self, new: NewContact, on: datetime) -> list[Event]:
+        payload = self._contact_payload(new)
+        self._add(self._new_contact_id(payload.name), payload, on)
+        return self._commit()
+
+    def edit(self, contact: str, changes: dict[str, str | list[str] | None], on: datetime
+             ) -> list[Event]:
+        """Change fields; an empty string clears a field. ``tags`` replaces the tag list."""
+        contact_id = self.contact(contact)
+        self.state(contact_id)
+        fields: dict[str, object] = {}
+        for key, value in changes.items():
+            where = "--" + key.replace("_", "-")
+            if key == "tags":
+                fields[key] = _tags(value or [], "--tag")  # type: ignore[arg-type]
+            elif key == "name":
+                fields[key] = validate.name(str(value), "--name")
+            elif key == "email":
+                fields[key] = validate.email(str(value), where)
+            elif key == "referred_by":
+                fields[key] = self.contact(str(value), where) if value else None
+            else:
+                fields[key] = validate.optional(str(value), where)
+        if not fields:
+            raise BadInput("edit: nothing to change (give --name, --company, --role, --email, "
+                           "--linkedin, --phone, --how-met, --referred-by or --tag)")
+        self._add(contact_id, ContactUpdated(**fields), on)  # type: ignore[arg-type]
+        return self._commit()
+
+    def archive(self, contact: str, on: datetime, reason: str | None = None) -> list[Event]:
+        contact_id = self.contact(contact)
+        if self.state(contact_id).archived:
+            raise BadInput(f"CONTACT: {contact_id} is already archived")
+        self._add(contact_id, ContactArchived(reason=validate.optional(reason, "--reason")), on)
+        return self._commit()
+
+    def cadence(self, contact: str, days: int, on: datetime) -> list[Event]:
+        contact_id = self.contact(contact)
+        self._add(contact_id, CadenceSet(days=validate.positive(days, "DAYS", limit=3650)), on)
+        return self._commit()
+
+    def note(self, contact: str, text: str, on: datetime) -> list[Event]:
+        contact_id = self.contact(contact)
+        self._add(contact_id, NoteAdded(text=validate.text(text, "TEXT")), on)
+        return self._commit()
+
+    # -- the cycle ----------------------------------------------------------------
+
+    def ask(self, contact: str, via: str, on: datetime) -> list[Event]:
+        """Record an ask; asking again while a request is open records the one nudge."""
+        contact_id = self.contact(contact)
+        state = self.state(contact_id)
+        nudge = state.request_open and state.nudged_at is None
+        self._add(contact_id, RequestSent(channel=self._channel(via), nudge=nudge), on)
+        return self._commit()
+
+    def answer(self, contact: str, answer: str, on: datetime) -> list[Event]:
+        contact_id = self.contact(contact)
+        state = self.state(contact_id)
+        if not state.request_open:
+            raise BadInput(f"CONTACT: {contact_id} has no open request to answer "
+                           "(record the ask with `coffeechat ask` first)")
+        self._add(contact_id, RequestAnswered(answer=answer,  # type: ignore[arg-type]
+                                              request=state.request_id), on)
+        return self._commit()
+
+    def schedule(self, contact: str, at: datetime, minutes: int, where: str | None,
+                 on: datetime) -> list[Event]:
+        contact_id = self.contact(contact)
+        payload = MeetingScheduled(at=at, minutes=validate.positive(minutes, "--minutes",
+                                                                   limit=1440),
+                                   where=validate.optional(where, "--where"))
+        self._add(contact_id, payload, on)
+        return self._commit()
+
+    def met(self, contact: str, on: datetime, *, notes: str | None = None,
+            takeaways: Sequence[str] = (), referrals: Sequence[str] = (),
+            commitments: Sequence[Promise] = (), minutes: int | None = None) -> list[Event]:
+        """A meeting happened: its notes, takeaways, referrals and my commitments, as one batch."""
+        contact_id = self.contact(contact)
+        state = self.state(contact_id)
+        held = MeetingHeld(
+            notes=validate.text(notes, "--notes") if notes else None,
+            takeaways=[validate.text(t, "--takeaway") for t in takeaways],
+            minutes=validate.positive(minutes, "--minutes", limit=1440) if minutes else None,
+            meeting=state.scheduled_id,
+        )
+        self._add(contact_id, held, on)
+        for name in referrals:
+            self._referral(contact_id, NewContact(name=name), on, prefix="--referral ")
+        for promise in commitments:
+            self._promise(contact_id, promise, on)
+        return self._commit()
+
+    def thank(self, contact: str, via: str, on: datetime) -> list[Event]:
+        contact_id = self.contact(contact)
+        self._add(contact_id, ThanksSent(channel=self._channel(via)), on)
+        return self._commit()
+
+    def checkin(self, contact: str, via: str, note: str | None, on: datetime) -> list[Event]:
+        contact_id = self.contact(contact)
+        payload = CheckinDone(channel=self._channel(via),
+                              note=validate.text(note, "--note") if note else None)
+        self._add(contact_id, payload, on)
+        return self._commit()
+
+    # -- follow-through -----------------------------------------------------------
+
+    def refer(self, contact: str, new: NewContact, note: str | None, on: datetime
+              ) -> list[Event]:
+        """``contact`` introduced me to a new person: add them, linked to the referrer."""
+        contact_id = self.contact(contact)
+        self._referral(contact_id, new, on, note=validate.optional(note, "--note"))
+        return self._commit()
+
+    def _referral(self, referrer: str, new: NewContact, on: datetime, *,
+                  note: str | None = None, prefix: str = "") -> None:
+        payload = self._contact_payload(new, prefix=prefix)
+        payload.referred_by = referrer
+        if payload.how_met is None:
+            payload.how_met = f"introduced by {referrer}"
+        new_id = self._new_contact_id(payload.name)
+        self._add(referrer, ReferralMade(contact=new_id, name=payload.name,
+                                         company=payload.company, role=payload.role,
+                                         note=note), on)
+        self._add(new_id, payload, on)
+
+    def commit(self, contact: str, promise: Promise, on: datetime) -> list[Event]:
+        contact_id = self.contact(contact)
+        self._promise(contact_id, promise, on)
+        return self._commit()
+
+    def _promise(self, contact_id: str, promise: Promise, on: datetime) -> None:
+        self._add(contact_id, CommitmentMade(text=validate.text(promise.text, "--commitment"),
+                                             due=promise.due), on)
+
+    def done(self, commitment: str, on: datetime) -> list[Event]:
+        made = self._event(commitment, "COMMITMENT_ID", "commitment.made")
+        contact_id = made.stream[len(CONTACT_PREFIX):]
+        state = self.state(contact_id)
+        if made.id not in state.commitments:
+            raise BadInput(f"COMMITMENT_ID: {made.id} is already done or was undone")
+        self._add(contact_id, CommitmentDone(commitment=made.id), on)
+        return self._commit()
+
+    # -- corrections ----------------------------------------------------------------
+
+    def undo(self, event_id: str | None, on: datetime) -> list[Event]:
+        """Retract the given event, or every event of the last batch still in effect."""
+        targets = [self._event(event_id, "EVENT_ID")] if event_id else self._last_batch()
+        for target in targets:
+            if not target.stream.startswith(CONTACT_PREFIX):
+                continue
+            state = self.state(target.stream[len(CONTACT_PREFIX):])
+            if target.id in state.retracted:
+                raise BadInput(f"EVENT_ID: {target.id} is already undone "
+                               "(undo the retraction to bring it back)")
+        for target in targets:
+            self._batch.append(NewEvent(stream=target.stream, occurred_at=stamp(on),
+                                        payload=EventRetracted(target=target.id)))
+            self._expected.setdefault(target.stream, self.store.stream_version(target.stream))
+        return self._commit()
+
+    def _event(self, id_prefix: str, where: str, event_type: str | None = None) -> Event:
+        prefix = validate.one_line(id_prefix, where, required=True, limit=64).lower()
+        matches = [e for e in self.store.find(prefix)
+                   if event_type is None or e.type == event_type]
+        if not matches:
+            kind = "commitment" if event_type == "commitment.made" else "event"
+            raise UnknownEvent(f"{where}: no {kind} has an id starting {quote(prefix)}")
+        if len(matches) > 1:
+            raise BadInput(f"{where}: {quote(prefix)} matches several events "
+                           f"({', '.join(m.id for m in matches)}); give more of the id")
+        return matches[0]
+
+    def _last_batch(self) -> list[Event]:
+        undone: set[str] = set()
+        db = self.store.conn
+        for event_id, event_type, batch, data in db.execute(
+            "SELECT id, type, batch, data FROM events ORDER BY seq DESC LIMIT ?",
+            (UNDO_LOOKBACK,),
+        ):
+            if event_type == RETRACTED:
+                if event_id not in undone:  # a live retraction: its target is undone
+                    undone.add(decode_payload(RETRACTED, 1, data).target)  # type: ignore[union-attr]
+                continue
+            if event_id in undone:
+                continue
+            batch_events = self.store.batch(batch) if batch else [self.store.get(event_id)]
+            return [e for e in batch_events
+                    if e is not None and e.type != RETRACTED and e.id not in undone]
+        raise BadInput("undo: there is nothing left to undo")
+
+
+def _tags(values: Sequence[str], where: str) -> list[str]:
+    tags = []
+    for value in values:
+        tag = validate.one_line(value, where, limit=60, required=True).lower()
+        if tag not in tags:
+            tags.append(tag)
+    return tags

@@ -1,0 +1,107 @@
+"""Follow-up rules: from a contact's folded state to the items that are due.
+
+Each rule looks at one :class:`~coffeechat.fold.ContactState` and yields
+:class:`FollowUp` items with a due time. Whether an item is overdue is judged
+later, at read time, against the clock (or ``--as-of``): the items themselves
+do not depend on "now", so the follow-ups projection never goes stale as time
+passes. An item may carry ``expires_at`` (prep is moot once the meeting starts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import NamedTuple
+
+from coffeechat.clock import from_stamp, local_day, local_time, stamp
+from coffeechat.config import FollowupRules
+from coffeechat.fold import ContactState
+
+
+class FollowUp(NamedTuple):
+    contact: str
+    kind: str
+    due_at: str
+    reason: str
+    event: str
+    expires_at: str | None = None
+    commitment: str | None = None
+
+
+Rule = Callable[[ContactState, FollowupRules], Iterator[FollowUp]]
+
+
+def _after(moment: str, **delta: float) -> str:
+    return stamp(from_stamp(moment) + timedelta(**delta))
+
+
+def thank_you(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
+    """Thank within ``thank_you_hours`` of the latest meeting, unless already thanked."""
+    met = state.last_met_at
+    if met and state.last_met_id and (state.thanked_at is None or state.thanked_at < met):
+        due = _after(met, hours=rules.thank_you_hours)
+        yield FollowUp(state.id, "thank-you", due, f"met on {local_day(met)}", state.last_met_id)
+
+
+def nudge(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
+    """One nudge ``nudge_days`` after an ask that has had no answer."""
+    if state.request_open and state.nudged_at is None and state.request_at and state.request_id:
+        due = _after(state.request_at, days=rules.nudge_days)
+        reason = f"asked on {local_day(state.request_at)}, no answer yet"
+        yield FollowUp(state.id, "nudge", due, reason, state.request_id)
+
+
+def unanswered_at(state: ContactState, rules: FollowupRules) -> str | None:
+    """When an ask that was nudged and still has no answer counts as unanswered."""
+    if state.stage == "asked" and state.request_open and state.nudged_at:
+        return _after(state.nudged_at, days=rules.nudge_days)
+    return None
+
+
+def prep(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
+    """Prepare ``prep_hours`` before a scheduled meeting; moot once it starts."""
+    if state.scheduled_at and state.scheduled_on and state.scheduled_id:
+        due = max(_after(state.scheduled_at, hours=-rules.prep_hours), state.scheduled_on)
+        reason = f"meeting on {local_time(state.scheduled_at)}"
+        yield FollowUp(state.id, "prep", due, reason, state.scheduled_id,
+                       expires_at=state.scheduled_at)
+
+
+def commitments(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
+    """Each open promise, due on its date (or ``commitment_days`` after it was made)."""
+    for c in state.commitments.values():
+        due = c.due or _after(c.made_at, days=rules.commitment_days)
+        yield FollowUp(state.id, "commitment", due, f"promised: {c.text}", c.id, commitment=c.id)
+
+
+def referral_outreach(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
+    """Reach out to someone we were introduced to, within ``referral_days``."""
+    if state.referred_by and not state.asked and not state.meetings and state.added_at:
+        due = _after(state.added_at, days=rules.referral_days)
+        reason = f"introduced by {state.referred_by} on {local_day(state.added_at)}"
+        yield FollowUp(state.id, "referral-outreach", due, reason, state.added_id or "")
+
+
+def check_in(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
+    """Keep in touch: the contact's cadence (or ``checkin_days``) after the last touch."""
+    if state.stage in ("met", "keeping-in-touch") and state.last_touch_at and state.last_touch_id:
+        days = state.cadence_days or rules.checkin_days
+        due = _after(state.last_touch_at, days=days)
+        reason = f"last touch on {local_day(state.last_touch_at)}"
+        yield FollowUp(state.id, "check-in", due, reason, state.last_touch_id)
+
+
+BUILTIN_RULES: tuple[Rule, ...] = (
+    thank_you, nudge, prep, commitments, referral_outreach, check_in,
+)
+
+
+def due_items(state: ContactState, rules: FollowupRules,
+              extra: tuple[Rule, ...] = ()) -> list[FollowUp]:
+    """All open follow-ups for one contact (none once it is archived)."""
+    if state.archived:
+        return []
+    items: list[FollowUp] = []
+    for rule in BUILTIN_RULES + extra:
+        items.extend(rule(state, rules))
+    return items

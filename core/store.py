@@ -1,0 +1,381 @@
+"""The append-only event log: one SQLite file, written through apsw.
+
+Every write is one ``BEGIN IMMEDIATE`` transaction with a busy timeout and a
+bounded retry, so a CLI command and a running watcher can append at once and
+nothing is lost or duplicated. The database itself refuses UPDATE and DELETE
+on events (triggers); each row's hash chains over the previous row's, so
+:meth:`Store.verify` notices a row changed behind our back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import apsw
+import msgspec
+
+from coffeechat import clock
+from coffeechat.codec import EVENT_COLUMNS, Event, encode_payload, event_from_row
+from coffeechat.errors import ConflictError, StoreError
+from coffeechat.events import SCHEMAS, Payload, type_name
+from coffeechat.ids import uuid7, uuid7_batch
+from coffeechat.migrations import MIGRATIONS
+
+BUSY_TIMEOUT_MS = 5000
+BUSY_RETRIES = 3
+MEMORY = ":memory:"
+
+
+class NewEvent(msgspec.Struct, kw_only=True):
+    """An event to append. The store fills in seq, version, times, batch and hash."""
+
+    stream: str
+    payload: Payload
+    occurred_at: str  # a clock.stamp()
+    key: str | None = None
+    id: str | None = None
+    type: str | None = None  # defaults to the payload's registered type name
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """What :meth:`Store.verify` found."""
+
+    events: int
+    problems: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def chain_hash(previous: str, fields: Sequence[str]) -> str:
+    """The hash of one event (id … data, as text), chained over the previous event's hash."""
+    return hashlib.sha256(previous.encode() + "\x1f".join(fields).encode()).hexdigest()
+
+
+class Store:
+    """An open event log. Use :func:`open_store` to get one."""
+
+    def __init__(self, conn: apsw.Connection, path: str) -> None:
+        self.conn = conn
+        self.path = path
+
+    # -- transactions ---------------------------------------------------------
+
+    @contextmanager
+    def write(self) -> Iterator[apsw.Connection]:
+        """A ``BEGIN IMMEDIATE`` transaction: committed on success, rolled back on error."""
+        for attempt in range(BUSY_RETRIES):
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                break
+            except apsw.BusyError:
+                if attempt == BUSY_RETRIES - 1:
+                    raise StoreError(
+                        f"{self.path}: the store stayed busy (another coffeechat is writing); "
+                        "try again"
+                    ) from None
+                time.sleep(0.05 * (attempt + 1))
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self._commit()
+
+    def _commit(self) -> None:
+        for attempt in range(BUSY_RETRIES):
+            try:
+                self.conn.execute("COMMIT")
+                return
+            except apsw.BusyError:
+                if attempt == BUSY_RETRIES - 1:
+                    self.conn.execute("ROLLBACK")
+                    raise StoreError(
+                        f"{self.path}: could not commit, the store stayed busy"
+                    ) from None
+                time.sleep(0.05 * (attempt + 1))
+
+    # -- appending ------------------------------------------------------------
+
+    def append(
+        self,
+        new_events: Sequence[NewEvent],
+        *,
+        source: str = "cli",
+        expected: dict[str, int] | None = None,
+        batch: str | None = None,
+    ) -> list[Event]:
+        """Append events as one transaction and return those actually written.
+
+        An event whose id (or idempotency key) is already in the log is skipped:
+        appending it again is a no-op. ``expected`` maps a stream to the version
+        the caller last saw; if the stream has moved on, :class:`ConflictError`
+        is raised and nothing is written.
+        """
+        if not new_events:
+            return []
+        with self.write():
+            return self.append_in_transaction(
+                new_events, source=source, expected=expected, batch=batch
+            )
+
+    def append_in_transaction(
+        self,
+        new_events: Sequence[NewEvent],
+        *,
+        source: str = "cli",
+        expected: dict[str, int] | None = None,
+        batch: str | None = None,
+    ) -> list[Event]:
+        """:meth:`append` for a caller that already holds :meth:`write`."""
+        db = self.conn
+        ids = [e.id for e in new_events]
+        if None in ids:
+            fresh = iter(uuid7_batch(ids.count(None)))
+            ids = [i if i is not None else next(fresh) for i in ids]
+        keep = self._not_yet_recorded(new_events, ids)
+        if not keep:
+            self._check_expected(expected or {}, {})
+            return []
+
+        versions: dict[str, int] = {}
+        for index in keep:
+            stream = new_events[index].stream
+            if stream not in versions:
+                versions[stream] = self.stream_version(stream)
+        self._check_expected(expected or {}, versions)
+
+        last = db.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        seq, previous = last if last else (0, "")
+        recorded_at = clock.stamp(clock.now())
+        batch = batch or uuid7()
+        rows = []
+        for index in keep:
+            new = new_events[index]
+            event_type = new.type or type_name(new.payload)
+            schema = SCHEMAS.get(event_type, 1)
+            data = encode_payload(new.payload)
+            seq += 1
+            version = versions[new.stream] = versions[new.stream] + 1
+            key = new.key
+            previous = chain_hash(previous, (
+                ids[index], new.stream, str(version), event_type, str(schema),
+                new.occurred_at, recorded_at, source, key or "", batch, data,
+            ))
+            rows.append((seq, ids[index], new.stream, version, event_type, schema,
+                         new.occurred_at, recorded_at, source, key, batch, data, previous))
+        db.executemany(
+            f"INSERT INTO events({EVENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows
+        )
+        return [event_from_row(row) for row in rows]
+
+    def _not_yet_recorded(self, new_events: Sequence[NewEvent], ids: list[str]) -> list[int]:
+        """Indexes of the events whose id and key are new (first occurrence wins)."""
+        encode = msgspec.json.encode
+        seen = {
+            row[0]
+            for row in self.conn.execute(
+                "SELECT id FROM events WHERE id IN (SELECT value FROM json_each(?))",
+                (encode(ids).decode(),),
+            )
+        }
+        keys = [e.key for e in new_events if e.key is not None]
+        seen_keys: set[str] = set()
+        if keys:
+            seen_keys = {
+                row[0]
+                for row in self.conn.execute(
+                    "SELECT key FROM events WHERE key IN (SELECT value FROM json_each(?))",
+                    (encode(keys).decode(),),
+                )
+            }
+        keep = []
+        for index, event_id in enumerate(ids):
+            key = new_events[index].key
+            if event_id in seen or (key is not None and key in seen_keys):
+                continue
+            seen.add(event_id)
+            if key is not None:
+                seen_keys.add(key)
+            keep.append(index)
+        return keep
+
+    @staticmethod
+    def _check_expected(expected: dict[str, int], versions: dict[str, int]) -> None:
+        for stream, version in expected.items():
+            actual = versions.get(stream)
+            if actual is not None and actual != version:
+                raise ConflictError(stream, version, actual)
+
+    # -- reading --------------------------------------------------------------
+
+    def last_seq(self) -> int:
+        row = self.conn.execute("SELECT max(seq) FROM events").fetchone()
+        return row[0] or 0
+
+    def count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM events").fetchone()[0]
+
+    def stream_version(self, stream: str) -> int:
+        row = self.conn.execute(
+            "SELECT max(version) FROM events WHERE stream = ?", (stream,)
+        ).fetchone()
+        return row[0] or 0
+
+    def get(self, event_id: str) -> Event | None:
+        row = self.conn.execute(
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE id = ?", (event_id,)
+        ).fetchone()
+        return event_from_row(row) if row else None
+
+    def batch(self, batch: str) -> list[Event]:
+        """The events appended together in one batch, in order."""
+        rows = self.conn.execute(
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE batch = ? ORDER BY seq", (batch,))
+        return [event_from_row(row) for row in rows]
+
+    def find(self, id_prefix: str) -> list[Event]:
+        """Events whose id starts with ``id_prefix`` (at most a few)."""
+        if not id_prefix:
+            return []
+        upper = id_prefix + "\U0010ffff"
+        rows = self.conn.execute(
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE id >= ? AND id < ? ORDER BY id LIMIT 5",
+            (id_prefix, upper),
+        )
+        return [event_from_row(row) for row in rows]
+
+    def events(
+        self,
+        *,
+        after: int = 0,
+        stream: str | None = None,
+        recorded_by: str | None = None,
+    ) -> Iterator[Event]:
+        """Events in ``seq`` order, optionally of one stream or recorded by a time."""
+        clauses = ["seq > ?"]
+        params: list[object] = [after]
+        if stream is not None:
+            clauses.append("stream = ?")
+            params.append(stream)
+        if recorded_by is not None:
+            clauses.append("recorded_at <= ?")
+            params.append(recorded_by)
+        sql = f"SELECT {EVENT_COLUMNS} FROM events WHERE {' AND '.join(clauses)} ORDER BY seq"
+        for row in self.conn.execute(sql, params):
+            yield event_from_row(row)
+
+    # -- integrity ------------------------------------------------------------
+
+    def verify(self) -> VerifyReport:
+        """Check SQLite's integrity, seq continuity and the hash chain."""
+        problems = [
+            f"integrity_check: {row[0]}"
+            for row in self.conn.execute("PRAGMA integrity_check")
+            if row[0] != "ok"
+        ]
+        previous = ""
+        expected_seq = 0
+        count = 0
+        for row in self.conn.execute(
+            "SELECT seq, id, stream, version, type, schema, occurred_at, recorded_at, source, "
+            "key, batch, data, hash FROM events ORDER BY seq"
+        ):
+            count += 1
+            expected_seq += 1
+            seq = row[0]
+            if seq != expected_seq:
+                problems.append(f"seq {seq}: expected seq {expected_seq} (a gap in the log)")
+                expected_seq = seq
+            fields = ["" if v is None else str(v) for v in row[1:12]]
+            if chain_hash(previous, fields) != row[12]:
+                problems.append(f"seq {seq} (event {row[1]}): hash does not match its content")
+                if len(problems) >= 20:
+                    problems.append("stopped after 20 problems")
+                    break
+            previous = row[12]
+        return VerifyReport(events=count, problems=problems)
+
+    def backup(self, dest: str | os.PathLike[str], *, pages_per_step: int = 1024) -> None:
+        """Copy the whole store to ``dest`` with SQLite's online backup API."""
+        dest_path = Path(dest)
+        partial = dest_path.with_name(dest_path.name + ".partial")
+        _create_private_file(partial, replace=True)
+        target = apsw.Connection(str(partial))
+        try:
+            with target.backup("main", self.conn, "main") as job:
+                while not job.done:
+                    job.step(pages_per_step)
+            target.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            target.close()
+        os.replace(partial, dest_path)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _create_private_file(path: Path, *, replace: bool = False) -> None:
+    if replace and path.exists():
+        path.unlink()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
+
+
+def open_store(path: str | os.PathLike[str]) -> Store:
+    """Open (creating if needed, mode 0600) the store at ``path`` and run pending migrations."""
+    name = os.fspath(path)
+    if name != MEMORY:
+        _create_private_file(Path(name))
+    try:
+        conn = apsw.Connection(name)
+        conn.setbusytimeout(BUSY_TIMEOUT_MS)
+        if name != MEMORY:
+            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if mode != "wal":
+                raise StoreError(f"{name}: could not switch the store to WAL mode")
+        conn.execute("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON")
+        store = Store(conn, name)
+        _migrate(store)
+    except apsw.Error as error:
+        raise StoreError(f"{name}: cannot open the store ({error})") from None
+    return store
+
+
+def _migrate(store: Store) -> None:
+    db = store.conn
+    if db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS):
+        return
+    with store.write():
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise StoreError(
+                f"{store.path}: written by a newer coffeechat (schema {version}); upgrade"
+            )
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS migrations "
+            "(name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+        )
+        done = {row[0] for row in db.execute("SELECT name FROM migrations")}
+        for name, step in MIGRATIONS:
+            if name in done:
+                continue
+            step(db)
+            db.execute(
+                "INSERT INTO migrations(name, applied_at) VALUES (?, ?)",
+                (name, clock.stamp(clock.now())),
+            )
+        db.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")

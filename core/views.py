@@ -1,0 +1,176 @@
+"""Read queries over the projections, judged at a given time.
+
+Each function returns plain dicts in the JSON shapes of the CLI contract.
+``schema`` is ``main`` for the live projections or the scratch schema that
+``Projector.as_of`` builds; ``now`` is the stored-form stamp to judge at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import apsw
+import msgspec
+
+from coffeechat.codec import EVENT_COLUMNS, Event, event_document, event_from_row
+from coffeechat.fold import CONTACT_PREFIX, Row, retracted_ids
+
+_STAGE = ("CASE WHEN c.stage = 'asked' AND c.unanswered_at IS NOT NULL "
+          "AND c.unanswered_at <= :now THEN 'unanswered' ELSE c.stage END")
+_LIVE = "(f.expires_at IS NULL OR f.expires_at > :now)"
+
+_CONTACT_SELECT = f"""
+    SELECT c.id, c.name, c.company, c.role, {_STAGE} AS stage, c.last_touch_at,
+           n.kind, n.due_at, c.referred_by, c.tags, c.email, c.linkedin, c.phone,
+           c.how_met, c.cadence_days, c.meetings, c.added_at
+    FROM {{s}}.contacts c
+    LEFT JOIN (SELECT f.contact, f.kind, min(f.due_at) AS due_at
+               FROM {{s}}.followups f WHERE {_LIVE} GROUP BY f.contact) n
+           ON n.contact = c.id
+"""
+
+STAGES = ("prospect", "asked", "scheduled", "met", "keeping-in-touch", "declined",
+          "unanswered", "archived")
+
+
+def _contact_doc(row: tuple[Any, ...]) -> dict[str, Any]:
+    return {
+        "id": row[0], "name": row[1], "company": row[2], "role": row[3], "stage": row[4],
+        "last_touch_at": row[5], "next_due_kind": row[6], "next_due_at": row[7],
+        "referred_by": row[8], "tags": msgspec.json.decode(row[9]),
+        "email": row[10], "linkedin": row[11], "phone": row[12], "how_met": row[13],
+        "cadence_days": row[14], "meetings": row[15], "added_at": row[16],
+    }
+
+
+def contacts(db: apsw.Connection, schema: str, now: str, *, stage: str | None = None,
+             tag: str | None = None) -> list[dict[str, Any]]:
+    """The contacts view, sorted by name."""
+    sql = _CONTACT_SELECT.format(s=schema) + " WHERE 1"
+    params: dict[str, Any] = {"now": now}
+    if stage:
+        sql += f" AND {_STAGE} = :stage"
+        params["stage"] = stage
+    if tag:
+        sql += " AND EXISTS (SELECT 1 FROM json_each(c.tags) WHERE value = :tag COLLATE NOCASE)"
+        params["tag"] = tag
+    sql += " ORDER BY c.name COLLATE NOCASE, c.id"
+    return [_contact_doc(row) for row in db.execute(sql, params)]
+
+
+def contact(db: apsw.Connection, schema: str, now: str, contact_id: str) -> dict[str, Any] | None:
+    row = db.execute(_CONTACT_SELECT.format(s=schema) + " WHERE c.id = :id",
+                     {"now": now, "id": contact_id}).fetchone()
+    return _contact_doc(row) if row else None
+
+
+def due(db: apsw.Connection, schema: str, now: str, horizon: str | None) -> list[dict[str, Any]]:
+    """Open follow-ups due by ``horizon`` (all when None), oldest due first."""
+    sql = f"""
+        SELECT f.contact, c.name, f.kind, f.due_at, f.due_at < :now, f.reason, f.event,
+               f.commitment
+        FROM {schema}.followups f JOIN {schema}.contacts c ON c.id = f.contact
+        WHERE {_LIVE} AND (:horizon IS NULL OR f.due_at <= :horizon)
+        ORDER BY f.due_at, c.name COLLATE NOCASE, f.kind
+    """
+    items = []
+    for row in db.execute(sql, {"now": now, "horizon": horizon}):
+        item = {"contact": row[0], "name": row[1], "kind": row[2], "due_at": row[3],
+                "overdue": bool(row[4]), "reason": row[5], "event": row[6]}
+        if row[7] is not None:
+            item["commitment"] = row[7]
+        items.append(item)
+    return items
+
+
+def referrals(db: apsw.Connection, schema: str, root: str | None = None) -> list[dict[str, Any]]:
+    """The referral tree: who introduced whom. Roots are contacts nobody referred."""
+    edges: dict[str, list[tuple[str, str, str]]] = {}
+    referred: set[str] = set()
+    for referrer, child, at, event in db.execute(
+        f"SELECT referrer, referred, at, event FROM {schema}.referrals ORDER BY at, event"
+    ):
+        edges.setdefault(referrer, []).append((child, at, event))
+        referred.add(child)
+    names = dict(db.execute(f"SELECT id, name FROM {schema}.contacts"))
+
+    def node(contact_id: str, at: str | None, event: str | None, seen: frozenset[str]
+             ) -> dict[str, Any]:
+        seen = seen | {contact_id}
+        children = [node(child, when, ev, seen) for child, when, ev in edges.get(contact_id, ())
+                    if child not in seen]
+        return {"id": contact_id, "name": names.get(contact_id, contact_id), "at": at,
+                "event": event, "referred": children}
+
+    if root is not None:
+        return [node(root, None, None, frozenset())]
+    roots = sorted((r for r in edges if r not in referred), key=lambda r: names.get(r, r).lower())
+    return [node(r, None, None, frozenset()) for r in roots]
+
+
+def fts_query(text: str) -> str:
+    """A user's words as a safe FTS5 query: every word must match, the last as a prefix."""
+    words = [w.replace('"', '""') for w in text.split()]
+    if not words:
+        return '""'
+    return " ".join(f'"{w}"' for w in words[:-1]) + (" " if len(words) > 1 else "") \
+        + f'"{words[-1]}"*'
+
+
+def search(db: apsw.Connection, schema: str, text: str, limit: int = 50) -> list[dict[str, Any]]:
+    """Events whose text matches, best first, with a highlighted snippet."""
+    sql = f"""
+        SELECT s.contact, c.name, s.type, snippet(search, 2, '[', ']', '…', 10),
+               e.occurred_at, e.id
+        FROM {schema}.search s
+        JOIN {schema}.contacts c ON c.id = s.contact
+        JOIN main.events e ON e.seq = s.rowid
+        WHERE search MATCH ? ORDER BY rank LIMIT ?
+    """
+    return [
+        {"contact": r[0], "name": r[1], "type": r[2], "snippet": r[3], "occurred_at": r[4],
+         "event": r[5]}
+        for r in db.execute(sql, (fts_query(text), limit))
+    ]
+
+
+def events(
+    db: apsw.Connection, *, contact_id: str | None = None, event_type: str | None = None,
+    since: str | None = None, recorded_by: str | None = None, order: str = "seq",
+) -> list[dict[str, Any]]:
+    """Raw events as JSON documents, each marked when a live retraction undoes it."""
+    clauses, params = ["1"], []
+    if contact_id is not None:
+        clauses.append("stream = ?")
+        params.append(CONTACT_PREFIX + contact_id)
+    if event_type is not None:
+        clauses.append("type = ?")
+        params.append(event_type)
+    if since is not None:
+        clauses.append("occurred_at >= ?")
+        params.append(since)
+    if recorded_by is not None:
+        clauses.append("recorded_at <= ?")
+        params.append(recorded_by)
+    where = " AND ".join(clauses)
+    ordering = "occurred_at, id" if order == "time" else "seq"
+    rows = [event_from_row(r) for r in db.execute(
+        f"SELECT {EVENT_COLUMNS} FROM events WHERE {where} ORDER BY {ordering}", params)]
+    retracted = _retracted(db, rows, recorded_by)
+    return [event_document(e, retracted=e.id in retracted) for e in rows]
+
+
+def _retracted(db: apsw.Connection, shown: Iterable[Event], recorded_by: str | None) -> set[str]:
+    streams = {e.stream for e in shown}
+    if not streams:
+        return set()
+    sql = "SELECT seq, id, type, occurred_at, schema, data FROM events WHERE type = ?"
+    params: list[Any] = ["event.retracted"]
+    if len(streams) <= 100:
+        sql += f" AND stream IN ({','.join('?' * len(streams))})"
+        params.extend(streams)
+    if recorded_by is not None:
+        sql += " AND recorded_at <= ?"
+        params.append(recorded_by)
+    return retracted_ids([Row(*r) for r in db.execute(sql, params)])
