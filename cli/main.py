@@ -21,7 +21,7 @@ from coffeechat import __version__
 from coffeechat.errors import CoffeechatError
 
 if TYPE_CHECKING:
-    from coffeechat.projections import Projector
+    from coffeechat.projections.projector import Projector
     from coffeechat.recording import Recorder
     from coffeechat.store import Store
 
@@ -84,15 +84,19 @@ class App:
 
     def projector(self) -> Projector:
         if self._projector is None:
-            from coffeechat.projections import Projector
+            from coffeechat.projections.projector import Projector
 
             self._projector = Projector(self.store())
         return self._projector
 
     def current(self) -> Store:
         """The store, with every projection caught up with the log."""
-        self.projector().catch_up()
-        return self.store()
+        from coffeechat.projections import is_current
+
+        store = self.store()
+        if not is_current(store.conn):  # the common case costs one query and a stat
+            self.projector().catch_up()
+        return store
 
     def recorder(self) -> Recorder:
         from coffeechat.recording import Recorder

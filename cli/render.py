@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -40,7 +39,9 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], *,
         return
     cells = [[str(c) for c in row] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
-    terminal = shutil.get_terminal_size((120, 24)).columns
+    from shutil import get_terminal_size
+
+    terminal = get_terminal_size((120, 24)).columns
     spare = terminal - (sum(widths) + 2 * (len(widths) - 1))
     if spare < 0:
         column = stretch % len(widths)

@@ -65,7 +65,7 @@ def show(contact: str, as_of: str | None) -> None:
     click.echo(click.style("Timeline", bold=True))
     rows, styles = [], []
     for doc in timeline:
-        rows.append([local(doc["occurred_at"]), doc["type"], _details(doc), doc["id"][:13]])
+        rows.append([local(doc["occurred_at"]), doc["type"], _details(doc), doc["id"]])
         styles.append({"dim": True, "strikethrough": True} if doc.get("retracted") else None)
     table(["WHEN", "WHAT", "DETAILS", "ID"], rows, styles=styles, stretch=2)
 

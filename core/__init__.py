@@ -23,7 +23,7 @@ _LAZY = {
     "register_upcaster": "coffeechat.codec",
     "register_event_type": "coffeechat.events",
     "EVENT_TYPES": "coffeechat.events",
-    "Projector": "coffeechat.projections",
+    "Projector": "coffeechat.projections.projector",
     "hookimpl": "coffeechat.hookspecs",
     "hookspec": "coffeechat.hookspecs",
 }

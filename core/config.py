@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
 
 from coffeechat.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 Positive = Annotated[int, msgspec.Meta(gt=0, le=36500)]
 
@@ -46,6 +48,8 @@ class Config(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=Tr
 
 def home_dir() -> Path:
     """The user's coffeechat folder."""
+    from pathlib import Path
+
     env = os.environ.get("COFFEECHAT_HOME")
     if env:
         return Path(env).expanduser()
@@ -67,10 +71,14 @@ def default_db_path() -> Path:
     return home_dir() / "coffeechat.db"
 
 
-def config_stat(path: Path | None = None) -> str:
+def config_stat(path: str | None = None) -> str:
     """A cheap fingerprint of the config file (size and mtime) to notice edits."""
+    if path is None:
+        home = os.environ.get("COFFEECHAT_HOME")
+        path = os.path.join(os.path.expanduser(home), "config.toml") if home \
+            else str(config_path())
     try:
-        info = (path or config_path()).stat()
+        info = os.stat(path)
     except FileNotFoundError:
         return "absent"
     return f"{info.st_size}:{info.st_mtime_ns}:{info.st_ino}"

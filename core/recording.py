@@ -38,7 +38,7 @@ from coffeechat.events import (
 )
 from coffeechat.fold import CONTACT_PREFIX, ContactState
 from coffeechat.ids import slugify
-from coffeechat.projections import Projector
+from coffeechat.projections.projector import Projector
 from coffeechat.resolve import resolve_contact
 from coffeechat.store import NewEvent, Store
 

@@ -9,13 +9,10 @@ on events (triggers); each row's hash chains over the previous row's, so
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
 
 import apsw
 import msgspec
@@ -43,8 +40,7 @@ class NewEvent(msgspec.Struct, kw_only=True):
     type: str | None = None  # defaults to the payload's registered type name
 
 
-@dataclass(frozen=True)
-class VerifyReport:
+class VerifyReport(msgspec.Struct, frozen=True):
     """What :meth:`Store.verify` found."""
 
     events: int
@@ -53,11 +49,6 @@ class VerifyReport:
     @property
     def ok(self) -> bool:
         return not self.problems
-
-
-def chain_hash(previous: str, fields: Sequence[str]) -> str:
-    """The hash of one event (id … data, as text), chained over the previous event's hash."""
-    return hashlib.sha256(previous.encode() + "\x1f".join(fields).encode()).hexdigest()
 
 
 class Store:
@@ -153,6 +144,8 @@ class Store:
             if stream not in versions:
                 versions[stream] = self.stream_version(stream)
         self._check_expected(expected or {}, versions)
+
+        from coffeechat.chain import chain_hash
 
         last = db.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
         seq, previous = last if last else (0, "")
@@ -278,6 +271,8 @@ class Store:
 
     def verify(self) -> VerifyReport:
         """Check SQLite's integrity, seq continuity and the hash chain."""
+        from coffeechat.chain import chain_hash
+
         problems = [
             f"integrity_check: {row[0]}"
             for row in self.conn.execute("PRAGMA integrity_check")
@@ -307,8 +302,8 @@ class Store:
 
     def backup(self, dest: str | os.PathLike[str], *, pages_per_step: int = 1024) -> None:
         """Copy the whole store to ``dest`` with SQLite's online backup API."""
-        dest_path = Path(dest)
-        partial = dest_path.with_name(dest_path.name + ".partial")
+        dest_path = os.fspath(dest)
+        partial = dest_path + ".partial"
         _create_private_file(partial, replace=True)
         target = apsw.Connection(str(partial))
         try:
@@ -324,10 +319,11 @@ class Store:
         self.conn.close()
 
 
-def _create_private_file(path: Path, *, replace: bool = False) -> None:
-    if replace and path.exists():
-        path.unlink()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+def _create_private_file(path: str, *, replace: bool = False) -> None:
+    if replace and os.path.exists(path):
+        os.unlink(path)
+    parent = os.path.dirname(os.path.abspath(path))
+    os.makedirs(parent, mode=0o700, exist_ok=True)
     try:
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     except FileExistsError:
@@ -339,7 +335,7 @@ def open_store(path: str | os.PathLike[str]) -> Store:
     """Open (creating if needed, mode 0600) the store at ``path`` and run pending migrations."""
     name = os.fspath(path)
     if name != MEMORY:
-        _create_private_file(Path(name))
+        _create_private_file(name)
     try:
         conn = apsw.Connection(name)
         conn.setbusytimeout(BUSY_TIMEOUT_MS)

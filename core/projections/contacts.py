@@ -5,13 +5,14 @@ from __future__ import annotations
 import apsw
 import msgspec
 
+from coffeechat.projections import VERSIONS
 from coffeechat.projections.base import Folded, Projection
 from coffeechat.rules import FollowupRules, unanswered_at
 
 
 class ContactsProjection(Projection):
     name = "contacts"
-    version = 1
+    version = VERSIONS["contacts"]
     uses_rules = True  # unanswered_at depends on nudge_days
     tables = ("contacts",)
     ddl = """

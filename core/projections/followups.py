@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import apsw
 
+from coffeechat.projections import VERSIONS
 from coffeechat.projections.base import Folded, Projection
 
 
 class FollowupsProjection(Projection):
     name = "followups"
-    version = 1
+    version = VERSIONS["followups"]
     uses_rules = True
     tables = ("followups",)
     ddl = """

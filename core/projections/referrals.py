@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import apsw
 
+from coffeechat.projections import VERSIONS
 from coffeechat.projections.base import Folded, Projection
 
 
 class ReferralsProjection(Projection):
     name = "referrals"
-    version = 1
+    version = VERSIONS["referrals"]
     tables = ("referrals",)
     ddl = """
         CREATE TABLE {s}.referrals (

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import apsw
 
+from coffeechat.projections import VERSIONS
 from coffeechat.projections.base import Folded, Projection
 
-_NOT_TEXT = "('channel', 'commitment', 'meeting', 'request', 'target', 'contact', 'referred_by')"
+_NOT_TEXT = ("('channel', 'commitment', 'meeting', 'request', 'target', 'contact', 'referred_by', "
+             "'due', 'at', 'template')")
 
 
 class SearchProjection(Projection):
     name = "search"
-    version = 1
+    version = VERSIONS["search"]
     tables = ("search",)
     ddl = """
         CREATE VIRTUAL TABLE {s}.search USING fts5(
