@@ -1,0 +1,205 @@
+"""The whole informational-interview cycle through the real CLI, with the clock moving."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conftest import CLI
+
+
+def kinds(items: list[dict[str, Any]]) -> list[tuple[str, str, str, bool]]:
+    return [(i["contact"], i["kind"], i["due_at"], i["overdue"]) for i in items]
+
+
+def by_id(contacts: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {c["id"]: c for c in contacts}
+
+
+class Story:
+    """Moves the clock, and keeps what each view showed at each moment."""
+
+    def __init__(self, cli: CLI) -> None:
+        self.cli = cli
+        self.seen: list[tuple[str, Any, Any]] = []
+
+    def at(self, now: str) -> Story:
+        self.cli.now = now
+        return self
+
+    def views(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        contacts = self.cli.json("contacts")
+        due = self.cli.json("due", "--all")
+        self.seen.append((self.cli.now, contacts, due))
+        return contacts, due
+
+
+def test_the_informational_interview_cycle(cli: CLI) -> None:
+    story = Story(cli)
+
+    # Find: a contact is added.
+    story.at("2026-11-02T09:00:00Z")
+    jane = cli.json("add", "Jane Doe", "--company", "Acme", "--role", "Staff Engineer",
+                    "--email", "jane@example.com", "--how-met", "Girls Who Code talk",
+                    "--tag", "frontend")["recorded"][0]
+    assert jane["contact"] == "jane-doe" and jane["type"] == "contact.added"
+    contacts, due = story.views()
+    assert contacts == [{
+        "id": "jane-doe", "name": "Jane Doe", "company": "Acme", "role": "Staff Engineer",
+        "stage": "prospect", "last_touch_at": None, "next_due_kind": None, "next_due_at": None,
+        "referred_by": None, "tags": ["frontend"], "email": "jane@example.com",
+        "linkedin": None, "phone": None, "how_met": "Girls Who Code talk", "cadence_days": None,
+        "meetings": 0, "added_at": "2026-11-02T09:00:00Z",
+    }]
+    assert due == []
+
+    # Ask: a nudge is due 7 days later, overdue after that.
+    story.at("2026-11-02T10:00:00Z")
+    [ask] = cli.ids("ask", "jane", "--via", "linkedin")
+    contacts, due = story.views()
+    assert by_id(contacts)["jane-doe"]["stage"] == "asked"
+    assert by_id(contacts)["jane-doe"]["last_touch_at"] == "2026-11-02T10:00:00Z"
+    assert kinds(due) == [("jane-doe", "nudge", "2026-11-09T10:00:00Z", False)]
+    assert due[0]["event"] == ask
+
+    story.at("2026-11-08T10:00:00Z")
+    assert kinds(cli.json("due")) == [("jane-doe", "nudge", "2026-11-09T10:00:00Z", False)]
+    assert cli.json("due", "--within", "0.5") == []  # a day away: not within half a day
+    story.at("2026-11-09T10:00:00Z")
+    assert kinds(story.views()[1]) == [("jane-doe", "nudge", "2026-11-09T10:00:00Z", False)]
+    story.at("2026-11-10T10:00:00Z")
+    contacts, due = story.views()
+    assert kinds(due) == [("jane-doe", "nudge", "2026-11-09T10:00:00Z", True)]
+    assert by_id(contacts)["jane-doe"]["next_due_kind"] == "nudge"
+
+    # Asking again while the request is open is the one nudge.
+    [nudge] = cli.ids("ask", "jane")
+    assert cli.json("show", "jane")["timeline"][-1]["data"]["nudge"] is True
+    contacts, due = story.views()
+    assert due == []
+    assert by_id(contacts)["jane-doe"]["stage"] == "asked"
+
+    # Schedule: the nudge is settled and prep is due a day before the meeting.
+    story.at("2026-11-11T08:00:00Z")
+    cli.ids("answer", "jane", "accepted")
+    cli.ids("schedule", "Jane", "--at", "2026-11-14T15:00:00Z", "--where", "Zoom")
+    contacts, due = story.views()
+    assert by_id(contacts)["jane-doe"]["stage"] == "scheduled"
+    assert kinds(due) == [("jane-doe", "prep", "2026-11-13T15:00:00Z", False)]
+    story.at("2026-11-13T16:00:00Z")
+    assert kinds(story.views()[1]) == [("jane-doe", "prep", "2026-11-13T15:00:00Z", True)]
+    story.at("2026-11-14T15:00:00Z")
+    assert story.views()[1] == []  # prep is moot once the meeting starts
+
+    # Meet (recorded later that day, back-dated): thanks due in 24 h, commitments, a referral.
+    story.at("2026-11-14T18:00:00Z")
+    met = cli.json("met", "jane", "--on", "2026-11-14T15:30:00Z",
+                   "--notes", "Talked about data platform teams",
+                   "--takeaway", "build one end-to-end project before applying",
+                   "--referral", "Bob Smith",
+                   "--commitment", "send my portfolio link", "--due", "2026-11-18",
+                   "--commitment", "read her post on on-call")["recorded"]
+    assert [r["type"] for r in met] == ["meeting.held", "referral.made", "contact.added",
+                                        "commitment.made", "commitment.made"]
+    portfolio = met[3]["id"]
+    contacts, due = story.views()
+    assert by_id(contacts)["jane-doe"]["stage"] == "met"
+    assert by_id(contacts)["jane-doe"]["next_due_kind"] == "thank-you"
+    assert by_id(contacts)["bob-smith"]["referred_by"] == "jane-doe"
+    assert by_id(contacts)["bob-smith"]["stage"] == "prospect"
+    assert kinds(due) == [
+        ("jane-doe", "thank-you", "2026-11-15T15:30:00Z", False),
+        ("jane-doe", "commitment", "2026-11-18T23:59:59Z", False),
+        ("bob-smith", "referral-outreach", "2026-11-21T15:30:00Z", False),
+        ("jane-doe", "commitment", "2026-11-21T15:30:00Z", False),
+        ("jane-doe", "check-in", "2027-02-12T15:30:00Z", False),
+    ]
+    assert due[0]["reason"] == "met on 2026-11-14"
+    assert due[1]["commitment"] == portfolio
+
+    story.at("2026-11-15T16:00:00Z")
+    assert kinds(story.views()[1])[0] == ("jane-doe", "thank-you", "2026-11-15T15:30:00Z", True)
+
+    # Thank, and keep a promise.
+    story.at("2026-11-15T16:05:00Z")
+    cli.ids("thank", "jane", "--via", "email")
+    story.at("2026-11-17T12:00:00Z")
+    cli.ids("done", portfolio[:20])
+    contacts, due = story.views()
+    assert kinds(due) == [
+        ("bob-smith", "referral-outreach", "2026-11-21T15:30:00Z", False),
+        ("jane-doe", "commitment", "2026-11-21T15:30:00Z", False),
+        ("jane-doe", "check-in", "2027-02-15T12:00:00Z", False),  # done is a touch
+    ]
+    story.at("2026-11-22T09:00:00Z")
+    contacts, due = story.views()
+    assert [(k, o) for _, k, _, o in kinds(due)] == [
+        ("referral-outreach", True), ("commitment", True), ("check-in", False)]
+
+    # Follow through on the referral; then undo it: the views are exactly as before.
+    before = story.views()
+    cli.ids("ask", "bob", "--via", "email")
+    after_ask = story.views()
+    assert by_id(after_ask[0])["bob-smith"]["stage"] == "asked"
+    assert ("bob-smith", "nudge") in [(i["contact"], i["kind"]) for i in after_ask[1]]
+    assert "referral-outreach" not in [i["kind"] for i in after_ask[1]]
+    [retraction] = cli.json("undo")["recorded"]
+    assert retraction["type"] == "event.retracted"
+    assert story.views() == before
+
+    # Keep in touch: 90 days after the last touch; a note is not a touch, a check-in is.
+    story.at("2027-02-15T12:00:00Z")
+    due = story.views()[1]
+    assert ("jane-doe", "check-in", "2027-02-15T12:00:00Z", False) in kinds(due)
+    story.at("2027-02-16T12:00:00Z")
+    cli.ids("note", "jane", "Saw her talk announced for March")
+    assert ("jane-doe", "check-in", "2027-02-15T12:00:00Z", True) in kinds(story.views()[1])
+    cli.ids("checkin", "jane", "--via", "email", "--note", "congratulated her on the talk")
+    contacts, due = story.views()
+    assert by_id(contacts)["jane-doe"]["stage"] == "keeping-in-touch"
+    assert ("jane-doe", "check-in", "2027-05-17T12:00:00Z", False) in kinds(due)
+    cli.ids("cadence", "jane", "30")
+    contacts, due = story.views()
+    assert ("jane-doe", "check-in", "2027-03-18T12:00:00Z", False) in kinds(due)
+    assert by_id(contacts)["jane-doe"]["cadence_days"] == 30
+
+    # --as-of shows each earlier moment exactly as it looked then (the last look
+    # at each moment: commands recorded within the same second count as "by then").
+    last_look = {now: (contacts_then, due_then) for now, contacts_then, due_then in story.seen}
+    for now, (contacts_then, due_then) in last_look.items():
+        assert cli.json("contacts", "--as-of", now) == contacts_then, now
+        assert cli.json("due", "--all", "--as-of", now) == due_then, now
+
+
+def test_an_ask_nudged_without_answer_becomes_unanswered(cli: CLI) -> None:
+    cli.now = "2026-11-02T09:00:00Z"
+    cli.ids("add", "Sam Lee")
+    cli.ids("ask", "sam")
+    cli.now = "2026-11-09T09:00:00Z"
+    cli.ids("ask", "sam")  # the nudge
+    cli.now = "2026-11-16T08:59:59Z"
+    assert cli.json("contacts")[0]["stage"] == "asked"
+    cli.now = "2026-11-16T09:00:00Z"
+    assert cli.json("contacts")[0]["stage"] == "unanswered"
+    assert cli.json("contacts", "--stage", "unanswered")[0]["id"] == "sam-lee"
+    assert cli.json("due") == []
+    cli.ids("answer", "sam", "declined")
+    assert cli.json("contacts")[0]["stage"] == "declined"
+
+
+def test_undo_of_a_whole_meeting_and_redo(cli: CLI) -> None:
+    cli.ids("add", "Jane Doe")
+    before = (cli.json("contacts"), cli.json("due", "--all"))
+    cli.ids("met", "jane", "--referral", "Bob Smith", "--commitment", "send notes")
+    assert len(cli.json("contacts")) == 2
+    retractions = cli.ids("undo")
+    assert len(retractions) == 4  # meeting, referral, Bob, the commitment
+    assert (cli.json("contacts"), cli.json("due", "--all")) == before
+    # Undoing the retraction of the meeting brings the meeting back.
+    cli.ids("undo", retractions[0])
+    assert cli.json("contacts")[0]["stage"] == "met"
+    # Nothing older than the add is left to undo after two more undos.
+    cli.ids("undo")
+    cli.ids("undo")
+    assert cli.json("contacts") == []
+    result = cli.run("undo", expect=1)
+    assert "nothing left to undo" in result.err
