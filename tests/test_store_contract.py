@@ -219,5 +219,5 @@ def test_store_path_in_error_when_unopenable(tmp_path: Path) -> None:
     bad = tmp_path / "not-a-db.db"
     bad.write_bytes(b"this is not sqlite" * 100)
     os.chmod(bad, 0o600)
-    with pytest.raises(StoreError, match="not-a-db.db"):
+    with pytest.raises(StoreError, match=r"not-a-db\.db"):
         open_store(bad)

@@ -1,0 +1,298 @@
+"""Appending events: coffeechat's store against the eventsourcing library, both on SQLite files.
+
+Two workloads, each on a fresh file every time:
+
+- batch: N events (default 100,000 over 10,000 contacts) committed in one transaction;
+- single: M events (default 5,000) committed one transaction each.
+
+The timed path is "domain event objects → committed rows" on both sides:
+
+- coffeechat: ``Store.append(new_events)`` (ids, versions, hash chain, JSON encoding,
+  de-duplication and the INSERTs all inside the timer; payload objects built before);
+- eventsourcing, application: aggregates whose events were triggered beforehand,
+  then ``app.save(*aggregates)`` (batch) or ``app.save(event)`` per event (single);
+- eventsourcing, recorder: ``mapper.to_stored_event`` for every event plus
+  ``recorder.insert_events`` (batch: once; single: once per event).
+
+Both libraries run SQLite in WAL mode with synchronous=FULL (checked below).
+
+    python bench/append.py [--events 100000] [--single 5000] [--repeats 5] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import msgspec
+from common import (
+    clock,
+    contact_events,
+    emit_json,
+    machine,
+    median,
+    print_goals,
+    print_table,
+)
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate, event
+
+from coffeechat.events import type_name
+from coffeechat.store import NewEvent, open_store
+
+GOAL_RATIO = 1.5
+GOAL_RATE = 100_000
+
+
+# -- the same domain, written the eventsourcing way ------------------------------
+
+class Contact(Aggregate):
+    """A contact whose events carry the same fields as coffeechat's payloads."""
+
+    @event("Added")
+    def __init__(self, name: str, company: str | None = None, role: str | None = None,
+                 email: str | None = None, linkedin: str | None = None,
+                 phone: str | None = None, how_met: str | None = None,
+                 referred_by: str | None = None, tags: list[str] | None = None) -> None:
+        self.name = name
+        self.meetings = 0
+
+    @event("RequestSent")
+    def request_sent(self, channel: str, subject: str | None = None, body: str | None = None,
+                     template: str | None = None, nudge: bool = False) -> None:
+        pass
+
+    @event("RequestAnswered")
+    def request_answered(self, answer: str, request: str | None = None) -> None:
+        pass
+
+    @event("MeetingScheduled")
+    def meeting_scheduled(self, at: datetime, minutes: int = 30,
+                          where: str | None = None) -> None:
+        pass
+
+    @event("MeetingHeld")
+    def meeting_held(self, notes: str | None = None, takeaways: list[str] | None = None,
+                     minutes: int | None = None, meeting: str | None = None) -> None:
+        self.meetings += 1
+
+    @event("MeetingCancelled")
+    def meeting_cancelled(self, reason: str | None = None, meeting: str | None = None) -> None:
+        pass
+
+    @event("ThanksSent")
+    def thanks_sent(self, channel: str, subject: str | None = None, body: str | None = None,
+                    template: str | None = None) -> None:
+        pass
+
+    @event("CheckinDone")
+    def checkin_done(self, channel: str, note: str | None = None) -> None:
+        pass
+
+    @event("ReferralMade")
+    def referral_made(self, contact: str, name: str, company: str | None = None,
+                      role: str | None = None, note: str | None = None) -> None:
+        pass
+
+    @event("CommitmentMade")
+    def commitment_made(self, text: str, due: datetime | None = None,
+                        meeting: str | None = None) -> None:
+        pass
+
+    @event("CommitmentDone")
+    def commitment_done(self, commitment: str) -> None:
+        pass
+
+    @event("NoteAdded")
+    def note_added(self, text: str) -> None:
+        pass
+
+    @event("EventRetracted")
+    def event_retracted(self, target: str, reason: str | None = None) -> None:
+        pass
+
+
+def es_aggregates(events: list[NewEvent]) -> tuple[list[Contact], list[Any]]:
+    """Trigger every event on its aggregate; return the aggregates and the events in order."""
+    contacts: dict[str, Contact] = {}
+    triggered: list[Any] = []
+    for new in events:
+        fields = msgspec.structs.asdict(new.payload)
+        kind = type_name(new.payload)
+        if kind == "contact.added":
+            contact = contacts[new.stream] = Contact(**fields)
+        else:
+            contact = contacts[new.stream]
+            getattr(contact, kind.replace(".", "_"))(**fields)
+        triggered.append(contact.pending_events[-1])
+    return list(contacts.values()), triggered
+
+
+def es_app(path: Path) -> Application:
+    return Application(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                            "SQLITE_DBNAME": str(path)})
+
+
+def es_rows(app: Application) -> int:
+    with app.factory.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
+        cursor.execute("SELECT count(*) FROM stored_events")
+        return int(cursor.fetchone()[0])
+
+
+def es_pragmas(app: Application) -> tuple[str, int]:
+    with app.factory.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
+        cursor.execute("PRAGMA journal_mode")
+        mode = cursor.fetchone()[0]
+        cursor.execute("PRAGMA synchronous")
+        return mode, cursor.fetchone()[0]
+
+
+# -- one timed run of each contender ----------------------------------------------
+
+def run_coffeechat(path: Path, events: list[NewEvent], batched: bool) -> float:
+    store = open_store(path)
+    try:
+        assert store.conn.execute("PRAGMA synchronous").fetchone()[0] == 2
+        if batched:
+            seconds = clock(lambda: store.append(events))
+        else:
+            append = store.append
+            seconds = clock(lambda: [append([e]) for e in events])
+        assert store.count() == len(events)
+    finally:
+        store.close()
+    return seconds
+
+
+def run_es_app(path: Path, events: list[NewEvent], batched: bool) -> float:
+    aggregates, triggered = es_aggregates(events)  # not timed: the domain objects
+    app = es_app(path)
+    try:
+        assert es_pragmas(app) == ("wal", 2)
+        if batched:
+            seconds = clock(lambda: app.save(*aggregates))
+        else:
+            save = app.save
+            seconds = clock(lambda: [save(e) for e in triggered])
+        assert es_rows(app) == len(events)
+    finally:
+        app.close()
+    return seconds
+
+
+def run_es_recorder(path: Path, events: list[NewEvent], batched: bool) -> float:
+    _aggregates, triggered = es_aggregates(events)
+    app = es_app(path)
+    mapper, recorder = app.mapper, app.recorder
+    try:
+        if batched:
+            seconds = clock(lambda: recorder.insert_events(
+                [mapper.to_stored_event(e) for e in triggered]))
+        else:
+            to_stored, insert = mapper.to_stored_event, recorder.insert_events
+            seconds = clock(lambda: [insert([to_stored(e)]) for e in triggered])
+        assert es_rows(app) == len(events)
+    finally:
+        app.close()
+    return seconds
+
+
+CONTENDERS: dict[str, Callable[[Path, list[NewEvent], bool], float]] = {
+    "coffeechat Store.append": run_coffeechat,
+    "eventsourcing app.save": run_es_app,
+    "eventsourcing mapper+recorder": run_es_recorder,
+}
+
+
+def measure(events: list[NewEvent], batched: bool, repeats: int, work: Path
+            ) -> dict[str, list[float]]:
+    """Seconds per run for every contender, rounds interleaved so noise hits all alike."""
+    results: dict[str, list[float]] = {name: [] for name in CONTENDERS}
+    names = list(CONTENDERS)
+    for round_no in range(repeats):
+        for name in names[round_no % len(names):] + names[:round_no % len(names)]:
+            folder = Path(tempfile.mkdtemp(dir=work))
+            try:
+                results[name].append(CONTENDERS[name](folder / "events.db", events, batched))
+            finally:
+                shutil.rmtree(folder)
+        print(f"  {'batch' if batched else 'single'} round {round_no + 1}/{repeats} done",
+              file=sys.stderr, flush=True)
+    return results
+
+
+def summarize(label: str, count: int, results: dict[str, list[float]]) -> dict[str, Any]:
+    rates = {name: count / median(times) for name, times in results.items()}
+    ours = rates["coffeechat Store.append"]
+    return {
+        "workload": label, "events": count,
+        "contenders": {name: {"median_s": median(times), "events_per_s": rates[name],
+                              "runs_s": times, "coffeechat_ratio": ours / rates[name]}
+                       for name, times in results.items()},
+    }
+
+
+def print_summary(summary: dict[str, Any]) -> None:
+    print(f"\n{summary['workload']}: {summary['events']:,} events")
+    print_table(["contender", "median s", "events/s", "coffeechat ×"],
+                [[name, c["median_s"], c["events_per_s"], f"{c['coffeechat_ratio']:.2f}×"]
+                 for name, c in summary["contenders"].items()])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=100_000, help="events in the batch")
+    parser.add_argument("--contacts", type=int, default=10_000, help="streams in the batch")
+    parser.add_argument("--single", type=int, default=5_000, help="events, one per commit")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--dir", type=Path, default=None, help="where the store files go")
+    parser.add_argument("--json", action="store_true", help="print a JSON summary instead")
+    args = parser.parse_args()
+
+    batch_events = [e for chunk in contact_events(args.events, args.contacts, group=args.contacts)
+                    for e in chunk]
+    single_people = max(1, min(args.contacts, args.single // 10))
+    single_events = [e for chunk in contact_events(args.single, single_people, seed=2,
+                                                   group=single_people) for e in chunk]
+    work = Path(tempfile.mkdtemp(prefix="coffeechat-append-", dir=args.dir))
+    try:
+        batch = summarize("batch (one transaction)", len(batch_events),
+                          measure(batch_events, True, args.repeats, work))
+        single = summarize("single (one transaction per event)", len(single_events),
+                           measure(single_events, False, args.repeats, work))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    ours = batch["contenders"]["coffeechat Store.append"]
+    vs_app = batch["contenders"]["eventsourcing app.save"]["coffeechat_ratio"]
+    vs_rec = batch["contenders"]["eventsourcing mapper+recorder"]["coffeechat_ratio"]
+    goals = [
+        (f"batched ≥ {GOAL_RATIO}× eventsourcing app.save: {vs_app:.2f}×", vs_app >= GOAL_RATIO),
+        (f"batched ≥ {GOAL_RATIO}× eventsourcing mapper+recorder: {vs_rec:.2f}×",
+         vs_rec >= GOAL_RATIO),
+        (f"batched ≥ {GOAL_RATE:,} events/s: {ours['events_per_s']:,.0f}",
+         ours["events_per_s"] >= GOAL_RATE),
+    ]
+    if args.json:
+        emit_json({"benchmark": "append", "machine": machine(), "repeats": args.repeats,
+                   "results": [batch, single],
+                   "goals": [{"goal": text, "pass": ok} for text, ok in goals]})
+        return
+    print(f"append benchmark, median of {args.repeats} runs, fresh SQLite file per run "
+          f"(pid {os.getpid()})")
+    print_summary(batch)
+    print_summary(single)
+    print_goals(goals)
+
+
+if __name__ == "__main__":
+    main()
