@@ -1,0 +1,202 @@
+"""Projections: order independence, incremental = rebuild, checkpoints, versions, settings."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from coffeechat import projections, views
+from coffeechat.config import FollowupRules
+from coffeechat.events import (
+    CommitmentDone, CommitmentMade, ContactAdded, EventRetracted, MeetingHeld, MeetingScheduled,
+    NoteAdded, ReferralMade, RequestSent, ThanksSent,
+)
+from coffeechat.projections.base import Folded, Projection
+from coffeechat.projections.projector import Projector
+from coffeechat.store import NewEvent, Store, open_store
+from tests.conftest import CLI
+
+NOW = "2026-12-01T00:00:00Z"
+
+
+def story() -> list[NewEvent]:
+    """Two contacts' events with fixed ids, so any append order gives the same log content."""
+    from datetime import UTC, datetime
+
+    def ev(n: int, stream: str, payload: Any, at: str) -> NewEvent:
+        return NewEvent(id=f"01900000-0000-7000-8000-{n:012d}", stream=f"contact:{stream}",
+                        payload=payload, occurred_at=at)
+
+    return [
+        ev(1, "jane", ContactAdded(name="Jane Doe", company="Acme"), "2026-11-01T09:00:00Z"),
+        ev(2, "jane", RequestSent(channel="email"), "2026-11-02T09:00:00Z"),
+        ev(3, "jane", MeetingScheduled(at=datetime(2026, 11, 10, 15, tzinfo=UTC)),
+           "2026-11-03T09:00:00Z"),
+        ev(4, "jane", MeetingHeld(notes="data platforms", takeaways=["ship a project"]),
+           "2026-11-10T15:30:00Z"),
+        ev(5, "jane", CommitmentMade(text="send portfolio"), "2026-11-10T15:30:00Z"),
+        ev(6, "jane", ReferralMade(contact="bob", name="Bob Smith"), "2026-11-10T15:30:00Z"),
+        ev(7, "bob", ContactAdded(name="Bob Smith", referred_by="jane"), "2026-11-10T15:30:00Z"),
+        ev(8, "jane", ThanksSent(channel="email"), "2026-11-11T09:00:00Z"),
+        ev(9, "jane", NoteAdded(text="likes Rust"), "2026-11-12T09:00:00Z"),
+        ev(10, "jane", CommitmentDone(commitment="01900000-0000-7000-8000-000000000005"),
+           "2026-11-13T09:00:00Z"),
+        ev(11, "jane", EventRetracted(target="01900000-0000-7000-8000-000000000008"),
+           "2026-11-14T09:00:00Z"),
+    ]
+
+
+def snapshot(store: Store) -> tuple[Any, ...]:
+    Projector(store).catch_up()
+    db = store.conn
+    return (views.contacts(db, "main", NOW), views.due(db, "main", NOW, None),
+            views.referrals(db, "main"), views.search(db, "main", "platforms"))
+
+
+@pytest.fixture
+def mem(home: Path) -> Store:
+    return open_store(":memory:")
+
+
+def test_the_order_events_arrive_in_does_not_matter(home: Path) -> None:
+    events = story()
+    expected = None
+    for seed in range(6):
+        shuffled = events[:]
+        random.Random(seed).shuffle(shuffled)
+        store = open_store(":memory:")
+        for i in range(0, len(shuffled), 3):  # several batches, caught up in between
+            store.append(shuffled[i:i + 3])
+            Projector(store).catch_up()
+        result = snapshot(store)
+        if expected is None:
+            expected = result
+        assert result == expected, seed
+    assert expected is not None
+    contacts, due, tree, hits = expected
+    assert [c["stage"] for c in contacts] == ["prospect", "met"]  # Bob, Jane
+    assert ("jane", "thank-you") in [(d["contact"], d["kind"]) for d in due]  # thanks undone
+    assert tree[0]["referred"][0]["id"] == "bob"
+    assert hits and hits[0]["contact"] == "jane"
+
+
+def test_incremental_catch_up_equals_a_full_rebuild(mem: Store) -> None:
+    for event in story():
+        mem.append([event])
+        Projector(mem).catch_up()
+    incremental = snapshot(mem)
+    Projector(mem).rebuild()
+    assert snapshot(mem) == incremental
+
+
+def test_checkpoints_move_with_the_rows(mem: Store) -> None:
+    projector = Projector(mem)
+    mem.append(story()[:4])
+    assert not projector.is_current()
+    assert projector.catch_up() == 4
+    assert projector.is_current()
+    assert projector.catch_up() == 0  # nothing new: nothing done
+    checkpoints = {n: c for n, c in mem.conn.execute("SELECT name, checkpoint FROM projections")}
+    assert checkpoints == dict.fromkeys(projections.VERSIONS, 4)
+
+
+class Failing(Projection):
+    name = "followups"
+    version = projections.VERSIONS["followups"]
+    tables = ("followups",)
+    ddl = ""
+
+    def remove(self, db: Any, schema: str, folded: list[Folded]) -> None:
+        raise RuntimeError("disk on fire")
+
+    insert = remove
+
+
+class FailingProjector(Projector):
+    def projections(self, rules: FollowupRules) -> list[Projection]:
+        return [Failing() if p.name == "followups" else p for p in super().projections(rules)]
+
+
+def test_a_failed_catch_up_leaves_rows_and_checkpoints_as_they_were(mem: Store) -> None:
+    mem.append(story()[:2])
+    before = snapshot(mem)
+    checkpoints = list(mem.conn.execute("SELECT * FROM projections ORDER BY name"))
+    mem.append(story()[2:6])
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        FailingProjector(mem).catch_up()
+    assert list(mem.conn.execute("SELECT * FROM projections ORDER BY name")) == checkpoints
+    db = mem.conn
+    assert views.contacts(db, "main", NOW) == before[0]  # no half-applied batch
+    assert mem.count() == 6  # and the log itself is untouched
+    assert snapshot(mem) != before  # a working projector catches up fine
+
+
+def test_a_new_projection_version_rebuilds_it(mem: Store, monkeypatch: pytest.MonkeyPatch
+                                              ) -> None:
+    mem.append(story())
+    expected = snapshot(mem)
+    mem.conn.execute("DELETE FROM contacts")  # a projection's rows are disposable
+    assert Projector(mem).is_current()  # (nothing tells the projector...)
+    monkeypatch.setitem(projections.VERSIONS, "contacts", 99)
+    monkeypatch.setattr("coffeechat.projections.contacts.ContactsProjection.version", 99)
+    assert not Projector(mem).is_current()  # (...until its version changes)
+    assert snapshot(mem) == expected
+    assert mem.conn.execute(
+        "SELECT version FROM projections WHERE name = 'contacts'").fetchone() == (99,)
+
+
+def test_changed_follow_up_settings_recompute_the_follow_ups(mem: Store, home: Path) -> None:
+    mem.append(story())
+    Projector(mem).catch_up()
+    thank = [d for d in views.due(mem.conn, "main", NOW, None) if d["kind"] == "thank-you"]
+    assert thank[0]["due_at"] == "2026-11-11T15:30:00Z"
+    (home / "config.toml").write_text("[followups]\nthank_you_hours = 48\ncheckin_days = 30\n")
+    assert not Projector(mem).is_current()
+    Projector(mem).catch_up()
+    due = {d["kind"]: d["due_at"] for d in views.due(mem.conn, "main", NOW, None)}
+    assert due["thank-you"] == "2026-11-12T15:30:00Z"
+    assert due["check-in"] == "2026-12-13T09:00:00Z"  # 30 days after the last touch
+    assert Projector(mem).is_current()
+
+
+def test_as_of_rebuilds_the_past_without_touching_the_live_views(mem: Store) -> None:
+    mem.append(story()[:4])
+    Projector(mem).catch_up()
+    recorded = mem.conn.execute("SELECT max(recorded_at) FROM events").fetchone()[0]
+    live = snapshot(mem)
+    with Projector(mem).as_of(recorded) as schema:
+        past = views.contacts(mem.conn, schema, NOW)
+    assert past == live[0]
+    with Projector(mem).as_of("2000-01-01T00:00:00Z") as schema:
+        assert views.contacts(mem.conn, schema, NOW) == []
+    assert snapshot(mem) == live
+
+
+def test_search_skips_retracted_events(cli: CLI) -> None:
+    cli.ids("add", "Jane Doe")
+    [note_id] = cli.ids("note", "jane", "Loves distributed tracing")
+    assert [h["contact"] for h in cli.json("search", "tracing")] == ["jane-doe"]
+    assert [h["contact"] for h in cli.json("search", "distrib")] == ["jane-doe"]  # prefix
+    cli.ids("undo", note_id)
+    assert cli.json("search", "tracing") == []
+    assert cli.json("search", '"unbalanced (quote') == []  # no FTS syntax errors
+
+
+def test_config_errors_name_the_file_and_key(cli: CLI) -> None:
+    cli.ids("add", "Jane Doe")
+    config = cli.home / "config.toml"
+    config.write_text("[followups]\nthank_you_hourz = 12\n")
+    result = cli.run("due", expect=1)
+    assert result.err.splitlines() == [
+        f"coffeechat: error: {config}: key followups: Object contains unknown field "
+        "`thank_you_hourz`"]
+    config.write_text("[followups]\nnudge_days = 'soon'\n")
+    assert "followups.nudge_days" in cli.run("due", expect=1).err
+    config.write_text("[followups\n")
+    assert "not valid TOML" in cli.run("due", expect=1).err
+    config.write_text("[followups]\nnudge_days = 3\n")
+    cli.ids("ask", "jane")
+    assert cli.json("due")[0]["due_at"] == "2026-11-05T09:00:00Z"
