@@ -11,8 +11,16 @@ import pytest
 from coffeechat import projections, views
 from coffeechat.config import FollowupRules
 from coffeechat.events import (
-    CommitmentDone, CommitmentMade, ContactAdded, EventRetracted, MeetingHeld, MeetingScheduled,
-    NoteAdded, ReferralMade, RequestSent, ThanksSent,
+    CommitmentDone,
+    CommitmentMade,
+    ContactAdded,
+    EventRetracted,
+    MeetingHeld,
+    MeetingScheduled,
+    NoteAdded,
+    ReferralMade,
+    RequestSent,
+    ThanksSent,
 )
 from coffeechat.projections.base import Folded, Projection
 from coffeechat.projections.projector import Projector
