@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -34,18 +35,18 @@ def relative(stamp: str, now: str) -> str:
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], *,
           styles: Sequence[dict[str, Any] | None] | None = None, stretch: int = -1) -> None:
-    """Print aligned columns; the ``stretch`` column is cut to fit the terminal."""
+    """Print aligned columns; on a terminal the ``stretch`` column is cut to fit."""
     if not rows:
         return
     cells = [[str(c) for c in row] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
-    from shutil import get_terminal_size
+    if sys.stdout.isatty():  # piped output keeps every character, for grep and friends
+        from shutil import get_terminal_size
 
-    terminal = get_terminal_size((120, 24)).columns
-    spare = terminal - (sum(widths) + 2 * (len(widths) - 1))
-    if spare < 0:
-        column = stretch % len(widths)
-        widths[column] = max(len(headers[column]), widths[column] + spare, 10)
+        spare = get_terminal_size().columns - (sum(widths) + 2 * (len(widths) - 1))
+        if spare < 0:
+            column = stretch % len(widths)
+            widths[column] = max(len(headers[column]), widths[column] + spare, 10)
     click.echo(click.style(_line(headers, widths), bold=True))
     for index, row in enumerate(cells):
         style = styles[index] if styles else None

@@ -1,0 +1,146 @@
+"""The views and maintenance commands as people and scripts see them."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import apsw
+import pytest
+
+from tests.conftest import CLI
+
+EVENT_KEYS = {"id", "seq", "type", "occurred_at", "recorded_at", "source", "data"}
+
+
+@pytest.fixture
+def met(cli: CLI) -> CLI:
+    cli.ids("add", "Jane Doe", "--company", "Acme", "--role", "Staff Engineer")
+    cli.ids("ask", "jane", "--via", "linkedin")
+    cli.now = "2026-11-05T16:00:00Z"
+    cli.ids("met", "jane", "--notes", "Talked about platform teams",
+            "--takeaway", "write a design doc", "--referral", "Bob Smith",
+            "--commitment", "send my portfolio", "--due", "2026-11-07")
+    cli.ids("refer", "bob", "Carol Jones", "--company", "Initech", "--note", "runs hiring")
+    return cli
+
+
+def test_global_json_flag_before_or_after_the_command(met: CLI) -> None:
+    after = met.run("due", "--json").json()
+    before = met.run("--json", "due").json()
+    assert after == before and after
+
+
+def test_show_gives_profile_follow_ups_and_timeline(met: CLI) -> None:
+    shown = met.json("show", "jane")
+    assert shown["id"] == "jane-doe" and shown["stage"] == "met"
+    assert [e["type"] for e in shown["timeline"]] == [
+        "contact.added", "request.sent", "meeting.held", "referral.made", "commitment.made"]
+    for event in shown["timeline"]:
+        assert EVENT_KEYS <= set(event)
+        assert event["occurred_at"].endswith("Z")
+    assert shown["timeline"][2]["data"]["takeaways"] == ["write a design doc"]
+    assert {f["kind"] for f in shown["followups"]} == {"thank-you", "commitment", "check-in"}
+
+    text = met.run("show", "jane").out
+    assert "Jane Doe (jane-doe)" in text
+    assert "Acme · Staff Engineer" in text
+    assert "thank-you due 2026-11-06 16:00" in text
+    assert "write a design doc" in text
+
+
+def test_undone_events_stay_in_the_timeline_marked_retracted(met: CLI) -> None:
+    [note] = met.ids("note", "jane", "temporary")
+    met.ids("undo")
+    timeline = met.json("show", "jane")["timeline"]
+    marked = {e["id"]: e.get("retracted", False) for e in timeline}
+    assert marked[note] is True
+    assert timeline[-1]["type"] == "event.retracted"
+    assert [e for e in met.json("log") if e["id"] == note][0]["retracted"] is True
+
+
+def test_log_filters(met: CLI) -> None:
+    everything = met.json("log")
+    assert [e["seq"] for e in everything] == list(range(1, len(everything) + 1))
+    assert {e["type"] for e in met.json("log", "--type", "contact.added")} == {"contact.added"}
+    assert {e["stream"] for e in met.json("log", "--contact", "bob")} == {"contact:bob-smith"}
+    assert [e["type"] for e in met.json("log", "--since", "2026-11-05")][0] == "meeting.held"
+    assert len(met.json("log", "--as-of", "2026-11-02T09:00:00Z")) == 2
+    assert "SEQ" in met.run("log").out
+
+
+def test_referral_tree(met: CLI) -> None:
+    tree = met.json("referrals")
+    assert tree[0]["id"] == "jane-doe"
+    assert tree[0]["referred"][0]["id"] == "bob-smith"
+    assert tree[0]["referred"][0]["referred"][0]["id"] == "carol-jones"
+    text = met.run("referrals").out.splitlines()
+    assert text[0].startswith("Jane Doe [jane-doe]")
+    assert text[1].startswith("└── Bob Smith [bob-smith]")
+    assert text[2].startswith("    └── Carol Jones [carol-jones]")
+    assert met.json("referrals", "bob")[0]["referred"][0]["id"] == "carol-jones"
+    assert met.json("contacts", "--stage", "prospect")[0]["referred_by"] == "jane-doe"
+
+
+def test_search(met: CLI) -> None:
+    hits = met.json("search", "design doc")
+    assert hits[0]["contact"] == "jane-doe" and hits[0]["type"] == "meeting.held"
+    assert "[design]" in hits[0]["snippet"]
+    assert met.json("search", "Initech")[0]["contact"] in ("carol-jones", "bob-smith")
+    assert "No matches" in met.run("search", "zebra").out
+
+
+def test_contacts_table_and_filters(met: CLI) -> None:
+    out = met.run("contacts").out.splitlines()
+    assert out[0].split() == ["ID", "NAME", "COMPANY", "STAGE", "LAST", "TOUCH", "NEXT"]
+    assert any("jane-doe" in line and "thank-you in" in line for line in out)
+    met.ids("edit", "jane", "--tag", "mentor", "--company", "Acme Corp")
+    assert [c["id"] for c in met.json("contacts", "--tag", "mentor")] == ["jane-doe"]
+    assert met.json("show", "jane")["company"] == "Acme Corp"
+    met.ids("edit", "jane", "--company", "")
+    assert met.json("show", "jane")["company"] is None
+    met.ids("archive", "bob", "--reason", "moved abroad")
+    assert met.json("show", "bob")["stage"] == "archived"
+    assert "bob-smith" not in [d["contact"] for d in met.json("due", "--all")]
+
+
+def test_due_human_output_marks_overdue(met: CLI) -> None:
+    met.now = "2026-11-08T12:00:00Z"
+    out = met.run("due").out
+    assert "overdue" in out and "thank-you" in out and "commitment" in out
+    assert met.run("due", "--within", "1", "--as-of", "2026-11-01").out.startswith("Nothing due")
+
+
+def test_verify_backup_rebuild_init(met: CLI, tmp_path: Path) -> None:
+    assert met.run("verify").out.startswith("OK: 8 events")
+    assert met.json("verify") == {"ok": True, "events": 8, "problems": []}
+    dest = tmp_path / "backup.db"
+    assert "Backed up 8 events" in met.run("backup", str(dest)).out
+    assert stat.S_IMODE(dest.stat().st_mode) == 0o600
+    assert "exists" in met.run("backup", str(dest), expect=1).err
+    met.run("backup", str(dest), "--force")
+    assert met.run("--db", str(dest), "verify").code == 0
+    assert met.json("--db", str(dest), "contacts") == met.json("contacts")
+
+    before = (met.json("contacts"), met.json("due", "--all"))
+    assert "Rebuilt the projections from 8 events" in met.run("rebuild").out
+    assert (met.json("contacts"), met.json("due", "--all")) == before
+
+    fresh = tmp_path / "fresh" / "new.db"
+    assert met.json("--db", str(fresh), "init") == {"db": str(fresh), "events": 0}
+
+    # Tampering behind coffeechat's back is found by verify (exit 1).
+    raw = apsw.Connection(str(met.db))
+    raw.execute("DROP TRIGGER events_no_update")
+    raw.execute("UPDATE events SET data = json_set(data, '$.name', 'Mallory') WHERE seq = 1")
+    raw.close()
+    result = met.run("verify", expect=1)
+    assert "seq 1" in result.err and "hash does not match" in result.err
+
+
+def test_help_and_version(cli: CLI) -> None:
+    out = cli.run("--help").out
+    for command in ("add", "ask", "met", "due", "contacts", "undo", "verify", "backup"):
+        assert f"  {command}" in out
+    assert cli.run("--version").out.startswith("coffeechat, version")
+    assert "--commitment TEXT" in cli.run("met", "--help").out
