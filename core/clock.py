@@ -15,7 +15,9 @@ from functools import lru_cache
 
 from coffeechat.errors import BadDate
 
-DATE_HELP = "ISO 8601 (2026-11-28, 2026-11-28T10:00), today, tomorrow, yesterday, +3d, -2w"
+DATE_HELP = ("ISO 8601 (2026-11-28, 2026-11-28T10:00), today, tomorrow, yesterday, "
+             "a weekday, +3d, -2w")
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 _OFFSET = re.compile(r"^([+-])(\d{1,5})\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -62,8 +64,9 @@ def parse_when(text: str, *, where: str, end_of_day: bool = False,
     ``where`` names the argument for the error message. A date without a time
     means the start of that day in the local zone, or its last second when
     ``end_of_day`` is set (deadlines and ``--as-of``). ``today``, ``tomorrow``,
-    ``yesterday`` and offsets such as ``+3d`` or ``-2w`` count from now and keep
-    the time of day (``today`` with ``end_of_day`` is the end of today).
+    ``yesterday``, weekday names (the next such day) and offsets such as ``+3d``
+    or ``-2w`` count from now and keep the time of day (with ``end_of_day``, a
+    day word means the end of that day).
     """
     raw = text.strip()
     base = reference or now()
@@ -74,6 +77,13 @@ def parse_when(text: str, *, where: str, end_of_day: bool = False,
             moment = base + timedelta(days=shift)
             if end_of_day and word != "now":
                 moment = _day_end(moment.astimezone().date())
+            return moment.astimezone(UTC)
+        if word in _WEEKDAYS:  # the next such day, never today
+            local = base.astimezone()
+            ahead = (_WEEKDAYS.index(word) - local.weekday() - 1) % 7 + 1
+            moment = local + timedelta(days=ahead)
+            if end_of_day:
+                moment = _day_end(moment.date())
             return moment.astimezone(UTC)
         match = _OFFSET.match(word)
         if match:

@@ -49,6 +49,8 @@ def when(text: str, **kw: bool) -> str:
     ("-2w", "2026-11-06T18:30:15Z"),
     ("+4h", "2026-11-20T22:30:15Z"),
     ("-90m", "2026-11-20T17:00:15Z"),
+    ("friday", "2026-11-27T18:30:15Z"),  # NOW is a Friday: the next one
+    ("Monday", "2026-11-23T18:30:15Z"),
 ])
 def test_date_forms(text: str, expected: str) -> None:
     assert when(text) == expected
@@ -57,6 +59,7 @@ def test_date_forms(text: str, expected: str) -> None:
 def test_a_date_means_the_end_of_the_day_for_deadlines() -> None:
     assert when("2026-11-28", end_of_day=True) == "2026-11-28T23:59:59Z"
     assert when("tomorrow", end_of_day=True) == "2026-11-21T23:59:59Z"
+    assert when("saturday", end_of_day=True) == "2026-11-21T23:59:59Z"
     assert when("2026-11-28T10:00", end_of_day=True) == "2026-11-28T10:00:00Z"
 
 
