@@ -168,7 +168,8 @@ def cli(ctx: click.Context, db: str | None, as_json: bool) -> None:
 
     Record contacts, asks, meetings, thank-yous and check-ins as events; see
     what is due with `coffeechat due`. Dates accept ISO 8601 (2026-11-28,
-    2026-11-28T10:00), today, tomorrow, yesterday, and offsets like +3d or -2w.
+    2026-11-28T10:00), today, tomorrow, yesterday, a weekday (the next one), and
+    offsets like +3d or -2w.
     """
     app = ctx.ensure_object(App)
     app.db, app.json = db, app.json or as_json
