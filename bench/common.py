@@ -392,7 +392,16 @@ def cached_store(data_dir: Path, total: int, people: int, *, seed: int = 1,
         if not quiet:
             print(f"generating {total:,} events over {people:,} contacts → {path} ...",
                   file=sys.stderr, flush=True)
-        seconds = clock(lambda: build_store(path, total, people, seed=seed))
+        # In a child process, so this process stays small: a child's ru_maxrss
+        # starts from its parent's size at fork, which would blur RSS readings.
+        argv = [sys.executable, __file__, "build", str(path), str(total), str(people), str(seed)]
+        seconds = clock(lambda: subprocess.run(argv, check=True))
         if not quiet:
             print(f"  done in {seconds:.1f} s", file=sys.stderr, flush=True)
     return path
+
+
+if __name__ == "__main__":  # python common.py build PATH TOTAL PEOPLE SEED
+    if sys.argv[1:2] != ["build"] or len(sys.argv) != 6:
+        raise SystemExit("usage: common.py build PATH TOTAL PEOPLE SEED")
+    build_store(Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), seed=int(sys.argv[5]))

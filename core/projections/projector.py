@@ -110,7 +110,7 @@ class Projector:
             since = min(state[p.name][1] for p in behind)
             applied = max(applied, last - since)
             streams = [row[0] for row in db.execute(
-                "SELECT DISTINCT stream FROM events WHERE seq > ? AND stream >= ? AND stream < ?",
+                "SELECT DISTINCT stream FROM events WHERE seq > ? AND +stream >= ? AND +stream < ?",
                 (since, *_STREAM_RANGE))]
             contacts = db.execute("SELECT count(*) FROM contacts").fetchone()[0] \
                 if _has_table(db, "main", "contacts") else 0
