@@ -10,7 +10,8 @@ import click
 from coffeechat.cli.main import context_app, json_option, output, when
 from coffeechat.codec import Event
 from coffeechat.errors import BadInput
-from coffeechat.recording import BUILTIN_CHANNELS, NewContact, Promise
+from coffeechat.events import ContactAdded
+from coffeechat.recording import BUILTIN_CHANNELS, Promise
 
 on_option = click.option(
     "--on", "on", metavar="DATETIME",
@@ -70,8 +71,8 @@ def add(name: str, company: str | None, role: str | None, email: str | None,
         linkedin: str | None, phone: str | None, how_met: str | None, referred_by: str | None,
         tags: tuple[str, ...], on: str | None) -> None:
     """Add a contact: a person to reach out to."""
-    new = NewContact(name=name, company=company, role=role, email=email, linkedin=linkedin,
-                     phone=phone, how_met=how_met, referred_by=referred_by, tags=list(tags))
+    new = ContactAdded(name=name, company=company, role=role, email=email, linkedin=linkedin,
+                       phone=phone, how_met=how_met, referred_by=referred_by, tags=list(tags))
     report(context_app().recorder().add(new, when(on, "--on")))
 
 
@@ -210,7 +211,7 @@ def checkin(contact: str, via: str, note: str | None, template: str | None, draf
 def refer(contact: str, name: str, company: str | None, role: str | None, email: str | None,
           note: str | None, on: str | None) -> None:
     """CONTACT introduced me to NAME: add NAME, referred by CONTACT."""
-    new = NewContact(name=name, company=company, role=role, email=email)
+    new = ContactAdded(name=name, company=company, role=role, email=email)
     report(context_app().recorder().refer(contact, new, note, when(on, "--on")))
 
 

@@ -57,7 +57,8 @@ def show(contact: str, as_of: str | None) -> None:
         profile = views.contact(db, schema, now, contact_id) or {}
         items = [i for i in views.due(db, schema, now, None) if i["contact"] == contact_id]
     recorded_by = now if as_of else None
-    timeline = views.events(db, contact_id=contact_id, recorded_by=recorded_by, order="time")
+    timeline = views.events(app.store(), contact_id=contact_id, recorded_by=recorded_by,
+                            by_time=True)
     if app.json:
         output({**profile, "followups": items, "timeline": timeline})
         return
@@ -195,8 +196,8 @@ def log(contact: str | None, event_type: str | None, since: str | None,
 
             contact_id = resolve_contact(db, contact, where="--contact", schema=schema)
     since_at = stamp(when(since, "--since")) if since else None
-    docs = views.events(db, contact_id=contact_id, event_type=event_type, since=since_at,
-                        recorded_by=recorded_by)
+    docs = views.events(app.store(), contact_id=contact_id, event_type=event_type,
+                        since=since_at, recorded_by=recorded_by)
     if app.json:
         output(docs)
         return

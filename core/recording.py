@@ -10,7 +10,7 @@ instead of recording on stale assumptions.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from coffeechat import validate
@@ -44,21 +44,6 @@ from coffeechat.store import NewEvent, Store
 
 BUILTIN_CHANNELS = ("email", "linkedin", "phone", "in-person", "video")
 UNDO_LOOKBACK = 10_000  # how far back plain `undo` looks for something to undo
-
-
-@dataclass
-class NewContact:
-    """The fields of a contact to add."""
-
-    name: str
-    company: str | None = None
-    role: str | None = None
-    email: str | None = None
-    linkedin: str | None = None
-    phone: str | None = None
-    how_met: str | None = None
-    referred_by: str | None = None  # a CONTACT argument, resolved on recording
-    tags: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -123,7 +108,8 @@ class Recorder:
             candidate = f"{base}-{n}"
         return candidate
 
-    def _contact_payload(self, new: NewContact, *, prefix: str = "") -> ContactAdded:
+    def _contact_payload(self, new: ContactAdded, *, prefix: str = "") -> ContactAdded:
+        """Check a contact as typed (``referred_by`` is a CONTACT argument) and resolve it."""
         referred_by = None
         if new.referred_by:
             referred_by = self.contact(new.referred_by, where=f"{prefix}--referred-by")
@@ -141,7 +127,7 @@ class Recorder:
 
     # -- contacts -----------------------------------------------------------------
 
-    def add(self, new: NewContact, on: datetime) -> list[Event]:
+    def add(self, new: ContactAdded, on: datetime) -> list[Event]:
         payload = self._contact_payload(new)
         self._add(self._new_contact_id(payload.name), payload, on)
         return self._commit()
@@ -230,7 +216,7 @@ class Recorder:
         )
         self._add(contact_id, held, on)
         for name in referrals:
-            self._referral(contact_id, NewContact(name=name), on, prefix="--referral ")
+            self._referral(contact_id, ContactAdded(name=name), on, prefix="--referral ")
         for promise in commitments:
             self._promise(contact_id, promise, on)
         return self._commit()
@@ -249,14 +235,14 @@ class Recorder:
 
     # -- follow-through -----------------------------------------------------------
 
-    def refer(self, contact: str, new: NewContact, note: str | None, on: datetime
+    def refer(self, contact: str, new: ContactAdded, note: str | None, on: datetime
               ) -> list[Event]:
         """``contact`` introduced me to a new person: add them, linked to the referrer."""
         contact_id = self.contact(contact)
         self._referral(contact_id, new, on, note=validate.optional(note, "--note"))
         return self._commit()
 
-    def _referral(self, referrer: str, new: NewContact, on: datetime, *,
+    def _referral(self, referrer: str, new: ContactAdded, on: datetime, *,
                   note: str | None = None, prefix: str = "") -> None:
         payload = self._contact_payload(new, prefix=prefix)
         payload.referred_by = referrer

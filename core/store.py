@@ -115,19 +115,10 @@ class Store:
         if not new_events:
             return []
         with self.write():
-            return self.append_in_transaction(
-                new_events, source=source, expected=expected, batch=batch
-            )
+            return self._append(new_events, source, expected or {}, batch)
 
-    def append_in_transaction(
-        self,
-        new_events: Sequence[NewEvent],
-        *,
-        source: str = "cli",
-        expected: dict[str, int] | None = None,
-        batch: str | None = None,
-    ) -> list[Event]:
-        """:meth:`append` for a caller that already holds :meth:`write`."""
+    def _append(self, new_events: Sequence[NewEvent], source: str, expected: dict[str, int],
+                batch: str | None) -> list[Event]:
         db = self.conn
         ids = [e.id for e in new_events]
         if None in ids:
@@ -135,7 +126,6 @@ class Store:
             ids = [i if i is not None else next(fresh) for i in ids]
         keep = self._not_yet_recorded(new_events, ids)
         if not keep:
-            self._check_expected(expected or {}, {})
             return []
 
         versions: dict[str, int] = {}
@@ -143,7 +133,7 @@ class Store:
             stream = new_events[index].stream
             if stream not in versions:
                 versions[stream] = self.stream_version(stream)
-        self._check_expected(expected or {}, versions)
+        self._check_expected(expected, versions)
 
         from coffeechat.chain import chain_hash
 
@@ -252,19 +242,24 @@ class Store:
         *,
         after: int = 0,
         stream: str | None = None,
+        event_type: str | None = None,
+        since: str | None = None,
         recorded_by: str | None = None,
+        by_time: bool = False,
     ) -> Iterator[Event]:
-        """Events in ``seq`` order, optionally of one stream or recorded by a time."""
-        clauses = ["seq > ?"]
-        params: list[object] = [after]
-        if stream is not None:
-            clauses.append("stream = ?")
-            params.append(stream)
-        if recorded_by is not None:
-            clauses.append("recorded_at <= ?")
-            params.append(recorded_by)
-        sql = f"SELECT {EVENT_COLUMNS} FROM events WHERE {' AND '.join(clauses)} ORDER BY seq"
-        for row in self.conn.execute(sql, params):
+        """Events after ``seq`` ``after``, filtered, in ``seq`` order (or by time).
+
+        ``since`` keeps events that happened at or after a stamp; ``recorded_by``
+        keeps those recorded at or before one; ``by_time`` orders by
+        (occurred_at, id), the order a contact's story is told in.
+        """
+        filters = (("seq > ?", after), ("stream = ?", stream), ("type = ?", event_type),
+                   ("occurred_at >= ?", since), ("recorded_at <= ?", recorded_by))
+        used = [(clause, value) for clause, value in filters if value is not None]
+        where = " AND ".join(clause for clause, _ in used)
+        order = "occurred_at, id" if by_time else "seq"
+        sql = f"SELECT {EVENT_COLUMNS} FROM events WHERE {where} ORDER BY {order}"
+        for row in self.conn.execute(sql, [value for _, value in used]):
             yield event_from_row(row)
 
     # -- integrity ------------------------------------------------------------

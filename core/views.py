@@ -8,13 +8,16 @@ Each function returns plain dicts in the JSON shapes of the CLI contract.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import apsw
 import msgspec
 
-from coffeechat.codec import EVENT_COLUMNS, Event, event_document, event_from_row
+from coffeechat.codec import Event, event_document
 from coffeechat.fold import CONTACT_PREFIX, Row, retracted_ids
+
+if TYPE_CHECKING:
+    from coffeechat.store import Store
 
 _STAGE = ("CASE WHEN c.stage = 'asked' AND c.unanswered_at IS NOT NULL "
           "AND c.unanswered_at <= :now THEN 'unanswered' ELSE c.stage END")
@@ -135,29 +138,14 @@ def search(db: apsw.Connection, schema: str, text: str, limit: int = 50) -> list
     ]
 
 
-def events(
-    db: apsw.Connection, *, contact_id: str | None = None, event_type: str | None = None,
-    since: str | None = None, recorded_by: str | None = None, order: str = "seq",
-) -> list[dict[str, Any]]:
+def events(store: Store, *, contact_id: str | None = None, event_type: str | None = None,
+           since: str | None = None, recorded_by: str | None = None, by_time: bool = False,
+           ) -> list[dict[str, Any]]:
     """Raw events as JSON documents, each marked when a live retraction undoes it."""
-    clauses, params = ["1"], []
-    if contact_id is not None:
-        clauses.append("stream = ?")
-        params.append(CONTACT_PREFIX + contact_id)
-    if event_type is not None:
-        clauses.append("type = ?")
-        params.append(event_type)
-    if since is not None:
-        clauses.append("occurred_at >= ?")
-        params.append(since)
-    if recorded_by is not None:
-        clauses.append("recorded_at <= ?")
-        params.append(recorded_by)
-    where = " AND ".join(clauses)
-    ordering = "occurred_at, id" if order == "time" else "seq"
-    rows = [event_from_row(r) for r in db.execute(
-        f"SELECT {EVENT_COLUMNS} FROM events WHERE {where} ORDER BY {ordering}", params)]
-    retracted = _retracted(db, rows, recorded_by)
+    stream = CONTACT_PREFIX + contact_id if contact_id is not None else None
+    rows = list(store.events(stream=stream, event_type=event_type, since=since,
+                             recorded_by=recorded_by, by_time=by_time))
+    retracted = _retracted(store.conn, rows, recorded_by)
     return [event_document(e, retracted=e.id in retracted) for e in rows]
 
 
