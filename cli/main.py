@@ -32,6 +32,7 @@ COMMANDS = {
     "ask": "record:ask",
     "answer": "record:answer",
     "schedule": "record:schedule",
+    "cancel": "record:cancel",
     "met": "record:met",
     "thank": "record:thank",
     "checkin": "record:checkin",
@@ -113,7 +114,8 @@ class App:
             self.current()
             yield "main", clock.stamp(clock.now())
             return
-        moment = clock.stamp(clock.parse_when(as_of, where="--as-of", end_of_day=True))
+        moment = clock.stamp(clock.parse_when(as_of, where="--as-of", end_of_day=True,
+                                              past=True))
         with self.projector().as_of(moment) as schema:
             yield schema, moment
 
@@ -122,13 +124,14 @@ class App:
             self._store.close()
 
 
-def when(value: str | None, where: str, *, end_of_day: bool = False) -> datetime:
-    """A DATE/DATETIME option's value (now when not given)."""
+def when(value: str | None, where: str, *, end_of_day: bool = False, past: bool = False
+         ) -> datetime:
+    """A DATE/DATETIME option's value (now when not given); see clock.parse_when."""
     from coffeechat import clock
 
     if value is None:
         return clock.now()
-    return clock.parse_when(value, where=where, end_of_day=end_of_day)
+    return clock.parse_when(value, where=where, end_of_day=end_of_day, past=past)
 
 
 def _set_json(ctx: click.Context, _param: click.Parameter, value: bool) -> None:

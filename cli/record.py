@@ -73,7 +73,7 @@ def add(name: str, company: str | None, role: str | None, email: str | None,
     """Add a contact: a person to reach out to."""
     new = ContactAdded(name=name, company=company, role=role, email=email, linkedin=linkedin,
                        phone=phone, how_met=how_met, referred_by=referred_by, tags=list(tags))
-    report(context_app().recorder().add(new, when(on, "--on")))
+    report(context_app().recorder().add(new, when(on, "--on", past=True)))
 
 
 @click.command()
@@ -89,7 +89,7 @@ def ask(contact: str, via: str, template: str | None, draft: bool, send: bool,
     Asking again while the request is still open records the one nudge.
     """
     _no_delivery(via, template, draft, send)
-    report(context_app().recorder().ask(contact, via, when(on, "--on")))
+    report(context_app().recorder().ask(contact, via, when(on, "--on", past=True)))
 
 
 @click.command()
@@ -99,7 +99,7 @@ def ask(contact: str, via: str, template: str | None, draft: bool, send: bool,
 @json_option
 def answer(contact: str, answer: str, on: str | None) -> None:
     """Record the answer to an open request."""
-    report(context_app().recorder().answer(contact, answer, when(on, "--on")))
+    report(context_app().recorder().answer(contact, answer, when(on, "--on", past=True)))
 
 
 @click.command()
@@ -112,7 +112,17 @@ def answer(contact: str, answer: str, on: str | None) -> None:
 def schedule(contact: str, at: str, minutes: int, where: str | None, on: str | None) -> None:
     """Schedule a meeting (a later schedule replaces an earlier one)."""
     report(context_app().recorder().schedule(contact, when(at, "--at"), minutes, where,
-                                             when(on, "--on")))
+                                             when(on, "--on", past=True)))
+
+
+@click.command()
+@click.argument("contact")
+@click.option("--reason", metavar="TEXT")
+@on_option
+@json_option
+def cancel(contact: str, reason: str | None, on: str | None) -> None:
+    """Cancel the scheduled meeting with CONTACT."""
+    report(context_app().recorder().cancel(contact, reason, when(on, "--on", past=True)))
 
 
 class _OrderedCommand(click.Command):
@@ -168,7 +178,7 @@ def met(ctx: click.Context, contact: str, notes: str | None, takeaways: tuple[st
     """Record a meeting that happened, with notes, takeaways, referrals and commitments."""
     promises = _promises(ctx)
     report(context_app().recorder().met(
-        contact, when(on, "--on"), notes=notes, takeaways=takeaways, referrals=referrals,
+        contact, when(on, "--on", past=True), notes=notes, takeaways=takeaways, referrals=referrals,
         commitments=promises, minutes=minutes))
 
 
@@ -182,7 +192,7 @@ def thank(contact: str, via: str, template: str | None, draft: bool, send: bool,
           on: str | None) -> None:
     """Record a thank-you (due within 24 hours of a meeting)."""
     _no_delivery(via, template, draft, send)
-    report(context_app().recorder().thank(contact, via, when(on, "--on")))
+    report(context_app().recorder().thank(contact, via, when(on, "--on", past=True)))
 
 
 @click.command()
@@ -196,7 +206,7 @@ def checkin(contact: str, via: str, note: str | None, template: str | None, draf
             send: bool, on: str | None) -> None:
     """Record a check-in that keeps the relationship warm."""
     _no_delivery(via, template, draft, send)
-    report(context_app().recorder().checkin(contact, via, note, when(on, "--on")))
+    report(context_app().recorder().checkin(contact, via, note, when(on, "--on", past=True)))
 
 
 @click.command()
@@ -212,7 +222,7 @@ def refer(contact: str, name: str, company: str | None, role: str | None, email:
           note: str | None, on: str | None) -> None:
     """CONTACT introduced me to NAME: add NAME, referred by CONTACT."""
     new = ContactAdded(name=name, company=company, role=role, email=email)
-    report(context_app().recorder().refer(contact, new, note, when(on, "--on")))
+    report(context_app().recorder().refer(contact, new, note, when(on, "--on", past=True)))
 
 
 @click.command()
@@ -224,7 +234,7 @@ def refer(contact: str, name: str, company: str | None, role: str | None, email:
 def commit(contact: str, text: str, due: str | None, on: str | None) -> None:
     """Record a promise I made to CONTACT; `done` takes the printed id."""
     promise = Promise(text, when(due, "--due", end_of_day=True) if due else None)
-    report(context_app().recorder().commit(contact, promise, when(on, "--on")))
+    report(context_app().recorder().commit(contact, promise, when(on, "--on", past=True)))
 
 
 @click.command()
@@ -233,7 +243,7 @@ def commit(contact: str, text: str, due: str | None, on: str | None) -> None:
 @json_option
 def done(commitment_id: str, on: str | None) -> None:
     """Mark a commitment kept (its id, or an unambiguous start of it)."""
-    report(context_app().recorder().done(commitment_id, when(on, "--on")))
+    report(context_app().recorder().done(commitment_id, when(on, "--on", past=True)))
 
 
 @click.command()
@@ -243,7 +253,7 @@ def done(commitment_id: str, on: str | None) -> None:
 @json_option
 def note(contact: str, text: str, on: str | None) -> None:
     """Add a note to a contact's timeline."""
-    report(context_app().recorder().note(contact, text, when(on, "--on")))
+    report(context_app().recorder().note(contact, text, when(on, "--on", past=True)))
 
 
 @click.command()
@@ -253,7 +263,7 @@ def note(contact: str, text: str, on: str | None) -> None:
 @json_option
 def cadence(contact: str, days: int, on: str | None) -> None:
     """Check in with CONTACT every DAYS days (instead of the default)."""
-    report(context_app().recorder().cadence(contact, days, when(on, "--on")))
+    report(context_app().recorder().cadence(contact, days, when(on, "--on", past=True)))
 
 
 _EDIT_FIELDS = ("name", "company", "role", "email", "linkedin", "phone", "how_met",
@@ -281,7 +291,7 @@ def edit(contact: str, tags: tuple[str, ...], no_tags: bool, on: str | None,
                                and v is not None}
     if tags or no_tags:
         changes["tags"] = list(tags)
-    report(context_app().recorder().edit(contact, changes, when(on, "--on")))
+    report(context_app().recorder().edit(contact, changes, when(on, "--on", past=True)))
 
 
 @click.command()
@@ -291,7 +301,7 @@ def edit(contact: str, tags: tuple[str, ...], no_tags: bool, on: str | None,
 @json_option
 def archive(contact: str, reason: str | None, on: str | None) -> None:
     """Archive a contact: no more follow-ups (undo brings them back)."""
-    report(context_app().recorder().archive(contact, when(on, "--on"), reason))
+    report(context_app().recorder().archive(contact, when(on, "--on", past=True), reason))
 
 
 @click.command()
@@ -303,4 +313,4 @@ def undo(event_id: str | None, on: str | None) -> None:
 
     Undo is itself an event: undoing a retraction brings the event back.
     """
-    report(context_app().recorder().undo(event_id, when(on, "--on")))
+    report(context_app().recorder().undo(event_id, when(on, "--on", past=True)))

@@ -96,13 +96,15 @@ def describe(kind: str, raw: bytes | str) -> str:
         due = f" (due {local(data['due'])})" if data.get("due") else ""
         return f"{data.get('text')}{due}"
     if kind == "commitment.done":
-        return f"kept {data.get('commitment', '')[:13]}"
+        return f"kept {data.get('commitment', '')}"
     if kind == "note.added":
         return str(data.get("text"))
     if kind == "cadence.set":
         return f"check in every {data.get('days')} days"
     if kind == "event.retracted":
         return f"undid {data.get('target', '')}"
+    if kind == "meeting.cancelled":
+        return "cancelled" + (f": {data['reason']}" if data.get("reason") else "")
     if kind == "contact.archived":
         return str(data.get("reason") or "archived")
     from coffeechat.events import EVENT_TYPES

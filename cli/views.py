@@ -31,7 +31,8 @@ def contacts(stage: str | None, tag: str | None, as_of: str | None) -> None:
         output(rows)
         return
     if not rows:
-        click.echo("No contacts yet. Add one: coffeechat add \"Jane Doe\" --company Acme")
+        click.echo("No contacts match." if stage or tag else
+                   "No contacts yet. Add one: coffeechat add \"Jane Doe\" --company Acme")
         return
     table(
         ["ID", "NAME", "COMPANY", "STAGE", "LAST TOUCH", "NEXT"],
@@ -91,7 +92,8 @@ def _print_profile(p: dict[str, Any], items: list[dict[str, Any]], now: str) -> 
 
 
 def _details(doc: dict[str, Any], limit: int = 200) -> str:
-    return one_line(describe(doc["type"], bytes(doc["data"])), limit)
+    undone = "(undone) " if doc.get("retracted") else ""
+    return one_line(undone + describe(doc["type"], bytes(doc["data"])), limit)
 
 
 @click.command()
@@ -114,7 +116,7 @@ def due(within: float, show_all: bool, as_of: str | None) -> None:
         output(items)
         return
     if not items:
-        click.echo("Nothing due. " + ("" if show_all else f"(within {within:g} days)"))
+        click.echo("Nothing due." + ("" if show_all else f" (within {within:g} days)"))
         return
     table(
         ["DUE", "WHEN", "KIND", "CONTACT", "REASON"],
@@ -189,13 +191,14 @@ def log(contact: str | None, event_type: str | None, since: str | None,
     app = context_app()
     db = app.store().conn
     contact_id = None
-    recorded_by = stamp(when(as_of, "--as-of", end_of_day=True)) if as_of else None
+    recorded_by = stamp(when(as_of, "--as-of", end_of_day=True, past=True)) if as_of else None
     if contact:
         with app.view(as_of) as (schema, _now):
             from coffeechat.resolve import resolve_contact
 
-            contact_id = resolve_contact(db, contact, where="--contact", schema=schema)
-    since_at = stamp(when(since, "--since")) if since else None
+            contact_id = resolve_contact(db, contact, where="--contact", schema=schema,
+                                         any_stream=True)
+    since_at = stamp(when(since, "--since", past=True)) if since else None
     docs = views.events(app.store(), contact_id=contact_id, event_type=event_type,
                         since=since_at, recorded_by=recorded_by)
     if app.json:

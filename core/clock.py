@@ -57,16 +57,17 @@ def local_time(text: str) -> str:
     return datetime.fromisoformat(text).astimezone().strftime("%Y-%m-%d %H:%M")
 
 
-def parse_when(text: str, *, where: str, end_of_day: bool = False,
+def parse_when(text: str, *, where: str, end_of_day: bool = False, past: bool = False,
                reference: datetime | None = None) -> datetime:
     """Read a DATE or DATETIME argument into an aware UTC datetime.
 
     ``where`` names the argument for the error message. A date without a time
     means the start of that day in the local zone, or its last second when
     ``end_of_day`` is set (deadlines and ``--as-of``). ``today``, ``tomorrow``,
-    ``yesterday``, weekday names (the next such day) and offsets such as ``+3d``
-    or ``-2w`` count from now and keep the time of day (with ``end_of_day``, a
-    day word means the end of that day).
+    ``yesterday``, weekday names and offsets such as ``+3d`` or ``-2w`` count
+    from now and keep the time of day (with ``end_of_day``, a day word means the
+    end of that day). A weekday is today or the next such day; with ``past``
+    (when something happened), today or the last such day.
     """
     raw = text.strip()
     base = reference or now()
@@ -78,10 +79,10 @@ def parse_when(text: str, *, where: str, end_of_day: bool = False,
             if end_of_day and word != "now":
                 moment = _day_end(moment.astimezone().date())
             return moment.astimezone(UTC)
-        if word in _WEEKDAYS:  # the next such day, never today
+        if word in _WEEKDAYS:  # the nearest such day, forward (or back, for `past`)
             local = base.astimezone()
-            ahead = (_WEEKDAYS.index(word) - local.weekday() - 1) % 7 + 1
-            moment = local + timedelta(days=ahead)
+            ahead = (_WEEKDAYS.index(word) - local.weekday()) % 7
+            moment = local + timedelta(days=ahead - 7 if past and ahead else ahead)
             if end_of_day:
                 moment = _day_end(moment.date())
             return moment.astimezone(UTC)

@@ -27,6 +27,7 @@ from coffeechat.events import (
     ContactArchived,
     ContactUpdated,
     EventRetracted,
+    MeetingCancelled,
     MeetingHeld,
     MeetingScheduled,
     NoteAdded,
@@ -128,8 +129,12 @@ class Recorder:
     # -- contacts -----------------------------------------------------------------
 
     def add(self, new: ContactAdded, on: datetime) -> list[Event]:
+        """Add a contact; with ``referred_by``, the referrer's side is recorded too."""
         payload = self._contact_payload(new)
-        self._add(self._new_contact_id(payload.name), payload, on)
+        if payload.referred_by:
+            self._link_referral(payload.referred_by, payload, on)
+        else:
+            self._add(self._new_contact_id(payload.name), payload, on)
         return self._commit()
 
     def edit(self, contact: str, changes: dict[str, str | list[str] | None], on: datetime
@@ -202,6 +207,16 @@ class Recorder:
         self._add(contact_id, payload, on)
         return self._commit()
 
+    def cancel(self, contact: str, reason: str | None, on: datetime) -> list[Event]:
+        """The scheduled meeting is off (its prep item goes; the stage steps back)."""
+        contact_id = self.contact(contact)
+        state = self.state(contact_id)
+        if state.scheduled_id is None:
+            raise BadInput(f"CONTACT: {contact_id} has no scheduled meeting to cancel")
+        self._add(contact_id, MeetingCancelled(reason=validate.optional(reason, "--reason"),
+                                               meeting=state.scheduled_id), on)
+        return self._commit()
+
     def met(self, contact: str, on: datetime, *, notes: str | None = None,
             takeaways: Sequence[str] = (), referrals: Sequence[str] = (),
             commitments: Sequence[Promise] = (), minutes: int | None = None) -> list[Event]:
@@ -246,6 +261,11 @@ class Recorder:
                   note: str | None = None, prefix: str = "") -> None:
         payload = self._contact_payload(new, prefix=prefix)
         payload.referred_by = referrer
+        self._link_referral(referrer, payload, on, note=note)
+
+    def _link_referral(self, referrer: str, payload: ContactAdded, on: datetime, *,
+                       note: str | None = None) -> None:
+        """Add the referred contact and record the introduction on the referrer's stream."""
         if payload.how_met is None:
             payload.how_met = f"introduced by {referrer}"
         new_id = self._new_contact_id(payload.name)
@@ -292,8 +312,7 @@ class Recorder:
 
     def _event(self, id_prefix: str, where: str, event_type: str | None = None) -> Event:
         prefix = validate.one_line(id_prefix, where, required=True, limit=64).lower()
-        matches = [e for e in self.store.find(prefix)
-                   if event_type is None or e.type == event_type]
+        matches = self.store.find(prefix, event_type)
         if not matches:
             kind = "commitment" if event_type == "commitment.made" else "event"
             raise UnknownEvent(f"{where}: no {kind} has an id starting {quote(prefix)}")

@@ -14,16 +14,21 @@ def _fold(text: str) -> str:
 
 
 def resolve_contact(db: apsw.Connection, text: str, *, where: str = "CONTACT",
-                    schema: str = "main") -> str:
+                    schema: str = "main", any_stream: bool = False) -> str:
     """The id of the one contact that ``text`` names.
 
     An exact id wins; otherwise every contact whose name contains ``text``
     (case-insensitive) is a candidate, and an exact full-name match breaks a tie.
+    With ``any_stream``, an exact id is also accepted when the contact is gone
+    from the view (its ``add`` was undone) but its events remain, as ``log`` needs.
     """
     wanted = text.strip()
     if not wanted:
         raise BadInput(f"{where}: must not be empty")
     if db.execute(f"SELECT 1 FROM {schema}.contacts WHERE id = ?", (wanted,)).fetchone():
+        return wanted
+    if any_stream and db.execute("SELECT 1 FROM main.events WHERE stream = ? LIMIT 1",
+                                 ("contact:" + wanted,)).fetchone():
         return wanted
     needle = _fold(wanted)
     candidates = [(cid, name) for cid, name in db.execute(

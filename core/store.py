@@ -226,15 +226,17 @@ class Store:
             f"SELECT {EVENT_COLUMNS} FROM events WHERE batch = ? ORDER BY seq", (batch,))
         return [event_from_row(row) for row in rows]
 
-    def find(self, id_prefix: str) -> list[Event]:
-        """Events whose id starts with ``id_prefix`` (at most a few)."""
+    def find(self, id_prefix: str, event_type: str | None = None, limit: int = 5
+             ) -> list[Event]:
+        """Events (of one type, if given) whose id starts with ``id_prefix``; at most ``limit``."""
         if not id_prefix:
             return []
-        upper = id_prefix + "\U0010ffff"
-        rows = self.conn.execute(
-            f"SELECT {EVENT_COLUMNS} FROM events WHERE id >= ? AND id < ? ORDER BY id LIMIT 5",
-            (id_prefix, upper),
-        )
+        sql = f"SELECT {EVENT_COLUMNS} FROM events WHERE id >= ? AND id < ?"
+        params: list[object] = [id_prefix, id_prefix + "\U0010ffff"]
+        if event_type is not None:
+            sql += " AND type = ?"
+            params.append(event_type)
+        rows = self.conn.execute(sql + " ORDER BY id LIMIT ?", [*params, limit])
         return [event_from_row(row) for row in rows]
 
     def events(

@@ -144,3 +144,49 @@ def test_help_and_version(cli: CLI) -> None:
         assert f"  {command}" in out
     assert cli.run("--version").out.startswith("coffeechat, version")
     assert "--commitment TEXT" in cli.run("met", "--help").out
+
+
+def test_done_takes_an_unambiguous_start_of_a_commitment_id(cli: CLI) -> None:
+    cli.ids("add", "Bo Lind")
+    ids = cli.ids("met", "bo", "--referral", "R One", "--referral", "R Two",
+                  "--referral", "R Three", "--commitment", "send deck",
+                  "--commitment", "send notes")
+    deck, notes = ids[-2], ids[-1]
+    shared = next(n for n in range(len(deck)) if deck[n] != notes[n])
+    assert "several" in cli.run("done", deck[:shared], expect=1).err  # both commitments
+    cli.ids("done", deck[:shared + 1])  # the referral events sharing it are not commitments
+    open_kinds = [d.get("commitment") for d in cli.json("due", "--all")]
+    assert deck not in open_kinds and notes in open_kinds
+    assert "already done" in cli.run("done", deck, expect=1).err
+
+
+def test_add_referred_by_records_the_introduction(cli: CLI) -> None:
+    cli.ids("add", "Jane Doe")
+    recorded = cli.json("add", "Dan Wu", "--referred-by", "jane")["recorded"]
+    assert [r["type"] for r in recorded] == ["referral.made", "contact.added"]
+    assert cli.json("referrals")[0]["referred"][0]["id"] == "dan-wu"
+    assert cli.json("show", "dan")["how_met"] == "introduced by jane-doe"
+
+
+def test_cancel_a_scheduled_meeting(cli: CLI) -> None:
+    cli.ids("add", "Jane Doe")
+    cli.ids("ask", "jane")
+    cli.ids("schedule", "jane", "--at", "2026-11-05T15:00:00Z")
+    assert [d["kind"] for d in cli.json("due")] == ["prep"]
+    cli.ids("cancel", "jane", "--reason", "she is travelling")
+    assert cli.json("show", "jane")["stage"] == "asked"
+    assert cli.json("due", "--all") == []
+    assert "no scheduled meeting" in cli.run("cancel", "jane", expect=1).err
+
+
+def test_undone_events_are_marked_in_plain_text_and_stay_in_the_log(cli: CLI) -> None:
+    cli.ids("add", "Eve Park")
+    cli.ids("note", "eve", "met at the fair")
+    cli.ids("cadence", "eve", "30")
+    cli.ids("undo")
+    assert "(undone) check in every 30 days" in cli.run("show", "eve").out
+    cli.ids("undo")
+    cli.ids("undo")  # the add itself: Eve is gone from the views...
+    assert "No contacts match." in cli.run("contacts", "--tag", "nothing").out
+    assert cli.json("contacts") == []
+    assert len(cli.json("log", "--contact", "eve-park")) == 6  # ...but not from the log

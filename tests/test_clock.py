@@ -49,11 +49,18 @@ def when(text: str, **kw: bool) -> str:
     ("-2w", "2026-11-06T18:30:15Z"),
     ("+4h", "2026-11-20T22:30:15Z"),
     ("-90m", "2026-11-20T17:00:15Z"),
-    ("friday", "2026-11-27T18:30:15Z"),  # NOW is a Friday: the next one
+    ("friday", "2026-11-20T18:30:15Z"),  # NOW is a Friday
     ("Monday", "2026-11-23T18:30:15Z"),
 ])
 def test_date_forms(text: str, expected: str) -> None:
     assert when(text) == expected
+
+
+def test_weekdays_look_back_for_when_something_happened() -> None:
+    assert when("monday", past=True) == "2026-11-16T18:30:15Z"
+    assert when("friday", past=True) == "2026-11-20T18:30:15Z"
+    assert when("thursday", past=True) == "2026-11-19T18:30:15Z"
+    assert when("thursday") == "2026-11-26T18:30:15Z"
 
 
 def test_a_date_means_the_end_of_the_day_for_deadlines() -> None:
