@@ -21,6 +21,8 @@ from coffeechat import __version__
 from coffeechat.errors import CoffeechatError
 
 if TYPE_CHECKING:
+    from coffeechat.config import Config
+    from coffeechat.plugin_manager import Plugins
     from coffeechat.projections.projector import Projector
     from coffeechat.recording import Recorder
     from coffeechat.store import Store
@@ -53,17 +55,22 @@ COMMANDS = {
     "rebuild": "maintenance:rebuild",
     "verify": "maintenance:verify",
     "backup": "maintenance:backup",
+    "plugins": "maintenance:plugins",
 }
 
 
 class App:
     """What every command shares: the store path, output mode, and lazily opened parts."""
 
-    def __init__(self, db: str | None, json: bool) -> None:
+    def __init__(self, db: str | None = None, json: bool = False) -> None:
         self.db = db
         self.json = json
+        self.plugins_dir: str | None = None
+        self.commands_added = False
         self._store: Store | None = None
         self._projector: Projector | None = None
+        self._config: Config | None = None
+        self._plugins: Plugins | None = None
 
     @property
     def db_path(self) -> str:
@@ -83,11 +90,26 @@ class App:
             self._store = open_store(self.db_path)
         return self._store
 
+    def config(self) -> Config:
+        if self._config is None:
+            from coffeechat.config import load_config
+
+            self._config = load_config()
+        return self._config
+
+    def plugins(self) -> Plugins:
+        """The plugins, loaded on first use (reads with nothing new never get here)."""
+        if self._plugins is None:
+            from coffeechat.plugin_manager import Plugins
+
+            self._plugins = Plugins(self.config(), plugins_dir=self.plugins_dir)
+        return self._plugins
+
     def projector(self) -> Projector:
         if self._projector is None:
             from coffeechat.projections.projector import Projector
 
-            self._projector = Projector(self.store())
+            self._projector = Projector(self.store(), plugins=self.plugins())
         return self._projector
 
     def current(self) -> Store:
@@ -95,7 +117,8 @@ class App:
         from coffeechat.projections import is_current
 
         store = self.store()
-        if not is_current(store.conn):  # the common case costs one query and a stat
+        # The common case costs one query and a few stats, and loads no plugin.
+        if not is_current(store.conn, check_plugins=True, plugins_dir=self.plugins_dir):
             self.projector().catch_up()
         return store
 
@@ -103,7 +126,14 @@ class App:
         from coffeechat.recording import Recorder
 
         self.current()
-        return Recorder(self.store(), self.projector())
+        return Recorder(self.store(), self.projector(), plugins=self.plugins())
+
+    def warn_plugin_failures(self) -> None:
+        """Report plugins that failed (the command itself went on without them)."""
+        if self._plugins is None:
+            return
+        for failure in self._plugins.failures:
+            click.echo(f"coffeechat: warning: {failure}", err=True)
 
     @contextmanager
     def view(self, as_of: str | None) -> Iterator[tuple[str, str]]:
@@ -146,15 +176,23 @@ json_option = click.option(
 
 
 class LazyGroup(click.Group):
-    """A group whose subcommands are imported on first use."""
+    """A group whose subcommands are imported on first use; plugins add more."""
+
+    def _plugin_commands(self, ctx: click.Context) -> dict[str, click.Command]:
+        app = ctx.ensure_object(App)
+        if not app.commands_added:
+            app.commands_added = True
+            app.plugins().add_commands(self)
+        return self.commands
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(COMMANDS)
+        plugin_commands = [n for n in sorted(self._plugin_commands(ctx)) if n not in COMMANDS]
+        return list(COMMANDS) + plugin_commands
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         target = COMMANDS.get(cmd_name)
         if target is None:
-            return None
+            return self._plugin_commands(ctx).get(cmd_name)
         module_name, attr = target.split(":")
         module = importlib.import_module(f"coffeechat.cli.{module_name}")
         return getattr(module, attr)
@@ -164,9 +202,11 @@ class LazyGroup(click.Group):
 @click.option("--db", metavar="PATH", help="The store (default: $COFFEECHAT_DB, or "
               "coffeechat.db in the coffeechat folder).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@click.option("--plugins-dir", metavar="DIR",
+              help="Also load one-off plugins from the *.py files in DIR.")
 @click.version_option(__version__, prog_name="coffeechat")
 @click.pass_context
-def cli(ctx: click.Context, db: str | None, as_json: bool) -> None:
+def cli(ctx: click.Context, db: str | None, as_json: bool, plugins_dir: str | None) -> None:
     """coffeechat: keep every networking conversation followed up.
 
     Record contacts, asks, meetings, thank-yous and check-ins as events; see
@@ -175,7 +215,7 @@ def cli(ctx: click.Context, db: str | None, as_json: bool) -> None:
     offsets like +3d or -2w.
     """
     app = ctx.ensure_object(App)
-    app.db, app.json = db, app.json or as_json
+    app.db, app.json, app.plugins_dir = db, app.json or as_json, plugins_dir
     ctx.call_on_close(app.close)
 
 
@@ -183,10 +223,11 @@ def main(args: list[str] | None = None) -> None:
     """Run the CLI: exit 0 on success, 1 on a user error (one line on stderr), 2 on usage."""
     import apsw
 
+    app = App()
     try:
-        code = cli.main(args=args, prog_name="coffeechat", standalone_mode=False,
-                        obj=App(None, False))
+        code = cli.main(args=args, prog_name="coffeechat", standalone_mode=False, obj=app)
     except CoffeechatError as error:
+        app.warn_plugin_failures()
         click.echo(f"coffeechat: error: {error.message}", err=True)
         sys.exit(1)
     except click.ClickException as error:
@@ -204,6 +245,7 @@ def main(args: list[str] | None = None) -> None:
     except apsw.Error as error:
         click.echo(f"coffeechat: error: store: {error}", err=True)
         sys.exit(1)
+    app.warn_plugin_failures()
     sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -86,3 +86,21 @@ def backup(dest: str, force: bool) -> None:
         output({"dest": str(target), "events": store.count()})
     else:
         click.echo(f"Backed up {store.count():,} events to {target}")
+
+
+@click.command()
+@json_option
+def plugins() -> None:
+    """The loaded plugins: name, version, where each came from, and its hooks."""
+    import msgspec
+
+    from coffeechat.cli.render import table
+
+    app = context_app()
+    loaded = app.plugins().info()
+    if app.json:
+        output([msgspec.structs.asdict(info) for info in loaded])
+        return
+    table(["NAME", "VERSION", "SOURCE", "HOOKS"],
+          [[p.name, p.version or "", p.source + (f" ({p.path})" if p.path else ""),
+            ", ".join(p.hooks)] for p in loaded], stretch=3)

@@ -11,7 +11,7 @@ from coffeechat.cli.main import context_app, json_option, output, when
 from coffeechat.codec import Event
 from coffeechat.errors import BadInput
 from coffeechat.events import ContactAdded
-from coffeechat.recording import BUILTIN_CHANNELS, Promise
+from coffeechat.recording import BUILTIN_CHANNELS, Outcome, Promise
 
 on_option = click.option(
     "--on", "on", metavar="DATETIME",
@@ -24,35 +24,40 @@ via_option = click.option(
 
 
 def _delivery_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    func = click.option("--send", is_flag=True, help="Deliver the message through the channel.")(
+    func = click.option("--send", is_flag=True,
+                        help="Deliver the message through the channel; recorded once accepted.")(
         func)
-    func = click.option("--draft", is_flag=True, help="Write a draft instead of recording.")(func)
+    func = click.option("--draft", is_flag=True,
+                        help="Write a draft through the channel; nothing is recorded.")(func)
     return click.option("--template", metavar="NAME", help="Render the message from a template.")(
         func)
 
 
-def _no_delivery(via: str, template: str | None, draft: bool, send: bool) -> None:
-    # Drafting and sending belong to channel plugins; none that can deliver is installed.
-    for flag, given in (("--template", template), ("--draft", draft), ("--send", send)):
-        if given:
-            raise BadInput(
-                f"{flag}: the {via!r} channel cannot render or deliver messages here; "
-                f"leave out {flag} to record a message you sent yourself"
-            )
+def _delivery(draft: bool, send: bool) -> str | None:
+    if draft and send:
+        raise click.UsageError("give --draft or --send, not both")
+    return "send" if send else "draft" if draft else None
 
 
-def report(events: Sequence[Event]) -> None:
+def report(events: Sequence[Event], outcome: Outcome | None = None) -> None:
     """Print what was appended: its ids (human) or a JSON document."""
     recorded = [
         {"id": e.id, "seq": e.seq, "type": e.type,
          "contact": e.stream.split(":", 1)[1] if e.stream.startswith("contact:") else None}
         for e in events
     ]
+    receipt = outcome.receipt if outcome is not None else None
     if context_app().json:
-        output({"recorded": recorded})
+        output({"recorded": recorded, **({"receipt": receipt} if receipt else {})})
         return
+    if receipt:
+        click.echo(receipt)
     for item in recorded:
         click.echo(f"{item['id']}  {item['type']}  {item['contact'] or ''}".rstrip())
+
+
+def _report_outcome(outcome: Outcome) -> None:
+    report(outcome.events, outcome)
 
 
 @click.command()
@@ -88,8 +93,9 @@ def ask(contact: str, via: str, template: str | None, draft: bool, send: bool,
 
     Asking again while the request is still open records the one nudge.
     """
-    _no_delivery(via, template, draft, send)
-    report(context_app().recorder().ask(contact, via, when(on, "--on", past=True)))
+    _report_outcome(context_app().recorder().ask(
+        contact, via, when(on, "--on", past=True), delivery=_delivery(draft, send),
+        template=template))
 
 
 @click.command()
@@ -191,8 +197,9 @@ def met(ctx: click.Context, contact: str, notes: str | None, takeaways: tuple[st
 def thank(contact: str, via: str, template: str | None, draft: bool, send: bool,
           on: str | None) -> None:
     """Record a thank-you (due within 24 hours of a meeting)."""
-    _no_delivery(via, template, draft, send)
-    report(context_app().recorder().thank(contact, via, when(on, "--on", past=True)))
+    _report_outcome(context_app().recorder().thank(
+        contact, via, when(on, "--on", past=True), delivery=_delivery(draft, send),
+        template=template))
 
 
 @click.command()
@@ -205,8 +212,9 @@ def thank(contact: str, via: str, template: str | None, draft: bool, send: bool,
 def checkin(contact: str, via: str, note: str | None, template: str | None, draft: bool,
             send: bool, on: str | None) -> None:
     """Record a check-in that keeps the relationship warm."""
-    _no_delivery(via, template, draft, send)
-    report(context_app().recorder().checkin(contact, via, note, when(on, "--on", past=True)))
+    _report_outcome(context_app().recorder().checkin(
+        contact, via, note, when(on, "--on", past=True), delivery=_delivery(draft, send),
+        template=template))
 
 
 @click.command()

@@ -31,8 +31,12 @@ def contacts(stage: str | None, tag: str | None, as_of: str | None) -> None:
         output(rows)
         return
     if not rows:
-        click.echo("No contacts match." if stage or tag else
-                   "No contacts yet. Add one: coffeechat add \"Jane Doe\" --company Acme")
+        if stage or tag:
+            click.echo("No contacts match.")
+        elif as_of:
+            click.echo(f"No contacts as of {as_of}.")
+        else:
+            click.echo("No contacts yet. Add one: coffeechat add \"Jane Doe\" --company Acme")
         return
     table(
         ["ID", "NAME", "COMPANY", "STAGE", "LAST TOUCH", "NEXT"],

@@ -11,6 +11,11 @@ folder (``~/.local/share/coffeechat`` on Linux). It holds the default store
     commitment_days = 7    # a commitment without a due date is due after this
     referral_days = 7      # reach out to a referred person within this
     checkin_days = 90      # check in this long after the last touch
+
+    plugins_dir = "~/coffeechat-plugins"   # one-off plugins, like --plugins-dir
+
+    [plugins.webhook]      # each plugin's own settings, under its name
+    url = "https://hooks.example.com/..."
 """
 
 from __future__ import annotations
@@ -42,6 +47,8 @@ class FollowupRules(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, fr
 
 class Config(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
     followups: FollowupRules = FollowupRules()
+    # A folder of one-off plugins (*.py files), like --plugins-dir.
+    plugins_dir: str | None = None
     # Settings for plugins, one table per plugin name: [plugins.webhook] ...
     plugins: dict[str, dict[str, Any]] = {}
 

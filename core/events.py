@@ -100,6 +100,9 @@ class ThanksSent(Payload):
 class CheckinDone(Payload):
     channel: str
     note: str | None = None
+    subject: str | None = None
+    body: str | None = None
+    template: str | None = None
 
 
 # -- follow-through -----------------------------------------------------------

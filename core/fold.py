@@ -56,7 +56,8 @@ class ContactState:
 
     __slots__ = (
         "added_at", "added_id", "archived", "asked", "cadence_days", "checked_in_at",
-        "commitments", "company", "email", "how_met", "id", "kept", "last_met_at", "last_met_id",
+        "commitments", "company", "email", "events", "how_met", "id", "kept", "last_met_at",
+        "last_met_id",
         "last_touch_at", "last_touch_id", "linkedin", "meetings", "name", "nudged_at",
         "phone", "referrals", "referred_by", "request_at", "request_id", "request_open",
         "retracted", "role", "scheduled_at", "scheduled_id", "scheduled_on", "seqs",
@@ -93,6 +94,7 @@ class ContactState:
         self.commitments: dict[str, Commitment] = {}
         self.kept: set[str] = set()
         self.referrals: list[Referral] = []
+        self.events: list[Row] = []  # the live events, oldest first (for plugin rules)
         self.seqs: list[int] = []  # every event on the stream, retracted or not
         self.text_seqs: list[int] = []  # live events whose text is searchable
         self.retracted: set[str] = set()
@@ -129,6 +131,7 @@ def fold(stream: str, rows: list[Row]) -> ContactState:
         seqs.append(row.seq)
         if row.type == RETRACTED or row.id in retracted:
             continue
+        state.events.append(row)
         apply = _HANDLERS.get(row.type)
         if apply is not None:
             apply(state, row)
@@ -186,7 +189,9 @@ def _request_sent(state: ContactState, row: Row) -> None:
         return
     state.request_open = True
     state.request_at, state.request_id, state.nudged_at = row.occurred_at, row.id, None
-    if state.stage != "scheduled":
+    if state.stage == "scheduled":
+        state.stage_before_schedule = "asked"  # where a cancellation returns to
+    else:
         state.stage = "asked"
 
 

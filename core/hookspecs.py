@@ -1,6 +1,15 @@
-"""Plugin hook specifications (pluggy project ``coffeechat``)."""
+"""Plugin hook specifications (pluggy project ``coffeechat``).
+
+Hooks that add things take a ``register`` callback, so a plugin can add none,
+one or many, and the caller keeps one registry. Every hook is documented with
+its exact signature in docs/plugins.md (a test checks that). Implement them
+with ``@coffeechat.hookimpl``; an implementation may take any subset of the
+arguments.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pluggy
 
@@ -9,10 +18,89 @@ hookimpl = pluggy.HookimplMarker("coffeechat")
 
 
 @hookspec
-def register_event_types(register):  # type: ignore[no-untyped-def]
-    """Call ``register(type_name, payload_struct, schema=1)`` for each event type added."""
+def register_event_types(register: Any) -> None:
+    """Add event types: ``register(type_name, payload_struct, schema=1)``.
+
+    ``payload_struct`` is a subclass of ``coffeechat.events.Payload`` (a msgspec
+    Struct); ``schema`` is the payload version written today.
+    """
 
 
 @hookspec
-def event_appended(event, store):  # type: ignore[no-untyped-def]
-    """Called after ``event`` was committed to ``store``."""
+def register_upcasters(register: Any) -> None:
+    """Move old payloads forward: ``register(type_name, from_schema, upcast)``.
+
+    ``upcast(fields: dict) -> dict`` turns a payload of ``from_schema`` into one
+    of ``from_schema + 1``.
+    """
+
+
+@hookspec
+def register_channels(register: Any, config: Any) -> None:
+    """Add channels: ``register(channel)`` (see ``coffeechat.channels.Channel``).
+
+    ``config`` is the loaded ``coffeechat.config.Config``; a plugin's own
+    settings are ``config.plugins.get("<name>", {})``.
+    """
+
+
+@hookspec
+def register_followup_rules(register: Any, config: Any) -> None:
+    """Add follow-up rules: ``register(name, rule, version=1)``.
+
+    ``rule(state, events)`` gets a contact's folded ``ContactState`` and its live
+    events (``coffeechat.fold.Row``, oldest first) and returns an iterable of
+    ``coffeechat.rules.FollowUp``. Bump ``version`` when the rule's results
+    change: the follow-ups are then recomputed from the log.
+    """
+
+
+@hookspec
+def register_projections(register: Any, config: Any) -> None:
+    """Add read models: ``register(projection)``.
+
+    ``projection`` is a ``coffeechat.projections.base.Projection`` with its own
+    tables, a ``name`` and a ``version``; it is caught up with the log like the
+    built-in ones, with its checkpoint in the same transaction as its rows.
+    """
+
+
+@hookspec
+def register_commands(cli: Any) -> None:
+    """Add CLI commands: ``cli.add_command(command)`` on the click group ``cli``."""
+
+
+@hookspec
+def register_note_parsers(register: Any) -> None:
+    """Add note parsers for the notes folder: ``register(note_type, parser)``."""
+
+
+@hookspec
+def register_template_dirs(register: Any) -> None:
+    """Add message template folders: ``register(path)``; earlier ones win."""
+
+
+@hookspec
+def register_views(register: Any) -> None:
+    """Add views written by ``watch``: ``register(file_name, render)``."""
+
+
+@hookspec(firstresult=True)
+def compose_message(kind: str, state: Any, to: str | None, nudge: bool,
+                    template: str | None) -> Any:
+    """Return the ``coffeechat.channels.Message`` to send, or None to leave it to others.
+
+    ``kind`` is ``ask``, ``thank`` or ``checkin``; ``state`` is the contact's
+    ``ContactState``; ``nudge`` is true for the reminder of an open ask;
+    ``template`` is the ``--template`` name given, if any. The first plugin that
+    returns a message wins (the last registered is asked first); coffeechat's
+    plain default is used when none does.
+    """
+
+
+@hookspec
+def event_appended(event: Any, store: Any) -> None:
+    """Called once per event after its batch committed to ``store``.
+
+    A plugin that raises here is reported by name; the event stays recorded.
+    """

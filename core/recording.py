@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING, NamedTuple
 
 from coffeechat import validate
+from coffeechat.channels import Channel, DeliveryError, Message, RecordOnly
 from coffeechat.clock import stamp
 from coffeechat.codec import Event, decode_payload
-from coffeechat.errors import BadInput, UnknownEvent, quote
+from coffeechat.errors import BadInput, CoffeechatError, UnknownEvent, quote
 from coffeechat.events import (
     RETRACTED,
     CadenceSet,
@@ -39,12 +41,23 @@ from coffeechat.events import (
 )
 from coffeechat.fold import CONTACT_PREFIX, ContactState
 from coffeechat.ids import slugify
+from coffeechat.messages import default_message
 from coffeechat.projections.projector import Projector
 from coffeechat.resolve import resolve_contact
 from coffeechat.store import NewEvent, Store
 
+if TYPE_CHECKING:
+    from coffeechat.plugin_manager import Plugins
+
 BUILTIN_CHANNELS = ("email", "linkedin", "phone", "in-person", "video")
 UNDO_LOOKBACK = 10_000  # how far back plain `undo` looks for something to undo
+
+
+class Outcome(NamedTuple):
+    """What a message command did: the events it recorded, and what the channel said."""
+
+    events: list[Event]
+    receipt: str | None = None  # a delivery receipt, or where a draft was written
 
 
 @dataclass
@@ -59,11 +72,14 @@ class Recorder:
     """Appends validated batches of events for one store."""
 
     def __init__(self, store: Store, projector: Projector, *, source: str = "cli",
-                 channels: Sequence[str] = BUILTIN_CHANNELS) -> None:
+                 plugins: Plugins | None = None) -> None:
         self.store = store
         self.projector = projector
         self.source = source
-        self.channels = tuple(channels)
+        self.plugins = plugins
+        self.channels: dict[str, Channel] = (
+            plugins.channels() if plugins is not None
+            else {name: RecordOnly(name) for name in BUILTIN_CHANNELS})
         self._batch: list[NewEvent] = []
         self._expected: dict[str, int] = {}
 
@@ -90,14 +106,49 @@ class Recorder:
     def _commit(self) -> list[Event]:
         batch, expected = self._batch, self._expected
         self._batch, self._expected = [], {}
-        return self.store.append(batch, source=self.source, expected=expected)
+        events = self.store.append(batch, source=self.source, expected=expected)
+        if self.plugins is not None:  # after the commit: a failing plugin cannot undo it
+            self.plugins.event_appended(events, self.store)
+        return events
 
-    def _channel(self, via: str, where: str = "--via") -> str:
-        channel = validate.one_line(via, where, required=True).lower()
-        if channel not in self.channels:
-            raise BadInput(f"{where}: unknown channel {quote(channel)} "
-                           f"(known: {', '.join(self.channels)})")
+    def _channel(self, via: str, where: str = "--via") -> Channel:
+        name = validate.one_line(via, where, required=True).lower()
+        channel = self.channels.get(name)
+        if channel is None:
+            raise BadInput(f"{where}: unknown channel {quote(name)} "
+                           f"(known: {', '.join(sorted(self.channels))})")
         return channel
+
+    def _deliver(self, kind: str, state: ContactState, channel: Channel,
+                 delivery: str | None, template: str | None, nudge: bool = False
+                 ) -> tuple[Message | None, str | None]:
+        """Compose and send (or draft) the message; (message, receipt). Raises on failure."""
+        if delivery is None and template is None:
+            return None, None
+        message = None
+        if self.plugins is not None:
+            message = self.plugins.compose_message(kind, state, state.email, nudge, template)
+        if message is None:
+            if template is not None:
+                raise BadInput(f"--template: no installed plugin renders {quote(template)}")
+            message = default_message(kind, state, to=state.email, nudge=nudge)
+        if delivery is None:
+            return message, None
+        flag = f"--{delivery}"
+        able = channel.can_send if delivery == "send" else channel.can_draft
+        if not able:
+            verb = "deliver messages" if delivery == "send" else "write drafts"
+            raise DeliveryError(f"{flag}: the {channel.name!r} channel cannot {verb}; "
+                                f"leave out {flag} to record a message you sent yourself")
+        try:
+            receipt = channel.send(message) if delivery == "send" else channel.draft(message)
+        except CoffeechatError:
+            raise
+        except Exception as error:  # a plugin's channel failing in its own way
+            detail = " ".join(f"{type(error).__name__}: {error}".splitlines())
+            raise DeliveryError(f"{flag}: the {channel.name!r} channel failed ({detail}); "
+                                "nothing was recorded") from None
+        return message, receipt
 
     def _new_contact_id(self, name: str) -> str:
         base = slugify(name)
@@ -180,13 +231,24 @@ class Recorder:
 
     # -- the cycle ----------------------------------------------------------------
 
-    def ask(self, contact: str, via: str, on: datetime) -> list[Event]:
-        """Record an ask; asking again while a request is open records the one nudge."""
+    def ask(self, contact: str, via: str, on: datetime, *, delivery: str | None = None,
+            template: str | None = None) -> Outcome:
+        """Record an ask; asking again while a request is open records the one nudge.
+
+        ``delivery`` is None (you sent it yourself), ``"send"`` (the channel
+        delivers it, and only then is it recorded) or ``"draft"`` (a draft is
+        written and nothing is recorded).
+        """
         contact_id = self.contact(contact)
         state = self.state(contact_id)
         nudge = state.request_open and state.nudged_at is None
-        self._add(contact_id, RequestSent(channel=self._channel(via), nudge=nudge), on)
-        return self._commit()
+        channel = self._channel(via)
+        message, receipt = self._deliver("ask", state, channel, delivery, template, nudge)
+        if delivery == "draft":
+            return Outcome([], receipt)
+        self._add(contact_id, RequestSent(channel=channel.name, nudge=nudge, template=template,
+                                          **_text_of(message)), on)
+        return Outcome(self._commit(), receipt)
 
     def answer(self, contact: str, answer: str, on: datetime) -> list[Event]:
         contact_id = self.contact(contact)
@@ -236,17 +298,32 @@ class Recorder:
             self._promise(contact_id, promise, on)
         return self._commit()
 
-    def thank(self, contact: str, via: str, on: datetime) -> list[Event]:
+    def thank(self, contact: str, via: str, on: datetime, *, delivery: str | None = None,
+              template: str | None = None) -> Outcome:
+        """Record a thank-you (see :meth:`ask` for ``delivery``)."""
         contact_id = self.contact(contact)
-        self._add(contact_id, ThanksSent(channel=self._channel(via)), on)
-        return self._commit()
+        state = self.state(contact_id)
+        channel = self._channel(via)
+        message, receipt = self._deliver("thank", state, channel, delivery, template)
+        if delivery == "draft":
+            return Outcome([], receipt)
+        self._add(contact_id, ThanksSent(channel=channel.name, template=template,
+                                         **_text_of(message)), on)
+        return Outcome(self._commit(), receipt)
 
-    def checkin(self, contact: str, via: str, note: str | None, on: datetime) -> list[Event]:
+    def checkin(self, contact: str, via: str, note: str | None, on: datetime, *,
+                delivery: str | None = None, template: str | None = None) -> Outcome:
+        """Record a check-in (see :meth:`ask` for ``delivery``)."""
         contact_id = self.contact(contact)
-        payload = CheckinDone(channel=self._channel(via),
-                              note=validate.text(note, "--note") if note else None)
-        self._add(contact_id, payload, on)
-        return self._commit()
+        state = self.state(contact_id)
+        checked_note = validate.text(note, "--note") if note else None
+        channel = self._channel(via)
+        message, receipt = self._deliver("checkin", state, channel, delivery, template)
+        if delivery == "draft":
+            return Outcome([], receipt)
+        self._add(contact_id, CheckinDone(channel=channel.name, note=checked_note,
+                                          template=template, **_text_of(message)), on)
+        return Outcome(self._commit(), receipt)
 
     # -- follow-through -----------------------------------------------------------
 
@@ -312,13 +389,14 @@ class Recorder:
 
     def _event(self, id_prefix: str, where: str, event_type: str | None = None) -> Event:
         prefix = validate.one_line(id_prefix, where, required=True, limit=64).lower()
-        matches = self.store.find(prefix, event_type)
+        matches = self.store.find(prefix, event_type, limit=6)
+        kind = "commitment" if event_type == "commitment.made" else "event"
         if not matches:
-            kind = "commitment" if event_type == "commitment.made" else "event"
             raise UnknownEvent(f"{where}: no {kind} has an id starting {quote(prefix)}")
         if len(matches) > 1:
-            raise BadInput(f"{where}: {quote(prefix)} matches several events "
-                           f"({', '.join(m.id for m in matches)}); give more of the id")
+            shown = ", ".join(m.id for m in matches[:5]) + (", ..." if len(matches) > 5 else "")
+            raise BadInput(f"{where}: {quote(prefix)} matches several {kind}s ({shown}); "
+                           "give more of the id")
         return matches[0]
 
     def _last_batch(self) -> list[Event]:
@@ -338,6 +416,10 @@ class Recorder:
             return [e for e in batch_events
                     if e is not None and e.type != RETRACTED and e.id not in undone]
         raise BadInput("undo: there is nothing left to undo")
+
+
+def _text_of(message: Message | None) -> dict[str, str]:
+    return {"subject": message.subject, "body": message.body} if message is not None else {}
 
 
 def _tags(values: Sequence[str], where: str) -> list[str]:

@@ -9,7 +9,7 @@ passes. An item may carry ``expires_at`` (prep is moot once the meeting starts).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
 from typing import NamedTuple
 
@@ -29,6 +29,7 @@ class FollowUp(NamedTuple):
 
 
 Rule = Callable[[ContactState, FollowupRules], Iterator[FollowUp]]
+ExtraRule = Callable[[ContactState], Iterable[FollowUp]]  # a plugin's rule
 
 
 def _after(moment: str, **delta: float) -> str:
@@ -97,11 +98,13 @@ BUILTIN_RULES: tuple[Rule, ...] = (
 
 
 def due_items(state: ContactState, rules: FollowupRules,
-              extra: tuple[Rule, ...] = ()) -> list[FollowUp]:
+              extra: tuple[ExtraRule, ...] = ()) -> list[FollowUp]:
     """All open follow-ups for one contact (none once it is archived)."""
     if state.archived:
         return []
     items: list[FollowUp] = []
-    for rule in BUILTIN_RULES + extra:
+    for rule in BUILTIN_RULES:
         items.extend(rule(state, rules))
+    for plugin_rule in extra:
+        items.extend(plugin_rule(state))
     return items

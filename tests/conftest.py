@@ -37,6 +37,7 @@ class CLI:
     def env(self, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("COFFEECHAT_")}
         env.update(COFFEECHAT_HOME=str(self.home), COFFEECHAT_DB=str(self.db),
+                   COFFEECHAT_LOAD_PLUGINS="",
                    COFFEECHAT_NOW=self.now, TZ="UTC")
         env.update(extra)
         return env

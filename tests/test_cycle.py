@@ -203,3 +203,12 @@ def test_undo_of_a_whole_meeting_and_redo(cli: CLI) -> None:
     assert cli.json("contacts") == []
     result = cli.run("undo", expect=1)
     assert "nothing left to undo" in result.err
+
+
+def test_an_ask_while_scheduled_survives_a_cancellation(cli: CLI) -> None:
+    cli.ids("add", "Gus Hale")
+    cli.ids("schedule", "gus", "--at", "+2d")
+    cli.ids("ask", "gus")
+    cli.ids("cancel", "gus")
+    [gus] = cli.json("contacts")
+    assert (gus["stage"], gus["next_due_kind"]) == ("asked", "nudge")

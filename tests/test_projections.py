@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from coffeechat import projections, views
-from coffeechat.config import FollowupRules
 from coffeechat.events import (
     CommitmentDone,
     CommitmentMade,
@@ -23,7 +22,7 @@ from coffeechat.events import (
     ThanksSent,
 )
 from coffeechat.projections.base import Folded, Projection
-from coffeechat.projections.projector import Projector
+from coffeechat.projections.projector import Projector, Setup
 from coffeechat.store import NewEvent, Store, open_store
 from tests.conftest import CLI
 
@@ -124,8 +123,10 @@ class Failing(Projection):
 
 
 class FailingProjector(Projector):
-    def projections(self, rules: FollowupRules) -> list[Projection]:
-        return [Failing() if p.name == "followups" else p for p in super().projections(rules)]
+    def setup(self, *, record: bool = True) -> Setup:
+        setup = super().setup(record=record)
+        return setup._replace(projections=[Failing() if p.name == "followups" else p
+                                           for p in setup.projections])
 
 
 def test_a_failed_catch_up_leaves_rows_and_checkpoints_as_they_were(mem: Store) -> None:

@@ -13,27 +13,47 @@ import apsw
 
 from coffeechat.config import config_stat
 
+META_PLUGIN_ENV = "plugin_env"
+META_PLUGINS_DIR = "plugins_dir"
+
 # The version of each built-in projection. Bump one when its tables or the
 # meaning of its rows change: the projection is then rebuilt from the log.
 VERSIONS = {"contacts": 1, "followups": 1, "referrals": 1, "search": 1}
 
 
-def is_current(db: apsw.Connection, *, check_config: bool = True) -> bool:
+def is_current(db: apsw.Connection, *, check_config: bool = True, check_plugins: bool = False,
+               plugins_dir: str | None = None) -> bool:
     """True when every projection has applied the whole log with today's versions.
 
     With ``check_config``, the config file must also be the one last projected
-    (its follow-up settings shape the follow-ups).
+    (its follow-up settings shape the follow-ups); with ``check_plugins``, the
+    installed plugins must look the same as when last projected (compared by a
+    cheap fingerprint, without loading any). ``plugins_dir`` is a --plugins-dir
+    given on the command line.
     """
     rows = db.execute(
         "SELECT name, version, checkpoint, (SELECT coalesce(max(seq), 0) FROM events) "
         "FROM projections"
     ).fetchall()
-    if len(rows) != len(VERSIONS):
-        return False
+    seen = 0
     for name, version, checkpoint, last in rows:
-        if VERSIONS.get(name) != version or checkpoint != last:
+        if checkpoint != last:
             return False
-    if not check_config:
+        if name in VERSIONS:
+            if VERSIONS[name] != version:
+                return False
+            seen += 1
+    if seen != len(VERSIONS):
+        return False
+    if not (check_config or check_plugins):
         return True
-    stored = db.execute("SELECT value FROM meta WHERE key = 'config_stat'").fetchone()
-    return stored is not None and stored[0] == config_stat()
+    meta = dict(db.execute("SELECT key, value FROM meta"))
+    if check_config and meta.get("config_stat") != config_stat():
+        return False
+    if check_plugins:
+        from coffeechat.plugin_manager import environment_fingerprint
+
+        folder = plugins_dir if plugins_dir is not None else meta.get(META_PLUGINS_DIR)
+        if meta.get(META_PLUGIN_ENV) != environment_fingerprint(folder or None):
+            return False
+    return True

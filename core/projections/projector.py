@@ -1,33 +1,36 @@
 """The projector: keeps every projection at the end of the log.
 
-The :class:`Projector` keeps every projection at the end of the log. Before a
-read it compares each projection's checkpoint with the log's last ``seq``; when
-nothing is new it does nothing else (one query). Otherwise, in one write
-transaction, it re-folds the contacts that the new events touched, replaces
-their rows in every projection, and moves the checkpoints: rows and checkpoint
-commit together, so a crash leaves a projection either before or after the
-batch, never half way. A projection whose version changed, or that depends on
-follow-up settings that changed, is rebuilt from the whole log.
+Before a read, :func:`coffeechat.projections.is_current` compares each
+projection's checkpoint with the log's last ``seq``; when nothing is new, the
+projector is not even imported. Otherwise, in one write transaction, it
+re-folds the contacts that the new events touched, replaces their rows in every
+projection, and moves the checkpoints: rows and checkpoint commit together, so
+a crash leaves a projection either before or after the batch, never half way.
+A projection whose version changed, or that depends on follow-up settings or
+plugin rules that changed, is rebuilt from the whole log.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, NamedTuple
 
-import apsw
 import msgspec
 
 from coffeechat.config import FollowupRules, config_stat, load_config
 from coffeechat.fold import CONTACT_PREFIX, ContactState, Row, fold
-from coffeechat.projections import is_current
+from coffeechat.projections import META_PLUGIN_ENV, META_PLUGINS_DIR, is_current
 from coffeechat.projections.base import Folded, Projection
 from coffeechat.projections.contacts import ContactsProjection
 from coffeechat.projections.followups import FollowupsProjection
 from coffeechat.projections.referrals import ReferralsProjection
 from coffeechat.projections.search import SearchProjection
-from coffeechat.rules import due_items
+from coffeechat.rules import ExtraRule, due_items
 from coffeechat.store import Store
+
+if TYPE_CHECKING:
+    from coffeechat.plugin_manager import Plugins
 
 CHUNK = 2000  # contacts folded and written at a time during a rebuild
 FULL_REFOLD_RATIO = 4  # above 1 touched contact in 4, fold everything in one pass
@@ -37,50 +40,86 @@ _STREAM_RANGE = (CONTACT_PREFIX, CONTACT_PREFIX[:-1] + chr(ord(":") + 1))
 Progress = Callable[[int, int], None]  # (done, total) events
 
 
-class Projector:
-    """Keeps the projections of one store current."""
+class Setup(NamedTuple):
+    """What one catch-up folds with."""
 
-    def __init__(self, store: Store, rules: FollowupRules | None = None) -> None:
+    rules: FollowupRules
+    extra_rules: tuple[ExtraRule, ...]
+    projections: list[Projection]
+    rules_changed: bool  # rebuild what depends on the rules
+
+
+class Projector:
+    """Keeps the projections of one store current.
+
+    ``rules`` fixes the follow-up settings (otherwise they come from the config
+    file); ``plugins`` adds plugin rules and projections.
+    """
+
+    def __init__(self, store: Store, rules: FollowupRules | None = None,
+                 plugins: Plugins | None = None) -> None:
         self.store = store
         self._rules = rules
+        self.plugins = plugins
 
-    # -- which projections, with which settings -----------------------------------
-
-    def projections(self, rules: FollowupRules) -> list[Projection]:
-        return [ContactsProjection(rules), FollowupsProjection(), ReferralsProjection(),
-                SearchProjection()]
+    # -- settings -----------------------------------------------------------------
 
     def _meta(self, key: str) -> str | None:
         row = self.store.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
-    def _set_meta(self, key: str, value: str) -> None:
+    def _remember(self, key: str, value: str) -> bool:
+        """Store a meta value; True when it changed."""
+        if self._meta(key) == value:
+            return False
         self.store.conn.execute(
             "INSERT INTO meta(key, value) VALUES (?, ?) "
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+        return True
 
-    def _current_rules(self) -> tuple[FollowupRules, bool]:
-        """The follow-up settings, and whether they differ from those last projected."""
+    def _follow_up_rules(self) -> tuple[FollowupRules, str | None]:
+        """The settings, and the config file's stat when it was (re)read."""
         if self._rules is not None:
-            rules = self._rules
-        else:
-            stat = config_stat()
-            stored = self._meta("rules")
-            if stat == self._meta("config_stat") and stored is not None:
-                return msgspec.json.decode(stored, type=FollowupRules), False
-            rules = load_config().followups
-            self._set_meta("config_stat", stat)
-        encoded = msgspec.json.encode(rules).decode()
-        changed = encoded != self._meta("rules")
-        if changed:
-            self._set_meta("rules", encoded)
-        return rules, changed
+            return self._rules, None
+        stat = config_stat()
+        stored = self._meta("rules")
+        if stat == self._meta("config_stat") and stored is not None:
+            return msgspec.json.decode(stored, type=FollowupRules), None
+        return load_config().followups, stat
+
+    def setup(self, *, record: bool = True) -> Setup:
+        """The settings to fold with; with ``record`` (in a write), note them and what changed."""
+        rules, stat = self._follow_up_rules()
+        projections: list[Projection] = [
+            ContactsProjection(rules), FollowupsProjection(), ReferralsProjection(),
+            SearchProjection()]
+        extra: tuple[ExtraRule, ...] = ()
+        plugin_set = ""
+        if self.plugins is not None:
+            extra = tuple(rule for _name, rule, _version in self.plugins.followup_rules())
+            names = {p.name for p in projections}
+            projections += [p for p in self.plugins.projections() if p.name not in names]
+            plugin_set = self.plugins.fingerprint()
+        changed = False
+        if record:
+            if stat is not None:
+                self._remember("config_stat", stat)
+            changed = self._remember("rules", msgspec.json.encode(rules).decode())
+            changed = self._remember("plugin_set", plugin_set) or changed
+            if self.plugins is not None:
+                from coffeechat.plugin_manager import environment_fingerprint
+
+                plugins_dir = self.plugins.plugins_dir or ""
+                self._remember(META_PLUGINS_DIR, plugins_dir)
+                self._remember(META_PLUGIN_ENV, environment_fingerprint(plugins_dir or None))
+        return Setup(rules, extra, projections, changed)
 
     # -- keeping current ----------------------------------------------------------
 
     def is_current(self) -> bool:
         """True when there is nothing new to apply (see :func:`is_current`)."""
-        return is_current(self.store.conn, check_config=self._rules is None)
+        return is_current(self.store.conn, check_config=self._rules is None,
+                          check_plugins=self.plugins is not None)
 
     def catch_up(self, progress: Progress | None = None) -> int:
         """Apply what is new in the log; return how many events were applied."""
@@ -92,63 +131,66 @@ class Projector:
     def _catch_up(self, progress: Progress | None) -> int:
         db = self.store.conn
         last = self.store.last_seq()
-        rules, rules_changed = self._current_rules()
+        setup = self.setup()
         state = {name: (version, checkpoint) for name, version, checkpoint
                  in db.execute("SELECT name, version, checkpoint FROM projections")}
         stale: list[Projection] = []
         behind: list[Projection] = []
-        for projection in self.projections(rules):
+        for projection in setup.projections:
             version, checkpoint = state.get(projection.name, (None, 0))
-            if version != projection.version or (rules_changed and projection.uses_rules):
+            if version != projection.version or (setup.rules_changed and projection.uses_rules):
                 stale.append(projection)
             elif checkpoint < last:
                 behind.append(projection)
         applied = 0
         if stale:
-            applied = self._rebuild(stale, rules, progress)
+            applied = self._rebuild(stale, setup, progress)
         if behind:
             since = min(state[p.name][1] for p in behind)
             applied = max(applied, last - since)
             streams = [row[0] for row in db.execute(
-                "SELECT DISTINCT stream FROM events WHERE seq > ? AND +stream >= ? AND +stream < ?",
-                (since, *_STREAM_RANGE))]
-            contacts = db.execute("SELECT count(*) FROM contacts").fetchone()[0] \
-                if _has_table(db, "main", "contacts") else 0
+                "SELECT DISTINCT stream FROM events "
+                "WHERE seq > ? AND +stream >= ? AND +stream < ?", (since, *_STREAM_RANGE))]
+            contacts = db.execute("SELECT count(*) FROM contacts").fetchone()[0]
             if len(streams) * FULL_REFOLD_RATIO > max(contacts, CHUNK):
-                self._rebuild(behind, rules, progress)
+                self._rebuild(behind, setup, progress)
             else:
-                folded = [self._fold_one(stream, rules) for stream in streams]
+                folded = [self._fold_one(stream, setup) for stream in streams]
                 for projection in behind:
                     projection.remove(db, "main", folded)
                     projection.insert(db, "main", folded)
-        for projection in stale + behind:
-            db.execute(
-                "INSERT INTO projections(name, version, checkpoint) VALUES (?, ?, ?) "
-                "ON CONFLICT(name) DO UPDATE SET version = excluded.version, "
-                "checkpoint = excluded.checkpoint",
-                (projection.name, projection.version, last))
+        self._checkpoint(stale + behind, last, keep={p.name for p in setup.projections})
         return applied
+
+    def _checkpoint(self, projections: list[Projection], last: int, keep: set[str]) -> None:
+        db = self.store.conn
+        db.executemany(
+            "INSERT INTO projections(name, version, checkpoint) VALUES (?, ?, ?) "
+            "ON CONFLICT(name) DO UPDATE SET version = excluded.version, "
+            "checkpoint = excluded.checkpoint",
+            [(p.name, p.version, last) for p in projections])
+        # A projection whose plugin is gone is no longer kept current.
+        for (name,) in db.execute("SELECT name FROM projections").fetchall():
+            if name not in keep:
+                db.execute("DELETE FROM projections WHERE name = ?", (name,))
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Rebuild every projection from the whole log; return the events read."""
         with self.store.write():
-            rules, _ = self._current_rules()
-            projections = self.projections(rules)
-            count = self._rebuild(projections, rules, progress)
-            last = self.store.last_seq()
-            self.store.conn.executemany(
-                "INSERT OR REPLACE INTO projections(name, version, checkpoint) VALUES (?, ?, ?)",
-                [(p.name, p.version, last) for p in projections])
+            setup = self.setup()
+            count = self._rebuild(setup.projections, setup, progress)
+            self._checkpoint(setup.projections, self.store.last_seq(),
+                             keep={p.name for p in setup.projections})
         return count
 
-    def _rebuild(self, projections: list[Projection], rules: FollowupRules,
+    def _rebuild(self, projections: list[Projection], setup: Setup,
                  progress: Progress | None, schema: str = "main",
                  recorded_by: str | None = None) -> int:
         db = self.store.conn
         for projection in projections:
             projection.create(db, schema)
         count = 0
-        for chunk, read in self.fold_all(rules, recorded_by=recorded_by):
+        for chunk, read in self.fold_all(setup, recorded_by=recorded_by):
             for projection in projections:
                 projection.insert(db, schema, chunk)
             count = read
@@ -165,11 +207,11 @@ class Projector:
             (stream,))]
         return fold(stream, rows)
 
-    def _fold_one(self, stream: str, rules: FollowupRules) -> Folded:
+    def _fold_one(self, stream: str, setup: Setup) -> Folded:
         state = self.fold_stream(stream)
-        return Folded(stream, state, due_items(state, rules))
+        return Folded(stream, state, due_items(state, setup.rules, setup.extra_rules))
 
-    def fold_all(self, rules: FollowupRules, *, recorded_by: str | None = None,
+    def fold_all(self, setup: Setup, *, recorded_by: str | None = None,
                  ) -> Iterator[tuple[list[Folded], int]]:
         """Fold every contact once, in chunks; yields (folded, events read so far)."""
         sql = (f"SELECT stream, {_ROW_COLUMNS} FROM events "
@@ -179,6 +221,7 @@ class Projector:
             sql += " AND recorded_at <= ?"
             params += (recorded_by,)
         sql += " ORDER BY +stream, +occurred_at, +id"
+        rules, extra = setup.rules, setup.extra_rules
         chunk: list[Folded] = []
         current = None
         rows: list[Row] = []
@@ -188,7 +231,7 @@ class Projector:
             if stream != current:
                 if current is not None:
                     state = fold(current, rows)
-                    chunk.append(Folded(current, state, due_items(state, rules)))
+                    chunk.append(Folded(current, state, due_items(state, rules, extra)))
                     if len(chunk) >= CHUNK:
                         yield chunk, read
                         chunk = []
@@ -196,7 +239,7 @@ class Projector:
             rows.append(Row(*columns))
         if current is not None:
             state = fold(current, rows)
-            chunk.append(Folded(current, state, due_items(state, rules)))
+            chunk.append(Folded(current, state, due_items(state, rules, extra)))
         if chunk or read == 0:
             yield chunk, read
 
@@ -208,18 +251,12 @@ class Projector:
         db = self.store.conn
         db.execute("ATTACH DATABASE ':memory:' AS asof")
         try:
-            rules = self._rules or load_config().followups
+            setup = self.setup(record=False)
             db.execute("BEGIN")
             try:
-                self._rebuild(self.projections(rules), rules, None, "asof", recorded_by)
+                self._rebuild(setup.projections, setup, None, "asof", recorded_by)
             finally:
                 db.execute("COMMIT")
             yield "asof"
         finally:
             db.execute("DETACH DATABASE asof")
-
-
-def _has_table(db: apsw.Connection, schema: str, table: str) -> bool:
-    return db.execute(
-        f"SELECT 1 FROM {schema}.sqlite_master WHERE name = ?", (table,)
-    ).fetchone() is not None
