@@ -105,6 +105,10 @@ class App:
             self._plugins = Plugins(self.config(), plugins_dir=self.plugins_dir)
         return self._plugins
 
+    def load_event_types(self) -> None:
+        """Register plugins' event types, for views that show raw events."""
+        self.plugins().pm  # noqa: B018 - loading registers the types
+
     def projector(self) -> Projector:
         if self._projector is None:
             from coffeechat.projections.projector import Projector

@@ -56,6 +56,7 @@ def show(contact: str, as_of: str | None) -> None:
     from coffeechat.resolve import resolve_contact
 
     app = context_app()
+    app.load_event_types()
     db = app.store().conn
     with app.view(as_of) as (schema, now):
         contact_id = resolve_contact(db, contact, schema=schema)
@@ -193,6 +194,7 @@ def log(contact: str | None, event_type: str | None, since: str | None,
         as_of: str | None) -> None:
     """The raw events, in the order they were recorded."""
     app = context_app()
+    app.load_event_types()
     db = app.store().conn
     contact_id = None
     recorded_by = stamp(when(as_of, "--as-of", end_of_day=True, past=True)) if as_of else None

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from coffeechat import validate
 from coffeechat.channels import Channel, DeliveryError, Message, RecordOnly
-from coffeechat.clock import stamp
+from coffeechat.clock import now, stamp
 from coffeechat.codec import Event, decode_payload
 from coffeechat.errors import BadInput, CoffeechatError, UnknownEvent, quote
 from coffeechat.events import (
@@ -176,6 +176,13 @@ class Recorder:
             referred_by=referred_by,
             tags=_tags(new.tags, f"{prefix}--tag"),
         )
+
+    def record(self, contact: str, payload: Payload, on: datetime | None = None
+               ) -> list[Event]:
+        """Record one event of any registered type on a contact (for plugins' commands)."""
+        contact_id = self.contact(contact)
+        self._add(contact_id, payload, on or now())
+        return self._commit()
 
     # -- contacts -----------------------------------------------------------------
 

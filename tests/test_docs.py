@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+import re
 from pathlib import Path
 
 from coffeechat.cli.reference import render_reference
@@ -21,3 +23,35 @@ def test_every_contract_command_is_in_the_reference() -> None:
                     "commit", "done", "note", "cadence", "edit", "archive", "undo", "contacts",
                     "show", "due", "referrals", "search", "log", "rebuild", "verify", "backup"):
         assert f"## coffeechat {command}\n" in text
+
+
+def _blocks_after(marker: str, text: str) -> list[str]:
+    pattern = re.compile(rf"<!-- {marker} -->\n```\w+\n(.*?)\n```", re.DOTALL)
+    return pattern.findall(text)
+
+
+def _normal(text: str) -> str:
+    return re.sub(r"\n{3,}", "\n\n", text.strip())
+
+
+def test_every_hook_is_documented_with_its_exact_signature() -> None:
+    from coffeechat import hookspecs
+
+    text = (ROOT / "docs" / "plugins.md").read_text()
+    specs = [name for name, value in vars(hookspecs).items()
+             if callable(value) and hasattr(value, "coffeechat_spec")]
+    assert len(specs) >= 11
+    for name in specs:
+        params = ", ".join(inspect.signature(getattr(hookspecs, name)).parameters)
+        assert f"### {name}({params})\n" in text, f"{name}({params}) is not documented"
+
+
+def test_the_tutorial_is_the_example_plugin() -> None:
+    text = (ROOT / "docs" / "plugins.md").read_text()
+    example = ROOT / "examples" / "coffeechat-webhook"
+    code = _blocks_after("webhook-plugin", text)
+    assert len(code) == 5
+    source = (example / "coffeechat_webhook" / "__init__.py").read_text()
+    assert _normal("\n\n".join(code)) == _normal(source)
+    [pyproject] = _blocks_after("webhook-pyproject", text)
+    assert _normal(pyproject) == _normal((example / "pyproject.toml").read_text())

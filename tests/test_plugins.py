@@ -1,0 +1,262 @@
+"""Plugins: loading, isolation, and a real third-party plugin talking to a real HTTP server."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import CLI
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_PLUGINS = Path(__file__).parent / "plugins"
+WEBHOOK = ROOT / "examples" / "coffeechat-webhook"
+
+
+# -- a real webhook receiver on 127.0.0.1 -------------------------------------------
+
+
+class Receiver:
+    def __init__(self) -> None:
+        self.posts: list[dict[str, Any]] = []
+        self.status = 200
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers["Content-Length"])
+                receiver.posts.append({
+                    "path": self.path,
+                    "content_type": self.headers["Content-Type"],
+                    "json": json.loads(self.rfile.read(length)),
+                })
+                self.send_response(receiver.status)
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/coffee"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def webhook_installed() -> None:
+    """Install examples/coffeechat-webhook into this test environment, as a user would."""
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+         "--no-build-isolation", str(WEBHOOK)],
+        check=True, capture_output=True, timeout=600,
+    )
+
+
+@pytest.fixture
+def hooked(cli: CLI, webhook_installed: None, receiver: Receiver) -> CLI:
+    (cli.home / "config.toml").write_text(
+        f'[plugins.webhook]\nurl = "{receiver.url}"\ncheck_days = 3\n')
+    cli.ids("add", "Jane Doe", "--company", "Acme", "--email", "jane@example.com")
+    return cli
+
+
+WEB = {"COFFEECHAT_LOAD_PLUGINS": "webhook"}
+
+
+# -- the third-party plugin -----------------------------------------------------------
+
+
+def test_ask_via_webhook_posts_then_records(hooked: CLI, receiver: Receiver) -> None:
+    result = hooked.run("ask", "jane", "--via", "webhook", "--send", **WEB)
+    assert result.err == ""
+    assert "posted to the webhook (HTTP 200)" in result.out
+    [post] = receiver.posts
+    assert post["path"] == "/hooks/coffee"
+    assert post["content_type"] == "application/json"
+    assert post["json"]["contact"] == "jane-doe"
+    assert post["json"]["text"].startswith("Would you have 20 minutes")
+    assert "Hi Jane," in post["json"]["body"]
+
+    [event] = [e for e in hooked.json("log", **WEB) if e["type"] == "request.sent"]
+    assert event["data"]["channel"] == "webhook"
+    assert event["data"]["subject"] == post["json"]["subject"]
+    assert event["data"]["body"] == post["json"]["body"]
+
+
+def test_the_plugin_rule_and_command(hooked: CLI) -> None:
+    hooked.run("ask", "jane", "--via", "webhook", "--send", **WEB)
+    hooked.now = "2026-11-05T09:00:00Z"
+    due = {(d["kind"], d["due_at"]) for d in hooked.json("due", **WEB)}
+    assert ("check-thread", "2026-11-05T09:00:00Z") in due
+    assert ("nudge", "2026-11-09T09:00:00Z") in due
+    out = hooked.run("thread-checked", "jane", "--note", "no reply yet", **WEB).out
+    assert "webhook.thread-checked" in out
+    assert "check-thread" not in [d["kind"] for d in hooked.json("due", **WEB)]
+    assert "thread-checked" in hooked.run("--help", **WEB).out
+
+
+@pytest.mark.parametrize("status", [500, 403])
+def test_a_refusing_webhook_records_nothing(hooked: CLI, receiver: Receiver, status: int
+                                            ) -> None:
+    receiver.status = status
+    before = hooked.count()
+    result = hooked.run("ask", "jane", "--via", "webhook", "--send", expect=1, **WEB)
+    assert result.err.splitlines() == [
+        f"coffeechat: error: --send: the webhook refused the message (HTTP {status})"]
+    assert hooked.count() == before
+
+
+def test_an_unreachable_webhook_records_nothing(hooked: CLI, receiver: Receiver) -> None:
+    receiver.close()  # the server is down
+    before = hooked.count()
+    result = hooked.run("thank", "jane", "--via", "webhook", "--send", expect=1, **WEB)
+    assert "cannot reach the webhook" in result.err
+    assert len(result.err.splitlines()) == 1
+    assert hooked.count() == before
+
+
+def test_plugins_lists_built_ins_and_the_example(hooked: CLI) -> None:
+    plugins = {p["name"]: p for p in hooked.json("plugins", **WEB)}
+    assert plugins["channels"]["source"] == "built-in"
+    assert plugins["channels"]["hooks"] == ["register_channels"]
+    webhook = plugins["webhook"]
+    assert (webhook["source"], webhook["version"]) == ("entry point", "0.1.0")
+    assert webhook["hooks"] == ["register_channels", "register_commands", "register_event_types",
+                                "register_followup_rules"]
+    assert "webhook" not in {p["name"] for p in hooked.json("plugins")}  # the allow-list
+    text = hooked.run("plugins", **WEB).out
+    assert "webhook" in text and "entry point" in text
+
+
+def test_events_of_an_uninstalled_plugin_are_kept_and_come_back(hooked: CLI) -> None:
+    hooked.run("thread-checked", "jane", **WEB)
+    # Without the plugin the store still opens; its event shows as an unknown type.
+    shown = hooked.json("show", "jane")
+    checked = next(e for e in shown["timeline"] if e["type"] == "webhook.thread-checked")
+    assert checked["known"] is False
+    assert "unknown type" in hooked.run("show", "jane").out
+    hooked.run("rebuild")
+    assert any(e["type"] == "webhook.thread-checked" for e in hooked.json("log"))
+    assert hooked.run("verify").code == 0
+    # With the plugin back, the event is known again and its rule sees it.
+    hooked.run("ask", "jane", "--via", "webhook", "--send", **WEB)
+    hooked.now = "2026-11-06T00:00:00Z"
+    assert "check-thread" in [d["kind"] for d in hooked.json("due", **WEB)]
+    back = hooked.json("show", "jane", **WEB)["timeline"]
+    assert all(e["known"] for e in back)
+
+
+# -- plugins from a folder, and isolation -----------------------------------------------
+
+
+def run_with(cli: CLI, names: list[str], *args: str, expect: int = 0, **env: str) -> Any:
+    """Run with the test plugins folder, loading only the named plugins from it."""
+    return cli.run("--plugins-dir", str(TEST_PLUGINS), *args, expect=expect,
+                   COFFEECHAT_LOAD_PLUGINS=",".join(names), **env)
+
+
+def test_a_plugin_that_breaks_on_load_is_reported_and_the_rest_works(cli: CLI) -> None:
+    result = run_with(cli, ["broken_on_load", "appended_log"], "add", "Jane Doe",
+                      APPENDED_LOG=str(cli.home / "appended.log"))
+    assert result.err.splitlines() == [
+        "coffeechat: warning: plugin 'broken_on_load' failed in load: "
+        "RuntimeError: this plugin is broken on purpose"]
+    assert cli.count() == 1
+    assert (cli.home / "appended.log").read_text() == "contact.added 1 1\n"
+
+
+def test_a_misspelled_hook_is_an_error_naming_the_plugin(cli: CLI) -> None:
+    result = run_with(cli, ["misspelled"], "plugins")
+    [warning] = result.err.splitlines()
+    assert warning.startswith("coffeechat: warning: plugin 'misspelled' failed in load:")
+    assert "register_chanels" in warning
+    assert "misspelled" not in result.out
+
+
+def test_a_failing_event_appended_leaves_the_event_recorded(cli: CLI) -> None:
+    result = run_with(cli, ["failing_appended"], "add", "Jane Doe")
+    assert result.code == 0  # the event was recorded
+    assert "contact.added" in result.out
+    assert result.err.splitlines() == [
+        "coffeechat: warning: plugin 'failing_appended' failed in event_appended: "
+        "ValueError: cannot handle contact.added"]
+    assert cli.count() == 1
+    assert cli.json("contacts")[0]["id"] == "jane-doe"
+
+
+def test_a_channel_that_fails_records_nothing(cli: CLI) -> None:
+    cli.ids("add", "Jane Doe")
+    result = run_with(cli, ["pigeon"], "ask", "jane", "--via", "pigeon", "--send", expect=1)
+    assert result.err.splitlines() == [
+        "coffeechat: error: --send: the 'pigeon' channel failed (ConnectionResetError: the "
+        "pigeon flew off); nothing was recorded"]
+    assert cli.count() == 1
+    # Without --send the same channel records a message sent by hand.
+    run_with(cli, ["pigeon"], "ask", "jane", "--via", "pigeon")
+    assert cli.count() == 2
+
+
+def test_record_only_channels_refuse_send_and_draft(cli: CLI) -> None:
+    cli.ids("add", "Jane Doe")
+    for flag in ("--send", "--draft"):
+        err = cli.run("ask", "jane", "--via", "linkedin", flag, expect=1).err
+        assert f"{flag}: the 'linkedin' channel cannot" in err
+    assert cli.count() == 1
+
+
+def test_allow_list_and_tracing(cli: CLI) -> None:
+    result = run_with(cli, [], "plugins", "--json")
+    assert [p["name"] for p in json.loads(result.out)] == ["channels"]
+    traced = cli.run("--plugins-dir", str(TEST_PLUGINS), "add", "Jane Doe",
+                     COFFEECHAT_LOAD_PLUGINS="appended_log", COFFEECHAT_TRACE_PLUGINS="1",
+                     APPENDED_LOG=str(cli.home / "log.txt"))
+    assert "coffeechat: hook register_channels -> channels" in traced.err
+    assert "coffeechat: hook event_appended -> appended_log" in traced.err
+
+
+def test_plugins_dir_from_the_config_file(cli: CLI) -> None:
+    (cli.home / "config.toml").write_text(f'plugins_dir = "{TEST_PLUGINS}"\n')
+    listed = cli.json("plugins", COFFEECHAT_LOAD_PLUGINS="pigeon")
+    assert {p["name"]: p["source"] for p in listed} == {"channels": "built-in",
+                                                        "pigeon": "plugins dir"}
+
+
+def test_a_read_with_nothing_new_loads_no_plugins(cli: CLI) -> None:
+    marker = cli.home / "imports.txt"
+
+    def due() -> None:
+        run_with(cli, ["import_marker"], "due", IMPORT_LOG=str(marker))
+
+    def imports() -> int:
+        return len(marker.read_text().splitlines()) if marker.exists() else 0
+
+    cli.ids("add", "Jane Doe")
+    due()
+    assert imports() == 1  # something new to apply (and a new plugin set): loaded once
+    due()
+    due()
+    assert imports() == 1  # nothing new: no plugin loaded
+    run_with(cli, ["import_marker"], "note", "jane", "hello", IMPORT_LOG=str(marker))
+    assert imports() == 2  # recording loads plugins (event_appended)
+    due()
+    assert imports() == 3  # the note is new: caught up, with plugins
+    due()
+    assert imports() == 3
