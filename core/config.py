@@ -53,20 +53,26 @@ class Config(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=Tr
     plugins: dict[str, dict[str, Any]] = {}
 
 
+def home_folder() -> str:
+    """The user's coffeechat folder, as a string (cheap: no pathlib)."""
+    env = os.environ.get("COFFEECHAT_HOME")
+    if env:
+        return os.path.expanduser(env)
+    home = os.path.expanduser("~")
+    if sys.platform == "darwin":
+        base = os.path.join(home, "Library", "Application Support")
+    elif os.name == "nt":
+        base = os.environ.get("APPDATA") or os.path.join(home, "AppData", "Roaming")
+    else:
+        base = os.environ.get("XDG_DATA_HOME") or os.path.join(home, ".local", "share")
+    return os.path.join(base, "coffeechat")
+
+
 def home_dir() -> Path:
     """The user's coffeechat folder."""
     from pathlib import Path
 
-    env = os.environ.get("COFFEECHAT_HOME")
-    if env:
-        return Path(env).expanduser()
-    if sys.platform == "darwin":
-        base = Path.home() / "Library" / "Application Support"
-    elif os.name == "nt":
-        base = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
-    else:
-        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return base / "coffeechat"
+    return Path(home_folder())
 
 
 def config_path() -> Path:
@@ -81,9 +87,7 @@ def default_db_path() -> Path:
 def config_stat(path: str | None = None) -> str:
     """A cheap fingerprint of the config file (size and mtime) to notice edits."""
     if path is None:
-        home = os.environ.get("COFFEECHAT_HOME")
-        path = os.path.join(os.path.expanduser(home), "config.toml") if home \
-            else str(config_path())
+        path = os.path.join(home_folder(), "config.toml")
     try:
         info = os.stat(path)
     except FileNotFoundError:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import msgspec
 
 from coffeechat import __version__
-from coffeechat.config import Config, home_dir
+from coffeechat.config import Config, home_folder
 from coffeechat.errors import CoffeechatError
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ def _allowed() -> set[str] | None:
 def _site_key() -> str:
     """Changes whenever a package is installed or removed (its folder's mtime moves)."""
     parts = []
-    for entry in sys.path:
+    for entry in sys.path[1:]:  # [0] is the script's folder or the current one
         try:
             parts.append(f"{entry}:{os.stat(entry or '.').st_mtime_ns}")
         except OSError:
@@ -108,7 +108,8 @@ class Plugins:
 
     def __init__(self, config: Config, *, plugins_dir: str | None = None) -> None:
         self.config = config
-        self.plugins_dir = plugins_dir or config.plugins_dir
+        folder = plugins_dir or config.plugins_dir
+        self.plugins_dir = os.path.expanduser(folder) if folder else None
         self.failures: list[PluginFailure] = []
         self.trace = os.environ.get("COFFEECHAT_TRACE_PLUGINS") == "1"
         self._info: dict[str, PluginInfo] = {}
@@ -192,7 +193,7 @@ class Plugins:
     def _entry_points(self) -> list[_EntryPoint]:
         """Installed plugins, cached so importlib.metadata is only read after an install."""
         key = _site_key()
-        cache = os.path.join(home_dir(), ".cache", "entry-points.json")
+        cache = os.path.join(home_folder(), ".cache", "entry-points.json")
         try:
             with open(cache, "rb") as file:
                 cached = msgspec.json.decode(file.read(), type=_EntryPointCache)
