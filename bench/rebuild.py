@@ -1,0 +1,127 @@
+"""Rebuilding every projection from a realistic log of 1,000,000 events.
+
+The store (1M events over 100k contacts by default: asks, nudges, answers,
+meetings with notes and takeaways, thank-yous, commitments, check-ins, notes,
+a few referrals, back-dated entries and retractions) is generated once and
+cached in ``--data`` (default /tmp/coffeechat-bench). Each run is a fresh child
+process that opens the store and calls ``Projector(store).rebuild()``; the
+child times the call itself, and the parent reads the child's peak RSS
+(``wait4``), cross-checked by the child's own VmHWM. An idle child (same
+imports, no rebuild) shows the floor. Generation runs in its own process so
+that this parent stays small: a child's ru_maxrss counts its parent's size at
+fork.
+
+    python bench/rebuild.py [--events 1000000] [--contacts 100000] [--repeats 3] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import (
+    emit_json,
+    machine,
+    median,
+    print_goals,
+    print_table,
+    run_child,
+)
+from history import BENCH_NOW_TEXT, DEFAULT_DATA, cached_store
+
+GOAL_RATE = 300_000
+GOAL_RSS_MB = 200
+
+# What the child runs: only coffeechat, so its peak RSS is the rebuild's.
+CHILD = """
+import json, sys, time
+from coffeechat.store import open_store
+from coffeechat.projections.projector import Projector
+store = open_store(sys.argv[1])
+projector = Projector(store)
+seconds, events = 0.0, 0
+if sys.argv[2] == "rebuild":
+    start = time.perf_counter()
+    events = projector.rebuild()
+    seconds = time.perf_counter() - start
+counts = {t: store.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+          for t in ("contacts", "followups", "referrals", "search")} if events else {}
+store.close()
+with open("/proc/self/status") as status:  # this process's own high-water mark
+    hwm = [int(line.split()[1]) for line in status if line.startswith("VmHWM:")]
+print(json.dumps({"seconds": seconds, "events": events, "rows": counts,
+                  "vm_hwm_mb": hwm[0] / 1024 if hwm else None}))
+"""
+
+
+def child_env(home: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(COFFEECHAT_HOME=home, COFFEECHAT_NOW=BENCH_NOW_TEXT)
+    env.pop("COFFEECHAT_DB", None)
+    return env
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--contacts", type=int, default=100_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
+                        help="where generated stores are cached")
+    parser.add_argument("--python", default=sys.executable,
+                        help="the interpreter (with coffeechat installed) the child runs")
+    parser.add_argument("--json", action="store_true", help="print a JSON summary instead")
+    args = parser.parse_args()
+
+    path = cached_store(args.data, args.events, args.contacts)
+    with tempfile.TemporaryDirectory(prefix="coffeechat-home-") as home:
+        env = child_env(home)
+        idle = run_child([args.python, "-c", CHILD, str(path), "idle"], env)
+        runs = []
+        for n in range(args.repeats):
+            run = run_child([args.python, "-c", CHILD, str(path), "rebuild"], env)
+            report = json.loads(run.stdout)
+            runs.append({"seconds": report["seconds"], "events": report["events"],
+                         "process_s": run.seconds, "max_rss_mb": run.max_rss_mb,
+                         "vm_hwm_mb": report["vm_hwm_mb"],
+                         "rows": report["rows"]})
+            print(f"  run {n + 1}/{args.repeats}: {report['seconds']:.2f} s, "
+                  f"{run.max_rss_mb:.0f} MB", file=sys.stderr, flush=True)
+
+    events = runs[0]["events"]
+    seconds = median([r["seconds"] for r in runs])
+    rate = events / seconds
+    rss = median([r["max_rss_mb"] for r in runs])
+    peak = max(r["max_rss_mb"] for r in runs)
+    goals = [
+        (f"rebuild ≥ {GOAL_RATE:,} events/s: {rate:,.0f}", rate >= GOAL_RATE),
+        (f"peak RSS ≤ {GOAL_RSS_MB} MB: {peak:.0f} MB (median {rss:.0f})", peak <= GOAL_RSS_MB),
+    ]
+    if args.json:
+        emit_json({"benchmark": "rebuild", "machine": machine(), "store": str(path),
+                   "store_mb": path.stat().st_size / 1e6, "events": events,
+                   "median_s": seconds, "events_per_s": rate, "median_rss_mb": rss,
+                   "peak_rss_mb": peak, "idle_rss_mb": idle.max_rss_mb, "runs": runs,
+                   "goals": [{"goal": text, "pass": ok} for text, ok in goals]})
+        return
+    print(f"rebuild benchmark: {events:,} events over {args.contacts:,} contacts "
+          f"({path}, {path.stat().st_size / 1e6:,.0f} MB), median of {args.repeats} runs")
+    print_table(
+        ["", "rebuild s", "events/s", "peak RSS MB", "VmHWM MB", "process s"],
+        [*([f"run {n + 1}", r["seconds"], events / r["seconds"], r["max_rss_mb"],
+            r["vm_hwm_mb"], r["process_s"]] for n, r in enumerate(runs)),
+         ["median", seconds, rate, rss, "", median([r["process_s"] for r in runs])],
+         ["idle child (no rebuild)", "", "", idle.max_rss_mb,
+          json.loads(idle.stdout)["vm_hwm_mb"], idle.seconds]])
+    print("rows:", ", ".join(f"{k} {v:,}" for k, v in runs[0]["rows"].items()))
+    print_goals(goals)
+
+
+if __name__ == "__main__":
+    main()
