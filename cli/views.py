@@ -61,7 +61,7 @@ def show(contact: str, as_of: str | None) -> None:
     with app.view(as_of) as (schema, now):
         contact_id = resolve_contact(db, contact, schema=schema)
         profile = views.contact(db, schema, now, contact_id) or {}
-        items = [i for i in views.due(db, schema, now, None) if i["contact"] == contact_id]
+        items = views.due(db, schema, now, None, contact_id=contact_id)
     recorded_by = now if as_of else None
     timeline = views.events(app.store(), contact_id=contact_id, recorded_by=recorded_by,
                             by_time=True)
@@ -105,9 +105,11 @@ def _details(doc: dict[str, Any], limit: int = 200) -> str:
 @click.option("--within", metavar="DAYS", type=float, default=7, show_default=True,
               help="Also show what falls due within DAYS from now.")
 @click.option("--all", "show_all", is_flag=True, help="Show every open follow-up.")
+@click.option("--limit", type=click.IntRange(min=1), metavar="N",
+              help="Show only the N that are due first.")
 @as_of_option
 @json_option
-def due(within: float, show_all: bool, as_of: str | None) -> None:
+def due(within: float, show_all: bool, limit: int | None, as_of: str | None) -> None:
     """Follow-ups that are overdue or due soon, oldest first."""
     from datetime import timedelta
 
@@ -116,7 +118,7 @@ def due(within: float, show_all: bool, as_of: str | None) -> None:
     app = context_app()
     with app.view(as_of) as (schema, now):
         horizon = None if show_all else stamp(from_stamp(now) + timedelta(days=within))
-        items = views.due(app.store().conn, schema, now, horizon)
+        items = views.due(app.store().conn, schema, now, horizon, limit=limit)
     if app.json:
         output(items)
         return

@@ -29,7 +29,7 @@ _CONTACT_SELECT = f"""
            c.how_met, c.cadence_days, c.meetings, c.added_at
     FROM {{s}}.contacts c
     LEFT JOIN (SELECT f.contact, f.kind, min(f.due_at) AS due_at
-               FROM {{s}}.followups f WHERE {_LIVE} GROUP BY f.contact) n
+               FROM {{s}}.followups f WHERE {_LIVE} {{only}} GROUP BY f.contact) n
            ON n.contact = c.id
 """
 
@@ -50,7 +50,7 @@ def _contact_doc(row: tuple[Any, ...]) -> dict[str, Any]:
 def contacts(db: apsw.Connection, schema: str, now: str, *, stage: str | None = None,
              tag: str | None = None) -> list[dict[str, Any]]:
     """The contacts view, sorted by name."""
-    sql = _CONTACT_SELECT.format(s=schema) + " WHERE 1"
+    sql = _CONTACT_SELECT.format(s=schema, only="") + " WHERE 1"
     params: dict[str, Any] = {"now": now}
     if stage:
         sql += f" AND {_STAGE} = :stage"
@@ -63,22 +63,34 @@ def contacts(db: apsw.Connection, schema: str, now: str, *, stage: str | None = 
 
 
 def contact(db: apsw.Connection, schema: str, now: str, contact_id: str) -> dict[str, Any] | None:
-    row = db.execute(_CONTACT_SELECT.format(s=schema) + " WHERE c.id = :id",
-                     {"now": now, "id": contact_id}).fetchone()
+    sql = _CONTACT_SELECT.format(s=schema, only="AND f.contact = :id") + " WHERE c.id = :id"
+    row = db.execute(sql, {"now": now, "id": contact_id}).fetchone()
     return _contact_doc(row) if row else None
 
 
-def due(db: apsw.Connection, schema: str, now: str, horizon: str | None) -> list[dict[str, Any]]:
-    """Open follow-ups due by ``horizon`` (all when None), oldest due first."""
+def due(db: apsw.Connection, schema: str, now: str, horizon: str | None, *,
+        contact_id: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+    """Open follow-ups due by ``horizon`` (all when None), oldest due first.
+
+    ``contact_id`` keeps one contact's; ``limit`` keeps the first so many.
+    """
+    where = [_LIVE]
+    if horizon is not None:  # (only then, so SQLite can walk the due_at index)
+        where.append("f.due_at <= :horizon")
+    if contact_id is not None:
+        where.append("f.contact = :contact")
     sql = f"""
         SELECT f.contact, c.name, f.kind, f.due_at, f.due_at < :now, f.reason, f.event,
                f.commitment
         FROM {schema}.followups f JOIN {schema}.contacts c ON c.id = f.contact
-        WHERE {_LIVE} AND (:horizon IS NULL OR f.due_at <= :horizon)
+        WHERE {" AND ".join(where)}
         ORDER BY f.due_at, c.name COLLATE NOCASE, f.kind
     """
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
     items = []
-    for row in db.execute(sql, {"now": now, "horizon": horizon}):
+    params = {"now": now, "horizon": horizon, "contact": contact_id}
+    for row in db.execute(sql, params):
         item = {"contact": row[0], "name": row[1], "kind": row[2], "due_at": row[3],
                 "overdue": bool(row[4]), "reason": row[5], "event": row[6]}
         if row[7] is not None:

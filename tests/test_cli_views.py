@@ -104,6 +104,13 @@ def test_contacts_table_and_filters(met: CLI) -> None:
     assert "bob-smith" not in [d["contact"] for d in met.json("due", "--all")]
 
 
+def test_due_limit_keeps_the_first(met: CLI) -> None:
+    everything = met.json("due", "--all")
+    assert len(everything) >= 3
+    assert met.json("due", "--all", "--limit", "2") == everything[:2]
+    assert met.run("due", "--limit", "0", expect=2).code == 2
+
+
 def test_due_human_output_marks_overdue(met: CLI) -> None:
     met.now = "2026-11-08T12:00:00Z"
     out = met.run("due").out
