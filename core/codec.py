@@ -23,8 +23,11 @@ _decoders: dict[type[Payload], msgspec.json.Decoder[Any]] = {}
 _UPCASTERS: dict[tuple[str, int], Upcaster] = {}
 
 
-class Event(msgspec.Struct, kw_only=True):
-    """A recorded event: the envelope as stored, with the payload still as JSON text."""
+class Event(msgspec.Struct):
+    """A recorded event: the envelope as stored, with the payload still as JSON text.
+
+    Fields are in the order of :data:`EVENT_COLUMNS`, so a row builds one directly.
+    """
 
     seq: int
     id: str
@@ -53,16 +56,19 @@ EVENT_COLUMNS = (
 
 def event_from_row(row: tuple[Any, ...]) -> Event:
     """Build an :class:`Event` from a row selected with :data:`EVENT_COLUMNS`."""
-    return Event(
-        seq=row[0], id=row[1], stream=row[2], version=row[3], type=row[4], schema=row[5],
-        occurred_at=row[6], recorded_at=row[7], source=row[8], key=row[9], batch=row[10],
-        data=row[11], hash=row[12],
-    )
+    return Event(*row)
 
 
 def encode_payload(payload: Payload) -> str:
     """Payload → JSON text for the ``data`` column."""
     return _encoder.encode(payload).decode()
+
+
+def encode_payloads(payloads: list[Payload]) -> list[str]:
+    """Many payloads → JSON texts, in one call (JSON text never holds a raw newline)."""
+    if not payloads:
+        return []
+    return _encoder.encode_lines(payloads).decode().split("\n")[:-1]
 
 
 def encode_json(value: Any) -> bytes:

@@ -29,7 +29,7 @@ def _events(db: apsw.Connection) -> None:
             source TEXT NOT NULL,
             key TEXT,
             batch TEXT,
-            data TEXT NOT NULL CHECK (json_valid(data)),
+            data TEXT NOT NULL,             -- JSON text, written by coffeechat.codec
             hash TEXT NOT NULL,
             UNIQUE (stream, version)
         );
@@ -55,13 +55,7 @@ def _projection_meta(db: apsw.Connection) -> None:
     )
 
 
-def _batch_index(db: apsw.Connection) -> None:
-    # undo finds "the last thing I did" by batch, newest first.
-    db.execute("CREATE INDEX events_batch ON events(batch) WHERE batch IS NOT NULL")
-
-
 MIGRATIONS: list[Migration] = [
     ("0001_events", _events),
     ("0002_projection_meta", _projection_meta),
-    ("0003_batch_index", _batch_index),
 ]

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from coffeechat import validate
 from coffeechat.channels import Channel, DeliveryError, Message, RecordOnly
 from coffeechat.clock import now, stamp
-from coffeechat.codec import Event, decode_payload
+from coffeechat.codec import EVENT_COLUMNS, Event, decode_payload, event_from_row
 from coffeechat.errors import BadInput, CoffeechatError, UnknownEvent, quote
 from coffeechat.events import (
     RETRACTED,
@@ -407,22 +407,33 @@ class Recorder:
         return matches[0]
 
     def _last_batch(self) -> list[Event]:
+        """The live events of the most recent batch that is still in effect.
+
+        A batch is one transaction, so its events sit together in ``seq``
+        order: walking back from the end, the first live event found is the
+        newest of its batch, and the rest follow it directly.
+        """
         undone: set[str] = set()
-        db = self.store.conn
-        for event_id, event_type, batch, data in db.execute(
-            "SELECT id, type, batch, data FROM events ORDER BY seq DESC LIMIT ?",
-            (UNDO_LOOKBACK,),
+        found: list[Event] = []
+        for row in self.store.conn.execute(
+            f"SELECT {EVENT_COLUMNS} FROM events ORDER BY seq DESC LIMIT ?", (UNDO_LOOKBACK,)
         ):
-            if event_type == RETRACTED:
-                if event_id not in undone:  # a live retraction: its target is undone
-                    undone.add(decode_payload(RETRACTED, 1, data).target)  # type: ignore[union-attr]
-                continue
-            if event_id in undone:
-                continue
-            batch_events = self.store.batch(batch) if batch else [self.store.get(event_id)]
-            return [e for e in batch_events
-                    if e is not None and e.type != RETRACTED and e.id not in undone]
-        raise BadInput("undo: there is nothing left to undo")
+            event = event_from_row(row)
+            if found:
+                if event.batch is None or event.batch != found[0].batch:
+                    break
+                if event.type != RETRACTED and event.id not in undone:
+                    found.append(event)
+            elif event.type == RETRACTED:
+                if event.id not in undone:  # a live retraction: its target is undone
+                    undone.add(decode_payload(RETRACTED, 1, event.data).target)  # type: ignore[union-attr]
+            elif event.id not in undone:
+                found.append(event)
+                if event.batch is None:
+                    break
+        if not found:
+            raise BadInput("undo: there is nothing left to undo")
+        return found[::-1]
 
 
 def _text_of(message: Message | None) -> dict[str, str]:

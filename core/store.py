@@ -18,7 +18,7 @@ import apsw
 import msgspec
 
 from coffeechat import clock
-from coffeechat.codec import EVENT_COLUMNS, Event, encode_payload, event_from_row
+from coffeechat.codec import EVENT_COLUMNS, Event, encode_payloads, event_from_row
 from coffeechat.errors import ConflictError, StoreError
 from coffeechat.events import SCHEMAS, Payload, type_name
 from coffeechat.ids import uuid7, uuid7_batch
@@ -119,34 +119,45 @@ class Store:
 
     def _append(self, new_events: Sequence[NewEvent], source: str, expected: dict[str, int],
                 batch: str | None) -> list[Event]:
-        db = self.conn
         ids = [e.id for e in new_events]
         if None in ids:
             fresh = iter(uuid7_batch(ids.count(None)))
             ids = [i if i is not None else next(fresh) for i in ids]
+        batch = batch or uuid7()
+        # Optimistically write everything; a batch that repeats a recorded id or
+        # key (a re-import, a retried append) is undone to its savepoint and
+        # written again without the events already in the log.
+        try:
+            with self.conn:
+                return self._insert(new_events, range(len(new_events)), ids, source,
+                                    expected, batch)
+        except apsw.ConstraintError as error:
+            if "events.id" not in str(error) and "events.key" not in str(error):
+                raise
         keep = self._not_yet_recorded(new_events, ids)
         if not keep:
+            self._check_expected(expected, self._versions(set(expected)))
             return []
+        with self.conn:
+            return self._insert(new_events, keep, ids, source, expected, batch)
 
-        versions: dict[str, int] = {}
-        for index in keep:
-            stream = new_events[index].stream
-            if stream not in versions:
-                versions[stream] = self.stream_version(stream)
-        self._check_expected(expected, versions)
-
+    def _insert(self, new_events: Sequence[NewEvent], keep: Sequence[int], ids: list[str],
+                source: str, expected: dict[str, int], batch: str) -> list[Event]:
+        """Number, hash and insert the events at ``keep`` (inside the caller's transaction)."""
         from coffeechat.chain import chain_hash
 
+        db = self.conn
+        versions = self._versions({new_events[index].stream for index in keep} | set(expected))
+        self._check_expected(expected, versions)
         last = db.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
         seq, previous = last if last else (0, "")
         recorded_at = clock.stamp(clock.now())
-        batch = batch or uuid7()
+        datas = encode_payloads([new_events[index].payload for index in keep])
         rows = []
-        for index in keep:
+        for index, data in zip(keep, datas, strict=True):
             new = new_events[index]
             event_type = new.type or type_name(new.payload)
             schema = SCHEMAS.get(event_type, 1)
-            data = encode_payload(new.payload)
             seq += 1
             version = versions[new.stream] = versions[new.stream] + 1
             key = new.key
@@ -192,6 +203,15 @@ class Store:
             keep.append(index)
         return keep
 
+    def _versions(self, streams: set[str]) -> dict[str, int]:
+        """The current version of each stream (0 for a new one), in one query."""
+        versions = dict.fromkeys(streams, 0)
+        versions.update(self.conn.execute(
+            "SELECT stream, max(version) FROM events "
+            "WHERE stream IN (SELECT value FROM json_each(?)) GROUP BY stream",
+            (msgspec.json.encode(sorted(streams)).decode(),)))
+        return versions
+
     @staticmethod
     def _check_expected(expected: dict[str, int], versions: dict[str, int]) -> None:
         for stream, version in expected.items():
@@ -219,12 +239,6 @@ class Store:
             f"SELECT {EVENT_COLUMNS} FROM events WHERE id = ?", (event_id,)
         ).fetchone()
         return event_from_row(row) if row else None
-
-    def batch(self, batch: str) -> list[Event]:
-        """The events appended together in one batch, in order."""
-        rows = self.conn.execute(
-            f"SELECT {EVENT_COLUMNS} FROM events WHERE batch = ? ORDER BY seq", (batch,))
-        return [event_from_row(row) for row in rows]
 
     def find(self, id_prefix: str, event_type: str | None = None, limit: int = 5
              ) -> list[Event]:
