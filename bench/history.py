@@ -47,7 +47,7 @@ from coffeechat.store import NewEvent, open_store
 BENCH_NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 BENCH_NOW_TEXT = stamp(BENCH_NOW)
 DEFAULT_DATA = Path(os.environ.get("COFFEECHAT_BENCH_DATA", "/tmp/coffeechat-bench"))
-GENERATOR_VERSION = 5  # bump when the generator changes: cached stores are then remade
+GENERATOR_VERSION = 6  # bump when the generator or the store schema changes: stores are remade
 
 DAY = 86400.0
 HOUR = 3600.0

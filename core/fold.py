@@ -27,7 +27,7 @@ TOUCHES = frozenset({
 
 
 class Row(NamedTuple):
-    """The columns of an event that folding needs."""
+    """The columns of an event that folding needs (select them as :data:`ROW_COLUMNS`)."""
 
     seq: int
     id: str
@@ -35,6 +35,10 @@ class Row(NamedTuple):
     occurred_at: str
     schema: int
     data: str
+    stream: str
+
+
+ROW_COLUMNS = "seq, id, type, occurred_at, schema, data, stream"
 
 
 class Commitment(NamedTuple):

@@ -14,7 +14,7 @@ import apsw
 import msgspec
 
 from coffeechat.codec import Event, event_document
-from coffeechat.fold import CONTACT_PREFIX, Row, retracted_ids
+from coffeechat.fold import CONTACT_PREFIX, ROW_COLUMNS, Row, retracted_ids
 
 if TYPE_CHECKING:
     from coffeechat.store import Store
@@ -165,7 +165,7 @@ def _retracted(db: apsw.Connection, shown: Iterable[Event], recorded_by: str | N
     streams = {e.stream for e in shown}
     if not streams:
         return set()
-    sql = "SELECT seq, id, type, occurred_at, schema, data FROM events WHERE type = ?"
+    sql = f"SELECT {ROW_COLUMNS} FROM events WHERE type = ?"
     params: list[Any] = ["event.retracted"]
     if len(streams) <= 100:
         sql += f" AND stream IN ({','.join('?' * len(streams))})"
@@ -173,4 +173,4 @@ def _retracted(db: apsw.Connection, shown: Iterable[Event], recorded_by: str | N
     if recorded_by is not None:
         sql += " AND recorded_at <= ?"
         params.append(recorded_by)
-    return retracted_ids([Row(*r) for r in db.execute(sql, params)])
+    return retracted_ids([Row._make(r) for r in db.execute(sql, params)])

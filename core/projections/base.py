@@ -35,9 +35,13 @@ class Projection:
     uses_rules: ClassVar[bool] = False  # rebuilt when the follow-up settings change
 
     def create(self, db: apsw.Connection, schema: str) -> None:
+        """(Re)create the tables, empty: a rebuild follows (then :meth:`finish`)."""
         for table in self.tables:
             db.execute(f"DROP TABLE IF EXISTS {schema}.{table}")
         db.execute(self.ddl.format(s=schema))
+
+    def finish(self, db: apsw.Connection, schema: str) -> None:
+        """Called once after the last :meth:`insert` of a rebuild (for deferred work)."""
 
     def remove(self, db: apsw.Connection, schema: str, folded: list[Folded]) -> None:
         """Delete the rows of the given contacts (before :meth:`insert` replaces them)."""

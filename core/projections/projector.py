@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import msgspec
 
 from coffeechat.config import FollowupRules, config_stat, load_config
-from coffeechat.fold import CONTACT_PREFIX, ContactState, Row, fold
+from coffeechat.fold import CONTACT_PREFIX, ROW_COLUMNS, ContactState, Row, fold
 from coffeechat.projections import META_PLUGIN_ENV, META_PLUGINS_DIR, is_current
 from coffeechat.projections.base import Folded, Projection
 from coffeechat.projections.contacts import ContactsProjection
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 
 CHUNK = 2000  # contacts folded and written at a time during a rebuild
 FULL_REFOLD_RATIO = 4  # above 1 touched contact in 4, fold everything in one pass
-_ROW_COLUMNS = "seq, id, type, occurred_at, schema, data"
 _STREAM_RANGE = (CONTACT_PREFIX, CONTACT_PREFIX[:-1] + chr(ord(":") + 1))
 
 Progress = Callable[[int, int], None]  # (done, total) events
@@ -196,14 +195,16 @@ class Projector:
             count = read
             if progress is not None:
                 progress(read, 0)
+        for projection in projections:
+            projection.finish(db, schema)
         return count
 
     # -- folding ------------------------------------------------------------------
 
     def fold_stream(self, stream: str) -> ContactState:
         """The current state of one contact stream, folded from the log."""
-        rows = [Row(*r) for r in self.store.conn.execute(
-            f"SELECT {_ROW_COLUMNS} FROM events WHERE stream = ? ORDER BY occurred_at, id",
+        rows = [Row._make(r) for r in self.store.conn.execute(
+            f"SELECT {ROW_COLUMNS} FROM events WHERE stream = ? ORDER BY occurred_at, id",
             (stream,))]
         return fold(stream, rows)
 
@@ -214,7 +215,7 @@ class Projector:
     def fold_all(self, setup: Setup, *, recorded_by: str | None = None,
                  ) -> Iterator[tuple[list[Folded], int]]:
         """Fold every contact once, in chunks; yields (folded, events read so far)."""
-        sql = (f"SELECT stream, {_ROW_COLUMNS} FROM events "
+        sql = (f"SELECT {ROW_COLUMNS} FROM events "
                "WHERE +stream >= ? AND +stream < ?")
         params: tuple[str, ...] = _STREAM_RANGE
         if recorded_by is not None:
@@ -226,8 +227,10 @@ class Projector:
         current = None
         rows: list[Row] = []
         read = 0
-        for stream, *columns in self.store.conn.execute(sql, params):
+        make = Row._make
+        for row in self.store.conn.execute(sql, params):
             read += 1
+            stream = row[6]
             if stream != current:
                 if current is not None:
                     state = fold(current, rows)
@@ -236,7 +239,7 @@ class Projector:
                         yield chunk, read
                         chunk = []
                 current, rows = stream, []
-            rows.append(Row(*columns))
+            rows.append(make(row))
         if current is not None:
             state = fold(current, rows)
             chunk.append(Folded(current, state, due_items(state, rules, extra)))
