@@ -102,5 +102,6 @@ def plugins() -> None:
         output([msgspec.structs.asdict(info) for info in loaded])
         return
     table(["NAME", "VERSION", "SOURCE", "HOOKS"],
-          [[p.name, p.version or "", p.source + (f" ({p.path})" if p.path else ""),
+          [[p.name, p.version or "", p.source + (f" ({p.package or p.path})"
+                                                   if p.package or p.path else ""),
             ", ".join(p.hooks)] for p in loaded], stretch=3)

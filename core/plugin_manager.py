@@ -55,9 +55,10 @@ class PluginFailure(NamedTuple):
 class PluginInfo(msgspec.Struct):
     name: str
     version: str | None
-    source: str
+    source: str  # built-in, entry point, plugins dir
     hooks: list[str]
-    path: str | None = None
+    package: str | None = None  # the distribution, for an entry point
+    path: str | None = None  # the file, for a plugins-dir plugin
 
 
 class _EntryPoint(msgspec.Struct, array_like=True):
@@ -136,21 +137,21 @@ class Plugins:
         self._pm = pm
         for module_name in BUILTINS:
             short = module_name.rsplit(".", 1)[1]
-            self._register(short, BUILTIN, __version__, None,
+            self._register(short, BUILTIN, __version__,
                            lambda m=module_name: importlib.import_module(m))
         allowed = _allowed()
         for ep in self._entry_points():
             if allowed is None or ep.name in allowed:
-                self._register(ep.name, ENTRY_POINT, ep.version, ep.dist,
-                               lambda v=ep.value: _import_entry_point(v))
+                self._register(ep.name, ENTRY_POINT, ep.version,
+                               lambda v=ep.value: _import_entry_point(v), package=ep.dist)
         if self.plugins_dir:
             self._load_folder(self.plugins_dir, allowed)
         self._check_pending(pm)
         self._register_types()
         return pm
 
-    def _register(self, name: str, source: str, version: str | None, path: str | None,
-                  load: Callable[[], Any]) -> None:
+    def _register(self, name: str, source: str, version: str | None, load: Callable[[], Any],
+                  *, package: str | None = None, path: str | None = None) -> None:
         pm = self._pm
         assert pm is not None
         if pm.has_plugin(name):
@@ -162,7 +163,7 @@ class Plugins:
             self.failures.append(PluginFailure(name, "load", _describe(error)))
             return
         self._info[name] = PluginInfo(name=name, version=version, source=source, hooks=[],
-                                      path=path)
+                                      package=package, path=path)
 
     def _load_folder(self, folder: str, allowed: set[str] | None) -> None:
         try:
@@ -175,7 +176,8 @@ class Plugins:
             if allowed is not None and name not in allowed:
                 continue
             path = os.path.join(folder, file_name)
-            self._register(name, PLUGINS_DIR, None, path, lambda p=path, n=name: _import_file(n, p))
+            self._register(name, PLUGINS_DIR, None, lambda p=path, n=name: _import_file(n, p),
+                           path=path)
 
     def _check_pending(self, pm: pluggy.PluginManager) -> None:
         import pluggy

@@ -139,6 +139,7 @@ def test_plugins_lists_built_ins_and_the_example(hooked: CLI) -> None:
     assert plugins["channels"]["hooks"] == ["register_channels"]
     webhook = plugins["webhook"]
     assert (webhook["source"], webhook["version"]) == ("entry point", "0.1.0")
+    assert webhook["package"] == "coffeechat-webhook"
     assert webhook["hooks"] == ["register_channels", "register_commands", "register_event_types",
                                 "register_followup_rules"]
     assert "webhook" not in {p["name"] for p in hooked.json("plugins")}  # the allow-list
