@@ -63,36 +63,25 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[apsw.Connection]:
         """A ``BEGIN IMMEDIATE`` transaction: committed on success, rolled back on error."""
-        for attempt in range(BUSY_RETRIES):
-            try:
-                self.conn.execute("BEGIN IMMEDIATE")
-                break
-            except apsw.BusyError:
-                if attempt == BUSY_RETRIES - 1:
-                    raise StoreError(
-                        f"{self.path}: the store stayed busy (another coffeechat is writing); "
-                        "try again"
-                    ) from None
-                time.sleep(0.05 * (attempt + 1))
+        self._retry_busy("BEGIN IMMEDIATE",
+                         "the store stayed busy (another coffeechat is writing); try again")
         try:
             yield self.conn
+            self._retry_busy("COMMIT", "could not commit, the store stayed busy")
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            if not self.conn.getautocommit():
+                self.conn.execute("ROLLBACK")
             raise
-        else:
-            self._commit()
 
-    def _commit(self) -> None:
+    def _retry_busy(self, statement: str, failure: str) -> None:
+        """Run ``statement``, waiting out a busy store: the timeout, then a few retries."""
         for attempt in range(BUSY_RETRIES):
             try:
-                self.conn.execute("COMMIT")
+                self.conn.execute(statement)
                 return
             except apsw.BusyError:
                 if attempt == BUSY_RETRIES - 1:
-                    self.conn.execute("ROLLBACK")
-                    raise StoreError(
-                        f"{self.path}: could not commit, the store stayed busy"
-                    ) from None
+                    raise StoreError(f"{self.path}: {failure}") from None
                 time.sleep(0.05 * (attempt + 1))
 
     # -- appending ------------------------------------------------------------
