@@ -52,6 +52,7 @@ COMMANDS = {
     "referrals": "views:referrals",
     "search": "views:search",
     "log": "views:log",
+    "watch": "watch:watch",
     "rebuild": "maintenance:rebuild",
     "verify": "maintenance:verify",
     "backup": "maintenance:backup",

@@ -8,8 +8,10 @@ import click
 
 from coffeechat import views
 from coffeechat.cli.main import context_app, json_option, output, when
-from coffeechat.cli.render import describe, local, one_line, relative, table
+from coffeechat.cli.render import one_line, relative, table
+from coffeechat.clock import local_time as local
 from coffeechat.clock import stamp
+from coffeechat.summary import describe
 
 as_of_option = click.option(
     "--as-of", metavar="DATE",

@@ -52,8 +52,10 @@ def local_day(text: str) -> str:
     return datetime.fromisoformat(text).astimezone().strftime("%Y-%m-%d")
 
 
-def local_time(text: str) -> str:
-    """A stored stamp as local ``YYYY-MM-DD HH:MM`` for people to read."""
+def local_time(text: str | None) -> str:
+    """A stored stamp as local ``YYYY-MM-DD HH:MM`` for people to read (empty for None)."""
+    if not text:
+        return ""
     return datetime.fromisoformat(text).astimezone().strftime("%Y-%m-%d %H:%M")
 
 

@@ -72,7 +72,14 @@ def register_commands(cli: Any) -> None:
 
 @hookspec
 def register_note_parsers(register: Any) -> None:
-    """Add note parsers for the notes folder: ``register(note_type, parser)``."""
+    """Add note types for the notes folder: ``register(note_type, parser)``.
+
+    ``parser(note, book)`` gets a ``coffeechat.plugins.notes.Note`` (its
+    ``front`` matter, ``body``, ``path``) and records events with
+    ``book.record(contact_id, payload)``; ``book.contact()`` resolves the
+    note's contact. Raise ``coffeechat.plugins.notes.NoteProblem(key, message)``
+    for a bad note.
+    """
 
 
 @hookspec
@@ -82,7 +89,12 @@ def register_template_dirs(register: Any) -> None:
 
 @hookspec
 def register_views(register: Any) -> None:
-    """Add views written by ``watch``: ``register(file_name, render)``."""
+    """Add views that ``watch`` writes: ``register(name, render)``.
+
+    ``render(context)`` gets a ``coffeechat.plugins.markdown_views.ViewContext``
+    (``store``, ``schema``, ``now``, ``errors``, ``pages``) and returns
+    ``{path relative to the views folder: Markdown text}``.
+    """
 
 
 @hookspec(firstresult=True)

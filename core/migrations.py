@@ -55,7 +55,13 @@ def _projection_meta(db: apsw.Connection) -> None:
     )
 
 
+def _notes_source_index(db: apsw.Connection) -> None:
+    # The notes folder asks "what did this file record?"; only its events are indexed.
+    db.execute("CREATE INDEX events_notes ON events(source) WHERE source LIKE 'notes:%'")
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_events", _events),
     ("0002_projection_meta", _projection_meta),
+    ("0003_notes_source_index", _notes_source_index),
 ]

@@ -38,7 +38,8 @@ if TYPE_CHECKING:
 
     PluginRule = Callable[[ContactState], Iterable[FollowUp]]
 
-BUILTINS = ("coffeechat.plugins.channels",)
+BUILTINS = ("coffeechat.plugins.channels", "coffeechat.plugins.notes",
+            "coffeechat.plugins.markdown_views")
 GROUP = "coffeechat"
 BUILTIN, ENTRY_POINT, PLUGINS_DIR = "built-in", "entry point", "plugins dir"
 
@@ -295,6 +296,14 @@ class Plugins:
             self._projections = [args[0] for _plugin, args
                                  in self._collect("register_projections", config=self.config)]
         return self._projections
+
+    def note_parsers(self) -> dict[str, Callable[..., None]]:
+        """Note type → parser; a later registration of a type replaces an earlier one."""
+        return {args[0]: args[1] for _plugin, args in self._collect("register_note_parsers")}
+
+    def views(self) -> dict[str, Callable[..., dict[str, str]]]:
+        """View name → render function (the notes folder's Markdown views)."""
+        return {args[0]: args[1] for _plugin, args in self._collect("register_views")}
 
     def fingerprint(self) -> str:
         """What plugin rules and projections are loaded, at which versions."""

@@ -13,39 +13,69 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
+class ContactDirectory:
+    """Every contact's id and name, to resolve many names quickly (a notes scan does).
+
+    An exact id wins; then an exact full name (case-insensitive) when it names
+    one contact; otherwise every contact whose name contains the text is a
+    candidate, and there must be exactly one.
+    """
+
+    def __init__(self, contacts: list[tuple[str, str]]) -> None:
+        self.names: dict[str, str] = {}
+        self._by_name: dict[str, list[str]] = {}
+        for contact_id, name in contacts:
+            self.add(contact_id, name)
+
+    @classmethod
+    def load(cls, db: apsw.Connection, schema: str = "main") -> ContactDirectory:
+        return cls(db.execute(
+            f"SELECT id, name FROM {schema}.contacts ORDER BY name COLLATE NOCASE, id"
+        ).fetchall())
+
+    def add(self, contact_id: str, name: str) -> None:
+        """Know a contact (one being added in the same batch, say)."""
+        self.names[contact_id] = name
+        self._by_name.setdefault(_fold(name), []).append(contact_id)
+
+    def resolve(self, text: str, where: str = "CONTACT") -> str:
+        wanted = text.strip()
+        if not wanted:
+            raise BadInput(f"{where}: must not be empty")
+        if wanted in self.names:
+            return wanted
+        needle = _fold(wanted)
+        exact = self._by_name.get(needle, [])
+        if len(exact) == 1:
+            return exact[0]
+        candidates = [(cid, name) for cid, name in self.names.items() if needle in _fold(name)]
+        if len(candidates) == 1:
+            return candidates[0][0]
+        if not candidates:
+            raise UnknownContact(
+                f"{where}: no contact matches {quote(wanted)} (see `coffeechat contacts`)"
+            )
+        shown = ", ".join(f"{name} ({cid})" for cid, name in candidates[:8])
+        more = f" and {len(candidates) - 8} more" if len(candidates) > 8 else ""
+        raise AmbiguousContact(
+            f"{where}: {quote(wanted)} matches {len(candidates)} contacts: {shown}{more}; "
+            "give more of the name or the id"
+        )
+
+
 def resolve_contact(db: apsw.Connection, text: str, *, where: str = "CONTACT",
                     schema: str = "main", any_stream: bool = False) -> str:
-    """The id of the one contact that ``text`` names.
+    """The id of the one contact that ``text`` names (see :class:`ContactDirectory`).
 
-    An exact id wins; otherwise every contact whose name contains ``text``
-    (case-insensitive) is a candidate, and an exact full-name match breaks a tie.
     With ``any_stream``, an exact id is also accepted when the contact is gone
     from the view (its ``add`` was undone) but its events remain, as ``log`` needs.
     """
     wanted = text.strip()
-    if not wanted:
-        raise BadInput(f"{where}: must not be empty")
-    if db.execute(f"SELECT 1 FROM {schema}.contacts WHERE id = ?", (wanted,)).fetchone():
+    if wanted and db.execute(f"SELECT 1 FROM {schema}.contacts WHERE id = ?",
+                             (wanted,)).fetchone():
         return wanted
-    if any_stream and db.execute("SELECT 1 FROM main.events WHERE stream = ? LIMIT 1",
-                                 ("contact:" + wanted,)).fetchone():
+    if any_stream and wanted and db.execute(
+            "SELECT 1 FROM main.events WHERE stream = ? LIMIT 1",
+            ("contact:" + wanted,)).fetchone():
         return wanted
-    needle = _fold(wanted)
-    candidates = [(cid, name) for cid, name in db.execute(
-        f"SELECT id, name FROM {schema}.contacts ORDER BY name COLLATE NOCASE, id")
-        if needle in _fold(name)]
-    if len(candidates) == 1:
-        return candidates[0][0]
-    exact = [c for c in candidates if _fold(c[1]) == needle]
-    if len(exact) == 1:
-        return exact[0][0]
-    if not candidates:
-        raise UnknownContact(
-            f"{where}: no contact matches {quote(wanted)} (see `coffeechat contacts`)"
-        )
-    shown = ", ".join(f"{name} ({cid})" for cid, name in candidates[:8])
-    more = f" and {len(candidates) - 8} more" if len(candidates) > 8 else ""
-    raise AmbiguousContact(
-        f"{where}: {quote(wanted)} matches {len(candidates)} contacts: {shown}{more}; "
-        "give more of the name or the id"
-    )
+    return ContactDirectory.load(db, schema).resolve(text, where)

@@ -106,6 +106,17 @@ class Store:
         with self.write():
             return self._append(new_events, source, expected or {}, batch)
 
+    def append_batches(self, batches: Sequence[tuple[Sequence[NewEvent], str]]
+                       ) -> list[list[Event]]:
+        """Append several batches, each with its own source and batch id, in one transaction.
+
+        Each batch is whole on its own (it can be undone alone); writing them
+        together saves a commit per batch, as a first scan of a notes folder needs.
+        """
+        with self.write():
+            return [self._append(events, source, {}, None) if events else []
+                    for events, source in batches]
+
     def _append(self, new_events: Sequence[NewEvent], source: str, expected: dict[str, int],
                 batch: str | None) -> list[Event]:
         ids = [e.id for e in new_events]

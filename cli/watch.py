@@ -1,0 +1,104 @@
+"""``coffeechat watch NOTES``: the notes folder as a way to record, with live views."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+
+from coffeechat.cli.main import context_app, json_option, output
+
+
+@click.command()
+@click.argument("notes", type=click.Path(exists=True, file_okay=False))
+@click.option("--views", "views_dir", type=click.Path(file_okay=False), metavar="DIR",
+              help="Where to write the Markdown views (default: NOTES/_coffeechat).")
+@click.option("--once", is_flag=True,
+              help="Read the folder and write the views once, then exit (1 if a note is bad).")
+@json_option
+def watch(notes: str, views_dir: str | None, once: bool) -> None:
+    """Record from a folder of Markdown notes and keep Markdown views up to date.
+
+    Any .md file whose YAML front matter has a `contact` key is a note (see
+    docs/notes.md). Saving a note records it; editing it replaces what it
+    recorded; deleting it takes that back. Views (due.md, contacts.md,
+    referrals.md, a page per contact, errors.md) are rewritten as the notes
+    or the store change. Ctrl-C stops.
+    """
+    from coffeechat.plugins.notes_sync import NotesFolder
+    from coffeechat.plugins.notes_watch import GRACE_SECONDS, Watcher
+
+    app = context_app()
+    store = app.current()
+    plugins = app.plugins()
+    folder = NotesFolder(notes, store, plugins.note_parsers(), views_dir=views_dir)
+    watcher = Watcher(folder, app.projector(), plugins.views(), grace=0 if once else GRACE_SECONDS)
+    first = watcher.step(None)
+    assert first is not None and first.report is not None
+    if once:
+        _finish_once(app.json, folder.views_dir, first)
+        return
+    live = Terminal(sys.stderr.isatty(), folder.views_dir)
+    live.show(first, len(folder.recorded))
+    try:
+        watcher.run(lambda update: live.show(update, len(folder.recorded)))
+    finally:
+        live.close()
+
+
+def _finish_once(as_json: bool, views_dir: str, update: Any) -> None:
+    report = update.report
+    errors = [{"path": e.path, "line": e.line, "key": e.key, "message": e.message}
+              for e in report.errors]
+    if as_json:
+        output({"recorded": report.recorded, "retracted": report.retracted,
+                "events": report.events, "errors": errors, "views": update.views,
+                "views_dir": views_dir, "due": update.due, "overdue": update.overdue})
+    else:
+        click.echo(f"recorded {len(report.recorded)} note(s), retracted {len(report.retracted)}"
+                   f" ({report.events} events); {update.due} follow-ups open, "
+                   f"{update.overdue} overdue; views in {views_dir}")
+    for error in report.errors:
+        click.echo(f"coffeechat: note error: {error}", err=True)
+    if report.errors:
+        click.get_current_context().exit(1)
+
+
+class Terminal:
+    """What the watcher says: a live summary line on a terminal, plain lines otherwise."""
+
+    def __init__(self, live: bool, views_dir: str) -> None:
+        self.live = live
+        self.views_dir = views_dir
+        self.reported: set[str] = set()
+
+    def show(self, update: Any, notes: int) -> None:
+        report = update.report
+        if report is not None:
+            lines = [f"recorded {p}" for p in report.recorded]
+            lines += [f"retracted {p} (gone)" for p in report.retracted]
+            errors = {str(e) for e in report.errors}
+            lines += [f"error: {e}" for e in sorted(errors - self.reported)]
+            lines += [f"fixed: {e.split(':')[0]}" for e in sorted(self.reported - errors)
+                      if e.split(":")[0] not in {x.split(":")[0] for x in errors}]
+            self.reported = errors
+            for line in lines:
+                self._line(line)
+        summary = (f"{notes} notes · {update.due} follow-ups, {update.overdue} overdue"
+                   f" · {len(self.reported)} bad notes · views: "
+                   f"{os.path.relpath(self.views_dir)}")
+        if self.live:
+            click.echo("\r\033[K" + summary, nl=False, err=True)
+        elif update.views:
+            click.echo(summary, err=True)
+
+    def _line(self, text: str) -> None:
+        prefix = "\r\033[K" if self.live else ""
+        click.echo(prefix + text, err=True)
+
+    def close(self) -> None:
+        if self.live:
+            click.echo(err=True)
+        click.echo("coffeechat: stopped watching", err=True)

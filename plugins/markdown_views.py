@@ -1,0 +1,148 @@
+"""Markdown views for the notes folder: due, contacts, referrals, a page per contact, errors.
+
+Each view is registered with the ``register_views`` hook and renders to
+``{relative path: Markdown}``; ``coffeechat watch`` writes them into the views
+folder. They hold absolute dates, not "3 days ago", so a file only changes
+when what it says changes.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import apsw
+
+from coffeechat import views
+from coffeechat.clock import local_time
+from coffeechat.hookspecs import hookimpl
+from coffeechat.store import Store
+from coffeechat.summary import describe
+
+
+class ViewContext(NamedTuple):
+    store: Store
+    schema: str
+    now: str  # the stored-form stamp the views are judged at
+    errors: list[Any]  # NoteError items
+    pages: set[str] | None  # contact ids whose pages to render; None means all
+
+    @property
+    def db(self) -> apsw.Connection:
+        return self.store.conn
+
+
+def _cell(text: Any) -> str:
+    return str(text or "").replace("|", "\\|").replace("\n", " ")
+
+
+def _link(contact_id: str, name: str) -> str:
+    return f"[{_cell(name)}](contacts/{contact_id}.md)"
+
+
+def render_due(ctx: ViewContext) -> dict[str, str]:
+    items = views.due(ctx.db, ctx.schema, ctx.now, None)
+    overdue = [i for i in items if i["overdue"]]
+    upcoming = [i for i in items if not i["overdue"]]
+    lines = ["# Follow-ups", ""]
+    for title, group in (("Overdue", overdue), ("Upcoming", upcoming)):
+        lines += [f"## {title} ({len(group)})", ""]
+        if not group:
+            lines += ["Nothing.", ""]
+            continue
+        lines += ["| due | what | who | why |", "|---|---|---|---|"]
+        lines += [f"| {local_time(i['due_at'])} | {i['kind']} | {_link(i['contact'], i['name'])} "
+                  f"| {_cell(i['reason'])} |" for i in group]
+        lines.append("")
+    return {"due.md": "\n".join(lines)}
+
+
+def render_contacts(ctx: ViewContext) -> dict[str, str]:
+    rows = views.contacts(ctx.db, ctx.schema, ctx.now)
+    lines = ["# Contacts", "", f"{len(rows)} people.", "",
+             "| name | company | stage | last touch | next follow-up |", "|---|---|---|---|---|"]
+    for r in rows:
+        following = (f"{r['next_due_kind']} by {local_time(r['next_due_at'])}"
+                     if r["next_due_kind"] else "")
+        lines.append(f"| {_link(r['id'], r['name'])} | {_cell(r['company'])} | {r['stage']} "
+                     f"| {local_time(r['last_touch_at'])[:10]} | {following} |")
+    return {"contacts.md": "\n".join(lines) + "\n"}
+
+
+def render_referrals(ctx: ViewContext) -> dict[str, str]:
+    names = dict(ctx.db.execute(f"SELECT id, name FROM {ctx.schema}.contacts"))
+    meetings = dict(ctx.db.execute(f"SELECT id, meetings FROM {ctx.schema}.contacts"))
+    edges = ctx.db.execute(
+        f"SELECT referrer, referred FROM {ctx.schema}.referrals ORDER BY at, event").fetchall()
+    lines = ["# Referrals", "", "Who introduced you to whom; an arrow's label says how many",
+             "meetings that introduction has led to so far.", ""]
+    if not edges:
+        return {"referrals.md": "\n".join([*lines, "No referrals yet.", ""])}
+    nodes = sorted({c for edge in edges for c in edge})
+    number = {contact_id: f"c{n}" for n, contact_id in enumerate(nodes)}
+    lines += ["```mermaid", "graph LR"]
+    for contact_id in nodes:
+        label = names.get(contact_id, contact_id).replace('"', "'")
+        lines.append(f'  {number[contact_id]}["{label}"]')
+    for referrer, referred in edges:
+        count = meetings.get(referred, 0)
+        label = f"{count} meeting{'s' if count != 1 else ''}"
+        lines.append(f'  {number[referrer]} -->|"{label}"| {number[referred]}')
+    lines += ["```", ""]
+    return {"referrals.md": "\n".join(lines)}
+
+
+def render_pages(ctx: ViewContext) -> dict[str, str]:
+    ids = [r[0] for r in ctx.db.execute(f"SELECT id FROM {ctx.schema}.contacts ORDER BY id")]
+    wanted = ids if ctx.pages is None else [i for i in ids if i in ctx.pages]
+    return {f"contacts/{contact_id}.md": _page(ctx, contact_id) for contact_id in wanted}
+
+
+def _page(ctx: ViewContext, contact_id: str) -> str:
+    p = views.contact(ctx.db, ctx.schema, ctx.now, contact_id) or {}
+    lines = [f"# {p.get('name', contact_id)}", ""]
+    facts = [p.get(k) for k in ("company", "role", "email", "phone", "linkedin")]
+    if any(facts):
+        lines += [" · ".join(str(f) for f in facts if f), ""]
+    lines += [f"- stage: {p.get('stage')}",
+              f"- last touch: {local_time(p.get('last_touch_at')) or 'never'}"]
+    for key, label in (("how_met", "how met"), ("referred_by", "referred by"),
+                       ("cadence_days", "check-in every (days)")):
+        if p.get(key):
+            lines.append(f"- {label}: {p[key]}")
+    if p.get("tags"):
+        lines.append(f"- tags: {', '.join(p['tags'])}")
+    items = views.due(ctx.db, ctx.schema, ctx.now, None, contact_id=contact_id)
+    lines += ["", "## Follow-ups", ""]
+    lines += [f"- {i['kind']} by {local_time(i['due_at'])}: {i['reason']}" for i in items] \
+        or ["Nothing open."]
+    lines += ["", "## Timeline", ""]
+    for doc in views.events(ctx.store, contact_id=contact_id, by_time=True):
+        if doc["type"] == "event.retracted":
+            continue
+        details = _cell(describe(doc["type"], bytes(doc["data"])))
+        text = f"{local_time(doc['occurred_at'])} · {doc['type']} · {details}"
+        lines.append(f"- ~~{text}~~ (undone)" if doc.get("retracted") else f"- {text}")
+    return "\n".join(lines) + "\n"
+
+
+def render_errors(ctx: ViewContext) -> dict[str, str]:
+    lines = ["# Notes with problems", ""]
+    if not ctx.errors:
+        lines.append("None: every note was read.")
+    else:
+        lines += ["Nothing from these files is recorded until they are fixed.", ""]
+        lines += [f"- `{e.path}` line {e.line}: " + (f"**{e.key}**: " if e.key else "")
+                  + _cell(e.message) for e in ctx.errors]
+    return {"errors.md": "\n".join(lines) + "\n"}
+
+
+BUILTIN_VIEWS = {
+    "due": render_due, "contacts": render_contacts, "referrals": render_referrals,
+    "contact pages": render_pages, "errors": render_errors,
+}
+
+
+@hookimpl
+def register_views(register: Any) -> None:
+    for name, render in BUILTIN_VIEWS.items():
+        register(name, render)

@@ -1,0 +1,223 @@
+"""Reading a notes folder with `watch --once`: ingestion, idempotency, edits, bad notes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import CLI
+
+JANE = """---
+type: contact
+contact: Jane Doe
+company: Acme
+role: Staff Engineer
+email: jane@example.com
+date: 2026-11-01
+tags: [frontend]
+---
+Met at the accessibility talk.
+"""
+
+MEETING = """---
+type: meeting
+contact: Jane Doe
+date: 2026-11-20 10:00
+takeaways:
+  - build one end-to-end project before applying
+referrals:
+  - name: Bob Smith
+    company: Acme
+    note: leads the data platform team
+commitments:
+  - text: send my portfolio link
+    due: 2026-11-25
+---
+We talked about how her team hires.
+"""
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture
+def notes(cli: CLI) -> Path:
+    folder = cli.home / "notes"
+    folder.mkdir()
+    cli.now = "2026-11-21T09:00:00Z"
+    return folder
+
+
+def once(cli: CLI, folder: Path, expect: int = 0) -> dict[str, Any]:
+    return cli.run("watch", str(folder), "--once", "--json", expect=expect).json()
+
+
+def live(cli: CLI, source: str) -> list[dict[str, Any]]:
+    return [e for e in cli.json("log") if e["source"] == source and not e.get("retracted")
+            and e["type"] != "event.retracted"]
+
+
+def test_notes_become_events_and_views(cli: CLI, notes: Path) -> None:
+    write(notes, "people/jane.md", JANE)
+    write(notes, "2026/jane-meeting.md", MEETING)
+    write(notes, "groceries.md", "# Groceries\n- milk\n")
+    write(notes, "journal.md", "---\ntitle: my day\ntags: [life]\n---\nNot for coffeechat.\n")
+    write(notes, ".obsidian/hidden.md", JANE.replace("Jane Doe", "Hidden Person"))
+    result = once(cli, notes)
+    assert sorted(result["recorded"]) == ["2026/jane-meeting.md", "people/jane.md"]
+    assert result["errors"] == []
+    assert [c["name"] for c in cli.json("contacts")] == ["Bob Smith", "Jane Doe"]
+    meeting = [e["type"] for e in live(cli, "notes:2026/jane-meeting.md")]
+    assert meeting == ["meeting.held", "contact.added", "referral.made", "commitment.made"]
+    jane = cli.json("show", "jane")
+    assert jane["company"] == "Acme" and jane["stage"] == "met" and jane["tags"] == ["frontend"]
+    assert {d["kind"] for d in cli.json("due", "--all")} >= {"thank-you", "commitment",
+                                                               "referral-outreach"}
+    views = notes / "_coffeechat"
+    due = (views / "due.md").read_text()
+    assert "thank-you" in due and "[Jane Doe](contacts/jane-doe.md)" in due
+    contacts = (views / "contacts.md").read_text()
+    assert "| [Jane Doe](contacts/jane-doe.md) | Acme | met |" in contacts
+    assert '-->|"0 meetings"|' in (views / "referrals.md").read_text()
+    page = (views / "contacts" / "jane-doe.md").read_text()
+    assert "build one end-to-end project" in page
+    assert (views / "errors.md").read_text().startswith("# Notes with problems\n\nNone")
+
+
+def test_running_again_on_an_unchanged_folder_appends_nothing(cli: CLI, notes: Path) -> None:
+    write(notes, "jane.md", JANE)
+    write(notes, "meeting.md", MEETING)
+    once(cli, notes)
+    count = cli.count()
+    views = {p: p.stat().st_mtime_ns for p in (notes / "_coffeechat").rglob("*.md")}
+    again = once(cli, notes)
+    assert (again["recorded"], again["events"], again["views"]) == ([], 0, [])
+    assert cli.count() == count
+    assert {p: p.stat().st_mtime_ns for p in (notes / "_coffeechat").rglob("*.md")} == views
+
+
+def test_editing_deleting_and_renaming(cli: CLI, notes: Path) -> None:
+    write(notes, "jane.md", JANE)
+    meeting = write(notes, "meeting.md", MEETING)
+    once(cli, notes)
+    bob = cli.json("show", "bob")["id"]
+    # Edit: the old version's events are retracted, the new ones recorded.
+    write(notes, "meeting.md", MEETING.replace("build one end-to-end project", "ship a demo"))
+    assert once(cli, notes)["recorded"] == ["meeting.md"]
+    held = [e for e in live(cli, "notes:meeting.md") if e["type"] == "meeting.held"]
+    assert [e["data"]["takeaways"] for e in held] == [["ship a demo before applying"]]
+    assert cli.json("show", "bob")["id"] == bob  # the referral keeps its contact
+    assert len(cli.json("contacts")) == 2
+    # Back to the first version: recorded again (a new revision), not silently skipped.
+    write(notes, "meeting.md", MEETING)
+    once(cli, notes)
+    held = [e for e in live(cli, "notes:meeting.md") if e["type"] == "meeting.held"]
+    assert held[0]["data"]["takeaways"] == ["build one end-to-end project before applying"]
+    # Rename: retracted under the old path, recorded under the new one; the facts stay.
+    meeting.rename(notes / "2026-11-20-jane.md")
+    result = once(cli, notes)
+    assert (result["recorded"], result["retracted"]) == (["2026-11-20-jane.md"], ["meeting.md"])
+    assert live(cli, "notes:meeting.md") == []
+    assert cli.json("show", "jane")["stage"] == "met"
+    # Delete: everything the file said is taken back.
+    (notes / "2026-11-20-jane.md").unlink()
+    assert once(cli, notes)["retracted"] == ["2026-11-20-jane.md"]
+    assert cli.json("show", "jane")["stage"] == "prospect"
+    assert [c["id"] for c in cli.json("contacts")] == ["jane-doe"]
+    assert not (notes / "_coffeechat" / "contacts" / f"{bob}.md").exists()
+    assert cli.run("verify").code == 0
+
+
+BAD = [
+    ("invalid-yaml.md", "---\ncontact: Jane Doe\ntakeaways: [unclosed\n---\n", 3, None,
+     "invalid YAML"),
+    ("unknown-key.md", "---\ncontact: Jane Doe\ntype: note\nmood: happy\n---\nx\n", 4, "mood",
+     "unknown key"),
+    ("wrong-type.md", "---\ncontact: Jane Doe\ntype: meeting\ntakeaways: 42\n---\n", 4,
+     "takeaways", "Expected `array`, got `int`"),
+    ("unknown-contact.md", "---\ncontact: Nobody Known\n---\nhello\n", 2, "contact",
+     "no contact matches 'Nobody Known'"),
+    ("ambiguous.md", "---\ntype: ask\ncontact: Jan\n---\n", 3, "contact",
+     "matches 2 contacts"),
+    ("bad-date.md", "---\ncontact: Jane Doe\ndate: next fryday\n---\nhi\n", 3, "date",
+     "cannot read 'next fryday'"),
+    ("bad-due.md", "---\ntype: commitment\ncontact: Jane Doe\ncommitments:\n  - text: x\n"
+     "    due: someday\n---\n", 4, "commitments", "cannot read 'someday'"),
+    ("unknown-type.md", "---\ntype: party\ncontact: Jane Doe\n---\n", 2, "type",
+     "unknown note type 'party'"),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "line", "key", "words"), BAD,
+                         ids=[b[0] for b in BAD])
+def test_a_bad_note_is_reported_and_records_nothing(
+    cli: CLI, notes: Path, name: str, text: str, line: int, key: str | None, words: str
+) -> None:
+    write(notes, "jane.md", JANE)
+    write(notes, "janet.md", JANE.replace("Jane Doe", "Janet Roe"))
+    once(cli, notes)
+    before = cli.count()
+    write(notes, name, text)
+    write(notes, "good.md", "---\ncontact: Jane Doe\n---\nA good note in the same scan.\n")
+    result = once(cli, notes, expect=1)
+    [error] = result["errors"]
+    assert (error["path"], error["line"], error["key"]) == (name, line, key)
+    assert words in error["message"]
+    assert result["recorded"] == ["good.md"]  # other files are unaffected
+    assert cli.count() == before + 1
+    errors_view = (notes / "_coffeechat" / "errors.md").read_text()
+    assert f"`{name}` line {line}" in errors_view
+    # Fixing the file records it, and the error goes away.
+    write(notes, name, "---\ncontact: Jane Doe\n---\nfixed now\n")
+    fixed = once(cli, notes)
+    assert fixed["recorded"] == [name] and fixed["errors"] == []
+    assert "None: every note was read." in (notes / "_coffeechat" / "errors.md").read_text()
+
+
+def test_a_bad_note_keeps_its_last_good_version(cli: CLI, notes: Path) -> None:
+    write(notes, "jane.md", JANE)
+    write(notes, "meeting.md", MEETING)
+    once(cli, notes)
+    events = live(cli, "notes:meeting.md")
+    write(notes, "meeting.md", MEETING.replace("contact: Jane Doe", "contact: [oops"))
+    assert once(cli, notes, expect=1)["errors"][0]["path"] == "meeting.md"
+    assert live(cli, "notes:meeting.md") == events
+
+
+def test_notes_in_any_order_and_the_views_folder_is_skipped(cli: CLI, notes: Path) -> None:
+    # "a-meeting" sorts before "z-contact", yet it names the contact that file creates.
+    write(notes, "a-meeting.md", MEETING)
+    write(notes, "z-contact.md", JANE)
+    write(notes, "_coffeechat/stray.md", JANE.replace("Jane Doe", "Views Person"))
+    result = once(cli, notes)
+    assert sorted(result["recorded"]) == ["a-meeting.md", "z-contact.md"]
+    assert "Views Person" not in [c["name"] for c in cli.json("contacts")]
+
+
+def test_a_custom_views_folder(cli: CLI, notes: Path, tmp_path: Path) -> None:
+    write(notes, "jane.md", JANE)
+    views = tmp_path / "elsewhere"
+    cli.run("watch", str(notes), "--views", str(views), "--once")
+    assert (views / "due.md").exists() and not (notes / "_coffeechat").exists()
+
+
+def test_the_example_notes_folder(cli: CLI, tmp_path: Path) -> None:
+    import shutil
+
+    example = Path(__file__).resolve().parent.parent / "examples" / "notes"
+    folder = tmp_path / "notes"
+    shutil.copytree(example, folder, ignore=shutil.ignore_patterns("_coffeechat"))
+    cli.now = "2026-11-23T09:00:00Z"
+    result = once(cli, folder)
+    assert result["errors"] == []
+    names = {c["name"] for c in cli.json("contacts")}
+    assert {"Priya Raman", "Tomás Silva", "Dana Kim"} <= names
+    assert not any(p.endswith(("groceries.md", "reading-list.md")) for p in result["recorded"])
+    assert os.path.exists(folder / "_coffeechat" / "referrals.md")
