@@ -79,6 +79,7 @@ def hooked(cli: CLI, webhook_installed: None, receiver: Receiver) -> CLI:
 
 
 WEB = {"COFFEECHAT_LOAD_PLUGINS": "webhook"}
+BUILT_INS = ["channels", "notes", "markdown_views"]
 
 
 # -- the third-party plugin -----------------------------------------------------------
@@ -225,7 +226,7 @@ def test_record_only_channels_refuse_send_and_draft(cli: CLI) -> None:
 
 def test_allow_list_and_tracing(cli: CLI) -> None:
     result = run_with(cli, [], "plugins", "--json")
-    assert [p["name"] for p in json.loads(result.out)] == ["channels"]
+    assert [p["name"] for p in json.loads(result.out)] == BUILT_INS
     traced = cli.run("--plugins-dir", str(TEST_PLUGINS), "add", "Jane Doe",
                      COFFEECHAT_LOAD_PLUGINS="appended_log", COFFEECHAT_TRACE_PLUGINS="1",
                      APPENDED_LOG=str(cli.home / "log.txt"))
@@ -236,8 +237,8 @@ def test_allow_list_and_tracing(cli: CLI) -> None:
 def test_plugins_dir_from_the_config_file(cli: CLI) -> None:
     (cli.home / "config.toml").write_text(f'plugins_dir = "{TEST_PLUGINS}"\n')
     listed = cli.json("plugins", COFFEECHAT_LOAD_PLUGINS="pigeon")
-    assert {p["name"]: p["source"] for p in listed} == {"channels": "built-in",
-                                                        "pigeon": "plugins dir"}
+    assert {p["name"]: p["source"] for p in listed} == {
+        **dict.fromkeys(BUILT_INS, "built-in"), "pigeon": "plugins dir"}
 
 
 def test_a_read_with_nothing_new_loads_no_plugins(cli: CLI) -> None:
