@@ -35,13 +35,13 @@ def watch(notes: str, views_dir: str | None, once: bool) -> None:
     plugins = app.plugins()
     folder = NotesFolder(notes, store, plugins.note_parsers(), views_dir=views_dir)
     watcher = Watcher(folder, app.projector(), plugins.views(), grace=0 if once else GRACE_SECONDS)
-    first = watcher.step(None)
-    assert first is not None and first.report is not None
     if once:
-        _finish_once(app.json, folder.views_dir, first)
+        _finish_once(app.json, folder.views_dir, watcher.step(None))
         return
+    import logging
+
+    logging.getLogger("watchfiles").setLevel(logging.ERROR)  # we say "stopped" ourselves
     live = Terminal(sys.stderr.isatty(), folder.views_dir)
-    live.show(first, len(folder.recorded))
     try:
         watcher.run(lambda update: live.show(update, len(folder.recorded)))
     finally:

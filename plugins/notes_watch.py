@@ -91,6 +91,12 @@ class Update(NamedTuple):
     due: int  # open follow-ups
     overdue: int
 
+    @property
+    def changed(self) -> bool:
+        """Whether anything happened worth telling."""
+        moved = self.report is not None and bool(self.report.recorded or self.report.retracted)
+        return moved or bool(self.views)
+
 
 class Watcher:
     """The notes folder, the store and the views, kept in step."""
@@ -107,20 +113,19 @@ class Watcher:
         self.rendered_errors: list[Any] | None = None
         self.pending: dict[str, float] = {}  # half-saved notes to read again, and when
 
-    def step(self, paths: set[str] | None) -> Update | None:
+    def step(self, paths: set[str] | None) -> Update:
         """Sync the given files (None: the whole folder), then bring the views up to date."""
         due_again = {p for p, when in self.pending.items() if when <= time.monotonic()}
         for path in due_again:
             del self.pending[path]
         report = None
         if paths is None or paths or due_again:
+            self.projector.catch_up()  # notes may name contacts recorded elsewhere meanwhile
             report = self.folder.sync(None if paths is None else paths | due_again,
                                       grace=self.grace)
             for path in self.folder.deferred:
                 self.pending[path] = time.monotonic() + self.grace
         views, due, overdue = self.render()
-        if report is None and not views:
-            return None
         return Update(report, views, due, overdue)
 
     def render(self) -> tuple[list[str], int, int]:
@@ -148,7 +153,7 @@ class Watcher:
             if stream.startswith(CONTACT_PREFIX)}
 
     def run(self, on_update: Callable[[Update], None]) -> None:
-        """Watch until interrupted; Ctrl-C ends the loop cleanly."""
+        """Scan the folder, then watch it until interrupted; Ctrl-C ends the loop cleanly."""
         from watchfiles import watch
 
         folder = self.folder
@@ -156,10 +161,14 @@ class Watcher:
         def wanted(_change: Any, path: str) -> bool:
             return folder.relative(path) is not None
 
+        scanned = False
         for changes in watch(folder.root, watch_filter=wanted, debounce=DEBOUNCE_MS, step=20,
                              rust_timeout=TICK_MS, yield_on_timeout=True,
                              raise_interrupt=False):
+            if not scanned:  # the first scan runs once watching has begun: nothing slips by
+                scanned = True
+                on_update(self.step(None))
             paths = {p for p in (folder.relative(path) for _change, path in changes) if p}
             update = self.step(paths)
-            if update is not None:
+            if update.changed:
                 on_update(update)
