@@ -76,10 +76,19 @@ class NotesFolder:
             return None
         return "/".join(parts)
 
-    def files(self) -> list[str]:
-        """Every candidate note file, skipping hidden folders and the views folder."""
+    def is_folder(self, path: str) -> bool:
+        """Whether ``path`` is a folder of the notes folder that notes may be in."""
+        full = os.path.abspath(path)
+        if not os.path.isdir(full) or full == self.views_dir:
+            return False
+        rel = os.path.relpath(full, self.root)
+        return not rel.startswith("..") and not any(
+            part.startswith(".") for part in rel.split(os.sep) if part != ".")
+
+    def files(self, under: str | None = None) -> list[str]:
+        """Every candidate note file (below ``under``), skipping hidden folders and views."""
         found = []
-        for folder, dirs, names in os.walk(self.root):
+        for folder, dirs, names in os.walk(under or self.root):
             dirs[:] = sorted(d for d in dirs if not d.startswith(".")
                              and os.path.join(folder, d) != self.views_dir)
             for name in names:

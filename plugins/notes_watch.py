@@ -159,7 +159,7 @@ class Watcher:
         folder = self.folder
 
         def wanted(_change: Any, path: str) -> bool:
-            return folder.relative(path) is not None
+            return folder.relative(path) is not None or folder.is_folder(path)
 
         scanned = False
         for changes in watch(folder.root, watch_filter=wanted, debounce=DEBOUNCE_MS, step=20,
@@ -168,7 +168,12 @@ class Watcher:
             if not scanned:  # the first scan runs once watching has begun: nothing slips by
                 scanned = True
                 on_update(self.step(None))
-            paths = {p for p in (folder.relative(path) for _change, path in changes) if p}
+            paths: set[str] = set()
+            for _change, path in changes:
+                if folder.is_folder(path):  # a new folder: notes may be in it already
+                    paths.update(folder.files(path))
+                elif (note := folder.relative(path)) is not None:
+                    paths.add(note)
             update = self.step(paths)
             if update.changed:
                 on_update(update)

@@ -166,3 +166,11 @@ def test_the_cli_and_the_watcher_writing_at_once_lose_nothing(cli: CLI,
     notes_added = [e for e in cli.json("log", "--type", "note.added") if not e.get("retracted")]
     assert len(notes_added) == 13  # 12 notes and Jane's own
     assert cli.run("verify").code == 0
+
+
+def test_a_note_in_a_brand_new_folder(cli: CLI, watching: Watching) -> None:
+    write(watching.folder, "jane.md", JANE)
+    until(lambda: "Jane Doe" in watching.view("contacts.md"))
+    # The folder and the note appear together, before the watcher can watch the folder.
+    write(watching.folder, "2026/11/meeting.md", MEETING)
+    until(lambda: "thank-you" in watching.view("due.md"), what="the note in the new folder")
