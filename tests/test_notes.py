@@ -221,3 +221,16 @@ def test_the_example_notes_folder(cli: CLI, tmp_path: Path) -> None:
     assert {"Priya Raman", "Tomás Silva", "Dana Kim"} <= names
     assert not any(p.endswith(("groceries.md", "reading-list.md")) for p in result["recorded"])
     assert os.path.exists(folder / "_coffeechat" / "referrals.md")
+
+
+def test_the_format_example_in_the_docs_is_a_valid_note(cli: CLI, notes: Path) -> None:
+    import re
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "notes.md").read_text()
+    [example] = re.findall(r"```markdown\n(.*?)```", doc, re.DOTALL)
+    write(notes, "jane.md", JANE)
+    write(notes, "from-the-docs.md", example)
+    result = once(cli, notes)
+    assert result["errors"] == [] and "from-the-docs.md" in result["recorded"]
+    assert {"thank-you", "commitment", "referral-outreach"} <= {
+        d["kind"] for d in cli.json("due", "--all")}
