@@ -75,10 +75,6 @@ def home_dir() -> Path:
     return Path(home_folder())
 
 
-def config_path() -> Path:
-    return home_dir() / "config.toml"
-
-
 def default_db_path() -> Path:
     """Where the store lives without ``--db`` or ``COFFEECHAT_DB``."""
     return home_dir() / "coffeechat.db"
@@ -95,11 +91,12 @@ def config_stat(path: str | None = None) -> str:
     return f"{info.st_size}:{info.st_mtime_ns}:{info.st_ino}"
 
 
-def load_config(path: Path | None = None) -> Config:
+def load_config(path: str | None = None) -> Config:
     """Read and validate the config file; a missing file means all defaults."""
-    path = path or config_path()
+    path = path or os.path.join(home_folder(), "config.toml")
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as file:
+            raw = file.read()
     except FileNotFoundError:
         return Config()
     except OSError as error:
