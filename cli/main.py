@@ -53,6 +53,8 @@ COMMANDS = {
     "search": "views:search",
     "log": "views:log",
     "watch": "watch:watch",
+    "import": "transfer:import_group",
+    "export": "transfer:export_group",
     "rebuild": "maintenance:rebuild",
     "verify": "maintenance:verify",
     "backup": "maintenance:backup",

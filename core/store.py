@@ -136,7 +136,7 @@ class Store:
                 raise
         keep = self._not_yet_recorded(new_events, ids)
         if not keep:
-            self._check_expected(expected, self._versions(set(expected)))
+            self._check_expected(expected, self.versions(set(expected)))
             return []
         with self.conn:
             return self._insert(new_events, keep, ids, source, expected, batch)
@@ -147,10 +147,9 @@ class Store:
         from coffeechat.chain import chain_hash
 
         db = self.conn
-        versions = self._versions({new_events[index].stream for index in keep} | set(expected))
+        versions = self.versions({new_events[index].stream for index in keep} | set(expected))
         self._check_expected(expected, versions)
-        last = db.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
-        seq, previous = last if last else (0, "")
+        seq, previous = self.tail()
         recorded_at = clock.stamp(clock.now())
         datas = encode_payloads([new_events[index].payload for index in keep])
         rows = []
@@ -203,7 +202,13 @@ class Store:
             keep.append(index)
         return keep
 
-    def _versions(self, streams: set[str]) -> dict[str, int]:
+    def tail(self) -> tuple[int, str]:
+        """The last event's seq and hash ((0, "") for an empty log): where the chain goes on."""
+        last = self.conn.execute(
+            "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        return (last[0], last[1]) if last else (0, "")
+
+    def versions(self, streams: set[str]) -> dict[str, int]:
         """The current version of each stream (0 for a new one), in one query."""
         versions = dict.fromkeys(streams, 0)
         versions.update(self.conn.execute(

@@ -1,0 +1,170 @@
+"""The log as JSON Lines: export it, import it, and merge another device's log.
+
+An export is one event per line with every envelope field and the payload as
+it is stored. Importing keeps each event's id, stream, type, schema, times,
+source, key, batch and payload byte for byte; what is local to a store is
+assigned anew: ``seq``, the per-stream ``version`` and the hash chain. So an
+export imported into an empty store gives an identical log, and importing a
+second device's export merges the two: events are united by id (and by
+idempotency key), the ones already present are skipped, and the new ones are
+appended in the export's order. The views fold each contact by
+(occurred_at, id), so both devices end with the same views whichever side
+imports which.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO, Annotated, NamedTuple
+
+import apsw
+import msgspec
+
+from coffeechat.codec import EVENT_COLUMNS
+from coffeechat.errors import BadInput
+from coffeechat.store import Store
+
+Stamp = Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")]
+NonEmpty = Annotated[str, msgspec.Meta(min_length=1)]
+CHUNK = 20_000  # rows per INSERT call while importing
+Progress = Callable[[int], None]
+
+
+class ExportedEvent(msgspec.Struct, forbid_unknown_fields=False):
+    """One line of an export."""
+
+    id: NonEmpty
+    stream: NonEmpty
+    type: NonEmpty
+    occurred_at: Stamp
+    recorded_at: Stamp
+    source: str
+    data: msgspec.Raw
+    schema: int = 1
+    key: str | None = None
+    batch: str | None = None
+    seq: int | None = None  # informative: seq, version and hash are the exporter's
+    version: int | None = None
+    hash: str | None = None
+
+
+class _Line(msgspec.Struct):
+    seq: int
+    id: str
+    stream: str
+    version: int
+    type: str
+    schema: int
+    occurred_at: str
+    recorded_at: str
+    source: str
+    key: str | None
+    batch: str | None
+    data: msgspec.Raw
+    hash: str
+
+
+class ImportReport(NamedTuple):
+    read: int
+    added: int
+    skipped: int  # already in the log (same id or key)
+
+
+def export_jsonl(store: Store, out: IO[bytes], *, progress: Progress | None = None) -> int:
+    """Write every event, in seq order, one JSON object per line; return how many."""
+    encoder = msgspec.json.Encoder()
+    count = 0
+    buffer = bytearray()
+    for row in store.conn.execute(f"SELECT {EVENT_COLUMNS} FROM events ORDER BY seq"):
+        line = _Line(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
+                     row[9], row[10], msgspec.Raw(row[11].encode()), row[12])
+        encoder.encode_into(line, buffer, len(buffer))
+        buffer += b"\n"
+        count += 1
+        if len(buffer) > 1 << 20:
+            out.write(buffer)
+            buffer.clear()
+            if progress is not None:
+                progress(count)
+    out.write(buffer)
+    return count
+
+
+def read_jsonl(lines: Iterable[bytes], name: str) -> Iterator[ExportedEvent]:
+    """Decode an export line by line; a bad line is an error naming the file and line."""
+    decoder = msgspec.json.Decoder(ExportedEvent)
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            event = decoder.decode(line)
+            msgspec.json.decode(event.data)  # the payload must be JSON too
+        except (msgspec.ValidationError, msgspec.DecodeError) as error:
+            raise BadInput(f"{name}: line {number}: {error}") from None
+        yield event
+
+
+def import_jsonl(store: Store, events: Iterable[ExportedEvent], *,
+                 progress: Progress | None = None) -> ImportReport:
+    """Append the events not yet in the log, as one transaction; see the module docs."""
+    from coffeechat.chain import chain_hash
+
+    incoming = list(events)
+    with store.write():
+        fresh = _not_in_log(store.conn, incoming)
+        versions = store.versions({e.stream for e in fresh})
+        seq, previous = store.tail()
+        rows: list[tuple[object, ...]] = []
+        for done, event in enumerate(fresh, start=1):
+            seq += 1
+            version = versions[event.stream] = versions[event.stream] + 1
+            data = bytes(event.data).decode()
+            previous = chain_hash(previous, (
+                event.id, event.stream, str(version), event.type, str(event.schema),
+                event.occurred_at, event.recorded_at, event.source, event.key or "",
+                event.batch or "", data))
+            rows.append((seq, event.id, event.stream, version, event.type, event.schema,
+                         event.occurred_at, event.recorded_at, event.source, event.key,
+                         event.batch, data, previous))
+            if len(rows) >= CHUNK:
+                _insert(store.conn, rows)
+                rows = []
+                if progress is not None:
+                    progress(done)
+        _insert(store.conn, rows)
+    return ImportReport(len(incoming), len(fresh), len(incoming) - len(fresh))
+
+
+def _insert(db: apsw.Connection, rows: list[tuple[object, ...]]) -> None:
+    if rows:
+        db.executemany(
+            f"INSERT INTO events({EVENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+
+
+def _not_in_log(db: apsw.Connection, incoming: list[ExportedEvent]) -> list[ExportedEvent]:
+    """The events whose id and key are new (the first of repeats within the file wins)."""
+    if db.execute("SELECT NOT EXISTS (SELECT 1 FROM events)").fetchone()[0]:
+        known_ids: set[str] = set()
+        known_keys: set[str] = set()
+    else:
+        known_ids = _present(db, "id", [e.id for e in incoming])
+        known_keys = _present(db, "key", [e.key for e in incoming if e.key is not None])
+    fresh = []
+    for event in incoming:
+        if event.id in known_ids or (event.key is not None and event.key in known_keys):
+            continue
+        known_ids.add(event.id)
+        if event.key is not None:
+            known_keys.add(event.key)
+        fresh.append(event)
+    return fresh
+
+
+def _present(db: apsw.Connection, column: str, values: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(values), CHUNK):
+        chunk = msgspec.json.encode(values[start:start + CHUNK]).decode()
+        found.update(row[0] for row in db.execute(
+            f"SELECT j.value FROM json_each(?) j "
+            f"WHERE EXISTS (SELECT 1 FROM events e WHERE e.{column} = j.value)", (chunk,)))
+    return found
