@@ -41,10 +41,20 @@ def _render() -> str:
         for name in cli.list_commands(root):
             command = cli.get_command(root, name)
             assert command is not None
-            with click.Context(command, info_name=name, parent=root,
-                               terminal_width=88) as ctx:
-                parts.append(f"## coffeechat {name}\n\n```\n{command.get_help(ctx)}\n```\n")
+            parts += _sections(command, name, root)
     return "\n".join(parts)
+
+
+def _sections(command: click.Command, name: str, parent: click.Context) -> list[str]:
+    """A command's help, then its subcommands' (for groups such as `import`)."""
+    with click.Context(command, info_name=name, parent=parent, terminal_width=88) as ctx:
+        parts = [f"## {ctx.command_path}\n\n```\n{command.get_help(ctx)}\n```\n"]
+        if isinstance(command, click.Group):
+            for sub in command.list_commands(ctx):
+                found = command.get_command(ctx, sub)
+                assert found is not None
+                parts += _sections(found, sub, ctx)
+    return parts
 
 
 if __name__ == "__main__":
