@@ -314,11 +314,14 @@ def archive(contact: str, reason: str | None, on: str | None) -> None:
 
 @click.command()
 @click.argument("event_id", required=False)
+@click.option("--batch", metavar="ID", help="Retract every event of a batch (an import, say).")
 @on_option
 @json_option
-def undo(event_id: str | None, on: str | None) -> None:
-    """Retract EVENT_ID, or the whole last recorded command.
+def undo(event_id: str | None, batch: str | None, on: str | None) -> None:
+    """Retract EVENT_ID, a whole batch, or the whole last recorded command.
 
     Undo is itself an event: undoing a retraction brings the event back.
     """
-    report(context_app().recorder().undo(event_id, when(on, "--on", past=True)))
+    if event_id and batch:
+        raise click.UsageError("give EVENT_ID or --batch, not both")
+    report(context_app().recorder().undo(event_id, when(on, "--on", past=True), batch=batch))

@@ -14,9 +14,28 @@ from coffeechat.cli.main import context_app, json_option, output
 from coffeechat.errors import BadInput
 
 
-@click.group("import")
+class ImportGroup(click.Group):
+    """`import jsonl`, plus a subcommand per importer plugin (linkedin, vcard, google...)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        importers = context_app().plugins().importers()
+        return sorted({*super().list_commands(ctx), *importers})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in context_app().plugins().importers():
+            return _people_command(cmd_name)
+        return command
+
+
+@click.group("import", cls=ImportGroup)
 def import_group() -> None:
-    """Bring contacts or another device's log in."""
+    """Bring contacts or another device's log in.
+
+    Every import is one batch: importing the same file again records nothing,
+    a newer export records only what changed, and `coffeechat undo --batch ID`
+    takes a whole import back.
+    """
 
 
 @click.group("export")
@@ -94,3 +113,59 @@ def _report(app: Any, document: dict[str, Any], text: str) -> None:
         output(document)
     else:
         click.echo(text)
+
+
+_FORMATS = {"linkedin": "LinkedIn's Connections.csv (Settings → Data privacy → Get a copy)",
+            "vcard": "a vCard file (.vcf) from Apple, Google, Outlook and others",
+            "google": "a Google Contacts CSV export"}
+
+
+def _people_command(name: str) -> click.Command:
+    @click.command(name, help=f"Import people from {_FORMATS.get(name, f'a {name} file')}.\n\n"
+                   "People are matched to your contacts by LinkedIn URL, then email, then "
+                   "name and company: new people are added, changed details updated, and "
+                   "nobody is removed. A file with bad rows imports nothing unless "
+                   "--skip-bad is given.")
+    @click.argument("file", metavar="FILE")
+    @click.option("--skip-bad", is_flag=True, help="Import the good rows; list the bad ones.")
+    @json_option
+    def command(file: str, skip_bad: bool) -> None:
+        from coffeechat.people import import_people
+
+        app = context_app()
+        store = app.current()
+        read = app.plugins().importers()[name]
+        parsed = read(file)
+        with progress_bar(len(parsed.people), f"importing {name}") as advance:
+            result = import_people(store, parsed, source=f"import:{name}", file=file,
+                                   skip_bad=skip_bad, progress=advance)
+        _people_report(app, file, result)
+
+    return command
+
+
+def _people_report(app: Any, file: str, result: Any) -> None:
+    plan = result.plan
+    document = {
+        "batch": result.batch, "added": plan.added, "updated": plan.updated,
+        "unchanged": plan.unchanged,
+        "skipped": [{"row": e.row, "message": e.message} for e in result.skipped],
+        "conflicts": [{"row": e.row, "message": e.message} for e in plan.conflicts],
+        "missing": plan.missing,
+    }
+    if app.json:
+        output(document)
+    else:
+        click.echo(f"{file}: {len(plan.added)} added, {len(plan.updated)} updated, "
+                   f"{plan.unchanged} unchanged")
+        if result.batch:
+            click.echo(f"batch {result.batch} (undo it with: coffeechat undo --batch "
+                       f"{result.batch})")
+        if plan.missing:
+            click.echo(f"{len(plan.missing)} people imported before are not in this file "
+                       "(kept): " + ", ".join(plan.missing[:10])
+                       + (" ..." if len(plan.missing) > 10 else ""))
+    for row in result.skipped:
+        click.echo(f"coffeechat: skipped row {row.row}: {row.message}", err=True)
+    for row in plan.conflicts:
+        click.echo(f"coffeechat: row {row.row}: {row.message}", err=True)

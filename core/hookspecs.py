@@ -83,6 +83,17 @@ def register_note_parsers(register: Any) -> None:
 
 
 @hookspec
+def register_importers(register: Any) -> None:
+    """Add file formats to ``coffeechat import``: ``register(name, read)``.
+
+    ``read(path)`` returns a ``coffeechat.people.Parsed`` (``Person`` rows and
+    ``RowError`` items for rows it could not read); coffeechat validates,
+    matches and records them. Raise ``coffeechat.errors.BadInput`` for a file
+    it cannot read at all.
+    """
+
+
+@hookspec
 def register_template_dirs(register: Any) -> None:
     """Add message template folders: ``register(path)``; earlier ones win."""
 

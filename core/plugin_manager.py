@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     PluginRule = Callable[[ContactState], Iterable[FollowUp]]
 
 BUILTINS = ("coffeechat.plugins.channels", "coffeechat.plugins.notes",
-            "coffeechat.plugins.markdown_views")
+            "coffeechat.plugins.markdown_views", "coffeechat.plugins.importers")
 GROUP = "coffeechat"
 BUILTIN, ENTRY_POINT, PLUGINS_DIR = "built-in", "entry point", "plugins dir"
 
@@ -300,6 +300,10 @@ class Plugins:
     def note_parsers(self) -> dict[str, Callable[..., None]]:
         """Note type → parser; a later registration of a type replaces an earlier one."""
         return {args[0]: args[1] for _plugin, args in self._collect("register_note_parsers")}
+
+    def importers(self) -> dict[str, Callable[[str], Any]]:
+        """Import format → reader (``coffeechat import FORMAT FILE``)."""
+        return {args[0]: args[1] for _plugin, args in self._collect("register_importers")}
 
     def views(self) -> dict[str, Callable[..., dict[str, str]]]:
         """View name → render function (the notes folder's Markdown views)."""

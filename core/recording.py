@@ -378,9 +378,15 @@ class Recorder:
 
     # -- corrections ----------------------------------------------------------------
 
-    def undo(self, event_id: str | None, on: datetime) -> list[Event]:
-        """Retract the given event, or every event of the last batch still in effect."""
-        targets = [self._event(event_id, "EVENT_ID")] if event_id else self._last_batch()
+    def undo(self, event_id: str | None, on: datetime, *, batch: str | None = None
+             ) -> list[Event]:
+        """Retract the given event, a whole batch, or the last batch still in effect."""
+        if batch is not None:
+            targets = self._batch_events(batch)
+        elif event_id:
+            targets = [self._event(event_id, "EVENT_ID")]
+        else:
+            targets = self._last_batch()
         for target in targets:
             if not target.stream.startswith(CONTACT_PREFIX):
                 continue
@@ -405,6 +411,30 @@ class Recorder:
             raise BadInput(f"{where}: {quote(prefix)} matches several {kind}s ({shown}); "
                            "give more of the id")
         return matches[0]
+
+    def _batch_events(self, batch: str) -> list[Event]:
+        """The live events of the batch whose id is (or starts with) ``batch``."""
+        prefix = validate.one_line(batch, "--batch", required=True, limit=64).lower()
+        rows = self.store.conn.execute(
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE batch >= ? AND batch < ? ORDER BY seq",
+            (prefix, prefix + "\U0010ffff")).fetchall()
+        events = [event_from_row(row) for row in rows]
+        batches = {e.batch for e in events}
+        if not events:
+            raise UnknownEvent(f"--batch: no batch has an id starting {quote(prefix)}")
+        if len(batches) > 1:
+            raise BadInput(f"--batch: {quote(prefix)} matches {len(batches)} batches; "
+                           "give more of the id")
+        live = [e for e in events if e.type != RETRACTED and e.id not in self._undone(events)]
+        if not live:
+            raise BadInput(f"--batch: everything in batch {events[0].batch} is already undone")
+        return live
+
+    def _undone(self, events: list[Event]) -> set[str]:
+        undone: set[str] = set()
+        for stream in {e.stream for e in events if e.stream.startswith(CONTACT_PREFIX)}:
+            undone |= self.projector.fold_stream(stream).retracted
+        return undone
 
     def _last_batch(self) -> list[Event]:
         """The live events of the most recent batch that is still in effect.

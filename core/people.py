@@ -1,0 +1,258 @@
+"""Bringing people in from other tools: matching them to contacts, and what to record.
+
+An importer reads a file into :class:`Person` rows. :func:`plan_import` then
+matches each person to the contacts the store already has, by stable identity
+(LinkedIn URL, then email, then name and company together), and works out the
+events: a ``contact.added`` for someone new, a ``contact.updated`` with just
+the fields that changed for someone known, nothing for someone unchanged. A
+person who matches two different contacts is not merged into either: they are
+reported. People this source brought in before but missing from the file are
+reported, never removed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from typing import NamedTuple
+
+import apsw
+import msgspec
+
+from coffeechat import validate
+from coffeechat.clock import now, stamp
+from coffeechat.errors import BadInput, CoffeechatError
+from coffeechat.events import ContactAdded, ContactUpdated, Payload
+from coffeechat.fold import CONTACT_PREFIX
+from coffeechat.ids import slugify
+from coffeechat.store import NewEvent, Store
+
+FIELDS = ("company", "role", "email", "linkedin", "phone")
+
+
+class Person(msgspec.Struct, kw_only=True):
+    """One person as a source file has them."""
+
+    row: int  # where in the file (a line, or a card number), for messages
+    name: str
+    company: str | None = None
+    role: str | None = None
+    email: str | None = None  # the preferred address
+    emails: list[str] = []  # every address, the preferred first
+    linkedin: str | None = None
+    phone: str | None = None
+    how_met: str | None = None
+    tags: list[str] = []
+    met_on: str | None = None  # a stamp: when the connection was made, if known
+
+
+class RowError(NamedTuple):
+    row: int
+    message: str
+
+
+class Parsed(NamedTuple):
+    people: list[Person]
+    errors: list[RowError]
+
+
+class Plan(NamedTuple):
+    events: list[tuple[str, Payload, str | None]]  # (contact id, payload, occurred_at)
+    added: list[str]
+    updated: list[str]
+    unchanged: int
+    conflicts: list[RowError]  # people matching two different contacts
+    missing: list[str]  # names this source brought in before, not in the file
+
+
+def linkedin_key(url: str | None) -> str | None:
+    """A LinkedIn profile URL reduced to what identifies it: ``linkedin.com/in/jane-doe``."""
+    if not url:
+        return None
+    text = url.strip().lower()
+    text = re.sub(r"^[a-z]+://", "", text)
+    text = re.sub(r"^([a-z]{2,3}\.)?(www\.)?", "", text)
+    text = text.split("?")[0].split("#")[0].rstrip("/")
+    return text or None
+
+
+def _fold(text: str | None) -> str:
+    return unicodedata.normalize("NFKC", text or "").casefold().strip()
+
+
+class _Known(NamedTuple):
+    id: str
+    name: str
+    fields: dict[str, str | None]
+
+
+class Matcher:
+    """The store's contacts, indexed by each kind of identity."""
+
+    def __init__(self, db: apsw.Connection) -> None:
+        self.by_linkedin: dict[str, str] = {}
+        self.by_email: dict[str, str] = {}
+        self.by_name_company: dict[tuple[str, str], list[str]] = {}
+        self.known: dict[str, _Known] = {}
+        for row in db.execute(
+                "SELECT id, name, company, role, email, linkedin, phone FROM contacts"):
+            self.remember(_Known(row[0], row[1], dict(zip(FIELDS, row[2:], strict=True))))
+
+    def remember(self, known: _Known) -> None:
+        self.known[known.id] = known
+        key = linkedin_key(known.fields.get("linkedin"))
+        if key:
+            self.by_linkedin.setdefault(key, known.id)
+        if known.fields.get("email"):
+            self.by_email.setdefault(_fold(known.fields["email"]), known.id)
+        self.by_name_company.setdefault(
+            (_fold(known.name), _fold(known.fields.get("company"))), []).append(known.id)
+
+    def match(self, person: Person) -> set[str]:
+        """Every contact this person's identities point at (one, none, or a conflict)."""
+        found: set[str] = set()
+        key = linkedin_key(person.linkedin)
+        if key and key in self.by_linkedin:
+            found.add(self.by_linkedin[key])
+        for address in person.emails or ([person.email] if person.email else []):
+            if _fold(address) in self.by_email:
+                found.add(self.by_email[_fold(address)])
+        if not found:
+            same = self.by_name_company.get((_fold(person.name), _fold(person.company)), [])
+            found.update(same[:2])  # two contacts of that name at one company: a conflict
+        return found
+
+
+def checked(person: Person) -> Person:
+    """The person with every field validated (raises BadInput naming the field)."""
+    return msgspec.structs.replace(
+        person,
+        name=validate.name(person.name, "name"),
+        company=validate.optional(person.company, "company"),
+        role=validate.optional(person.role, "role"),
+        email=_email(person.email),
+        emails=[e for e in (_email(a) for a in person.emails) if e],
+        linkedin=validate.optional(person.linkedin, "linkedin"),
+        phone=validate.optional(person.phone, "phone", limit=50),
+        how_met=validate.optional(person.how_met, "how_met"),
+    )
+
+
+def _email(address: str | None) -> str | None:
+    return validate.email(address, "email")
+
+
+def plan_import(db: apsw.Connection, people: list[Person], source: str,
+                progress: Callable[[int], None] | None = None) -> Plan:
+    """What importing ``people`` records (see the module docs)."""
+    matcher = Matcher(db)
+    events: list[tuple[str, Payload, str | None]] = []
+    added: list[str] = []
+    updated: list[str] = []
+    conflicts: list[RowError] = []
+    unchanged = 0
+    seen: set[str] = set()
+    for done, person in enumerate(people, start=1):
+        if progress is not None and done % 500 == 0:
+            progress(done)
+        matches = matcher.match(person)
+        if len(matches) > 1:
+            names = ", ".join(sorted(matcher.known[m].name for m in matches))
+            conflicts.append(RowError(person.row, f"{person.name} matches several contacts "
+                                                  f"({names}); not imported"))
+            continue
+        if matches:
+            contact_id = matches.pop()
+            seen.add(contact_id)
+            changes = _changes(matcher.known[contact_id], person)
+            if changes:
+                events.append((contact_id, ContactUpdated(**changes), None))
+                updated.append(contact_id)
+                known = matcher.known[contact_id]
+                matcher.remember(known._replace(fields={**known.fields, **changes}))
+            else:
+                unchanged += 1
+            continue
+        contact_id = _new_id(person.name, matcher)
+        payload = ContactAdded(name=person.name, company=person.company, role=person.role,
+                               email=person.email, linkedin=person.linkedin,
+                               phone=person.phone, how_met=person.how_met, tags=person.tags)
+        events.append((contact_id, payload, person.met_on))
+        added.append(contact_id)
+        seen.add(contact_id)
+        matcher.remember(_Known(contact_id, person.name,
+                                {f: getattr(person, f) for f in FIELDS}))
+    missing = [name for contact_id, name in _brought_in_by(db, source) if contact_id not in seen]
+    return Plan(events, added, updated, unchanged, conflicts, missing)
+
+
+def _changes(known: _Known, person: Person) -> dict[str, str]:
+    """Fields the source gives that differ from what the contact has (never blanks one)."""
+    changes = {}
+    for field in FIELDS:
+        value = getattr(person, field)
+        if not value:
+            continue
+        current = known.fields.get(field)
+        same = (linkedin_key(value) == linkedin_key(current) if field == "linkedin"
+                else _fold(value) == _fold(current))
+        if not same:
+            changes[field] = value
+    return changes
+
+
+def _new_id(name: str, matcher: Matcher) -> str:
+    base = slugify(name)
+    candidate, n = base, 1
+    while candidate in matcher.known:
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def _brought_in_by(db: apsw.Connection, source: str) -> list[tuple[str, str]]:
+    """(id, name) of live contacts whose contact.added came from ``source``."""
+    return db.execute(
+        "SELECT c.id, c.name FROM contacts c WHERE EXISTS (SELECT 1 FROM events e "
+        "WHERE e.stream = 'contact:' || c.id AND e.type = 'contact.added' AND e.source = ?) "
+        "ORDER BY c.name", (source,)).fetchall()
+
+
+def validate_people(people: list[Person]) -> Parsed:
+    """Validate every person; a row that fails becomes a :class:`RowError`."""
+    good, bad = [], []
+    for person in people:
+        try:
+            good.append(checked(person))
+        except CoffeechatError as error:
+            bad.append(RowError(person.row, error.message))
+    return Parsed(good, bad)
+
+
+class ImportResult(NamedTuple):
+    batch: str | None  # the batch the import was recorded as (None when nothing changed)
+    plan: Plan
+    skipped: list[RowError]  # bad rows left out (with --skip-bad)
+
+
+def import_people(store: Store, parsed: Parsed, *, source: str, file: str,
+                  skip_bad: bool = False, on: str | None = None,
+                  progress: Callable[[int], None] | None = None) -> ImportResult:
+    """Validate, match and record a file's people as one batch (see the module docs)."""
+    checked_people = validate_people(parsed.people)
+    bad = sorted(parsed.errors + checked_people.errors)
+    if bad and not skip_bad:
+        first = bad[0]
+        more = f" (and {len(bad) - 1} more bad rows)" if len(bad) > 1 else ""
+        raise BadInput(f"{file}: row {first.row}: {first.message}{more}; nothing was "
+                       "imported (fix the file, or --skip-bad imports the rest)")
+    plan = plan_import(store.conn, checked_people.people, source, progress)
+    if not plan.events:
+        return ImportResult(None, plan, bad)
+    at = on or stamp(now())
+    events = [NewEvent(stream=CONTACT_PREFIX + contact_id, payload=payload,
+                       occurred_at=occurred_at or at)
+              for contact_id, payload, occurred_at in plan.events]
+    written = store.append(events, source=source)
+    return ImportResult(written[0].batch if written else None, plan, bad)

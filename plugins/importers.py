@@ -1,0 +1,230 @@
+"""Reading people from LinkedIn, vCard and Google Contacts exports.
+
+Each reader turns a file into :class:`coffeechat.people.Person` rows and
+:class:`coffeechat.people.RowError` items (a row it cannot read, with where it
+is). They are registered with the ``register_importers`` hook, so a plugin
+can add a format the same way.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from coffeechat.clock import stamp
+from coffeechat.errors import BadInput
+from coffeechat.hookspecs import hookimpl
+from coffeechat.people import Parsed, Person, RowError, linkedin_key
+
+Reader = Callable[[str], Parsed]
+
+
+def _text(path: str) -> str:
+    try:
+        with open(path, "rb") as file:
+            raw = file.read()
+    except OSError as error:
+        raise BadInput(f"FILE: cannot read {path} ({error.strerror})") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252")  # older Windows exports
+
+
+def _rows(text: str) -> list[tuple[int, list[str]]]:
+    """CSV records with the line each starts on (quoted fields may span lines)."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows = []
+    start = 1
+    for record in reader:
+        rows.append((start, record))
+        start = reader.line_num + 1
+    return rows
+
+
+def _blank(cells: list[str]) -> bool:
+    return not any(cell.strip() for cell in cells)
+
+
+# -- LinkedIn -----------------------------------------------------------------------------
+
+_LINKEDIN_DATES = ("%d %b %Y", "%d %B %Y", "%m/%d/%y", "%m/%d/%Y", "%Y-%m-%d")
+
+
+def read_linkedin(path: str) -> Parsed:
+    """LinkedIn's Connections.csv: a notes preamble, then the header, then a row a person."""
+    rows = _rows(_text(path))
+    header_at = next((i for i, (_line, cells) in enumerate(rows)
+                      if {"First Name", "Last Name"} <= {c.strip() for c in cells}), None)
+    if header_at is None:
+        raise BadInput(f"{path}: no header row with 'First Name' and 'Last Name' "
+                       "(is this LinkedIn's Connections.csv?)")
+    header = [c.strip() for c in rows[header_at][1]]
+    column = {name: i for i, name in enumerate(header)}
+    people, errors = [], []
+    for line, cells in rows[header_at + 1:]:
+        if _blank(cells):
+            continue
+        if len(cells) != len(header):
+            errors.append(RowError(line, f"expected {len(header)} fields, found {len(cells)}"))
+            continue
+
+        def cell(name: str, cells: list[str] = cells) -> str | None:
+            index = column.get(name)
+            value = cells[index].strip() if index is not None else ""
+            return value or None
+
+        name = " ".join(p for p in (cell("First Name"), cell("Last Name")) if p)
+        if not name:
+            errors.append(RowError(line, "no first or last name"))
+            continue
+        connected = cell("Connected On")
+        met_on = None
+        if connected:
+            met_on = _date(connected)
+            if met_on is None:
+                errors.append(RowError(line, f"cannot read Connected On {connected!r}"))
+                continue
+        email = cell("Email Address")
+        how = f"LinkedIn, connected on {connected}" if connected else "LinkedIn"
+        people.append(Person(row=line, name=name, company=cell("Company"),
+                             role=cell("Position"), email=email,
+                             emails=[email] if email else [], linkedin=cell("URL"),
+                             how_met=how, met_on=met_on))
+    return Parsed(people, errors)
+
+
+def _date(text: str) -> str | None:
+    for form in _LINKEDIN_DATES:
+        try:
+            return stamp(datetime.strptime(text, form).astimezone())
+        except ValueError:
+            continue
+    return None
+
+
+# -- Google Contacts ----------------------------------------------------------------------
+
+def read_google(path: str) -> Parsed:
+    """Google Contacts' CSV (both the older and the current column names)."""
+    rows = [(line, cells) for line, cells in _rows(_text(path)) if not _blank(cells)]
+    if not rows:
+        raise BadInput(f"{path}: the file is empty")
+    header = [c.strip() for c in rows[0][1]]
+    if not ({"Name", "Given Name", "First Name"} & set(header)):
+        raise BadInput(f"{path}: no 'Name' or 'First Name' column (is this a Google Contacts "
+                       "CSV export?)")
+    people, errors = [], []
+    for line, cells in rows[1:]:
+        if len(cells) < len(header):
+            cells = cells + [""] * (len(header) - len(cells))
+        record = dict(zip(header, (c.strip() for c in cells), strict=False))
+        name = record.get("Name") or " ".join(
+            p for p in (record.get("Given Name") or record.get("First Name"),
+                        record.get("Additional Name") or record.get("Middle Name"),
+                        record.get("Family Name") or record.get("Last Name")) if p)
+        if not name:
+            errors.append(RowError(line, "no name"))
+            continue
+        emails = _google_values(record, "E-mail")
+        phones = _google_values(record, "Phone")
+        sites = _google_values(record, "Website")
+        linkedin = next((s for s in sites if "linkedin.com" in s.lower()), None)
+        people.append(Person(
+            row=line, name=name, emails=emails, email=emails[0] if emails else None,
+            company=record.get("Organization 1 - Name") or record.get("Organization Name")
+            or None,
+            role=record.get("Organization 1 - Title") or record.get("Organization Title")
+            or None,
+            phone=phones[0] if phones else None, linkedin=linkedin,
+            how_met="Google Contacts",
+            tags=[g.strip().lower() for g in _split(record.get("Group Membership")
+                                                    or record.get("Labels") or "")
+                  if g.strip() and not g.strip().startswith("*")]))
+    return Parsed(people, errors)
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(":::") if part.strip()]
+
+
+def _google_values(record: dict[str, str], kind: str) -> list[str]:
+    """Every "<kind> N - Value" (each may hold several, joined by ' ::: '); preferred first."""
+    values: list[tuple[int, str]] = []
+    n = 1
+    while f"{kind} {n} - Value" in record:
+        label = record.get(f"{kind} {n} - Label") or record.get(f"{kind} {n} - Type") or ""
+        rank = 0 if "pref" in label.lower() or label.startswith("*") else n  # * = primary
+        values += [(rank, v) for v in _split(record[f"{kind} {n} - Value"])]
+        n += 1
+    ordered = [v for _rank, v in sorted(values, key=lambda item: item[0])]
+    return list(dict.fromkeys(ordered))
+
+
+# -- vCard ----------------------------------------------------------------------------------
+
+def read_vcard(path: str) -> Parsed:
+    """vCard 3.0 and 4.0, as Apple, Google and others write them (parsed by vobject)."""
+    import vobject
+
+    text = _text(path)
+    people, errors = [], []
+    starts = [n + 1 for n, line in enumerate(text.splitlines())
+              if line.strip().upper() == "BEGIN:VCARD"]
+    try:
+        cards = list(vobject.readComponents(text, ignoreUnreadable=False))
+    except Exception as error:  # vobject raises several kinds for a broken file
+        line = getattr(error, "lineNumber", None)
+        where = f"line {line}" if line else "a card"
+        raise BadInput(f"{path}: {where}: cannot read the vCard ({error})") from None
+    for number, card in enumerate(cards):
+        row = starts[number] if number < len(starts) else number + 1
+        try:
+            people.append(_person_of(card, row))
+        except (KeyError, IndexError, AttributeError, TypeError) as error:
+            errors.append(RowError(row, f"card {number + 1}: {error}"))
+    return Parsed(people, errors)
+
+
+def _person_of(card: Any, row: int) -> Person:
+    contents = card.contents
+    name = contents["fn"][0].value.strip() if "fn" in contents else ""
+    if not name and "n" in contents:
+        n = contents["n"][0].value
+        name = " ".join(p for p in (n.given, n.additional, n.family) if p).strip()
+    org = contents["org"][0].value if "org" in contents else None
+    company = (org[0] if isinstance(org, list) else org) or None
+    emails = [e for _rank, e in sorted(
+        (_preference(e.params), e.value.strip()) for e in contents.get("email", []))]
+    phones = [t.value.strip() for t in sorted(contents.get("tel", []),
+                                              key=lambda t: _preference(t.params))]
+    urls = [u.value.strip() for u in contents.get("url", [])]
+    linkedin = next((u for u in urls if linkedin_key(u) and "linkedin.com" in u.lower()), None)
+    title = contents["title"][0].value.strip() if "title" in contents else None
+    return Person(row=row, name=name, company=company, role=title or None,
+                  emails=emails, email=emails[0] if emails else None,
+                  phone=phones[0] if phones else None, linkedin=linkedin,
+                  how_met="address book")
+
+
+def _preference(params: dict[str, list[str]]) -> int:
+    """0 for the preferred one (vCard 3.0 TYPE=pref, 4.0 PREF=1), then the rest."""
+    kinds = [t.lower() for t in params.get("TYPE", [])]
+    if "pref" in kinds:
+        return 0
+    pref = params.get("PREF", [])
+    return int(pref[0]) if pref and pref[0].isdigit() else 100
+
+
+BUILTIN_IMPORTERS: dict[str, Reader] = {
+    "linkedin": read_linkedin, "google": read_google, "vcard": read_vcard,
+}
+
+
+@hookimpl
+def register_importers(register: Any) -> None:
+    for name, reader in BUILTIN_IMPORTERS.items():
+        register(name, reader)

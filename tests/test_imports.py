@@ -1,0 +1,145 @@
+"""Importing people from LinkedIn, vCard and Google exports; undoing an import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import CLI
+
+DATA = Path(__file__).parent / "data"
+
+
+def imported(cli: CLI, kind: str, name: str, *extra: str, expect: int = 0) -> Any:
+    result = cli.run("import", kind, str(DATA / name), "--json", *extra, expect=expect)
+    return result.json() if expect == 0 else result
+
+
+def by_name(cli: CLI) -> dict[str, dict[str, Any]]:
+    return {c["name"]: c for c in cli.json("contacts")}
+
+
+def test_linkedin_export_with_all_its_quirks(cli: CLI) -> None:
+    report = imported(cli, "linkedin", "linkedin-connections.csv")
+    assert len(report["added"]) == 5 and report["updated"] == [] and report["skipped"] == []
+    people = by_name(cli)
+    assert set(people) == {"Jane Doe", "Raj Patel", "Zoë Ångström", "Sam O'Brien", "Li Wei"}
+    jane = cli.json("show", "jane")
+    assert jane["role"] == "Staff Engineer, Platform"  # a quoted comma
+    assert jane["linkedin"] == "https://www.linkedin.com/in/jane-doe-4a1b2c"
+    assert jane["email"] is None and jane["how_met"] == "LinkedIn, connected on 12 Mar 2024"
+    assert jane["timeline"][0]["occurred_at"] == "2024-03-12T00:00:00Z"  # connected on
+    assert people["Sam O'Brien"]["role"] == 'Designer "II"'
+    assert people["Zoë Ångström"]["company"] == "Initech, Inc."
+    assert cli.json("show", "raj")["email"] == "raj.patel@globex.example"
+    # One batch: the whole import comes back with one undo.
+    events = [e for e in cli.json("log") if e["source"] == "import:linkedin"]
+    assert {e["batch"] for e in events} == {report["batch"]}
+
+
+def test_reimporting_adds_nothing_and_a_newer_export_only_what_changed(cli: CLI) -> None:
+    imported(cli, "linkedin", "linkedin-connections.csv")
+    count = cli.count()
+    again = imported(cli, "linkedin", "linkedin-connections.csv")
+    assert (again["added"], again["updated"], again["unchanged"], again["batch"]) == \
+        ([], [], 5, None)
+    assert cli.count() == count
+    newer = imported(cli, "linkedin", "linkedin-connections-v2.csv")
+    assert newer["added"] == ["dana-kim"]
+    assert newer["updated"] == ["jane-doe"]
+    assert newer["unchanged"] == 3
+    assert newer["missing"] == ["Li Wei"]  # reported, never removed
+    jane = cli.json("show", "jane")
+    assert (jane["company"], jane["role"]) == ("Northwind", "Principal Engineer")
+    changed = [e for e in jane["timeline"] if e["type"] == "contact.updated"]
+    assert [e["data"] for e in changed] == [{"company": "Northwind",
+                                             "role": "Principal Engineer"}]
+    assert "Li Wei" in by_name(cli)
+
+
+def test_the_older_layout_without_urls(cli: CLI) -> None:
+    report = imported(cli, "linkedin", "linkedin-old.csv")
+    assert sorted(report["added"]) == ["ana-silva", "tom-berg"]
+    assert cli.json("show", "ana")["email"] == "ana@contoso.example"
+
+
+def test_bad_rows_import_nothing_unless_skipped(cli: CLI) -> None:
+    result = imported(cli, "linkedin", "linkedin-bad-rows.csv", expect=1)
+    [line] = result.err.splitlines()
+    assert str(DATA / "linkedin-bad-rows.csv") in line
+    assert "row 3: expected 7 fields, found 5" in line
+    assert "1 more bad rows" in line and "--skip-bad" in line
+    assert cli.count() == 0
+    report = imported(cli, "linkedin", "linkedin-bad-rows.csv", "--skip-bad")
+    assert sorted(report["added"]) == ["also-good", "good-person"]
+    assert [s["row"] for s in report["skipped"]] == [3, 4]
+    assert "sometime in spring" in report["skipped"][1]["message"]
+
+
+def test_not_a_linkedin_file(cli: CLI) -> None:
+    result = imported(cli, "linkedin", "google-contacts.csv", expect=1)
+    assert "no header row with 'First Name' and 'Last Name'" in result.err
+    assert cli.run("import", "linkedin", "/nonexistent.csv", expect=1).err.startswith(
+        "coffeechat: error: FILE: cannot read /nonexistent.csv")
+
+
+def test_vcards_from_apple_and_version_4(cli: CLI) -> None:
+    report = imported(cli, "vcard", "contacts-apple.vcf")
+    assert sorted(report["added"]) == ["jane-doe", "sam-okafor"]
+    jane = cli.json("show", "jane")
+    assert jane["email"] == "jane@acme.example"  # the preferred of two
+    assert jane["company"] == "Acme" and jane["role"] == "Staff Engineer"
+    assert jane["linkedin"] == "https://www.linkedin.com/in/jane-doe-4a1b2c"  # item1.URL
+    assert jane["phone"] == "+1 (555) 010-0100"
+    mei = imported(cli, "vcard", "contacts-v4.vcf")
+    assert mei["added"] == ["mei-chen"]
+    assert cli.json("show", "mei")["email"] == "mei@northwind.example"  # PREF=1
+
+
+def test_the_same_person_from_two_sources_is_one_contact(cli: CLI) -> None:
+    imported(cli, "linkedin", "linkedin-connections.csv")
+    report = imported(cli, "vcard", "contacts-apple.vcf")  # Jane again, matched by URL
+    assert report["added"] == ["sam-okafor"]
+    assert report["updated"] == ["jane-doe"]  # her email and phone are new
+    jane = cli.json("show", "jane")
+    assert jane["email"] == "jane@acme.example" and jane["company"] == "Acme"
+    google = imported(cli, "google", "google-contacts.csv")  # Raj again, by email
+    assert "raj-patel" not in google["added"]
+    assert len([c for c in cli.json("contacts") if c["name"] == "Raj Patel"]) == 1
+
+
+def test_google_contacts(cli: CLI) -> None:
+    report = imported(cli, "google", "google-contacts.csv")
+    assert sorted(report["added"]) == ["chris-lee", "priya-raman", "raj-patel"]
+    raj = cli.json("show", "raj")
+    assert raj["email"] == "raj.patel@globex.example"  # first of the ' ::: ' values
+    assert raj["linkedin"] == "https://www.linkedin.com/in/rajpatel"
+    assert raj["tags"] == ["mentors"]
+    assert cli.json("show", "priya")["email"] == "priya@northwind.example"  # * primary
+    assert cli.json("show", "chris")["company"] == "Contoso, Ltd."
+
+
+def test_two_people_with_one_name_are_not_merged(cli: CLI) -> None:
+    cli.ids("add", "Jane Doe", "--company", "Acme")
+    cli.ids("add", "Jane Doe", "--company", "Acme")
+    report = imported(cli, "linkedin", "linkedin-old.csv")  # unrelated people: fine
+    assert len(report["added"]) == 2
+    path = cli.home / "jane.csv"
+    path.write_text("First Name,Last Name,Company,Position,Connected On\n"
+                    "Jane,Doe,Acme,Engineer,01 Jan 2024\n")
+    result = cli.run("import", "linkedin", str(path), "--json")
+    assert result.json()["conflicts"][0]["row"] == 2
+    assert "matches several contacts" in result.err
+    assert len([c for c in cli.json("contacts") if c["name"] == "Jane Doe"]) == 2
+
+
+def test_undo_a_whole_import(cli: CLI) -> None:
+    cli.ids("add", "Already Here")
+    before = (cli.json("contacts"), cli.json("due", "--all"))
+    report = imported(cli, "linkedin", "linkedin-connections.csv")
+    assert len(cli.json("contacts")) == 6
+    undone = cli.json("undo", "--batch", report["batch"][:18])["recorded"]
+    assert len(undone) == 5 and {r["type"] for r in undone} == {"event.retracted"}
+    assert (cli.json("contacts"), cli.json("due", "--all")) == before
+    again = cli.run("undo", "--batch", report["batch"], expect=1)
+    assert "already undone" in again.err
