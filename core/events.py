@@ -51,6 +51,12 @@ class ContactArchived(Payload):
     reason: str | None = None
 
 
+class ContactMerged(Payload):
+    """This contact is the same person as ``into``: its history becomes ``into``'s."""
+
+    into: str  # the contact id that stays
+
+
 class CadenceSet(Payload):
     days: int
 
@@ -140,6 +146,7 @@ EVENT_TYPES: dict[str, type[Payload]] = {
     "contact.added": ContactAdded,
     "contact.updated": ContactUpdated,
     "contact.archived": ContactArchived,
+    "contact.merged": ContactMerged,
     "cadence.set": CadenceSet,
     "request.sent": RequestSent,
     "request.answered": RequestAnswered,

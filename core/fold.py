@@ -59,17 +59,56 @@ class ContactState:
     """Everything the projections and follow-up rules need about one contact."""
 
     __slots__ = (
-        "added_at", "added_id", "archived", "asked", "cadence_days", "checked_in_at",
-        "commitments", "company", "email", "events", "how_met", "id", "kept", "last_met_at",
+        "added_at",
+        "added_id",
+        "aliases",
+        "archived",
+        "asked",
+        "cadence_days",
+        "checked_in_at",
+        "commitments",
+        "company",
+        "email",
+        "events",
+        "fills",
+        "how_met",
+        "id",
+        "kept",
+        "last_met_at",
         "last_met_id",
-        "last_touch_at", "last_touch_id", "linkedin", "meetings", "name", "nudged_at",
-        "phone", "referrals", "referred_by", "request_at", "request_id", "request_open",
-        "retracted", "role", "scheduled_at", "scheduled_id", "scheduled_on", "seqs",
-        "stage", "stage_before_schedule", "tags", "text_seqs", "thanked_at",
+        "last_touch_at",
+        "last_touch_id",
+        "linkedin",
+        "meetings",
+        "merged_into",
+        "name",
+        "nudged_at",
+        "phone",
+        "referrals",
+        "referred_by",
+        "request_at",
+        "request_id",
+        "request_open",
+        "retracted",
+        "role",
+        "scheduled_at",
+        "scheduled_id",
+        "scheduled_on",
+        "seqs",
+        "stage",
+        "stage_before_schedule",
+        "stream",
+        "tags",
+        "text_seqs",
+        "thanked_at",
     )
 
     def __init__(self, contact_id: str) -> None:
         self.id = contact_id
+        self.stream = CONTACT_PREFIX + contact_id
+        self.merged_into: str | None = None  # this contact was merged into that one
+        self.aliases: list[str] = []  # contacts merged into this one (folded with it)
+        self.fills: list[Any] = []  # merged contacts' details, to fill gaps at the end
         self.name = contact_id
         self.company = self.role = self.email = self.linkedin = None
         self.phone = self.how_met = self.referred_by = None
@@ -146,6 +185,12 @@ def fold(stream: str, rows: list[Row]) -> ContactState:
             state.last_touch_id = row.id
     for commitment_id in state.kept:  # kept promises, whatever order they were logged in
         state.commitments.pop(commitment_id, None)
+    for merged in state.fills:  # a merged contact's details fill what this one lacks
+        for field in _EDITABLE:
+            value = getattr(merged, field, UNSET)
+            if value not in (UNSET, None, []) and getattr(state, field) in (None, []):
+                setattr(state, field, value)
+        state.tags = list(dict.fromkeys([*state.tags, *getattr(merged, "tags", [])]))
     if state.archived:
         state.stage = "archived"
     return state
@@ -157,12 +202,15 @@ def _payload(row: Row) -> Any:
 
 def _contact_added(state: ContactState, row: Row) -> None:
     p = _payload(row)
+    if state.added_at is None or row.occurred_at < state.added_at:
+        state.added_at, state.added_id = row.occurred_at, row.id
+    state.text_seqs.append(row.seq)
+    if row.stream != state.stream:  # a merged contact: its details only fill gaps
+        state.fills.append(p)
+        return
     state.name, state.company, state.role = p.name, p.company, p.role
     state.email, state.linkedin, state.phone = p.email, p.linkedin, p.phone
     state.how_met, state.referred_by, state.tags = p.how_met, p.referred_by, list(p.tags)
-    if state.added_at is None:
-        state.added_at, state.added_id = row.occurred_at, row.id
-    state.text_seqs.append(row.seq)
 
 
 _EDITABLE = ("name", "company", "role", "email", "linkedin", "phone", "how_met",
@@ -171,15 +219,23 @@ _EDITABLE = ("name", "company", "role", "email", "linkedin", "phone", "how_met",
 
 def _contact_updated(state: ContactState, row: Row) -> None:
     p = _payload(row)
+    state.text_seqs.append(row.seq)
+    if row.stream != state.stream:
+        state.fills.append(p)
+        return
     for field in _EDITABLE:
         value = getattr(p, field)
         if value is not UNSET:
             setattr(state, field, value)
-    state.text_seqs.append(row.seq)
 
 
 def _contact_archived(state: ContactState, row: Row) -> None:
     state.archived = True
+
+
+def _contact_merged(state: ContactState, row: Row) -> None:
+    if row.stream == state.stream:  # (in the kept contact's fold, the marker is history)
+        state.merged_into = _payload(row).into
 
 
 def _cadence_set(state: ContactState, row: Row) -> None:
@@ -267,6 +323,7 @@ _HANDLERS = {
     "contact.added": _contact_added,
     "contact.updated": _contact_updated,
     "contact.archived": _contact_archived,
+    "contact.merged": _contact_merged,
     "cadence.set": _cadence_set,
     "request.sent": _request_sent,
     "request.answered": _request_answered,

@@ -60,8 +60,14 @@ def _notes_source_index(db: apsw.Connection) -> None:
     db.execute("CREATE INDEX events_notes ON events(source) WHERE source LIKE 'notes:%'")
 
 
+def _merges_index(db: apsw.Connection) -> None:
+    # Merges are rare and needed before any fold: find them without a scan.
+    db.execute("CREATE INDEX events_merges ON events(stream) WHERE type = 'contact.merged'")
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_events", _events),
     ("0002_projection_meta", _projection_meta),
     ("0003_notes_source_index", _notes_source_index),
+    ("0004_merges_index", _merges_index),
 ]

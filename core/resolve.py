@@ -21,17 +21,21 @@ class ContactDirectory:
     candidate, and there must be exactly one.
     """
 
-    def __init__(self, contacts: list[tuple[str, str]]) -> None:
+    def __init__(self, contacts: list[tuple[str, str]],
+                 aliases: dict[str, str] | None = None) -> None:
         self.names: dict[str, str] = {}
+        self.aliases = aliases or {}  # merged-away contact id → the contact it became
         self._by_name: dict[str, list[str]] = {}
         for contact_id, name in contacts:
             self.add(contact_id, name)
 
     @classmethod
     def load(cls, db: apsw.Connection, schema: str = "main") -> ContactDirectory:
+        from coffeechat.projections.merges import alias_roots
+
         return cls(db.execute(
             f"SELECT id, name FROM {schema}.contacts ORDER BY name COLLATE NOCASE, id"
-        ).fetchall())
+        ).fetchall(), alias_roots(db, schema))
 
     def add(self, contact_id: str, name: str) -> None:
         """Know a contact (one being added in the same batch, say)."""
@@ -44,6 +48,8 @@ class ContactDirectory:
             raise BadInput(f"{where}: must not be empty")
         if wanted in self.names:
             return wanted
+        if wanted in self.aliases:  # merged into another contact: that one
+            return self.aliases[wanted]
         needle = _fold(wanted)
         exact = self._by_name.get(needle, [])
         if len(exact) == 1:

@@ -25,7 +25,10 @@ _LIVE = "(f.expires_at IS NULL OR f.expires_at > :now)"
 
 _CONTACT_SELECT = f"""
     SELECT c.id, c.name, c.company, c.role, {_STAGE} AS stage, c.last_touch_at,
-           n.kind, n.due_at, c.referred_by, c.tags, c.email, c.linkedin, c.phone,
+           n.kind, n.due_at,
+           coalesce((SELECT m.into_id FROM {{s}}.merges m WHERE m.alias = c.referred_by),
+                    c.referred_by),
+           c.tags, c.email, c.linkedin, c.phone,
            c.how_met, c.cadence_days, c.meetings, c.added_at
     FROM {{s}}.contacts c
     LEFT JOIN (SELECT f.contact, f.kind, min(f.due_at) AS due_at
@@ -101,11 +104,17 @@ def due(db: apsw.Connection, schema: str, now: str, horizon: str | None, *,
 
 def referrals(db: apsw.Connection, schema: str, root: str | None = None) -> list[dict[str, Any]]:
     """The referral tree: who introduced whom. Roots are contacts nobody referred."""
+    from coffeechat.projections.merges import alias_roots
+
+    merged = alias_roots(db, schema)
     edges: dict[str, list[tuple[str, str, str]]] = {}
     referred: set[str] = set()
     for referrer, child, at, event in db.execute(
         f"SELECT referrer, referred, at, event FROM {schema}.referrals ORDER BY at, event"
     ):
+        child = merged.get(child, child)
+        if child == referrer:
+            continue  # an introduction to someone later merged with the introducer
         edges.setdefault(referrer, []).append((child, at, event))
         referred.add(child)
     names = dict(db.execute(f"SELECT id, name FROM {schema}.contacts"))

@@ -24,6 +24,7 @@ from coffeechat.projections import META_PLUGIN_ENV, META_PLUGINS_DIR, is_current
 from coffeechat.projections.base import Folded, Projection
 from coffeechat.projections.contacts import ContactsProjection
 from coffeechat.projections.followups import FollowupsProjection
+from coffeechat.projections.merges import MergesProjection, roots
 from coffeechat.projections.referrals import ReferralsProjection
 from coffeechat.projections.search import SearchProjection
 from coffeechat.rules import ExtraRule, due_items
@@ -91,7 +92,7 @@ class Projector:
         rules, stat = self._follow_up_rules()
         projections: list[Projection] = [
             ContactsProjection(rules), FollowupsProjection(), ReferralsProjection(),
-            SearchProjection()]
+            SearchProjection(), MergesProjection()]
         extra: tuple[ExtraRule, ...] = ()
         plugin_set = ""
         if self.plugins is not None:
@@ -154,7 +155,7 @@ class Projector:
             if len(streams) * FULL_REFOLD_RATIO > max(contacts, CHUNK):
                 self._rebuild(behind, setup, progress)
             else:
-                folded = [self._fold_one(stream, setup) for stream in streams]
+                folded = self._refold(streams, setup)
                 for projection in behind:
                     projection.remove(db, "main", folded)
                     projection.insert(db, "main", folded)
@@ -201,20 +202,82 @@ class Projector:
 
     # -- folding ------------------------------------------------------------------
 
-    def fold_stream(self, stream: str) -> ContactState:
-        """The current state of one contact stream, folded from the log."""
-        rows = [Row._make(r) for r in self.store.conn.execute(
-            f"SELECT {ROW_COLUMNS} FROM events WHERE stream = ? ORDER BY occurred_at, id",
-            (stream,))]
-        return fold(stream, rows)
+    def _rows(self, streams: list[str], recorded_by: str | None = None) -> list[Row]:
+        sql = (f"SELECT {ROW_COLUMNS} FROM events WHERE stream IN "
+               "(SELECT value FROM json_each(?))")
+        params: tuple[str, ...] = (msgspec.json.encode(streams).decode(),)
+        if recorded_by is not None:
+            sql += " AND recorded_at <= ?"
+            params += (recorded_by,)
+        return [Row._make(r) for r in self.store.conn.execute(
+            sql + " ORDER BY occurred_at, id", params)]
 
-    def _fold_one(self, stream: str, setup: Setup) -> Folded:
-        state = self.fold_stream(stream)
-        return Folded(stream, state, due_items(state, setup.rules, setup.extra_rules))
+    def links(self, recorded_by: str | None = None) -> dict[str, str]:
+        """alias → the contact it was merged into, from the log (merges are few)."""
+        sql = "SELECT DISTINCT stream FROM events WHERE type = 'contact.merged'"
+        params: tuple[str, ...] = ()
+        if recorded_by is not None:
+            sql += " AND recorded_at <= ?"
+            params = (recorded_by,)
+        found = {}
+        for (stream,) in self.store.conn.execute(sql, params).fetchall():
+            state = fold(stream, self._rows([stream], recorded_by))
+            if state.merged_into:
+                found[state.id] = state.merged_into
+        return found
+
+    def fold_family(self, contact_id: str, aliases: list[str],
+                    recorded_by: str | None = None) -> ContactState:
+        """A contact folded with the contacts merged into it."""
+        streams = [CONTACT_PREFIX + c for c in [contact_id, *aliases]]
+        state = fold(streams[0], self._rows(streams, recorded_by))
+        state.aliases = aliases
+        return state
+
+    def fold_stream(self, stream: str) -> ContactState:
+        """The current state of one contact, with any contacts merged into it."""
+        contact_id = stream[len(CONTACT_PREFIX):]
+        root_of = roots(self.links())
+        if contact_id in root_of:  # itself merged away: just its own events
+            return fold(stream, self._rows([stream]))
+        return self.fold_family(contact_id, sorted(a for a, r in root_of.items()
+                                                   if r == contact_id))
+
+    def _alias(self, alias: str, into: str, recorded_by: str | None = None) -> Folded:
+        """A merged-away contact: no rows of its own (only its old ones removed)."""
+        stream = CONTACT_PREFIX + alias
+        state = ContactState(alias)
+        state.merged_into = into
+        sql = "SELECT seq FROM events WHERE stream = ?"
+        state.seqs = [r[0] for r in self.store.conn.execute(sql, (stream,))]
+        return Folded(stream, state, [])
+
+    def _family(self, contact_id: str, aliases: list[str], setup: Setup,
+                recorded_by: str | None = None) -> Folded:
+        state = self.fold_family(contact_id, aliases, recorded_by)
+        return Folded(CONTACT_PREFIX + contact_id, state,
+                      due_items(state, setup.rules, setup.extra_rules))
+
+    def _refold(self, streams: list[str], setup: Setup) -> list[Folded]:
+        """Re-fold the contacts these streams belong to, following merges old and new."""
+        before = roots(dict(self.store.conn.execute("SELECT alias, into_id FROM merges")))
+        links = self.links()
+        after = roots(links)
+        touched = {s[len(CONTACT_PREFIX):] for s in streams}
+        changed = {a for a in before.keys() | after.keys() if before.get(a) != after.get(a)}
+        targets = {after.get(c, c) for c in touched | changed}
+        targets |= {before[c] for c in changed if c in before}
+        folded = [self._family(c, sorted(a for a, r in after.items() if r == c), setup)
+                  for c in sorted(targets) if c not in after]
+        folded += [self._alias(a, links[a]) for a in sorted((touched | changed) & after.keys())]
+        return folded
 
     def fold_all(self, setup: Setup, *, recorded_by: str | None = None,
                  ) -> Iterator[tuple[list[Folded], int]]:
         """Fold every contact once, in chunks; yields (folded, events read so far)."""
+        links = self.links(recorded_by)
+        after = roots(links)
+        merged = {CONTACT_PREFIX + c for c in {*after, *after.values()}}  # folded at the end
         sql = (f"SELECT {ROW_COLUMNS} FROM events "
                "WHERE +stream >= ? AND +stream < ?")
         params: tuple[str, ...] = _STREAM_RANGE
@@ -232,7 +295,7 @@ class Projector:
             read += 1
             stream = row[6]
             if stream != current:
-                if current is not None:
+                if current is not None and current not in merged:
                     state = fold(current, rows)
                     chunk.append(Folded(current, state, due_items(state, rules, extra)))
                     if len(chunk) >= CHUNK:
@@ -240,9 +303,13 @@ class Projector:
                         chunk = []
                 current, rows = stream, []
             rows.append(make(row))
-        if current is not None:
+        if current is not None and current not in merged:
             state = fold(current, rows)
             chunk.append(Folded(current, state, due_items(state, rules, extra)))
+        for root in sorted(set(after.values()) - set(after)):
+            family = sorted(a for a, r in after.items() if r == root)
+            chunk.append(self._family(root, family, setup, recorded_by))
+        chunk += [self._alias(a, links[a], recorded_by) for a in sorted(after)]
         if chunk or read == 0:
             yield chunk, read
 

@@ -19,7 +19,7 @@ _NOT_TEXT = ("('channel', 'commitment', 'meeting', 'request', 'target', 'contact
 
 _INSERT = (
     "INSERT INTO {s}.search(rowid, contact, type, text) "
-    "SELECT e.seq, substr(e.stream, 9), e.type, "
+    "SELECT e.seq, r.contact, e.type, "
     "(SELECT group_concat(value, ' ') FROM json_tree(e.data) "
     f"WHERE json_tree.type = 'text' AND json_tree.key NOT IN {_NOT_TEXT}) "
     "FROM {source}"
@@ -38,7 +38,7 @@ class SearchProjection(Projection):
     """
 
     def __init__(self) -> None:
-        self._rebuilding: list[int] | None = None
+        self._rebuilding: list[tuple[str, int]] | None = None
 
     def create(self, db: apsw.Connection, schema: str) -> None:
         super().create(db, schema)
@@ -49,20 +49,21 @@ class SearchProjection(Projection):
                        [(seq,) for f in folded for seq in f.state.seqs])
 
     def insert(self, db: apsw.Connection, schema: str, folded: list[Folded]) -> None:
-        seqs = [seq for f in folded for seq in f.state.text_seqs]
+        rows = [(f.state.id, seq) for f in folded for seq in f.state.text_seqs]
         if self._rebuilding is not None:
-            self._rebuilding.extend(seqs)  # indexed in one go by finish()
+            self._rebuilding.extend(rows)  # indexed in one go by finish()
             return
-        db.executemany(_INSERT.format(s=schema, source="main.events e WHERE e.seq = ?"),
-                       [(seq,) for seq in seqs])
+        db.executemany(_INSERT.format(s=schema, source="(SELECT ? AS contact, ? AS seq) r "
+                                      "JOIN main.events e ON e.seq = r.seq"), rows)
 
     def finish(self, db: apsw.Connection, schema: str) -> None:
         # FTS5 builds its index far faster when rows arrive in rowid order, in
         # one statement; a rebuild folds contact by contact, so defer to here.
-        seqs, self._rebuilding = self._rebuilding or [], None
-        db.execute("CREATE TEMP TABLE IF NOT EXISTS search_rebuild (seq INTEGER PRIMARY KEY)")
+        rows, self._rebuilding = self._rebuilding or [], None
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS search_rebuild "
+                   "(seq INTEGER PRIMARY KEY, contact TEXT NOT NULL)")
         db.execute("DELETE FROM temp.search_rebuild")
-        db.executemany("INSERT INTO temp.search_rebuild VALUES (?)", [(s,) for s in seqs])
+        db.executemany("INSERT INTO temp.search_rebuild(contact, seq) VALUES (?, ?)", rows)
         db.execute(_INSERT.format(s=schema, source="temp.search_rebuild r "
                                   "JOIN main.events e ON e.seq = r.seq ORDER BY e.seq"))
         db.execute("DELETE FROM temp.search_rebuild")
