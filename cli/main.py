@@ -45,6 +45,7 @@ COMMANDS = {
     "cadence": "record:cadence",
     "edit": "record:edit",
     "archive": "record:archive",
+    "merge": "record:merge",
     "undo": "record:undo",
     "contacts": "views:contacts",
     "show": "views:show",

@@ -303,6 +303,21 @@ def edit(contact: str, tags: tuple[str, ...], no_tags: bool, on: str | None,
 
 
 @click.command()
+@click.argument("contact_a")
+@click.argument("contact_b")
+@on_option
+@json_option
+def merge(contact_a: str, contact_b: str, on: str | None) -> None:
+    """CONTACT_B is the same person as CONTACT_A: make them one contact.
+
+    CONTACT_A stays; CONTACT_B's history, follow-ups and referrals become
+    CONTACT_A's, and its details fill in what CONTACT_A lacks. `undo` splits
+    them again.
+    """
+    report(context_app().recorder().merge(contact_a, contact_b, when(on, "--on", past=True)))
+
+
+@click.command()
 @click.argument("contact")
 @click.option("--reason", metavar="TEXT")
 @on_option

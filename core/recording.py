@@ -27,6 +27,7 @@ from coffeechat.events import (
     CommitmentMade,
     ContactAdded,
     ContactArchived,
+    ContactMerged,
     ContactUpdated,
     EventRetracted,
     MeetingCancelled,
@@ -224,6 +225,17 @@ class Recorder:
         if self.state(contact_id).archived:
             raise BadInput(f"CONTACT: {contact_id} is already archived")
         self._add(contact_id, ContactArchived(reason=validate.optional(reason, "--reason")), on)
+        return self._commit()
+
+    def merge(self, keep: str, other: str, on: datetime) -> list[Event]:
+        """``other`` is the same person as ``keep``: one contact from now on (undo splits them)."""
+        kept = self.contact(keep, "CONTACT_A")
+        merged = self.contact(other, "CONTACT_B")
+        if kept == merged:
+            raise BadInput(f"CONTACT_B: {other!r} is {kept}, the same contact as CONTACT_A")
+        self.state(kept)
+        self.state(merged)
+        self._add(merged, ContactMerged(into=kept), on)
         return self._commit()
 
     def cadence(self, contact: str, days: int, on: datetime) -> list[Event]:

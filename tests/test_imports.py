@@ -143,3 +143,34 @@ def test_undo_a_whole_import(cli: CLI) -> None:
     assert (cli.json("contacts"), cli.json("due", "--all")) == before
     again = cli.run("undo", "--batch", report["batch"], expect=1)
     assert "already undone" in again.err
+
+
+def test_merge_two_contacts_into_one_and_split_them_again(cli: CLI) -> None:
+    cli.ids("add", "Jane Doe", "--company", "Acme")
+    cli.ids("add", "J. Doe", "--email", "jane@acme.example", "--tag", "mentor")
+    cli.ids("ask", "j. doe")
+    cli.now = "2026-11-05T10:00:00Z"
+    cli.ids("met", "j. doe", "--referral", "Bob Smith", "--commitment", "send the deck")
+    cli.ids("note", "jane doe", "Prefers mornings")
+    before = (cli.json("contacts"), cli.json("due", "--all"), cli.json("referrals"))
+    [merged] = cli.json("merge", "jane doe", "j. doe")["recorded"]
+    assert (merged["type"], merged["contact"]) == ("contact.merged", "j-doe")
+    contacts = cli.json("contacts")
+    assert [c["id"] for c in contacts] == ["bob-smith", "jane-doe"]
+    jane = cli.json("show", "jane-doe")
+    assert (jane["stage"], jane["company"], jane["email"]) == ("met", "Acme",
+                                                               "jane@acme.example")
+    assert jane["tags"] == ["mentor"]
+    kinds = {(d["contact"], d["kind"]) for d in cli.json("due", "--all")}
+    assert ("jane-doe", "commitment") in kinds and ("jane-doe", "thank-you") in kinds
+    assert not any(contact == "j-doe" for contact, _ in kinds)
+    assert cli.json("referrals")[0]["id"] == "jane-doe"  # her introduction of Bob
+    assert cli.json("show", "bob")["referred_by"] == "jane-doe"
+    assert cli.json("show", "j-doe")["id"] == "jane-doe"  # the old id leads to her
+    cli.ids("thank", "j-doe")  # and records on the merged contact
+    assert ("jane-doe", "thank-you") not in {(d["contact"], d["kind"])
+                                             for d in cli.json("due", "--all")}
+    cli.ids("undo")  # the thank-you
+    cli.ids("undo")  # the merge
+    assert (cli.json("contacts"), cli.json("due", "--all"), cli.json("referrals")) == before
+    assert "same contact" in cli.run("merge", "jane doe", "jane-doe", expect=1).err
