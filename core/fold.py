@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+import msgspec
 from msgspec import UNSET
 
 from coffeechat.clock import stamp
@@ -176,10 +177,15 @@ def fold(stream: str, rows: list[Row]) -> ContactState:
             continue
         state.events.append(row)
         apply = _HANDLERS.get(row.type)
-        if apply is not None:
-            apply(state, row)
-        else:
+        if apply is None:
             state.text_seqs.append(row.seq)  # a plugin's event: searchable as is
+        else:
+            try:
+                apply(state, row)
+            except (msgspec.ValidationError, msgspec.DecodeError, ValueError):
+                # A payload this version cannot read (written by a newer one, say):
+                # the event stays in the log and counts for nothing here.
+                continue
         if row.type in TOUCHES:
             state.last_touch_at = row.occurred_at
             state.last_touch_id = row.id

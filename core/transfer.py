@@ -14,14 +14,16 @@ imports which.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Annotated, NamedTuple
 
 import apsw
 import msgspec
 
-from coffeechat.codec import EVENT_COLUMNS
+from coffeechat.codec import EVENT_COLUMNS, decode_payload
 from coffeechat.errors import BadInput
+from coffeechat.events import SCHEMAS
 from coffeechat.store import Store
 
 Stamp = Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")]
@@ -90,18 +92,39 @@ def export_jsonl(store: Store, out: IO[bytes], *, progress: Progress | None = No
     return count
 
 
+_CONTACT_STREAM = re.compile(r"^contact:[\w-]+$")
+
+
 def read_jsonl(lines: Iterable[bytes], name: str) -> Iterator[ExportedEvent]:
-    """Decode an export line by line; a bad line is an error naming the file and line."""
+    """Decode an export line by line; a bad line is an error naming the file and line.
+
+    Each payload of a known type must decode as that type (after upcasting), so
+    an event that would break the views can never get into the log.
+    """
     decoder = msgspec.json.Decoder(ExportedEvent)
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             event = decoder.decode(line)
-            msgspec.json.decode(event.data)  # the payload must be JSON too
-        except (msgspec.ValidationError, msgspec.DecodeError) as error:
+            _check(event)
+        except (msgspec.ValidationError, msgspec.DecodeError, ValueError) as error:
             raise BadInput(f"{name}: line {number}: {error}") from None
         yield event
+
+
+def _check(event: ExportedEvent) -> None:
+    if event.stream.startswith("contact:") and not _CONTACT_STREAM.match(event.stream):
+        raise ValueError(f"not a contact stream: {event.stream!r}")
+    if any(ord(c) < 32 for c in event.stream + event.source + event.type):
+        raise ValueError("control characters in stream, source or type")
+    current = SCHEMAS.get(event.type)
+    if current is None:
+        msgspec.json.decode(event.data)  # a plugin's type: JSON is all we can check
+        return
+    if not 1 <= event.schema <= current:
+        raise ValueError(f"{event.type}: schema {event.schema} is not between 1 and {current}")
+    decode_payload(event.type, event.schema, bytes(event.data))
 
 
 def import_jsonl(store: Store, events: Iterable[ExportedEvent], *,

@@ -22,6 +22,7 @@ import msgspec
 
 from coffeechat.clock import now, stamp
 from coffeechat.codec import decode_payload
+from coffeechat.errors import BadInput
 from coffeechat.events import RETRACTED, EventRetracted
 from coffeechat.fold import CONTACT_PREFIX, ROW_COLUMNS, Row, retracted_ids
 from coffeechat.plugins.notes import Note, NoteBook, NoteError, NoteProblem, Parser, read_note
@@ -55,6 +56,9 @@ class NotesFolder:
                  views_dir: str | None = None) -> None:
         self.root = os.path.abspath(root)
         self.views_dir = os.path.abspath(views_dir or os.path.join(self.root, "_coffeechat"))
+        if self.views_dir == self.root or self.root.startswith(self.views_dir + os.sep):
+            raise BadInput(f"--views: {views_dir} holds the notes folder itself; choose a "
+                           "folder inside it (the default is NOTES/_coffeechat) or elsewhere")
         self.store = store
         self.parsers = parsers
         self.errors: dict[str, NoteError] = {}

@@ -28,8 +28,15 @@ GRACE_SECONDS = 0.6  # a note that fails to read this soon after a save is read 
 Render = Callable[[ViewContext], dict[str, str]]
 
 
+MARK = "<!-- written by coffeechat watch from the log: edits here are overwritten -->\n"
+
+
 class ViewWriter:
-    """Writes rendered views into the views folder, atomically and only when changed."""
+    """Writes rendered views into the views folder, atomically and only when changed.
+
+    Every file it writes starts with :data:`MARK`; it only ever removes files
+    that carry it, so a views folder shared with anything else loses nothing.
+    """
 
     def __init__(self, views_dir: str, views: dict[str, Render]) -> None:
         self.views_dir = views_dir
@@ -41,7 +48,7 @@ class ViewWriter:
         changed = []
         for render in self.views.values():
             for rel, text in render(ctx).items():
-                if self._write(rel, text):
+                if self._write(rel, MARK + text):
                     changed.append(rel)
         if ctx.pages is None:
             changed += self._prune(ctx)
@@ -49,6 +56,9 @@ class ViewWriter:
 
     def _write(self, rel: str, text: str) -> bool:
         path = os.path.join(self.views_dir, rel)
+        inside = os.path.realpath(self.views_dir) + os.sep
+        if not os.path.realpath(path).startswith(inside):
+            raise ValueError(f"a view may only be written inside {self.views_dir}: {rel!r}")
         if self.written.get(rel) == text:
             return False
         try:
@@ -76,11 +86,20 @@ class ViewWriter:
         except OSError:
             return []
         for name in names:
-            if name.endswith(".md") and name[:-3] not in alive:
+            if name.endswith(".md") and name[:-3] not in alive and _ours(os.path.join(folder,
+                                                                                       name)):
                 os.unlink(os.path.join(folder, name))
                 self.written.pop(f"contacts/{name}", None)
                 removed.append(f"contacts/{name}")
         return removed
+
+
+def _ours(path: str) -> bool:
+    try:
+        with open(path, encoding="utf-8") as file:
+            return file.read(len(MARK)) == MARK
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 class Update(NamedTuple):

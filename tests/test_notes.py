@@ -88,7 +88,7 @@ def test_notes_become_events_and_views(cli: CLI, notes: Path) -> None:
     assert '-->|"0 meetings"|' in (views / "referrals.md").read_text()
     page = (views / "contacts" / "jane-doe.md").read_text()
     assert "build one end-to-end project" in page
-    assert (views / "errors.md").read_text().startswith("# Notes with problems\n\nNone")
+    assert "# Notes with problems\n\nNone" in (views / "errors.md").read_text()
 
 
 def test_running_again_on_an_unchanged_folder_appends_nothing(cli: CLI, notes: Path) -> None:
@@ -234,3 +234,19 @@ def test_the_format_example_in_the_docs_is_a_valid_note(cli: CLI, notes: Path) -
     assert result["errors"] == [] and "from-the-docs.md" in result["recorded"]
     assert {"thank-you", "commitment", "referral-outreach"} <= {
         d["kind"] for d in cli.json("due", "--all")}
+
+
+def test_the_views_folder_cannot_be_the_notes_folder(cli: CLI, notes: Path) -> None:
+    write(notes, "contacts/jane.md", JANE)
+    result = cli.run("watch", str(notes), "--views", str(notes), "--once", expect=1)
+    assert "holds the notes folder itself" in result.err
+    assert (notes / "contacts" / "jane.md").exists()
+
+
+def test_only_files_coffeechat_wrote_are_pruned(cli: CLI, notes: Path, tmp_path: Path) -> None:
+    views = tmp_path / "shared"
+    write(views, "contacts/my-own-page.md", "# mine\n")
+    write(notes, "jane.md", JANE)
+    cli.run("watch", str(notes), "--views", str(views), "--once")
+    assert (views / "contacts" / "jane-doe.md").exists()
+    assert (views / "contacts" / "my-own-page.md").read_text() == "# mine\n"

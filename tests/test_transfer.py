@@ -105,3 +105,24 @@ def test_the_same_note_on_two_devices_is_not_doubled(cli: CLI, tmp_path: Path) -
     report = cli.json("import", "jsonl", str(export(device_b, tmp_path, "b")))
     assert (report["added"], report["skipped"]) == (0, 2)
     assert [c["name"] for c in cli.json("contacts")] == ["Jane Doe"]
+
+
+LINE = ('{{"id":"0190aaaa-0000-7000-8000-000000000001","stream":"{stream}",'
+        '"type":"contact.added","occurred_at":"2026-11-01T00:00:00Z",'
+        '"recorded_at":"2026-11-01T00:00:00Z","source":"cli","schema":{schema},"data":{data}}}')
+
+
+@pytest.mark.parametrize(("stream", "schema", "data", "words"), [
+    ("contact:jane-doe", 1, '{"nom":"x"}', "Object missing required field `name`"),
+    ("contact:../../pwned", 1, '{"name":"x"}', "not a contact stream"),
+    ("contact:jane-doe", 0, '{"name":"x"}', "schema 0 is not between 1 and 1"),
+])
+def test_events_that_would_break_the_views_are_refused(cli: CLI, tmp_path: Path, stream: str,
+                                                       schema: int, data: str,
+                                                       words: str) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text(LINE.format(stream=stream, schema=schema, data=data) + "\n")
+    result = cli.run("import", "jsonl", str(path), expect=1)
+    assert words in result.err and f"{path}: line 1: " in result.err
+    assert cli.count() == 0
+    assert cli.json("contacts") == []
