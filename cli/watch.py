@@ -33,8 +33,11 @@ def watch(notes: str, views_dir: str | None, once: bool) -> None:
     app = context_app()
     store = app.current()
     plugins = app.plugins()
-    folder = NotesFolder(notes, store, plugins.note_parsers(), views_dir=views_dir)
-    watcher = Watcher(folder, app.projector(), plugins.views(), grace=0 if once else GRACE_SECONDS)
+    projector = app.projector()
+    folder = NotesFolder(notes, store, plugins.note_parsers(), views_dir=views_dir,
+                         catch_up=projector.catch_up_locked,
+                         on_commit=lambda events: plugins.event_appended(events, store))
+    watcher = Watcher(folder, projector, plugins.views(), grace=0 if once else GRACE_SECONDS)
     if once:
         _finish_once(app.json, folder.views_dir, watcher.step(None))
         return
@@ -43,7 +46,7 @@ def watch(notes: str, views_dir: str | None, once: bool) -> None:
     logging.getLogger("watchfiles").setLevel(logging.ERROR)  # we say "stopped" ourselves
     live = Terminal(sys.stderr.isatty(), folder.views_dir)
     try:
-        watcher.run(lambda update: live.show(update, len(folder.recorded)))
+        watcher.run(lambda update: live.show(update, len(folder.known())))
     finally:
         live.close()
 

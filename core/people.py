@@ -174,7 +174,7 @@ def plan_import(db: apsw.Connection, people: list[Person], source: str,
             else:
                 unchanged += 1
             continue
-        contact_id = _new_id(person.name, matcher)
+        contact_id = _new_id(person.name, matcher, db)
         payload = ContactAdded(name=person.name, company=person.company, role=person.role,
                                email=person.email, linkedin=person.linkedin,
                                phone=person.phone, how_met=person.how_met, tags=person.tags)
@@ -202,10 +202,12 @@ def _changes(known: _Known, person: Person) -> dict[str, str]:
     return changes
 
 
-def _new_id(name: str, matcher: Matcher) -> str:
+def _new_id(name: str, matcher: Matcher, db: apsw.Connection) -> str:
     base = slugify(name)
     candidate, n = base, 1
-    while candidate in matcher.known:
+    while candidate in matcher.known or db.execute(  # an undone add keeps its stream
+            "SELECT 1 FROM events WHERE stream = ? LIMIT 1", (CONTACT_PREFIX + candidate,)
+    ).fetchone():
         n += 1
         candidate = f"{base}-{n}"
     return candidate

@@ -39,7 +39,8 @@ if TYPE_CHECKING:
     PluginRule = Callable[[ContactState], Iterable[FollowUp]]
 
 BUILTINS = ("coffeechat.plugins.channels", "coffeechat.plugins.notes",
-            "coffeechat.plugins.markdown_views", "coffeechat.plugins.importers")
+            "coffeechat.plugins.notes_sync", "coffeechat.plugins.markdown_views",
+            "coffeechat.plugins.importers")
 GROUP = "coffeechat"
 BUILTIN, ENTRY_POINT, PLUGINS_DIR = "built-in", "entry point", "plugins dir"
 

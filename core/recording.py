@@ -41,10 +41,9 @@ from coffeechat.events import (
     ThanksSent,
 )
 from coffeechat.fold import CONTACT_PREFIX, ContactState
-from coffeechat.ids import slugify
 from coffeechat.messages import default_message
 from coffeechat.projections.projector import Projector
-from coffeechat.resolve import resolve_contact
+from coffeechat.resolve import ContactDirectory, resolve_contact
 from coffeechat.store import NewEvent, Store
 
 if TYPE_CHECKING:
@@ -152,14 +151,11 @@ class Recorder:
         return message, receipt
 
     def _new_contact_id(self, name: str) -> str:
-        base = slugify(name)
-        taken = {e.stream for e in self._batch if isinstance(e.payload, ContactAdded)}
-        candidate, n = base, 1
-        while (CONTACT_PREFIX + candidate in taken or self.store.conn.execute(
-                "SELECT 1 FROM contacts WHERE id = ?", (candidate,)).fetchone()):
-            n += 1
-            candidate = f"{base}-{n}"
-        return candidate
+        directory = ContactDirectory.load(self.store.conn)
+        for event in self._batch:  # contacts this command is adding too
+            if isinstance(event.payload, ContactAdded):
+                directory.add(event.stream[len(CONTACT_PREFIX):], event.payload.name)
+        return directory.new_id(name)
 
     def _contact_payload(self, new: ContactAdded, *, prefix: str = "") -> ContactAdded:
         """Check a contact as typed (``referred_by`` is a CONTACT argument) and resolve it."""
@@ -461,15 +457,17 @@ class Recorder:
             f"SELECT {EVENT_COLUMNS} FROM events ORDER BY seq DESC LIMIT ?", (UNDO_LOOKBACK,)
         ):
             event = event_from_row(row)
+            ours = event.stream.startswith(CONTACT_PREFIX)  # (not a note file's bookkeeping)
             if found:
                 if event.batch is None or event.batch != found[0].batch:
                     break
-                if event.type != RETRACTED and event.id not in undone:
+                if ours and event.id not in undone:
+                    # Retractions too: undoing an edit brings back what it replaced.
                     found.append(event)
             elif event.type == RETRACTED:
                 if event.id not in undone:  # a live retraction: its target is undone
                     undone.add(decode_payload(RETRACTED, 1, event.data).target)  # type: ignore[union-attr]
-            elif event.id not in undone:
+            elif ours and event.id not in undone:
                 found.append(event)
                 if event.batch is None:
                     break

@@ -22,9 +22,11 @@ class ContactDirectory:
     """
 
     def __init__(self, contacts: list[tuple[str, str]],
-                 aliases: dict[str, str] | None = None) -> None:
+                 aliases: dict[str, str] | None = None,
+                 events: apsw.Connection | None = None) -> None:
         self.names: dict[str, str] = {}
         self.aliases = aliases or {}  # merged-away contact id → the contact it became
+        self.events = events  # to see ids whose streams hold events (an undone add)
         self._by_name: dict[str, list[str]] = {}
         for contact_id, name in contacts:
             self.add(contact_id, name)
@@ -35,7 +37,30 @@ class ContactDirectory:
 
         return cls(db.execute(
             f"SELECT id, name FROM {schema}.contacts ORDER BY name COLLATE NOCASE, id"
-        ).fetchall(), alias_roots(db, schema))
+        ).fetchall(), alias_roots(db, schema), db)
+
+    def taken(self, contact_id: str) -> bool:
+        """Whether an id is in use: a contact, a merged one, or a stream with any events.
+
+        A contact whose ``add`` was undone keeps its stream: reusing the id would
+        give a new person that one's history.
+        """
+        if contact_id in self.names or contact_id in self.aliases:
+            return True
+        return self.events is not None and self.events.execute(
+            "SELECT 1 FROM main.events WHERE stream = ? LIMIT 1",
+            ("contact:" + contact_id,)).fetchone() is not None
+
+    def new_id(self, name: str) -> str:
+        """A free id for a new contact of this name: ``jane-doe``, ``jane-doe-2``, ..."""
+        from coffeechat.ids import slugify
+
+        base = slugify(name)
+        candidate, n = base, 1
+        while self.taken(candidate):
+            n += 1
+            candidate = f"{base}-{n}"
+        return candidate
 
     def add(self, contact_id: str, name: str) -> None:
         """Know a contact (one being added in the same batch, say)."""
@@ -48,6 +73,8 @@ class ContactDirectory:
             raise BadInput(f"{where}: must not be empty")
         if wanted in self.names:
             return wanted
+        if wanted.lower() in self.names:  # ids are lower case; people may not type them so
+            return wanted.lower()
         if wanted in self.aliases:  # merged into another contact: that one
             return self.aliases[wanted]
         needle = _fold(wanted)

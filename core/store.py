@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 import apsw
@@ -106,16 +106,18 @@ class Store:
         with self.write():
             return self._append(new_events, source, expected or {}, batch)
 
-    def append_batches(self, batches: Sequence[tuple[Sequence[NewEvent], str]]
+    def append_planned(self, plan: Callable[[], Sequence[tuple[Sequence[NewEvent], str]]]
                        ) -> list[list[Event]]:
-        """Append several batches, each with its own source and batch id, in one transaction.
+        """Run ``plan`` inside a write transaction, then append the batches it returns.
 
-        Each batch is whole on its own (it can be undone alone); writing them
-        together saves a commit per batch, as a first scan of a notes folder needs.
+        ``plan`` reads the log while no other writer can change it, so what it
+        decides holds when its batches are appended. Each batch (events, source)
+        gets its own batch id and can be undone alone; writing them together saves
+        a commit per batch (a first scan of a notes folder has thousands).
         """
         with self.write():
             return [self._append(events, source, {}, None) if events else []
-                    for events, source in batches]
+                    for events, source in plan()]
 
     def _append(self, new_events: Sequence[NewEvent], source: str, expected: dict[str, int],
                 batch: str | None) -> list[Event]:

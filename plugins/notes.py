@@ -34,7 +34,6 @@ from coffeechat.events import (
     ThanksSent,
 )
 from coffeechat.hookspecs import hookimpl
-from coffeechat.ids import slugify
 from coffeechat.resolve import ContactDirectory
 
 NOTE_TYPES = ("contact", "ask", "meeting", "thanks", "checkin", "commitment", "note")
@@ -186,12 +185,12 @@ Parser = Callable[[Note, "NoteBook"], None]
 class NoteBook:
     """Collects the events of one note, and finds or allocates the contacts it names."""
 
-    def __init__(self, directory: ContactDirectory, note: Note, taken: set[str],
-                 previous: dict[str, str]) -> None:
+    def __init__(self, directory: ContactDirectory, note: Note, previous: dict[str, str], *,
+                 own: str | None = None) -> None:
         self.directory = directory
         self.note = note
-        self.taken = taken  # contact ids in use (live or with events)
-        self.previous = previous  # folded name → id this file created last time
+        self.previous = previous  # folded name → id this file (or a renamed one) created
+        self.own = own  # for a contact note: the contact it is about, whatever its name
         self.events: list[tuple[str, Payload]] = []
         self.occurred_at = self._when()
 
@@ -221,17 +220,10 @@ class NoteBook:
             name.strip().casefold()
         return found if exact else None
 
-    def new_contact(self, payload: ContactAdded) -> str:
-        """Allocate an id for a new contact (the one this file made before, if it did)."""
-        folded = payload.name.strip().casefold()
-        contact_id = self.previous.get(folded)
-        if contact_id is None:
-            base = slugify(payload.name)
-            contact_id, n = base, 1
-            while contact_id in self.taken or contact_id in self.directory.names:
-                n += 1
-                contact_id = f"{base}-{n}"
-        self.taken.add(contact_id)
+    def new_contact(self, payload: ContactAdded, contact_id: str | None = None) -> str:
+        """Add a contact: with the id this file gave them before, if it did, else a free one."""
+        contact_id = contact_id or self.previous.get(payload.name.strip().casefold()) \
+            or self.directory.new_id(payload.name)
         self.directory.add(contact_id, payload.name)
         self.record(contact_id, payload)
         return contact_id
@@ -288,13 +280,14 @@ def _channel(note: Note) -> str:
 def parse_contact(note: Note, book: NoteBook) -> None:
     name = _checked(note, "contact", note.front.contact, validate.name)
     fields = _contact_fields(note)
-    existing = book.previous.get(name.casefold()) or book.existing(name)
-    if existing is not None and existing not in book.previous.values():
+    mine = book.own or book.previous.get(name.casefold())  # the file's contact, renamed or not
+    existing = None if mine else book.existing(name)
+    if existing is not None:  # someone recorded elsewhere: the note adds to them
         changed = {k: v for k, v in fields.items() if v not in (None, [])}
         book.record(existing, ContactUpdated(**changed))
         target = existing
     else:
-        target = book.new_contact(ContactAdded(name=name, **fields))
+        target = book.new_contact(ContactAdded(name=name, **fields), mine)
     if note.body:
         book.record(target, NoteAdded(text=_body(note)))
 

@@ -1,59 +1,89 @@
 """Keeping the log in step with a notes folder.
 
-Each note file is recorded as one batch with source ``notes:<relative path>``
-and idempotency keys made of the path, the content's hash and a revision
-number. Syncing a file compares its hash with what the log says the file
-recorded: unchanged files cost nothing; a changed file's old events are
-retracted and its new ones appended in the same transaction; a deleted file's
-events are retracted. A renamed file is a delete plus an add: its facts are
-retracted under the old path and recorded again under the new one. A bad note
-records nothing (its previous version, if any, stays) and is reported.
+Each note file has a stream of its own, ``note:<path>``, whose latest event
+says which content of the file the log reflects (``notes.file-read`` with the
+content's hash, or ``notes.file-gone``). What a file says is recorded as one
+batch with source ``notes:<path>``, each event keyed by the path, the content
+hash and its place in the note, so two devices reading the same note record the
+same keys and a merge of their logs does not double it.
+
+A sync decides everything inside one write transaction, from the log as it is
+then: a file whose content is the one last read costs nothing (even if you
+undid what it recorded: the undo sticks until the file changes); a changed
+file's live events are retracted and its new content recorded, or, when the
+content is one it had before, those earlier events are brought back; a deleted
+file's events are retracted. Within a sync, deletions are planned first, so a
+renamed file's contacts keep their ids. A bad note records nothing (its last
+good version stays) and is reported.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import time
-from collections.abc import Iterable
-from typing import NamedTuple
+from collections.abc import Callable, Iterable
+from typing import Any, NamedTuple
 
 import msgspec
 
-from coffeechat.clock import now, stamp
-from coffeechat.codec import decode_payload
+from coffeechat.codec import Event, decode_payload
 from coffeechat.errors import BadInput
-from coffeechat.events import RETRACTED, EventRetracted
+from coffeechat.events import RETRACTED, EventRetracted, Payload
 from coffeechat.fold import CONTACT_PREFIX, ROW_COLUMNS, Row, retracted_ids
+from coffeechat.hookspecs import hookimpl
 from coffeechat.plugins.notes import Note, NoteBook, NoteError, NoteProblem, Parser, read_note
 from coffeechat.resolve import ContactDirectory
 from coffeechat.store import NewEvent, Store
 
 SOURCE = "notes:"
-_KEY = re.compile(r"^notes:.*@(?P<digest>\w+)#(?P<revision>\d+):")
+FILE_STREAM = "note:"
 
 
-class RecordedFile(NamedTuple):
+class FileRead(Payload):
+    """The log reflects this content of the note file."""
+
+    digest: str
+
+
+class FileGone(Payload):
+    """The note file is gone (deleted, renamed, or no longer a note)."""
+
+
+@hookimpl
+def register_event_types(register: Any) -> None:
+    register("notes.file-read", FileRead)
+    register("notes.file-gone", FileGone)
+
+
+class FileState(NamedTuple):
     """What the log holds for one note file."""
 
-    digest: str | None  # of the content whose events are live; None when none are
-    revision: int  # the highest revision recorded so far
-    live: list[tuple[str, str]]  # (event id, stream) still in effect
-    created: dict[str, str]  # folded name → contact id of contacts it added
+    digest: str | None  # the content last read (None: never read, or gone)
+    version: int  # of the file's own stream
+    live: list[tuple[str, str]]  # (event id, stream) of its events still in effect
+    by_digest: dict[str, list[tuple[str, str]]]  # every content it recorded → its events
+    created: dict[str, str]  # folded name → id of the contacts it added (last time)
+
+
+NO_STATE = FileState(None, 0, [], {}, {})
 
 
 class SyncReport(NamedTuple):
-    recorded: list[str]  # paths whose new content was recorded
+    recorded: list[str]  # paths whose (new) content is now in the log
     retracted: list[str]  # paths whose events were retracted (deleted files)
     events: int  # events appended, retractions included
     errors: list[NoteError]  # current errors (all files, not only this sync's)
 
 
+OnCommit = Callable[[list[Event]], None]
+
+
 class NotesFolder:
-    """A folder of notes, and what the log says each file recorded."""
+    """A folder of notes, kept in step with the log."""
 
     def __init__(self, root: str, store: Store, parsers: dict[str, Parser], *,
-                 views_dir: str | None = None) -> None:
+                 views_dir: str | None = None, catch_up: Callable[[], Any] | None = None,
+                 on_commit: OnCommit | None = None) -> None:
         self.root = os.path.abspath(root)
         self.views_dir = os.path.abspath(views_dir or os.path.join(self.root, "_coffeechat"))
         if self.views_dir == self.root or self.root.startswith(self.views_dir + os.sep):
@@ -61,9 +91,10 @@ class NotesFolder:
                            "folder inside it (the default is NOTES/_coffeechat) or elsewhere")
         self.store = store
         self.parsers = parsers
+        self.catch_up = catch_up  # brings the projections up to date inside the write
+        self.on_commit = on_commit
         self.errors: dict[str, NoteError] = {}
-        self.deferred: list[str] = []  # files that failed to read right after a save
-        self.recorded = self._load_recorded()
+        self.deferred: list[str] = []  # files to read again after the grace period
 
     # -- which files ----------------------------------------------------------------
 
@@ -101,136 +132,199 @@ class NotesFolder:
                     found.append(rel)
         return sorted(found)
 
-    # -- what the log says ---------------------------------------------------------
+    def known(self, under: str | None = None) -> list[str]:
+        """Note paths the log knows of (below the folder path ``under``)."""
+        prefix = FILE_STREAM + (under.rstrip("/") + "/" if under else "")
+        rows = self.store.conn.execute(
+            "SELECT DISTINCT stream FROM events WHERE stream >= ? AND stream < ?",
+            (prefix, prefix + "\U0010ffff"))
+        return [row[0][len(FILE_STREAM):] for row in rows]
 
-    def _load_recorded(self) -> dict[str, RecordedFile]:
-        return _records(self.store, "source LIKE 'notes:%'", ())
+    def current_errors(self) -> list[NoteError]:
+        return [self.errors[path] for path in sorted(self.errors)]
 
     # -- syncing ----------------------------------------------------------------------
 
     def sync(self, paths: Iterable[str] | None = None, *, grace: float = 0.0) -> SyncReport:
         """Bring the log in step with the given files (or the whole folder).
 
-        With ``grace``, a file that cannot be read and was saved less than that
-        many seconds ago is not reported yet but listed in :attr:`deferred`, to
-        be read again: an editor saving in steps must not cause a burst of errors.
+        With ``grace``, a file that cannot be read or is not a note any more,
+        when it was saved less than that many seconds ago, is listed in
+        :attr:`deferred` instead: an editor that saves in steps must not cause a
+        burst of errors, or a retraction and re-recording.
         """
+        wanted = None if paths is None else set(paths)
+        outcome: dict[str, list[str]] = {"recorded": [], "retracted": []}
+
+        def plan() -> list[tuple[list[NewEvent], str]]:
+            if self.catch_up is not None:
+                self.catch_up()  # names resolve against the log as it is now
+            candidates = (set(self.files()) | set(self.known())) if wanted is None else wanted
+            return self._plan(sorted(candidates), grace, outcome)
+
+        appended = self.store.append_planned(plan)
+        events = [event for batch in appended for event in batch]
+        if events and self.on_commit is not None:
+            self.on_commit(events)
+        return SyncReport(outcome["recorded"], outcome["retracted"], len(events),
+                          self.current_errors())
+
+    def _plan(self, paths: list[str], grace: float, outcome: dict[str, list[str]]
+              ) -> list[tuple[list[NewEvent], str]]:
         self.deferred = []
-        saved_before = time.time() - grace
-        if paths is None:
-            candidates = set(self.files()) | {p for p, r in self.recorded.items() if r.live}
-        else:
-            candidates = set(paths)
-        notes: dict[str, Note] = {}
+        states = _file_states(self.store, paths)
+        recent = time.time() - grace
+        notes: list[Note] = []
         gone: list[str] = []
-        for path in sorted(candidates):
+        for path in paths:
+            state = states.get(path, NO_STATE)
             found = read_note(self.root, path)
-            if isinstance(found, NoteError):
-                if grace and _modified_after(os.path.join(self.root, path), saved_before):
-                    self.deferred.append(path)
-                    continue
-                self.errors[path] = found
-            elif found is None:
-                self.errors.pop(path, None)
-                if self.recorded.get(path, RecordedFile(None, 0, [], {})).live:
-                    gone.append(path)
-            else:
-                recorded = self.recorded.get(path)
-                if recorded is not None and recorded.digest == found.digest:
-                    self.errors.pop(path, None)  # unchanged (a previous error was fixed back)
+            full = os.path.join(self.root, path)
+            if isinstance(found, Note):
+                if found.digest == state.digest:
+                    self.errors.pop(path, None)  # unchanged (or an error undone by hand)
                 else:
-                    notes[path] = found
-        # Contact notes first: other notes in the same scan may name those contacts.
-        order = sorted(notes.values(), key=lambda n: (n.front.type != "contact", n.path))
-        directory = ContactDirectory.load(self.store.conn)
-        taken: set[str] = set()
+                    notes.append(found)
+                continue
+            if grace and _recent(full, recent):  # half saved: look again in a moment
+                self.deferred.append(path)
+                continue
+            if isinstance(found, NoteError):
+                self.errors[path] = found
+                continue
+            self.errors.pop(path, None)
+            if state.digest is not None:  # it was a note, and now is not (or is gone)
+                gone.append(path)
         batches: list[tuple[list[NewEvent], str]] = []
-        recorded_paths = []
-        for note in order:
-            events = self._events_of(note, directory, taken)
+        released: dict[str, str] = {}  # contacts of gone files, for the renamed ones
+        for path in gone:
+            state = states[path]
+            released.update(state.created)
+            batches.append(([*self._retract(state.live), self._marker(path, state, None)],
+                            SOURCE + path))
+            outcome["retracted"].append(path)
+        directory = ContactDirectory.load(self.store.conn)
+        # Contact notes first: other notes in the same sync may name those contacts.
+        for note in sorted(notes, key=lambda n: (n.front.type != "contact", n.path)):
+            events = self._record(note, states.get(note.path, NO_STATE), directory, released)
             if events is not None:
                 batches.append((events, SOURCE + note.path))
-                recorded_paths.append(note.path)
-        for path in gone:
-            revision = self.recorded[path].revision + 1
-            batches.append((self._retractions(path, f"{SOURCE}{path}@deleted#{revision}:"),
-                            SOURCE + path))
-        appended = self.store.append_batches(batches) if batches else []
-        self.recorded.update({path: self._after(path) for path in recorded_paths + gone})
-        count = sum(len(batch) for batch in appended)
-        return SyncReport(recorded_paths, gone, count, self.current_errors())
+                outcome["recorded"].append(note.path)
+        return batches
 
-    def current_errors(self) -> list[NoteError]:
-        return [self.errors[path] for path in sorted(self.errors)]
+    def _record(self, note: Note, state: FileState, directory: ContactDirectory,
+                released: dict[str, str]) -> list[NewEvent] | None:
+        """The batch that brings this file's new content into the log, or None if it is bad."""
+        events = self._retract(state.live)
+        earlier = state.by_digest.get(note.digest)
+        if earlier:  # content it had before: bring those events back
+            events += self._restore(earlier)
+        else:
+            made = self._parse(note, state, directory, released)
+            if made is None:
+                return None
+            events += made
+        self.errors.pop(note.path, None)
+        return [*events, self._marker(note.path, state, note.digest)]
 
-    def _events_of(self, note: Note, directory: ContactDirectory, taken: set[str]
-                   ) -> list[NewEvent] | None:
-        recorded = self.recorded.get(note.path, RecordedFile(None, 0, [], {}))
+    def _parse(self, note: Note, state: FileState, directory: ContactDirectory,
+               released: dict[str, str]) -> list[NewEvent] | None:
         parser = self.parsers.get(note.front.type)
         try:
             if parser is None:
                 raise NoteProblem("type", f"unknown note type {note.front.type!r} "
                                   f"(known: {', '.join(sorted(self.parsers))})")
-            book = NoteBook(directory, note, taken, recorded.created)
+            own = next(iter(state.created.values()), None) if note.front.type == "contact" \
+                else None
+            book = NoteBook(directory, note, {**released, **state.created}, own=own)
             parser(note, book)
         except NoteProblem as problem:
             self.errors[note.path] = NoteError(note.path, note.line_of(problem.key),
                                                problem.key, problem.message)
             return None
-        self.errors.pop(note.path, None)
-        revision = recorded.revision + 1
-        prefix = f"{SOURCE}{note.path}@{note.digest}#{revision}:"
-        events = self._retractions(note.path, prefix)
-        events += [NewEvent(stream=CONTACT_PREFIX + contact_id, payload=payload,
-                            occurred_at=book.occurred_at, key=f"{prefix}{n}")
-                   for n, (contact_id, payload) in enumerate(book.events)]
-        return events
+        prefix = f"{SOURCE}{note.path}@{note.digest}:"
+        return [NewEvent(stream=CONTACT_PREFIX + contact_id, payload=payload,
+                         occurred_at=book.occurred_at, key=f"{prefix}{n}")
+                for n, (contact_id, payload) in enumerate(book.events)]
 
-    def _retractions(self, path: str, prefix: str) -> list[NewEvent]:
-        """Retract what the file recorded so far; keyed with ``prefix``, so a repeat is a no-op."""
-        recorded = self.recorded.get(path, RecordedFile(None, 0, [], {}))
-        at = stamp(now())
-        return [NewEvent(stream=stream, payload=EventRetracted(target=event_id),
-                         occurred_at=at, key=f"{prefix}undo:{event_id}")
-                for event_id, stream in recorded.live]
+    def _retract(self, live: list[tuple[str, str]]) -> list[NewEvent]:
+        at = _now()
+        return [NewEvent(stream=stream, payload=EventRetracted(target=event_id), occurred_at=at)
+                for event_id, stream in live]
 
-    def _after(self, path: str) -> RecordedFile:
-        """Re-read one file's record from the log after a sync changed it."""
-        found = _records(self.store, "source LIKE 'notes:%' AND source = ?", (SOURCE + path,))
-        return found.get(path, RecordedFile(None, 0, [], {}))
+    def _restore(self, earlier: list[tuple[str, str]]) -> list[NewEvent]:
+        """Retract the live retractions of these events, which brings them back."""
+        db = self.store.conn
+        streams = sorted({stream for _id, stream in earlier})
+        rows = [Row._make(r) for r in db.execute(
+            f"SELECT {ROW_COLUMNS} FROM events WHERE type = ? AND stream IN "
+            "(SELECT value FROM json_each(?))", (RETRACTED, msgspec.json.encode(streams).decode()))]
+        undone = retracted_ids(rows)
+        wanted = {event_id for event_id, _stream in earlier}
+        live_retractions = [(r.id, r.stream) for r in rows if r.id not in undone
+                            and decode_payload(RETRACTED, 1, r.data).target in wanted]  # type: ignore[union-attr]
+        return self._retract(live_retractions)
+
+    def _marker(self, path: str, state: FileState, digest: str | None) -> NewEvent:
+        payload: Payload = FileRead(digest=digest) if digest else FileGone()
+        return NewEvent(stream=FILE_STREAM + path, payload=payload, occurred_at=_now())
 
 
-def _modified_after(path: str, moment: float) -> bool:
+def _now() -> str:
+    from coffeechat.clock import now, stamp
+
+    return stamp(now())
+
+
+def _recent(path: str, since: float) -> bool:
+    """Saved after ``since`` (a file that is not there is not recent: it is gone)."""
     try:
-        return os.stat(path).st_mtime > moment
+        return os.stat(path).st_mtime > since
     except OSError:
         return False
 
 
-def _records(store: Store, where: str, params: tuple[str, ...]) -> dict[str, RecordedFile]:
-    """What each note file recorded: its live events, digest, revision and contacts."""
+def _file_states(store: Store, paths: list[str]) -> dict[str, FileState]:
+    """What the log says about each of these files (read inside the write transaction)."""
     db = store.conn
-    rows = db.execute(f"SELECT id, stream, type, source, key, data FROM events "
-                      f"WHERE {where} ORDER BY seq", params).fetchall()
-    streams = sorted({row[1] for row in rows})
+    if not paths:
+        return {}
+    sources = msgspec.json.encode([SOURCE + p for p in paths]).decode()
+    rows = db.execute(
+        "SELECT id, stream, type, source, key, data FROM events "
+        "WHERE source LIKE 'notes:%' AND source IN (SELECT value FROM json_each(?)) "
+        "ORDER BY seq", (sources,)).fetchall()
+    contact_rows = [r for r in rows if r[1].startswith(CONTACT_PREFIX)]
+    streams = sorted({r[1] for r in contact_rows})
     undone: set[str] = set()
-    if streams:  # retractions of note events may come from anywhere (a CLI undo)
+    if streams:  # retractions of a note's events may come from anywhere (a CLI undo)
         undone = retracted_ids([Row._make(r) for r in db.execute(
             f"SELECT {ROW_COLUMNS} FROM events WHERE type = ? AND stream IN "
             "(SELECT value FROM json_each(?))",
             (RETRACTED, msgspec.json.encode(streams).decode()))])
-    files: dict[str, RecordedFile] = {}
-    for event_id, stream, event_type, source, key, data in rows:
+    states: dict[str, FileState] = {}
+    for event_id, stream, event_type, source, key, data in contact_rows:
         path = source[len(SOURCE):]
-        match = _KEY.match(key or "")
-        known = files.get(path) or RecordedFile(None, 0, [], {})
-        digest = known.digest
-        if event_type != RETRACTED and event_id not in undone:
-            known.live.append((event_id, stream))
-            digest = match["digest"] if match else digest
-            if event_type == "contact.added":
-                name = decode_payload(event_type, 1, data).name  # type: ignore[union-attr]
-                known.created[name.strip().casefold()] = stream[len(CONTACT_PREFIX):]
-        revision = max(known.revision, int(match["revision"]) if match else 0)
-        files[path] = RecordedFile(digest, revision, known.live, known.created)
-    return {path: r._replace(digest=r.digest if r.live else None) for path, r in files.items()}
+        state = states.setdefault(path, FileState(None, 0, [], {}, {}))
+        if event_type == RETRACTED:
+            continue
+        digest = (key or "").rpartition("@")[2].partition(":")[0] if key else None
+        if digest:
+            state.by_digest.setdefault(digest, []).append((event_id, stream))
+        if event_id not in undone:
+            state.live.append((event_id, stream))
+        if event_type == "contact.added" and (event_id not in undone or not state.created):
+            name = decode_payload(event_type, 1, data).name  # type: ignore[union-attr]
+            state.created[name.strip().casefold()] = stream[len(CONTACT_PREFIX):]
+    for path in paths:
+        marker = db.execute(
+            "SELECT version, type, data FROM events WHERE stream = ? ORDER BY version DESC "
+            "LIMIT 1", (FILE_STREAM + path,)).fetchone()
+        if marker is None:
+            continue
+        version, event_type, data = marker
+        digest = msgspec.json.decode(data).get("digest") if event_type == "notes.file-read" \
+            else None
+        state = states.get(path, FileState(None, 0, [], {}, {}))
+        states[path] = state._replace(digest=digest, version=version)
+    return states

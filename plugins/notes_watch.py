@@ -130,6 +130,7 @@ class Watcher:
         self.rendered_seq = -1
         self.rendered_at = 0.0
         self.rendered_errors: list[Any] | None = None
+        self.synced_seq = -1  # the log's end after our last sync
         self.pending: dict[str, float] = {}  # half-saved notes to read again, and when
 
     def step(self, paths: set[str] | None) -> Update:
@@ -137,11 +138,14 @@ class Watcher:
         due_again = {p for p, when in self.pending.items() if when <= time.monotonic()}
         for path in due_again:
             del self.pending[path]
+        if paths is not None and self.store.last_seq() != self.synced_seq:
+            # Something else recorded: a bad note naming a contact may read now.
+            due_again |= set(self.folder.errors)
         report = None
         if paths is None or paths or due_again:
-            self.projector.catch_up()  # notes may name contacts recorded elsewhere meanwhile
             report = self.folder.sync(None if paths is None else paths | due_again,
                                       grace=self.grace)
+            self.synced_seq = self.store.last_seq()
             for path in self.folder.deferred:
                 self.pending[path] = time.monotonic() + self.grace
         views, due, overdue = self.render()
@@ -150,7 +154,7 @@ class Watcher:
     def render(self) -> tuple[list[str], int, int]:
         """Catch up; rewrite views if the log moved, the errors changed, or time passed."""
         self.projector.catch_up()
-        last = self.store.last_seq()
+        last = self.projector.checkpoint()  # what the views will show, not the log's end
         errors = self.folder.current_errors()
         at = stamp(now())
         fresh = (last == self.rendered_seq and errors == self.rendered_errors
@@ -178,7 +182,13 @@ class Watcher:
         folder = self.folder
 
         def wanted(_change: Any, path: str) -> bool:
-            return folder.relative(path) is not None or folder.is_folder(path)
+            if folder.relative(path) is not None or folder.is_folder(path):
+                return True
+            # A folder that is already gone (moved away): its notes went with it.
+            rel = os.path.relpath(os.path.abspath(path), folder.root)
+            inside_views = os.path.abspath(path).startswith(folder.views_dir + os.sep)
+            return not (os.path.exists(path) or rel.startswith("..") or inside_views
+                        or any(p.startswith(".") for p in rel.split(os.sep)))
 
         scanned = False
         for changes in watch(folder.root, watch_filter=wanted, debounce=DEBOUNCE_MS, step=20,
@@ -193,6 +203,8 @@ class Watcher:
                     paths.update(folder.files(path))
                 elif (note := folder.relative(path)) is not None:
                     paths.add(note)
+                elif not os.path.exists(path):  # a folder removed or moved away
+                    paths.update(folder.known(os.path.relpath(path, folder.root)))
             update = self.step(paths)
             if update.changed:
                 on_update(update)

@@ -60,8 +60,9 @@ def once(cli: CLI, folder: Path, expect: int = 0) -> dict[str, Any]:
 
 
 def live(cli: CLI, source: str) -> list[dict[str, Any]]:
+    """The events a note file recorded that are in effect (not its own bookkeeping)."""
     return [e for e in cli.json("log") if e["source"] == source and not e.get("retracted")
-            and e["type"] != "event.retracted"]
+            and e["type"] != "event.retracted" and e["stream"].startswith("contact:")]
 
 
 def test_notes_become_events_and_views(cli: CLI, notes: Path) -> None:
@@ -163,7 +164,6 @@ def test_a_bad_note_is_reported_and_records_nothing(
     write(notes, "jane.md", JANE)
     write(notes, "janet.md", JANE.replace("Jane Doe", "Janet Roe"))
     once(cli, notes)
-    before = cli.count()
     write(notes, name, text)
     write(notes, "good.md", "---\ncontact: Jane Doe\n---\nA good note in the same scan.\n")
     result = once(cli, notes, expect=1)
@@ -171,7 +171,8 @@ def test_a_bad_note_is_reported_and_records_nothing(
     assert (error["path"], error["line"], error["key"]) == (name, line, key)
     assert words in error["message"]
     assert result["recorded"] == ["good.md"]  # other files are unaffected
-    assert cli.count() == before + 1
+    assert len(live(cli, "notes:good.md")) == 1
+    assert not any(e["source"] == f"notes:{name}" for e in cli.json("log"))
     errors_view = (notes / "_coffeechat" / "errors.md").read_text()
     assert f"`{name}` line {line}" in errors_view
     # Fixing the file records it, and the error goes away.
@@ -250,3 +251,85 @@ def test_only_files_coffeechat_wrote_are_pruned(cli: CLI, notes: Path, tmp_path:
     cli.run("watch", str(notes), "--views", str(views), "--once")
     assert (views / "contacts" / "jane-doe.md").exists()
     assert (views / "contacts" / "my-own-page.md").read_text() == "# mine\n"
+
+
+def stage(cli: CLI, contact: str) -> str:
+    return cli.json("show", contact)["stage"]
+
+
+def test_renaming_the_person_in_a_contact_note_keeps_their_history(cli: CLI,
+                                                                   notes: Path) -> None:
+    write(notes, "jon.md", "---\ntype: contact\ncontact: Jon Smith\ndate: 2026-11-01\n---\n")
+    once(cli, notes)
+    cli.ids("met", "jon", "--commitment", "send CV")
+    write(notes, "jon.md", "---\ntype: contact\ncontact: John Smith\ndate: 2026-11-01\n---\n")
+    once(cli, notes)
+    [john] = cli.json("contacts")
+    assert (john["id"], john["name"], john["stage"]) == ("jon-smith", "John Smith", "met")
+    assert "commitment" in {d["kind"] for d in cli.json("due", "--all")}
+
+
+def test_renaming_a_contact_note_file_keeps_the_contact(cli: CLI, notes: Path) -> None:
+    write(notes, "people/bob.md", "---\ntype: contact\ncontact: Bob Smith\ncompany: Acme\n"
+                                  "date: 2026-11-01\n---\n")
+    once(cli, notes)
+    cli.ids("ask", "bob")
+    (notes / "people" / "bob.md").rename(notes / "people" / "bob-smith.md")
+    result = once(cli, notes)
+    assert (result["recorded"], result["retracted"]) == (["people/bob-smith.md"],
+                                                         ["people/bob.md"])
+    [bob] = cli.json("contacts")
+    assert (bob["id"], bob["company"], bob["stage"]) == ("bob-smith", "Acme", "asked")
+
+
+def test_an_undo_of_a_notes_events_sticks_until_the_note_changes(cli: CLI,
+                                                                  notes: Path) -> None:
+    write(notes, "jane.md", JANE)
+    meeting = write(notes, "meeting.md", MEETING)
+    once(cli, notes)
+    assert stage(cli, "jane") == "met"
+    cli.ids("undo")  # the last batch: the meeting note's
+    assert stage(cli, "jane") == "prospect"
+    assert once(cli, notes)["recorded"] == []  # unchanged file: the undo stands
+    assert stage(cli, "jane") == "prospect"
+    meeting.write_text(MEETING.replace("hires", "hires engineers"))
+    assert once(cli, notes)["recorded"] == ["meeting.md"]
+    assert stage(cli, "jane") == "met"
+
+
+def test_undo_of_a_note_edit_brings_back_the_previous_version(cli: CLI, notes: Path) -> None:
+    write(notes, "jane.md", JANE)
+    write(notes, "meeting.md", MEETING)
+    once(cli, notes)
+    write(notes, "meeting.md", MEETING.replace("build one", "ship one"))
+    once(cli, notes)
+    cli.ids("undo")
+    held = [e for e in live(cli, "notes:meeting.md") if e["type"] == "meeting.held"]
+    assert [e["data"]["takeaways"] for e in held] == [
+        ["build one end-to-end project before applying"]]
+    assert stage(cli, "jane") == "met"
+
+
+def test_going_back_to_an_earlier_version_restores_it_without_doubling(cli: CLI,
+                                                                       notes: Path) -> None:
+    write(notes, "jane.md", JANE)
+    write(notes, "meeting.md", MEETING)
+    once(cli, notes)
+    write(notes, "meeting.md", MEETING.replace("build one", "ship one"))
+    once(cli, notes)
+    write(notes, "meeting.md", MEETING)
+    once(cli, notes)
+    held = [e for e in live(cli, "notes:meeting.md") if e["type"] == "meeting.held"]
+    assert len(held) == 1 and held[0]["data"]["takeaways"][0].startswith("build one")
+    assert cli.json("show", "jane")["meetings"] == 1
+    assert len([c for c in cli.json("contacts") if c["name"] == "Bob Smith"]) == 1
+
+
+def test_an_undone_contact_keeps_its_id_to_itself(cli: CLI) -> None:
+    [added] = cli.ids("add", "Jane Doe", "--company", "Acme")
+    cli.ids("note", "jane", "private")
+    cli.ids("undo", added)
+    [again] = cli.json("add", "Jane Doe", "--company", "Globex")["recorded"]
+    assert again["contact"] == "jane-doe-2"
+    assert cli.json("show", "jane-doe-2")["timeline"][0]["type"] == "contact.added"
+    assert len(cli.json("show", "jane-doe-2")["timeline"]) == 1

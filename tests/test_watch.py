@@ -69,8 +69,8 @@ def watching(cli: CLI) -> Iterator[Watching]:
 
 
 def live_sources(cli: CLI) -> set[str]:
-    return {e["source"] for e in cli.json("log")
-            if not e.get("retracted") and e["type"] != "event.retracted"}
+    return {e["source"] for e in cli.json("log") if not e.get("retracted")
+            and e["type"] != "event.retracted" and e["stream"].startswith("contact:")}
 
 
 def test_create_edit_delete_rename_while_watching(cli: CLI, watching: Watching) -> None:
@@ -174,3 +174,22 @@ def test_a_note_in_a_brand_new_folder(cli: CLI, watching: Watching) -> None:
     # The folder and the note appear together, before the watcher can watch the folder.
     write(watching.folder, "2026/11/meeting.md", MEETING)
     until(lambda: "thank-you" in watching.view("due.md"), what="the note in the new folder")
+
+
+def test_a_folder_moved_away_takes_its_notes_with_it(cli: CLI, watching: Watching,
+                                                     tmp_path: Path) -> None:
+    write(watching.folder, "jane.md", JANE)
+    write(watching.folder, "2026/meeting.md", MEETING)
+    until(lambda: "thank-you" in watching.view("due.md"))
+    (watching.folder / "2026").rename(tmp_path / "archived-2026")
+    until(lambda: "thank-you" not in watching.view("due.md"), what="the moved folder's notes")
+    assert live_sources(cli) == {"notes:jane.md"}
+
+
+def test_a_note_naming_an_unknown_contact_is_read_once_they_exist(cli: CLI,
+                                                                  watching: Watching) -> None:
+    write(watching.folder, "eve.md", "---\ncontact: Eve Park\n---\nmet at the fair\n")
+    until(lambda: "`eve.md` line 2: **contact**" in watching.view("errors.md"))
+    cli.ids("add", "Eve Park")
+    until(lambda: "notes:eve.md" in live_sources(cli), what="the note, once Eve exists")
+    until(lambda: "None: every note was read." in watching.view("errors.md"))

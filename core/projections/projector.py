@@ -128,6 +128,15 @@ class Projector:
         with self.store.write():
             return self._catch_up(progress)
 
+    def catch_up_locked(self) -> int:
+        """:meth:`catch_up` for a caller already inside a write transaction."""
+        return 0 if self.is_current() else self._catch_up(None)
+
+    def checkpoint(self) -> int:
+        """The seq every projection has applied (what the views show)."""
+        row = self.store.conn.execute("SELECT min(checkpoint) FROM projections").fetchone()
+        return row[0] or 0
+
     def _catch_up(self, progress: Progress | None) -> int:
         db = self.store.conn
         last = self.store.last_seq()
