@@ -70,20 +70,33 @@ def _open_input(path: str) -> IO[bytes]:
 
 @export_group.command("jsonl")
 @click.option("--out", "out_path", metavar="FILE", help="Write here instead of stdout.")
+@json_option
 def export_jsonl_command(out_path: str | None) -> None:
-    """The whole log, one event per line, every envelope field (for backups and sync)."""
+    """The whole log, one event per line, every envelope field (for backups and sync).
+
+    With --out the file is written whole or not at all, readable by you only.
+    """
     from coffeechat.transfer import export_jsonl
 
-    store = context_app().store()
+    app = context_app()
+    store = app.store()
     if out_path is None:
         export_jsonl(store, sys.stdout.buffer)
         sys.stdout.flush()
         return
     partial = out_path + ".partial"
-    with open(partial, "wb") as out, progress_bar(store.count(), "exporting") as advance:
-        count = export_jsonl(store, out, progress=advance)
-    os.replace(partial, out_path)
-    click.echo(f"Exported {count:,} events to {out_path}", err=True)
+    try:
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except OSError as error:
+        raise BadInput(f"--out: cannot write {out_path} ({error.strerror})") from None
+    try:
+        with os.fdopen(fd, "wb") as out, progress_bar(store.count(), "exporting") as advance:
+            count = export_jsonl(store, out, progress=advance)
+        os.replace(partial, out_path)
+    except BaseException:
+        os.unlink(partial)
+        raise
+    _report(app, {"out": out_path, "events": count}, f"Exported {count:,} events to {out_path}")
 
 
 @import_group.command("jsonl")
@@ -103,6 +116,7 @@ def import_jsonl_command(file: str) -> None:
         events = list(read_jsonl(handle, file))
     with progress_bar(len(events), "importing") as advance:
         report = import_jsonl(store, events, progress=advance)
+    app.plugins().event_appended(report.appended, store)
     _report(app, {"read": report.read, "added": report.added, "skipped": report.skipped},
             f"Read {report.read:,} events: added {report.added:,}, "
             f"{report.skipped:,} were already here")
@@ -139,6 +153,7 @@ def _people_command(name: str) -> click.Command:
         with progress_bar(len(parsed.people), f"importing {name}") as advance:
             result = import_people(store, parsed, source=f"import:{name}", file=file,
                                    skip_bad=skip_bad, progress=advance)
+        app.plugins().event_appended(result.events, store)
         _people_report(app, file, result)
 
     return command

@@ -104,7 +104,8 @@ def _details(doc: dict[str, Any], limit: int = 200) -> str:
 
 
 @click.command()
-@click.option("--within", metavar="DAYS", type=float, default=7, show_default=True,
+@click.option("--within", metavar="DAYS", type=click.FloatRange(0, 36500), default=7,
+              show_default=True, callback=lambda _ctx, _param, value: _finite(value),
               help="Also show what falls due within DAYS from now.")
 @click.option("--all", "show_all", is_flag=True, help="Show every open follow-up.")
 @click.option("--limit", type=click.IntRange(min=1), metavar="N",
@@ -134,6 +135,12 @@ def due(within: float, show_all: bool, limit: int | None, as_of: str | None) -> 
         styles=[{"fg": "red"} if i["overdue"] else None for i in items],
         stretch=4,
     )
+
+
+def _finite(value: float) -> float:
+    if value != value:  # NaN passes every range check
+        raise click.BadParameter("must be a number of days")
+    return value
 
 
 @click.command()

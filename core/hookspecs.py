@@ -48,9 +48,9 @@ def register_channels(register: Any, config: Any) -> None:
 def register_followup_rules(register: Any, config: Any) -> None:
     """Add follow-up rules: ``register(name, rule, version=1)``.
 
-    ``rule(state, events)`` gets a contact's folded ``ContactState`` and its live
-    events (``coffeechat.fold.Row``, oldest first) and returns an iterable of
-    ``coffeechat.rules.FollowUp``. Bump ``version`` when the rule's results
+    ``rule(state)`` gets a contact's folded ``ContactState`` (``state.events``
+    holds its live events, ``coffeechat.fold.Row``, oldest first) and returns an
+    iterable of ``coffeechat.rules.FollowUp``. Bump ``version`` when the rule's results
     change: the follow-ups are then recomputed from the log.
     """
 

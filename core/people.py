@@ -22,6 +22,7 @@ import msgspec
 
 from coffeechat import validate
 from coffeechat.clock import now, stamp
+from coffeechat.codec import Event
 from coffeechat.errors import BadInput, CoffeechatError
 from coffeechat.events import ContactAdded, ContactUpdated, Payload
 from coffeechat.fold import CONTACT_PREFIX
@@ -236,6 +237,7 @@ class ImportResult(NamedTuple):
     batch: str | None  # the batch the import was recorded as (None when nothing changed)
     plan: Plan
     skipped: list[RowError]  # bad rows left out (with --skip-bad)
+    events: list[Event]  # what was written
 
 
 def import_people(store: Store, parsed: Parsed, *, source: str, file: str,
@@ -251,10 +253,10 @@ def import_people(store: Store, parsed: Parsed, *, source: str, file: str,
                        "imported (fix the file, or --skip-bad imports the rest)")
     plan = plan_import(store.conn, checked_people.people, source, progress)
     if not plan.events:
-        return ImportResult(None, plan, bad)
+        return ImportResult(None, plan, bad, [])
     at = on or stamp(now())
     events = [NewEvent(stream=CONTACT_PREFIX + contact_id, payload=payload,
                        occurred_at=occurred_at or at)
               for contact_id, payload, occurred_at in plan.events]
     written = store.append(events, source=source)
-    return ImportResult(written[0].batch if written else None, plan, bad)
+    return ImportResult(written[0].batch if written else None, plan, bad, written)

@@ -149,8 +149,24 @@ class Plugins:
         if self.plugins_dir:
             self._load_folder(self.plugins_dir, allowed)
         self._check_pending(pm)
+        self._refuse_wrappers(pm)
         self._register_types()
         return pm
+
+    def _refuse_wrappers(self, pm: pluggy.PluginManager) -> None:
+        """Each hook implementation is called on its own, so wrappers cannot work: say so."""
+        for name in list(self._info):
+            plugin = pm.get_plugin(name)
+            for caller in pm.get_hookcallers(plugin) or []:
+                for impl in caller.get_hookimpls():
+                    if impl.plugin is plugin and (impl.hookwrapper or impl.wrapper):
+                        self.failures.append(PluginFailure(
+                            name, "load", f"{caller.name}: wrapper hooks are not supported"))
+                        pm.unregister(plugin)
+                        self._info.pop(name, None)
+                        break
+                if name not in self._info:
+                    break
 
     def _register(self, name: str, source: str, version: str | None, load: Callable[[], Any],
                   *, package: str | None = None, path: str | None = None) -> None:

@@ -82,6 +82,7 @@ class Recorder:
             else {name: RecordOnly(name) for name in BUILTIN_CHANNELS})
         self._batch: list[NewEvent] = []
         self._expected: dict[str, int] = {}
+        projector.catch_up()  # names resolve against current contacts (cheap when current)
 
     # -- helpers ------------------------------------------------------------------
 
@@ -142,6 +143,10 @@ class Recorder:
                                 f"leave out {flag} to record a message you sent yourself")
         try:
             receipt = channel.send(message) if delivery == "send" else channel.draft(message)
+            if delivery == "send":
+                # It went out: a concurrent change to the contact must not stop us
+                # recording that (the version checks were for decisions, not facts).
+                self._expected.clear()
         except CoffeechatError:
             raise
         except Exception as error:  # a plugin's channel failing in its own way

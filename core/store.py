@@ -92,7 +92,6 @@ class Store:
         *,
         source: str = "cli",
         expected: dict[str, int] | None = None,
-        batch: str | None = None,
     ) -> list[Event]:
         """Append events as one transaction and return those actually written.
 
@@ -104,7 +103,7 @@ class Store:
         if not new_events:
             return []
         with self.write():
-            return self._append(new_events, source, expected or {}, batch)
+            return self._append(new_events, source, expected or {})
 
     def append_planned(self, plan: Callable[[], Sequence[tuple[Sequence[NewEvent], str]]]
                        ) -> list[list[Event]]:
@@ -116,16 +115,16 @@ class Store:
         a commit per batch (a first scan of a notes folder has thousands).
         """
         with self.write():
-            return [self._append(events, source, {}, None) if events else []
+            return [self._append(events, source, {}) if events else []
                     for events, source in plan()]
 
-    def _append(self, new_events: Sequence[NewEvent], source: str, expected: dict[str, int],
-                batch: str | None) -> list[Event]:
+    def _append(self, new_events: Sequence[NewEvent], source: str, expected: dict[str, int]
+                ) -> list[Event]:
         ids = [e.id for e in new_events]
         if None in ids:
             fresh = iter(uuid7_batch(ids.count(None)))
             ids = [i if i is not None else next(fresh) for i in ids]
-        batch = batch or uuid7()
+        batch = uuid7()
         # Optimistically write everything; a batch that repeats a recorded id or
         # key (a re-import, a retried append) is undone to its savepoint and
         # written again without the events already in the log.
@@ -241,12 +240,6 @@ class Store:
         ).fetchone()
         return row[0] or 0
 
-    def get(self, event_id: str) -> Event | None:
-        row = self.conn.execute(
-            f"SELECT {EVENT_COLUMNS} FROM events WHERE id = ?", (event_id,)
-        ).fetchone()
-        return event_from_row(row) if row else None
-
     def find(self, id_prefix: str, event_type: str | None = None, limit: int = 5
              ) -> list[Event]:
         """Events (of one type, if given) whose id starts with ``id_prefix``; at most ``limit``."""
@@ -353,7 +346,10 @@ def open_store(path: str | os.PathLike[str]) -> Store:
     """Open (creating if needed, mode 0600) the store at ``path`` and run pending migrations."""
     name = os.fspath(path)
     if name != MEMORY:
-        _create_private_file(name)
+        try:
+            _create_private_file(name)
+        except OSError as error:
+            raise StoreError(f"{name}: cannot create the store ({error.strerror})") from None
     try:
         conn = apsw.Connection(name)
         conn.setbusytimeout(BUSY_TIMEOUT_MS)

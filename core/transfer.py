@@ -21,7 +21,7 @@ from typing import IO, Annotated, NamedTuple
 import apsw
 import msgspec
 
-from coffeechat.codec import EVENT_COLUMNS, decode_payload
+from coffeechat.codec import EVENT_COLUMNS, Event, decode_payload, event_from_row
 from coffeechat.errors import BadInput
 from coffeechat.events import SCHEMAS
 from coffeechat.store import Store
@@ -70,6 +70,7 @@ class ImportReport(NamedTuple):
     read: int
     added: int
     skipped: int  # already in the log (same id or key)
+    appended: list[Event]  # what was written, for the plugins' event_appended
 
 
 def export_jsonl(store: Store, out: IO[bytes], *, progress: Progress | None = None) -> int:
@@ -155,7 +156,10 @@ def import_jsonl(store: Store, events: Iterable[ExportedEvent], *,
                 if progress is not None:
                     progress(done)
         _insert(store.conn, rows)
-    return ImportReport(len(incoming), len(fresh), len(incoming) - len(fresh))
+        first = seq - len(fresh) + 1
+        appended = [event_from_row(r) for r in store.conn.execute(
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE seq >= ? ORDER BY seq", (first,))]
+    return ImportReport(len(incoming), len(fresh), len(incoming) - len(fresh), appended)
 
 
 def _insert(db: apsw.Connection, rows: list[tuple[object, ...]]) -> None:

@@ -114,3 +114,12 @@ def test_quotes_and_scripts_round_trip(people: CLI) -> None:
 def test_an_exact_name_settles_a_tie(people: CLI) -> None:
     people.ids("add", "Jane")
     assert people.json("show", "jane")["id"] == "jane"
+
+
+def test_unusable_options_and_paths(people: CLI) -> None:
+    assert people.run("due", "--within", "1e12", expect=2).code == 2
+    assert people.run("due", "--within", "nan", expect=2).code == 2
+    result = people.run("--db", "/proc/no/such/dir/x.db", "contacts", expect=1)
+    [line] = result.err.splitlines()
+    assert line.startswith("coffeechat: error: /proc/no/such/dir/x.db: cannot create the store")
+    assert people.json("show", "JANE-DOE")["id"] == "jane-doe"  # ids are case-insensitive

@@ -262,3 +262,23 @@ def test_a_read_with_nothing_new_loads_no_plugins(cli: CLI) -> None:
     assert imports() == 3  # the note is new: caught up, with plugins
     due()
     assert imports() == 3
+
+
+def test_wrapper_hooks_are_refused_by_name(cli: CLI) -> None:
+    result = run_with(cli, ["wrapper"], "add", "Jane Doe")
+    assert result.err.splitlines() == [
+        "coffeechat: warning: plugin 'wrapper' failed in load: "
+        "event_appended: wrapper hooks are not supported"]
+    assert "around" not in result.out and cli.count() == 1
+
+
+def test_event_appended_hears_imports_and_notes(cli: CLI, tmp_path: Path) -> None:
+    log = cli.home / "appended.log"
+    data = Path(__file__).parent / "data" / "linkedin-old.csv"
+    run_with(cli, ["appended_log"], "import", "linkedin", str(data), APPENDED_LOG=str(log))
+    assert log.read_text().splitlines()[0].startswith("contact.added 1 ")
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "ana.md").write_text("---\ncontact: Ana Silva\n---\nmet at the fair\n")
+    run_with(cli, ["appended_log"], "watch", str(notes), "--once", APPENDED_LOG=str(log))
+    assert "note.added" in log.read_text()

@@ -126,3 +126,16 @@ def test_events_that_would_break_the_views_are_refused(cli: CLI, tmp_path: Path,
     assert words in result.err and f"{path}: line 1: " in result.err
     assert cli.count() == 0
     assert cli.json("contacts") == []
+
+
+def test_an_export_file_is_private_and_reported(device_a: CLI, tmp_path: Path) -> None:
+    import stat
+
+    out = tmp_path / "log.jsonl"
+    report = device_a.json("export", "jsonl", "--out", str(out))
+    assert report == {"out": str(out), "events": 4}
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert not (tmp_path / "log.jsonl.partial").exists()
+    bad = device_a.run("export", "jsonl", "--out", str(tmp_path / "no" / "such" / "x"),
+                       expect=1)
+    assert "--out: cannot write" in bad.err
