@@ -19,6 +19,9 @@ from coffeechat.fold import ContactState
 
 
 class FollowUp(NamedTuple):
+    """An open follow-up. In ``reason``, ``{day}`` and ``{time}`` stand for ``anchor``
+    shown in the reader's time zone (filled in when the view is read)."""
+
     contact: str
     kind: str
     due_at: str
@@ -26,6 +29,7 @@ class FollowUp(NamedTuple):
     event: str
     expires_at: str | None = None
     commitment: str | None = None
+    anchor: str | None = None  # the stored time the reason speaks of
 
 
 Rule = Callable[[ContactState, FollowupRules], Iterator[FollowUp]]
@@ -41,15 +45,16 @@ def thank_you(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
     met = state.last_met_at
     if met and state.last_met_id and (state.thanked_at is None or state.thanked_at < met):
         due = _after(met, hours=rules.thank_you_hours)
-        yield FollowUp(state.id, "thank-you", due, f"met on {local_day(met)}", state.last_met_id)
+        yield FollowUp(state.id, "thank-you", due, "met on {day}", state.last_met_id,
+                       anchor=met)
 
 
 def nudge(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
     """One nudge ``nudge_days`` after an ask that has had no answer."""
     if state.request_open and state.nudged_at is None and state.request_at and state.request_id:
         due = _after(state.request_at, days=rules.nudge_days)
-        reason = f"asked on {local_day(state.request_at)}, no answer yet"
-        yield FollowUp(state.id, "nudge", due, reason, state.request_id)
+        yield FollowUp(state.id, "nudge", due, "asked on {day}, no answer yet",
+                       state.request_id, anchor=state.request_at)
 
 
 def unanswered_at(state: ContactState, rules: FollowupRules) -> str | None:
@@ -63,9 +68,8 @@ def prep(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
     """Prepare ``prep_hours`` before a scheduled meeting; moot once it starts."""
     if state.scheduled_at and state.scheduled_on and state.scheduled_id:
         due = max(_after(state.scheduled_at, hours=-rules.prep_hours), state.scheduled_on)
-        reason = f"meeting on {local_time(state.scheduled_at)}"
-        yield FollowUp(state.id, "prep", due, reason, state.scheduled_id,
-                       expires_at=state.scheduled_at)
+        yield FollowUp(state.id, "prep", due, "meeting on {time}", state.scheduled_id,
+                       expires_at=state.scheduled_at, anchor=state.scheduled_at)
 
 
 def commitments(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
@@ -79,8 +83,9 @@ def referral_outreach(state: ContactState, rules: FollowupRules) -> Iterator[Fol
     """Reach out to someone we were introduced to, within ``referral_days``."""
     if state.referred_by and not state.asked and not state.meetings and state.added_at:
         due = _after(state.added_at, days=rules.referral_days)
-        reason = f"introduced by {state.referred_by} on {local_day(state.added_at)}"
-        yield FollowUp(state.id, "referral-outreach", due, reason, state.added_id or "")
+        reason = f"introduced by {state.referred_by} on {{day}}"
+        yield FollowUp(state.id, "referral-outreach", due, reason, state.added_id or "",
+                       anchor=state.added_at)
 
 
 def check_in(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
@@ -88,13 +93,20 @@ def check_in(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
     if state.stage in ("met", "keeping-in-touch") and state.last_touch_at and state.last_touch_id:
         days = state.cadence_days or rules.checkin_days
         due = _after(state.last_touch_at, days=days)
-        reason = f"last touch on {local_day(state.last_touch_at)}"
-        yield FollowUp(state.id, "check-in", due, reason, state.last_touch_id)
+        yield FollowUp(state.id, "check-in", due, "last touch on {day}", state.last_touch_id,
+                       anchor=state.last_touch_at)
 
 
 BUILTIN_RULES: tuple[Rule, ...] = (
     thank_you, nudge, prep, commitments, referral_outreach, check_in,
 )
+
+
+def reason_text(reason: str, anchor: str | None) -> str:
+    """A stored reason with its ``{day}``/``{time}`` shown in the local time zone."""
+    if anchor is None:
+        return reason
+    return reason.replace("{day}", local_day(anchor)).replace("{time}", local_time(anchor))
 
 
 def due_items(state: ContactState, rules: FollowupRules,

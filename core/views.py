@@ -15,6 +15,7 @@ import msgspec
 
 from coffeechat.codec import Event, event_document
 from coffeechat.fold import CONTACT_PREFIX, ROW_COLUMNS, Row, retracted_ids
+from coffeechat.rules import reason_text
 
 if TYPE_CHECKING:
     from coffeechat.store import Store
@@ -84,7 +85,7 @@ def due(db: apsw.Connection, schema: str, now: str, horizon: str | None, *,
         where.append("f.contact = :contact")
     sql = f"""
         SELECT f.contact, c.name, f.kind, f.due_at, f.due_at < :now, f.reason, f.event,
-               f.commitment
+               f.commitment, f.anchor
         FROM {schema}.followups f JOIN {schema}.contacts c ON c.id = f.contact
         WHERE {" AND ".join(where)}
         ORDER BY f.due_at, c.name COLLATE NOCASE, f.kind
@@ -95,7 +96,8 @@ def due(db: apsw.Connection, schema: str, now: str, horizon: str | None, *,
     params = {"now": now, "horizon": horizon, "contact": contact_id}
     for row in db.execute(sql, params):
         item = {"contact": row[0], "name": row[1], "kind": row[2], "due_at": row[3],
-                "overdue": bool(row[4]), "reason": row[5], "event": row[6]}
+                "overdue": bool(row[4]), "reason": reason_text(row[5], row[8]),
+                "event": row[6]}
         if row[7] is not None:
             item["commitment"] = row[7]
         items.append(item)

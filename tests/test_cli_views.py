@@ -197,3 +197,13 @@ def test_undone_events_are_marked_in_plain_text_and_stay_in_the_log(cli: CLI) ->
     assert "No contacts match." in cli.run("contacts", "--tag", "nothing").out
     assert cli.json("contacts") == []
     assert len(cli.json("log", "--contact", "eve-park")) == 6  # ...but not from the log
+
+
+def test_reasons_are_shown_in_the_readers_time_zone(cli: CLI) -> None:
+    cli.ids("add", "Jane Doe")
+    cli.run("met", "jane", "--on", "2026-11-20T03:00:00Z", TZ="Asia/Tokyo")
+    cli.run("due", TZ="Asia/Tokyo")  # the follow-ups are folded in Tokyo...
+    tokyo = cli.run("due", "--all", "--json", TZ="Asia/Tokyo").json()
+    los_angeles = cli.run("due", "--all", "--json", TZ="America/Los_Angeles").json()
+    assert tokyo[0]["reason"] == "met on 2026-11-20"
+    assert los_angeles[0]["reason"] == "met on 2026-11-19"  # ...and read in Los Angeles

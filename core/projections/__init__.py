@@ -18,7 +18,7 @@ META_PLUGINS_DIR = "plugins_dir"
 
 # The version of each built-in projection. Bump one when its tables or the
 # meaning of its rows change: the projection is then rebuilt from the log.
-VERSIONS = {"contacts": 2, "followups": 1, "referrals": 1, "search": 2, "merges": 1}
+VERSIONS = {"contacts": 2, "followups": 2, "referrals": 1, "search": 2, "merges": 1}
 
 
 def is_current(db: apsw.Connection, *, check_config: bool = True, check_plugins: bool = False,

@@ -19,9 +19,10 @@ class FollowupsProjection(Projection):
             kind TEXT NOT NULL,
             due_at TEXT NOT NULL,
             expires_at TEXT,               -- no longer shown from this time on
-            reason TEXT NOT NULL,
+            reason TEXT NOT NULL,          -- with {{day}}/{{time}} for anchor, shown locally
             event TEXT NOT NULL,           -- the event that caused it
-            commitment TEXT
+            commitment TEXT,
+            anchor TEXT
         );
         CREATE INDEX {s}.followups_due ON followups(due_at);
         CREATE INDEX {s}.followups_contact ON followups(contact);
@@ -34,7 +35,7 @@ class FollowupsProjection(Projection):
     def insert(self, db: apsw.Connection, schema: str, folded: list[Folded]) -> None:
         db.executemany(
             f"INSERT INTO {schema}.followups"
-            "(contact, kind, due_at, reason, event, expires_at, commitment) "
-            "VALUES (?,?,?,?,?,?,?)",
+            "(contact, kind, due_at, reason, event, expires_at, commitment, anchor) "
+            "VALUES (?,?,?,?,?,?,?,?)",
             [item for f in folded if f.state.added_at is not None for item in f.followups],
         )

@@ -13,7 +13,7 @@ import click
 
 import coffeechat
 from coffeechat.channels import DeliveryError, Message
-from coffeechat.clock import from_stamp, local_day, stamp
+from coffeechat.clock import from_stamp, stamp
 from coffeechat.events import Payload
 from coffeechat.fold import ContactState
 from coffeechat.rules import FollowUp
@@ -99,8 +99,8 @@ def check_thread_after(days: int) -> Any:
                 posted = None
         if posted is not None:
             due = stamp(from_stamp(posted.occurred_at) + timedelta(days=days))
-            reason = f"posted through the webhook on {local_day(posted.occurred_at)}"
-            yield FollowUp(state.id, "check-thread", due, reason, posted.id)
+            yield FollowUp(state.id, "check-thread", due, "posted through the webhook on {day}",
+                           posted.id, anchor=posted.occurred_at)
 
     return check_thread
 
