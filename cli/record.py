@@ -9,9 +9,10 @@ import click
 
 from coffeechat.cli.main import context_app, json_option, output, when
 from coffeechat.codec import Event
+from coffeechat.delivery import BUILTIN_CHANNELS, Outcome
 from coffeechat.errors import BadInput
 from coffeechat.events import ContactAdded
-from coffeechat.recording import BUILTIN_CHANNELS, Outcome, Promise
+from coffeechat.recording import Promise
 
 on_option = click.option(
     "--on", "on", metavar="DATETIME",

@@ -12,15 +12,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from coffeechat import validate
-from coffeechat.channels import Channel, DeliveryError, Message, RecordOnly
+from coffeechat.channels import Channel, Message, RecordOnly
 from coffeechat.clock import now, stamp
-from coffeechat.codec import EVENT_COLUMNS, Event, decode_payload, event_from_row
-from coffeechat.errors import BadInput, CoffeechatError, UnknownEvent, quote
+from coffeechat.codec import Event
+from coffeechat.corrections import batch_events, find_event, last_batch
+from coffeechat.delivery import BUILTIN_CHANNELS, Outcome, deliver, pick_channel, text_of
+from coffeechat.errors import BadInput
 from coffeechat.events import (
-    RETRACTED,
     CadenceSet,
     CheckinDone,
     CommitmentDone,
@@ -41,24 +42,12 @@ from coffeechat.events import (
     ThanksSent,
 )
 from coffeechat.fold import CONTACT_PREFIX, ContactState
-from coffeechat.messages import default_message
 from coffeechat.projections.projector import Projector
 from coffeechat.resolve import ContactDirectory, resolve_contact
 from coffeechat.store import NewEvent, Store
 
 if TYPE_CHECKING:
     from coffeechat.plugin_manager import Plugins
-
-BUILTIN_CHANNELS = ("email", "linkedin", "phone", "in-person", "video")
-UNDO_LOOKBACK = 10_000  # how far back plain `undo` looks for something to undo
-
-
-class Outcome(NamedTuple):
-    """What a message command did: the events it recorded, and what the channel said."""
-
-    events: list[Event]
-    receipt: str | None = None  # a delivery receipt, or where a draft was written
-
 
 @dataclass
 class Promise:
@@ -112,47 +101,14 @@ class Recorder:
             self.plugins.event_appended(events, self.store)
         return events
 
-    def _channel(self, via: str, where: str = "--via") -> Channel:
-        name = validate.one_line(via, where, required=True).lower()
-        channel = self.channels.get(name)
-        if channel is None:
-            raise BadInput(f"{where}: unknown channel {quote(name)} "
-                           f"(known: {', '.join(sorted(self.channels))})")
-        return channel
-
     def _deliver(self, kind: str, state: ContactState, channel: Channel,
                  delivery: str | None, template: str | None, nudge: bool = False
                  ) -> tuple[Message | None, str | None]:
-        """Compose and send (or draft) the message; (message, receipt). Raises on failure."""
-        if delivery is None and template is None:
-            return None, None
-        message = None
-        if self.plugins is not None:
-            message = self.plugins.compose_message(kind, state, state.email, nudge, template)
-        if message is None:
-            if template is not None:
-                raise BadInput(f"--template: no installed plugin renders {quote(template)}")
-            message = default_message(kind, state, to=state.email, nudge=nudge)
-        if delivery is None:
-            return message, None
-        flag = f"--{delivery}"
-        able = channel.can_send if delivery == "send" else channel.can_draft
-        if not able:
-            verb = "deliver messages" if delivery == "send" else "write drafts"
-            raise DeliveryError(f"{flag}: the {channel.name!r} channel cannot {verb}; "
-                                f"leave out {flag} to record a message you sent yourself")
-        try:
-            receipt = channel.send(message) if delivery == "send" else channel.draft(message)
-            if delivery == "send":
-                # It went out: a concurrent change to the contact must not stop us
-                # recording that (the version checks were for decisions, not facts).
-                self._expected.clear()
-        except CoffeechatError:
-            raise
-        except Exception as error:  # a plugin's channel failing in its own way
-            detail = " ".join(f"{type(error).__name__}: {error}".splitlines())
-            raise DeliveryError(f"{flag}: the {channel.name!r} channel failed ({detail}); "
-                                "nothing was recorded") from None
+        message, receipt = deliver(self.plugins, kind, state, channel, delivery, template, nudge)
+        if delivery == "send":
+            # It went out: a concurrent change to the contact must not stop us
+            # recording that (the version checks are for decisions, not facts).
+            self._expected.clear()
         return message, receipt
 
     def _new_contact_id(self, name: str) -> str:
@@ -262,12 +218,12 @@ class Recorder:
         contact_id = self.contact(contact)
         state = self.state(contact_id)
         nudge = state.request_open and state.nudged_at is None
-        channel = self._channel(via)
+        channel = pick_channel(self.channels, via)
         message, receipt = self._deliver("ask", state, channel, delivery, template, nudge)
         if delivery == "draft":
             return Outcome([], receipt)
         self._add(contact_id, RequestSent(channel=channel.name, nudge=nudge, template=template,
-                                          **_text_of(message)), on)
+                                          **text_of(message)), on)
         return Outcome(self._commit(), receipt)
 
     def answer(self, contact: str, answer: str, on: datetime) -> list[Event]:
@@ -323,12 +279,12 @@ class Recorder:
         """Record a thank-you (see :meth:`ask` for ``delivery``)."""
         contact_id = self.contact(contact)
         state = self.state(contact_id)
-        channel = self._channel(via)
+        channel = pick_channel(self.channels, via)
         message, receipt = self._deliver("thank", state, channel, delivery, template)
         if delivery == "draft":
             return Outcome([], receipt)
         self._add(contact_id, ThanksSent(channel=channel.name, template=template,
-                                         **_text_of(message)), on)
+                                         **text_of(message)), on)
         return Outcome(self._commit(), receipt)
 
     def checkin(self, contact: str, via: str, note: str | None, on: datetime, *,
@@ -337,12 +293,12 @@ class Recorder:
         contact_id = self.contact(contact)
         state = self.state(contact_id)
         checked_note = validate.text(note, "--note") if note else None
-        channel = self._channel(via)
+        channel = pick_channel(self.channels, via)
         message, receipt = self._deliver("checkin", state, channel, delivery, template)
         if delivery == "draft":
             return Outcome([], receipt)
         self._add(contact_id, CheckinDone(channel=channel.name, note=checked_note,
-                                          template=template, **_text_of(message)), on)
+                                          template=template, **text_of(message)), on)
         return Outcome(self._commit(), receipt)
 
     # -- follow-through -----------------------------------------------------------
@@ -381,7 +337,7 @@ class Recorder:
                                              due=promise.due), on)
 
     def done(self, commitment: str, on: datetime) -> list[Event]:
-        made = self._event(commitment, "COMMITMENT_ID", "commitment.made")
+        made = find_event(self.store, commitment, "COMMITMENT_ID", "commitment.made")
         contact_id = made.stream[len(CONTACT_PREFIX):]
         state = self.state(contact_id)
         if made.id not in state.commitments:
@@ -395,11 +351,11 @@ class Recorder:
              ) -> list[Event]:
         """Retract the given event, a whole batch, or the last batch still in effect."""
         if batch is not None:
-            targets = self._batch_events(batch)
+            targets = batch_events(self.store, self.projector, batch)
         elif event_id:
-            targets = [self._event(event_id, "EVENT_ID")]
+            targets = [find_event(self.store, event_id, "EVENT_ID")]
         else:
-            targets = self._last_batch()
+            targets = last_batch(self.store)
         for target in targets:
             if not target.stream.startswith(CONTACT_PREFIX):
                 continue
@@ -412,78 +368,6 @@ class Recorder:
                                         payload=EventRetracted(target=target.id)))
             self._expected.setdefault(target.stream, self.store.stream_version(target.stream))
         return self._commit()
-
-    def _event(self, id_prefix: str, where: str, event_type: str | None = None) -> Event:
-        prefix = validate.one_line(id_prefix, where, required=True, limit=64).lower()
-        matches = self.store.find(prefix, event_type, limit=6)
-        kind = "commitment" if event_type == "commitment.made" else "event"
-        if not matches:
-            raise UnknownEvent(f"{where}: no {kind} has an id starting {quote(prefix)}")
-        if len(matches) > 1:
-            shown = ", ".join(m.id for m in matches[:5]) + (", ..." if len(matches) > 5 else "")
-            raise BadInput(f"{where}: {quote(prefix)} matches several {kind}s ({shown}); "
-                           "give more of the id")
-        return matches[0]
-
-    def _batch_events(self, batch: str) -> list[Event]:
-        """The live events of the batch whose id is (or starts with) ``batch``."""
-        prefix = validate.one_line(batch, "--batch", required=True, limit=64).lower()
-        rows = self.store.conn.execute(
-            f"SELECT {EVENT_COLUMNS} FROM events WHERE batch >= ? AND batch < ? ORDER BY seq",
-            (prefix, prefix + "\U0010ffff")).fetchall()
-        events = [event_from_row(row) for row in rows]
-        batches = {e.batch for e in events}
-        if not events:
-            raise UnknownEvent(f"--batch: no batch has an id starting {quote(prefix)}")
-        if len(batches) > 1:
-            raise BadInput(f"--batch: {quote(prefix)} matches {len(batches)} batches; "
-                           "give more of the id")
-        live = [e for e in events if e.type != RETRACTED and e.id not in self._undone(events)]
-        if not live:
-            raise BadInput(f"--batch: everything in batch {events[0].batch} is already undone")
-        return live
-
-    def _undone(self, events: list[Event]) -> set[str]:
-        undone: set[str] = set()
-        for stream in {e.stream for e in events if e.stream.startswith(CONTACT_PREFIX)}:
-            undone |= self.projector.fold_stream(stream).retracted
-        return undone
-
-    def _last_batch(self) -> list[Event]:
-        """The live events of the most recent batch that is still in effect.
-
-        A batch is one transaction, so its events sit together in ``seq``
-        order: walking back from the end, the first live event found is the
-        newest of its batch, and the rest follow it directly.
-        """
-        undone: set[str] = set()
-        found: list[Event] = []
-        for row in self.store.conn.execute(
-            f"SELECT {EVENT_COLUMNS} FROM events ORDER BY seq DESC LIMIT ?", (UNDO_LOOKBACK,)
-        ):
-            event = event_from_row(row)
-            ours = event.stream.startswith(CONTACT_PREFIX)  # (not a note file's bookkeeping)
-            if found:
-                if event.batch is None or event.batch != found[0].batch:
-                    break
-                if ours and event.id not in undone:
-                    # Retractions too: undoing an edit brings back what it replaced.
-                    found.append(event)
-            elif event.type == RETRACTED:
-                if event.id not in undone:  # a live retraction: its target is undone
-                    undone.add(decode_payload(RETRACTED, 1, event.data).target)  # type: ignore[union-attr]
-            elif ours and event.id not in undone:
-                found.append(event)
-                if event.batch is None:
-                    break
-        if not found:
-            raise BadInput("undo: there is nothing left to undo")
-        return found[::-1]
-
-
-def _text_of(message: Message | None) -> dict[str, str]:
-    return {"subject": message.subject, "body": message.body} if message is not None else {}
-
 
 def _tags(values: Sequence[str], where: str) -> list[str]:
     tags = []

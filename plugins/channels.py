@@ -10,12 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from coffeechat.channels import RecordOnly
+from coffeechat.delivery import BUILTIN_CHANNELS
 from coffeechat.hookspecs import hookimpl
-
-NAMES = ("email", "linkedin", "phone", "in-person", "video")
 
 
 @hookimpl
 def register_channels(register: Any) -> None:
-    for name in NAMES:
+    for name in BUILTIN_CHANNELS:
         register(RecordOnly(name))
