@@ -53,8 +53,10 @@ def progress_bar(total: int, label: str) -> Iterator[Callable[[int], None]]:
         seen = [0]
 
         def advance(done: int) -> None:
-            bar.update(done - seen[0])
-            seen[0] = done
+            step = min(done, total) - seen[0]  # (an estimate of the total may fall short)
+            if step > 0:
+                bar.update(step)
+                seen[0] += step
 
         yield advance
 
@@ -112,11 +114,13 @@ def import_jsonl_command(file: str) -> None:
 
     app = context_app()
     store = app.store()
+    plugins = app.plugins()
+    keep = plugins.implements("event_appended")
     with _open_input(file) as handle:
-        events = list(read_jsonl(handle, file))
-    with progress_bar(len(events), "importing") as advance:
-        report = import_jsonl(store, events, progress=advance)
-    app.plugins().event_appended(report.appended, store)
+        size = os.fstat(handle.fileno()).st_size if file != "-" else 0
+        with progress_bar(size // 300, "importing") as advance:  # ~300 bytes an event
+            report = import_jsonl(store, read_jsonl(handle, file), progress=advance, keep=keep)
+    plugins.event_appended(report.appended, store)
     _report(app, {"read": report.read, "added": report.added, "skipped": report.skipped},
             f"Read {report.read:,} events: added {report.added:,}, "
             f"{report.skipped:,} were already here")

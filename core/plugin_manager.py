@@ -356,6 +356,10 @@ class Plugins:
                 return message  # type: ignore[no-any-return]
         return None
 
+    def implements(self, hook_name: str) -> bool:
+        """Whether any loaded plugin implements this hook."""
+        return bool(getattr(self.pm.hook, hook_name).get_hookimpls())
+
     def event_appended(self, events: Iterable[Event], store: Store) -> None:
         """Tell every plugin about each committed event; failures are kept, not raised."""
         for event in events:

@@ -94,6 +94,7 @@ def export_jsonl(store: Store, out: IO[bytes], *, progress: Progress | None = No
 
 
 _CONTACT_STREAM = re.compile(r"^contact:[\w-]+$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def read_jsonl(lines: Iterable[bytes], name: str) -> Iterator[ExportedEvent]:
@@ -117,7 +118,8 @@ def read_jsonl(lines: Iterable[bytes], name: str) -> Iterator[ExportedEvent]:
 def _check(event: ExportedEvent) -> None:
     if event.stream.startswith("contact:") and not _CONTACT_STREAM.match(event.stream):
         raise ValueError(f"not a contact stream: {event.stream!r}")
-    if any(ord(c) < 32 for c in event.stream + event.source + event.type):
+    if _CONTROL.search(event.stream) or _CONTROL.search(event.source) or \
+            _CONTROL.search(event.type):
         raise ValueError("control characters in stream, source or type")
     current = SCHEMAS.get(event.type)
     if current is None:
@@ -129,69 +131,84 @@ def _check(event: ExportedEvent) -> None:
 
 
 def import_jsonl(store: Store, events: Iterable[ExportedEvent], *,
-                 progress: Progress | None = None) -> ImportReport:
-    """Append the events not yet in the log, as one transaction; see the module docs."""
+                 progress: Progress | None = None, keep: bool = False) -> ImportReport:
+    """Append the events not yet in the log, as one transaction; see the module docs.
+
+    ``events`` is read as it streams (a bad line still leaves the log as it
+    was). With ``keep``, the report lists the events written (for plugins).
+    """
     from coffeechat.chain import chain_hash
 
-    incoming = list(events)
+    read = added = 0
     with store.write():
-        fresh = _not_in_log(store.conn, incoming)
-        versions = store.versions({e.stream for e in fresh})
-        seq, previous = store.tail()
-        rows: list[tuple[object, ...]] = []
-        for done, event in enumerate(fresh, start=1):
-            seq += 1
-            version = versions[event.stream] = versions[event.stream] + 1
-            data = bytes(event.data).decode()
-            previous = chain_hash(previous, (
-                event.id, event.stream, str(version), event.type, str(event.schema),
-                event.occurred_at, event.recorded_at, event.source, event.key or "",
-                event.batch or "", data))
-            rows.append((seq, event.id, event.stream, version, event.type, event.schema,
-                         event.occurred_at, event.recorded_at, event.source, event.key,
-                         event.batch, data, previous))
-            if len(rows) >= CHUNK:
-                _insert(store.conn, rows)
-                rows = []
-                if progress is not None:
-                    progress(done)
-        _insert(store.conn, rows)
-        first = seq - len(fresh) + 1
-        appended = [event_from_row(r) for r in store.conn.execute(
-            f"SELECT {EVENT_COLUMNS} FROM events WHERE seq >= ? ORDER BY seq", (first,))]
-    return ImportReport(len(incoming), len(fresh), len(incoming) - len(fresh), appended)
+        db = store.conn
+        start, previous = store.tail()
+        seq = start
+        was_empty = start == 0
+        seen_ids: set[str] = set()
+        seen_keys: set[str] = set()
+        versions: dict[str, int] = {}
+        for chunk in _chunks(events, CHUNK):
+            read += len(chunk)
+            fresh = _fresh(db, chunk, seen_ids, seen_keys, check_log=not was_empty)
+            versions.update(store.versions({e.stream for e in fresh} - versions.keys()))
+            rows: list[tuple[object, ...]] = []
+            for event in fresh:
+                seq += 1
+                version = versions[event.stream] = versions[event.stream] + 1
+                data = bytes(event.data).decode()
+                previous = chain_hash(previous, (
+                    event.id, event.stream, str(version), event.type, str(event.schema),
+                    event.occurred_at, event.recorded_at, event.source, event.key or "",
+                    event.batch or "", data))
+                rows.append((seq, event.id, event.stream, version, event.type, event.schema,
+                             event.occurred_at, event.recorded_at, event.source, event.key,
+                             event.batch, data, previous))
+            if rows:
+                db.executemany(f"INSERT INTO events({EVENT_COLUMNS}) "
+                               "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+            added += len(rows)
+            if progress is not None:
+                progress(read)
+        appended = [event_from_row(r) for r in db.execute(
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq", (start,))] \
+            if keep else []
+    return ImportReport(read, added, read - added, appended)
 
 
-def _insert(db: apsw.Connection, rows: list[tuple[object, ...]]) -> None:
-    if rows:
-        db.executemany(
-            f"INSERT INTO events({EVENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+def _chunks(events: Iterable[ExportedEvent], size: int) -> Iterator[list[ExportedEvent]]:
+    chunk: list[ExportedEvent] = []
+    for event in events:
+        chunk.append(event)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
-def _not_in_log(db: apsw.Connection, incoming: list[ExportedEvent]) -> list[ExportedEvent]:
+def _fresh(db: apsw.Connection, chunk: list[ExportedEvent], seen_ids: set[str],
+           seen_keys: set[str], *, check_log: bool) -> list[ExportedEvent]:
     """The events whose id and key are new (the first of repeats within the file wins)."""
-    if db.execute("SELECT NOT EXISTS (SELECT 1 FROM events)").fetchone()[0]:
-        known_ids: set[str] = set()
-        known_keys: set[str] = set()
-    else:
-        known_ids = _present(db, "id", [e.id for e in incoming])
-        known_keys = _present(db, "key", [e.key for e in incoming if e.key is not None])
+    known_ids = _present(db, "id", [e.id for e in chunk]) if check_log else set()
+    keys = [e.key for e in chunk if e.key is not None]
+    known_keys = _present(db, "key", keys) if check_log and keys else set()
     fresh = []
-    for event in incoming:
-        if event.id in known_ids or (event.key is not None and event.key in known_keys):
+    for event in chunk:
+        if event.id in seen_ids or event.id in known_ids or (
+                event.key is not None and (event.key in seen_keys or event.key in known_keys)):
             continue
-        known_ids.add(event.id)
+        seen_ids.add(event.id)
         if event.key is not None:
-            known_keys.add(event.key)
+            seen_keys.add(event.key)
         fresh.append(event)
     return fresh
 
 
 def _present(db: apsw.Connection, column: str, values: list[str]) -> set[str]:
     found: set[str] = set()
-    for start in range(0, len(values), CHUNK):
-        chunk = msgspec.json.encode(values[start:start + CHUNK]).decode()
-        found.update(row[0] for row in db.execute(
-            f"SELECT j.value FROM json_each(?) j "
-            f"WHERE EXISTS (SELECT 1 FROM events e WHERE e.{column} = j.value)", (chunk,)))
+    chunk = msgspec.json.encode(values).decode()
+    found.update(row[0] for row in db.execute(
+        f"SELECT j.value FROM json_each(?) j "
+        f"WHERE EXISTS (SELECT 1 FROM events e WHERE e.{column} = j.value)", (chunk,)))
     return found
