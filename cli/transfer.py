@@ -158,6 +158,7 @@ def _people_command(name: str) -> click.Command:
             result = import_people(store, parsed, source=f"import:{name}", file=file,
                                    skip_bad=skip_bad, progress=advance)
         app.plugins().event_appended(result.events, store)
+        app.current()  # the views are ready when the command returns
         _people_report(app, file, result)
 
     return command

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
+from functools import lru_cache
 from typing import NamedTuple
 
 import apsw
@@ -67,6 +68,7 @@ class Plan(NamedTuple):
     missing: list[str]  # names this source brought in before, not in the file
 
 
+@lru_cache(maxsize=1 << 16)
 def linkedin_key(url: str | None) -> str | None:
     """A LinkedIn profile URL reduced to what identifies it: ``linkedin.com/in/jane-doe``."""
     if not url:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from coffeechat.errors import BadInput, quote
 
@@ -14,8 +13,12 @@ TEXT_LIMIT = 20_000
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def _controls(value: str, allowed: str = "") -> list[str]:
-    return [c for c in value if unicodedata.category(c) == "Cc" and c not in allowed]
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # Unicode's Cc: C0, DEL and C1
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # but tab, LF, CR
+
+
+def _controls(value: str, allowed: str = "") -> bool:
+    return (_CONTROL_IN_TEXT if allowed else _CONTROL).search(value) is not None
 
 
 def one_line(value: str, field: str, *, limit: int = FIELD_LIMIT, required: bool = False
