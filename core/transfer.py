@@ -50,20 +50,10 @@ class ExportedEvent(msgspec.Struct, forbid_unknown_fields=False):
     hash: str | None = None
 
 
-class _Line(msgspec.Struct):
-    seq: int
-    id: str
-    stream: str
-    version: int
-    type: str
-    schema: int
-    occurred_at: str
-    recorded_at: str
-    source: str
-    key: str | None
-    batch: str | None
-    data: msgspec.Raw
-    hash: str
+class _Line(Event):
+    """An event as exported: the envelope, with the payload embedded as JSON."""
+
+    data: msgspec.Raw  # type: ignore[assignment]
 
 
 class ImportReport(NamedTuple):
