@@ -133,7 +133,7 @@ class App:
     def recorder(self) -> Recorder:
         from coffeechat.recording import Recorder
 
-        self.current()
+        # (the recorder catches the projections up itself)
         return Recorder(self.store(), self.projector(), plugins=self.plugins())
 
     def warn_plugin_failures(self) -> None:

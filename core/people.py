@@ -27,7 +27,7 @@ from coffeechat.codec import Event
 from coffeechat.errors import BadInput, CoffeechatError
 from coffeechat.events import ContactAdded, ContactUpdated, Payload
 from coffeechat.fold import CONTACT_PREFIX
-from coffeechat.ids import slugify
+from coffeechat.resolve import free_id, id_taken
 from coffeechat.store import NewEvent, Store
 
 FIELDS = ("company", "role", "email", "linkedin", "phone")
@@ -206,14 +206,7 @@ def _changes(known: _Known, person: Person) -> dict[str, str]:
 
 
 def _new_id(name: str, matcher: Matcher, db: apsw.Connection) -> str:
-    base = slugify(name)
-    candidate, n = base, 1
-    while candidate in matcher.known or db.execute(  # an undone add keeps its stream
-            "SELECT 1 FROM events WHERE stream = ? LIMIT 1", (CONTACT_PREFIX + candidate,)
-    ).fetchone():
-        n += 1
-        candidate = f"{base}-{n}"
-    return candidate
+    return free_id(name, lambda c: c in matcher.known or id_taken(db, c))
 
 
 def _brought_in_by(db: apsw.Connection, source: str) -> list[tuple[str, str]]:

@@ -38,9 +38,17 @@ if TYPE_CHECKING:
 
     PluginRule = Callable[[ContactState], Iterable[FollowUp]]
 
-BUILTINS = ("coffeechat.plugins.channels", "coffeechat.plugins.notes",
-            "coffeechat.plugins.notes_sync", "coffeechat.plugins.markdown_views",
-            "coffeechat.plugins.importers")
+# The built-in plugins, with the hooks each implements (a test keeps this true):
+# a built-in is imported only when one of its hooks is first called, so a
+# command pays only for the built-ins it uses.
+BUILTINS: dict[str, tuple[str, ...]] = {
+    "coffeechat.plugins.channels": ("register_channels",),
+    "coffeechat.plugins.notes": ("register_note_parsers",),
+    "coffeechat.plugins.notes_sync": ("register_event_types",),
+    "coffeechat.plugins.markdown_views": ("register_views",),
+    "coffeechat.plugins.importers": ("register_importers",),
+}
+_BUILTIN_ORDER = {name.rsplit(".", 1)[1]: n for n, name in enumerate(BUILTINS)}
 GROUP = "coffeechat"
 BUILTIN, ENTRY_POINT, PLUGINS_DIR = "built-in", "entry point", "plugins dir"
 
@@ -137,10 +145,8 @@ class Plugins:
         pm = pluggy.PluginManager(GROUP)
         pm.add_hookspecs(hookspecs)
         self._pm = pm
-        for module_name in BUILTINS:
-            short = module_name.rsplit(".", 1)[1]
-            self._register(short, BUILTIN, __version__,
-                           lambda m=module_name: importlib.import_module(m))
+        self._builtins_for("register_event_types")
+        self._builtins_for("register_upcasters")
         allowed = _allowed()
         for ep in self._entry_points():
             if allowed is None or ep.name in allowed:
@@ -167,6 +173,22 @@ class Plugins:
                         break
                 if name not in self._info:
                     break
+
+    def _builtins_for(self, hook_name: str | None) -> None:
+        """Register the built-ins that implement ``hook_name`` (all, for None), if not yet."""
+        assert self._pm is not None, "load the plugins first"
+        for module_name, hooks in BUILTINS.items():
+            short = module_name.rsplit(".", 1)[1]
+            if (hook_name is None or hook_name in hooks) and not self._pm.has_plugin(short):
+                self._register(short, BUILTIN, __version__,
+                               lambda m=module_name: importlib.import_module(m))
+
+    def _impls(self, hook_name: str) -> list[Any]:
+        """A hook's implementations: built-ins first, then the rest as registered."""
+        pm = self.pm  # (loads the plugins on first use)
+        self._builtins_for(hook_name)
+        impls = getattr(pm.hook, hook_name).get_hookimpls()
+        return sorted(impls, key=lambda impl: _BUILTIN_ORDER.get(impl.plugin_name, 99))
 
     def _register(self, name: str, source: str, version: str | None, load: Callable[[], Any],
                   *, package: str | None = None, path: str | None = None) -> None:
@@ -258,7 +280,7 @@ class Plugins:
     def _each(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
         """Call every implementation in turn: (plugin, result) of those that did not raise."""
         results = []
-        for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
+        for impl in self._impls(hook_name):
             ok, result = self._call(impl, hook_name, kwargs)
             if ok:
                 results.append((impl.plugin_name, result))
@@ -270,7 +292,7 @@ class Plugins:
         A plugin that raises part way registers nothing.
         """
         collected: list[tuple[str, tuple[Any, ...]]] = []
-        for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
+        for impl in self._impls(hook_name):
             mine: list[tuple[Any, ...]] = []
             ok, _ = self._call(impl, hook_name, dict(kwargs, register=_appender(mine)))
             if ok:
@@ -343,7 +365,7 @@ class Plugins:
         message that cannot be composed must not be sent or recorded.
         """
         args = {"kind": kind, "state": state, "to": to, "nudge": nudge, "template": template}
-        for impl in reversed(self.pm.hook.compose_message.get_hookimpls()):
+        for impl in reversed(self._impls("compose_message")):
             try:
                 message = impl.function(**{a: args[a] for a in impl.argnames})
             except CoffeechatError:
@@ -358,7 +380,7 @@ class Plugins:
 
     def implements(self, hook_name: str) -> bool:
         """Whether any loaded plugin implements this hook."""
-        return bool(getattr(self.pm.hook, hook_name).get_hookimpls())
+        return bool(self._impls(hook_name))
 
     def event_appended(self, events: Iterable[Event], store: Store) -> None:
         """Tell every plugin about each committed event; failures are kept, not raised."""
@@ -366,13 +388,14 @@ class Plugins:
             self._each("event_appended", event=event, store=store)
 
     def info(self) -> list[PluginInfo]:
-        """Loaded plugins with the hooks each implements."""
+        """Loaded plugins with the hooks each implements: built-ins first."""
         pm = self.pm
+        self._builtins_for(None)
         for name, info in self._info.items():
             plugin = pm.get_plugin(name)
             callers = pm.get_hookcallers(plugin) or []
             info.hooks = sorted(caller.name for caller in callers)
-        return list(self._info.values())
+        return sorted(self._info.values(), key=lambda i: _BUILTIN_ORDER.get(i.name, 99))
 
 
 def _appender(into: list[tuple[Any, ...]]) -> Callable[..., None]:

@@ -43,7 +43,7 @@ from coffeechat.events import (
 )
 from coffeechat.fold import CONTACT_PREFIX, ContactState
 from coffeechat.projections.projector import Projector
-from coffeechat.resolve import ContactDirectory, resolve_contact
+from coffeechat.resolve import free_id, id_taken, resolve_contact
 from coffeechat.store import NewEvent, Store
 
 if TYPE_CHECKING:
@@ -112,11 +112,9 @@ class Recorder:
         return message, receipt
 
     def _new_contact_id(self, name: str) -> str:
-        directory = ContactDirectory.load(self.store.conn)
-        for event in self._batch:  # contacts this command is adding too
-            if isinstance(event.payload, ContactAdded):
-                directory.add(event.stream[len(CONTACT_PREFIX):], event.payload.name)
-        return directory.new_id(name)
+        adding = {e.stream[len(CONTACT_PREFIX):] for e in self._batch  # this command's too
+                  if isinstance(e.payload, ContactAdded)}
+        return free_id(name, lambda c: c in adding or id_taken(self.store.conn, c))
 
     def _contact_payload(self, new: ContactAdded, *, prefix: str = "") -> ContactAdded:
         """Check a contact as typed (``referred_by`` is a CONTACT argument) and resolve it."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 
 import apsw
 
@@ -40,27 +41,15 @@ class ContactDirectory:
         ).fetchall(), alias_roots(db, schema), db)
 
     def taken(self, contact_id: str) -> bool:
-        """Whether an id is in use: a contact, a merged one, or a stream with any events.
-
-        A contact whose ``add`` was undone keeps its stream: reusing the id would
-        give a new person that one's history.
-        """
+        """Whether an id is in use (see :func:`id_taken`)."""
         if contact_id in self.names or contact_id in self.aliases:
             return True
-        return self.events is not None and self.events.execute(
-            "SELECT 1 FROM main.events WHERE stream = ? LIMIT 1",
-            ("contact:" + contact_id,)).fetchone() is not None
+        return self.events is not None and id_taken(self.events, contact_id)
 
     def new_id(self, name: str) -> str:
         """A free id for a new contact of this name: ``jane-doe``, ``jane-doe-2``, ..."""
-        from coffeechat.ids import slugify
+        return free_id(name, self.taken)
 
-        base = slugify(name)
-        candidate, n = base, 1
-        while self.taken(candidate):
-            n += 1
-            candidate = f"{base}-{n}"
-        return candidate
 
     def add(self, contact_id: str, name: str) -> None:
         """Know a contact (one being added in the same batch, say)."""
@@ -112,3 +101,25 @@ def resolve_contact(db: apsw.Connection, text: str, *, where: str = "CONTACT",
             ("contact:" + wanted,)).fetchone():
         return wanted
     return ContactDirectory.load(db, schema).resolve(text, where)
+
+
+def id_taken(db: apsw.Connection, contact_id: str) -> bool:
+    """Whether a contact id is in use: by a contact, a merged one, or any event.
+
+    A contact whose ``add`` was undone keeps its stream: reusing the id would
+    give a new person that one's history.
+    """
+    return db.execute("SELECT 1 FROM main.events WHERE stream = ? LIMIT 1",
+                      ("contact:" + contact_id,)).fetchone() is not None
+
+
+def free_id(name: str, taken: Callable[[str], bool]) -> str:
+    """The first of ``jane-doe``, ``jane-doe-2``, ... that ``taken`` does not claim."""
+    from coffeechat.ids import slugify
+
+    base = slugify(name)
+    candidate, n = base, 1
+    while taken(candidate):
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate

@@ -106,7 +106,11 @@ def reason_text(reason: str, anchor: str | None) -> str:
     """A stored reason with its ``{day}``/``{time}`` shown in the local time zone."""
     if anchor is None:
         return reason
-    return reason.replace("{day}", local_day(anchor)).replace("{time}", local_time(anchor))
+    if "{day}" in reason:
+        reason = reason.replace("{day}", local_day(anchor))
+    if "{time}" in reason:
+        reason = reason.replace("{time}", local_time(anchor))
+    return reason
 
 
 def due_items(state: ContactState, rules: FollowupRules,

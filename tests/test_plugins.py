@@ -282,3 +282,15 @@ def test_event_appended_hears_imports_and_notes(cli: CLI, tmp_path: Path) -> Non
     (notes / "ana.md").write_text("---\ncontact: Ana Silva\n---\nmet at the fair\n")
     run_with(cli, ["appended_log"], "watch", str(notes), "--once", APPENDED_LOG=str(log))
     assert "note.added" in log.read_text()
+
+
+def test_the_built_in_plugin_table_names_each_modules_hooks() -> None:
+    import importlib
+
+    from coffeechat.plugin_manager import BUILTINS
+
+    for module_name, hooks in BUILTINS.items():
+        module = importlib.import_module(module_name)
+        implemented = {name for name, value in vars(module).items()
+                       if callable(value) and hasattr(value, "coffeechat_impl")}
+        assert implemented == set(hooks), module_name
