@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -33,6 +31,9 @@ class WebhookChannel:
         self.timeout = timeout
 
     def send(self, message: Message) -> str:
+        import urllib.error  # here, not at the top: most commands never send
+        import urllib.request
+
         if not self.url:
             raise DeliveryError("--send: set url under [plugins.webhook] in config.toml")
         document = {
