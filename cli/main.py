@@ -53,6 +53,7 @@ COMMANDS = {
     "referrals": "views:referrals",
     "search": "views:search",
     "log": "views:log",
+    "template": "templates:template_group",
     "watch": "watch:watch",
     "import": "transfer:import_group",
     "export": "transfer:export_group",

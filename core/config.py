@@ -45,8 +45,18 @@ class FollowupRules(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, fr
     checkin_days: Positive = 90
 
 
+class Me(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+    """You: how messages are signed, and the address that is never a contact."""
+
+    name: str = ""
+    email: str | None = None
+
+
 class Config(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
     followups: FollowupRules = FollowupRules()
+    me: Me = Me()
+    # Your own message templates (NAME.j2), which override the built-in ones.
+    templates_dir: str | None = None
     # A folder of one-off plugins (*.py files), like --plugins-dir.
     plugins_dir: str | None = None
     # Settings for plugins, one table per plugin name: [plugins.webhook] ...

@@ -13,6 +13,7 @@ from coffeechat.messages import default_message
 
 if TYPE_CHECKING:
     from coffeechat.plugin_manager import Plugins
+    from coffeechat.store import Store
 
 BUILTIN_CHANNELS = ("email", "linkedin", "phone", "in-person", "video")
 
@@ -33,8 +34,8 @@ def pick_channel(channels: dict[str, Channel], via: str, where: str = "--via") -
     return channel
 
 
-def deliver(plugins: Plugins | None, kind: str, state: ContactState, channel: Channel,
-            delivery: str | None, template: str | None, nudge: bool = False
+def deliver(plugins: Plugins | None, store: Store, kind: str, state: ContactState,
+            channel: Channel, delivery: str | None, template: str | None, nudge: bool = False
             ) -> tuple[Message | None, str | None]:
     """Compose, then send or draft the message; (message, receipt). Raises on failure.
 
@@ -45,7 +46,7 @@ def deliver(plugins: Plugins | None, kind: str, state: ContactState, channel: Ch
         return None, None
     message = None
     if plugins is not None:
-        message = plugins.compose_message(kind, state, state.email, nudge, template)
+        message = plugins.compose_message(kind, state, state.email, nudge, template, store)
     if message is None:
         if template is not None:
             raise BadInput(f"--template: no installed plugin renders {quote(template)}")

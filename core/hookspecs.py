@@ -110,14 +110,15 @@ def register_views(register: Any) -> None:
 
 @hookspec(firstresult=True)
 def compose_message(kind: str, state: Any, to: str | None, nudge: bool,
-                    template: str | None) -> Any:
+                    template: str | None, store: Any, template_dirs: list[str]) -> Any:
     """Return the ``coffeechat.channels.Message`` to send, or None to leave it to others.
 
     ``kind`` is ``ask``, ``thank`` or ``checkin``; ``state`` is the contact's
     ``ContactState``; ``nudge`` is true for the reminder of an open ask;
-    ``template`` is the ``--template`` name given, if any. The first plugin that
-    returns a message wins (the last registered is asked first); coffeechat's
-    plain default is used when none does.
+    ``template`` is the ``--template`` name given, if any; ``store`` is the open
+    store; ``template_dirs`` the folders plugins registered. The first plugin
+    that returns a message wins (the last registered is asked first);
+    coffeechat's plain default is used when none does.
     """
 
 

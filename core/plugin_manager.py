@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 # command pays only for the built-ins it uses.
 BUILTINS: dict[str, tuple[str, ...]] = {
     "coffeechat.plugins.channels": ("register_channels",),
+    "coffeechat.plugins.templates": ("register_template_dirs", "compose_message"),
     "coffeechat.plugins.notes": ("register_note_parsers",),
     "coffeechat.plugins.notes_sync": ("register_event_types",),
     "coffeechat.plugins.markdown_views": ("register_views",),
@@ -357,14 +358,19 @@ class Plugins:
     def add_commands(self, cli: Any) -> None:
         self._each("register_commands", cli=cli)
 
+    def template_dirs(self) -> list[str]:
+        """Folders of message templates that plugins registered, in order."""
+        return [args[0] for _plugin, args in self._collect("register_template_dirs")]
+
     def compose_message(self, kind: str, state: ContactState, to: str | None, nudge: bool,
-                        template: str | None) -> Message | None:
+                        template: str | None, store: Store) -> Message | None:
         """The first message a plugin composes (latest registered first), else None.
 
         Unlike other hooks, a plugin that raises here stops the command: a
         message that cannot be composed must not be sent or recorded.
         """
-        args = {"kind": kind, "state": state, "to": to, "nudge": nudge, "template": template}
+        args = {"kind": kind, "state": state, "to": to, "nudge": nudge, "template": template,
+                "store": store, "template_dirs": self.template_dirs()}
         for impl in reversed(self._impls("compose_message")):
             try:
                 message = impl.function(**{a: args[a] for a in impl.argnames})

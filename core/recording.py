@@ -104,7 +104,8 @@ class Recorder:
     def _deliver(self, kind: str, state: ContactState, channel: Channel,
                  delivery: str | None, template: str | None, nudge: bool = False
                  ) -> tuple[Message | None, str | None]:
-        message, receipt = deliver(self.plugins, kind, state, channel, delivery, template, nudge)
+        message, receipt = deliver(self.plugins, self.store, kind, state, channel, delivery,
+                                   template, nudge)
         if delivery == "send":
             # It went out: a concurrent change to the contact must not stop us
             # recording that (the version checks are for decisions, not facts).

@@ -1,0 +1,62 @@
+"""`template list|show|render`: the message templates."""
+
+from __future__ import annotations
+
+import click
+
+from coffeechat.cli.main import context_app, json_option, output
+
+
+@click.group("template")
+def template_group() -> None:
+    """Message templates: the built-in ones, yours, and plugins'."""
+
+
+@template_group.command("list")
+@json_option
+def list_templates() -> None:
+    """Every template, and where it comes from (yours override the built-in ones)."""
+    from coffeechat.cli.render import table
+    from coffeechat.plugins.templates import available
+
+    app = context_app()
+    found = available(app.plugins().template_dirs())
+    if app.json:
+        output([{"name": t.name, "source": t.source, "path": t.path} for t in found.values()])
+        return
+    table(["NAME", "FROM", "PATH"], [[t.name, t.source, t.path] for t in found.values()])
+
+
+@template_group.command("show")
+@click.argument("name")
+def show_template(name: str) -> None:
+    """Print a template's source."""
+    from coffeechat.errors import BadInput
+    from coffeechat.plugins.templates import available
+
+    found = available(context_app().plugins().template_dirs()).get(name)
+    if found is None:
+        raise BadInput(f"NAME: no template {name!r} (see `coffeechat template list`)")
+    with open(found.path, encoding="utf-8") as file:
+        click.echo(file.read(), nl=False)
+
+
+@template_group.command("render")
+@click.argument("name")
+@click.argument("contact")
+@json_option
+def render_template(name: str, contact: str) -> None:
+    """Render a template for CONTACT (nothing is sent or recorded)."""
+    from coffeechat.plugins.templates import context_for, render
+    from coffeechat.resolve import resolve_contact
+
+    app = context_app()
+    store = app.current()
+    contact_id = resolve_contact(store.conn, contact)
+    state = app.projector().fold_stream("contact:" + contact_id)
+    names = dict(store.conn.execute("SELECT id, name FROM contacts"))
+    subject, body = render(name, context_for(state, names), app.plugins().template_dirs())
+    if app.json:
+        output({"template": name, "contact": contact_id, "subject": subject, "body": body})
+    else:
+        click.echo(f"Subject: {subject}\n\n{body}", nl=False)

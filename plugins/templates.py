@@ -1,0 +1,189 @@
+"""Message templates: Jinja2 in a sandbox, built-in ones, and your own that override them.
+
+A template is a ``NAME.j2`` file whose first line is ``Subject: ...``; the rest
+is the body. Templates are looked up in your templates folder first
+(``COFFEECHAT_HOME/templates``, or ``templates_dir`` in config.toml), then in
+folders plugins register with ``register_template_dirs``, then in the built-in
+ones (ask, nudge, thank, checkin, prep). Rendering is sandboxed (no reaching
+into Python objects) and strict (an unknown variable is an error, not a blank).
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from coffeechat.channels import Message
+from coffeechat.clock import local_day, local_time
+from coffeechat.codec import decode_payload
+from coffeechat.config import home_folder, load_config
+from coffeechat.errors import CoffeechatError
+from coffeechat.fold import ContactState
+from coffeechat.hookspecs import hookimpl
+
+BUILTIN_DIR = str(Path(__file__).parent / "templates")
+KIND_TEMPLATES = {"ask": "ask", "thank": "thank", "checkin": "checkin"}
+
+QUESTION_BANK = (
+    "What does a typical week look like in your role?",
+    "What do you wish you had known before starting in this field?",
+    "Which skills make the biggest difference for someone joining your team?",
+    "How do people on your team usually find their way in?",
+    "What is the team working on that you're most excited about?",
+    "Who else would you suggest I talk to?",
+)
+
+
+class TemplateError(CoffeechatError):
+    """A template that cannot be rendered: names the template and the line."""
+
+
+class Template(NamedTuple):
+    name: str
+    path: str
+    source: str  # "yours", "built-in", or the folder a plugin registered
+
+
+@hookimpl
+def register_template_dirs(register: Any) -> None:
+    register(BUILTIN_DIR)
+
+
+def user_dir() -> str:
+    configured = load_config().templates_dir
+    return os.path.expanduser(configured) if configured else os.path.join(home_folder(),
+                                                                          "templates")
+
+
+def template_dirs(plugin_dirs: list[str]) -> list[tuple[str, str]]:
+    """(folder, source) in lookup order: yours, plugins', built-in."""
+    dirs = [(user_dir(), "yours")]
+    dirs += [(d, d) for d in plugin_dirs if d != BUILTIN_DIR]
+    dirs.append((BUILTIN_DIR, "built-in"))
+    return dirs
+
+
+def available(plugin_dirs: list[str]) -> dict[str, Template]:
+    """Every template by name; a name in an earlier folder hides the later ones."""
+    found: dict[str, Template] = {}
+    for folder, source in template_dirs(plugin_dirs):
+        try:
+            names = sorted(os.listdir(folder))
+        except OSError:
+            continue
+        for file_name in names:
+            if file_name.endswith(".j2") and file_name[:-3] not in found:
+                found[file_name[:-3]] = Template(file_name[:-3], os.path.join(folder, file_name),
+                                                 source)
+    return found
+
+
+def render(name: str, context: dict[str, Any], plugin_dirs: list[str]) -> tuple[str, str]:
+    """(subject, body) of a template rendered with ``context``; TemplateError if it fails."""
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
+
+    folders = [folder for folder, _source in template_dirs(plugin_dirs)]
+    env = SandboxedEnvironment(loader=jinja2.FileSystemLoader(folders),
+                               undefined=jinja2.StrictUndefined, autoescape=False,
+                               keep_trailing_newline=True)
+    try:
+        text = env.get_template(f"{name}.j2").render(**context)
+    except jinja2.TemplateNotFound:
+        known = ", ".join(sorted(available(plugin_dirs)))
+        raise TemplateError(f"--template: no template {name!r} (known: {known})") from None
+    except jinja2.TemplateSyntaxError as error:
+        raise TemplateError(f"template {name!r}, line {error.lineno}: {error.message}") from None
+    except Exception as error:  # the sandbox, an undefined variable, a template's own bug
+        line = _template_line(error, name)
+        kind = "not allowed" if type(error).__name__ == "SecurityError" else type(error).__name__
+        message = " ".join(str(error).splitlines())
+        raise TemplateError(f"template {name!r}, line {line}: {kind}: {message}") from None
+    head, _, body = text.partition("\n")
+    if not head.startswith("Subject:"):
+        raise TemplateError(f"template {name!r}, line 1: the first line must be 'Subject: ...'")
+    return head[len("Subject:"):].strip(), body.lstrip("\n").rstrip() + "\n"
+
+
+def _template_line(error: BaseException, name: str) -> int | str:
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
+        if frame.filename.endswith(f"{name}.j2"):
+            return frame.lineno or "?"
+    return "?"
+
+
+# -- what a template can use ------------------------------------------------------
+
+def context_for(state: ContactState, names: dict[str, str]) -> dict[str, Any]:
+    """The variables a template sees for one contact (``names``: contact id → name)."""
+    config = load_config()
+    payloads = [(row, decode_payload(row.type, row.schema, row.data)) for row in state.events]
+    meetings = [(row, p) for row, p in payloads if row.type == "meeting.held"]
+    last_meeting = meetings[-1][1] if meetings else None
+    takeaways = list(getattr(last_meeting, "takeaways", []) or [])
+    notes = [p.text for row, p in payloads if row.type == "note.added"]
+    notes += [p.notes for _row, p in meetings if p.notes]
+    first = state.name.split()[0] if state.name.split() else state.name
+    scheduled = state.scheduled_at
+    return {
+        "contact": {
+            "id": state.id, "name": state.name, "first_name": first,
+            "company": state.company, "role": state.role, "email": state.email,
+            "phone": state.phone, "linkedin": state.linkedin, "how_met": state.how_met,
+            "tags": list(state.tags), "referred_by": state.referred_by,
+            "referred_by_name": names.get(state.referred_by or ""),
+        },
+        "me": {"name": config.me.name, "email": config.me.email},
+        "takeaways": takeaways,
+        "notes": notes,
+        "commitments": [{"text": c.text, "due": local_day(c.due) if c.due else None}
+                        for c in state.commitments.values()],
+        "meeting": {
+            "when": local_time(scheduled) if scheduled else None,
+            "day": local_day(scheduled or state.last_met_at) if (scheduled or state.last_met_at)
+            else None,
+            "minutes": _scheduled(payloads, "minutes"), "where": _scheduled(payloads, "where"),
+        },
+        "request": {"day": local_day(state.request_at) if state.request_at else None},
+        "last_touch": {"day": local_day(state.last_touch_at) if state.last_touch_at else None},
+        "questions": questions_for(state, takeaways, names),
+    }
+
+
+def _scheduled(payloads: list[tuple[Any, Any]], field: str) -> Any:
+    found = [p for row, p in payloads if row.type == "meeting.scheduled"]
+    return getattr(found[-1], field, None) if found else None
+
+
+def questions_for(state: ContactState, takeaways: list[str], names: dict[str, str]
+                  ) -> list[str]:
+    """Three to five questions: a few about this person, the rest from the question bank."""
+    personal = []
+    if state.role and state.company:
+        personal.append(f"How did you come to be a {state.role} at {state.company}?")
+    elif state.company:
+        personal.append(f"What brought you to {state.company}?")
+    if state.referred_by and names.get(state.referred_by):
+        personal.append(f"How do you know {names[state.referred_by]}?")
+    if takeaways:
+        personal.append(f"Last time you suggested I {takeaways[0]}: what would you do next?")
+    if state.tags:
+        personal.append(f"What's changing in {state.tags[0]} work these days?")
+    bank = [q for q in QUESTION_BANK if q not in personal]
+    return (personal[:3] + bank)[:5]
+
+
+@hookimpl
+def compose_message(kind: str, state: ContactState, to: str | None, nudge: bool,
+                    template: str | None, store: Any, template_dirs: list[str]
+                    ) -> Message | None:
+    """Render the message from ``template``, or from the built-in one for its kind."""
+    name = template or ("nudge" if kind == "ask" and nudge else KIND_TEMPLATES.get(kind))
+    if name is None:
+        return None
+    names = dict(store.conn.execute("SELECT id, name FROM contacts"))
+    subject, body = render(name, context_for(state, names), template_dirs)
+    return Message(kind=kind, contact=state.id, name=state.name, to=to, subject=subject,
+                   body=body)
