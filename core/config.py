@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import msgspec
 
@@ -52,9 +52,25 @@ class Me(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
     email: str | None = None
 
 
+class EmailSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+    """How email goes out. The password is never in this file (see password_env)."""
+
+    sender: str | None = msgspec.field(name="from", default=None)  # default: [me]
+    host: str = "localhost"
+    port: int | None = None  # default: 587 for starttls, 465 for tls, 25 for none
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str | None = None
+    password_env: str = "COFFEECHAT_SMTP_PASSWORD"  # the variable that holds the password
+    keyring: bool = False  # or read it from the system keyring ("coffeechat", username)
+    ca_file: str | None = None  # trust this CA too (a company or test server)
+    outbox: str | None = None  # where drafts go (default: outbox/ in the coffeechat folder)
+    timeout: float = 30.0
+
+
 class Config(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
     followups: FollowupRules = FollowupRules()
     me: Me = Me()
+    email: EmailSettings = EmailSettings()
     # Your own message templates (NAME.j2), which override the built-in ones.
     templates_dir: str | None = None
     # A folder of one-off plugins (*.py files), like --plugins-dir.

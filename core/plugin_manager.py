@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 # command pays only for the built-ins it uses.
 BUILTINS: dict[str, tuple[str, ...]] = {
     "coffeechat.plugins.channels": ("register_channels",),
+    "coffeechat.plugins.email": ("register_channels",),
     "coffeechat.plugins.templates": ("register_template_dirs", "compose_message"),
     "coffeechat.plugins.notes": ("register_note_parsers",),
     "coffeechat.plugins.notes_sync": ("register_event_types",),

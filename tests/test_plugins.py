@@ -79,7 +79,7 @@ def hooked(cli: CLI, webhook_installed: None, receiver: Receiver) -> CLI:
 
 
 WEB = {"COFFEECHAT_LOAD_PLUGINS": "webhook"}
-BUILT_INS = ["channels", "templates", "notes", "notes_sync", "markdown_views", "importers"]
+BUILT_INS = ["channels", "email", "templates", "notes", "notes_sync", "markdown_views", "importers"]
 
 
 # -- the third-party plugin -----------------------------------------------------------

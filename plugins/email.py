@@ -1,0 +1,151 @@
+"""The email channel: drafts as .eml files, and sending by SMTP.
+
+``--draft`` writes a standards-correct message (RFC 5322: Date, Message-ID,
+From, To, Subject; UTF-8 names and subjects encoded as RFC 2047 words, the
+body quoted-printable) into the outbox folder and records nothing. ``--send``
+hands the same message to your SMTP server (STARTTLS, implicit TLS, or plain
+on a trusted network), and the event is recorded only once the server has
+accepted it. The password comes from an environment variable or the system
+keyring, never from a file, and never appears in output.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, make_msgid, parseaddr
+from typing import Any
+
+from coffeechat.channels import DeliveryError, Message
+from coffeechat.clock import now
+from coffeechat.config import Config, EmailSettings, home_folder
+from coffeechat.hookspecs import hookimpl
+
+_LINE_BREAK = re.compile(r"[\r\n]")
+_DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
+
+
+class EmailChannel:
+    name = "email"
+    can_send = True
+    can_draft = True
+
+    def __init__(self, config: Config) -> None:
+        self.settings: EmailSettings = config.email
+        sender = self.settings.sender or (
+            f"{config.me.name} <{config.me.email}>" if config.me.email else None)
+        self.sender = parseaddr(sender) if sender else None
+
+    # -- the message ----------------------------------------------------------------
+
+    def compose(self, message: Message, flag: str) -> EmailMessage:
+        """The RFC 5322 message; refuses anything that could smuggle in a header."""
+        if self.sender is None or not self.sender[1]:
+            raise DeliveryError(f"{flag}: set your address: [me] email, or [email] from, "
+                                "in config.toml")
+        if not message.to:
+            raise DeliveryError(f"{flag}: {message.name} has no email address (add one: "
+                                f"coffeechat edit {message.contact} --email ADDRESS)")
+        for what, value in (("subject", message.subject), ("name", message.name),
+                            ("your name", self.sender[0])):
+            if _LINE_BREAK.search(value):
+                raise DeliveryError(f"{flag}: the {what} holds a line break; not sent")
+        mail = EmailMessage()
+        try:
+            mail["From"] = _address(*self.sender)
+            mail["To"] = _address(message.name, message.to)
+        except ValueError as error:
+            raise DeliveryError(f"{flag}: {error}") from None
+        mail["Subject"] = message.subject
+        mail["Date"] = format_datetime(now())
+        mail["Message-ID"] = make_msgid(domain=self.sender[1].rpartition("@")[2] or None)
+        mail.set_content(message.body, charset="utf-8", cte="quoted-printable")
+        return mail
+
+    # -- drafts -------------------------------------------------------------------
+
+    def draft(self, message: Message) -> str:
+        mail = self.compose(message, "--draft")
+        folder = os.path.expanduser(self.settings.outbox or os.path.join(home_folder(),
+                                                                          "outbox"))
+        os.makedirs(folder, exist_ok=True)
+        stem = f"{now().strftime('%Y%m%d-%H%M%S')}-{message.contact}-{message.kind}"
+        path = os.path.join(folder, f"{stem}.eml")
+        n = 1
+        while os.path.exists(path):
+            n += 1
+            path = os.path.join(folder, f"{stem}-{n}.eml")
+        partial = path + ".partial"
+        with open(partial, "wb") as out:
+            out.write(mail.as_bytes(policy=SMTP))  # CRLF line ends, as RFC 5322 has them
+        os.replace(partial, path)
+        return f"draft written to {path}"
+
+    # -- sending ------------------------------------------------------------------
+
+    def send(self, message: Message) -> str:
+        import smtplib
+        import ssl
+
+        mail = self.compose(message, "--send")
+        s = self.settings
+        port = s.port or _DEFAULT_PORTS[s.security]
+        where = f"{s.host}:{port}"
+        context = ssl.create_default_context(cafile=s.ca_file) if s.security != "none" \
+            else None
+        try:
+            if s.security == "tls":
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(s.host, port, timeout=s.timeout,
+                                                      context=context)
+            else:
+                smtp = smtplib.SMTP(s.host, port, timeout=s.timeout)
+            with smtp:
+                if s.security == "starttls":
+                    smtp.starttls(context=context)
+                if s.username:
+                    smtp.login(s.username, self._password())
+                refused = smtp.send_message(mail)
+        except smtplib.SMTPAuthenticationError:
+            raise DeliveryError(f"--send: {where} did not accept the login for "
+                                f"{s.username}; nothing was recorded") from None
+        except (smtplib.SMTPException, OSError) as error:
+            reason = " ".join(str(error).splitlines()) or type(error).__name__
+            raise DeliveryError(f"--send: the mail server at {where} did not take the message "
+                                f"({reason}); nothing was recorded") from None
+        if refused:
+            raise DeliveryError(f"--send: {where} refused {', '.join(refused)}")
+        return f"sent: {where} accepted {mail['Message-ID']}"
+
+    def _password(self) -> str:
+        s = self.settings
+        if s.keyring:
+            try:
+                import keyring
+            except ImportError:
+                raise DeliveryError("--send: [email] keyring = true needs the keyring package "
+                                    "(pip install keyring)") from None
+            secret = keyring.get_password("coffeechat", s.username or "")
+            if secret is None:
+                raise DeliveryError(f"--send: no password for {s.username} in the keyring "
+                                    "(service 'coffeechat')")
+            return str(secret)
+        secret = os.environ.get(s.password_env)
+        if not secret:
+            raise DeliveryError(f"--send: set {s.password_env} to the SMTP password "
+                                "(it is never read from a file)")
+        return secret
+
+
+def _address(name: str, address: str) -> Address:
+    local, _, domain = address.rpartition("@")
+    if not local or not domain:
+        raise ValueError(f"{address!r} is not an email address")
+    return Address(display_name=name, username=local, domain=domain)
+
+
+@hookimpl
+def register_channels(register: Any, config: Any) -> None:
+    register(EmailChannel(config))
