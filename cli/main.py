@@ -54,6 +54,7 @@ COMMANDS = {
     "search": "views:search",
     "log": "views:log",
     "template": "templates:template_group",
+    "calendar": "calendars:calendar_group",
     "watch": "watch:watch",
     "import": "transfer:import_group",
     "export": "transfer:export_group",

@@ -189,3 +189,55 @@ def _people_report(app: Any, file: str, result: Any) -> None:
         click.echo(f"coffeechat: skipped row {row.row}: {row.message}", err=True)
     for row in plan.conflicts:
         click.echo(f"coffeechat: row {row.row}: {row.message}", err=True)
+
+
+@export_group.command("ics")
+@click.option("--out", "out_path", metavar="FILE", help="Write here instead of stdout.")
+@json_option
+def export_ics_command(out_path: str | None) -> None:
+    """Meetings (VEVENT, with a reminder) and open follow-ups (VTODO) as iCalendar.
+
+    UIDs never change, so importing the file again into a calendar app updates
+    what it has instead of adding copies.
+    """
+    from coffeechat.plugins.calendars import export_calendar
+
+    app = context_app()
+    store = app.current()
+    data = export_calendar(store, app.config()).to_ical()
+    if out_path is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    partial = out_path + ".partial"
+    try:
+        with open(partial, "wb") as out:
+            out.write(data)
+        os.replace(partial, out_path)
+    except OSError as error:
+        raise BadInput(f"--out: cannot write {out_path} ({error.strerror})") from None
+    count = data.count(b"BEGIN:VEVENT"), data.count(b"BEGIN:VTODO")
+    _report(app, {"out": out_path, "events": count[0], "todos": count[1]},
+            f"Wrote {count[0]} meetings and {count[1]} follow-ups to {out_path}")
+
+
+@import_group.command("ics")
+@click.argument("file", metavar="FILE")
+@json_option
+def import_ics_command(file: str) -> None:
+    """Calendar invitations (.ics from Google Calendar, Outlook, ...) as scheduled meetings.
+
+    The contact is the organiser or an attendee other than you ([me] email);
+    someone unknown is added. A higher SEQUENCE reschedules, a cancellation
+    cancels, and the same file imported again records nothing.
+    """
+    from coffeechat.plugins.calendars import import_invitations, read_invitations
+
+    app = context_app()
+    store = app.current()
+    invitations = read_invitations(file, app.config().me.email)
+    result = import_invitations(store, invitations, source="import:ics")
+    app.current()
+    _report(app, result._asdict(),
+            f"{file}: {len(result.scheduled)} scheduled, {len(result.cancelled)} cancelled, "
+            f"{result.unchanged} unchanged; {len(result.added)} new contacts")

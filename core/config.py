@@ -67,10 +67,20 @@ class EmailSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, fr
     timeout: float = 30.0
 
 
+class CalendarSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+    """Where `calendar push` sends meetings and follow-ups (a CalDAV calendar)."""
+
+    url: str | None = None  # the calendar collection, e.g. https://dav.example.com/maya/cc/
+    username: str | None = None
+    password_env: str = "COFFEECHAT_CALDAV_PASSWORD"
+    reminder_minutes: int = 15  # the VALARM before each meeting
+
+
 class Config(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
     followups: FollowupRules = FollowupRules()
     me: Me = Me()
     email: EmailSettings = EmailSettings()
+    calendar: CalendarSettings = CalendarSettings()
     # Your own message templates (NAME.j2), which override the built-in ones.
     templates_dir: str | None = None
     # A folder of one-off plugins (*.py files), like --plugins-dir.

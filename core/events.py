@@ -82,6 +82,8 @@ class MeetingScheduled(Payload):
     at: datetime
     minutes: int = 30
     where: str | None = None
+    uid: str | None = None  # the calendar event it came from (import ics)
+    sequence: int | None = None  # that event's SEQUENCE
 
 
 class MeetingHeld(Payload):
@@ -94,6 +96,8 @@ class MeetingHeld(Payload):
 class MeetingCancelled(Payload):
     reason: str | None = None
     meeting: str | None = None
+    uid: str | None = None
+    sequence: int | None = None
 
 
 class ThanksSent(Payload):

@@ -1,0 +1,46 @@
+"""`calendar push`: meetings and follow-ups onto a CalDAV calendar."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from coffeechat.cli.main import context_app, json_option, output
+
+
+@click.group("calendar")
+def calendar_group() -> None:
+    """Your meetings and follow-ups in your calendar app (CalDAV)."""
+
+
+@calendar_group.command("push")
+@json_option
+def push_command() -> None:
+    """Put every meeting and open follow-up on the [calendar] url (again: no copies).
+
+    A follow-up pushed before that has since closed is marked completed there.
+
+    The password comes from the variable named by [calendar] password_env
+    (COFFEECHAT_CALDAV_PASSWORD by default), never from a file.
+    """
+    from coffeechat.errors import CoffeechatError
+    from coffeechat.plugins.calendars import push
+
+    app = context_app()
+    config = app.config()
+    password = os.environ.get(config.calendar.password_env)
+    try:
+        pushed = push(app.current(), config, password)
+    except CoffeechatError:
+        raise
+    except Exception as error:  # the caldav library's and the network's own errors
+        detail = " ".join(f"{type(error).__name__}: {error}".splitlines())[:300]
+        raise CoffeechatError(f"calendar push: {config.calendar.url}: {detail}") from None
+    if app.json:
+        output({"url": config.calendar.url, **pushed._asdict()})
+        return
+    click.echo(f"Pushed {pushed.events} meetings and {pushed.todos} follow-ups to "
+               f"{config.calendar.url}")
+    if pushed.completed:
+        click.echo(f"Marked {pushed.completed} follow-ups done there")
