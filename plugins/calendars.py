@@ -43,6 +43,7 @@ class Meeting(NamedTuple):
     minutes: int
     where: str | None
     cancelled: bool
+    current: bool = False  # the one now scheduled (not yet held or cancelled)
 
 
 def meetings_of(contact_id: str, name: str, email: str | None, rows: list[Row]) -> list[Meeting]:
@@ -67,6 +68,8 @@ def meetings_of(contact_id: str, name: str, email: str | None, rows: list[Row]) 
                 sequence = p.sequence if p.sequence is not None else old.sequence + 1
                 found[current] = old._replace(cancelled=True, sequence=sequence)
             current = None
+    if current is not None:
+        found[current] = found[current]._replace(current=True)
     return list(found.values())
 
 
@@ -249,12 +252,14 @@ def import_invitations(store: Store, invitations: list[Invitation], *, source: s
         directory = ContactDirectory.load(store.conn)
         by_email = {row[1].lower(): row[0] for row in store.conn.execute(
             "SELECT id, email FROM contacts WHERE email IS NOT NULL")}
-        known = {m.uid: (m.sequence, m.cancelled) for m in all_meetings(store)}
+        known = {m.uid: m for m in all_meetings(store)}
         events: list[NewEvent] = []
         for invitation in invitations:
             seen = known.get(invitation.uid) or known.get(invitation.uid.removesuffix(
                 f"@{DOMAIN}"))
-            if seen is not None and not _newer(invitation, *seen):
+            if invitation.cancelled and (seen is None or not seen.current):
+                continue  # nothing scheduled under this UID to cancel
+            if seen is not None and not _newer(invitation, seen):
                 continue
             contact = _contact_for(invitation, directory, by_email, events, outcome)
             if contact is None:
@@ -281,15 +286,16 @@ def import_invitations(store: Store, invitations: list[Invitation], *, source: s
     return outcome._replace(unchanged=unchanged)
 
 
-def _newer(invitation: Invitation, sequence: int, cancelled: bool) -> bool:
-    """Whether an invitation changes a meeting already known at ``sequence``.
+def _newer(invitation: Invitation, meeting: Meeting) -> bool:
+    """Whether an invitation changes a meeting already known.
 
     A lower SEQUENCE never overrides a higher; the same one only if it cancels
     (some calendars cancel without raising it).
     """
-    if invitation.sequence > sequence:
+    if invitation.sequence > meeting.sequence:
         return True
-    return invitation.sequence == sequence and invitation.cancelled and not cancelled
+    return (invitation.sequence == meeting.sequence and invitation.cancelled
+            and not meeting.cancelled)
 
 
 def _contact_for(invitation: Invitation, directory: ContactDirectory,

@@ -140,6 +140,9 @@ def test_google_and_outlook_invitations_import_at_the_right_times(cli: CLI, tmp_
 def test_sequence_reschedules_and_cancels_and_an_older_one_never_wins(cli: CLI,
                                                                        tmp_path: Path) -> None:
     configure(cli)
+    # A cancellation of a meeting never seen records nothing (and adds nobody).
+    early = cli.json("import", "ics", str(DATA / "invite-outlook-cancel.ics"))
+    assert early["cancelled"] == [] and early["added"] == [] and cli.count() == 0
     cli.run("import", "ics", str(DATA / "invite-outlook.ics"))
     moved = cli.json("import", "ics", str(DATA / "invite-outlook-moved.ics"))
     assert moved["scheduled"] == ["daniel-okafor"] and moved["added"] == []
