@@ -237,7 +237,56 @@ def import_ics_command(file: str) -> None:
     store = app.current()
     invitations = read_invitations(file, app.config().me.email)
     result = import_invitations(store, invitations, source="import:ics")
+    app.plugins().event_appended(result.events, store)
     app.current()
-    _report(app, result._asdict(),
+    _report(app, _without_events(result),
             f"{file}: {len(result.scheduled)} scheduled, {len(result.cancelled)} cancelled, "
             f"{result.unchanged} unchanged; {len(result.added)} new contacts")
+
+
+def _without_events(result: Any) -> dict[str, Any]:
+    """An import's report for --json: what it did, not the events themselves."""
+    document: dict[str, Any] = result._asdict()
+    del document["events"]
+    return document
+
+
+@import_group.command("mbox")
+@click.argument("file", metavar="FILE")
+@json_option
+def import_mbox_command(file: str) -> None:
+    """Replies in an mbox file: a message from a contact after your ask answers it.
+
+    Auto-replies (out of office and the like) do not count; importing the same
+    mailbox again records nothing new.
+    """
+    from coffeechat.plugins.mailbox import read_mbox
+
+    _import_replies(file, read_mbox, "import:mbox")
+
+
+@import_group.command("maildir")
+@click.argument("folder", metavar="DIR")
+@json_option
+def import_maildir_command(folder: str) -> None:
+    """Replies in a Maildir folder (its cur/ and new/), as for `import mbox`."""
+    from coffeechat.plugins.mailbox import read_maildir
+
+    _import_replies(folder, read_maildir, "import:maildir")
+
+
+def _import_replies(path: str, read: Callable[..., Any], source: str) -> None:
+    from coffeechat.plugins.mailbox import import_replies
+
+    app = context_app()
+    store = app.current()
+    mailbox = read(path, lambda total: progress_bar(total, "reading mail"))
+    result = import_replies(store, app.projector().fold_stream, mailbox,
+                            me=app.config().me.email, source=source)
+    app.plugins().event_appended(result.events, store)
+    app.current()
+    _report(app, _without_events(result),
+            f"{path}: {result.messages:,} messages, {len(result.replied)} answered an ask"
+            + (f"; {result.automatic:,} auto-replies left out" if result.automatic else "")
+            + (f"; {result.unreadable:,} without a sender or date" if result.unreadable
+               else ""))

@@ -76,6 +76,14 @@ class RequestAnswered(Payload):
     request: str | None = None  # id of the request.sent it answers
 
 
+class ReplyReceived(Payload):
+    """A message from the contact, found in your mailbox after an ask (``import mbox``)."""
+
+    message_id: str  # its Message-ID header, which keys the import
+    subject: str | None = None
+    request: str | None = None  # id of the request.sent it answers
+
+
 # -- meetings -----------------------------------------------------------------
 
 class MeetingScheduled(Payload):
@@ -154,6 +162,7 @@ EVENT_TYPES: dict[str, type[Payload]] = {
     "cadence.set": CadenceSet,
     "request.sent": RequestSent,
     "request.answered": RequestAnswered,
+    "reply.received": ReplyReceived,
     "meeting.scheduled": MeetingScheduled,
     "meeting.held": MeetingHeld,
     "meeting.cancelled": MeetingCancelled,

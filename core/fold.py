@@ -22,7 +22,7 @@ CONTACT_PREFIX = "contact:"
 
 # Events that count as a touch for the check-in clock.
 TOUCHES = frozenset({
-    "request.sent", "request.answered", "meeting.scheduled", "meeting.held",
+    "request.sent", "request.answered", "reply.received", "meeting.scheduled", "meeting.held",
     "thanks.sent", "checkin.done", "commitment.done", "referral.made",
 })
 
@@ -267,6 +267,14 @@ def _request_answered(state: ContactState, row: Row) -> None:
         state.stage = "declined"
 
 
+def _reply_received(state: ContactState, row: Row) -> None:
+    """A reply answers the open request it came after, whatever it says."""
+    if state.request_open and state.request_at is not None and \
+            row.occurred_at >= state.request_at:
+        state.request_open = False
+    state.text_seqs.append(row.seq)
+
+
 def _meeting_scheduled(state: ContactState, row: Row) -> None:
     p = _payload(row)
     if state.stage != "scheduled":
@@ -333,6 +341,7 @@ _HANDLERS = {
     "cadence.set": _cadence_set,
     "request.sent": _request_sent,
     "request.answered": _request_answered,
+    "reply.received": _reply_received,
     "meeting.scheduled": _meeting_scheduled,
     "meeting.cancelled": _meeting_cancelled,
     "meeting.held": _meeting_held,

@@ -38,6 +38,8 @@ def describe(kind: str, raw: bytes | str) -> str:
                                                        else "")
     if kind == "request.answered":
         return str(data.get("answer"))
+    if kind == "reply.received":
+        return "replied" + (f": {data['subject']}" if data.get("subject") else "")
     if kind == "referral.made":
         return f"introduced me to {_fields(data, 'name', 'company')}"
     if kind == "commitment.made":

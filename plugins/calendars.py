@@ -28,7 +28,7 @@ from coffeechat.errors import BadInput
 from coffeechat.events import ContactAdded, MeetingCancelled, MeetingScheduled, Payload
 from coffeechat.fold import CONTACT_PREFIX, ROW_COLUMNS, Row, fold
 from coffeechat.resolve import ContactDirectory
-from coffeechat.store import NewEvent, Store
+from coffeechat.store import Event, NewEvent, Store
 
 DOMAIN = "coffeechat"
 
@@ -181,6 +181,7 @@ class IcsImport(NamedTuple):
     cancelled: list[str]
     added: list[str]  # contacts the invitations brought
     unchanged: int
+    events: list[Event]
 
 
 def read_invitations(path: str, me: str | None) -> list[Invitation]:
@@ -246,7 +247,7 @@ def _list(value: Any) -> list[Any]:
 def import_invitations(store: Store, invitations: list[Invitation], *, source: str
                        ) -> IcsImport:
     """Record what the invitations change, as one batch (decided inside the transaction)."""
-    outcome = IcsImport([], [], [], 0)
+    outcome = IcsImport([], [], [], 0, [])
 
     def plan() -> list[tuple[list[NewEvent], str]]:
         directory = ContactDirectory.load(store.conn)
@@ -281,9 +282,10 @@ def import_invitations(store: Store, invitations: list[Invitation], *, source: s
                                    occurred_at=at, key=key))
         return [(events, source)]
 
-    store.append_planned(plan)
+    appended = store.append_planned(plan)
     unchanged = len(invitations) - len(outcome.scheduled) - len(outcome.cancelled)
-    return outcome._replace(unchanged=unchanged)
+    return outcome._replace(unchanged=unchanged,
+                            events=[event for batch in appended for event in batch])
 
 
 def _newer(invitation: Invitation, meeting: Meeting) -> bool:

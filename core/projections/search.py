@@ -14,6 +14,7 @@ from coffeechat.projections import VERSIONS
 from coffeechat.projections.base import Folded, Projection
 
 _NOT_TEXT = ("('channel', 'commitment', 'meeting', 'request', 'target', 'contact', 'referred_by', "
+             "'message_id', 'uid', "
              "'due', 'at', 'template')")
 
 

@@ -1,0 +1,196 @@
+"""Replies from a mailbox: `import mbox FILE` and `import maildir DIR`.
+
+A message from a contact's address, dated at or after the ask that is still
+open, answers that ask: it is recorded as ``reply.received`` (a touch for the
+check-in clock), so the nudge goes away. Auto-replies (out-of-office and the
+like) are not replies. Each reply is keyed by its Message-ID and decided
+inside the write transaction, so importing the same mailbox again, or a
+bigger one later, records nothing twice.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import os
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from datetime import UTC, datetime
+from email.message import Message
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from typing import Any, NamedTuple
+
+from coffeechat.clock import stamp
+from coffeechat.errors import BadInput
+from coffeechat.events import ReplyReceived
+from coffeechat.fold import CONTACT_PREFIX, ContactState
+from coffeechat.store import Event, NewEvent, Store
+
+# A progress bar for N messages, advanced with the number read so far.
+Progress = Callable[[int], AbstractContextManager[Callable[[int], None]]]
+
+# Subjects mail programs give automatic answers (Outlook, Gmail, Exchange, ...).
+_AUTO_SUBJECTS = ("automatic reply", "auto-reply", "autoreply", "auto reply",
+                  "out of office", "out of the office", "abwesenheitsnotiz",
+                  "réponse automatique", "respuesta automática")
+
+
+class Mail(NamedTuple):
+    message_id: str
+    sender: str  # the From address, lower case
+    at: datetime
+    subject: str | None
+
+
+class MailboxRead(NamedTuple):
+    mails: list[Mail]
+    messages: int  # every message in the mailbox
+    automatic: int  # auto-replies left out
+    unreadable: int  # messages without a From address or a readable Date
+
+
+class ReplyImport(NamedTuple):
+    replied: list[str]  # contacts whose open ask a message answered
+    messages: int
+    automatic: int
+    unreadable: int
+    events: list[Event]
+
+
+def read_mbox(path: str, progress: Progress | None = None) -> MailboxRead:
+    """The messages of an mbox file (headers only)."""
+    import mailbox
+
+    try:
+        with open(path, "rb") as file:
+            start = file.read(5)
+    except OSError as error:
+        raise BadInput(f"FILE: cannot read {path} ({error.strerror})") from None
+    if start and start != b"From ":
+        raise BadInput(f"{path}: not an mbox file (it should begin with a 'From ' line)")
+    box = mailbox.mbox(path, create=False)
+    try:
+        return _read(box, progress)
+    finally:
+        box.close()
+
+
+def read_maildir(path: str, progress: Progress | None = None) -> MailboxRead:
+    """The messages of a Maildir folder (its cur/ and new/)."""
+    import mailbox
+
+    missing = [sub for sub in ("cur", "new") if not os.path.isdir(os.path.join(path, sub))]
+    if missing:
+        raise BadInput(f"DIR: {path} is not a Maildir folder (it has no {missing[0]}/)")
+    box = mailbox.Maildir(path, factory=None, create=False)
+    return _read(box, progress)
+
+
+def _read(box: Any, progress: Progress | None) -> MailboxRead:
+    parser = BytesHeaderParser(policy=compat32)
+    mails, messages, automatic, unreadable = [], 0, 0, 0
+    with (progress(len(box)) if progress else nullcontext(_ignore)) as advance:
+        for key in box.iterkeys():
+            messages += 1
+            advance(messages)
+            headers = parser.parsebytes(box.get_bytes(key))
+            if is_automatic(headers):
+                automatic += 1
+                continue
+            mail = _mail(headers)
+            if mail is None:
+                unreadable += 1
+            else:
+                mails.append(mail)
+    return MailboxRead(mails, messages, automatic, unreadable)
+
+
+def _ignore(_done: int) -> None:
+    pass
+
+
+def is_automatic(headers: Message) -> bool:
+    """Whether a message was sent by a machine on the sender's behalf (RFC 3834 and habit)."""
+    submitted = str(headers.get("Auto-Submitted", "no")).strip().lower()
+    if submitted != "no":
+        return True
+    if any(name in headers for name in ("X-Autoreply", "X-Autorespond", "X-Autoresponder")):
+        return True
+    precedence = str(headers.get("Precedence", "")).strip().lower()
+    if precedence in ("auto_reply", "bulk", "junk", "list"):
+        return True
+    subject = _text(headers.get("Subject")) or ""
+    return subject.strip().lower().startswith(_AUTO_SUBJECTS)
+
+
+def _mail(headers: Message) -> Mail | None:
+    _name, sender = email.utils.parseaddr(_text(headers.get("From")) or "")
+    try:
+        at = email.utils.parsedate_to_datetime(str(headers.get("Date", "")))
+    except (TypeError, ValueError):
+        return None
+    if "@" not in sender:
+        return None
+    if at.tzinfo is None:  # "-0000": a time in UTC whose zone the sender did not say
+        at = at.replace(tzinfo=UTC)
+    at = at.astimezone(UTC)
+    subject = _text(headers.get("Subject"))
+    message_id = (str(headers.get("Message-ID", "")).strip() or _made_up_id(sender, at, subject))
+    return Mail(message_id[:500], sender.lower(), at, " ".join((subject or "").split())[:300]
+                or None)
+
+
+def _text(value: object) -> str | None:
+    """A header's text, with RFC 2047 encoded words decoded."""
+    if value is None:
+        return None
+    from email.header import decode_header, make_header
+
+    try:
+        return str(make_header(decode_header(str(value))))
+    except (LookupError, UnicodeDecodeError, ValueError):
+        return str(value)
+
+
+def _made_up_id(sender: str, at: datetime, subject: str | None) -> str:
+    """A stable key for a message that has no Message-ID."""
+    digest = hashlib.sha256(f"{sender}\n{stamp(at)}\n{subject}".encode()).hexdigest()[:32]
+    return f"<{digest}@no-message-id>"
+
+
+def import_replies(store: Store, fold_contact: Callable[[str], ContactState], read: MailboxRead,
+                   *, me: str | None, source: str) -> ReplyImport:
+    """Record the replies among ``read`` as one batch (decided inside the transaction)."""
+    replied: list[str] = []
+
+    def plan() -> list[tuple[list[NewEvent], str]]:
+        by_email: dict[str, str] = {}
+        for contact_id, address in store.conn.execute(
+                "SELECT id, email FROM contacts WHERE email IS NOT NULL ORDER BY added_at, id"):
+            by_email.setdefault(address.lower(), contact_id)
+        by_email.pop((me or "").lower(), None)
+        mine: dict[str, list[Mail]] = {}
+        for mail in read.mails:
+            if mail.sender in by_email:
+                mine.setdefault(by_email[mail.sender], []).append(mail)
+        events = []
+        for contact_id, mails in sorted(mine.items()):
+            state = fold_contact(CONTACT_PREFIX + contact_id)
+            if not state.request_open or state.request_at is None:
+                continue
+            after = [m for m in mails if stamp(m.at) >= state.request_at]
+            if not after:
+                continue
+            first = min(after, key=lambda m: (m.at, m.message_id))
+            events.append(NewEvent(
+                stream=CONTACT_PREFIX + contact_id, occurred_at=stamp(first.at),
+                key=f"mail:{first.message_id}",
+                payload=ReplyReceived(message_id=first.message_id, subject=first.subject,
+                                      request=state.request_id)))
+            replied.append(contact_id)
+        return [(events, source)]
+
+    appended = store.append_planned(plan)
+    return ReplyImport(replied, read.messages, read.automatic, read.unreadable,
+                       [event for batch in appended for event in batch])
