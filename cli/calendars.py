@@ -31,7 +31,7 @@ def push_command() -> None:
     config = app.config()
     password = os.environ.get(config.calendar.password_env)
     try:
-        pushed = push(app.current(), config, password)
+        pushed = push(app.current(), config, app.projector().fold_stream, password)
     except CoffeechatError:
         raise
     except Exception as error:  # the caldav library's and the network's own errors

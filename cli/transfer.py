@@ -204,7 +204,7 @@ def export_ics_command(out_path: str | None) -> None:
 
     app = context_app()
     store = app.current()
-    data = export_calendar(store, app.config()).to_ical()
+    data = export_calendar(store, app.config(), app.projector().fold_stream).to_ical()
     if out_path is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
@@ -236,7 +236,8 @@ def import_ics_command(file: str) -> None:
     app = context_app()
     store = app.current()
     invitations = read_invitations(file, app.config().me.email)
-    result = import_invitations(store, invitations, source="import:ics")
+    result = import_invitations(store, app.projector().fold_stream, invitations,
+                                source="import:ics")
     app.plugins().event_appended(result.events, store)
     app.current()
     _report(app, _without_events(result),

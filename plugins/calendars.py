@@ -17,6 +17,7 @@ importing the same file again records nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -26,7 +27,7 @@ from coffeechat.codec import decode_payload
 from coffeechat.config import Config
 from coffeechat.errors import BadInput
 from coffeechat.events import ContactAdded, MeetingCancelled, MeetingScheduled, Payload
-from coffeechat.fold import CONTACT_PREFIX, ROW_COLUMNS, Row, fold
+from coffeechat.fold import CONTACT_PREFIX, ContactState, Row
 from coffeechat.resolve import ContactDirectory
 from coffeechat.store import Event, NewEvent, Store
 
@@ -73,27 +74,32 @@ def meetings_of(contact_id: str, name: str, email: str | None, rows: list[Row]) 
     return list(found.values())
 
 
-def all_meetings(store: Store) -> list[Meeting]:
+FoldContact = Callable[[str], ContactState]  # a contact's stream → its state, merges included
+
+
+def all_meetings(store: Store, fold_contact: FoldContact) -> list[Meeting]:
+    """Every meeting ever scheduled with a contact that is still here (under who it became)."""
+    from coffeechat.projections.merges import roots
+
     db = store.conn
-    streams = [r[0] for r in db.execute(
-        "SELECT DISTINCT stream FROM events WHERE type = 'meeting.scheduled'")]
+    root_of = roots(dict(db.execute("SELECT alias, into_id FROM merges").fetchall()))
     contacts = {r[0]: (r[1], r[2]) for r in db.execute("SELECT id, name, email FROM contacts")}
-    meetings = []
-    for stream in streams:
+    family_roots = set()
+    for (stream,) in db.execute(
+            "SELECT DISTINCT stream FROM events WHERE type = 'meeting.scheduled'"):
         contact_id = stream[len(CONTACT_PREFIX):]
-        if contact_id not in contacts:
-            continue  # an undone or merged-away contact
-        rows = [Row._make(r) for r in db.execute(
-            f"SELECT {ROW_COLUMNS} FROM events WHERE stream = ? ORDER BY occurred_at, id",
-            (stream,))]
-        state = fold(stream, rows)
-        meetings += meetings_of(contact_id, *contacts[contact_id], state.events)
+        family_roots.add(root_of.get(contact_id, contact_id))
+    meetings = []
+    for contact_id in sorted(family_roots):
+        if contact_id in contacts:  # (not an undone contact)
+            state = fold_contact(CONTACT_PREFIX + contact_id)
+            meetings += meetings_of(contact_id, *contacts[contact_id], state.events)
     return meetings
 
 
 # -- export --------------------------------------------------------------------------------
 
-def export_calendar(store: Store, config: Config) -> Any:
+def export_calendar(store: Store, config: Config, fold_contact: FoldContact) -> Any:
     """An icalendar Calendar of every meeting and open follow-up."""
     import icalendar
 
@@ -102,7 +108,7 @@ def export_calendar(store: Store, config: Config) -> Any:
     cal.add("version", "2.0")
     cal.add("method", "PUBLISH")
     stamp_now = now()
-    for meeting in all_meetings(store):
+    for meeting in all_meetings(store, fold_contact):
         cal.add_component(_vevent(meeting, config, stamp_now))
     for item in store.conn.execute(
             "SELECT f.contact, c.name, f.kind, f.due_at, f.reason, f.event, f.anchor "
@@ -198,6 +204,8 @@ def read_invitations(path: str, me: str | None) -> list[Invitation]:
     method = str(cal.get("method", "")).upper()
     found = []
     for number, event in enumerate(cal.walk("VEVENT"), start=1):
+        if "RECURRENCE-ID" in event:
+            continue  # one occurrence of a recurring series changed: not a coffee chat
         try:
             found.append(_invitation(event, method, (me or "").lower()))
         except BadInput as error:
@@ -244,8 +252,8 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def import_invitations(store: Store, invitations: list[Invitation], *, source: str
-                       ) -> IcsImport:
+def import_invitations(store: Store, fold_contact: FoldContact, invitations: list[Invitation],
+                       *, source: str) -> IcsImport:
     """Record what the invitations change, as one batch (decided inside the transaction)."""
     outcome = IcsImport([], [], [], 0, [])
 
@@ -253,7 +261,7 @@ def import_invitations(store: Store, invitations: list[Invitation], *, source: s
         directory = ContactDirectory.load(store.conn)
         by_email = {row[1].lower(): row[0] for row in store.conn.execute(
             "SELECT id, email FROM contacts WHERE email IS NOT NULL")}
-        known = {m.uid: m for m in all_meetings(store)}
+        known = {m.uid: m for m in all_meetings(store, fold_contact)}
         events: list[NewEvent] = []
         for invitation in invitations:
             seen = known.get(invitation.uid) or known.get(invitation.uid.removesuffix(
@@ -262,7 +270,8 @@ def import_invitations(store: Store, invitations: list[Invitation], *, source: s
                 continue  # nothing scheduled under this UID to cancel
             if seen is not None and not _newer(invitation, seen):
                 continue
-            contact = _contact_for(invitation, directory, by_email, events, outcome)
+            contact = seen.contact if seen is not None else _contact_for(
+                invitation, directory, by_email, events, outcome)
             if contact is None:
                 continue
             at = stamp(now())
@@ -280,6 +289,10 @@ def import_invitations(store: Store, invitations: list[Invitation], *, source: s
                 outcome.scheduled.append(contact)
             events.append(NewEvent(stream=CONTACT_PREFIX + contact, payload=payload,
                                    occurred_at=at, key=key))
+            # A later event of the file with the same UID is judged against this one.
+            known[invitation.uid] = Meeting(
+                invitation.uid, invitation.sequence, contact, "", None, at, 0, None,
+                invitation.cancelled, current=not invitation.cancelled)
         return [(events, source)]
 
     appended = store.append_planned(plan)
@@ -330,7 +343,8 @@ class Pushed(NamedTuple):
     completed: int  # to-dos on the calendar whose follow-up is no longer open
 
 
-def push(store: Store, config: Config, password: str | None) -> Pushed:
+def push(store: Store, config: Config, fold_contact: FoldContact, password: str | None
+         ) -> Pushed:
     """Put every meeting and open follow-up on the CalDAV calendar.
 
     Each object is named by its UID, so pushing again overwrites rather than
@@ -348,7 +362,7 @@ def push(store: Store, config: Config, password: str | None) -> Pushed:
     _check_calendar(calendar, config)
     events = todos = 0
     open_uids = set()
-    for component in export_calendar(store, config).subcomponents:
+    for component in export_calendar(store, config, fold_contact).subcomponents:
         wrapper = icalendar.Calendar()
         wrapper.add("prodid", "-//coffeechat//coffeechat//EN")
         wrapper.add("version", "2.0")

@@ -170,6 +170,20 @@ def test_sequence_reschedules_and_cancels_and_an_older_one_never_wins(cli: CLI,
     assert cli.count() == before
 
 
+def test_a_merged_contacts_meeting_is_exported_and_updated_under_who_stays(
+        cli: CLI, tmp_path: Path) -> None:
+    configure(cli)
+    cli.run("add", "Daniel Okafor")
+    cli.run("import", "ics", str(DATA / "invite-outlook.ics"))  # adds daniel-okafor-2
+    cli.run("merge", "daniel-okafor", "daniel-okafor-2")
+    [event] = meetings(exported(cli, tmp_path)).values()
+    assert str(event["X-COFFEECHAT-CONTACT"]) == "daniel-okafor"
+    moved = cli.json("import", "ics", str(DATA / "invite-outlook-moved.ics"))
+    assert moved["scheduled"] == ["daniel-okafor"] and moved["added"] == []
+    [event] = meetings(exported(cli, tmp_path)).values()
+    assert utc(event) == datetime(2026, 12, 9, 17, tzinfo=UTC)
+
+
 def test_an_import_is_one_batch_that_undo_takes_back(cli: CLI) -> None:
     configure(cli)
     cli.run("import", "ics", str(DATA / "invite-outlook.ics"))
