@@ -125,7 +125,7 @@ def is_automatic(headers: Message) -> bool:
 
 
 def _mail(headers: Message) -> Mail | None:
-    _name, sender = email.utils.parseaddr(_text(headers.get("From")) or "")
+    _name, sender = email.utils.parseaddr(str(headers.get("From", "")))  # (still encoded)
     try:
         at = email.utils.parsedate_to_datetime(str(headers.get("Date", "")))
     except (TypeError, ValueError):

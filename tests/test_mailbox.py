@@ -38,7 +38,7 @@ def inbox() -> list[EmailMessage]:
         message("Priya Raman <priya@example.com>", "Wed, 28 Oct 2026 16:00:00 +0000",
                 "Meetup slides"),
         # The reply, from the same address in other case, with an encoded name.
-        message("=?utf-8?q?Priya_Ram=C3=A1n?= <Priya@Example.com>",
+        message("=?utf-8?q?Ram=C3=A1n=2C_Priya?= <Priya@Example.com>",
                 "Tue, 03 Nov 2026 10:15:00 +0100", "Re: Coffee chat?"),
         message("Priya Raman <priya@example.com>", "Wed, 04 Nov 2026 08:00:00 +0000",
                 "Re: Coffee chat? (Thursday works)"),
