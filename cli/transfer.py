@@ -12,6 +12,7 @@ import click
 
 from coffeechat.cli.main import context_app, json_option, output
 from coffeechat.errors import BadInput
+from coffeechat.files import replace_file
 
 
 class ImportGroup(click.Group):
@@ -209,11 +210,8 @@ def export_ics_command(out_path: str | None) -> None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
-    partial = out_path + ".partial"
     try:
-        with open(partial, "wb") as out:
-            out.write(data)
-        os.replace(partial, out_path)
+        replace_file(out_path, data)
     except OSError as error:
         raise BadInput(f"--out: cannot write {out_path} ({error.strerror})") from None
     count = data.count(b"BEGIN:VEVENT"), data.count(b"BEGIN:VTODO")

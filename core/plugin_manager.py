@@ -25,6 +25,7 @@ import msgspec
 from coffeechat import __version__
 from coffeechat.config import Config, home_folder
 from coffeechat.errors import CoffeechatError
+from coffeechat.files import replace_file
 
 if TYPE_CHECKING:
     import pluggy
@@ -252,10 +253,7 @@ class Plugins:
                  for ep in entry_points(group=GROUP)]
         try:
             os.makedirs(os.path.dirname(cache), exist_ok=True)
-            partial = f"{cache}.{os.getpid()}"
-            with open(partial, "wb") as file:
-                file.write(msgspec.json.encode(_EntryPointCache(key, found)))
-            os.replace(partial, cache)
+            replace_file(cache, msgspec.json.encode(_EntryPointCache(key, found)))
         except OSError:
             pass  # a read-only home only costs the scan next time
         return found

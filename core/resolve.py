@@ -123,3 +123,12 @@ def free_id(name: str, taken: Callable[[str], bool]) -> str:
         n += 1
         candidate = f"{base}-{n}"
     return candidate
+
+
+def contacts_by_email(db: apsw.Connection) -> dict[str, str]:
+    """Each known address, in lower case, to its contact (the oldest, if several share it)."""
+    found: dict[str, str] = {}
+    for contact_id, address in db.execute(
+            "SELECT id, email FROM contacts WHERE email IS NOT NULL ORDER BY added_at, id"):
+        found.setdefault(address.lower(), contact_id)
+    return found

@@ -28,7 +28,7 @@ from coffeechat.config import Config
 from coffeechat.errors import BadInput
 from coffeechat.events import ContactAdded, MeetingCancelled, MeetingScheduled, Payload
 from coffeechat.fold import CONTACT_PREFIX, ContactState, Row
-from coffeechat.resolve import ContactDirectory
+from coffeechat.resolve import ContactDirectory, contacts_by_email
 from coffeechat.store import Event, NewEvent, Store
 
 DOMAIN = "coffeechat"
@@ -101,11 +101,7 @@ def all_meetings(store: Store, fold_contact: FoldContact) -> list[Meeting]:
 
 def export_calendar(store: Store, config: Config, fold_contact: FoldContact) -> Any:
     """An icalendar Calendar of every meeting and open follow-up."""
-    import icalendar
-
-    cal = icalendar.Calendar()
-    cal.add("prodid", "-//coffeechat//coffeechat//EN")
-    cal.add("version", "2.0")
+    cal = _calendar()
     cal.add("method", "PUBLISH")
     stamp_now = now()
     for meeting in all_meetings(store, fold_contact):
@@ -116,6 +112,16 @@ def export_calendar(store: Store, config: Config, fold_contact: FoldContact) -> 
             "WHERE f.expires_at IS NULL OR f.expires_at > ? ORDER BY f.due_at",
             (stamp(stamp_now),)):
         cal.add_component(_vtodo(*item, stamp_now))
+    return cal
+
+
+def _calendar() -> Any:
+    """An empty VCALENDAR that says who made it."""
+    import icalendar
+
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//coffeechat//coffeechat//EN")
+    cal.add("version", "2.0")
     return cal
 
 
@@ -180,6 +186,15 @@ class Invitation(NamedTuple):
     where: str | None
     people: list[tuple[str, str | None]]  # (email, name) of everyone but you
     contact: str | None  # X-COFFEECHAT-CONTACT, in our own exports
+
+
+class Known(NamedTuple):
+    """What an import needs of a meeting already in the log, by its UID."""
+
+    contact: str
+    sequence: int
+    cancelled: bool
+    current: bool
 
 
 class IcsImport(NamedTuple):
@@ -259,9 +274,9 @@ def import_invitations(store: Store, fold_contact: FoldContact, invitations: lis
 
     def plan() -> list[tuple[list[NewEvent], str]]:
         directory = ContactDirectory.load(store.conn)
-        by_email = {row[1].lower(): row[0] for row in store.conn.execute(
-            "SELECT id, email FROM contacts WHERE email IS NOT NULL")}
-        known = {m.uid: m for m in all_meetings(store, fold_contact)}
+        by_email = contacts_by_email(store.conn)
+        known = {m.uid: Known(m.contact, m.sequence, m.cancelled, m.current)
+                 for m in all_meetings(store, fold_contact)}
         events: list[NewEvent] = []
         for invitation in invitations:
             seen = known.get(invitation.uid) or known.get(invitation.uid.removesuffix(
@@ -290,9 +305,8 @@ def import_invitations(store: Store, fold_contact: FoldContact, invitations: lis
             events.append(NewEvent(stream=CONTACT_PREFIX + contact, payload=payload,
                                    occurred_at=at, key=key))
             # A later event of the file with the same UID is judged against this one.
-            known[invitation.uid] = Meeting(
-                invitation.uid, invitation.sequence, contact, "", None, at, 0, None,
-                invitation.cancelled, current=not invitation.cancelled)
+            known[invitation.uid] = Known(contact, invitation.sequence, invitation.cancelled,
+                                          current=not invitation.cancelled)
         return [(events, source)]
 
     appended = store.append_planned(plan)
@@ -301,7 +315,7 @@ def import_invitations(store: Store, fold_contact: FoldContact, invitations: lis
                             events=[event for batch in appended for event in batch])
 
 
-def _newer(invitation: Invitation, meeting: Meeting) -> bool:
+def _newer(invitation: Invitation, meeting: Known) -> bool:
     """Whether an invitation changes a meeting already known.
 
     A lower SEQUENCE never overrides a higher; the same one only if it cancels
@@ -352,7 +366,6 @@ def push(store: Store, config: Config, fold_contact: FoldContact, password: str 
     answered, undone) is marked COMPLETED rather than left to nag.
     """
     import caldav
-    import icalendar
 
     settings = config.calendar
     if not settings.url:
@@ -363,9 +376,7 @@ def push(store: Store, config: Config, fold_contact: FoldContact, password: str 
     events = todos = 0
     open_uids = set()
     for component in export_calendar(store, config, fold_contact).subcomponents:
-        wrapper = icalendar.Calendar()
-        wrapper.add("prodid", "-//coffeechat//coffeechat//EN")
-        wrapper.add("version", "2.0")
+        wrapper = _calendar()  # one object per resource, as CalDAV stores them
         wrapper.add_component(component)
         text = wrapper.to_ical().decode()
         if component.name == "VEVENT":

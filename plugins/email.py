@@ -22,6 +22,7 @@ from typing import Any
 from coffeechat.channels import DeliveryError, Message
 from coffeechat.clock import now
 from coffeechat.config import Config, EmailSettings, home_folder
+from coffeechat.files import replace_file
 from coffeechat.hookspecs import hookimpl
 
 _LINE_BREAK = re.compile(r"[\r\n]")
@@ -78,10 +79,7 @@ class EmailChannel:
         while os.path.exists(path):
             n += 1
             path = os.path.join(folder, f"{stem}-{n}.eml")
-        partial = path + ".partial"
-        with open(partial, "wb") as out:
-            out.write(mail.as_bytes(policy=SMTP))  # CRLF line ends, as RFC 5322 has them
-        os.replace(partial, path)
+        replace_file(path, mail.as_bytes(policy=SMTP))  # CRLF line ends, as RFC 5322 has them
         return f"draft written to {path}"
 
     # -- sending ------------------------------------------------------------------

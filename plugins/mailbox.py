@@ -25,6 +25,7 @@ from coffeechat.clock import stamp
 from coffeechat.errors import BadInput
 from coffeechat.events import ReplyReceived
 from coffeechat.fold import CONTACT_PREFIX, ContactState
+from coffeechat.resolve import contacts_by_email
 from coffeechat.store import Event, NewEvent, Store
 
 # A progress bar for N messages, advanced with the number read so far.
@@ -165,10 +166,7 @@ def import_replies(store: Store, fold_contact: Callable[[str], ContactState], re
     replied: list[str] = []
 
     def plan() -> list[tuple[list[NewEvent], str]]:
-        by_email: dict[str, str] = {}
-        for contact_id, address in store.conn.execute(
-                "SELECT id, email FROM contacts WHERE email IS NOT NULL ORDER BY added_at, id"):
-            by_email.setdefault(address.lower(), contact_id)
+        by_email = contacts_by_email(store.conn)
         by_email.pop((me or "").lower(), None)
         mine: dict[str, list[Mail]] = {}
         for mail in read.mails:

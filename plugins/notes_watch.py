@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from coffeechat.clock import now, stamp
+from coffeechat.files import replace_file
 from coffeechat.fold import CONTACT_PREFIX
 from coffeechat.plugins.markdown_views import ViewContext
 from coffeechat.plugins.notes_sync import NotesFolder, SyncReport
@@ -69,10 +70,7 @@ class ViewWriter:
         except OSError:
             pass
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        partial = f"{path}.{os.getpid()}.tmp"
-        with open(partial, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(partial, path)  # readers see the old file or the new one, never half
+        replace_file(path, text.encode())
         self.written[rel] = text
         return True
 
