@@ -24,7 +24,7 @@ def push_command() -> None:
     The password comes from the variable named by [calendar] password_env
     (COFFEECHAT_CALDAV_PASSWORD by default), never from a file.
     """
-    from coffeechat.errors import CoffeechatError
+    from coffeechat.errors import CoffeechatError, describe_error
     from coffeechat.plugins.calendars import push
 
     app = context_app()
@@ -35,8 +35,8 @@ def push_command() -> None:
     except CoffeechatError:
         raise
     except Exception as error:  # the caldav library's and the network's own errors
-        detail = " ".join(f"{type(error).__name__}: {error}".splitlines())[:300]
-        raise CoffeechatError(f"calendar push: {config.calendar.url}: {detail}") from None
+        raise CoffeechatError(f"calendar push: {config.calendar.url}: "
+                              f"{describe_error(error)[:300]}") from None
     if app.json:
         output({"url": config.calendar.url, **pushed._asdict()})
         return

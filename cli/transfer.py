@@ -127,6 +127,12 @@ def import_jsonl_command(file: str) -> None:
             f"{report.skipped:,} were already here")
 
 
+def _settle(app: Any, store: Any, events: list[Any]) -> None:
+    """After an import: tell plugins what it appended, and have the views ready on return."""
+    app.plugins().event_appended(events, store)
+    app.current()
+
+
 def _report(app: Any, document: dict[str, Any], text: str) -> None:
     if app.json:
         output(document)
@@ -158,8 +164,7 @@ def _people_command(name: str) -> click.Command:
         with progress_bar(len(parsed.people), f"importing {name}") as advance:
             result = import_people(store, parsed, source=f"import:{name}", file=file,
                                    skip_bad=skip_bad, progress=advance)
-        app.plugins().event_appended(result.events, store)
-        app.current()  # the views are ready when the command returns
+        _settle(app, store, result.events)
         _people_report(app, file, result)
 
     return command
@@ -236,8 +241,7 @@ def import_ics_command(file: str) -> None:
     invitations = read_invitations(file, app.config().me.email)
     result = import_invitations(store, app.projector().fold_stream, invitations,
                                 source="import:ics")
-    app.plugins().event_appended(result.events, store)
-    app.current()
+    _settle(app, store, result.events)
     _report(app, _without_events(result),
             f"{file}: {len(result.scheduled)} scheduled, {len(result.cancelled)} cancelled, "
             f"{result.unchanged} unchanged; {len(result.added)} new contacts")
@@ -282,8 +286,7 @@ def _import_replies(path: str, read: Callable[..., Any], source: str) -> None:
     mailbox = read(path, lambda total: progress_bar(total, "reading mail"))
     result = import_replies(store, app.projector().fold_stream, mailbox,
                             me=app.config().me.email, source=source)
-    app.plugins().event_appended(result.events, store)
-    app.current()
+    _settle(app, store, result.events)
     _report(app, _without_events(result),
             f"{path}: {result.messages:,} messages, {len(result.replied)} answered an ask"
             + (f"; {result.automatic:,} auto-replies left out" if result.automatic else "")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from coffeechat import validate
 from coffeechat.channels import Channel, DeliveryError, Message
 from coffeechat.codec import Event
-from coffeechat.errors import BadInput, CoffeechatError, quote
+from coffeechat.errors import BadInput, CoffeechatError, describe_error, quote
 from coffeechat.fold import ContactState
 from coffeechat.messages import default_message
 
@@ -64,8 +64,8 @@ def deliver(plugins: Plugins | None, store: Store, kind: str, state: ContactStat
     except CoffeechatError:
         raise
     except Exception as error:  # a plugin's channel failing in its own way
-        detail = " ".join(f"{type(error).__name__}: {error}".splitlines())
-        raise DeliveryError(f"{flag}: the {channel.name!r} channel failed ({detail}); "
+        raise DeliveryError(f"{flag}: the {channel.name!r} channel failed "
+                            f"({describe_error(error)}); "
                             "nothing was recorded") from None
     return message, receipt
 

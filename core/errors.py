@@ -15,6 +15,11 @@ class CoffeechatError(Exception):
         return str(self.args[0])
 
 
+def describe_error(error: BaseException) -> str:
+    """An unexpected error (a library's, a plugin's) as one line: its type and message."""
+    return " ".join(f"{type(error).__name__}: {error}".splitlines())
+
+
 class BadInput(CoffeechatError):
     """An argument or field that cannot be recorded as given."""
 

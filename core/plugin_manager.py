@@ -24,7 +24,7 @@ import msgspec
 
 from coffeechat import __version__
 from coffeechat.config import Config, home_folder
-from coffeechat.errors import CoffeechatError
+from coffeechat.errors import CoffeechatError, describe_error
 from coffeechat.files import replace_file
 
 if TYPE_CHECKING:
@@ -203,7 +203,7 @@ class Plugins:
         try:
             pm.register(load(), name=name)
         except Exception as error:  # a broken plugin must not take the CLI down
-            self.failures.append(PluginFailure(name, "load", _describe(error)))
+            self.failures.append(PluginFailure(name, "load", describe_error(error)))
             return
         self._info[name] = PluginInfo(name=name, version=version, source=source, hooks=[],
                                       package=package, path=path)
@@ -274,7 +274,7 @@ class Plugins:
         try:
             return True, impl.function(**{a: kwargs[a] for a in impl.argnames})
         except Exception as error:  # isolate: report the plugin, carry on with the rest
-            self.failures.append(PluginFailure(impl.plugin_name, hook_name, _describe(error)))
+            self.failures.append(PluginFailure(impl.plugin_name, hook_name, describe_error(error)))
             return False, None
 
     def _each(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
@@ -323,7 +323,7 @@ class Plugins:
             try:
                 return list(rule(state))
             except Exception as error:
-                failure = PluginFailure(plugin, f"follow-up rule {name!r}", _describe(error))
+                failure = PluginFailure(plugin, f"follow-up rule {name!r}", describe_error(error))
                 if failure not in self.failures:
                     self.failures.append(failure)
                 return []
@@ -378,7 +378,7 @@ class Plugins:
             except Exception as error:
                 raise CoffeechatError(
                     f"plugin {impl.plugin_name!r} failed to compose the message: "
-                    f"{_describe(error)}; nothing was sent or recorded") from None
+                    f"{describe_error(error)}; nothing was sent or recorded") from None
             if message is not None:
                 return message  # type: ignore[no-any-return]
         return None
@@ -408,10 +408,6 @@ def _appender(into: list[tuple[Any, ...]]) -> Callable[..., None]:
         into.append(args)
 
     return register
-
-
-def _describe(error: BaseException) -> str:
-    return " ".join(f"{type(error).__name__}: {error}".splitlines())
 
 
 def _import_entry_point(value: str) -> Any:

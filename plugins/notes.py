@@ -36,8 +36,6 @@ from coffeechat.events import (
 from coffeechat.hookspecs import hookimpl
 from coffeechat.resolve import ContactDirectory
 
-NOTE_TYPES = ("contact", "ask", "meeting", "thanks", "checkin", "commitment", "note")
-
 
 class NoteReferral(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     name: str

@@ -59,13 +59,12 @@ class FileState(NamedTuple):
     """What the log holds for one note file."""
 
     digest: str | None  # the content last read (None: never read, or gone)
-    version: int  # of the file's own stream
     live: list[tuple[str, str]]  # (event id, stream) of its events still in effect
     by_digest: dict[str, list[tuple[str, str]]]  # every content it recorded → its events
     created: dict[str, str]  # folded name → id of the contacts it added (last time)
 
 
-NO_STATE = FileState(None, 0, [], {}, {})
+NO_STATE = FileState(None, [], {}, {})
 
 
 class SyncReport(NamedTuple):
@@ -200,7 +199,7 @@ class NotesFolder:
         for path in gone:
             state = states[path]
             released.update(state.created)
-            batches.append(([*self._retract(state.live), self._marker(path, state, None)],
+            batches.append(([*self._retract(state.live), self._marker(path, None)],
                             SOURCE + path))
             outcome["retracted"].append(path)
         directory = ContactDirectory.load(self.store.conn)
@@ -225,7 +224,7 @@ class NotesFolder:
                 return None
             events += made
         self.errors.pop(note.path, None)
-        return [*events, self._marker(note.path, state, note.digest)]
+        return [*events, self._marker(note.path, note.digest)]
 
     def _parse(self, note: Note, state: FileState, directory: ContactDirectory,
                released: dict[str, str]) -> list[NewEvent] | None:
@@ -265,7 +264,7 @@ class NotesFolder:
                             and decode_payload(RETRACTED, 1, r.data).target in wanted]  # type: ignore[union-attr]
         return self._retract(live_retractions)
 
-    def _marker(self, path: str, state: FileState, digest: str | None) -> NewEvent:
+    def _marker(self, path: str, digest: str | None) -> NewEvent:
         payload: Payload = FileRead(digest=digest) if digest else FileGone()
         return NewEvent(stream=FILE_STREAM + path, payload=payload, occurred_at=_now())
 
@@ -305,7 +304,7 @@ def _file_states(store: Store, paths: list[str]) -> dict[str, FileState]:
     states: dict[str, FileState] = {}
     for event_id, stream, event_type, source, key, data in contact_rows:
         path = source[len(SOURCE):]
-        state = states.setdefault(path, FileState(None, 0, [], {}, {}))
+        state = states.setdefault(path, FileState(None, [], {}, {}))
         if event_type == RETRACTED:
             continue
         digest = (key or "").rpartition("@")[2].partition(":")[0] if key else None
@@ -318,13 +317,13 @@ def _file_states(store: Store, paths: list[str]) -> dict[str, FileState]:
             state.created[name.strip().casefold()] = stream[len(CONTACT_PREFIX):]
     for path in paths:
         marker = db.execute(
-            "SELECT version, type, data FROM events WHERE stream = ? ORDER BY version DESC "
+            "SELECT type, data FROM events WHERE stream = ? ORDER BY version DESC "
             "LIMIT 1", (FILE_STREAM + path,)).fetchone()
         if marker is None:
             continue
-        version, event_type, data = marker
+        event_type, data = marker
         digest = msgspec.json.decode(data).get("digest") if event_type == "notes.file-read" \
             else None
-        state = states.get(path, FileState(None, 0, [], {}, {}))
-        states[path] = state._replace(digest=digest, version=version)
+        state = states.get(path, FileState(None, [], {}, {}))
+        states[path] = state._replace(digest=digest)
     return states
