@@ -47,15 +47,14 @@ def show_template(name: str) -> None:
 @json_option
 def render_template(name: str, contact: str) -> None:
     """Render a template for CONTACT (nothing is sent or recorded)."""
-    from coffeechat.plugins.templates import context_for, render
+    from coffeechat.plugins.templates import render_for
     from coffeechat.resolve import resolve_contact
 
     app = context_app()
     store = app.current()
     contact_id = resolve_contact(store.conn, contact)
     state = app.projector().fold_stream("contact:" + contact_id)
-    names = dict(store.conn.execute("SELECT id, name FROM contacts"))
-    subject, body = render(name, context_for(state, names), app.plugins().template_dirs())
+    subject, body = render_for(name, state, store, app.plugins().template_dirs())
     if app.json:
         output({"template": name, "contact": contact_id, "subject": subject, "body": body})
     else:

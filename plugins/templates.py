@@ -116,8 +116,16 @@ def _template_line(error: BaseException, name: str) -> int | str:
 
 # -- what a template can use ------------------------------------------------------
 
-def context_for(state: ContactState, names: dict[str, str]) -> dict[str, Any]:
-    """The variables a template sees for one contact (``names``: contact id → name)."""
+def render_for(name: str, state: ContactState, store: Any, template_dirs: list[str]
+               ) -> tuple[str, str]:
+    """(subject, body) of template ``name`` for the contact ``state``."""
+    row = store.conn.execute("SELECT name FROM contacts WHERE id = ?",
+                             (state.referred_by,)).fetchone() if state.referred_by else None
+    return render(name, context_for(state, row[0] if row else None), template_dirs)
+
+
+def context_for(state: ContactState, referrer: str | None) -> dict[str, Any]:
+    """The variables a template sees for one contact (``referrer``: who introduced you)."""
     config = load_config()
     payloads = [(row, decode_payload(row.type, row.schema, row.data)) for row in state.events]
     meetings = [(row, p) for row, p in payloads if row.type == "meeting.held"]
@@ -133,7 +141,7 @@ def context_for(state: ContactState, names: dict[str, str]) -> dict[str, Any]:
             "company": state.company, "role": state.role, "email": state.email,
             "phone": state.phone, "linkedin": state.linkedin, "how_met": state.how_met,
             "tags": list(state.tags), "referred_by": state.referred_by,
-            "referred_by_name": names.get(state.referred_by or ""),
+            "referred_by_name": referrer,
         },
         "me": {"name": config.me.name, "email": config.me.email},
         "takeaways": takeaways,
@@ -148,7 +156,7 @@ def context_for(state: ContactState, names: dict[str, str]) -> dict[str, Any]:
         },
         "request": {"day": local_day(state.request_at) if state.request_at else None},
         "last_touch": {"day": local_day(state.last_touch_at) if state.last_touch_at else None},
-        "questions": questions_for(state, takeaways, names),
+        "questions": questions_for(state, takeaways, referrer),
     }
 
 
@@ -157,7 +165,7 @@ def _scheduled(payloads: list[tuple[Any, Any]], field: str) -> Any:
     return getattr(found[-1], field, None) if found else None
 
 
-def questions_for(state: ContactState, takeaways: list[str], names: dict[str, str]
+def questions_for(state: ContactState, takeaways: list[str], referrer: str | None
                   ) -> list[str]:
     """Three to five questions: a few about this person, the rest from the question bank."""
     personal = []
@@ -165,8 +173,8 @@ def questions_for(state: ContactState, takeaways: list[str], names: dict[str, st
         personal.append(f"How did you come to be a {state.role} at {state.company}?")
     elif state.company:
         personal.append(f"What brought you to {state.company}?")
-    if state.referred_by and names.get(state.referred_by):
-        personal.append(f"How do you know {names[state.referred_by]}?")
+    if referrer:
+        personal.append(f"How do you know {referrer}?")
     if takeaways:
         personal.append(f"Last time you suggested I {takeaways[0]}: what would you do next?")
     if state.tags:
@@ -183,7 +191,6 @@ def compose_message(kind: str, state: ContactState, to: str | None, nudge: bool,
     name = template or ("nudge" if kind == "ask" and nudge else KIND_TEMPLATES.get(kind))
     if name is None:
         return None
-    names = dict(store.conn.execute("SELECT id, name FROM contacts"))
-    subject, body = render(name, context_for(state, names), template_dirs)
+    subject, body = render_for(name, state, store, template_dirs)
     return Message(kind=kind, contact=state.id, name=state.name, to=to, subject=subject,
                    body=body)
