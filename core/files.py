@@ -1,9 +1,20 @@
-"""Writing a file whole: readers see the old content or the new, never half of it."""
+"""Files in and out: reading an input with a clear error, writing a file whole."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+
+from coffeechat.errors import BadInput
+
+
+def read_input(path: str, size: int = -1) -> bytes:
+    """An input file's bytes (the first ``size`` of them if given); unreadable: BadInput."""
+    try:
+        with open(path, "rb") as file:
+            return file.read(size)
+    except OSError as error:
+        raise BadInput(f"FILE: cannot read {path} ({error.strerror})") from None
 
 
 def replace_file(path: str, data: bytes) -> None:

@@ -27,6 +27,7 @@ from coffeechat.codec import decode_payload
 from coffeechat.config import Config
 from coffeechat.errors import BadInput
 from coffeechat.events import ContactAdded, MeetingCancelled, MeetingScheduled, Payload
+from coffeechat.files import read_input
 from coffeechat.fold import CONTACT_PREFIX, ContactState, Row
 from coffeechat.resolve import ContactDirectory, contacts_by_email
 from coffeechat.store import Event, NewEvent, Store
@@ -209,11 +210,9 @@ def read_invitations(path: str, me: str | None) -> list[Invitation]:
     """The VEVENTs of an .ics file; a file that is not iCalendar is an error naming it."""
     import icalendar
 
+    data = read_input(path)
     try:
-        with open(path, "rb") as file:
-            cal = icalendar.Calendar.from_ical(file.read())
-    except OSError as error:
-        raise BadInput(f"FILE: cannot read {path} ({error.strerror})") from None
+        cal = icalendar.Calendar.from_ical(data)
     except ValueError as error:
         raise BadInput(f"{path}: not an iCalendar file ({error})") from None
     method = str(cal.get("method", "")).upper()

@@ -16,6 +16,7 @@ from typing import Any
 
 from coffeechat.clock import stamp
 from coffeechat.errors import BadInput
+from coffeechat.files import read_input
 from coffeechat.hookspecs import hookimpl
 from coffeechat.people import Parsed, Person, RowError, linkedin_key
 
@@ -23,11 +24,7 @@ Reader = Callable[[str], Parsed]
 
 
 def _text(path: str) -> str:
-    try:
-        with open(path, "rb") as file:
-            raw = file.read()
-    except OSError as error:
-        raise BadInput(f"FILE: cannot read {path} ({error.strerror})") from None
+    raw = read_input(path)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 from coffeechat.clock import stamp
 from coffeechat.errors import BadInput
 from coffeechat.events import ReplyReceived
+from coffeechat.files import read_input
 from coffeechat.fold import CONTACT_PREFIX, ContactState
 from coffeechat.resolve import contacts_by_email
 from coffeechat.store import Event, NewEvent, Store
@@ -63,11 +64,7 @@ def read_mbox(path: str, progress: Progress | None = None) -> MailboxRead:
     """The messages of an mbox file (headers only)."""
     import mailbox
 
-    try:
-        with open(path, "rb") as file:
-            start = file.read(5)
-    except OSError as error:
-        raise BadInput(f"FILE: cannot read {path} ({error.strerror})") from None
+    start = read_input(path, 5)
     if start and start != b"From ":
         raise BadInput(f"{path}: not an mbox file (it should begin with a 'From ' line)")
     box = mailbox.mbox(path, create=False)
