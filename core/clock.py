@@ -14,11 +14,14 @@ from datetime import UTC, datetime, time, timedelta
 from functools import lru_cache
 
 from coffeechat.errors import BadDate
+from coffeechat.limits import EARLIEST, EARLIEST_STAMP, LATEST, LATEST_STAMP
 
 DATE_HELP = ("ISO 8601 (2026-11-28, 2026-11-28T10:00), today, tomorrow, yesterday, "
              "a weekday, +3d, -2w")
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
+_STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+WINDOW_TEXT = f"{EARLIEST.date()} to {LATEST.date()}"
 _OFFSET = re.compile(r"^([+-])(\d{1,5})\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -28,9 +31,10 @@ def now() -> datetime:
     fixed = os.environ.get("COFFEECHAT_NOW")
     if fixed:
         try:
-            return _parse_iso(fixed.strip(), end_of_day=False)
-        except ValueError:
+            moment = _parse_iso(fixed.strip(), end_of_day=False)
+        except (ValueError, OverflowError):
             raise BadDate(f"COFFEECHAT_NOW: cannot read {fixed!r} as ISO 8601") from None
+        return within_window(moment, "COFFEECHAT_NOW")
     return datetime.now(UTC).replace(microsecond=0)
 
 
@@ -46,17 +50,52 @@ def from_stamp(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
+def in_window(moment: datetime) -> bool:
+    """Whether an aware datetime lies in the window of dates the log keeps (see limits)."""
+    return EARLIEST <= moment <= LATEST
+
+
+def within_window(moment: datetime, where: str) -> datetime:
+    """``moment``, or :class:`BadDate` naming ``where`` when it is outside the window."""
+    if not in_window(moment):
+        raise BadDate(f"{where}: {moment.date()} is outside the dates coffeechat keeps "
+                      f"({WINDOW_TEXT})")
+    return moment
+
+
+def is_stamp(text: object) -> bool:
+    """Whether ``text`` is a stored stamp: the exact form, a real time, inside the window."""
+    if not isinstance(text, str) or not _STAMP.fullmatch(text):
+        return False
+    if not EARLIEST_STAMP <= text <= LATEST_STAMP:  # (the form sorts as time)
+        return False
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:  # 2026-02-30, 25:00 ...
+        return False
+    return True
+
+
 @lru_cache(maxsize=8192)
 def local_day(text: str) -> str:
-    """The local calendar date of a stored stamp, e.g. ``2026-11-20``."""
-    return datetime.fromisoformat(text).astimezone().strftime("%Y-%m-%d")
+    """The local calendar date of a stored stamp, e.g. ``2026-11-20`` (unreadable: as is)."""
+    try:
+        return datetime.fromisoformat(text).astimezone().strftime("%Y-%m-%d")
+    except (ValueError, OverflowError, OSError):
+        return str(text)
 
 
 def local_time(text: str | None) -> str:
-    """A stored stamp as local ``YYYY-MM-DD HH:MM`` for people to read (empty for None)."""
+    """A stored stamp as local ``YYYY-MM-DD HH:MM`` for people to read (empty for None).
+
+    A stamp that cannot be read (a row planted in the log by hand) is shown as is.
+    """
     if not text:
         return ""
-    return datetime.fromisoformat(text).astimezone().strftime("%Y-%m-%d %H:%M")
+    try:
+        return datetime.fromisoformat(text).astimezone().strftime("%Y-%m-%d %H:%M")
+    except (ValueError, OverflowError, OSError, TypeError):
+        return str(text)
 
 
 def parse_when(text: str, *, where: str, end_of_day: bool = False, past: bool = False,
@@ -73,30 +112,39 @@ def parse_when(text: str, *, where: str, end_of_day: bool = False, past: bool = 
     """
     raw = text.strip()
     base = reference or now()
-    word = raw.lower()
     try:
-        if word in ("now", "today", "tomorrow", "yesterday"):
-            shift = {"now": 0, "today": 0, "tomorrow": 1, "yesterday": -1}[word]
-            moment = base + timedelta(days=shift)
-            if end_of_day and word != "now":
-                moment = _day_end(moment.astimezone().date())
-            return moment.astimezone(UTC)
-        if word in _WEEKDAYS:  # the nearest such day, forward (or back, for `past`)
-            local = base.astimezone()
-            ahead = (_WEEKDAYS.index(word) - local.weekday()) % 7
-            moment = local + timedelta(days=ahead - 7 if past and ahead else ahead)
-            if end_of_day:
-                moment = _day_end(moment.date())
-            return moment.astimezone(UTC)
-        match = _OFFSET.match(word)
-        if match:
-            sign, amount, unit = match.groups()
-            delta = timedelta(**{_UNITS[unit]: int(amount)})
-            return (base + delta if sign == "+" else base - delta).astimezone(UTC)
-        return _parse_iso(raw, end_of_day=end_of_day)
+        moment = _parse_when(raw, base, end_of_day=end_of_day, past=past)
     except (ValueError, OverflowError):
         shown = raw.replace("\n", "\\n")[:60]
+        year = re.match(r"(\d{4})-\d\d-\d\d", raw)
+        if year and not EARLIEST.year <= int(year.group(1)) <= LATEST.year:
+            raise BadDate(f"{where}: {shown} is outside the dates coffeechat keeps "
+                          f"({WINDOW_TEXT})") from None
         raise BadDate(f"{where}: cannot read {shown!r} as a date (use {DATE_HELP})") from None
+    return within_window(moment, where)
+
+
+def _parse_when(raw: str, base: datetime, *, end_of_day: bool, past: bool) -> datetime:
+    word = raw.lower()
+    if word in ("now", "today", "tomorrow", "yesterday"):
+        shift = {"now": 0, "today": 0, "tomorrow": 1, "yesterday": -1}[word]
+        moment = base + timedelta(days=shift)
+        if end_of_day and word != "now":
+            moment = _day_end(moment.astimezone().date())
+        return moment.astimezone(UTC)
+    if word in _WEEKDAYS:  # the nearest such day, forward (or back, for `past`)
+        local = base.astimezone()
+        ahead = (_WEEKDAYS.index(word) - local.weekday()) % 7
+        moment = local + timedelta(days=ahead - 7 if past and ahead else ahead)
+        if end_of_day:
+            moment = _day_end(moment.date())
+        return moment.astimezone(UTC)
+    match = _OFFSET.match(word)
+    if match:
+        sign, amount, unit = match.groups()
+        delta = timedelta(**{_UNITS[unit]: int(amount)})
+        return (base + delta if sign == "+" else base - delta).astimezone(UTC)
+    return _parse_iso(raw, end_of_day=end_of_day)
 
 
 def _parse_iso(raw: str, *, end_of_day: bool) -> datetime:

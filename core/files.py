@@ -1,4 +1,10 @@
-"""Files in and out: reading an input with a clear error, writing a file whole."""
+"""Files in and out: reading an input with a clear error, writing a file whole and private.
+
+What coffeechat writes that holds personal data (drafts, exports, views, the
+store's folder) is created readable by its owner only: files 0600, folders
+0700, whatever the umask. A caller may ask for another mode (the Markdown
+views follow the mode of the notes folder they live in).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,9 @@ import contextlib
 import os
 
 from coffeechat.errors import BadInput
+
+PRIVATE_FILE = 0o600
+PRIVATE_FOLDER = 0o700
 
 
 def read_input(path: str, size: int = -1) -> bytes:
@@ -17,16 +26,38 @@ def read_input(path: str, size: int = -1) -> bytes:
         raise BadInput(f"FILE: cannot read {path} ({error.strerror})") from None
 
 
-def replace_file(path: str, data: bytes) -> None:
+def make_folder(path: str, mode: int = PRIVATE_FOLDER) -> None:
+    """Create ``path`` and any missing parents with ``mode``; existing ones stay as they are."""
+    missing = []
+    current = os.path.abspath(path)
+    while not os.path.isdir(current):
+        missing.append(current)
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(folder, mode)
+            os.chmod(folder, mode)  # (the umask may have taken bits away)
+
+
+def replace_file(path: str, data: bytes, *, mode: int = PRIVATE_FILE) -> None:
     """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``.
 
-    The temporary name carries the process id, so two processes writing the same
-    file at once cannot interleave; the last rename wins whole. On failure the
-    temporary file is removed and ``path`` is left as it was.
+    The file gets ``mode`` (0600 unless asked otherwise). The temporary name
+    carries the process id, so two processes writing the same file at once
+    cannot interleave; the last rename wins whole. On failure the temporary
+    file is removed and ``path`` is left as it was.
     """
     partial = f"{path}.{os.getpid()}.partial"
     try:
-        with open(partial, "wb") as out:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(partial)  # a leftover of a killed run with our pid
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        with os.fdopen(fd, "wb") as out:
+            if hasattr(os, "fchmod"):
+                os.fchmod(out.fileno(), mode)
             out.write(data)
         os.replace(partial, path)
     except BaseException:

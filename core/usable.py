@@ -1,0 +1,84 @@
+"""Can this version of coffeechat use an event? The one test, for writers and readers alike.
+
+Every entry point (the CLI, notes, importers, a jsonl merge, the store API)
+refuses an event for which :func:`event_problem` finds a problem, so none
+gets into the log. The fold asks the same question of every row it reads, so
+a row that got in anyway (written by a newer version, or planted with SQL)
+is skipped and reported instead of breaking a read.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+import msgspec
+
+from coffeechat.clock import WINDOW_TEXT, in_window, is_stamp
+from coffeechat.limits import PAYLOAD_BYTES
+
+
+def stamp_problem(value: object, field: str) -> str | None:
+    """What is wrong with a stored time (``occurred_at``, ``recorded_at``), or None."""
+    if is_stamp(value):
+        return None
+    return (f"{field}: {str(value)[:40]!r} is not a UTC time of the form "
+            f"2026-11-20T18:00:00Z within {WINDOW_TEXT}")
+
+
+@cache
+def _datetime_fields(cls: type) -> tuple[str, ...]:
+    """The fields of a payload class that may hold a datetime."""
+    try:
+        info = msgspec.inspect.type_info(cls)
+    except (TypeError, ValueError):
+        return ()
+    fields = getattr(info, "fields", ())
+    return tuple(f.name for f in fields if _holds_datetime(f.type))
+
+
+def _holds_datetime(kind: Any) -> bool:
+    if isinstance(kind, msgspec.inspect.DateTimeType):
+        return True
+    return isinstance(kind, msgspec.inspect.UnionType) and any(
+        isinstance(t, msgspec.inspect.DateTimeType) for t in kind.types)
+
+
+def payload_problem(payload: object) -> str | None:
+    """What is wrong with a decoded payload that its type cannot say itself, or None.
+
+    Its times must be aware and inside the window of dates the log keeps.
+    """
+    for name in _datetime_fields(type(payload)):
+        value = getattr(payload, name, None)
+        if not isinstance(value, datetime):
+            continue
+        if value.tzinfo is None:
+            return f"{name}: {value.isoformat()} has no time zone"
+        if not in_window(value):
+            return f"{name}: {value.date()} is outside the dates coffeechat keeps ({WINDOW_TEXT})"
+    return None
+
+
+def event_problem(event_type: str, schema: int, occurred_at: object, data: str | bytes
+                  ) -> str | None:
+    """What stops this version from using a stored event, or None when it can.
+
+    An event of a type no installed plugin registers is usable: it is kept and
+    shown as it is. A known type's payload must decode (after upcasting).
+    """
+    from coffeechat.codec import decode_payload
+
+    problem = stamp_problem(occurred_at, "occurred_at")
+    if problem:
+        return problem
+    if len(data) > PAYLOAD_BYTES:
+        return f"payload: {len(data):,} bytes is over the limit of {PAYLOAD_BYTES:,}"
+    try:
+        payload = decode_payload(event_type, schema, data)
+    except (msgspec.ValidationError, msgspec.DecodeError, ValueError, TypeError) as error:
+        return f"payload: {' '.join(str(error).splitlines())}"
+    if isinstance(payload, dict):
+        return None
+    return payload_problem(payload)
