@@ -2,10 +2,11 @@
 
 ``--draft`` writes a standards-correct message (RFC 5322: Date, Message-ID,
 From, To, Subject; UTF-8 names and subjects encoded as RFC 2047 words, the
-body quoted-printable) into the outbox folder and records nothing. ``--send``
-hands the same message to your SMTP server (STARTTLS, implicit TLS, or plain
-on a trusted network), and the event is recorded only once the server has
-accepted it. The password comes from an environment variable or the system
+body quoted-printable) into the outbox folder and records nothing. A draft is
+readable by you only (0600), and so is an outbox folder it creates (0700).
+``--send`` hands the same message to your SMTP server (STARTTLS, implicit TLS,
+or plain on a trusted network), and the event is recorded only once the server
+has accepted it. The password comes from an environment variable or the system
 keyring, never from a file, and never appears in output.
 """
 
@@ -22,7 +23,7 @@ from typing import Any
 from coffeechat.channels import DeliveryError, Message
 from coffeechat.clock import now
 from coffeechat.config import Config, EmailSettings, home_folder
-from coffeechat.files import replace_file
+from coffeechat.files import make_folder, replace_file
 from coffeechat.hookspecs import hookimpl
 
 _LINE_BREAK = re.compile(r"[\r\n]")
@@ -72,14 +73,15 @@ class EmailChannel:
         mail = self.compose(message, "--draft")
         folder = os.path.expanduser(self.settings.outbox or os.path.join(home_folder(),
                                                                           "outbox"))
-        os.makedirs(folder, exist_ok=True)
+        make_folder(folder)  # 0700, and so is each missing folder above it
         stem = f"{now().strftime('%Y%m%d-%H%M%S')}-{message.contact}-{message.kind}"
         path = os.path.join(folder, f"{stem}.eml")
         n = 1
         while os.path.exists(path):
             n += 1
             path = os.path.join(folder, f"{stem}-{n}.eml")
-        replace_file(path, mail.as_bytes(policy=SMTP))  # CRLF line ends, as RFC 5322 has them
+        # 0600, and CRLF line ends, as RFC 5322 has them
+        replace_file(path, mail.as_bytes(policy=SMTP))
         return f"draft written to {path}"
 
     # -- sending ------------------------------------------------------------------
