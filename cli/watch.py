@@ -37,14 +37,15 @@ def watch(notes: str, views_dir: str | None, once: bool) -> None:
     folder = NotesFolder(notes, store, plugins.note_parsers(), views_dir=views_dir,
                          catch_up=projector.catch_up_locked,
                          on_commit=lambda events: plugins.event_appended(events, store))
-    watcher = Watcher(folder, projector, plugins.views(), grace=0 if once else GRACE_SECONDS)
+    live = Terminal(sys.stderr.isatty(), folder.views_dir)
+    watcher = Watcher(folder, projector, plugins.views(), grace=0 if once else GRACE_SECONDS,
+                      warn=live.warn)
     if once:
         _finish_once(app.json, folder.views_dir, watcher.step(None))
         return
     import logging
 
     logging.getLogger("watchfiles").setLevel(logging.ERROR)  # we say "stopped" ourselves
-    live = Terminal(sys.stderr.isatty(), folder.views_dir)
     try:
         watcher.run(lambda update: live.show(update, len(folder.known())))
     finally:
@@ -96,6 +97,10 @@ class Terminal:
             click.echo("\r\033[K" + summary, nl=False, err=True)
         elif update.views:
             click.echo(summary, err=True)
+
+    def warn(self, text: str) -> None:
+        """A problem that is not a note's (a view that failed): one line, the watcher goes on."""
+        self._line(f"coffeechat: warning: {text}")
 
     def _line(self, text: str) -> None:
         prefix = "\r\033[K" if self.live else ""

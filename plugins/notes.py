@@ -1,25 +1,21 @@
-"""Reading notes: Markdown files whose YAML front matter names a contact.
+"""Turning notes into events: Markdown files whose YAML front matter names a contact.
 
-A note's front matter is decoded by msgspec into :class:`FrontMatter` (unknown
-keys and wrong types are errors), then a parser for its ``type`` turns it into
-events through a :class:`NoteBook`. The built-in parsers are registered with
-the ``register_note_parsers`` hook, like a plugin's would be. Errors name the
-file, the line and the key.
+A note is read (and its front matter decoded into :class:`FrontMatter`) by
+:mod:`coffeechat.plugins.notes_read`; a parser for its ``type`` then turns it
+into events through a :class:`NoteBook`. The built-in parsers are registered
+with the ``register_note_parsers`` hook, like a plugin's would be. Errors name
+the file, the line and the key. Every time a note gives must lie in the window
+of dates the log keeps.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
-from typing import Any, NamedTuple
-
-import msgspec
+from typing import Any
 
 from coffeechat import validate
-from coffeechat.clock import parse_when, stamp
+from coffeechat.clock import WINDOW_TEXT, in_window, parse_when, stamp, within_window
 from coffeechat.errors import CoffeechatError
 from coffeechat.events import (
     CheckinDone,
@@ -34,52 +30,14 @@ from coffeechat.events import (
     ThanksSent,
 )
 from coffeechat.hookspecs import hookimpl
+from coffeechat.plugins.notes_read import (  # noqa: F401 - the names plugins know them by
+    FrontMatter,
+    Note,
+    NoteCommitment,
+    NoteError,
+    NoteReferral,
+)
 from coffeechat.resolve import ContactDirectory
-
-
-class NoteReferral(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    name: str
-    company: str | None = None
-    role: str | None = None
-    email: str | None = None
-    note: str | None = None
-
-
-class NoteCommitment(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    text: str
-    due: Any = None  # a date, a date and time, or any DATE form
-
-
-class FrontMatter(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """The keys a note's front matter may have (see NOTES-FORMAT)."""
-
-    contact: str
-    type: str = "note"
-    date: Any = None  # when it happened; the file's modification time if absent
-    channel: str | None = None
-    company: str | None = None
-    role: str | None = None
-    email: str | None = None
-    linkedin: str | None = None
-    phone: str | None = None
-    how_met: str | None = None
-    takeaways: list[str] = []
-    referrals: list[NoteReferral] = []
-    commitments: list[NoteCommitment] = []
-    tags: list[str] = []
-
-
-class NoteError(NamedTuple):
-    """What is wrong with a note, and where."""
-
-    path: str
-    line: int
-    key: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.path}:{self.line}"
-        return f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
 
 
 class NoteProblem(Exception):
@@ -89,90 +47,6 @@ class NoteProblem(Exception):
         super().__init__(message)
         self.key = key
         self.message = " ".join(message.splitlines())
-
-
-class Note(NamedTuple):
-    path: str  # relative to the notes folder, with forward slashes
-    front: FrontMatter
-    body: str
-    digest: str  # of the whole file's bytes
-    modified: datetime
-    front_lines: list[str]  # the front matter's lines, for error line numbers
-
-    def line_of(self, key: str | None) -> int:
-        """The file line where a top-level key (or a nested field name) appears."""
-        return _line_of(self.front_lines, key)
-
-
-def _line_of(front_lines: list[str], key: str | None) -> int:
-    if key:
-        name = re.escape(key.split(".")[0].split("[")[0])
-        pattern = re.compile(rf"^\s*(-\s*)?{name}\s*:")
-        for number, line in enumerate(front_lines):
-            if pattern.match(line):
-                return number + 2  # line 1 is the opening ---
-    return 1
-
-
-_CLOSING = re.compile(r"^---[ \t]*$", re.MULTILINE)
-
-
-def read_note(root: str, path: str) -> Note | NoteError | None:
-    """Read one file: a :class:`Note`, a :class:`NoteError`, or None when it is not a note."""
-    full = os.path.join(root, path)
-    try:
-        raw = open(full, "rb").read()  # noqa: SIM115 - one read, closed by refcount
-        modified = datetime.fromtimestamp(os.stat(full).st_mtime, UTC)
-    except OSError:
-        return None  # gone in the meantime
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return None if b"contact" not in raw else NoteError(path, 1, None, "not UTF-8 text")
-    text = text.replace("\r\n", "\n")
-    if not text.startswith("---\n"):
-        return None
-    closing = _CLOSING.search(text, 4)
-    if closing is None:
-        if re.search(r"^contact\s*:", text, re.MULTILINE):
-            return NoteError(path, 1, None, "the front matter has no closing ---")
-        return None
-    front_text = text[4:closing.start()]
-    body = text[closing.end():].strip("\n")
-    lines = front_text.split("\n")
-    try:
-        fields = msgspec.yaml.decode(front_text.encode() or b"{}")
-    except msgspec.DecodeError as error:
-        return NoteError(path, _yaml_line(str(error)), None, _yaml_message(str(error)))
-    if not isinstance(fields, dict) or "contact" not in fields:
-        return None  # not a note for coffeechat (a user's own front matter)
-    try:
-        front = msgspec.convert(fields, FrontMatter)
-    except msgspec.ValidationError as error:
-        key, message = _validation(str(error))
-        return NoteError(path, _line_of(lines, key), key, message)
-    digest = hashlib.sha256(raw).hexdigest()[:16]
-    return Note(path, front, body, digest, modified, lines)
-
-
-def _yaml_line(message: str) -> int:
-    found = re.findall(r"line (\d+)", message)
-    return int(found[0]) + 1 if found else 1  # the first mark: where the broken part starts
-
-
-def _yaml_message(message: str) -> str:
-    first = message.strip().splitlines()[0] if message.strip() else "cannot read"
-    return f"invalid YAML ({first})"
-
-
-def _validation(message: str) -> tuple[str | None, str]:
-    text, _, location = message.partition(" - at `$.")
-    unknown = re.search(r"unknown field `([^`]+)`", text)
-    path = location.rstrip("`") if location else None
-    if unknown:
-        return (unknown.group(1) if path is None else f"{path}.{unknown.group(1)}",
-                "unknown key")
-    return path, text
 
 
 # -- turning notes into events ----------------------------------------------------------
@@ -194,9 +68,14 @@ class NoteBook:
 
     def _when(self) -> str:
         value = self.note.front.date
-        if value is None:
-            return stamp(self.note.modified)
-        return stamp(moment(value, "date", self.note))
+        if value is not None:
+            return stamp(moment(value, "date", self.note))
+        modified = self.note.modified
+        if modified is None or not in_window(modified):
+            shown = f", {modified.date()}," if modified is not None else ""
+            raise NoteProblem("date", f"no date is given, and the file's modification time"
+                              f"{shown} is outside the dates coffeechat keeps ({WINDOW_TEXT})")
+        return stamp(modified)
 
     def record(self, contact_id: str, payload: Payload) -> None:
         self.events.append((contact_id, payload))
@@ -228,19 +107,27 @@ class NoteBook:
 
 
 def moment(value: Any, key: str, note: Note, *, end_of_day: bool = False) -> datetime:
-    """A YAML date, date and time, or DATE text, as an aware UTC datetime."""
-    if isinstance(value, datetime):
-        local = value if value.tzinfo else value.astimezone()
-        return local.astimezone(UTC)
-    if isinstance(value, date):
-        day_time = time(23, 59, 59) if end_of_day else time()
-        return datetime.combine(value, day_time).astimezone().astimezone(UTC)
+    """A YAML date, date and time, or DATE text, as an aware UTC datetime inside the window."""
     if isinstance(value, str):
         try:
             return parse_when(value, where=key, end_of_day=end_of_day, past=not end_of_day)
         except CoffeechatError as error:
             raise NoteProblem(key, error.message.removeprefix(f"{key}: ")) from None
-    raise NoteProblem(key, f"expected a date, got {type(value).__name__}")
+    if not isinstance(value, date):
+        raise NoteProblem(key, f"expected a date, got {type(value).__name__}")
+    try:
+        if isinstance(value, datetime):
+            local = value if value.tzinfo else value.astimezone()
+        else:
+            day_time = time(23, 59, 59) if end_of_day else time()
+            local = datetime.combine(value, day_time).astimezone()
+        return within_window(local.astimezone(UTC), key)
+    except CoffeechatError as error:
+        raise NoteProblem(key, error.message.removeprefix(f"{key}: ")) from None
+    except (OverflowError, ValueError, OSError):  # so far out it cannot even be converted
+        shown = value.isoformat()[:10]
+        raise NoteProblem(key, f"{shown} is outside the dates coffeechat keeps "
+                          f"({WINDOW_TEXT})") from None
 
 
 def _checked(note: Note, key: str, value: str | None, check: Callable[..., Any]) -> Any:

@@ -7,14 +7,17 @@ batch with source ``notes:<path>``, each event keyed by the path, the content
 hash and its place in the note, so two devices reading the same note record the
 same keys and a merge of their logs does not double it.
 
-A sync decides everything inside one write transaction, from the log as it is
-then: a file whose content is the one last read costs nothing (even if you
-undid what it recorded: the undo sticks until the file changes); a changed
-file's live events are retracted and its new content recorded, or, when the
-content is one it had before, those earlier events are brought back; a deleted
-file's events are retracted. Within a sync, deletions are planned first, so a
-renamed file's contacts keep their ids. A bad note records nothing (its last
-good version stays) and is reported.
+A sync reads every file first, before it takes the write lock (only regular
+files inside the folder; a link is followed only to a file inside it), so a
+slow, huge or hostile file can never keep another writer waiting. It then
+decides everything inside one write transaction, from what it read and the
+log as it is then: a file whose content is the one last read costs nothing
+(even if you undid what it recorded: the undo sticks until the file changes);
+a changed file's live events are retracted and its new content recorded, or,
+when the content is one it had before, those earlier events are brought back;
+a deleted file's events are retracted. Within a sync, deletions are planned
+first, so a renamed file's contacts keep their ids. A bad note records nothing
+(its last good version stays) and is reported.
 """
 
 from __future__ import annotations
@@ -26,14 +29,17 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from coffeechat.codec import Event, decode_payload
+from coffeechat.codec import Event, decode_payload, encode_payloads
 from coffeechat.errors import BadInput
-from coffeechat.events import RETRACTED, EventRetracted, Payload
+from coffeechat.events import RETRACTED, EventRetracted, Payload, type_name
 from coffeechat.fold import CONTACT_PREFIX, ROW_COLUMNS, Row, retracted_ids
 from coffeechat.hookspecs import hookimpl
-from coffeechat.plugins.notes import Note, NoteBook, NoteError, NoteProblem, Parser, read_note
+from coffeechat.limits import PAYLOAD_BYTES
+from coffeechat.plugins.notes import NoteBook, NoteProblem, Parser
+from coffeechat.plugins.notes_read import Note, NoteError, read_note
 from coffeechat.resolve import ContactDirectory
 from coffeechat.store import NewEvent, Store
+from coffeechat.usable import payload_problem
 
 SOURCE = "notes:"
 FILE_STREAM = "note:"
@@ -84,10 +90,13 @@ class NotesFolder:
                  views_dir: str | None = None, catch_up: Callable[[], Any] | None = None,
                  on_commit: OnCommit | None = None) -> None:
         self.root = os.path.abspath(root)
+        self.real_root = os.path.realpath(self.root)
         self.views_dir = os.path.abspath(views_dir or os.path.join(self.root, "_coffeechat"))
         if self.views_dir == self.root or self.root.startswith(self.views_dir + os.sep):
             raise BadInput(f"--views: {views_dir} holds the notes folder itself; choose a "
                            "folder inside it (the default is NOTES/_coffeechat) or elsewhere")
+        if views_dir is None:
+            _check_default_views(self.views_dir, os.path.join(self.real_root, "_coffeechat"))
         self.store = store
         self.parsers = parsers
         self.catch_up = catch_up  # brings the projections up to date inside the write
@@ -144,22 +153,44 @@ class NotesFolder:
 
     # -- syncing ----------------------------------------------------------------------
 
+    def read(self, path: str) -> Note | NoteError | None:
+        """Read one note file of the folder (outside any transaction).
+
+        Only a regular file inside the folder is read. A link is followed when
+        it leads inside the folder; a link to another note file of the folder
+        is that note, read under its own name only.
+        """
+        full = os.path.join(self.root, path)
+        real = os.path.realpath(full)
+        if not real.startswith(self.real_root + os.sep):
+            if not os.path.lexists(full):
+                return None
+            return NoteError(path, 1, None, "links outside the notes folder")
+        if real != os.path.join(self.real_root, *path.split("/")):
+            target = self.relative(os.path.join(self.root, os.path.relpath(real,
+                                                                           self.real_root)))
+            if target is not None and target != path:
+                return None
+        return read_note(real, path)
+
     def sync(self, paths: Iterable[str] | None = None, *, grace: float = 0.0) -> SyncReport:
         """Bring the log in step with the given files (or the whole folder).
 
-        With ``grace``, a file that cannot be read or is not a note any more,
-        when it was saved less than that many seconds ago, is listed in
-        :attr:`deferred` instead: an editor that saves in steps must not cause a
-        burst of errors, or a retraction and re-recording.
+        Every file is read before the write transaction begins; inside it, only
+        what was read and the log are consulted. With ``grace``, a file that
+        cannot be read or is not a note any more, when it was saved less than
+        that many seconds ago, is listed in :attr:`deferred` instead: an editor
+        that saves in steps must not cause a burst of errors, or a retraction
+        and re-recording.
         """
-        wanted = None if paths is None else set(paths)
+        wanted = (set(self.files()) | set(self.known())) if paths is None else set(paths)
+        found = self._read(sorted(wanted), grace)
         outcome: dict[str, list[str]] = {"recorded": [], "retracted": []}
 
         def plan() -> list[tuple[list[NewEvent], str]]:
             if self.catch_up is not None:
                 self.catch_up()  # names resolve against the log as it is now
-            candidates = (set(self.files()) | set(self.known())) if wanted is None else wanted
-            return self._plan(sorted(candidates), grace, outcome)
+            return self._plan(found, outcome)
 
         appended = self.store.append_planned(plan)
         events = [event for batch in appended for event in batch]
@@ -168,32 +199,39 @@ class NotesFolder:
         return SyncReport(outcome["recorded"], outcome["retracted"], len(events),
                           self.current_errors())
 
-    def _plan(self, paths: list[str], grace: float, outcome: dict[str, list[str]]
-              ) -> list[tuple[list[NewEvent], str]]:
+    def _read(self, paths: list[str], grace: float) -> list[tuple[str, Note | NoteError | None]]:
+        """Read each file, setting aside the half-saved ones (see :meth:`sync`)."""
         self.deferred = []
-        states = _file_states(self.store, paths)
         recent = time.time() - grace
+        found: list[tuple[str, Note | NoteError | None]] = []
+        for path in paths:
+            result = self.read(path)
+            if not isinstance(result, Note) and grace and _recent(
+                    os.path.join(self.root, path), recent):
+                self.deferred.append(path)  # half saved: look again in a moment
+                continue
+            found.append((path, result))
+        return found
+
+    def _plan(self, found: list[tuple[str, Note | NoteError | None]],
+              outcome: dict[str, list[str]]) -> list[tuple[list[NewEvent], str]]:
+        """The batches that bring the log in step with what was read (inside the write)."""
+        states = _file_states(self.store, [path for path, _result in found])
         notes: list[Note] = []
         gone: list[str] = []
-        for path in paths:
+        for path, result in found:
             state = states.get(path, NO_STATE)
-            found = read_note(self.root, path)
-            full = os.path.join(self.root, path)
-            if isinstance(found, Note):
-                if found.digest == state.digest:
+            if isinstance(result, Note):
+                if result.digest == state.digest:
                     self.errors.pop(path, None)  # unchanged (or an error undone by hand)
                 else:
-                    notes.append(found)
-                continue
-            if grace and _recent(full, recent):  # half saved: look again in a moment
-                self.deferred.append(path)
-                continue
-            if isinstance(found, NoteError):
-                self.errors[path] = found
-                continue
-            self.errors.pop(path, None)
-            if state.digest is not None:  # it was a note, and now is not (or is gone)
-                gone.append(path)
+                    notes.append(result)
+            elif isinstance(result, NoteError):
+                self.errors[path] = result
+            else:
+                self.errors.pop(path, None)
+                if state.digest is not None:  # it was a note, and now is not (or is gone)
+                    gone.append(path)
         batches: list[tuple[list[NewEvent], str]] = []
         released: dict[str, str] = {}  # contacts of gone files, for the renamed ones
         for path in gone:
@@ -237,6 +275,7 @@ class NotesFolder:
                 else None
             book = NoteBook(directory, note, {**released, **state.created}, own=own)
             parser(note, book)
+            _check_payloads([payload for _contact, payload in book.events])
         except NoteProblem as problem:
             self.errors[note.path] = NoteError(note.path, note.line_of(problem.key),
                                                problem.key, problem.message)
@@ -267,6 +306,31 @@ class NotesFolder:
     def _marker(self, path: str, digest: str | None) -> NewEvent:
         payload: Payload = FileRead(digest=digest) if digest else FileGone()
         return NewEvent(stream=FILE_STREAM + path, payload=payload, occurred_at=_now())
+
+
+def _check_payloads(payloads: list[Payload]) -> None:
+    """Refuse (as the note's problem) an event this version could not use, or too big."""
+    for payload, data in zip(payloads, encode_payloads(payloads), strict=True):
+        size = len(data.encode())
+        if size > PAYLOAD_BYTES:
+            raise NoteProblem(None, f"it would record a {type_name(payload)} of {size:,} "
+                              f"bytes, over the limit of {PAYLOAD_BYTES:,} bytes per event")
+        problem = payload_problem(payload)
+        if problem:
+            raise NoteProblem(None, f"{type_name(payload)}: {problem}")
+
+
+def _check_default_views(views_dir: str, expected: str) -> None:
+    """The default views folder must be what it says: a folder of the notes folder itself."""
+    if not os.path.lexists(views_dir):
+        return
+    real = os.path.realpath(views_dir)
+    if real != expected:
+        raise BadInput(f"views: {views_dir} leads to {real}; to write the views there, "
+                       "name it with --views DIR")
+    if not os.path.isdir(views_dir):
+        raise BadInput(f"views: {views_dir} is not a folder; move it away or choose "
+                       "another with --views DIR")
 
 
 def _now() -> str:

@@ -4,20 +4,27 @@ The loop runs on watchfiles with a short debounce. It also wakes a few times
 a second to notice the store changing under it (the CLI recording while it
 runs) and, once a minute, to let time pass in the views (an item becomes
 overdue). Views are written atomically and only when their text changed; the
-views folder itself is never watched, so writing views cannot loop.
+views folder itself is never watched, so writing views cannot loop. Each view
+is rendered on its own and time-limited (a plugin's view that fails is one
+warning), and nothing is written through a link in the views folder.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 import time
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from coffeechat import limits
 from coffeechat.clock import now, stamp
-from coffeechat.files import replace_file
+from coffeechat.errors import describe_error
+from coffeechat.files import PRIVATE_FILE, PRIVATE_FOLDER, make_folder, replace_file
 from coffeechat.fold import CONTACT_PREFIX
+from coffeechat.limits import TimeLimitExceeded, time_limit
 from coffeechat.plugins.markdown_views import ViewContext
+from coffeechat.plugins.notes_read import NotRegular, read_regular
 from coffeechat.plugins.notes_sync import NotesFolder, SyncReport
 from coffeechat.projections.projector import Projector
 
@@ -27,9 +34,26 @@ CLOCK_SECONDS = 60  # how often time alone re-renders the views
 GRACE_SECONDS = 0.6  # a note that fails to read this soon after a save is read again first
 
 Render = Callable[[ViewContext], dict[str, str]]
+Warn = Callable[[str], None]
 
 
 MARK = "<!-- written by coffeechat watch from the log: edits here are overwritten -->\n"
+
+
+def view_modes(notes_dir: str, views_dir: str) -> tuple[int, int]:
+    """(file mode, folder mode) for what is written in the views folder.
+
+    Inside the notes folder, views are as private as the notes: they follow
+    its mode (0755 gives files 0644, 0700 gives 0600). Elsewhere they are
+    private: 0600 files, 0700 folders.
+    """
+    if os.path.abspath(views_dir).startswith(os.path.abspath(notes_dir) + os.sep):
+        try:
+            folder = stat.S_IMODE(os.stat(notes_dir).st_mode)
+        except OSError:
+            return PRIVATE_FILE, PRIVATE_FOLDER
+        return folder & 0o666, folder
+    return PRIVATE_FILE, PRIVATE_FOLDER
 
 
 class ViewWriter:
@@ -37,67 +61,144 @@ class ViewWriter:
 
     Every file it writes starts with :data:`MARK`; it only ever removes files
     that carry it, so a views folder shared with anything else loses nothing.
+    Each view is rendered on its own, time-limited: one that raises, hangs, or
+    names a path outside the views folder costs one warning, and the others are
+    written. A link (or anything but a regular file) in the views folder is
+    never written through.
     """
 
-    def __init__(self, views_dir: str, views: dict[str, Render]) -> None:
-        self.views_dir = views_dir
+    def __init__(self, views_dir: str, views: dict[str, Render], *,
+                 modes: tuple[int, int] = (PRIVATE_FILE, PRIVATE_FOLDER),
+                 warn: Warn | None = None) -> None:
+        self.views_dir = os.path.abspath(views_dir)
         self.views = views
+        self.file_mode, self.folder_mode = modes
+        self.warn = warn or (lambda _text: None)
         self.written: dict[str, str] = {}
+        self.warned: set[str] = set()  # said last time: a lasting problem is told once
+        self._round: set[str] = set()
+        self._folders: dict[str, bool] = {}  # folder → whether it is really where it says
 
     def write(self, ctx: ViewContext) -> list[str]:
         """Render every view; return the paths whose content changed."""
+        self._round, self._folders = set(), {}
         changed = []
-        for render in self.views.values():
-            for rel, text in render(ctx).items():
-                if self._write(rel, MARK + text):
+        for name, render in self.views.items():
+            for rel, text in self._render(name, render, ctx).items():
+                if self._write(name, rel, MARK + text):
                     changed.append(rel)
         if ctx.pages is None:
             changed += self._prune(ctx)
+        self.warned = self._round
         return changed
 
-    def _write(self, rel: str, text: str) -> bool:
-        path = os.path.join(self.views_dir, rel)
-        inside = os.path.realpath(self.views_dir) + os.sep
-        if not os.path.realpath(path).startswith(inside):
-            raise ValueError(f"a view may only be written inside {self.views_dir}: {rel!r}")
+    def _say(self, text: str) -> None:
+        if text not in self.warned and text not in self._round:
+            self.warn(text)
+        self._round.add(text)
+
+    def _render(self, name: str, render: Render, ctx: ViewContext) -> dict[str, str]:
+        """What one view renders, or nothing (and a warning) when it fails."""
+        try:
+            with time_limit(limits.HOOK_SECONDS, f"view {name!r}"):
+                pages = render(ctx)
+        except TimeLimitExceeded as error:
+            self._say(str(error))
+            return {}
+        except Exception as error:  # a view's bug must not stop the watcher
+            self._say(f"view {name!r} failed: {describe_error(error)}")
+            return {}
+        if not isinstance(pages, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in pages.items()):
+            self._say(f"view {name!r} failed: it returned a {type(pages).__name__}, "
+                      "not {path: Markdown text}")
+            return {}
+        return pages
+
+    def _write(self, name: str, rel: str, text: str) -> bool:
+        path = os.path.normpath(os.path.join(self.views_dir, rel))
+        if not path.startswith(self.views_dir + os.sep) or "\0" in rel:
+            self._say(f"view {name!r} failed: {rel!r} is outside the views folder")
+            return False
+        shown = os.path.relpath(path, self.views_dir)
         if self.written.get(rel) == text:
             return False
+        folder = os.path.dirname(path)
+        if not self._folder_is_real(folder):
+            shown_folder = folder if folder == self.views_dir else os.path.relpath(
+                folder, self.views_dir)
+            self._say(f"views: not writing into {shown_folder}: it is a link, not a folder, "
+                      "or cannot be made")
+            return False
+        data = text.encode()
         try:
-            with open(path, encoding="utf-8") as existing:
-                if existing.read() == text:
-                    self.written[rel] = text
-                    return False
-        except OSError:
-            pass
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        replace_file(path, text.encode())
+            old, mode = _existing(path, len(data) + 1)
+            if old != data:
+                replace_file(path, data, mode=self.file_mode)
+            elif mode != self.file_mode:  # written by an older version, or the folder changed
+                os.chmod(path, self.file_mode)
+        except NotRegular:
+            self._say(f"views: not writing {shown}: it is a link or not a regular file")
+            return False
+        except OSError as error:
+            self._say(f"views: cannot write {shown} ({error.strerror})")
+            return False
         self.written[rel] = text
-        return True
+        return old != data
+
+    def _folder_is_real(self, folder: str) -> bool:
+        """Create ``folder`` if needed; whether its real path is where it says."""
+        known = self._folders.get(folder)
+        if known is None:
+            try:
+                make_folder(folder, self.folder_mode)
+            except OSError:
+                self._folders[folder] = False
+                return False
+            real_views = os.path.realpath(self.views_dir)
+            expected = real_views if folder == self.views_dir else os.path.join(
+                real_views, os.path.relpath(folder, self.views_dir))
+            known = os.path.isdir(folder) and (folder == self.views_dir  # named by the user
+                                               or os.path.realpath(folder) == expected)
+            self._folders[folder] = known
+        return known
 
     def _prune(self, ctx: ViewContext) -> list[str]:
         """Remove pages of contacts that no longer exist (undone, deleted notes)."""
         folder = os.path.join(self.views_dir, "contacts")
         alive = {row[0] for row in ctx.db.execute(f"SELECT id FROM {ctx.schema}.contacts")}
         removed = []
+        if not self._folder_is_real(folder):
+            return []
         try:
             names = os.listdir(folder)
         except OSError:
             return []
         for name in names:
-            if name.endswith(".md") and name[:-3] not in alive and _ours(os.path.join(folder,
-                                                                                       name)):
-                os.unlink(os.path.join(folder, name))
+            path = os.path.join(folder, name)
+            if name.endswith(".md") and name[:-3] not in alive and _ours(path):
+                os.unlink(path)
                 self.written.pop(f"contacts/{name}", None)
                 removed.append(f"contacts/{name}")
         return removed
 
 
-def _ours(path: str) -> bool:
+def _existing(path: str, limit: int) -> tuple[bytes | None, int | None]:
+    """What a view file holds now (its first ``limit`` bytes) and its mode; None when absent."""
     try:
-        with open(path, encoding="utf-8") as file:
-            return file.read(len(MARK)) == MARK
-    except (OSError, UnicodeDecodeError):
+        data, info = read_regular(path, limit)
+    except FileNotFoundError:
+        return None, None
+    return data, stat.S_IMODE(info.st_mode)
+
+
+def _ours(path: str) -> bool:
+    """Whether ``path`` is a regular file that coffeechat wrote (it starts with the mark)."""
+    try:
+        start, _info = read_regular(path, len(MARK.encode()))
+    except OSError:
         return False
+    return start == MARK.encode()
 
 
 class Update(NamedTuple):
@@ -119,12 +220,13 @@ class Watcher:
     """The notes folder, the store and the views, kept in step."""
 
     def __init__(self, folder: NotesFolder, projector: Projector, views: dict[str, Render], *,
-                 grace: float = GRACE_SECONDS) -> None:
+                 grace: float = GRACE_SECONDS, warn: Warn | None = None) -> None:
         self.folder = folder
         self.grace = grace  # 0 for a single pass: report every bad note at once
         self.store = folder.store
         self.projector = projector
-        self.writer = ViewWriter(folder.views_dir, views)
+        self.writer = ViewWriter(folder.views_dir, views, warn=warn,
+                                 modes=view_modes(folder.root, folder.views_dir))
         self.rendered_seq = -1
         self.rendered_at = 0.0
         self.rendered_errors: list[Any] | None = None
@@ -174,7 +276,11 @@ class Watcher:
             if stream.startswith(CONTACT_PREFIX)}
 
     def run(self, on_update: Callable[[Update], None]) -> None:
-        """Scan the folder, then watch it until interrupted; Ctrl-C ends the loop cleanly."""
+        """Scan the folder, then watch it until interrupted; Ctrl-C ends the loop cleanly.
+
+        Ctrl-C while a step runs ends it too: a write it had begun is rolled back
+        whole, and the next run reads those notes again.
+        """
         from watchfiles import watch
 
         folder = self.folder
@@ -189,20 +295,23 @@ class Watcher:
                         or any(p.startswith(".") for p in rel.split(os.sep)))
 
         scanned = False
-        for changes in watch(folder.root, watch_filter=wanted, debounce=DEBOUNCE_MS, step=20,
-                             rust_timeout=TICK_MS, yield_on_timeout=True,
-                             raise_interrupt=False):
-            if not scanned:  # the first scan runs once watching has begun: nothing slips by
-                scanned = True
-                on_update(self.step(None))
-            paths: set[str] = set()
-            for _change, path in changes:
-                if folder.is_folder(path):  # a new folder: notes may be in it already
-                    paths.update(folder.files(path))
-                elif (note := folder.relative(path)) is not None:
-                    paths.add(note)
-                elif not os.path.exists(path):  # a folder removed or moved away
-                    paths.update(folder.known(os.path.relpath(path, folder.root)))
-            update = self.step(paths)
-            if update.changed:
-                on_update(update)
+        try:
+            for changes in watch(folder.root, watch_filter=wanted, debounce=DEBOUNCE_MS, step=20,
+                                 rust_timeout=TICK_MS, yield_on_timeout=True,
+                                 raise_interrupt=False):
+                if not scanned:  # the first scan runs once watching has begun: nothing slips by
+                    scanned = True
+                    on_update(self.step(None))
+                paths: set[str] = set()
+                for _change, path in changes:
+                    if folder.is_folder(path):  # a new folder: notes may be in it already
+                        paths.update(folder.files(path))
+                    elif (note := folder.relative(path)) is not None:
+                        paths.add(note)
+                    elif not os.path.exists(path):  # a folder removed or moved away
+                        paths.update(folder.known(os.path.relpath(path, folder.root)))
+                update = self.step(paths)
+                if update.changed:
+                    on_update(update)
+        except KeyboardInterrupt:  # Ctrl-C during a step: a write in progress was rolled back
+            return

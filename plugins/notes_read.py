@@ -1,0 +1,244 @@
+"""Reading note files: regular files only, size-capped, YAML front matter without aliases.
+
+A note's front matter is decoded by msgspec into :class:`FrontMatter` (unknown
+keys, wrong types and lists over :data:`~coffeechat.limits.LIST_ITEMS` are
+errors naming the key). A file is opened without blocking and read only if it
+is a regular file, and never past :data:`~coffeechat.limits.NOTE_BYTES`: a
+FIFO, a device or a huge file in the notes folder costs one error line, never
+a hang. YAML anchors and aliases are refused, since a small note could
+otherwise expand into an enormous event. Errors name the file, the line and
+the key.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import re
+import stat
+from datetime import UTC, datetime
+from typing import Annotated, Any, NamedTuple
+
+import msgspec
+
+from coffeechat.limits import LIST_ITEMS, NOTE_BYTES
+
+Capped = msgspec.Meta(max_length=LIST_ITEMS)
+
+
+class NoteReferral(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    name: str
+    company: str | None = None
+    role: str | None = None
+    email: str | None = None
+    note: str | None = None
+
+
+class NoteCommitment(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    text: str
+    due: Any = None  # a date, a date and time, or any DATE form
+
+
+class FrontMatter(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The keys a note's front matter may have (see NOTES-FORMAT)."""
+
+    contact: str
+    type: str = "note"
+    date: Any = None  # when it happened; the file's modification time if absent
+    channel: str | None = None
+    company: str | None = None
+    role: str | None = None
+    email: str | None = None
+    linkedin: str | None = None
+    phone: str | None = None
+    how_met: str | None = None
+    takeaways: Annotated[list[str], Capped] = []
+    referrals: Annotated[list[NoteReferral], Capped] = []
+    commitments: Annotated[list[NoteCommitment], Capped] = []
+    tags: Annotated[list[str], Capped] = []
+
+
+class NoteError(NamedTuple):
+    """What is wrong with a note, and where."""
+
+    path: str
+    line: int
+    key: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}"
+        return f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
+
+
+class Note(NamedTuple):
+    path: str  # relative to the notes folder, with forward slashes
+    front: FrontMatter
+    body: str
+    digest: str  # of the whole file's bytes
+    modified: datetime | None  # the file's modification time (None: not a usable time)
+    front_lines: list[str]  # the front matter's lines, for error line numbers
+
+    def line_of(self, key: str | None) -> int:
+        """The file line where a top-level key (or a nested field name) appears."""
+        return _line_of(self.front_lines, key)
+
+
+def _line_of(front_lines: list[str], key: str | None) -> int:
+    if key:
+        name = re.escape(key.split(".")[0].split("[")[0])
+        pattern = re.compile(rf"^\s*(-\s*)?{name}\s*:")
+        for number, line in enumerate(front_lines):
+            if pattern.match(line):
+                return number + 2  # line 1 is the opening ---
+    return 1
+
+
+class NotRegular(OSError):
+    """The path is a FIFO, a device, a folder or a link: nothing was read from it."""
+
+
+_NO_WAIT = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) \
+    | getattr(os, "O_CLOEXEC", 0)
+
+
+def read_regular(path: str, limit: int) -> tuple[bytes, os.stat_result]:
+    """At most ``limit`` bytes of a regular file, and its stat; never waits, never follows a link.
+
+    Raises :class:`NotRegular` for anything but a regular file (a link at
+    ``path`` itself included), and ``OSError`` when it cannot be opened.
+    """
+    try:
+        fd = os.open(path, _NO_WAIT)
+    except OSError as error:
+        if error.errno == errno.ELOOP:  # O_NOFOLLOW met a link
+            raise NotRegular(error.errno, "a link") from None
+        raise
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotRegular(errno.EINVAL, "not a regular file")
+        chunks = []
+        left = limit
+        while left > 0:
+            chunk = os.read(fd, left)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks), info
+    finally:
+        os.close(fd)
+
+
+_CLOSING = re.compile(r"^---[ \t]*$", re.MULTILINE)
+_NAMES_CONTACT = re.compile(rb"^contact[ \t]*:", re.MULTILINE)
+
+
+def read_note(full: str, path: str) -> Note | NoteError | None:
+    """Read one file: a :class:`Note`, a :class:`NoteError`, or None when it is not a note.
+
+    ``full`` is where to open it (its real path, links resolved by the caller);
+    ``path`` is the note's name in the folder, for errors.
+    """
+    try:
+        raw, info = read_regular(full, NOTE_BYTES + 1)
+    except NotRegular:
+        return NoteError(path, 1, None, "not a regular file")
+    except FileNotFoundError:
+        return None  # gone in the meantime
+    except OSError as error:
+        return NoteError(path, 1, None, f"cannot read ({error.strerror})")
+    if len(raw) > NOTE_BYTES:
+        if not (raw.removeprefix(b"\xef\xbb\xbf").startswith(b"---")
+                and _NAMES_CONTACT.search(raw)):
+            return None  # a big file of the user's own, not a note
+        return NoteError(path, 1, None, f"{info.st_size:,} bytes is over the limit of "
+                                        f"{NOTE_BYTES:,} bytes for a note")
+    return parse_note(raw, path, _modified(info))
+
+
+def _modified(info: os.stat_result) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(info.st_mtime, UTC).replace(microsecond=0)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def parse_note(raw: bytes, path: str, modified: datetime | None) -> Note | NoteError | None:
+    """A note from a file's bytes (see :func:`read_note`)."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None if b"contact" not in raw else NoteError(path, 1, None, "not UTF-8 text")
+    text = text.replace("\r\n", "\n")
+    if not text.startswith("---\n"):
+        return None
+    closing = _CLOSING.search(text, 4)
+    if closing is None:
+        if re.search(r"^contact\s*:", text, re.MULTILINE):
+            return NoteError(path, 1, None, "the front matter has no closing ---")
+        return None
+    front_text = text[4:closing.start()]
+    body = text[closing.end():].strip("\n")
+    lines = front_text.split("\n")
+    alias = _alias_line(front_text)
+    if alias is not None:
+        if not re.search(r"^contact\s*:", front_text, re.MULTILINE):
+            return None  # the user's own front matter: theirs to write as they like
+        return NoteError(path, alias, None,
+                         "YAML anchors and aliases (&name, *name) are not allowed")
+    try:
+        fields = msgspec.yaml.decode(front_text.encode() or b"{}")
+    except msgspec.DecodeError as error:
+        return NoteError(path, _yaml_line(str(error)), None, _yaml_message(str(error)))
+    if not isinstance(fields, dict) or "contact" not in fields:
+        return None  # not a note for coffeechat (a user's own front matter)
+    try:
+        front = msgspec.convert(fields, FrontMatter)
+    except msgspec.ValidationError as error:
+        key, message = _validation(str(error))
+        return NoteError(path, _line_of(lines, key), key, message)
+    digest = hashlib.sha256(raw).hexdigest()[:16]
+    return Note(path, front, body, digest, modified, lines)
+
+
+def _alias_line(front_text: str) -> int | None:
+    """The file line of the first YAML anchor or alias in the front matter, if any.
+
+    Only front matter with a ``&`` or ``*`` in it is scanned (as YAML events:
+    nothing is expanded), so the common note costs nothing more.
+    """
+    if "&" not in front_text and "*" not in front_text:
+        return None
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        for event in yaml.parse(front_text, Loader=loader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                return event.start_mark.line + 2
+    except yaml.YAMLError:
+        return None  # broken YAML: decoding reports it, with its line
+    return None
+
+
+def _yaml_line(message: str) -> int:
+    found = re.findall(r"line (\d+)", message)
+    return int(found[0]) + 1 if found else 1  # the first mark: where the broken part starts
+
+
+def _yaml_message(message: str) -> str:
+    first = message.strip().splitlines()[0] if message.strip() else "cannot read"
+    return f"invalid YAML ({first})"
+
+
+def _validation(message: str) -> tuple[str | None, str]:
+    text, _, location = message.partition(" - at `$.")
+    unknown = re.search(r"unknown field `([^`]+)`", text)
+    path = location.rstrip("`") if location else None
+    if unknown:
+        return (unknown.group(1) if path is None else f"{path}.{unknown.group(1)}",
+                "unknown key")
+    return path, text
