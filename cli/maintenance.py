@@ -49,12 +49,28 @@ def rebuild() -> None:
 
 
 @click.command()
+@click.option("--reset-head", is_flag=True,
+              help="After restoring a backup on purpose: remember the store as it is now.")
 @json_option
 @click.pass_context
-def verify(ctx: click.Context) -> None:
-    """Check the store's integrity and the events' hash chain (exit 1 on a problem)."""
+def verify(ctx: click.Context, reset_head: bool) -> None:
+    """Check the store: integrity, the append-only triggers, the hash chain, its head.
+
+    Also lists events this version cannot use (they are left out of every
+    view). Exit 1 on a problem. The head is the last event the store was seen
+    to hold, kept beside it in STORE.head: a store that lost its newest events,
+    or was replaced by an older copy, is behind its head. See
+    docs/guarantees.md for what verify can and cannot catch.
+    """
     app = context_app()
-    report = app.store().verify()
+    store = app.store()
+    if reset_head:
+        from coffeechat.integrity import Head
+        from coffeechat.integrity import reset_head as forget
+
+        seq, last = store.tail()
+        forget(store.path, Head(seq, last) if seq else None)
+    report = store.verify()
     if app.json:
         output({"ok": report.ok, "events": report.events, "problems": report.problems})
     elif report.ok:

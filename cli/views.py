@@ -11,7 +11,7 @@ from coffeechat.cli.main import context_app, json_option, output, when
 from coffeechat.cli.render import one_line, relative, table
 from coffeechat.clock import local_time as local
 from coffeechat.clock import stamp
-from coffeechat.summary import describe
+from coffeechat.summary import describe_document
 
 as_of_option = click.option(
     "--as-of", metavar="DATE",
@@ -100,7 +100,7 @@ def _print_profile(p: dict[str, Any], items: list[dict[str, Any]], now: str) -> 
 
 def _details(doc: dict[str, Any], limit: int = 200) -> str:
     undone = "(undone) " if doc.get("retracted") else ""
-    return one_line(undone + describe(doc["type"], bytes(doc["data"])), limit)
+    return one_line(undone + describe_document(doc), limit)
 
 
 @click.command()

@@ -78,6 +78,9 @@ def decode_payload(type_name: str, schema: int, data: str | bytes) -> Payload | 
         return msgspec.json.decode(data)
     current = SCHEMAS.get(type_name, 1)
     if schema != current:
+        if not 1 <= schema < current:
+            raise ValueError(f"{type_name}: schema {schema} is not one this version reads "
+                             f"(1 to {current}); a newer coffeechat wrote it")
         fields = msgspec.json.decode(data)
         for version in range(schema, current):
             upcast = _UPCASTERS.get((type_name, version))
@@ -98,8 +101,28 @@ def register_upcaster(type_name: str, from_schema: int, upcast: Upcaster) -> Non
     _UPCASTERS[(type_name, from_schema)] = upcast
 
 
-def event_document(event: Event, *, retracted: bool = False) -> dict[str, Any]:
-    """The JSON shape of an event in ``show --json`` and ``log --json``."""
+_raw_json = msgspec.json.Decoder(msgspec.Raw)
+
+
+def json_or_text(data: object) -> Any:
+    """Stored payload text for an output document: as JSON, or as a string when it is not."""
+    if isinstance(data, str | bytes):
+        raw = data.encode() if isinstance(data, str) else data
+        try:
+            _raw_json.decode(raw)
+            return msgspec.Raw(raw)
+        except msgspec.DecodeError:
+            return raw.decode(errors="replace")
+    return str(data)
+
+
+def event_document(event: Event, *, retracted: bool = False, unusable: str | None = None
+                   ) -> dict[str, Any]:
+    """The JSON shape of an event in ``show --json`` and ``log --json``.
+
+    ``unusable`` says why this version cannot use the event (see
+    coffeechat.usable); its ``data`` is then a string when it is not JSON.
+    """
     doc: dict[str, Any] = {
         "id": event.id,
         "seq": event.seq,
@@ -112,9 +135,11 @@ def event_document(event: Event, *, retracted: bool = False) -> dict[str, Any]:
         "source": event.source,
         "key": event.key,
         "batch": event.batch,
-        "data": msgspec.Raw(event.data.encode()),
+        "data": json_or_text(event.data),
         "known": event.type in EVENT_TYPES,
     }
     if retracted:
         doc["retracted"] = True
+    if unusable is not None:
+        doc["unusable"] = unusable
     return doc

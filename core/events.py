@@ -8,11 +8,22 @@ omitted from the stored JSON when absent, so payloads stay small.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 from msgspec import UNSET, UnsetType
+
+CONTACT_PREFIX = "contact:"
+CONTACT_STREAM = re.compile(r"contact:[\w-]+")  # a contact's stream: contact:<id>
+
+# A contact id (``jane-doe``) where a payload names another contact: anything
+# else would make a stream name, a file name or a link out of arbitrary text.
+Minutes = Annotated[int, msgspec.Meta(ge=1, le=1440)]  # a meeting lasts at most a day
+Days = Annotated[int, msgspec.Meta(ge=1, le=3650)]
+Sequence = Annotated[int, msgspec.Meta(ge=0, le=1_000_000)]  # an iCalendar SEQUENCE
+ContactId = Annotated[str, msgspec.Meta(pattern=r"^[\w-]+$", max_length=200)]
 
 
 class Payload(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -29,7 +40,7 @@ class ContactAdded(Payload):
     linkedin: str | None = None
     phone: str | None = None
     how_met: str | None = None
-    referred_by: str | None = None  # contact id of whoever introduced us
+    referred_by: ContactId | None = None  # contact id of whoever introduced us
     tags: list[str] = []
 
 
@@ -43,7 +54,7 @@ class ContactUpdated(Payload):
     linkedin: str | UnsetType | None = UNSET
     phone: str | UnsetType | None = UNSET
     how_met: str | UnsetType | None = UNSET
-    referred_by: str | UnsetType | None = UNSET
+    referred_by: ContactId | UnsetType | None = UNSET
     tags: list[str] | UnsetType = UNSET
 
 
@@ -54,11 +65,11 @@ class ContactArchived(Payload):
 class ContactMerged(Payload):
     """This contact is the same person as ``into``: its history becomes ``into``'s."""
 
-    into: str  # the contact id that stays
+    into: ContactId  # the contact id that stays
 
 
 class CadenceSet(Payload):
-    days: int
+    days: Days
 
 
 # -- the ask ------------------------------------------------------------------
@@ -88,16 +99,16 @@ class ReplyReceived(Payload):
 
 class MeetingScheduled(Payload):
     at: datetime
-    minutes: int = 30
+    minutes: Minutes = 30
     where: str | None = None
     uid: str | None = None  # the calendar event it came from (import ics)
-    sequence: int | None = None  # that event's SEQUENCE
+    sequence: Sequence | None = None  # that event's SEQUENCE
 
 
 class MeetingHeld(Payload):
     notes: str | None = None
     takeaways: list[str] = []
-    minutes: int | None = None
+    minutes: Minutes | None = None
     meeting: str | None = None  # id of the meeting.scheduled it fulfils
 
 
@@ -105,7 +116,7 @@ class MeetingCancelled(Payload):
     reason: str | None = None
     meeting: str | None = None
     uid: str | None = None
-    sequence: int | None = None
+    sequence: Sequence | None = None
 
 
 class ThanksSent(Payload):
@@ -128,7 +139,7 @@ class CheckinDone(Payload):
 class ReferralMade(Payload):
     """This contact introduced me to another; ``contact`` is the new contact's id."""
 
-    contact: str
+    contact: ContactId
     name: str
     company: str | None = None
     role: str | None = None

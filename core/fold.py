@@ -14,11 +14,10 @@ from typing import Any, NamedTuple
 import msgspec
 from msgspec import UNSET
 
-from coffeechat.clock import stamp
+from coffeechat.clock import is_stamp, stamp
 from coffeechat.codec import decode_payload
-from coffeechat.events import RETRACTED
-
-CONTACT_PREFIX = "contact:"
+from coffeechat.events import CONTACT_PREFIX, CONTACT_STREAM, RETRACTED
+from coffeechat.usable import payload_problem
 
 # Events that count as a touch for the check-in clock.
 TOUCHES = frozenset({
@@ -149,8 +148,9 @@ def retracted_ids(rows: list[Row]) -> set[str]:
     retractors: dict[str, list[str]] = {}
     for row in rows:
         if row.type == RETRACTED:
-            target = decode_payload(row.type, row.schema, row.data).target  # type: ignore[union-attr]
-            retractors.setdefault(target, []).append(row.id)
+            target = retraction_target(row)
+            if target is not None:
+                retractors.setdefault(target, []).append(row.id)
     if not retractors:
         return set()
     memo: dict[str, bool] = {}
@@ -166,26 +166,41 @@ def retracted_ids(rows: list[Row]) -> set[str]:
     return {event_id for event_id in retractors if is_retracted(event_id)}
 
 
+def retraction_target(row: Row) -> str | None:
+    """The id a retraction undoes; None when its payload cannot be read (it undoes nothing)."""
+    try:
+        return decode_payload(row.type, row.schema, row.data).target  # type: ignore[union-attr]
+    except (msgspec.ValidationError, msgspec.DecodeError, ValueError, TypeError):
+        return None
+
+
 def fold(stream: str, rows: list[Row]) -> ContactState:
     """The state of the contact on ``stream``; ``rows`` sorted by (occurred_at, id)."""
     state = ContactState(stream[len(CONTACT_PREFIX):])
     retracted = state.retracted = retracted_ids(rows)
     seqs = state.seqs
+    own_stream_usable = CONTACT_STREAM.fullmatch(stream) is not None
     for row in rows:
         seqs.append(row.seq)
         if row.type == RETRACTED or row.id in retracted:
             continue
-        state.events.append(row)
+        if not own_stream_usable or not is_stamp(row.occurred_at):
+            continue  # a row this version cannot place (see coffeechat.usable)
+        try:
+            payload = decode_payload(row.type, row.schema, row.data)
+        except (msgspec.ValidationError, msgspec.DecodeError, ValueError, TypeError):
+            # A payload this version cannot read (written by a newer one, say):
+            # the event stays in the log and counts for nothing here.
+            continue
         apply = _HANDLERS.get(row.type)
         if apply is None:
+            state.events.append(row)
             state.text_seqs.append(row.seq)  # a plugin's event: searchable as is
+        elif payload_problem(payload) is None:
+            state.events.append(row)
+            apply(state, row, payload)
         else:
-            try:
-                apply(state, row)
-            except (msgspec.ValidationError, msgspec.DecodeError, ValueError):
-                # A payload this version cannot read (written by a newer one, say):
-                # the event stays in the log and counts for nothing here.
-                continue
+            continue
         if row.type in TOUCHES:
             state.last_touch_at = row.occurred_at
             state.last_touch_id = row.id
@@ -202,12 +217,7 @@ def fold(stream: str, rows: list[Row]) -> ContactState:
     return state
 
 
-def _payload(row: Row) -> Any:
-    return decode_payload(row.type, row.schema, row.data)
-
-
-def _contact_added(state: ContactState, row: Row) -> None:
-    p = _payload(row)
+def _contact_added(state: ContactState, row: Row, p: Any) -> None:
     if state.added_at is None or row.occurred_at < state.added_at:
         state.added_at, state.added_id = row.occurred_at, row.id
     state.text_seqs.append(row.seq)
@@ -223,8 +233,7 @@ _EDITABLE = ("name", "company", "role", "email", "linkedin", "phone", "how_met",
              "referred_by", "tags")
 
 
-def _contact_updated(state: ContactState, row: Row) -> None:
-    p = _payload(row)
+def _contact_updated(state: ContactState, row: Row, p: Any) -> None:
     state.text_seqs.append(row.seq)
     if row.stream != state.stream:
         state.fills.append(p)
@@ -235,22 +244,22 @@ def _contact_updated(state: ContactState, row: Row) -> None:
             setattr(state, field, value)
 
 
-def _contact_archived(state: ContactState, row: Row) -> None:
+def _contact_archived(state: ContactState, row: Row, p: Any) -> None:
     state.archived = True
 
 
-def _contact_merged(state: ContactState, row: Row) -> None:
+def _contact_merged(state: ContactState, row: Row, p: Any) -> None:
     if row.stream == state.stream:  # (in the kept contact's fold, the marker is history)
-        state.merged_into = _payload(row).into
+        state.merged_into = p.into
 
 
-def _cadence_set(state: ContactState, row: Row) -> None:
-    state.cadence_days = _payload(row).days
+def _cadence_set(state: ContactState, row: Row, p: Any) -> None:
+    state.cadence_days = p.days
 
 
-def _request_sent(state: ContactState, row: Row) -> None:
+def _request_sent(state: ContactState, row: Row, p: Any) -> None:
     state.asked = True
-    if _payload(row).nudge and state.request_open:
+    if p.nudge and state.request_open:
         state.nudged_at = state.nudged_at or row.occurred_at
         return
     state.request_open = True
@@ -261,13 +270,13 @@ def _request_sent(state: ContactState, row: Row) -> None:
         state.stage = "asked"
 
 
-def _request_answered(state: ContactState, row: Row) -> None:
+def _request_answered(state: ContactState, row: Row, p: Any) -> None:
     state.request_open = False
-    if _payload(row).answer == "declined":
+    if p.answer == "declined":
         state.stage = "declined"
 
 
-def _reply_received(state: ContactState, row: Row) -> None:
+def _reply_received(state: ContactState, row: Row, p: Any) -> None:
     """A reply answers the open request it came after, whatever it says."""
     if state.request_open and state.request_at is not None and \
             row.occurred_at >= state.request_at:
@@ -275,8 +284,7 @@ def _reply_received(state: ContactState, row: Row) -> None:
     state.text_seqs.append(row.seq)
 
 
-def _meeting_scheduled(state: ContactState, row: Row) -> None:
-    p = _payload(row)
+def _meeting_scheduled(state: ContactState, row: Row, p: Any) -> None:
     if state.stage != "scheduled":
         state.stage_before_schedule = state.stage
     state.stage = "scheduled"
@@ -286,13 +294,13 @@ def _meeting_scheduled(state: ContactState, row: Row) -> None:
     state.text_seqs.append(row.seq)
 
 
-def _meeting_cancelled(state: ContactState, row: Row) -> None:
+def _meeting_cancelled(state: ContactState, row: Row, p: Any) -> None:
     if state.scheduled_id is not None:
         state.stage = state.stage_before_schedule
     state.scheduled_at = state.scheduled_on = state.scheduled_id = None
 
 
-def _meeting_held(state: ContactState, row: Row) -> None:
+def _meeting_held(state: ContactState, row: Row, p: Any) -> None:
     state.stage = "met"
     state.meetings += 1
     state.last_met_at, state.last_met_id = row.occurred_at, row.id
@@ -301,35 +309,33 @@ def _meeting_held(state: ContactState, row: Row) -> None:
     state.text_seqs.append(row.seq)
 
 
-def _thanks_sent(state: ContactState, row: Row) -> None:
+def _thanks_sent(state: ContactState, row: Row, p: Any) -> None:
     state.thanked_at = row.occurred_at
 
 
-def _checkin_done(state: ContactState, row: Row) -> None:
+def _checkin_done(state: ContactState, row: Row, p: Any) -> None:
     state.checked_in_at = row.occurred_at
     if state.stage in ("met", "keeping-in-touch"):
         state.stage = "keeping-in-touch"
     state.text_seqs.append(row.seq)
 
 
-def _referral_made(state: ContactState, row: Row) -> None:
-    p = _payload(row)
+def _referral_made(state: ContactState, row: Row, p: Any) -> None:
     state.referrals.append(Referral(row.id, p.contact, p.name, row.occurred_at))
     state.text_seqs.append(row.seq)
 
 
-def _commitment_made(state: ContactState, row: Row) -> None:
-    p = _payload(row)
+def _commitment_made(state: ContactState, row: Row, p: Any) -> None:
     due = stamp(p.due) if p.due is not None else None
     state.commitments[row.id] = Commitment(row.id, p.text, due, row.occurred_at)
     state.text_seqs.append(row.seq)
 
 
-def _commitment_done(state: ContactState, row: Row) -> None:
-    state.kept.add(_payload(row).commitment)
+def _commitment_done(state: ContactState, row: Row, p: Any) -> None:
+    state.kept.add(p.commitment)
 
 
-def _note_added(state: ContactState, row: Row) -> None:
+def _note_added(state: ContactState, row: Row, p: Any) -> None:
     state.text_seqs.append(row.seq)
 
 

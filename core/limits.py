@@ -14,8 +14,6 @@ Windows) the call runs unbounded. A single C call that never returns to Python
 
 from __future__ import annotations
 
-import signal
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -57,6 +55,9 @@ _active: list[tuple[float, str, float]] = []  # (deadline, what, seconds), inner
 
 
 def _can_alarm() -> bool:
+    import signal
+    import threading
+
     return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
 
 
@@ -76,6 +77,8 @@ def time_limit(seconds: float, what: str) -> Iterator[None]:
     if seconds <= 0 or not _can_alarm():
         yield
         return
+    import signal
+
     deadline = time.monotonic() + seconds
     entry = (deadline, what, seconds)
     previous = signal.getsignal(signal.SIGALRM) if not _active else None
@@ -95,5 +98,7 @@ def time_limit(seconds: float, what: str) -> Iterator[None]:
 
 
 def _arm() -> None:
+    import signal
+
     remaining = min(_active)[0] - time.monotonic()
     signal.setitimer(signal.ITIMER_REAL, max(remaining, 0.001))

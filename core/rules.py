@@ -16,6 +16,7 @@ from typing import NamedTuple
 from coffeechat.clock import from_stamp, local_day, local_time, stamp
 from coffeechat.config import FollowupRules
 from coffeechat.fold import ContactState
+from coffeechat.limits import EARLIEST, EARLIEST_STAMP, LATEST, LATEST_STAMP
 
 
 class FollowUp(NamedTuple):
@@ -37,7 +38,16 @@ ExtraRule = Callable[[ContactState], Iterable[FollowUp]]  # a plugin's rule
 
 
 def _after(moment: str, **delta: float) -> str:
-    return stamp(from_stamp(moment) + timedelta(**delta))
+    """``moment`` moved by ``delta``; clamped to the window of dates the log keeps.
+
+    Stored times lie in that window and delays are at most 100 years, so the
+    clamp only matters for a row that validation missed: it must not overflow.
+    """
+    try:
+        moved = from_stamp(moment) + timedelta(**delta)
+    except (OverflowError, ValueError):
+        return LATEST_STAMP if sum(delta.values()) > 0 else EARLIEST_STAMP
+    return stamp(min(max(moved, EARLIEST), LATEST))
 
 
 def thank_you(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:

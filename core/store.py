@@ -9,20 +9,26 @@ on events (triggers); each row's hash chains over the previous row's, so
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import apsw
 import msgspec
 
 from coffeechat import clock
 from coffeechat.codec import EVENT_COLUMNS, Event, encode_payloads, event_from_row
-from coffeechat.errors import ConflictError, StoreError
-from coffeechat.events import SCHEMAS, Payload, type_name
+from coffeechat.errors import BadInput, ConflictError, StoreError
+from coffeechat.events import CONTACT_PREFIX, CONTACT_STREAM, SCHEMAS, Payload, type_name
 from coffeechat.ids import uuid7, uuid7_batch
 from coffeechat.migrations import MIGRATIONS
+
+if TYPE_CHECKING:
+    from coffeechat.integrity import VerifyReport
 
 BUSY_TIMEOUT_MS = 5000
 BUSY_RETRIES = 3
@@ -40,15 +46,7 @@ class NewEvent(msgspec.Struct, kw_only=True):
     type: str | None = None  # defaults to the payload's registered type name
 
 
-class VerifyReport(msgspec.Struct, frozen=True):
-    """What :meth:`Store.verify` found."""
-
-    events: int
-    problems: list[str]
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
+__all__ = ["MEMORY", "Event", "NewEvent", "Store", "open_store"]
 
 
 class Store:
@@ -57,6 +55,7 @@ class Store:
     def __init__(self, conn: apsw.Connection, path: str) -> None:
         self.conn = conn
         self.path = path
+        self._appended: tuple[int, str] | None = None  # the tail this transaction wrote
 
     # -- transactions ---------------------------------------------------------
 
@@ -65,13 +64,21 @@ class Store:
         """A ``BEGIN IMMEDIATE`` transaction: committed on success, rolled back on error."""
         self._retry_busy("BEGIN IMMEDIATE",
                          "the store stayed busy (another coffeechat is writing); try again")
+        self._appended = None
         try:
             yield self.conn
             self._retry_busy("COMMIT", "could not commit, the store stayed busy")
-        except BaseException:
+        except BaseException as error:
             if not self.conn.getautocommit():
                 self.conn.execute("ROLLBACK")
+            full = _disk_full(error, self.path)
+            if full is not None:
+                raise full from None
             raise
+        if self._appended is not None and self.path != MEMORY:
+            from coffeechat.integrity import Head, write_head
+
+            write_head(self.path, Head(*self._appended))
 
     def _retry_busy(self, statement: str, failure: str) -> None:
         """Run ``statement``, waiting out a busy store: the timeout, then a few retries."""
@@ -158,6 +165,7 @@ class Store:
             new = new_events[index]
             event_type = new.type or type_name(new.payload)
             schema = SCHEMAS.get(event_type, 1)
+            _check(new, event_type, schema, data, index, len(new_events))
             seq += 1
             version = versions[new.stream] = versions[new.stream] + 1
             key = new.key
@@ -170,6 +178,8 @@ class Store:
         db.executemany(
             f"INSERT INTO events({EVENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows
         )
+        if rows:
+            self._appended = (seq, previous)
         return [event_from_row(row) for row in rows]
 
     def _not_yet_recorded(self, new_events: Sequence[NewEvent], ids: list[str]) -> list[int]:
@@ -281,75 +291,159 @@ class Store:
     # -- integrity ------------------------------------------------------------
 
     def verify(self) -> VerifyReport:
-        """Check SQLite's integrity, seq continuity and the hash chain."""
-        from coffeechat.chain import chain_hash
+        """Check integrity, the triggers, the hash chain, the head, and every event's use."""
+        from coffeechat.integrity import verify
 
-        problems = [
-            f"integrity_check: {row[0]}"
-            for row in self.conn.execute("PRAGMA integrity_check")
-            if row[0] != "ok"
-        ]
-        previous = ""
-        expected_seq = 0
-        count = 0
-        for row in self.conn.execute(
-            "SELECT seq, id, stream, version, type, schema, occurred_at, recorded_at, source, "
-            "key, batch, data, hash FROM events ORDER BY seq"
-        ):
-            count += 1
-            expected_seq += 1
-            seq = row[0]
-            if seq != expected_seq:
-                problems.append(f"seq {seq}: expected seq {expected_seq} (a gap in the log)")
-                expected_seq = seq
-            fields = ["" if v is None else str(v) for v in row[1:12]]
-            if chain_hash(previous, fields) != row[12]:
-                problems.append(f"seq {seq} (event {row[1]}): hash does not match its content")
-                if len(problems) >= 20:
-                    problems.append("stopped after 20 problems")
-                    break
-            previous = row[12]
-        return VerifyReport(events=count, problems=problems)
+        return verify(self.conn, None if self.path == MEMORY else self.path)
 
     def backup(self, dest: str | os.PathLike[str], *, pages_per_step: int = 1024) -> None:
         """Copy the whole store to ``dest`` with SQLite's online backup API."""
         dest_path = os.fspath(dest)
         partial = dest_path + ".partial"
-        _create_private_file(partial, replace=True)
-        target = apsw.Connection(str(partial))
+        _remove_partial(partial)  # what a killed backup left behind
+        _create_private_file(partial)
         try:
-            with target.backup("main", self.conn, "main") as job:
-                while not job.done:
-                    job.step(pages_per_step)
-            target.execute("PRAGMA journal_mode=DELETE")
-        finally:
-            target.close()
-        os.replace(partial, dest_path)
+            target = apsw.Connection(str(partial))
+            try:
+                with target.backup("main", self.conn, "main") as job:
+                    while not job.done:
+                        job.step(pages_per_step)
+                target.execute("PRAGMA journal_mode=DELETE")
+            finally:
+                target.close()
+            os.replace(partial, dest_path)
+        except BaseException as error:
+            _remove_partial(partial)
+            full = _disk_full(error, dest_path)
+            if full is not None:
+                raise full from None
+            raise
 
     def close(self) -> None:
         self.conn.close()
 
 
-def _create_private_file(path: str, *, replace: bool = False) -> None:
-    if replace and os.path.exists(path):
-        os.unlink(path)
-    parent = os.path.dirname(os.path.abspath(path))
-    os.makedirs(parent, mode=0o700, exist_ok=True)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _check(new: NewEvent, event_type: str, schema: int, data: str, index: int, total: int
+           ) -> None:
+    """Refuse an event this version could not read back (see coffeechat.usable).
+
+    The payload is decoded again from the JSON about to be stored: a Struct
+    built in Python is not checked against its field types and constraints.
+    """
+    from coffeechat.usable import event_problem
+
+    problem = None
+    if new.stream.startswith(CONTACT_PREFIX):
+        if CONTACT_STREAM.fullmatch(new.stream) is None:
+            problem = "stream: a contact stream is contact:<id> (letters, digits, -)"
+    elif not new.stream or len(new.stream) > 1000 or _CONTROL.search(new.stream):
+        problem = "stream: must be one line of at most 1000 characters"
+    if problem is None and new.key is not None and (
+            len(new.key) > 1000 or _CONTROL.search(new.key)):
+        problem = "key: must be one line of at most 1000 characters"
+    problem = problem or event_problem(event_type, schema, new.occurred_at, data)
+    if problem is not None:
+        where = f"event {index + 1} of {total}" if total > 1 else "the event"
+        raise BadInput(f"{where} ({event_type} on {new.stream[:80]}): {problem}; "
+                       "nothing was recorded")
+
+
+def _create_private_file(path: str) -> None:
+    from coffeechat.files import make_folder
+
+    make_folder(os.path.dirname(os.path.abspath(path)))
+    os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
+def _remove_partial(partial: str) -> None:
+    """A partial copy and SQLite's files beside it (a hot journal must not outlive it)."""
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(partial + suffix)
+
+
+def _disk_full(error: BaseException, path: str) -> StoreError | None:
+    """A store error saying the disk is full, when that is what ``error`` comes down to.
+
+    SQLite says SQLITE_FULL, or "disk I/O error" where a write failed half way;
+    apsw may then report a savepoint it could not roll back instead. Follow the
+    chain of errors, and ask the file system when the cause is an I/O error.
+    """
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, apsw.FullError) or (
+                isinstance(seen, apsw.IOError | OSError) and _no_space(path)):
+            return StoreError(f"{path}: the disk is full; nothing was written (the store is as "
+                              "it was): free some space and try again")
+        seen = seen.__context__
+    return None
+
+
+def _no_space(path: str) -> bool:
     try:
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-    except FileExistsError:
-        return
-    os.close(fd)
+        info = os.statvfs(os.path.dirname(os.path.abspath(path)))
+    except (OSError, AttributeError):
+        return False
+    return info.f_bavail * info.f_frsize < 1024 * 1024
 
 
 def open_store(path: str | os.PathLike[str]) -> Store:
-    """Open (creating if needed, mode 0600) the store at ``path`` and run pending migrations."""
+    """Open the store at ``path`` and run pending migrations; create it (0600) if new.
+
+    A new store is built beside ``path`` and moved into place whole, so a store
+    file is never empty. An empty file, or no file where the head (see
+    :mod:`coffeechat.integrity`) says a store was, is refused rather than
+    silently replaced by an empty store.
+    """
     name = os.fspath(path)
-    if name != MEMORY:
+    if name == MEMORY:
+        return _open(name)
+    try:
+        size = os.stat(name).st_size
+    except FileNotFoundError:
+        size = None
+    except OSError as error:
+        raise StoreError(f"{name}: cannot open the store ({error.strerror})") from None
+    if size == 0:
+        raise StoreError(f"{name}: the file is empty (0 bytes), not a coffeechat store: if it "
+                         "held your store, restore it from a backup; to start afresh, delete "
+                         "the empty file")
+    if size is None:
+        from coffeechat.integrity import read_head
+
+        head = read_head(name)
+        if head is not None:
+            raise StoreError(
+                f"{name}: the store is missing, but it held {head.seq} events: restore it "
+                f"from a backup (or, to start afresh, delete {name}.head)")
+        _create(name)
+    return _open(name)
+
+
+def _create(name: str) -> None:
+    """Build a new, migrated store beside ``name`` and link it into place."""
+    fresh = f"{name}.{os.getpid()}.new"
+    _remove_partial(fresh)
+    try:
+        _create_private_file(fresh)
+        _open(fresh).close()
         try:
-            _create_private_file(name)
-        except OSError as error:
-            raise StoreError(f"{name}: cannot create the store ({error.strerror})") from None
+            os.link(fresh, name)
+        except FileExistsError:
+            pass  # another process created it first: use theirs
+        except OSError:  # a file system without hard links
+            if not os.path.exists(name):
+                os.rename(fresh, name)
+    except OSError as error:
+        raise StoreError(f"{name}: cannot create the store ({error.strerror})") from None
+    finally:
+        _remove_partial(fresh)
+
+
+def _open(name: str) -> Store:
     try:
         conn = apsw.Connection(name)
         conn.setbusytimeout(BUSY_TIMEOUT_MS)
@@ -361,7 +455,8 @@ def open_store(path: str | os.PathLike[str]) -> Store:
         store = Store(conn, name)
         _migrate(store)
     except apsw.Error as error:
-        raise StoreError(f"{name}: cannot open the store ({error})") from None
+        full = _disk_full(error, name)
+        raise (full or StoreError(f"{name}: cannot open the store ({error})")) from None
     return store
 
 

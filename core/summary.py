@@ -14,12 +14,30 @@ def _fields(data: dict[str, Any], *names: str) -> str:
     return ", ".join(str(data[n]) for n in names if data.get(n))
 
 
+def describe_document(doc: dict[str, Any]) -> str:
+    """A short human summary of an event document (``views.events``), saying if it is unusable."""
+    data = doc["data"]
+    raw = bytes(data).decode(errors="replace") if isinstance(data, msgspec.Raw) else str(data)
+    if doc.get("unusable"):
+        return f"(cannot be used: {doc['unusable']}) {raw}"
+    return describe(doc["type"], raw)
+
+
 def describe(kind: str, raw: bytes | str) -> str:
     """A short human summary of an event's payload (its type and JSON data)."""
     try:
         data = msgspec.json.decode(raw)
     except msgspec.DecodeError:
-        return str(raw)
+        return raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)
+    if not isinstance(data, dict):
+        return str(data)
+    try:
+        return _describe(kind, data, raw)
+    except (KeyError, TypeError, ValueError, AttributeError):  # a payload of another shape
+        return raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)
+
+
+def _describe(kind: str, data: dict[str, Any], raw: bytes | str) -> str:
     if kind == "contact.added":
         summary = _fields(data, "name", "company", "role")
         return summary + (f" (referred by {data['referred_by']})" if data.get("referred_by")
@@ -58,5 +76,5 @@ def describe(kind: str, raw: bytes | str) -> str:
     if kind == "contact.archived":
         return str(data.get("reason") or "archived")
     unknown = "" if kind in EVENT_TYPES else "(unknown type: its plugin is not installed) "
-    text = raw.decode() if isinstance(raw, bytes) else raw
+    text = raw.decode(errors="replace") if isinstance(raw, bytes) else raw
     return unknown + text

@@ -30,6 +30,8 @@ def stamp_problem(value: object, field: str) -> str | None:
 @cache
 def _datetime_fields(cls: type) -> tuple[str, ...]:
     """The fields of a payload class that may hold a datetime."""
+    import msgspec.inspect
+
     try:
         info = msgspec.inspect.type_info(cls)
     except (TypeError, ValueError):
@@ -39,6 +41,8 @@ def _datetime_fields(cls: type) -> tuple[str, ...]:
 
 
 def _holds_datetime(kind: Any) -> bool:
+    import msgspec.inspect
+
     if isinstance(kind, msgspec.inspect.DateTimeType):
         return True
     return isinstance(kind, msgspec.inspect.UnionType) and any(
@@ -73,6 +77,9 @@ def event_problem(event_type: str, schema: int, occurred_at: object, data: str |
     problem = stamp_problem(occurred_at, "occurred_at")
     if problem:
         return problem
+    if not isinstance(data, str | bytes) or not isinstance(schema, int) \
+            or not isinstance(event_type, str):
+        return "type, schema or payload is not stored as text, a number and text"
     if len(data) > PAYLOAD_BYTES:
         return f"payload: {len(data):,} bytes is over the limit of {PAYLOAD_BYTES:,}"
     try:

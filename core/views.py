@@ -168,8 +168,18 @@ def events(store: Store, *, contact_id: str | None = None, event_type: str | Non
     stream = CONTACT_PREFIX + contact_id if contact_id is not None else None
     rows = list(store.events(stream=stream, event_type=event_type, since=since,
                              recorded_by=recorded_by, by_time=by_time))
+    from coffeechat.usable import event_problem
+
     retracted = _retracted(store.conn, rows, recorded_by)
-    return [event_document(e, retracted=e.id in retracted) for e in rows]
+    return [event_document(e, retracted=e.id in retracted,
+                           unusable=event_problem(e.type, e.schema, e.occurred_at, e.data))
+            for e in rows]
+
+
+def retracted_everywhere(db: apsw.Connection) -> set[str]:
+    """Ids of every event a live retraction undoes, in the whole log."""
+    return retracted_ids([Row._make(r) for r in db.execute(
+        f"SELECT {ROW_COLUMNS} FROM events WHERE type = 'event.retracted'")])
 
 
 def _retracted(db: apsw.Connection, shown: Iterable[Event], recorded_by: str | None) -> set[str]:

@@ -16,7 +16,7 @@ from coffeechat import views
 from coffeechat.clock import local_time
 from coffeechat.hookspecs import hookimpl
 from coffeechat.store import Store
-from coffeechat.summary import describe
+from coffeechat.summary import describe_document
 
 
 class ViewContext(NamedTuple):
@@ -119,7 +119,7 @@ def _page(ctx: ViewContext, contact_id: str) -> str:
     for doc in views.events(ctx.store, contact_id=contact_id, by_time=True):
         if doc["type"] == "event.retracted":
             continue
-        details = _cell(describe(doc["type"], bytes(doc["data"])))
+        details = _cell(describe_document(doc))
         text = f"{local_time(doc['occurred_at'])} · {doc['type']} · {details}"
         lines.append(f"- ~~{text}~~ (undone)" if doc.get("retracted") else f"- {text}")
     return "\n".join(lines) + "\n"

@@ -1,0 +1,170 @@
+"""What ``verify`` checks, and the head: the store's last event, remembered outside it.
+
+The log guards itself three ways, and this module checks all three:
+
+- SQLite's own ``integrity_check``, and the triggers that refuse UPDATE and
+  DELETE on events (a store whose triggers were dropped is reported);
+- the hash chain: each event's hash covers its content and the previous hash,
+  so a changed or removed event in the middle breaks every hash after it;
+- the **head**: after each commit that adds events, the last seq and hash are
+  written to a small file beside the store (``coffeechat.db.head``). Deleting
+  the newest events, or truncating or replacing the store with an older copy,
+  leaves the store behind its head, and verify says so; a missing or empty
+  store file where a head says a store was is refused when opened.
+
+None of this is a signature: the chain is unkeyed, so whoever can write the
+store and its head can rewrite both consistently. It catches accidents
+(a sync tool restoring an old copy, a truncated file) and casual tampering.
+Finally every event is checked with :func:`coffeechat.usable.event_problem`:
+an event this version cannot use is skipped by the views, and reported here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import TYPE_CHECKING, NamedTuple
+
+import msgspec
+
+if TYPE_CHECKING:
+    import apsw
+
+TRIGGERS = ("events_no_update", "events_no_delete")
+HEAD_SUFFIX = ".head"
+MAX_PROBLEMS = 20
+
+
+class Head(msgspec.Struct):
+    """The last event a store was seen to hold."""
+
+    seq: int
+    hash: str
+
+
+class VerifyReport(msgspec.Struct, frozen=True):
+    """What :meth:`coffeechat.store.Store.verify` found."""
+
+    events: int
+    problems: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def head_path(store_path: str) -> str:
+    return store_path + HEAD_SUFFIX
+
+
+def read_head(store_path: str) -> Head | None:
+    """The head remembered for the store at ``store_path`` (None: none, or unreadable)."""
+    try:
+        with open(head_path(store_path), "rb") as file:
+            return msgspec.json.decode(file.read(), type=Head)
+    except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+        return None
+
+
+def write_head(store_path: str, head: Head) -> None:
+    """Remember ``head`` unless a later one is already remembered (best effort)."""
+    from coffeechat.files import replace_file
+
+    known = read_head(store_path)
+    if known is not None and known.seq >= head.seq:
+        return  # another writer got there first, or the store is behind: keep the evidence
+    with contextlib.suppress(OSError):  # a read-only folder only loses the evidence
+        replace_file(head_path(store_path), msgspec.json.encode(head))
+
+
+def reset_head(store_path: str, head: Head | None) -> None:
+    """Forget what was remembered and start from ``head`` (after restoring a backup)."""
+    from coffeechat.files import replace_file
+
+    if head is None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(head_path(store_path))
+        return
+    replace_file(head_path(store_path), msgspec.json.encode(head))
+
+
+def check_head(db: apsw.Connection, store_path: str) -> list[str]:
+    """Problems with the store against its remembered head."""
+    head = read_head(store_path)
+    if head is None:
+        return []
+    row = db.execute("SELECT hash FROM events WHERE seq = ?", (head.seq,)).fetchone()
+    if row is None:
+        last = db.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+        return [f"the store ends at seq {last}, but it held {head.seq} events before "
+                "(the newest were removed, or an older copy replaced the store); "
+                "if you restored a backup on purpose, run `coffeechat verify --reset-head`"]
+    if row[0] != head.hash:
+        return [f"the event at seq {head.seq} is not the one the store held before "
+                "(its history was rewritten); if you restored a backup on purpose, "
+                "run `coffeechat verify --reset-head`"]
+    return []
+
+
+def missing_triggers(db: apsw.Connection) -> list[str]:
+    present = {row[0] for row in db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'")}
+    return [f"the trigger {name} is gone: the events table is no longer append-only"
+            for name in TRIGGERS if name not in present]
+
+
+class _Chain(NamedTuple):
+    count: int
+    problems: list[str]
+    unusable: list[tuple[str, str, str]]  # (seq, id, what is wrong)
+
+
+def _walk(db: apsw.Connection) -> _Chain:
+    """Seq continuity, the hash chain and usability of every event, in one scan."""
+    from coffeechat.chain import chain_hash
+    from coffeechat.usable import event_problem
+
+    problems: list[str] = []
+    unusable: list[tuple[str, str, str]] = []
+    previous = ""
+    expected_seq = count = 0
+    for row in db.execute(
+        "SELECT seq, id, stream, version, type, schema, occurred_at, recorded_at, source, "
+        "key, batch, data, hash FROM events ORDER BY seq"
+    ):
+        count += 1
+        expected_seq += 1
+        seq = row[0]
+        if seq != expected_seq:
+            problems.append(f"seq {seq}: expected seq {expected_seq} (a gap in the log)")
+            expected_seq = seq
+        fields = ["" if v is None else str(v) for v in row[1:12]]
+        if chain_hash(previous, fields) != row[12]:
+            problems.append(f"seq {seq} (event {row[1]}): hash does not match its content")
+        previous = row[12]
+        problem = event_problem(str(row[4]), row[5], row[6], row[11] or "")
+        if problem is not None:
+            unusable.append((str(seq), str(row[1]), problem))
+        if len(problems) >= MAX_PROBLEMS:
+            problems.append(f"stopped after {MAX_PROBLEMS} problems")
+            break
+    return _Chain(count, problems, unusable)
+
+
+def verify(db: apsw.Connection, store_path: str | None) -> VerifyReport:
+    """Everything ``coffeechat verify`` checks (see the module docs)."""
+    problems = [f"integrity_check: {row[0]}" for row in db.execute("PRAGMA integrity_check")
+                if row[0] != "ok"]
+    problems += missing_triggers(db)
+    chain = _walk(db)
+    problems += chain.problems
+    if chain.unusable:
+        from coffeechat.views import retracted_everywhere
+
+        undone = retracted_everywhere(db)
+        problems += [f"seq {seq} (event {event_id}): this version cannot use it ({problem}); "
+                     f"it is left out of every view (undo it with `coffeechat undo {event_id}`)"
+                     for seq, event_id, problem in chain.unusable if event_id not in undone]
+    if store_path is not None:
+        problems += check_head(db, store_path)
+    return VerifyReport(events=chain.count, problems=problems)
