@@ -24,23 +24,16 @@ def push_command() -> None:
     The password comes from the variable named by [calendar] password_env
     (COFFEECHAT_CALDAV_PASSWORD by default), never from a file.
     """
-    from coffeechat.errors import CoffeechatError, describe_error
-    from coffeechat.plugins.calendars import push
+    from coffeechat.plugins.calendars import push, shown_url
 
     app = context_app()
     config = app.config()
     password = os.environ.get(config.calendar.password_env)
-    try:
-        pushed = push(app.current(), config, app.projector().fold_stream, password)
-    except CoffeechatError:
-        raise
-    except Exception as error:  # the caldav library's and the network's own errors
-        raise CoffeechatError(f"calendar push: {config.calendar.url}: "
-                              f"{describe_error(error)[:300]}") from None
+    pushed = push(app.current(), config, app.projector().fold_stream, password)
+    url = shown_url(config.calendar.url)  # never a password, even one put in the URL
     if app.json:
-        output({"url": config.calendar.url, **pushed._asdict()})
+        output({"url": url, **pushed._asdict()})
         return
-    click.echo(f"Pushed {pushed.events} meetings and {pushed.todos} follow-ups to "
-               f"{config.calendar.url}")
+    click.echo(f"Pushed {pushed.events} meetings and {pushed.todos} follow-ups to {url}")
     if pushed.completed:
         click.echo(f"Marked {pushed.completed} follow-ups done there")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
+import stat
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import IO, Any
@@ -62,13 +65,29 @@ def progress_bar(total: int, label: str) -> Iterator[Callable[[int], None]]:
         yield advance
 
 
-def _open_input(path: str) -> IO[bytes]:
+dry_run_option = click.option(
+    "--dry-run", is_flag=True,
+    help="Read and check the file and show what would be recorded, and why; record nothing.")
+
+
+@contextmanager
+def _open_input(path: str) -> Iterator[IO[bytes]]:
+    """A regular file to read, or stdin (``-``) copied whole first: reading never blocks
+    inside the write lock."""
     if path == "-":
-        return sys.stdin.buffer
+        with tempfile.TemporaryFile() as spool:  # (created readable by its owner only)
+            shutil.copyfileobj(sys.stdin.buffer, spool)
+            spool.seek(0)
+            yield spool
+        return
     try:
-        return open(path, "rb")
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise BadInput(f"FILE: {path} is not a regular file")
+        handle = open(path, "rb")  # noqa: SIM115 - closed below
     except OSError as error:
         raise BadInput(f"FILE: cannot read {path} ({error.strerror})") from None
+    with handle:
+        yield handle
 
 
 @export_group.command("jsonl")
@@ -104,27 +123,54 @@ def export_jsonl_command(out_path: str | None) -> None:
 
 @import_group.command("jsonl")
 @click.argument("file", metavar="FILE")
+@dry_run_option
 @json_option
-def import_jsonl_command(file: str) -> None:
+def import_jsonl_command(file: str, dry_run: bool) -> None:
     """Merge a log exported with `export jsonl` (from this or another device).
 
-    Events already here (same id or key) are skipped, so importing twice adds
-    nothing; the rest are appended in the file's order, in one transaction.
+    Events already here (same id and content, or same key) are skipped, so
+    importing twice adds nothing; the rest are appended in the file's order, in
+    one transaction. Every line is checked first, and the export's hash chain
+    must hold: a line changed, removed or added since the export, or an id that
+    stands for two different events, imports nothing. A file from an older
+    version without hashes is imported with a warning.
     """
-    from coffeechat.transfer import import_jsonl, read_jsonl
+    from coffeechat.transfer import JsonlFile, import_jsonl
 
     app = context_app()
     store = app.store()
     plugins = app.plugins()
-    keep = plugins.implements("event_appended")
+    keep = not dry_run and plugins.implements("event_appended")
     with _open_input(file) as handle:
-        size = os.fstat(handle.fileno()).st_size if file != "-" else 0
+        lines = JsonlFile(handle, file)
+        size = os.fstat(handle.fileno()).st_size
         with progress_bar(size // 300, "importing") as advance:  # ~300 bytes an event
-            report = import_jsonl(store, read_jsonl(handle, file), progress=advance, keep=keep)
-    plugins.event_appended(report.appended, store)
-    _report(app, {"read": report.read, "added": report.added, "skipped": report.skipped},
-            f"Read {report.read:,} events: added {report.added:,}, "
-            f"{report.skipped:,} were already here")
+            report = import_jsonl(store, lines, progress=advance, keep=keep, dry_run=dry_run)
+    if not dry_run:
+        plugins.event_appended(report.appended, store)
+    if lines.hashless:
+        click.echo(f"coffeechat: warning: {file}: no line has a hash (an export from an older "
+                   "coffeechat?), so changes made to it since it was written cannot be "
+                   "detected", err=True)
+    document: dict[str, Any] = {"read": report.read, "added": report.added,
+                                "skipped": report.skipped}
+    why = (f"{report.skipped - report.same_key:,} by id, {report.same_key:,} by key"
+           if report.same_key else "")
+    if not dry_run:
+        _report(app, document, f"Read {report.read:,} events: added {report.added:,}, "
+                f"{report.skipped:,} were already here" + (f" ({why})" if why else ""))
+        return
+    document |= {"dry_run": True, "conflicts": [c._asdict() for c in report.conflicts]}
+    _report(app, document, f"{file}: {report.read:,} events read and checked: "
+            f"{report.added:,} would be added, {report.skipped:,} are already here"
+            + (f" ({why})" if why else "") + "; nothing was recorded (dry run)")
+    for conflict in report.conflicts:
+        click.echo(f"coffeechat: {file}: line {conflict.line}: {conflict.message}", err=True)
+    if report.conflicts_found:
+        more = report.conflicts_found - len(report.conflicts)
+        raise BadInput(f"{file}: {report.conflicts_found} conflicts"
+                       + (f" ({more} not listed)" if more > 0 else "")
+                       + ": importing this file would import nothing")
 
 
 def _settle(app: Any, store: Any, events: list[Any]) -> None:
@@ -149,12 +195,14 @@ def _people_command(name: str) -> click.Command:
     @click.command(name, help=f"Import people from {_FORMATS.get(name, f'a {name} file')}.\n\n"
                    "People are matched to your contacts by LinkedIn URL, then email, then "
                    "name and company: new people are added, changed details updated, and "
-                   "nobody is removed. A file with bad rows imports nothing unless "
+                   "nobody is removed. Rows that are not a person (a group card) are "
+                   "listed and left out. A file with bad rows imports nothing unless "
                    "--skip-bad is given.")
     @click.argument("file", metavar="FILE")
     @click.option("--skip-bad", is_flag=True, help="Import the good rows; list the bad ones.")
+    @dry_run_option
     @json_option
-    def command(file: str, skip_bad: bool) -> None:
+    def command(file: str, skip_bad: bool, dry_run: bool) -> None:
         from coffeechat.people import import_people
 
         app = context_app()
@@ -163,14 +211,17 @@ def _people_command(name: str) -> click.Command:
         parsed = read(file)
         with progress_bar(len(parsed.people), f"importing {name}") as advance:
             result = import_people(store, parsed, source=f"import:{name}", file=file,
-                                   skip_bad=skip_bad, progress=advance)
-        _settle(app, store, result.events)
-        _people_report(app, file, result)
+                                   skip_bad=skip_bad, progress=advance, dry_run=dry_run)
+        if not dry_run:
+            _settle(app, store, result.events)
+        _people_report(app, file, result, dry_run)
 
     return command
 
 
-def _people_report(app: Any, file: str, result: Any) -> None:
+def _people_report(app: Any, file: str, result: Any, dry_run: bool) -> None:
+    from coffeechat.people import planned_changes
+
     plan = result.plan
     document = {
         "batch": result.batch, "added": plan.added, "updated": plan.updated,
@@ -180,10 +231,15 @@ def _people_report(app: Any, file: str, result: Any) -> None:
         "missing": plan.missing,
     }
     if app.json:
-        output(document)
+        output(document | ({"dry_run": True} if dry_run else {}))
     else:
-        click.echo(f"{file}: {len(plan.added)} added, {len(plan.updated)} updated, "
-                   f"{plan.unchanged} unchanged")
+        would = "would be " if dry_run else ""
+        click.echo(f"{file}: {len(plan.added)} {would}added, {len(plan.updated)} {would}"
+                   f"updated, {plan.unchanged} unchanged"
+                   + ("; nothing was recorded (dry run)" if dry_run else ""))
+        if dry_run:
+            for line in planned_changes(plan):
+                click.echo(f"  {line}")
         if result.batch:
             click.echo(f"batch {result.batch} (undo it with: coffeechat undo --batch "
                        f"{result.batch})")
@@ -226,38 +282,46 @@ def export_ics_command(out_path: str | None) -> None:
 
 @import_group.command("ics")
 @click.argument("file", metavar="FILE")
+@dry_run_option
 @json_option
-def import_ics_command(file: str) -> None:
+def import_ics_command(file: str, dry_run: bool) -> None:
     """Calendar invitations (.ics from Google Calendar, Outlook, ...) as scheduled meetings.
 
     The contact is the organiser or an attendee other than you ([me] email);
     someone unknown is added. A higher SEQUENCE reschedules, a cancellation
-    cancels, and the same file imported again records nothing.
+    cancels, and the same file imported again records nothing. An invitation
+    dated outside 1900-2200 makes the file import nothing.
     """
-    from coffeechat.plugins.calendars import import_invitations, read_invitations
+    from coffeechat.plugins.invitations import import_invitations, read_invitations
 
     app = context_app()
-    store = app.current()
     invitations = read_invitations(file, app.config().me.email)
+    store = app.current()
     result = import_invitations(store, app.projector().fold_stream, invitations,
-                                source="import:ics")
-    _settle(app, store, result.events)
-    _report(app, _without_events(result),
-            f"{file}: {len(result.scheduled)} scheduled, {len(result.cancelled)} cancelled, "
-            f"{result.unchanged} unchanged; {len(result.added)} new contacts")
+                                source="import:ics", dry_run=dry_run)
+    if not dry_run:
+        _settle(app, store, result.events)
+    would = "would be " if dry_run else ""
+    _outcome(app, result, dry_run,
+             f"{file}: {len(result.scheduled)} {would}scheduled, {len(result.cancelled)} "
+             f"{would}cancelled, {result.unchanged} unchanged; {len(result.added)} new contacts")
 
 
-def _without_events(result: Any) -> dict[str, Any]:
-    """An import's report for --json: what it did, not the events themselves."""
+def _outcome(app: Any, result: Any, dry_run: bool, text: str) -> None:
+    """An ics or mailbox import's report; a dry run's also says why, line by line."""
     document: dict[str, Any] = result._asdict()
-    del document["events"]
-    return document
+    del document["events"], document["why"]
+    if dry_run:
+        document["dry_run"] = True
+        text += "; nothing was recorded (dry run)\n" + "\n".join(f"  {w}" for w in result.why)
+    _report(app, document, text.rstrip("\n"))
 
 
 @import_group.command("mbox")
 @click.argument("file", metavar="FILE")
+@dry_run_option
 @json_option
-def import_mbox_command(file: str) -> None:
+def import_mbox_command(file: str, dry_run: bool) -> None:
     """Replies in an mbox file: a message from a contact after your ask answers it.
 
     Auto-replies (out of office and the like) do not count; importing the same
@@ -265,30 +329,33 @@ def import_mbox_command(file: str) -> None:
     """
     from coffeechat.plugins.mailbox import read_mbox
 
-    _import_replies(file, read_mbox, "import:mbox")
+    _import_replies(file, read_mbox, "import:mbox", dry_run)
 
 
 @import_group.command("maildir")
 @click.argument("folder", metavar="DIR")
+@dry_run_option
 @json_option
-def import_maildir_command(folder: str) -> None:
+def import_maildir_command(folder: str, dry_run: bool) -> None:
     """Replies in a Maildir folder (its cur/ and new/), as for `import mbox`."""
     from coffeechat.plugins.mailbox import read_maildir
 
-    _import_replies(folder, read_maildir, "import:maildir")
+    _import_replies(folder, read_maildir, "import:maildir", dry_run)
 
 
-def _import_replies(path: str, read: Callable[..., Any], source: str) -> None:
+def _import_replies(path: str, read: Callable[..., Any], source: str, dry_run: bool) -> None:
     from coffeechat.plugins.mailbox import import_replies
 
     app = context_app()
-    store = app.current()
     mailbox = read(path, lambda total: progress_bar(total, "reading mail"))
+    store = app.current()
     result = import_replies(store, app.projector().fold_stream, mailbox,
-                            me=app.config().me.email, source=source)
-    _settle(app, store, result.events)
-    _report(app, _without_events(result),
-            f"{path}: {result.messages:,} messages, {len(result.replied)} answered an ask"
-            + (f"; {result.automatic:,} auto-replies left out" if result.automatic else "")
-            + (f"; {result.unreadable:,} without a sender or date" if result.unreadable
-               else ""))
+                            me=app.config().me.email, source=source, dry_run=dry_run)
+    if not dry_run:
+        _settle(app, store, result.events)
+    _outcome(app, result, dry_run,
+             f"{path}: {result.messages:,} messages, {len(result.replied)} "
+             + ("would answer" if dry_run else "answered") + " an ask"
+             + (f"; {result.automatic:,} auto-replies left out" if result.automatic else "")
+             + (f"; {result.unreadable:,} without a sender or a usable date"
+                if result.unreadable else ""))

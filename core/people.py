@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -56,7 +56,8 @@ class RowError(NamedTuple):
 
 class Parsed(NamedTuple):
     people: list[Person]
-    errors: list[RowError]
+    errors: list[RowError]  # rows that cannot be read: the file imports nothing without --skip-bad
+    skipped: Sequence[RowError] = ()  # rows that are not people (a group card): listed, left out
 
 
 class Plan(NamedTuple):
@@ -231,14 +232,20 @@ def validate_people(people: list[Person]) -> Parsed:
 class ImportResult(NamedTuple):
     batch: str | None  # the batch the import was recorded as (None when nothing changed)
     plan: Plan
-    skipped: list[RowError]  # bad rows left out (with --skip-bad)
-    events: list[Event]  # what was written
+    skipped: list[RowError]  # rows left out: not people, or bad (with --skip-bad)
+    events: list[Event]  # what was written (nothing for a dry run)
 
 
 def import_people(store: Store, parsed: Parsed, *, source: str, file: str,
                   skip_bad: bool = False, on: str | None = None,
-                  progress: Callable[[int], None] | None = None) -> ImportResult:
-    """Validate, match and record a file's people as one batch (see the module docs)."""
+                  progress: Callable[[int], None] | None = None,
+                  dry_run: bool = False) -> ImportResult:
+    """Validate, match and record a file's people as one batch (see the module docs).
+
+    The file is read and validated before the write lock is taken; the plan
+    is made inside it, so what it decides holds when it is appended. A dry run
+    makes the same plan against the log as it is, and records nothing.
+    """
     checked_people = validate_people(parsed.people)
     bad = sorted(parsed.errors + checked_people.errors)
     if bad and not skip_bad:
@@ -246,12 +253,32 @@ def import_people(store: Store, parsed: Parsed, *, source: str, file: str,
         more = f" (and {len(bad) - 1} more bad rows)" if len(bad) > 1 else ""
         raise BadInput(f"{file}: row {first.row}: {first.message}{more}; nothing was "
                        "imported (fix the file, or --skip-bad imports the rest)")
-    plan = plan_import(store.conn, checked_people.people, source, progress)
-    if not plan.events:
-        return ImportResult(None, plan, bad, [])
+    skipped = sorted([*parsed.skipped, *bad])
+    people = checked_people.people
+    if dry_run:
+        return ImportResult(None, plan_import(store.conn, people, source, progress), skipped,
+                            [])
     at = on or stamp(now())
-    events = [NewEvent(stream=CONTACT_PREFIX + contact_id, payload=payload,
-                       occurred_at=occurred_at or at)
-              for contact_id, payload, occurred_at in plan.events]
-    written = store.append(events, source=source)
-    return ImportResult(written[0].batch if written else None, plan, bad, written)
+    plans: list[Plan] = []
+
+    def plan() -> list[tuple[list[NewEvent], str]]:
+        plans.append(plan_import(store.conn, people, source, progress))
+        return [([NewEvent(stream=CONTACT_PREFIX + contact_id, payload=payload,
+                           occurred_at=occurred_at or at)
+                  for contact_id, payload, occurred_at in plans[-1].events], source)]
+
+    [written] = store.append_planned(plan)
+    return ImportResult(written[0].batch if written else None, plans[-1], skipped, written)
+
+
+def planned_changes(plan: Plan) -> list[str]:
+    """What a plan records, one line a contact: ``add jane-doe (Jane Doe)``, ``update ...``."""
+    lines = []
+    for contact_id, payload, _at in plan.events:
+        if isinstance(payload, ContactAdded):
+            lines.append(f"add {contact_id} ({payload.name})")
+        else:
+            fields = [f for f in payload.__struct_fields__
+                      if getattr(payload, f) is not msgspec.UNSET]
+            lines.append(f"update {contact_id}: {', '.join(fields)}")
+    return lines

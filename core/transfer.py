@@ -10,6 +10,12 @@ idempotency key), the ones already present are skipped, and the new ones are
 appended in the export's order. The views fold each contact by
 (occurred_at, id), so both devices end with the same views whichever side
 imports which.
+
+A file is trusted no further than it can be checked (:class:`JsonlFile`):
+every line must be an event this version can use, and the export's own hash
+chain must hold line by line, so a line changed, removed or inserted since the
+export is refused. Two different events under one id are a conflict, never
+silently reduced to one.
 """
 
 from __future__ import annotations
@@ -21,31 +27,35 @@ from typing import IO, Annotated, NamedTuple
 import apsw
 import msgspec
 
-from coffeechat.codec import EVENT_COLUMNS, Event, decode_payload, event_from_row
+from coffeechat.chain import chain_hash
+from coffeechat.codec import EVENT_COLUMNS, Event, event_from_row
 from coffeechat.errors import BadInput
 from coffeechat.events import SCHEMAS
 from coffeechat.store import Store
+from coffeechat.usable import event_problem, stamp_problem
 
 Stamp = Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")]
-NonEmpty = Annotated[str, msgspec.Meta(min_length=1)]
+Short = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Field = Annotated[str, msgspec.Meta(max_length=1000)]
 CHUNK = 20_000  # rows per INSERT call while importing
+MAX_LISTED = 100  # conflicts a dry run lists (it counts them all)
 Progress = Callable[[int], None]
 
 
 class ExportedEvent(msgspec.Struct, forbid_unknown_fields=False):
     """One line of an export."""
 
-    id: NonEmpty
-    stream: NonEmpty
-    type: NonEmpty
+    id: Short
+    stream: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+    type: Short
     occurred_at: Stamp
     recorded_at: Stamp
-    source: str
+    source: Field
     data: msgspec.Raw
     schema: int = 1
-    key: str | None = None
-    batch: str | None = None
-    seq: int | None = None  # informative: seq, version and hash are the exporter's
+    key: Field | None = None
+    batch: Field | None = None
+    seq: int | None = None  # the exporter's seq, version and hash: checked, not kept
     version: int | None = None
     hash: str | None = None
 
@@ -54,13 +64,6 @@ class _Line(Event):
     """An event as exported: the envelope, with the payload embedded as JSON."""
 
     data: msgspec.Raw  # type: ignore[assignment]
-
-
-class ImportReport(NamedTuple):
-    read: int
-    added: int
-    skipped: int  # already in the log (same id or key)
-    appended: list[Event]  # what was written, for the plugins' event_appended
 
 
 def export_jsonl(store: Store, out: IO[bytes], *, progress: Progress | None = None) -> int:
@@ -83,93 +86,190 @@ def export_jsonl(store: Store, out: IO[bytes], *, progress: Progress | None = No
     return count
 
 
+# -- reading and checking a file -------------------------------------------------------
+
 _CONTACT_STREAM = re.compile(r"^contact:[\w-]+$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
+# A checked line: (line number, event, payload as text, the hash of the line before).
+Checked = tuple[int, ExportedEvent, str, str]
 
-def read_jsonl(lines: Iterable[bytes], name: str) -> Iterator[ExportedEvent]:
-    """Decode an export line by line; a bad line is an error naming the file and line.
 
-    Each payload of a known type must decode as that type (after upcasting), so
-    an event that would break the views can never get into the log.
+class JsonlFile:
+    """The checked lines of an export, read as they stream; a bad line is a BadInput.
+
+    Each line must decode, name a well-formed stream, and hold an event this
+    version can use (:func:`coffeechat.usable.event_problem`). When the lines
+    carry hashes (every export does), the chain must hold: ``seq`` runs 1, 2,
+    3 ... and each ``hash`` is the hash of the line's fields chained over the
+    line before's, exactly as the exporting store computed it. A file written
+    by an older version, with no hashes at all, is read unchecked: afterwards
+    :attr:`hashless` is true, for a warning. A file where some lines have a
+    hash and others not is refused.
     """
-    decoder = msgspec.json.Decoder(ExportedEvent)
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            event = decoder.decode(line)
-            _check(event)
-        except (msgspec.ValidationError, msgspec.DecodeError, ValueError) as error:
-            raise BadInput(f"{name}: line {number}: {error}") from None
-        yield event
+
+    def __init__(self, lines: Iterable[bytes], name: str) -> None:
+        self.lines = lines
+        self.name = name
+        self.chained: bool | None = None  # decided by the first line
+
+    @property
+    def hashless(self) -> bool:
+        return self.chained is False
+
+    def __iter__(self) -> Iterator[Checked]:
+        decode = msgspec.json.Decoder(ExportedEvent).decode
+        previous = ""
+        seq = 0
+        recorded = ""  # the last recorded_at found good (a batch's events share one)
+        for number, line in enumerate(self.lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                event = decode(line)
+                data = _check(event)
+                if event.recorded_at != recorded:
+                    problem = stamp_problem(event.recorded_at, "recorded_at")
+                    if problem is not None:
+                        raise ValueError(problem)
+                    recorded = event.recorded_at
+                if self.chained is None:
+                    self.chained = event.hash is not None
+                before = previous
+                if self.chained:
+                    seq += 1
+                    previous = _chained(event, data, previous, seq)
+                elif event.hash is not None:
+                    raise ValueError("this line has a hash but the first line has none (a "
+                                     "file with some hashes missing is refused)")
+            except (msgspec.ValidationError, msgspec.DecodeError, ValueError) as error:
+                message = " ".join(str(error).splitlines())
+                raise BadInput(f"{self.name}: line {number}: {message}; nothing was "
+                               "imported") from None
+            yield number, event, data, before
 
 
-def _check(event: ExportedEvent) -> None:
-    if event.stream.startswith("contact:") and not _CONTACT_STREAM.match(event.stream):
-        raise ValueError(f"not a contact stream: {event.stream!r}")
-    if _CONTROL.search(event.stream) or _CONTROL.search(event.source) or \
-            _CONTROL.search(event.type):
-        raise ValueError("control characters in stream, source or type")
+def _check(event: ExportedEvent) -> str:
+    """The payload as text, once the envelope is known to be sound (ValueError if not).
+
+    Whether the payload is usable is asked only of events that are to be
+    appended (:meth:`_Merge.fresh`): one already in the log is left as it is.
+    """
+    stream = event.stream
+    if _CONTROL.search(f"{event.id}{stream}{event.source}{event.type}{event.key or ''}"
+                       f"{event.batch or ''}"):
+        raise ValueError("control characters in the id, stream, source, type, key or batch")
+    if stream.startswith("contact:") and not _CONTACT_STREAM.match(stream):
+        raise ValueError(f"not a contact stream: {stream!r}")
     current = SCHEMAS.get(event.type)
-    if current is None:
-        msgspec.json.decode(event.data)  # a plugin's type: JSON is all we can check
-        return
-    if not 1 <= event.schema <= current:
+    if current is not None and not 1 <= event.schema <= current:
         raise ValueError(f"{event.type}: schema {event.schema} is not between 1 and {current}")
-    decode_payload(event.type, event.schema, bytes(event.data))
+    return bytes(event.data).decode()
 
 
-def import_jsonl(store: Store, events: Iterable[ExportedEvent], *,
-                 progress: Progress | None = None, keep: bool = False) -> ImportReport:
+def _chained(event: ExportedEvent, data: str, previous: str, seq: int) -> str:
+    """The line's hash, once it is shown to chain over ``previous`` (ValueError if not)."""
+    if event.hash is None:
+        raise ValueError("this line has no hash but the first line has one (a file with "
+                         "some hashes missing is refused)")
+    if event.seq != seq:
+        raise ValueError(f"seq {event.seq} where {seq} was expected: lines were removed, "
+                         "added or moved since the export")
+    if event.version is None:
+        raise ValueError("a hash without the version it covers")
+    expected = chain_hash(previous, (
+        event.id, event.stream, str(event.version), event.type, str(event.schema),
+        event.occurred_at, event.recorded_at, event.source, event.key or "",
+        event.batch or "", data))
+    if event.hash != expected:
+        raise ValueError(f"event {event.id}: its hash does not match its content: the line "
+                         "was changed since it was exported")
+    return expected
+
+
+# -- importing ----------------------------------------------------------------------------
+
+class Conflict(NamedTuple):
+    line: int
+    id: str
+    message: str
+
+
+class ImportReport(NamedTuple):
+    read: int
+    added: int
+    skipped: int  # already in the log (same id and content, or same key)
+    appended: list[Event]  # what was written, for the plugins' event_appended
+    same_key: int  # of the skipped: a new id, but a key already recorded
+    conflicts: list[Conflict]  # (a dry run lists them; an import stops at the first)
+    conflicts_found: int
+
+
+class _DryRun(Exception):
+    """Raised to roll a dry run's transaction back."""
+
+
+def import_jsonl(store: Store, lines: JsonlFile, *, progress: Progress | None = None,
+                 keep: bool = False, dry_run: bool = False) -> ImportReport:
     """Append the events not yet in the log, as one transaction; see the module docs.
 
-    ``events`` is read as it streams (a bad line still leaves the log as it
-    was). With ``keep``, the report lists the events written (for plugins).
+    ``lines`` is checked as it streams; a bad line or a conflict rolls
+    everything back. With ``keep``, the report lists the events written (for
+    plugins). A dry run does all of it, conflicts listed instead of raised,
+    and rolls back.
     """
-    from coffeechat.chain import chain_hash
-
+    merge = _Merge(store.conn, lines.name, dry_run)
     read = added = 0
-    with store.write():
-        db = store.conn
-        start, previous = store.tail()
-        seq = start
-        was_empty = start == 0
-        seen_ids: set[str] = set()
-        seen_keys: set[str] = set()
-        versions: dict[str, int] = {}
-        for chunk in _chunks(events, CHUNK):
-            read += len(chunk)
-            fresh = _fresh(db, chunk, seen_ids, seen_keys, check_log=not was_empty)
-            versions.update(store.versions({e.stream for e in fresh} - versions.keys()))
-            rows: list[tuple[object, ...]] = []
-            for event in fresh:
-                seq += 1
-                version = versions[event.stream] = versions[event.stream] + 1
-                data = bytes(event.data).decode()
-                previous = chain_hash(previous, (
-                    event.id, event.stream, str(version), event.type, str(event.schema),
-                    event.occurred_at, event.recorded_at, event.source, event.key or "",
-                    event.batch or "", data))
-                rows.append((seq, event.id, event.stream, version, event.type, event.schema,
-                             event.occurred_at, event.recorded_at, event.source, event.key,
-                             event.batch, data, previous))
-            if rows:
-                db.executemany(f"INSERT INTO events({EVENT_COLUMNS}) "
-                               "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
-            added += len(rows)
-            if progress is not None:
-                progress(read)
-        appended = [event_from_row(r) for r in db.execute(
-            f"SELECT {EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq", (start,))] \
-            if keep else []
-    return ImportReport(read, added, read - added, appended)
+    report = ImportReport(0, 0, 0, [], 0, [], 0)
+    try:
+        with store.write():
+            db = store.conn
+            start, previous = store.tail()
+            merge.check_log = start != 0
+            seq = start
+            versions: dict[str, int] = {}
+            for chunk in _chunks(lines, CHUNK):
+                read += len(chunk)
+                fresh = merge.fresh(chunk)
+                versions.update(store.versions({e.stream for _n, e, _d, _p in fresh}
+                                               - versions.keys()))
+                rows: list[tuple[object, ...]] = []
+                for _number, event, data, before in fresh:
+                    seq += 1
+                    version = versions[event.stream] = versions[event.stream] + 1
+                    if event.hash is not None and previous == before \
+                            and version == event.version:
+                        previous = event.hash  # (the same fields over the same hash)
+                    else:
+                        previous = chain_hash(previous, (
+                            event.id, event.stream, str(version), event.type,
+                            str(event.schema), event.occurred_at, event.recorded_at,
+                            event.source, event.key or "", event.batch or "", data))
+                    rows.append((seq, event.id, event.stream, version, event.type,
+                                 event.schema, event.occurred_at, event.recorded_at,
+                                 event.source, event.key, event.batch, data, previous))
+                if rows:
+                    db.executemany(f"INSERT INTO events({EVENT_COLUMNS}) "
+                                   "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+                added += len(rows)
+                if progress is not None:
+                    progress(read)
+            appended = [event_from_row(r) for r in db.execute(
+                f"SELECT {EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq", (start,))] \
+                if keep and not dry_run else []
+            report = ImportReport(read, added, read - added - merge.found, appended,
+                                  merge.same_key, merge.conflicts, merge.found)
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    return report
 
 
-def _chunks(events: Iterable[ExportedEvent], size: int) -> Iterator[list[ExportedEvent]]:
-    chunk: list[ExportedEvent] = []
-    for event in events:
-        chunk.append(event)
+def _chunks(lines: Iterable[Checked], size: int) -> Iterator[list[Checked]]:
+    chunk: list[Checked] = []
+    for line in lines:
+        chunk.append(line)
         if len(chunk) >= size:
             yield chunk
             chunk = []
@@ -177,28 +277,122 @@ def _chunks(events: Iterable[ExportedEvent], size: int) -> Iterator[list[Exporte
         yield chunk
 
 
-def _fresh(db: apsw.Connection, chunk: list[ExportedEvent], seen_ids: set[str],
-           seen_keys: set[str], *, check_log: bool) -> list[ExportedEvent]:
-    """The events whose id and key are new (the first of repeats within the file wins)."""
-    known_ids = _present(db, "id", [e.id for e in chunk]) if check_log else set()
-    keys = [e.key for e in chunk if e.key is not None]
-    known_keys = _present(db, "key", keys) if check_log and keys else set()
-    fresh = []
-    for event in chunk:
-        if event.id in seen_ids or event.id in known_ids or (
-                event.key is not None and (event.key in seen_keys or event.key in known_keys)):
-            continue
-        seen_ids.add(event.id)
-        if event.key is not None:
-            seen_keys.add(event.key)
-        fresh.append(event)
-    return fresh
+_CONTENT = ("stream", "type", "schema", "occurred_at", "recorded_at", "source", "key", "batch",
+            "data")
+Content = tuple[object, ...]  # an event's fields in the order of _CONTENT
 
 
-def _present(db: apsw.Connection, column: str, values: list[str]) -> set[str]:
-    found: set[str] = set()
-    chunk = msgspec.json.encode(values).decode()
-    found.update(row[0] for row in db.execute(
-        f"SELECT j.value FROM json_each(?) j "
-        f"WHERE EXISTS (SELECT 1 FROM events e WHERE e.{column} = j.value)", (chunk,)))
-    return found
+def _content(event: ExportedEvent, data: str) -> Content:
+    return (event.stream, event.type, event.schema, event.occurred_at, event.recorded_at,
+            event.source, event.key, event.batch, data)
+
+
+class _Merge:
+    """Which of a file's events are new, and which conflict (the state kept across chunks).
+
+    An id seen before (in the log, or earlier in the file) with the same
+    content is skipped; with other content it is a conflict. An event with a
+    new id but a key already recorded is skipped (the same note read on two
+    devices); its content is held, in case its id comes round again.
+    """
+
+    def __init__(self, db: apsw.Connection, name: str, dry_run: bool) -> None:
+        self.db = db
+        self.name = name
+        self.dry_run = dry_run
+        self.check_log = True
+        self.seen_ids: set[str] = set()
+        self.seen_keys: set[str] = set()
+        self.held: dict[str, Content] = {}
+        self.same_key = 0
+        self.found = 0  # conflicts
+        self.conflicts: list[Conflict] = []
+
+    def fresh(self, chunk: list[Checked]) -> list[Checked]:
+        """The events of ``chunk`` to append (raises BadInput on a conflict, unless dry)."""
+        known = self._hashes([e.id for _n, e, _d, _p in chunk]) if self.check_log else {}
+        keys = [e.key for _n, e, _d, _p in chunk if e.key is not None]
+        known_keys = _present_keys(self.db, keys) if self.check_log and keys else set()
+        seen_ids, seen_keys = self.seen_ids, self.seen_keys
+        fresh: list[Checked] = []
+        found: list[Conflict] = []
+        differ: list[Checked] = []  # in the log under another hash: content to compare
+        for item in chunk:
+            number, event, data, _before = item
+            if event.id in seen_ids:
+                found += self._compare(number, event, data, self._earlier(event.id, fresh),
+                                       "an earlier line of the file has")
+                continue
+            seen_ids.add(event.id)
+            stored = known.get(event.id)
+            if stored is not None:
+                # An equal hash covers equal content (and the file's was checked).
+                if stored != event.hash:
+                    differ.append(item)
+                continue
+            key = event.key
+            if key is not None:
+                if key in seen_keys or key in known_keys:
+                    self.same_key += 1
+                    self.held[event.id] = _content(event, data)
+                    continue
+                seen_keys.add(key)
+            problem = event_problem(event.type, event.schema, event.occurred_at, data)
+            if problem is not None:
+                raise BadInput(f"{self.name}: line {number}: {problem}; nothing was imported")
+            fresh.append(item)
+        if differ:
+            contents = self._stored([e.id for _n, e, _d, _p in differ])
+            for number, event, data, _before in differ:
+                found += self._compare(number, event, data, contents.get(event.id),
+                                       "the store already has")
+        if found:
+            found.sort()
+            if not self.dry_run:
+                raise BadInput(f"{self.name}: line {found[0].line}: {found[0].message}; "
+                               "nothing was imported")
+            self.found += len(found)
+            self.conflicts += found[:MAX_LISTED - len(self.conflicts)]
+        return fresh
+
+    @staticmethod
+    def _compare(number: int, event: ExportedEvent, data: str, other: Content | None,
+                 who: str) -> list[Conflict]:
+        """A conflict, when ``other`` is another event's content under this id."""
+        mine = _content(event, data)
+        if other is None or other == mine:
+            return []  # already here: skipped
+        fields = ", ".join(name for name, a, b in zip(_CONTENT, mine, other, strict=True)
+                           if a != b)
+        return [Conflict(number, event.id, f"event {event.id} conflicts: {who} an event with "
+                                           f"this id and a different {fields}")]
+
+    def _earlier(self, event_id: str, fresh: list[Checked]) -> Content | None:
+        """The content an id had where it first appeared in the file (rare: looked up)."""
+        for _number, event, data, _before in fresh:
+            if event.id == event_id:
+                return _content(event, data)
+        if event_id in self.held:
+            return self.held[event_id]
+        return self._stored([event_id]).get(event_id)
+
+    def _hashes(self, ids: list[str]) -> dict[str, str]:
+        """The hash of each of ``ids`` that the log holds."""
+        return dict(self.db.execute(
+            "SELECT e.id, e.hash FROM json_each(?) j JOIN events e ON e.id = j.value",
+            (msgspec.json.encode(ids).decode(),)).fetchall())
+
+    def _stored(self, ids: list[str]) -> dict[str, Content]:
+        """The content of each of ``ids`` that the log holds."""
+        rows = self.db.execute(
+            "SELECT e.id, e.stream, e.type, e.schema, e.occurred_at, e.recorded_at, e.source, "
+            "e.key, e.batch, e.data FROM json_each(?) j JOIN events e ON e.id = j.value",
+            (msgspec.json.encode(ids).decode(),))
+        return {row[0]: tuple(row[1:]) for row in rows}
+
+
+def _present_keys(db: apsw.Connection, keys: list[str]) -> set[str]:
+    return {row[0] for row in db.execute(
+        "SELECT j.value FROM json_each(?) j "
+        "WHERE EXISTS (SELECT 1 FROM events e WHERE e.key = j.value)",
+        (msgspec.json.encode(keys).decode(),))}

@@ -1,4 +1,4 @@
-"""Calendars: meetings and follow-ups out as iCalendar, invitations in, CalDAV push.
+"""Calendars: meetings and follow-ups out as iCalendar, and CalDAV push.
 
 Export: each meeting is a VEVENT (with a VALARM reminder), each open follow-up
 a VTODO with its DUE. UIDs never change, so a calendar app updates an event
@@ -6,31 +6,22 @@ instead of adding another: a meeting keeps the UID of its first scheduling
 (or of the invitation it came from) through every reschedule, which raises its
 SEQUENCE.
 
-Import: invitations from Google Calendar, Outlook and others, time zones
-included (Windows zone names too, which the icalendar library maps). The
-contact is whoever organised or attends, apart from you (``[me] email``); an
-invitation from someone unknown adds them. A higher SEQUENCE reschedules, a
-lower one never overrides a higher, and a cancellation (METHOD:CANCEL or
-STATUS:CANCELLED) cancels; everything is keyed by UID and SEQUENCE, so
-importing the same file again records nothing.
+Invitations come in through :mod:`coffeechat.plugins.invitations`.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from coffeechat import validate
 from coffeechat.clock import from_stamp, now, stamp
 from coffeechat.codec import decode_payload
 from coffeechat.config import Config
-from coffeechat.errors import BadInput
-from coffeechat.events import ContactAdded, MeetingCancelled, MeetingScheduled, Payload
-from coffeechat.files import read_input
+from coffeechat.errors import BadInput, describe_error
 from coffeechat.fold import CONTACT_PREFIX, ContactState, Row
-from coffeechat.resolve import ContactDirectory, contacts_by_email
-from coffeechat.store import Event, NewEvent, Store
+from coffeechat.store import Store
 
 DOMAIN = "coffeechat"
 
@@ -176,178 +167,6 @@ def _vtodo(contact: str, name: str, kind: str, due_at: str, reason: str, event_i
     return todo
 
 
-# -- import ------------------------------------------------------------------------------
-
-class Invitation(NamedTuple):
-    uid: str
-    sequence: int
-    cancelled: bool
-    at: datetime
-    minutes: int
-    where: str | None
-    people: list[tuple[str, str | None]]  # (email, name) of everyone but you
-    contact: str | None  # X-COFFEECHAT-CONTACT, in our own exports
-
-
-class Known(NamedTuple):
-    """What an import needs of a meeting already in the log, by its UID."""
-
-    contact: str
-    sequence: int
-    cancelled: bool
-    current: bool
-
-
-class IcsImport(NamedTuple):
-    scheduled: list[str]
-    cancelled: list[str]
-    added: list[str]  # contacts the invitations brought
-    unchanged: int
-    events: list[Event]
-
-
-def read_invitations(path: str, me: str | None) -> list[Invitation]:
-    """The VEVENTs of an .ics file; a file that is not iCalendar is an error naming it."""
-    import icalendar
-
-    data = read_input(path)
-    try:
-        cal = icalendar.Calendar.from_ical(data)
-    except ValueError as error:
-        raise BadInput(f"{path}: not an iCalendar file ({error})") from None
-    method = str(cal.get("method", "")).upper()
-    found = []
-    for number, event in enumerate(cal.walk("VEVENT"), start=1):
-        if "RECURRENCE-ID" in event:
-            continue  # one occurrence of a recurring series changed: not a coffee chat
-        try:
-            found.append(_invitation(event, method, (me or "").lower()))
-        except BadInput as error:
-            raise BadInput(f"{path}: event {number}: {error.message}") from None
-        except (KeyError, ValueError, TypeError) as error:
-            raise BadInput(f"{path}: event {number}: {error}") from None
-    return found
-
-
-def _invitation(event: Any, method: str, me: str) -> Invitation:
-    uid = str(event["UID"])
-    start = event.decoded("DTSTART")
-    if not isinstance(start, datetime):  # an all-day event: from the start of that day
-        start = datetime.combine(start, datetime.min.time())
-    if start.tzinfo is None:
-        start = start.astimezone()  # floating time: the reader's zone
-    if "DTEND" in event:
-        minutes = int((event.decoded("DTEND") - event.decoded("DTSTART")).total_seconds() // 60)
-    elif "DURATION" in event:
-        minutes = int(event.decoded("DURATION").total_seconds() // 60)
-    else:
-        minutes = 30
-    people: list[tuple[str, str | None]] = []
-    roles = [("ORGANIZER", event.get("ORGANIZER"))]
-    roles += [("ATTENDEE", prop) for prop in _list(event.get("ATTENDEE"))]
-    for role, prop in roles:
-        if prop is None:
-            continue
-        address = validate.email(str(prop).strip().removeprefix("mailto:").removeprefix(
-            "MAILTO:"), role)
-        if address and address.lower() != me and address not in [p[0] for p in people]:
-            people.append((address, str(prop.params["CN"]) if "CN" in prop.params else None))
-    status = str(event.get("STATUS", "")).upper()
-    return Invitation(uid, int(event.get("SEQUENCE", 0)), method == "CANCEL" or
-                      status == "CANCELLED", start.astimezone(UTC), max(minutes, 1),
-                      " ".join(str(event.get("LOCATION", "")).split())[:200] or None, people,
-                      str(event["X-COFFEECHAT-CONTACT"]) if "X-COFFEECHAT-CONTACT" in event
-                      else None)
-
-
-def _list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def import_invitations(store: Store, fold_contact: FoldContact, invitations: list[Invitation],
-                       *, source: str) -> IcsImport:
-    """Record what the invitations change, as one batch (decided inside the transaction)."""
-    outcome = IcsImport([], [], [], 0, [])
-
-    def plan() -> list[tuple[list[NewEvent], str]]:
-        directory = ContactDirectory.load(store.conn)
-        by_email = contacts_by_email(store.conn)
-        known = {m.uid: Known(m.contact, m.sequence, m.cancelled, m.current)
-                 for m in all_meetings(store, fold_contact)}
-        events: list[NewEvent] = []
-        for invitation in invitations:
-            seen = known.get(invitation.uid) or known.get(invitation.uid.removesuffix(
-                f"@{DOMAIN}"))
-            if invitation.cancelled and (seen is None or not seen.current):
-                continue  # nothing scheduled under this UID to cancel
-            if seen is not None and not _newer(invitation, seen):
-                continue
-            contact = seen.contact if seen is not None else _contact_for(
-                invitation, directory, by_email, events, outcome)
-            if contact is None:
-                continue
-            at = stamp(now())
-            key = f"ics:{invitation.uid}#{invitation.sequence}"
-            payload: Payload
-            if invitation.cancelled:
-                payload = MeetingCancelled(uid=invitation.uid, sequence=invitation.sequence,
-                                           reason="cancelled by the organiser")
-                outcome.cancelled.append(contact)
-                key += ":cancel"
-            else:
-                payload = MeetingScheduled(at=invitation.at, minutes=invitation.minutes,
-                                           where=invitation.where, uid=invitation.uid,
-                                           sequence=invitation.sequence)
-                outcome.scheduled.append(contact)
-            events.append(NewEvent(stream=CONTACT_PREFIX + contact, payload=payload,
-                                   occurred_at=at, key=key))
-            # A later event of the file with the same UID is judged against this one.
-            known[invitation.uid] = Known(contact, invitation.sequence, invitation.cancelled,
-                                          current=not invitation.cancelled)
-        return [(events, source)]
-
-    appended = store.append_planned(plan)
-    unchanged = len(invitations) - len(outcome.scheduled) - len(outcome.cancelled)
-    return outcome._replace(unchanged=unchanged,
-                            events=[event for batch in appended for event in batch])
-
-
-def _newer(invitation: Invitation, meeting: Known) -> bool:
-    """Whether an invitation changes a meeting already known.
-
-    A lower SEQUENCE never overrides a higher; the same one only if it cancels
-    (some calendars cancel without raising it).
-    """
-    if invitation.sequence > meeting.sequence:
-        return True
-    return (invitation.sequence == meeting.sequence and invitation.cancelled
-            and not meeting.cancelled)
-
-
-def _contact_for(invitation: Invitation, directory: ContactDirectory,
-                 by_email: dict[str, str], events: list[NewEvent], outcome: IcsImport
-                 ) -> str | None:
-    if invitation.contact and invitation.contact in directory.names:
-        return invitation.contact
-    for address, _name in invitation.people:
-        if address.lower() in by_email:
-            return by_email[address.lower()]
-    if not invitation.people:
-        return None  # nobody but you: not a meeting with a contact
-    address, name = invitation.people[0]
-    display = validate.one_line(name or address.partition("@")[0], "CN", limit=200)
-    contact_id = directory.new_id(display)
-    directory.add(contact_id, display)
-    by_email[address.lower()] = contact_id
-    events.append(NewEvent(stream=CONTACT_PREFIX + contact_id, occurred_at=stamp(now()),
-                           payload=ContactAdded(name=display, email=address,
-                                                how_met="a calendar invitation")))
-    outcome.added.append(contact_id)
-    return contact_id
-
-
 # -- CalDAV ------------------------------------------------------------------------------
 
 class Pushed(NamedTuple):
@@ -362,13 +181,26 @@ def push(store: Store, config: Config, fold_contact: FoldContact, password: str 
 
     Each object is named by its UID, so pushing again overwrites rather than
     copies. A to-do pushed earlier whose follow-up has since closed (done,
-    answered, undone) is marked COMPLETED rather than left to nag.
+    answered, undone) is marked COMPLETED rather than left to nag. Any failure
+    is a BadInput whose message shows neither credentials nor what the server
+    said beyond its status (:func:`push_failure`).
     """
-    import caldav
-
     settings = config.calendar
     if not settings.url:
         raise BadInput("calendar push: set [calendar] url in config.toml")
+    try:
+        return _push(store, config, fold_contact, password)
+    except BadInput:
+        raise
+    except Exception as error:  # the caldav library's and the network's own errors
+        raise push_failure(error, settings.url, password) from None
+
+
+def _push(store: Store, config: Config, fold_contact: FoldContact, password: str | None
+          ) -> Pushed:
+    import caldav
+
+    settings = config.calendar
     client = caldav.DAVClient(url=settings.url, username=settings.username, password=password)
     calendar = client.calendar(url=settings.url)
     _check_calendar(calendar, config)
@@ -401,12 +233,60 @@ def _check_calendar(calendar: Any, config: Config) -> None:
     from caldav.lib import error
 
     settings = config.calendar
+    url = shown_url(settings.url)
     try:
         calendar.get_properties([dav.ResourceType()])
     except error.NotFoundError:
-        raise BadInput(f"calendar push: there is no calendar at {settings.url}: create it in "
+        raise BadInput(f"calendar push: there is no calendar at {url}: create it in "
                        "your calendar app and set [calendar] url to its address") from None
     except error.AuthorizationError:
         who = settings.username or "(no [calendar] username)"
-        raise BadInput(f"calendar push: {settings.url} refused {who}: check [calendar] "
+        raise BadInput(f"calendar push: {url} refused {who}: check [calendar] "
                        f"username and the password in ${settings.password_env}") from None
+
+
+_USERINFO = re.compile(r"(?<=://)[^/?#\s]*@")
+
+
+def shown_url(url: str | None) -> str:
+    """A URL as it may be shown: without the user name and password some put in it."""
+    return _USERINFO.sub("", url or "")
+
+
+def push_failure(error: BaseException, url: str, password: str | None) -> BadInput:
+    """The one line saying why a push failed: never a credential, never a server's body.
+
+    A server's error page can echo the request, headers included; only its
+    status code and the standard reason are shown.
+    """
+    from http import HTTPStatus
+
+    from caldav.lib.error import DAVError
+
+    if isinstance(error, DAVError):
+        status = error.status
+        if status is None:  # (the library keeps the status line in front of the body)
+            found = re.match(r"\s*(\d{3})\b", str(error.url or ""))
+            status = int(found.group(1)) if found else None
+        try:
+            said = f"{status} {HTTPStatus(status).phrase}" if status else "an error"
+        except ValueError:
+            said = f"{status}"
+        what = f"the server answered {said} ({type(error).__name__})"
+    else:
+        what = describe_error(error)[:300]
+        what = _USERINFO.sub("", what)
+        for secret in _url_password(url) | ({password} if password else set()):
+            what = what.replace(secret, "***")
+    return BadInput(f"calendar push: {shown_url(url)}: {what}")
+
+
+def _url_password(url: str) -> set[str]:
+    """A password written into the URL, as written and decoded."""
+    from urllib.parse import unquote, urlsplit
+
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return set()
+    return {password, unquote(password)} if password else set()

@@ -24,21 +24,46 @@ Reader = Callable[[str], Parsed]
 
 
 def _text(path: str) -> str:
+    """A text file's content: UTF-8 (with or without a BOM), else Windows-1252.
+
+    Anything else (a binary file, text in another encoding) is a BadInput naming
+    the line, never a traceback.
+    """
     raw = read_input(path)
+    nul = raw.find(b"\0")
+    if nul >= 0:
+        raise BadInput(f"{path}: line {_line_at(raw, nul)}: a NUL byte: this is a binary file, "
+                       "not a text export")
     try:
         return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("cp1252")  # older Windows exports
+    except UnicodeDecodeError as error:
+        try:
+            return raw.decode("cp1252")  # older Windows exports
+        except UnicodeDecodeError:
+            raise BadInput(f"{path}: line {_line_at(raw, error.start)}: byte "
+                           f"0x{raw[error.start]:02x} is neither UTF-8 nor Windows-1252 text: "
+                           "save the file as UTF-8 and import it again") from None
 
 
-def _rows(text: str) -> list[tuple[int, list[str]]]:
+def _line_at(raw: bytes, offset: int) -> int:
+    return raw.count(b"\n", 0, offset) + 1
+
+
+def _rows(text: str, path: str) -> list[tuple[int, list[str]]]:
     """CSV records with the line each starts on (quoted fields may span lines)."""
     reader = csv.reader(io.StringIO(text, newline=""))
     rows = []
     start = 1
-    for record in reader:
-        rows.append((start, record))
-        start = reader.line_num + 1
+    try:
+        for record in reader:
+            rows.append((start, record))
+            start = reader.line_num + 1
+    except csv.Error as error:
+        if "field larger than field limit" in str(error):
+            raise BadInput(f"{path}: line {start}: a field is longer than "
+                           f"{csv.field_size_limit():,} characters (is this a contacts "
+                           "export?)") from None
+        raise BadInput(f"{path}: line {start}: cannot read the CSV ({error})") from None
     return rows
 
 
@@ -53,7 +78,7 @@ _LINKEDIN_DATES = ("%d %b %Y", "%d %B %Y", "%m/%d/%y", "%m/%d/%Y", "%Y-%m-%d")
 
 def read_linkedin(path: str) -> Parsed:
     """LinkedIn's Connections.csv: a notes preamble, then the header, then a row a person."""
-    rows = _rows(_text(path))
+    rows = _rows(_text(path), path)
     header_at = next((i for i, (_line, cells) in enumerate(rows)
                       if {"First Name", "Last Name"} <= {c.strip() for c in cells}), None)
     if header_at is None:
@@ -107,33 +132,37 @@ def _date(text: str) -> str | None:
 
 def read_google(path: str) -> Parsed:
     """Google Contacts' CSV (both the older and the current column names)."""
-    rows = [(line, cells) for line, cells in _rows(_text(path)) if not _blank(cells)]
+    rows = [(line, cells) for line, cells in _rows(_text(path), path) if not _blank(cells)]
     if not rows:
         raise BadInput(f"{path}: the file is empty")
     header = [c.strip() for c in rows[0][1]]
     if not ({"Name", "Given Name", "First Name"} & set(header)):
         raise BadInput(f"{path}: no 'Name' or 'First Name' column (is this a Google Contacts "
                        "CSV export?)")
-    people, errors = [], []
+    people, errors, skipped = [], [], []
     for line, cells in rows[1:]:
         if len(cells) < len(header):
             cells = cells + [""] * (len(header) - len(cells))
         record = dict(zip(header, (c.strip() for c in cells), strict=False))
+        emails = _google_values(record, "E-mail")
+        phones = _google_values(record, "Phone")
+        sites = _google_values(record, "Website")
+        company = record.get("Organization 1 - Name") or record.get("Organization Name") or None
         name = record.get("Name") or " ".join(
             p for p in (record.get("Given Name") or record.get("First Name"),
                         record.get("Additional Name") or record.get("Middle Name"),
                         record.get("Family Name") or record.get("Last Name")) if p)
+        # Google keeps contacts with only an email or a company: named after what they have.
+        name = name or record.get("Nickname") or record.get("File As") or company or next(
+            iter(emails + phones), "")
         if not name:
-            errors.append(RowError(line, "no name"))
+            skipped.append(RowError(line, "no name, organisation, email or phone: "
+                                          "not imported"))
             continue
-        emails = _google_values(record, "E-mail")
-        phones = _google_values(record, "Phone")
-        sites = _google_values(record, "Website")
         linkedin = next((s for s in sites if "linkedin.com" in s.lower()), None)
         people.append(Person(
             row=line, name=name, emails=emails, email=emails[0] if emails else None,
-            company=record.get("Organization 1 - Name") or record.get("Organization Name")
-            or None,
+            company=company,
             role=record.get("Organization 1 - Title") or record.get("Organization Title")
             or None,
             phone=phones[0] if phones else None, linkedin=linkedin,
@@ -141,7 +170,7 @@ def read_google(path: str) -> Parsed:
             tags=[g.strip().lower() for g in _split(record.get("Group Membership")
                                                     or record.get("Labels") or "")
                   if g.strip() and not g.strip().startswith("*")]))
-    return Parsed(people, errors)
+    return Parsed(people, errors, skipped)
 
 
 def _split(value: str) -> list[str]:
@@ -164,11 +193,15 @@ def _google_values(record: dict[str, str], kind: str) -> list[str]:
 # -- vCard ----------------------------------------------------------------------------------
 
 def read_vcard(path: str) -> Parsed:
-    """vCard 3.0 and 4.0, as Apple, Google and others write them (parsed by vobject)."""
+    """vCard 3.0 and 4.0, as Apple, Google and others write them (parsed by vobject).
+
+    Cards that are not a person (a group, an organisation, Apple's company
+    cards) are left out and listed.
+    """
     import vobject
 
     text = _text(path)
-    people, errors = [], []
+    people, errors, skipped = [], [], []
     starts = [n + 1 for n, line in enumerate(text.splitlines())
               if line.strip().upper() == "BEGIN:VCARD"]
     try:
@@ -176,31 +209,54 @@ def read_vcard(path: str) -> Parsed:
     except Exception as error:  # vobject raises several kinds for a broken file
         line = getattr(error, "lineNumber", None)
         where = f"line {line}" if line else "a card"
-        raise BadInput(f"{path}: {where}: cannot read the vCard ({error})") from None
+        message = " ".join(str(error).splitlines())[:200]
+        raise BadInput(f"{path}: {where}: cannot read the vCard ({message})") from None
     for number, card in enumerate(cards):
         row = starts[number] if number < len(starts) else number + 1
         try:
+            not_a_person = _not_a_person(card.contents)
+            if not_a_person:
+                skipped.append(RowError(row, f"card {number + 1}: {not_a_person}"))
+                continue
             people.append(_person_of(card, row))
-        except (KeyError, IndexError, AttributeError, TypeError) as error:
+        except (KeyError, IndexError, AttributeError, TypeError, ValueError) as error:
             errors.append(RowError(row, f"card {number + 1}: {error}"))
-    return Parsed(people, errors)
+    return Parsed(people, errors, skipped)
+
+
+def _not_a_person(contents: dict[str, list[Any]]) -> str | None:
+    """Why a card is not a person (vCard 4 KIND, Apple's group and company cards), or None."""
+    name = _value(contents["fn"][0].value) if "fn" in contents else ""
+    shown = f" ({name})" if name else ""
+    for key in ("kind", "x-addressbookserver-kind"):
+        kind = _value(contents[key][0].value).lower() if key in contents else "individual"
+        if kind not in ("individual", ""):
+            return f"a {kind} card{shown}, not a person: not imported"
+    if "x-abshowas" in contents and _value(contents["x-abshowas"][0].value).upper() == "COMPANY":
+        return f"a company card{shown}, not a person: not imported"
+    return None
+
+
+def _value(text: object) -> str:
+    """A vCard value as text: Google escapes ':' as '\\:', which vCard does not define."""
+    return str(text).replace("\\:", ":").strip()
 
 
 def _person_of(card: Any, row: int) -> Person:
     contents = card.contents
-    name = contents["fn"][0].value.strip() if "fn" in contents else ""
+    name = _value(contents["fn"][0].value) if "fn" in contents else ""
     if not name and "n" in contents:
         n = contents["n"][0].value
-        name = " ".join(p for p in (n.given, n.additional, n.family) if p).strip()
+        name = " ".join(_value(p) for p in (n.given, n.additional, n.family) if p).strip()
     org = contents["org"][0].value if "org" in contents else None
-    company = (org[0] if isinstance(org, list) else org) or None
+    company = _value((org[0] if org else "") if isinstance(org, list) else org or "") or None
     emails = [e for _rank, e in sorted(
-        (_preference(e.params), e.value.strip()) for e in contents.get("email", []))]
-    phones = [t.value.strip() for t in sorted(contents.get("tel", []),
+        (_preference(e.params), _value(e.value)) for e in contents.get("email", []))]
+    phones = [_value(t.value) for t in sorted(contents.get("tel", []),
                                               key=lambda t: _preference(t.params))]
-    urls = [u.value.strip() for u in contents.get("url", [])]
+    urls = [_value(u.value) for u in contents.get("url", [])]
     linkedin = next((u for u in urls if linkedin_key(u) and "linkedin.com" in u.lower()), None)
-    title = contents["title"][0].value.strip() if "title" in contents else None
+    title = _value(contents["title"][0].value) if "title" in contents else None
     return Person(row=row, name=name, company=company, role=title or None,
                   emails=emails, email=emails[0] if emails else None,
                   phone=phones[0] if phones else None, linkedin=linkedin,

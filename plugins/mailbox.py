@@ -13,6 +13,7 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import os
+import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
@@ -21,7 +22,7 @@ from email.parser import BytesHeaderParser
 from email.policy import compat32
 from typing import Any, NamedTuple
 
-from coffeechat.clock import stamp
+from coffeechat.clock import in_window, stamp
 from coffeechat.errors import BadInput
 from coffeechat.events import ReplyReceived
 from coffeechat.files import read_input
@@ -58,6 +59,7 @@ class ReplyImport(NamedTuple):
     automatic: int
     unreadable: int
     events: list[Event]
+    why: list[str]  # what the messages record, and why the others record nothing
 
 
 def read_mbox(path: str, progress: Progress | None = None) -> MailboxRead:
@@ -126,17 +128,25 @@ def _mail(headers: Message) -> Mail | None:
     _name, sender = email.utils.parseaddr(str(headers.get("From", "")))  # (still encoded)
     try:
         at = email.utils.parsedate_to_datetime(str(headers.get("Date", "")))
-    except (TypeError, ValueError):
+        if at.tzinfo is None:  # "-0000": a time in UTC whose zone the sender did not say
+            at = at.replace(tzinfo=UTC)
+        at = at.astimezone(UTC)
+    except (TypeError, ValueError, OverflowError, IndexError):
         return None
-    if "@" not in sender:
+    if "@" not in sender or not in_window(at):  # (a date coffeechat cannot keep: unreadable)
         return None
-    if at.tzinfo is None:  # "-0000": a time in UTC whose zone the sender did not say
-        at = at.replace(tzinfo=UTC)
-    at = at.astimezone(UTC)
-    subject = _text(headers.get("Subject"))
-    message_id = (str(headers.get("Message-ID", "")).strip() or _made_up_id(sender, at, subject))
-    return Mail(message_id[:500], sender.lower(), at, " ".join((subject or "").split())[:300]
-                or None)
+    subject = _one_line(_text(headers.get("Subject")) or "")[:300]
+    message_id = _one_line(str(headers.get("Message-ID", ""))) or _made_up_id(sender, at,
+                                                                               subject)
+    return Mail(message_id[:500], _one_line(sender.lower()), at, subject or None)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def _one_line(text: str) -> str:
+    """A header's text on one line, without control characters (they cannot be stored)."""
+    return " ".join(_CONTROL.sub(" ", text).split())
 
 
 def _text(value: object) -> str | None:
@@ -157,35 +167,57 @@ def _made_up_id(sender: str, at: datetime, subject: str | None) -> str:
     return f"<{digest}@no-message-id>"
 
 
+def plan_replies(store: Store, fold_contact: Callable[[str], ContactState], read: MailboxRead,
+                 *, me: str | None) -> tuple[list[NewEvent], ReplyImport]:
+    """The replies among ``read``: the events to append, and the report."""
+    by_email = contacts_by_email(store.conn)
+    by_email.pop((me or "").lower(), None)
+    mine: dict[str, list[Mail]] = {}
+    strangers = 0
+    for mail in read.mails:
+        if mail.sender in by_email:
+            mine.setdefault(by_email[mail.sender], []).append(mail)
+        else:
+            strangers += 1
+    events, replied, why = [], [], []
+    for contact_id, mails in sorted(mine.items()):
+        state = fold_contact(CONTACT_PREFIX + contact_id)
+        if not state.request_open or state.request_at is None:
+            why.append(f"{contact_id}: {len(mails)} messages, but no open ask to answer")
+            continue
+        after = [m for m in mails if stamp(m.at) >= state.request_at]
+        if not after:
+            why.append(f"{contact_id}: {len(mails)} messages, all from before the ask")
+            continue
+        first = min(after, key=lambda m: (m.at, m.message_id))
+        events.append(NewEvent(
+            stream=CONTACT_PREFIX + contact_id, occurred_at=stamp(first.at),
+            key=f"mail:{first.message_id}",
+            payload=ReplyReceived(message_id=first.message_id, subject=first.subject,
+                                  request=state.request_id)))
+        replied.append(contact_id)
+        why.append(f"{contact_id}: a reply on {stamp(first.at)} ({first.message_id})")
+    if strangers:
+        why.append(f"{strangers:,} messages from addresses that are not a contact's")
+    return events, ReplyImport(replied, read.messages, read.automatic, read.unreadable, [],
+                               why)
+
+
 def import_replies(store: Store, fold_contact: Callable[[str], ContactState], read: MailboxRead,
-                   *, me: str | None, source: str) -> ReplyImport:
-    """Record the replies among ``read`` as one batch (decided inside the transaction)."""
-    replied: list[str] = []
+                   *, me: str | None, source: str, dry_run: bool = False) -> ReplyImport:
+    """Record the replies among ``read`` as one batch (planned inside the transaction).
+
+    A reply already recorded (the same Message-ID key) is not recorded again.
+    A dry run makes the plan against the log as it is, and records nothing.
+    """
+    if dry_run:
+        return plan_replies(store, fold_contact, read, me=me)[1]
+    outcomes: list[ReplyImport] = []
 
     def plan() -> list[tuple[list[NewEvent], str]]:
-        by_email = contacts_by_email(store.conn)
-        by_email.pop((me or "").lower(), None)
-        mine: dict[str, list[Mail]] = {}
-        for mail in read.mails:
-            if mail.sender in by_email:
-                mine.setdefault(by_email[mail.sender], []).append(mail)
-        events = []
-        for contact_id, mails in sorted(mine.items()):
-            state = fold_contact(CONTACT_PREFIX + contact_id)
-            if not state.request_open or state.request_at is None:
-                continue
-            after = [m for m in mails if stamp(m.at) >= state.request_at]
-            if not after:
-                continue
-            first = min(after, key=lambda m: (m.at, m.message_id))
-            events.append(NewEvent(
-                stream=CONTACT_PREFIX + contact_id, occurred_at=stamp(first.at),
-                key=f"mail:{first.message_id}",
-                payload=ReplyReceived(message_id=first.message_id, subject=first.subject,
-                                      request=state.request_id)))
-            replied.append(contact_id)
+        events, outcome = plan_replies(store, fold_contact, read, me=me)
+        outcomes.append(outcome)
         return [(events, source)]
 
     appended = store.append_planned(plan)
-    return ReplyImport(replied, read.messages, read.automatic, read.unreadable,
-                       [event for batch in appended for event in batch])
+    return outcomes[-1]._replace(events=[event for batch in appended for event in batch])

@@ -1,0 +1,245 @@
+"""Calendar invitations in: `import ics`, as read → plan → apply.
+
+Invitations from Google Calendar, Outlook and others, time zones included
+(Windows zone names too, which the icalendar library maps). The contact is
+whoever organised or attends, apart from you (``[me] email``); an invitation
+from someone unknown adds them. A higher SEQUENCE reschedules, a lower one
+never overrides a higher, and a cancellation (METHOD:CANCEL or
+STATUS:CANCELLED) cancels; everything is keyed by UID and SEQUENCE, so
+importing the same file again records nothing.
+
+:func:`read_invitations` reads and checks the whole file before anything
+else (a time outside the dates coffeechat keeps is refused here, naming the
+line); :func:`plan_invitations` decides what to record against the log; and
+:func:`import_invitations` makes that plan inside the write transaction and
+appends it, or, for a dry run, makes it and stops.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+from coffeechat import validate
+from coffeechat.clock import WINDOW_TEXT, in_window, now, stamp
+from coffeechat.errors import BadInput
+from coffeechat.events import ContactAdded, MeetingCancelled, MeetingScheduled, Payload
+from coffeechat.files import read_input
+from coffeechat.fold import CONTACT_PREFIX
+from coffeechat.plugins.calendars import DOMAIN, FoldContact, all_meetings
+from coffeechat.resolve import ContactDirectory, contacts_by_email
+from coffeechat.store import Event, NewEvent, Store
+
+DAY_MINUTES = 24 * 60  # a longer invitation is recorded as a day long
+MAX_SEQUENCE = 2**31 - 1
+
+
+class Invitation(NamedTuple):
+    uid: str
+    sequence: int
+    cancelled: bool
+    at: datetime
+    minutes: int
+    where: str | None
+    people: list[tuple[str, str | None]]  # (email, name) of everyone but you
+    contact: str | None  # X-COFFEECHAT-CONTACT, in our own exports
+    number: int = 0  # which VEVENT of the file (from 1), for messages
+    line: int = 0  # the line it begins on
+
+
+class Known(NamedTuple):
+    """What an import needs of a meeting already in the log, by its UID."""
+
+    contact: str
+    sequence: int
+    cancelled: bool
+    current: bool
+
+
+class IcsImport(NamedTuple):
+    scheduled: list[str]
+    cancelled: list[str]
+    added: list[str]  # contacts the invitations brought
+    unchanged: int
+    events: list[Event]
+    why: list[str]  # one line per invitation: what it records, or why nothing
+
+
+def read_invitations(path: str, me: str | None) -> list[Invitation]:
+    """The VEVENTs of an .ics file, checked; a file that is not iCalendar is an error naming it."""
+    import icalendar
+
+    data = read_input(path)
+    try:
+        cal = icalendar.Calendar.from_ical(data)
+    except ValueError as error:
+        message = " ".join(str(error).splitlines())[:200]
+        raise BadInput(f"{path}: not an iCalendar file ({message})") from None
+    starts = [n + 1 for n, line in enumerate(data.splitlines())
+              if line.strip().upper() == b"BEGIN:VEVENT"]
+    method = str(cal.get("method", "")).upper()
+    found = []
+    for number, event in enumerate(cal.walk("VEVENT"), start=1):
+        line = starts[number - 1] if number <= len(starts) else 0
+        where = f"{path}: line {line}: event {number}" if line else f"{path}: event {number}"
+        if "RECURRENCE-ID" in event:
+            continue  # one occurrence of a recurring series changed: not a coffee chat
+        try:
+            invitation = _invitation(event, method, (me or "").lower())
+        except BadInput as error:
+            raise BadInput(f"{where}: {error.message}; nothing was imported") from None
+        except (KeyError, ValueError, TypeError, OverflowError) as error:
+            message = " ".join(str(error).splitlines())[:200]
+            raise BadInput(f"{where}: {message}; nothing was imported") from None
+        found.append(invitation._replace(number=number, line=line))
+    return found
+
+
+def _invitation(event: Any, method: str, me: str) -> Invitation:
+    uid = validate.one_line(str(event["UID"]), "UID", limit=500, required=True)
+    start = event.decoded("DTSTART")
+    if not isinstance(start, datetime):  # an all-day event: from the start of that day
+        start = datetime.combine(start, datetime.min.time())
+    try:
+        if start.tzinfo is None:
+            start = start.astimezone()  # floating time: the reader's zone
+        in_utc: datetime | None = start.astimezone(UTC)
+    except (OverflowError, ValueError):  # (a year at the very edge of what Python keeps)
+        in_utc = None
+    if in_utc is None or not in_window(in_utc):
+        raise BadInput(f"DTSTART: {start.date()} is outside the dates coffeechat keeps "
+                       f"({WINDOW_TEXT})")
+    start = in_utc
+    if "DTEND" in event:
+        minutes = int((event.decoded("DTEND") - event.decoded("DTSTART")).total_seconds() // 60)
+    elif "DURATION" in event:
+        minutes = int(event.decoded("DURATION").total_seconds() // 60)
+    else:
+        minutes = 30
+    sequence = int(event.get("SEQUENCE", 0))
+    if not 0 <= sequence <= MAX_SEQUENCE:
+        raise BadInput(f"SEQUENCE: {sequence} is not between 0 and {MAX_SEQUENCE}")
+    people: list[tuple[str, str | None]] = []
+    roles = [("ORGANIZER", event.get("ORGANIZER"))]
+    roles += [("ATTENDEE", prop) for prop in _list(event.get("ATTENDEE"))]
+    for role, prop in roles:
+        if prop is None:
+            continue
+        address = validate.email(str(prop).strip().removeprefix("mailto:").removeprefix(
+            "MAILTO:"), role)
+        if address and address.lower() != me and address not in [p[0] for p in people]:
+            name = validate.optional(str(prop.params["CN"]), f"{role} CN", limit=200) \
+                if "CN" in prop.params else None
+            people.append((address, name))
+    status = str(event.get("STATUS", "")).upper()
+    return Invitation(uid, sequence, method == "CANCEL" or status == "CANCELLED", start,
+                      min(max(minutes, 1), DAY_MINUTES),
+                      " ".join(str(event.get("LOCATION", "")).split())[:200] or None, people,
+                      str(event["X-COFFEECHAT-CONTACT"]) if "X-COFFEECHAT-CONTACT" in event
+                      else None)
+
+
+def _list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def plan_invitations(store: Store, fold_contact: FoldContact, invitations: list[Invitation]
+                     ) -> tuple[list[NewEvent], IcsImport]:
+    """What the invitations change: the events to append, and the report."""
+    outcome = IcsImport([], [], [], 0, [], [])
+    directory = ContactDirectory.load(store.conn)
+    by_email = contacts_by_email(store.conn)
+    known = {m.uid: Known(m.contact, m.sequence, m.cancelled, m.current)
+             for m in all_meetings(store, fold_contact)}
+    events: list[NewEvent] = []
+    for invitation in invitations:
+        what = f"event {invitation.number} ({invitation.uid[:60]})"
+        seen = known.get(invitation.uid) or known.get(invitation.uid.removesuffix(f"@{DOMAIN}"))
+        if invitation.cancelled and (seen is None or not seen.current):
+            outcome.why.append(f"{what}: unchanged: a cancellation, and nothing is scheduled "
+                               "under this UID")
+            continue
+        if seen is not None and not _newer(invitation, seen):
+            outcome.why.append(f"{what}: unchanged: already recorded at SEQUENCE "
+                               f"{seen.sequence}")
+            continue
+        contact = seen.contact if seen is not None else _contact_for(
+            invitation, directory, by_email, events, outcome)
+        if contact is None:
+            outcome.why.append(f"{what}: unchanged: nobody but you is invited")
+            continue
+        at = stamp(now())
+        key = f"ics:{invitation.uid}#{invitation.sequence}"
+        payload: Payload
+        if invitation.cancelled:
+            payload = MeetingCancelled(uid=invitation.uid, sequence=invitation.sequence,
+                                       reason="cancelled by the organiser")
+            outcome.cancelled.append(contact)
+            outcome.why.append(f"{what}: cancel the meeting with {contact}")
+            key += ":cancel"
+        else:
+            payload = MeetingScheduled(at=invitation.at, minutes=invitation.minutes,
+                                       where=invitation.where, uid=invitation.uid,
+                                       sequence=invitation.sequence)
+            outcome.scheduled.append(contact)
+            outcome.why.append(f"{what}: schedule a meeting with {contact} at "
+                               f"{stamp(invitation.at)}")
+        events.append(NewEvent(stream=CONTACT_PREFIX + contact, payload=payload,
+                               occurred_at=at, key=key))
+        # A later event of the file with the same UID is judged against this one.
+        known[invitation.uid] = Known(contact, invitation.sequence, invitation.cancelled,
+                                      current=not invitation.cancelled)
+    unchanged = len(invitations) - len(outcome.scheduled) - len(outcome.cancelled)
+    return events, outcome._replace(unchanged=unchanged)
+
+
+def import_invitations(store: Store, fold_contact: FoldContact, invitations: list[Invitation],
+                       *, source: str, dry_run: bool = False) -> IcsImport:
+    """Record what the invitations change, as one batch (planned inside the transaction)."""
+    if dry_run:
+        return plan_invitations(store, fold_contact, invitations)[1]
+    outcomes: list[IcsImport] = []
+
+    def plan() -> list[tuple[list[NewEvent], str]]:
+        events, outcome = plan_invitations(store, fold_contact, invitations)
+        outcomes.append(outcome)
+        return [(events, source)]
+
+    appended = store.append_planned(plan)
+    return outcomes[-1]._replace(events=[event for batch in appended for event in batch])
+
+
+def _newer(invitation: Invitation, meeting: Known) -> bool:
+    """Whether an invitation changes a meeting already known.
+
+    A lower SEQUENCE never overrides a higher; the same one only if it cancels
+    (some calendars cancel without raising it).
+    """
+    if invitation.sequence > meeting.sequence:
+        return True
+    return (invitation.sequence == meeting.sequence and invitation.cancelled
+            and not meeting.cancelled)
+
+
+def _contact_for(invitation: Invitation, directory: ContactDirectory,
+                 by_email: dict[str, str], events: list[NewEvent], outcome: IcsImport
+                 ) -> str | None:
+    if invitation.contact and invitation.contact in directory.names:
+        return invitation.contact
+    for address, _name in invitation.people:
+        if address.lower() in by_email:
+            return by_email[address.lower()]
+    if not invitation.people:
+        return None  # nobody but you: not a meeting with a contact
+    address, name = invitation.people[0]
+    display = name or address.partition("@")[0][:200]  # (both checked as the file was read)
+    contact_id = directory.new_id(display)
+    directory.add(contact_id, display)
+    by_email[address.lower()] = contact_id
+    events.append(NewEvent(stream=CONTACT_PREFIX + contact_id, occurred_at=stamp(now()),
+                           payload=ContactAdded(name=display, email=address,
+                                                how_met="a calendar invitation")))
+    outcome.added.append(contact_id)
+    return contact_id
