@@ -9,10 +9,11 @@ instead of recording on stale assumptions.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from coffeechat import validate
 from coffeechat.channels import Channel, Message, RecordOnly
@@ -48,6 +49,23 @@ from coffeechat.store import NewEvent, Store
 
 if TYPE_CHECKING:
     from coffeechat.plugin_manager import Plugins
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _one_batch(method: Callable[P, R]) -> Callable[P, R]:
+    """A recording method: it builds its own batch, whatever an earlier call left."""
+
+    @functools.wraps(method)
+    def record(*args: P.args, **kwargs: P.kwargs) -> R:
+        recorder = args[0]
+        assert isinstance(recorder, Recorder)
+        recorder._batch, recorder._expected = [], {}
+        return method(*args, **kwargs)
+
+    return record
+
 
 @dataclass
 class Promise:
@@ -134,6 +152,7 @@ class Recorder:
             tags=_tags(new.tags, f"{prefix}--tag"),
         )
 
+    @_one_batch
     def record(self, contact: str, payload: Payload, on: datetime | None = None
                ) -> list[Event]:
         """Record one event of any registered type on a contact (for plugins' commands)."""
@@ -143,6 +162,7 @@ class Recorder:
 
     # -- contacts -----------------------------------------------------------------
 
+    @_one_batch
     def add(self, new: ContactAdded, on: datetime) -> list[Event]:
         """Add a contact; with ``referred_by``, the referrer's side is recorded too."""
         payload = self._contact_payload(new)
@@ -152,6 +172,7 @@ class Recorder:
             self._add(self._new_contact_id(payload.name), payload, on)
         return self._commit()
 
+    @_one_batch
     def edit(self, contact: str, changes: dict[str, str | list[str] | None], on: datetime
              ) -> list[Event]:
         """Change fields; an empty string clears a field. ``tags`` replaces the tag list."""
@@ -176,6 +197,7 @@ class Recorder:
         self._add(contact_id, ContactUpdated(**fields), on)  # type: ignore[arg-type]
         return self._commit()
 
+    @_one_batch
     def archive(self, contact: str, on: datetime, reason: str | None = None) -> list[Event]:
         contact_id = self.contact(contact)
         if self.state(contact_id).archived:
@@ -183,6 +205,7 @@ class Recorder:
         self._add(contact_id, ContactArchived(reason=validate.optional(reason, "--reason")), on)
         return self._commit()
 
+    @_one_batch
     def merge(self, keep: str, other: str, on: datetime) -> list[Event]:
         """``other`` is the same person as ``keep``: one contact from now on (undo splits them)."""
         kept = self.contact(keep, "CONTACT_A")
@@ -194,11 +217,13 @@ class Recorder:
         self._add(merged, ContactMerged(into=kept), on)
         return self._commit()
 
+    @_one_batch
     def cadence(self, contact: str, days: int, on: datetime) -> list[Event]:
         contact_id = self.contact(contact)
         self._add(contact_id, CadenceSet(days=validate.positive(days, "DAYS", limit=3650)), on)
         return self._commit()
 
+    @_one_batch
     def note(self, contact: str, text: str, on: datetime) -> list[Event]:
         contact_id = self.contact(contact)
         self._add(contact_id, NoteAdded(text=validate.text(text, "TEXT")), on)
@@ -206,6 +231,7 @@ class Recorder:
 
     # -- the cycle ----------------------------------------------------------------
 
+    @_one_batch
     def ask(self, contact: str, via: str, on: datetime, *, delivery: str | None = None,
             template: str | None = None) -> Outcome:
         """Record an ask; asking again while a request is open records the one nudge.
@@ -225,6 +251,7 @@ class Recorder:
                                           **text_of(message)), on)
         return Outcome(self._commit(), receipt)
 
+    @_one_batch
     def answer(self, contact: str, answer: str, on: datetime) -> list[Event]:
         contact_id = self.contact(contact)
         state = self.state(contact_id)
@@ -235,6 +262,7 @@ class Recorder:
                                               request=state.request_id), on)
         return self._commit()
 
+    @_one_batch
     def schedule(self, contact: str, at: datetime, minutes: int, where: str | None,
                  on: datetime) -> list[Event]:
         contact_id = self.contact(contact)
@@ -244,6 +272,7 @@ class Recorder:
         self._add(contact_id, payload, on)
         return self._commit()
 
+    @_one_batch
     def cancel(self, contact: str, reason: str | None, on: datetime) -> list[Event]:
         """The scheduled meeting is off (its prep item goes; the stage steps back)."""
         contact_id = self.contact(contact)
@@ -254,6 +283,7 @@ class Recorder:
                                                meeting=state.scheduled_id), on)
         return self._commit()
 
+    @_one_batch
     def met(self, contact: str, on: datetime, *, notes: str | None = None,
             takeaways: Sequence[str] = (), referrals: Sequence[str] = (),
             commitments: Sequence[Promise] = (), minutes: int | None = None) -> list[Event]:
@@ -273,6 +303,7 @@ class Recorder:
             self._promise(contact_id, promise, on)
         return self._commit()
 
+    @_one_batch
     def thank(self, contact: str, via: str, on: datetime, *, delivery: str | None = None,
               template: str | None = None) -> Outcome:
         """Record a thank-you (see :meth:`ask` for ``delivery``)."""
@@ -286,6 +317,7 @@ class Recorder:
                                          **text_of(message)), on)
         return Outcome(self._commit(), receipt)
 
+    @_one_batch
     def checkin(self, contact: str, via: str, note: str | None, on: datetime, *,
                 delivery: str | None = None, template: str | None = None) -> Outcome:
         """Record a check-in (see :meth:`ask` for ``delivery``)."""
@@ -302,6 +334,7 @@ class Recorder:
 
     # -- follow-through -----------------------------------------------------------
 
+    @_one_batch
     def refer(self, contact: str, new: ContactAdded, note: str | None, on: datetime
               ) -> list[Event]:
         """``contact`` introduced me to a new person: add them, linked to the referrer."""
@@ -326,6 +359,7 @@ class Recorder:
                                          note=note), on)
         self._add(new_id, payload, on)
 
+    @_one_batch
     def commit(self, contact: str, promise: Promise, on: datetime) -> list[Event]:
         contact_id = self.contact(contact)
         self._promise(contact_id, promise, on)
@@ -335,6 +369,7 @@ class Recorder:
         self._add(contact_id, CommitmentMade(text=validate.text(promise.text, "--commitment"),
                                              due=promise.due), on)
 
+    @_one_batch
     def done(self, commitment: str, on: datetime) -> list[Event]:
         made = find_event(self.store, commitment, "COMMITMENT_ID", "commitment.made")
         contact_id = made.stream[len(CONTACT_PREFIX):]
@@ -346,6 +381,7 @@ class Recorder:
 
     # -- corrections ----------------------------------------------------------------
 
+    @_one_batch
     def undo(self, event_id: str | None, on: datetime, *, batch: str | None = None
              ) -> list[Event]:
         """Retract the given event, a whole batch, or the last batch still in effect."""

@@ -8,18 +8,26 @@ projection, and moves the checkpoints: rows and checkpoint commit together, so
 a crash leaves a projection either before or after the batch, never half way.
 A projection whose version changed, or that depends on follow-up settings or
 plugin rules that changed, is rebuilt from the whole log.
+
+A plugin's projection works in a savepoint of its own, guarded and
+time-limited: if it fails, only its own work is rolled back and its checkpoint
+stays where it was (it tries again next time), while the built-in projections
+and the command go on. The built-in ones are not guarded: a failure there is a
+bug of ours and must show.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import TYPE_CHECKING, NamedTuple
 
 import msgspec
 
 from coffeechat.config import FollowupRules, config_stat, load_config
 from coffeechat.fold import CONTACT_PREFIX, ROW_COLUMNS, ContactState, Row, fold
+from coffeechat.plugin_calls import Step, in_savepoint
 from coffeechat.projections import META_PLUGIN_ENV, META_PLUGINS_DIR, is_current
 from coffeechat.projections.base import Folded, Projection
 from coffeechat.projections.contacts import ContactsProjection
@@ -107,7 +115,7 @@ class Projector:
             changed = self._remember("rules", msgspec.json.encode(rules).decode())
             changed = self._remember("plugin_set", plugin_set) or changed
             if self.plugins is not None:
-                from coffeechat.plugin_manager import environment_fingerprint
+                from coffeechat.plugin_sources import environment_fingerprint
 
                 plugins_dir = self.plugins.plugins_dir or ""
                 self._remember(META_PLUGINS_DIR, plugins_dir)
@@ -125,16 +133,30 @@ class Projector:
         """Apply what is new in the log; return how many events were applied."""
         if self.is_current():
             return 0
+        self._load_plugins()
         with self.store.write():
             return self._catch_up(progress)
+
+    def _load_plugins(self) -> None:
+        """Import plugins and take their registrations before the write lock, not inside it."""
+        if self.plugins is not None:
+            self.plugins.fingerprint()
 
     def catch_up_locked(self) -> int:
         """:meth:`catch_up` for a caller already inside a write transaction."""
         return 0 if self.is_current() else self._catch_up(None)
 
     def checkpoint(self) -> int:
-        """The seq every projection has applied (what the views show)."""
-        row = self.store.conn.execute("SELECT min(checkpoint) FROM projections").fetchone()
+        """The seq every built-in projection has applied (what the views show).
+
+        (A failing plugin projection stays behind; it must not hold the views back.)
+        """
+        from coffeechat.projections import VERSIONS
+
+        row = self.store.conn.execute(
+            "SELECT min(checkpoint) FROM projections WHERE name IN "
+            "(SELECT value FROM json_each(?))", (msgspec.json.encode(list(VERSIONS)),)
+        ).fetchone()
         return row[0] or 0
 
     def _catch_up(self, progress: Progress | None) -> int:
@@ -152,8 +174,10 @@ class Projector:
             elif checkpoint < last:
                 behind.append(projection)
         applied = 0
+        failed: set[str] = set()  # plugin projections that failed to catch up: left behind
+        unbuilt: set[str] = set()  # ... that failed in a rebuild: to be rebuilt
         if stale:
-            applied = self._rebuild(stale, setup, progress)
+            applied = self._rebuild(stale, setup, progress, failed=unbuilt)
         if behind:
             since = min(state[p.name][1] for p in behind)
             applied = max(applied, last - since)
@@ -162,22 +186,50 @@ class Projector:
                 "WHERE seq > ? AND +stream >= ? AND +stream < ?", (since, *_STREAM_RANGE))]
             contacts = db.execute("SELECT count(*) FROM contacts").fetchone()[0]
             if len(streams) * FULL_REFOLD_RATIO > max(contacts, CHUNK):
-                self._rebuild(behind, setup, progress)
+                self._rebuild(behind, setup, progress, failed=unbuilt)
             else:
                 folded = self._refold(streams, setup)
                 for projection in behind:
-                    projection.remove(db, "main", folded)
-                    projection.insert(db, "main", folded)
-        self._checkpoint(stale + behind, last, keep={p.name for p in setup.projections})
+                    self._run(projection, failed,
+                              ("remove", partial(projection.remove, db, "main", folded)),
+                              ("insert", partial(projection.insert, db, "main", folded)))
+        self._checkpoint([p for p in stale + behind if p.name not in failed | unbuilt], last,
+                         keep={p.name for p in setup.projections}, unbuilt=unbuilt)
         return applied
 
-    def _checkpoint(self, projections: list[Projection], last: int, keep: set[str]) -> None:
+    def _run(self, projection: Projection, failed: set[str], *steps: Step) -> None:
+        """Run steps of a projection's work; a plugin's are isolated (see the module doc).
+
+        A plugin projection that fails is added to ``failed`` and skipped from then on.
+        """
+        owner = self.plugins.owner(projection) if self.plugins is not None else None
+        if owner is None:  # built in
+            for _name, call in steps:
+                call()
+            return
+        assert self.plugins is not None
+        if projection.name not in failed and not in_savepoint(
+                self.store.conn, self.plugins.guard, owner, f"projection {projection.name!r}",
+                steps):
+            failed.add(projection.name)
+
+    def _checkpoint(self, projections: list[Projection], last: int, keep: set[str],
+                    unbuilt: set[str] | None = None) -> None:
+        """Move checkpoints; plugin projections whose rebuild failed are marked to rebuild.
+
+        (Its tables may be half rebuilt: version -1, which no plugin uses, makes
+        the next command, read or write, rebuild it.)
+        """
         db = self.store.conn
         db.executemany(
             "INSERT INTO projections(name, version, checkpoint) VALUES (?, ?, ?) "
             "ON CONFLICT(name) DO UPDATE SET version = excluded.version, "
             "checkpoint = excluded.checkpoint",
             [(p.name, p.version, last) for p in projections])
+        db.executemany(
+            "INSERT INTO projections(name, version, checkpoint) VALUES (?, -1, 0) "
+            "ON CONFLICT(name) DO UPDATE SET version = -1, checkpoint = 0",
+            [(name,) for name in sorted(unbuilt or ())])
         # A projection whose plugin is gone is no longer kept current.
         for (name,) in db.execute("SELECT name FROM projections").fetchall():
             if name not in keep:
@@ -185,28 +237,38 @@ class Projector:
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Rebuild every projection from the whole log; return the events read."""
+        self._load_plugins()
         with self.store.write():
             setup = self.setup()
-            count = self._rebuild(setup.projections, setup, progress)
-            self._checkpoint(setup.projections, self.store.last_seq(),
-                             keep={p.name for p in setup.projections})
+            unbuilt: set[str] = set()
+            count = self._rebuild(setup.projections, setup, progress, failed=unbuilt)
+            self._checkpoint([p for p in setup.projections if p.name not in unbuilt],
+                             self.store.last_seq(), keep={p.name for p in setup.projections},
+                             unbuilt=unbuilt)
         return count
 
     def _rebuild(self, projections: list[Projection], setup: Setup,
                  progress: Progress | None, schema: str = "main",
-                 recorded_by: str | None = None) -> int:
+                 recorded_by: str | None = None, failed: set[str] | None = None) -> int:
+        """Rebuild in one pass over the log; plugin projections that fail go into ``failed``.
+
+        (Their steps are isolated one by one: one that fails part way through
+        keeps what it wrote before, so it must be rebuilt again, not caught up.)
+        """
         db = self.store.conn
+        failed = set() if failed is None else failed
         for projection in projections:
-            projection.create(db, schema)
+            self._run(projection, failed, ("create", partial(projection.create, db, schema)))
         count = 0
         for chunk, read in self.fold_all(setup, recorded_by=recorded_by):
             for projection in projections:
-                projection.insert(db, schema, chunk)
+                self._run(projection, failed,
+                          ("insert", partial(projection.insert, db, schema, chunk)))
             count = read
             if progress is not None:
                 progress(read, 0)
         for projection in projections:
-            projection.finish(db, schema)
+            self._run(projection, failed, ("finish", partial(projection.finish, db, schema)))
         return count
 
     # -- folding ------------------------------------------------------------------
@@ -328,6 +390,7 @@ class Projector:
     def as_of(self, recorded_by: str) -> Iterator[str]:
         """Build every projection, as recorded by ``recorded_by``, in a scratch schema."""
         db = self.store.conn
+        self._load_plugins()
         db.execute("ATTACH DATABASE ':memory:' AS asof")
         try:
             setup = self.setup(record=False)
