@@ -224,14 +224,20 @@ def read_vcard(path: str) -> Parsed:
     return Parsed(people, errors, skipped)
 
 
+_NOT_PEOPLE = {"group": "a group", "org": "an organisation", "location": "a place"}
+
+
 def _not_a_person(contents: dict[str, list[Any]]) -> str | None:
-    """Why a card is not a person (vCard 4 KIND, Apple's group and company cards), or None."""
+    """Why a card is not a person (vCard 4 KIND, Apple's group and company cards), or None.
+
+    An unknown KIND counts as a person, as RFC 6350 asks.
+    """
     name = _value(contents["fn"][0].value) if "fn" in contents else ""
     shown = f" ({name})" if name else ""
     for key in ("kind", "x-addressbookserver-kind"):
-        kind = _value(contents[key][0].value).lower() if key in contents else "individual"
-        if kind not in ("individual", ""):
-            return f"a {kind} card{shown}, not a person: not imported"
+        kind = _value(contents[key][0].value).lower() if key in contents else ""
+        if kind in _NOT_PEOPLE:
+            return f"{_NOT_PEOPLE[kind]} card{shown}, not a person: not imported"
     if "x-abshowas" in contents and _value(contents["x-abshowas"][0].value).upper() == "COMPANY":
         return f"a company card{shown}, not a person: not imported"
     return None

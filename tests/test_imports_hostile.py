@@ -107,7 +107,7 @@ def test_group_and_company_cards_are_listed_not_imported_and_escaped_colons_read
     assert "a company card (Acme Corporation), not a person" in skipped[10]
     assert "a group card (Book Club)" in skipped[18]
     assert "a group card (Mentors)" in skipped[25]
-    assert "a org card (Northwind Traders)" in skipped[31]
+    assert "an organisation card (Northwind Traders)" in skipped[31]
     assert len(result.err.strip().splitlines()) == 4  # each listed
     # Google writes https\://...: the backslash is not part of the address.
     assert run.json("show", "jane")["linkedin"] == "https://www.linkedin.com/in/jane-doe-google"
