@@ -102,3 +102,7 @@ def _arm() -> None:
 
     remaining = min(_active)[0] - time.monotonic()
     signal.setitimer(signal.ITIMER_REAL, max(remaining, 0.001))
+
+
+# -- templates (added beside the limits above; the sandbox reads them on each render) ------
+TEMPLATE_MEMORY_BYTES = 512 * 1024 * 1024  # more memory than this for one message: stopped
