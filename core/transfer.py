@@ -30,7 +30,7 @@ from coffeechat.chain import chain_hash
 from coffeechat.codec import EVENT_COLUMNS, Event, event_from_row
 from coffeechat.errors import BadInput
 from coffeechat.jsonl_file import Checked, ExportedEvent, JsonlFile
-from coffeechat.store import Store
+from coffeechat.store import MEMORY, Store
 from coffeechat.usable import event_problem
 
 __all__ = ["ExportedEvent", "ImportReport", "JsonlFile", "export_jsonl", "import_jsonl"]
@@ -141,7 +141,11 @@ def import_jsonl(store: Store, lines: JsonlFile, *, progress: Progress | None = 
             if dry_run:
                 raise _DryRun
     except _DryRun:
-        pass
+        return report
+    if added and store.path != MEMORY:
+        from coffeechat.integrity import Head, write_head
+
+        write_head(store.path, Head(seq, previous))  # (what Store.append remembers too)
     return report
 
 

@@ -117,6 +117,11 @@ def test_an_untouched_export_still_imports_exactly(run: InProcessCLI, exported: 
     copy.run("export", "jsonl", "--out", str(again))
     assert again.read_bytes() == exported.read_bytes()
     copy.run("verify")
+    # The store's head (its last event, kept beside it) follows the import.
+    from coffeechat.integrity import read_head
+
+    head = read_head(str(copy.db))
+    assert head is not None and (head.seq, head.hash) == (4, lines_of(exported)[-1]["hash"])
 
 
 def test_an_old_export_without_hashes_imports_with_a_warning(run: InProcessCLI,
