@@ -16,6 +16,7 @@ from typing import Any
 import msgspec
 
 from coffeechat.clock import WINDOW_TEXT, in_window, is_stamp
+from coffeechat.codec import decode_payload
 from coffeechat.limits import PAYLOAD_BYTES
 
 
@@ -72,8 +73,6 @@ def event_problem(event_type: str, schema: int, occurred_at: object, data: str |
     An event of a type no installed plugin registers is usable: it is kept and
     shown as it is. A known type's payload must decode (after upcasting).
     """
-    from coffeechat.codec import decode_payload
-
     problem = stamp_problem(occurred_at, "occurred_at")
     if problem:
         return problem
