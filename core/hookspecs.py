@@ -5,6 +5,12 @@ one or many, and the caller keeps one registry. Every hook is documented with
 its exact signature in docs/plugins.md (a test checks that). Implement them
 with ``@coffeechat.hookimpl``; an implementation may take any subset of the
 arguments.
+
+Every call into a plugin (its import, each hook, each rule and projection
+method) is isolated and time-limited (``COFFEECHAT_HOOK_SECONDS``, see
+``coffeechat.plugin_calls``): a plugin that raises, returns garbage or hangs is
+named in one warning and the user's command goes on without it. What a
+``register`` callback is given is checked; a bad registration is left out.
 """
 
 from __future__ import annotations
@@ -52,6 +58,11 @@ def register_followup_rules(register: Any, config: Any) -> None:
     holds its live events, ``coffeechat.fold.Row``, oldest first) and returns an
     iterable of ``coffeechat.rules.FollowUp``. Bump ``version`` when the rule's results
     change: the follow-ups are then recomputed from the log.
+
+    Each item is checked (``contact`` is ``state.id``, ``kind`` a short one-line
+    name, ``due_at``/``expires_at``/``anchor`` stored times, the rest strings);
+    a bad one is dropped. Rules run inside the write lock: a rule gets one time
+    limit for a whole catch-up, and once past it is skipped for the command.
     """
 
 
@@ -60,8 +71,11 @@ def register_projections(register: Any, config: Any) -> None:
     """Add read models: ``register(projection)``.
 
     ``projection`` is a ``coffeechat.projections.base.Projection`` with its own
-    tables, a ``name`` and a ``version``; it is caught up with the log like the
-    built-in ones, with its checkpoint in the same transaction as its rows.
+    tables, a ``name`` (not a built-in's) and a ``version`` (an int ≥ 0); it is
+    caught up with the log like the built-in ones, with its checkpoint in the
+    same transaction as its rows. Its work runs in a savepoint of its own: if a
+    method raises or hangs, only its work is rolled back and its checkpoint stays
+    put (tried again next command); the built-in projections go on.
     """
 
 
@@ -118,7 +132,8 @@ def compose_message(kind: str, state: Any, to: str | None, nudge: bool,
     ``template`` is the ``--template`` name given, if any; ``store`` is the open
     store; ``template_dirs`` the folders plugins registered. The first plugin
     that returns a message wins (the last registered is asked first);
-    coffeechat's plain default is used when none does.
+    coffeechat's plain default is used when none does. A plugin that raises,
+    hangs or returns something else stops the command: nothing is sent or recorded.
     """
 
 
@@ -126,5 +141,6 @@ def compose_message(kind: str, state: Any, to: str | None, nudge: bool,
 def event_appended(event: Any, store: Any) -> None:
     """Called once per event after its batch committed to ``store``.
 
-    A plugin that raises here is reported by name; the event stays recorded.
+    A plugin that raises or hangs here is reported by name; the event stays
+    recorded. One that hangs is stopped and not called for the rest of the batch.
     """

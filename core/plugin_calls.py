@@ -110,10 +110,10 @@ class Guard:
     def stopped(self, plugin: str, hook: str) -> bool:
         return (plugin, hook) in self._stopped
 
-    def call(self, plugin: str, hook: str, function: Callable[..., Any], /, *args: Any,
+    def call(self, plugin: str, hook: str, function: Callable[..., Any], *args: Any,
              seconds: float | None = None, step: str | None = None,
-             timed_out: str | None = None, **kwargs: Any) -> tuple[bool, Any]:
-        """``function(*args, **kwargs)`` isolated and time-limited: (ok, result).
+             timed_out: str | None = None) -> tuple[bool, Any]:
+        """``function(*args)`` isolated and time-limited: (ok, result).
 
         ``seconds`` overrides the limit, ``timed_out`` the message when it is
         reached; ``step`` prefixes the error (``insert: ...``).
@@ -125,7 +125,7 @@ class Guard:
         prefix = f"{step}: " if step else ""
         try:
             with time_limit(limit, what):
-                return True, function(*args, **kwargs)
+                return True, function(*args)
         except TimeLimitExceeded as error:
             if error.what != what:  # an outer limit: not this plugin's to answer for
                 raise
@@ -370,8 +370,8 @@ def folder_shape(path: str) -> tuple[Any, ...]:
 # -- composing a message ---------------------------------------------------------------------
 
 
-def compose_guarded(seconds: float, plugin: str, function: Callable[..., Any], **kwargs: Any
-                    ) -> Any:
+def compose_guarded(seconds: float, plugin: str, function: Callable[..., Any], /,
+                    **kwargs: Any) -> Any:
     """A plugin's ``compose_message`` answer: a Message, None, or a CoffeechatError.
 
     Here a failure stops the command, since a message that cannot be composed

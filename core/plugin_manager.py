@@ -19,6 +19,7 @@ import importlib
 import os
 import sys
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -27,7 +28,7 @@ from coffeechat import __version__
 from coffeechat.config import Config
 from coffeechat.plugin_sources import (
     GROUP,
-    allowed,
+    allowed_plugins,
     import_entry_point,
     import_file,
     installed_entry_points,
@@ -113,7 +114,7 @@ class Plugins:
         self._pm = pm
         self._builtins_for("register_event_types")
         self._builtins_for("register_upcasters")
-        names = allowed()
+        names = allowed_plugins()
         for ep in installed_entry_points():
             if names is None or ep.name in names:
                 self._register(ep.name, ENTRY_POINT, ep.version,
@@ -210,8 +211,8 @@ class Plugins:
         """Call one implementation with the arguments it takes, guarded; (ok, result)."""
         if self.trace:
             print(f"coffeechat: hook {hook_name} -> {impl.plugin_name}", file=sys.stderr)
-        return self.guard.call(impl.plugin_name, hook_name, impl.function,
-                               **{a: kwargs[a] for a in impl.argnames})
+        return self.guard.call(impl.plugin_name, hook_name,
+                               partial(impl.function, **{a: kwargs[a] for a in impl.argnames}))
 
     def _each(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
         """Call every implementation in turn: (plugin, result) of those that did not raise."""

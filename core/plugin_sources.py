@@ -34,7 +34,7 @@ class _EntryPointCache(msgspec.Struct):
     entry_points: list[EntryPoint]
 
 
-def allowed() -> set[str] | None:
+def allowed_plugins() -> set[str] | None:
     """``COFFEECHAT_LOAD_PLUGINS`` as a set of names (None: not set, load every plugin)."""
     raw = os.environ.get("COFFEECHAT_LOAD_PLUGINS")
     if raw is None:

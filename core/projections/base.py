@@ -26,7 +26,12 @@ class Folded(NamedTuple):
 
 
 class Projection:
-    """A read model kept in its own tables, rebuilt when ``version`` changes."""
+    """A read model kept in its own tables, rebuilt when ``version`` changes.
+
+    A plugin's projection is driven the same way, but each of its calls runs in
+    a savepoint of its own, guarded and time-limited (see the projector): a
+    failure undoes only its own work and leaves it behind, to be tried again.
+    """
 
     name: ClassVar[str]
     version: ClassVar[int]
