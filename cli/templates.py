@@ -33,12 +33,16 @@ def show_template(name: str) -> None:
     """Print a template's source."""
     from coffeechat.errors import BadInput
     from coffeechat.plugins.templates import available
+    from coffeechat.template_sandbox import TemplateError, TemplateFileError, read_template_file
 
     found = available(context_app().plugins().template_dirs()).get(name)
     if found is None:
         raise BadInput(f"NAME: no template {name!r} (see `coffeechat template list`)")
-    with open(found.path, encoding="utf-8") as file:
-        click.echo(file.read(), nl=False)
+    try:
+        text = read_template_file(found.path)  # (a regular file, not too big: as rendering)
+    except TemplateFileError as error:
+        raise TemplateError(f"template {name!r}: {error.message}") from None
+    click.echo(text, nl=False)
 
 
 @template_group.command("render")

@@ -106,3 +106,4 @@ def _arm() -> None:
 
 # -- templates (added beside the limits above; the sandbox reads them on each render) ------
 TEMPLATE_MEMORY_BYTES = 512 * 1024 * 1024  # more memory than this for one message: stopped
+TEMPLATE_FILE_BYTES = 256 * 1024  # one template file (what `template show` and rendering read)

@@ -8,8 +8,9 @@ where the system allows, once it has used a memory cap more than it started
 with. Operations that could make a huge value from a few characters of
 template (``'x' * n``, a format width, ``center``, ``join``, doubling a string
 in a loop...) are refused before the value is made when it would pass the
-output limit. Whatever goes wrong ends in one :class:`TemplateError` naming
-the template and, where known, the line.
+output limit. Template files are read only when they are regular files of at
+most ``TEMPLATE_FILE_BYTES``. Whatever goes wrong ends in one
+:class:`TemplateError` naming the template and, where known, the line.
 
 Jinja2 is imported on first use only: commands without templates never load it.
 """
@@ -38,6 +39,46 @@ class MissingTemplate(TemplateError):
     """The template asked for is in none of the folders."""
 
 
+class TemplateFileError(TemplateError):
+    """A template file that is not read: not a regular file, too big, or unreadable."""
+
+
+def read_template_file(path: str) -> str:
+    """The text of a template file; :class:`TemplateFileError` unless it is a regular file
+    of at most ``TEMPLATE_FILE_BYTES`` in UTF-8.
+
+    It never waits: a FIFO or a device is refused before anything is read from it.
+    """
+    import stat
+
+    limit = limits.TEMPLATE_FILE_BYTES
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+                     | getattr(os, "O_CLOEXEC", 0))
+    except OSError as error:
+        raise TemplateFileError(f"cannot read {path} ({error.strerror})") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise TemplateFileError(f"{path} is not a regular file (templates are read from "
+                                    "regular files only)")
+        if info.st_size > limit:
+            raise TemplateFileError(f"{path} is {info.st_size:,} bytes, over the limit of "
+                                    f"{limit:,} bytes for a template")
+        with open(fd, "rb", closefd=False) as file:
+            raw = file.read(limit + 1)
+    except OSError as error:
+        raise TemplateFileError(f"cannot read {path} ({error.strerror})") from None
+    finally:
+        os.close(fd)
+    if len(raw) > limit:  # it grew since it was looked at
+        raise TemplateFileError(f"{path} is over the limit of {limit:,} bytes for a template")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise TemplateFileError(f"{path} is not UTF-8 text") from None
+
+
 def render(name: str, folders: list[str], context: dict[str, Any], *,
            finalize: Callable[[Any], str] = str, on_part: Callable[[str], None] | None = None,
            memory_bytes: int | None = None) -> str:
@@ -47,9 +88,9 @@ def render(name: str, folders: list[str], context: dict[str, Any], *,
     ``finalize`` turns each ``{{ value }}`` into text; ``on_part`` sees each
     piece of output as it is made. ``memory_bytes`` caps the memory rendering
     may take (default ``limits.TEMPLATE_MEMORY_BYTES``). Whatever goes wrong (a
-    syntax error, the sandbox, a missing variable or include, the time, size or
-    memory limit) ends in one :class:`TemplateError`; :class:`MissingTemplate`
-    if ``name`` itself is in none of the folders.
+    syntax error, the sandbox, a missing variable or include, a file that is not
+    read, the time, size or memory limit) ends in one :class:`TemplateError`;
+    :class:`MissingTemplate` if ``name`` itself is in none of the folders.
     """
     import jinja2
 
@@ -58,13 +99,15 @@ def render(name: str, folders: list[str], context: dict[str, Any], *,
         return finalize(value)
 
     cap = limits.TEMPLATE_MEMORY_BYTES if memory_bytes is None else memory_bytes
-    env = _sandbox_class()(loader=jinja2.FileSystemLoader(folders),
-                           undefined=jinja2.StrictUndefined, autoescape=False,
-                           keep_trailing_newline=True, finalize=finalize_value)
+    env = _sandbox_class()(loader=_loader_class()(folders), undefined=jinja2.StrictUndefined,
+                           autoescape=False, keep_trailing_newline=True,
+                           finalize=finalize_value)
     try:
         with memory_cap(cap), limits.time_limit(limits.TEMPLATE_SECONDS,
                                                 f"template {name!r}"):
             return _generate(env, name, context, on_part)
+    except TemplateFileError as error:  # (the line of the include, if it is one)
+        raise TemplateError(f"{_where(error, name, unknown='')}: {error.message}") from None
     except TemplateError:
         raise
     except limits.TimeLimitExceeded as error:
@@ -117,14 +160,37 @@ def _label(name: str, file_name: str | None = None) -> str:
     return f"template {name!r}" + (f" (in {inner!r})" if inner and inner != name else "")
 
 
-def _where(error: BaseException, name: str) -> str:
-    """"template 'x', line N", naming the included template the error is in, if it is."""
+def _where(error: BaseException, name: str, unknown: str = ", line ?") -> str:
+    """"template 'x', line N", naming the included template the error is in, if it is
+    (``unknown`` follows the name when the error did not come from a template's code)."""
     import traceback
 
     for frame in reversed(traceback.extract_tb(error.__traceback__)):
         if frame.filename.endswith(SUFFIX):
             return f"{_label(name, frame.filename)}, line {frame.lineno or '?'}"
-    return f"template {name!r}, line ?"
+    return f"template {name!r}{unknown}"
+
+
+@functools.cache
+def _loader_class() -> type:
+    """Jinja2's FileSystemLoader, reading through :func:`read_template_file`."""
+    import posixpath
+
+    from jinja2 import FileSystemLoader, TemplateNotFound
+    from jinja2.loaders import split_template_path
+
+    class RegularFileLoader(FileSystemLoader):
+        def get_source(self, environment: Any, template: str
+                       ) -> tuple[str, str, Callable[[], bool]]:
+            pieces = split_template_path(template)  # (refuses '..')
+            for folder in self.searchpath:
+                path = posixpath.join(folder, *pieces)
+                if os.path.exists(path) and not os.path.isdir(path):
+                    # An environment lives for one render: what it read stays up to date.
+                    return read_template_file(path), os.path.normpath(path), lambda: True
+            raise TemplateNotFound(template)
+
+    return RegularFileLoader
 
 
 # -- memory -----------------------------------------------------------------------------

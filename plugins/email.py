@@ -12,6 +12,7 @@ keyring, never from a file, and never appears in output.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from email.headerregistry import Address
@@ -23,7 +24,7 @@ from typing import Any
 from coffeechat.channels import DeliveryError, Message
 from coffeechat.clock import now
 from coffeechat.config import Config, EmailSettings, home_folder
-from coffeechat.files import make_folder, replace_file
+from coffeechat.files import PRIVATE_FILE, make_folder
 from coffeechat.hookspecs import hookimpl
 
 _LINE_BREAK = re.compile(r"[\r\n]")
@@ -75,13 +76,17 @@ class EmailChannel:
                                                                           "outbox"))
         make_folder(folder)  # 0700, and so is each missing folder above it
         stem = f"{now().strftime('%Y%m%d-%H%M%S')}-{message.contact}-{message.kind}"
-        path = os.path.join(folder, f"{stem}.eml")
-        n = 1
-        while os.path.exists(path):
-            n += 1
-            path = os.path.join(folder, f"{stem}-{n}.eml")
-        # 0600, and CRLF line ends, as RFC 5322 has them
-        replace_file(path, mail.as_bytes(policy=SMTP))
+        data = mail.as_bytes(policy=SMTP)  # CRLF line ends, as RFC 5322 has them
+        path, fd = _new_file(folder, stem, ".eml")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                if hasattr(os, "fchmod"):
+                    os.fchmod(out.fileno(), PRIVATE_FILE)  # (the umask may have taken bits)
+                out.write(data)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+            raise
         return f"draft written to {path}"
 
     # -- sending ------------------------------------------------------------------
@@ -137,6 +142,22 @@ class EmailChannel:
             raise DeliveryError(f"--send: set {s.password_env} to the SMTP password "
                                 "(it is never read from a file)")
         return secret
+
+
+def _new_file(folder: str, stem: str, suffix: str) -> tuple[str, int]:
+    """The first free name of ``stem``, ``stem-2``, ... created (0600) and open for writing.
+
+    Looking for a free name and creating the file are one step (O_EXCL): two
+    drafts named in the same second, by two processes, cannot take the same file.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    n = 1
+    while True:
+        path = os.path.join(folder, f"{stem}{suffix}" if n == 1 else f"{stem}-{n}{suffix}")
+        try:
+            return path, os.open(path, flags, PRIVATE_FILE)
+        except FileExistsError:
+            n += 1
 
 
 def _address(name: str, address: str) -> Address:

@@ -6,7 +6,10 @@ import email
 import email.policy
 import socket
 import ssl
+import stat
 import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -210,3 +213,56 @@ def test_implicit_tls(jane: CLI, certificate: tuple[Path, Path]) -> None:
                                                        expect=1).err
     finally:
         controller.stop()
+
+
+# Two writers that name their draft at the same moment. Every file operation is
+# slowed down, so that each looks for a free name while the other is writing.
+RACE = """
+import functools, os, sys, time
+from coffeechat.cli.main import main
+
+def slowed(call):
+    @functools.wraps(call)
+    def slow(*args, **kwargs):
+        time.sleep(0.2)
+        return call(*args, **kwargs)
+    return slow
+
+ready, go = sys.argv[1:3]
+open(ready, "w").close()
+while not os.path.exists(go):
+    time.sleep(0.001)
+for name in ("open", "replace", "rename", "link"):
+    setattr(os, name, slowed(getattr(os, name)))
+for name in ("exists", "lexists", "isfile"):
+    setattr(os.path, name, slowed(getattr(os.path, name)))
+main(["ask", "zo\u00eb", "--draft"])
+"""
+
+
+def test_two_drafts_written_in_the_same_second_are_both_kept(jane: CLI, tmp_path: Path
+                                                             ) -> None:
+    configure(jane, free_port(), outbox=str(tmp_path / "outbox"))
+    ready = [tmp_path / f"ready-{n}" for n in range(2)]
+    writers = [subprocess.Popen([sys.executable, "-c", RACE, str(flag), str(tmp_path / "go")],
+                                env=jane.env(), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True) for flag in ready]
+    try:
+        deadline = time.monotonic() + 60
+        while not all(flag.exists() for flag in ready):
+            assert time.monotonic() < deadline, "the writers did not start"
+            assert all(w.poll() is None for w in writers), [w.communicate() for w in writers]
+            time.sleep(0.01)
+        (tmp_path / "go").touch()
+        done = [w.communicate(timeout=60) for w in writers]
+    finally:
+        for writer in writers:
+            writer.kill()
+    assert [w.returncode for w in writers] == [0, 0], done
+    paths = sorted(Path(out.strip().removeprefix("draft written to ")) for out, _err in done)
+    assert len(set(paths)) == 2, paths
+    assert sorted((tmp_path / "outbox").iterdir()) == paths  # both there, nothing else
+    for path in paths:
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        assert message["To"] == "Zoë Ångström <zoe@acme.example>"
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -290,3 +290,67 @@ def test_exports_written_to_a_file_are_private(jane: InProcessCLI, tmp_path: Pat
     jane.run("export", kind, "--out", str(out))
     assert out.stat().st_size > 0
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
+
+
+# -- template files: regular files only, and not too big -------------------------------------
+
+def bounded(cli: InProcessCLI, *args: str) -> str:
+    """The one error line of a command that must fail at once (a blocked read fails the test)."""
+    with limits.time_limit(BOUND, "the test's own bound"):
+        result = cli.run(*args, expect=1)
+    assert "Traceback" not in result.err
+    [line] = result.err.splitlines()
+    return line
+
+
+def big_template() -> str:
+    """Over the file limit, though it renders to a short message."""
+    return "Subject: hi\n\n{# " + "x" * limits.TEMPLATE_FILE_BYTES + " #}Hello\n"
+
+
+def test_a_template_file_over_the_size_limit_is_refused(jane: InProcessCLI) -> None:
+    write_template(jane, "evil", big_template())
+    size = len(big_template())
+    line = bounded(jane, "template", "show", "evil")
+    assert line.startswith("coffeechat: error: template 'evil': ") and line.endswith(
+        f"evil.j2 is {size:,} bytes, over the limit of {limits.TEMPLATE_FILE_BYTES:,} bytes "
+        "for a template"), line
+    assert f"evil.j2 is {size:,} bytes, over the limit" in refused(
+        jane, big_template())
+
+
+def test_an_included_template_file_over_the_size_limit_is_refused(jane: InProcessCLI) -> None:
+    write_template(jane, "huge", big_template())
+    line = refused(jane, "Subject: hi\n\n{% include 'huge.j2' %}\n")
+    assert "template 'evil', line 3: " in line and "huge.j2 is " in line, line
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_a_template_that_is_a_fifo_or_a_device_is_refused_without_waiting(
+        jane: InProcessCLI, kind: str) -> None:
+    folder = jane.home / "templates"
+    folder.mkdir()
+    if kind == "fifo":
+        os.mkfifo(folder / "evil.j2")
+    else:
+        (folder / "evil.j2").symlink_to("/dev/null")
+    assert "evil" in [t["name"] for t in jane.json("template", "list")]
+    show = bounded(jane, "template", "show", "evil")
+    assert show.startswith("coffeechat: error: template 'evil': ") and show.endswith(
+        "evil.j2 is not a regular file (templates are read from regular files only)"), show
+    for args in (["template", "render", "evil", "jane"], ["ask", "jane", "--template", "evil"],
+                 ["ask", "jane", "--template", "evil", "--draft"]):
+        assert bounded(jane, *args) == show, args
+    assert drafts(jane) == []
+
+
+def test_an_included_fifo_is_refused_without_waiting(jane: InProcessCLI) -> None:
+    os.mkfifo(_templates(jane) / "pipe.j2")
+    line = refused(jane, "Subject: hi\n\n{% include 'pipe.j2' %}\n")
+    assert "template 'evil', line 3: " in line and "pipe.j2 is not a regular file" in line
+
+
+def _templates(cli: InProcessCLI) -> Path:
+    folder = cli.home / "templates"
+    folder.mkdir(exist_ok=True)
+    return folder
