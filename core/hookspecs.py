@@ -71,7 +71,7 @@ def register_projections(register: Any, config: Any) -> None:
     """Add read models: ``register(projection)``.
 
     ``projection`` is a ``coffeechat.projections.base.Projection`` with its own
-    tables, a ``name`` (not a built-in's) and a ``version`` (an int ≥ 0); it is
+    tables (none of coffeechat's), a ``name`` and a ``version`` (an int ≥ 0); it is
     caught up with the log like the built-in ones, with its checkpoint in the
     same transaction as its rows. Its work runs in a savepoint of its own: if a
     method raises or hangs, only its work is rolled back and its checkpoint stays

@@ -29,8 +29,6 @@ from coffeechat import limits
 from coffeechat.limits import TimeLimitExceeded, time_limit
 
 if TYPE_CHECKING:
-    import apsw
-
     from coffeechat.fold import ContactState
     from coffeechat.rules import FollowUp
 
@@ -38,9 +36,6 @@ HOOK_SECONDS_ENV = "COFFEECHAT_HOOK_SECONDS"
 RULE_ITEMS = 1000  # follow-ups one rule may return for one contact
 KIND_CHARS = 40
 TEXT_CHARS = 500  # a reason, an event or commitment id
-PROGRESS_STEPS = 1000  # SQLite steps between chances for a time limit to stop a query
-
-Step = tuple[str, Callable[[], object]]  # (what is called, e.g. "insert"; the call)
 
 
 def hook_seconds() -> float:
@@ -134,34 +129,6 @@ class Guard:
         except (Exception, SystemExit) as error:  # SystemExit: a plugin may not end the command
             self.fail(plugin, hook, prefix + describe(error))
         return False, None
-
-
-def in_savepoint(db: apsw.Connection, guard: Guard, plugin: str, where: str,
-                 steps: tuple[Step, ...]) -> bool:
-    """Run a plugin's steps in a savepoint of their own, guarded; False when one failed.
-
-    On a failure the savepoint is rolled back: only the plugin's own work is undone,
-    and the caller's transaction goes on.
-    """
-    ok = True
-    db.execute("SAVEPOINT plugin_work")
-    # SQLite calls back now and then, so that a time limit can stop a runaway query too.
-    db.set_progress_handler(_keep_going, PROGRESS_STEPS)
-    try:
-        for name, call in steps:
-            ok, _ = guard.call(plugin, where, call, step=name)
-            if not ok:
-                break
-    finally:
-        db.set_progress_handler(None)
-    if not ok:
-        db.execute("ROLLBACK TO plugin_work")
-    db.execute("RELEASE plugin_work")
-    return ok
-
-
-def _keep_going() -> bool:
-    return False  # (True would abort the query; a time limit raises from here instead)
 
 
 def describe(error: BaseException) -> str:
@@ -350,6 +317,9 @@ def projection_shape(projection: Any) -> tuple[Any, ...]:
     if type(version) is not int or version < 0:
         raise Refused(f"projection {name!r}: version {shown(version)} is not a whole "
                       "number ≥ 0")
+    tables = getattr(projection, "tables", None)
+    if type(tables) not in (tuple, list) or not all(type(t) is str for t in tables):
+        raise Refused(f"projection {name!r}: tables {shown(tables)} is not a tuple of names")
     return (projection,)
 
 

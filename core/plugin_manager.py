@@ -271,19 +271,24 @@ class Plugins:
                 for plugin, name, rule, version in self._rules]
 
     def projections(self) -> list[Projection]:
-        """Plugins' projections (a name already taken, built in or not, is refused)."""
+        """Plugins' projections (a name or a table already taken, by us or not, is refused)."""
         from coffeechat.plugin_calls import projection_shape
         from coffeechat.projections import VERSIONS
+        from coffeechat.projections.isolation import builtin_table
 
         if self._projections is None:
             self._projections = []
+            taken: set[str] = set()
             for plugin, (projection,) in self._collect("register_projections",
                                                        projection_shape, config=self.config):
-                if projection.name in VERSIONS or projection.name in self._owners:
-                    self.guard.fail(plugin, "register_projections",
-                                    f"a projection named {projection.name!r} already exists")
+                name, tables = projection.name, {t.lower() for t in projection.tables}
+                clash = sorted(t for t in tables if t in taken or builtin_table(t))
+                if name in VERSIONS or name in self._owners or clash:
+                    what = f"table {clash[0]!r}" if clash else f"a projection named {name!r}"
+                    self.guard.fail(plugin, "register_projections", f"{what} is taken")
                     continue
-                self._owners[projection.name] = plugin
+                self._owners[name] = plugin
+                taken |= tables
                 self._projections.append(projection)
         return self._projections
 

@@ -171,6 +171,21 @@ def test_a_projection_failing_in_a_full_rebuild_is_rebuilt_next_time(run: CLI) -
     assert seen(run) == ["bob-smith", "jane-doe"]
 
 
+def test_a_projection_cannot_touch_the_log(run: CLI) -> None:
+    run.run("add", "Jane Doe")
+    result = with_plugins(run, ["hostile_tables"], "note", "jane", "hi")
+    assert "Traceback" not in result.err
+    assert sorted(result.err.splitlines()) == [
+        "coffeechat: warning: plugin 'hostile_tables' failed in projection 'committer': "
+        "insert: AuthError: not authorized",
+        "coffeechat: warning: plugin 'hostile_tables' failed in projection 'vandal': "
+        "insert: AuthError: not authorized",
+        "coffeechat: warning: plugin 'hostile_tables' failed in register_projections: "
+        "table 'events' is taken"]
+    assert types(run) == ["contact.added", "note.added"]
+    assert run.run("verify").code == 0
+
+
 def test_a_users_own_error_is_still_the_error(run: CLI) -> None:
     run.run("add", "Jane Doe")
     result = with_plugins(run, ["hostile_projection"], "note", "nobody", "hi", expect=1,

@@ -9,11 +9,9 @@ a crash leaves a projection either before or after the batch, never half way.
 A projection whose version changed, or that depends on follow-up settings or
 plugin rules that changed, is rebuilt from the whole log.
 
-A plugin's projection works in a savepoint of its own, guarded and
-time-limited: if it fails, only its own work is rolled back and its checkpoint
-stays where it was (it tries again next time), while the built-in projections
-and the command go on. The built-in ones are not guarded: a failure there is a
-bug of ours and must show.
+A plugin's projection is isolated (:mod:`.isolation`): when it fails, its
+checkpoint stays put and the rest go on. Built-in ones are not: a failure
+there is a bug of ours and must show.
 """
 
 from __future__ import annotations
@@ -27,11 +25,11 @@ import msgspec
 
 from coffeechat.config import FollowupRules, config_stat, load_config
 from coffeechat.fold import CONTACT_PREFIX, ROW_COLUMNS, ContactState, Row, fold
-from coffeechat.plugin_calls import Step, in_savepoint
 from coffeechat.projections import META_PLUGIN_ENV, META_PLUGINS_DIR, is_current
 from coffeechat.projections.base import Folded, Projection
 from coffeechat.projections.contacts import ContactsProjection
 from coffeechat.projections.followups import FollowupsProjection
+from coffeechat.projections.isolation import Step, in_savepoint
 from coffeechat.projections.merges import MergesProjection, roots
 from coffeechat.projections.referrals import ReferralsProjection
 from coffeechat.projections.search import SearchProjection
@@ -402,3 +400,4 @@ class Projector:
             yield "asof"
         finally:
             db.execute("DETACH DATABASE asof")
+
