@@ -17,7 +17,7 @@ from typing import Any
 import msgspec
 
 from coffeechat.config import home_folder
-from coffeechat.files import replace_file
+from coffeechat.files import make_folder, replace_file
 
 GROUP = "coffeechat"
 
@@ -83,7 +83,7 @@ def installed_entry_points() -> list[EntryPoint]:
                         ep.dist.version if ep.dist else "?")
              for ep in entry_points(group=GROUP)]
     try:
-        os.makedirs(os.path.dirname(cache), exist_ok=True)
+        make_folder(os.path.dirname(cache))
         replace_file(cache, msgspec.json.encode(_EntryPointCache(key, found)))
     except OSError:
         pass  # a read-only home only costs the scan next time

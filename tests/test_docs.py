@@ -55,3 +55,11 @@ def test_the_tutorial_is_the_example_plugin() -> None:
     assert _normal("\n\n".join(code)) == _normal(source)
     [pyproject] = _blocks_after("webhook-pyproject", text)
     assert _normal(pyproject) == _normal((example / "pyproject.toml").read_text())
+
+
+def test_the_guarantees_name_tests_that_exist() -> None:
+    text = (ROOT / "docs" / "guarantees.md").read_text()
+    named = set(re.findall(r"`(test_\w+\.py)`", text))
+    assert len(named) >= 10
+    missing = sorted(name for name in named if not (ROOT / "tests" / name).exists())
+    assert not missing, f"docs/guarantees.md names tests that do not exist: {missing}"

@@ -51,7 +51,7 @@ def is_current(db: apsw.Connection, *, check_config: bool = True, check_plugins:
     if check_config and meta.get("config_stat") != config_stat():
         return False
     if check_plugins:
-        from coffeechat.plugin_manager import environment_fingerprint
+        from coffeechat.plugin_sources import environment_fingerprint
 
         folder = plugins_dir if plugins_dir is not None else meta.get(META_PLUGINS_DIR)
         if meta.get(META_PLUGIN_ENV) != environment_fingerprint(folder or None):
