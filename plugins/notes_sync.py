@@ -29,17 +29,16 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from coffeechat.codec import Event, decode_payload, encode_payloads
+from coffeechat.codec import Event, decode_payload
 from coffeechat.errors import BadInput
-from coffeechat.events import RETRACTED, EventRetracted, Payload, type_name
+from coffeechat.events import RETRACTED, EventRetracted, Payload
 from coffeechat.fold import CONTACT_PREFIX, ROW_COLUMNS, Row, retracted_ids
 from coffeechat.hookspecs import hookimpl
-from coffeechat.limits import PAYLOAD_BYTES
 from coffeechat.plugins.notes import NoteBook, NoteProblem, Parser
+from coffeechat.plugins.notes_parse import checked_events, run_parser
 from coffeechat.plugins.notes_read import Note, NoteError, read_note
 from coffeechat.resolve import ContactDirectory
 from coffeechat.store import NewEvent, Store
-from coffeechat.usable import payload_problem
 
 SOURCE = "notes:"
 FILE_STREAM = "note:"
@@ -274,16 +273,12 @@ class NotesFolder:
             own = next(iter(state.created.values()), None) if note.front.type == "contact" \
                 else None
             book = NoteBook(directory, note, {**released, **state.created}, own=own)
-            parser(note, book)
-            _check_payloads([payload for _contact, payload in book.events])
+            run_parser(parser, note.front.type, note, book)
+            return checked_events(note, book, f"{SOURCE}{note.path}@{note.digest}:")
         except NoteProblem as problem:
             self.errors[note.path] = NoteError(note.path, note.line_of(problem.key),
                                                problem.key, problem.message)
             return None
-        prefix = f"{SOURCE}{note.path}@{note.digest}:"
-        return [NewEvent(stream=CONTACT_PREFIX + contact_id, payload=payload,
-                         occurred_at=book.occurred_at, key=f"{prefix}{n}")
-                for n, (contact_id, payload) in enumerate(book.events)]
 
     def _retract(self, live: list[tuple[str, str]]) -> list[NewEvent]:
         at = _now()
@@ -306,18 +301,6 @@ class NotesFolder:
     def _marker(self, path: str, digest: str | None) -> NewEvent:
         payload: Payload = FileRead(digest=digest) if digest else FileGone()
         return NewEvent(stream=FILE_STREAM + path, payload=payload, occurred_at=_now())
-
-
-def _check_payloads(payloads: list[Payload]) -> None:
-    """Refuse (as the note's problem) an event this version could not use, or too big."""
-    for payload, data in zip(payloads, encode_payloads(payloads), strict=True):
-        size = len(data.encode())
-        if size > PAYLOAD_BYTES:
-            raise NoteProblem(None, f"it would record a {type_name(payload)} of {size:,} "
-                              f"bytes, over the limit of {PAYLOAD_BYTES:,} bytes per event")
-        problem = payload_problem(payload)
-        if problem:
-            raise NoteProblem(None, f"{type_name(payload)}: {problem}")
 
 
 def _check_default_views(views_dir: str, expected: str) -> None:
