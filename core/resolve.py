@@ -50,11 +50,18 @@ class ContactDirectory:
         """A free id for a new contact of this name: ``jane-doe``, ``jane-doe-2``, ..."""
         return free_id(name, self.taken)
 
-
     def add(self, contact_id: str, name: str) -> None:
         """Know a contact (one being added in the same batch, say)."""
         self.names[contact_id] = name
         self._by_name.setdefault(_fold(name), []).append(contact_id)
+
+    def forget(self, contact_id: str) -> None:
+        """Unknow a contact :meth:`add` made known (its batch was not recorded after all)."""
+        name = self.names.pop(contact_id, None)
+        if name is not None:
+            ids = self._by_name.get(_fold(name), [])
+            if contact_id in ids:
+                ids.remove(contact_id)
 
     def resolve(self, text: str, where: str = "CONTACT") -> str:
         wanted = text.strip()

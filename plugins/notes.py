@@ -64,6 +64,7 @@ class NoteBook:
         self.previous = previous  # folded name → id this file (or a renamed one) created
         self.own = own  # for a contact note: the contact it is about, whatever its name
         self.events: list[tuple[str, Payload]] = []
+        self.introduced: list[str] = []  # contacts this note adds to the directory
         self.occurred_at = self._when()
 
     def _when(self) -> str:
@@ -76,6 +77,12 @@ class NoteBook:
             raise NoteProblem("date", f"no date is given, and the file's modification time"
                               f"{shown} is outside the dates coffeechat keeps ({WINDOW_TEXT})")
         return stamp(modified)
+
+    def withdraw(self) -> None:
+        """The note is not recorded: the people it introduced are not there for other notes."""
+        for contact_id in self.introduced:
+            self.directory.forget(contact_id)
+        self.introduced = []
 
     def record(self, contact_id: str, payload: Payload) -> None:
         self.events.append((contact_id, payload))
@@ -102,6 +109,7 @@ class NoteBook:
         contact_id = contact_id or self.previous.get(payload.name.strip().casefold()) \
             or self.directory.new_id(payload.name)
         self.directory.add(contact_id, payload.name)
+        self.introduced.append(contact_id)
         self.record(contact_id, payload)
         return contact_id
 

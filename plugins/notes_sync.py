@@ -266,6 +266,7 @@ class NotesFolder:
     def _parse(self, note: Note, state: FileState, directory: ContactDirectory,
                released: dict[str, str]) -> list[NewEvent] | None:
         parser = self.parsers.get(note.front.type)
+        book: NoteBook | None = None
         try:
             if parser is None:
                 raise NoteProblem("type", f"unknown note type {note.front.type!r} "
@@ -276,6 +277,8 @@ class NotesFolder:
             run_parser(parser, note.front.type, note, book)
             return checked_events(note, book, f"{SOURCE}{note.path}@{note.digest}:")
         except NoteProblem as problem:
+            if book is not None:
+                book.withdraw()
             self.errors[note.path] = NoteError(note.path, note.line_of(problem.key),
                                                problem.key, problem.message)
             return None

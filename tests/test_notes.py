@@ -333,3 +333,27 @@ def test_an_undone_contact_keeps_its_id_to_itself(cli: CLI) -> None:
     assert again["contact"] == "jane-doe-2"
     assert cli.json("show", "jane-doe-2")["timeline"][0]["type"] == "contact.added"
     assert len(cli.json("show", "jane-doe-2")["timeline"]) == 1
+
+
+def test_a_contact_named_by_a_bad_note_is_not_there_for_the_next(cli: CLI, notes: Path) -> None:
+    """A note that fails after naming a new person records nothing, that person included:
+    a later note in the same scan cannot find them."""
+    write(notes, "people/jane.md", JANE)
+    write(notes, "a-meeting.md", """---
+type: meeting
+contact: Jane Doe
+date: 2026-11-20 10:00
+referrals:
+  - name: Zed Quux
+commitments:
+  - text: send it
+    due: someday-ish
+---
+""")
+    write(notes, "b-ask.md", "---\ntype: ask\ncontact: Zed Quux\ndate: 2026-11-20 11:00\n---\n")
+    report = once(cli, notes, expect=1)
+    errors = {e["path"]: e["message"] for e in report["errors"]}
+    assert "cannot read" in errors["a-meeting.md"]
+    assert "no contact matches 'Zed Quux'" in errors["b-ask.md"]
+    streams = {e["stream"] for e in cli.json("log")}
+    assert "contact:zed-quux" not in streams

@@ -146,7 +146,7 @@ def test_verify_reports_the_unusable_events_and_undo_takes_them_back(
 
 def test_plain_undo_walks_back_over_planted_batches(planted: tuple[InProcessCLI, list[str]]
                                                     ) -> None:
-    run, ids = planted
+    run, _ids = planted
     for _ in range(len(PLANTED) + 3):
         result = run.run("undo", expect=None)
         _one_line_or_ok(result)
