@@ -211,7 +211,9 @@ def fold(stream: str, rows: list[Row]) -> ContactState:
             value = getattr(merged, field, UNSET)
             if value not in (UNSET, None, []) and getattr(state, field) in (None, []):
                 setattr(state, field, value)
-        state.tags = list(dict.fromkeys([*state.tags, *getattr(merged, "tags", [])]))
+        tags = getattr(merged, "tags", UNSET)
+        if tags is not UNSET:  # (an edit that left the tags alone has none to add)
+            state.tags = list(dict.fromkeys([*state.tags, *tags]))
     if state.archived:
         state.stage = "archived"
     return state
