@@ -18,6 +18,11 @@ from coffeechat.events import EVENT_TYPES, SCHEMAS, Payload
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
+# What decoding stored or imported JSON may raise: malformed, the wrong shape, a
+# schema this version does not read, or nested deeper than the decoder goes.
+UNREADABLE: tuple[type[Exception], ...] = (
+    msgspec.ValidationError, msgspec.DecodeError, ValueError, TypeError, RecursionError)
+
 _encoder = msgspec.json.Encoder()
 _decoders: dict[type[Payload], msgspec.json.Decoder[Any]] = {}
 _UPCASTERS: dict[tuple[str, int], Upcaster] = {}
@@ -111,7 +116,7 @@ def json_or_text(data: object) -> Any:
         try:
             _raw_json.decode(raw)
             return msgspec.Raw(raw)
-        except msgspec.DecodeError:
+        except UNREADABLE:
             return raw.decode(errors="replace")
     return str(data)
 

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-import msgspec
 from msgspec import UNSET
 
 from coffeechat.clock import is_stamp, stamp
-from coffeechat.codec import decode_payload
+from coffeechat.codec import UNREADABLE, decode_payload
 from coffeechat.events import CONTACT_PREFIX, CONTACT_STREAM, RETRACTED
 from coffeechat.usable import payload_problem
 
@@ -170,7 +169,7 @@ def retraction_target(row: Row) -> str | None:
     """The id a retraction undoes; None when its payload cannot be read (it undoes nothing)."""
     try:
         return decode_payload(row.type, row.schema, row.data).target  # type: ignore[union-attr]
-    except (msgspec.ValidationError, msgspec.DecodeError, ValueError, TypeError):
+    except UNREADABLE:
         return None
 
 
@@ -188,7 +187,7 @@ def fold(stream: str, rows: list[Row]) -> ContactState:
             continue  # a row this version cannot place (see coffeechat.usable)
         try:
             payload = decode_payload(row.type, row.schema, row.data)
-        except (msgspec.ValidationError, msgspec.DecodeError, ValueError, TypeError):
+        except UNREADABLE:
             # A payload this version cannot read (written by a newer one, say):
             # the event stays in the log and counts for nothing here.
             continue

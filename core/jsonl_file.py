@@ -18,6 +18,7 @@ from typing import Annotated
 import msgspec
 
 from coffeechat.chain import chain_hash
+from coffeechat.codec import UNREADABLE
 from coffeechat.errors import BadInput
 from coffeechat.events import SCHEMAS
 from coffeechat.usable import stamp_problem
@@ -99,7 +100,7 @@ class JsonlFile:
                 elif event.hash is not None:
                     raise ValueError("this line has a hash but the first line has none (a "
                                      "file with some hashes missing is refused)")
-            except (msgspec.ValidationError, msgspec.DecodeError, ValueError) as error:
+            except UNREADABLE as error:
                 message = " ".join(str(error).splitlines())
                 raise BadInput(f"{self.name}: line {number}: {message}; nothing was "
                                "imported") from None

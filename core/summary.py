@@ -7,6 +7,7 @@ from typing import Any
 import msgspec
 
 from coffeechat.clock import local_time as local
+from coffeechat.codec import UNREADABLE
 from coffeechat.events import EVENT_TYPES
 
 
@@ -27,7 +28,7 @@ def describe(kind: str, raw: bytes | str) -> str:
     """A short human summary of an event's payload (its type and JSON data)."""
     try:
         data = msgspec.json.decode(raw)
-    except msgspec.DecodeError:
+    except UNREADABLE:
         return raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)
     if not isinstance(data, dict):
         return str(data)

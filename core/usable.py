@@ -13,10 +13,8 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-import msgspec
-
 from coffeechat.clock import WINDOW_TEXT, in_window, is_stamp
-from coffeechat.codec import decode_payload
+from coffeechat.codec import UNREADABLE, decode_payload
 from coffeechat.limits import PAYLOAD_BYTES
 
 
@@ -83,7 +81,7 @@ def event_problem(event_type: str, schema: int, occurred_at: object, data: str |
         return f"payload: {len(data):,} bytes is over the limit of {PAYLOAD_BYTES:,}"
     try:
         payload = decode_payload(event_type, schema, data)
-    except (msgspec.ValidationError, msgspec.DecodeError, ValueError, TypeError) as error:
+    except UNREADABLE as error:
         return f"payload: {' '.join(str(error).splitlines())}"
     if isinstance(payload, dict):
         return None
