@@ -1,6 +1,6 @@
 """The ``coffeechat`` command: global options, lazy subcommands, and error reporting.
 
-Subcommands live in one module per group (record, views, maintenance) and are
+Subcommands live in one module per group (record, read, maintenance, ...) and are
 imported only when invoked, so ``coffeechat due`` never pays for the code of
 ``coffeechat met``.
 """
@@ -47,12 +47,12 @@ COMMANDS = {
     "archive": "record:archive",
     "merge": "record:merge",
     "undo": "record:undo",
-    "contacts": "views:contacts",
-    "show": "views:show",
-    "due": "views:due",
-    "referrals": "views:referrals",
-    "search": "views:search",
-    "log": "views:log",
+    "contacts": "read:contacts",
+    "show": "read:show",
+    "due": "read:due",
+    "referrals": "read:referrals",
+    "search": "read:search",
+    "log": "read:log",
     "template": "templates:template_group",
     "calendar": "calendars:calendar_group",
     "watch": "watch:watch",

@@ -7,9 +7,10 @@ from typing import Any
 
 import click
 
+from coffeechat.channels import BUILTIN_CHANNELS
 from coffeechat.cli.main import context_app, json_option, output, when
 from coffeechat.codec import Event
-from coffeechat.delivery import BUILTIN_CHANNELS, Outcome
+from coffeechat.delivery import Outcome
 from coffeechat.errors import BadInput
 from coffeechat.events import ContactAdded
 from coffeechat.recording import Promise

@@ -36,7 +36,8 @@ def _render() -> str:
         "Generated from `coffeechat --help` by `python -m coffeechat.cli.reference`; "
         "do not edit by hand.\n",
     ]
-    with click.Context(cli, info_name="coffeechat", terminal_width=88, obj=App()) as root:
+    settings = {**cli.context_settings, "terminal_width": 88}
+    with click.Context(cli, info_name="coffeechat", obj=App(), **settings) as root:
         parts.append(f"```\n{cli.get_help(root)}\n```\n")
         for name in cli.list_commands(root):
             command = cli.get_command(root, name)

@@ -15,6 +15,9 @@ import msgspec
 
 from coffeechat.errors import CoffeechatError
 
+# The channels coffeechat knows without any plugin (email can also draft and send).
+BUILTIN_CHANNELS = ("email", "linkedin", "phone", "in-person", "video")
+
 
 class Message(msgspec.Struct, kw_only=True):
     """One message to a contact, as a channel receives it."""

@@ -15,9 +15,6 @@ if TYPE_CHECKING:
     from coffeechat.plugin_manager import Plugins
     from coffeechat.store import Store
 
-BUILTIN_CHANNELS = ("email", "linkedin", "phone", "in-person", "video")
-
-
 class Outcome(NamedTuple):
     """What a message command did: the events it recorded, and what the channel said."""
 

@@ -159,7 +159,7 @@ def verify(db: apsw.Connection, store_path: str | None) -> VerifyReport:
     chain = _walk(db)
     problems += chain.problems
     if chain.unusable:
-        from coffeechat.views import retracted_everywhere
+        from coffeechat.queries import retracted_everywhere
 
         undone = retracted_everywhere(db)
         problems += [f"seq {seq} (event {event_id}): this version cannot use it ({problem}); "

@@ -16,11 +16,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from coffeechat import validate
-from coffeechat.channels import Channel, Message, RecordOnly
+from coffeechat.channels import BUILTIN_CHANNELS, Channel, Message, RecordOnly
 from coffeechat.clock import now, stamp
 from coffeechat.codec import Event
 from coffeechat.corrections import batch_events, find_event, last_batch
-from coffeechat.delivery import BUILTIN_CHANNELS, Outcome, deliver, pick_channel, text_of
+from coffeechat.delivery import Outcome, deliver, pick_channel, text_of
 from coffeechat.errors import BadInput
 from coffeechat.events import (
     CadenceSet,

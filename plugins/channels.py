@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from coffeechat.channels import RecordOnly
-from coffeechat.delivery import BUILTIN_CHANNELS
+from coffeechat.channels import BUILTIN_CHANNELS, RecordOnly
 from coffeechat.hookspecs import hookimpl
 
 

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 import apsw
 
-from coffeechat import views
+from coffeechat import queries
 from coffeechat.clock import local_time
 from coffeechat.hookspecs import hookimpl
 from coffeechat.store import Store
@@ -40,7 +40,7 @@ def _link(contact_id: str, name: str) -> str:
 
 
 def render_due(ctx: ViewContext) -> dict[str, str]:
-    items = views.due(ctx.db, ctx.schema, ctx.now, None)
+    items = queries.due(ctx.db, ctx.schema, ctx.now, None)
     overdue = [i for i in items if i["overdue"]]
     upcoming = [i for i in items if not i["overdue"]]
     lines = ["# Follow-ups", ""]
@@ -57,7 +57,7 @@ def render_due(ctx: ViewContext) -> dict[str, str]:
 
 
 def render_contacts(ctx: ViewContext) -> dict[str, str]:
-    rows = views.contacts(ctx.db, ctx.schema, ctx.now)
+    rows = queries.contacts(ctx.db, ctx.schema, ctx.now)
     lines = ["# Contacts", "", f"{len(rows)} people.", "",
              "| name | company | stage | last touch | next follow-up |", "|---|---|---|---|---|"]
     for r in rows:
@@ -98,7 +98,7 @@ def render_pages(ctx: ViewContext) -> dict[str, str]:
 
 
 def _page(ctx: ViewContext, contact_id: str) -> str:
-    p = views.contact(ctx.db, ctx.schema, ctx.now, contact_id) or {}
+    p = queries.contact(ctx.db, ctx.schema, ctx.now, contact_id) or {}
     lines = [f"# {p.get('name', contact_id)}", ""]
     facts = [p.get(k) for k in ("company", "role", "email", "phone", "linkedin")]
     if any(facts):
@@ -111,12 +111,12 @@ def _page(ctx: ViewContext, contact_id: str) -> str:
             lines.append(f"- {label}: {p[key]}")
     if p.get("tags"):
         lines.append(f"- tags: {', '.join(p['tags'])}")
-    items = views.due(ctx.db, ctx.schema, ctx.now, None, contact_id=contact_id)
+    items = queries.due(ctx.db, ctx.schema, ctx.now, None, contact_id=contact_id)
     lines += ["", "## Follow-ups", ""]
     lines += [f"- {i['kind']} by {local_time(i['due_at'])}: {i['reason']}" for i in items] \
         or ["Nothing open."]
     lines += ["", "## Timeline", ""]
-    for doc in views.events(ctx.store, contact_id=contact_id, by_time=True):
+    for doc in queries.events(ctx.store, contact_id=contact_id, by_time=True):
         if doc["type"] == "event.retracted":
             continue
         details = _cell(describe_document(doc))

@@ -1,4 +1,4 @@
-"""Read-only views: contacts, show, due, referrals, search, log. All take --as-of."""
+"""Reading commands: contacts, show, due, referrals, search, log. All take --as-of."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from coffeechat import views
+from coffeechat import queries
 from coffeechat.cli.main import context_app, json_option, output, when
 from coffeechat.cli.render import one_line, relative, table
 from coffeechat.clock import local_time as local
@@ -20,7 +20,7 @@ as_of_option = click.option(
 
 
 @click.command()
-@click.option("--stage", type=click.Choice(views.STAGES), help="Only contacts at this stage.")
+@click.option("--stage", type=click.Choice(queries.STAGES), help="Only contacts at this stage.")
 @click.option("--tag", metavar="T", help="Only contacts with this tag.")
 @as_of_option
 @json_option
@@ -28,7 +28,7 @@ def contacts(stage: str | None, tag: str | None, as_of: str | None) -> None:
     """Your relationships: stage, last touch and next follow-up."""
     app = context_app()
     with app.view(as_of) as (schema, now):
-        rows = views.contacts(app.store().conn, schema, now, stage=stage, tag=tag)
+        rows = queries.contacts(app.store().conn, schema, now, stage=stage, tag=tag)
     if app.json:
         output(rows)
         return
@@ -62,10 +62,10 @@ def show(contact: str, as_of: str | None) -> None:
     db = app.store().conn
     with app.view(as_of) as (schema, now):
         contact_id = resolve_contact(db, contact, schema=schema)
-        profile = views.contact(db, schema, now, contact_id) or {}
-        items = views.due(db, schema, now, None, contact_id=contact_id)
+        profile = queries.contact(db, schema, now, contact_id) or {}
+        items = queries.due(db, schema, now, None, contact_id=contact_id)
     recorded_by = now if as_of else None
-    timeline = views.events(app.store(), contact_id=contact_id, recorded_by=recorded_by,
+    timeline = queries.events(app.store(), contact_id=contact_id, recorded_by=recorded_by,
                             by_time=True)
     if app.json:
         output({**profile, "followups": items, "timeline": timeline})
@@ -121,7 +121,7 @@ def due(within: float, show_all: bool, limit: int | None, as_of: str | None) -> 
     app = context_app()
     with app.view(as_of) as (schema, now):
         horizon = None if show_all else stamp(from_stamp(now) + timedelta(days=within))
-        items = views.due(app.store().conn, schema, now, horizon, limit=limit)
+        items = queries.due(app.store().conn, schema, now, horizon, limit=limit)
     if app.json:
         output(items)
         return
@@ -155,7 +155,7 @@ def referrals(contact: str | None, as_of: str | None) -> None:
     db = app.store().conn
     with app.view(as_of) as (schema, _now):
         root = resolve_contact(db, contact, schema=schema) if contact else None
-        tree = views.referrals(db, schema, root)
+        tree = queries.referrals(db, schema, root)
     if app.json:
         output(tree)
         return
@@ -183,7 +183,7 @@ def search(text: str, as_of: str | None) -> None:
     """Search names, notes, takeaways and commitments."""
     app = context_app()
     with app.view(as_of) as (schema, _now):
-        hits = views.search(app.store().conn, schema, text)
+        hits = queries.search(app.store().conn, schema, text)
     if app.json:
         output(hits)
         return
@@ -216,7 +216,7 @@ def log(contact: str | None, event_type: str | None, since: str | None,
             contact_id = resolve_contact(db, contact, where="--contact", schema=schema,
                                          any_stream=True)
     since_at = stamp(when(since, "--since", past=True)) if since else None
-    docs = views.events(app.store(), contact_id=contact_id, event_type=event_type,
+    docs = queries.events(app.store(), contact_id=contact_id, event_type=event_type,
                         since=since_at, recorded_by=recorded_by)
     if app.json:
         output(docs)

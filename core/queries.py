@@ -1,4 +1,4 @@
-"""Read queries over the projections, judged at a given time.
+"""Queries over the projections (the read models), judged at a given time.
 
 Each function returns plain dicts in the JSON shapes of the CLI contract.
 ``schema`` is ``main`` for the live projections or the scratch schema that
