@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from coffeechat import projections, views
+from coffeechat import projections, queries
 from coffeechat.events import (
     CommitmentDone,
     CommitmentMade,
@@ -59,8 +59,8 @@ def story() -> list[NewEvent]:
 def snapshot(store: Store) -> tuple[Any, ...]:
     Projector(store).catch_up()
     db = store.conn
-    return (views.contacts(db, "main", NOW), views.due(db, "main", NOW, None),
-            views.referrals(db, "main"), views.search(db, "main", "platforms"))
+    return (queries.contacts(db, "main", NOW), queries.due(db, "main", NOW, None),
+            queries.referrals(db, "main"), queries.search(db, "main", "platforms"))
 
 
 @pytest.fixture
@@ -138,7 +138,7 @@ def test_a_failed_catch_up_leaves_rows_and_checkpoints_as_they_were(mem: Store) 
         FailingProjector(mem).catch_up()
     assert list(mem.conn.execute("SELECT * FROM projections ORDER BY name")) == checkpoints
     db = mem.conn
-    assert views.contacts(db, "main", NOW) == before[0]  # no half-applied batch
+    assert queries.contacts(db, "main", NOW) == before[0]  # no half-applied batch
     assert mem.count() == 6  # and the log itself is untouched
     assert snapshot(mem) != before  # a working projector catches up fine
 
@@ -160,12 +160,12 @@ def test_a_new_projection_version_rebuilds_it(mem: Store, monkeypatch: pytest.Mo
 def test_changed_follow_up_settings_recompute_the_follow_ups(mem: Store, home: Path) -> None:
     mem.append(story())
     Projector(mem).catch_up()
-    thank = [d for d in views.due(mem.conn, "main", NOW, None) if d["kind"] == "thank-you"]
+    thank = [d for d in queries.due(mem.conn, "main", NOW, None) if d["kind"] == "thank-you"]
     assert thank[0]["due_at"] == "2026-11-11T15:30:00Z"
     (home / "config.toml").write_text("[followups]\nthank_you_hours = 48\ncheckin_days = 30\n")
     assert not Projector(mem).is_current()
     Projector(mem).catch_up()
-    due = {d["kind"]: d["due_at"] for d in views.due(mem.conn, "main", NOW, None)}
+    due = {d["kind"]: d["due_at"] for d in queries.due(mem.conn, "main", NOW, None)}
     assert due["thank-you"] == "2026-11-12T15:30:00Z"
     assert due["check-in"] == "2026-12-13T09:00:00Z"  # 30 days after the last touch
     assert Projector(mem).is_current()
@@ -177,10 +177,10 @@ def test_as_of_rebuilds_the_past_without_touching_the_live_views(mem: Store) -> 
     recorded = mem.conn.execute("SELECT max(recorded_at) FROM events").fetchone()[0]
     live = snapshot(mem)
     with Projector(mem).as_of(recorded) as schema:
-        past = views.contacts(mem.conn, schema, NOW)
+        past = queries.contacts(mem.conn, schema, NOW)
     assert past == live[0]
     with Projector(mem).as_of("2000-01-01T00:00:00Z") as schema:
-        assert views.contacts(mem.conn, schema, NOW) == []
+        assert queries.contacts(mem.conn, schema, NOW) == []
     assert snapshot(mem) == live
 
 
