@@ -76,6 +76,14 @@ def encode_json(value: Any) -> bytes:
     return _encoder.encode(value)
 
 
+def decoder_for(cls: type[Payload]) -> msgspec.json.Decoder[Any]:
+    """The (cached) JSON decoder of a payload class."""
+    decoder = _decoders.get(cls)
+    if decoder is None:
+        decoder = _decoders[cls] = msgspec.json.Decoder(cls)
+    return decoder
+
+
 def decode_payload(type_name: str, schema: int, data: str | bytes) -> Payload | dict[str, Any]:
     """JSON text → payload, upcasting rows written with an older schema."""
     cls = EVENT_TYPES.get(type_name)
@@ -95,10 +103,7 @@ def decode_payload(type_name: str, schema: int, data: str | bytes) -> Payload | 
                 )
             fields = upcast(fields)
         return msgspec.convert(fields, cls)
-    decoder = _decoders.get(cls)
-    if decoder is None:
-        decoder = _decoders[cls] = msgspec.json.Decoder(cls)
-    return decoder.decode(data)
+    return decoder_for(cls).decode(data)
 
 
 def register_upcaster(type_name: str, from_schema: int, upcast: Upcaster) -> None:

@@ -57,24 +57,60 @@ def head_path(store_path: str) -> str:
     return store_path + HEAD_SUFFIX
 
 
+HEAD_BYTES = 160  # a head is written as one fixed-size record, padded with spaces
+
+
+def _decode_head(data: bytes) -> Head | None:
+    try:
+        return msgspec.json.decode(data, type=Head)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+
+
+def _encode_head(head: Head) -> bytes:
+    return msgspec.json.encode(head).ljust(HEAD_BYTES)
+
+
 def read_head(store_path: str) -> Head | None:
     """The head remembered for the store at ``store_path`` (None: none, or unreadable)."""
     try:
         with open(head_path(store_path), "rb") as file:
-            return msgspec.json.decode(file.read(), type=Head)
-    except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+            return _decode_head(file.read(HEAD_BYTES))
+    except OSError:
         return None
 
 
-def write_head(store_path: str, head: Head) -> None:
-    """Remember ``head`` unless a later one is already remembered (best effort)."""
-    from coffeechat.files import replace_file
+class HeadFile:
+    """The head of one open store, kept open so each commit costs a read and a write.
 
-    known = read_head(store_path)
-    if known is not None and known.seq >= head.seq:
-        return  # another writer got there first, or the store is behind: keep the evidence
-    with contextlib.suppress(OSError):  # a read-only folder only loses the evidence
-        replace_file(head_path(store_path), msgspec.json.encode(head))
+    Best effort: a folder that cannot be written only loses the evidence, and a
+    head torn by a crash reads as none. The head only moves forward: a writer
+    that finds a later head (another process's, or one the store fell behind)
+    leaves it.
+    """
+
+    def __init__(self, store_path: str) -> None:
+        self.path = head_path(store_path)
+        self.fd: int | None = None
+
+    def remember(self, head: Head) -> None:
+        try:
+            if self.fd is None:
+                self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            os.lseek(self.fd, 0, os.SEEK_SET)
+            known = _decode_head(os.read(self.fd, HEAD_BYTES))
+            if known is not None and known.seq >= head.seq:
+                return
+            os.lseek(self.fd, 0, os.SEEK_SET)
+            os.write(self.fd, _encode_head(head))
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        if self.fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self.fd)
+            self.fd = None
 
 
 def reset_head(store_path: str, head: Head | None) -> None:
@@ -85,7 +121,7 @@ def reset_head(store_path: str, head: Head | None) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(head_path(store_path))
         return
-    replace_file(head_path(store_path), msgspec.json.encode(head))
+    replace_file(head_path(store_path), _encode_head(head))
 
 
 def check_head(db: apsw.Connection, store_path: str) -> list[str]:

@@ -28,7 +28,7 @@ from coffeechat.ids import uuid7, uuid7_batch
 from coffeechat.migrations import MIGRATIONS
 
 if TYPE_CHECKING:
-    from coffeechat.integrity import VerifyReport
+    from coffeechat.integrity import HeadFile, VerifyReport
 
 BUSY_TIMEOUT_MS = 5000
 BUSY_RETRIES = 3
@@ -56,6 +56,7 @@ class Store:
         self.conn = conn
         self.path = path
         self._appended: tuple[int, str] | None = None  # the tail this transaction wrote
+        self._head: HeadFile | None = None
 
     # -- transactions ---------------------------------------------------------
 
@@ -76,9 +77,19 @@ class Store:
                 raise full from None
             raise
         if self._appended is not None and self.path != MEMORY:
-            from coffeechat.integrity import Head, write_head
+            from coffeechat.integrity import Head, HeadFile
 
-            write_head(self.path, Head(*self._appended))
+            if self._head is None:
+                self._head = HeadFile(self.path)
+            self._head.remember(Head(*self._appended))
+
+    def appended(self, seq: int, last_hash: str) -> None:
+        """Say that the transaction under way wrote events up to ``seq`` (for the head).
+
+        :meth:`append` does this itself; code that inserts rows in a :meth:`write`
+        of its own (the jsonl import) calls it.
+        """
+        self._appended = (seq, last_hash)
 
     def _retry_busy(self, statement: str, failure: str) -> None:
         """Run ``statement``, waiting out a busy store: the timeout, then a few retries."""
@@ -160,12 +171,13 @@ class Store:
         seq, previous = self.tail()
         recorded_at = clock.stamp(clock.now())
         datas = encode_payloads([new_events[index].payload for index in keep])
+        types = [new_events[index].type or type_name(new_events[index].payload)
+                 for index in keep]
+        _check(new_events, keep, types, datas)
         rows = []
-        for index, data in zip(keep, datas, strict=True):
+        for index, data, event_type in zip(keep, datas, types, strict=True):
             new = new_events[index]
-            event_type = new.type or type_name(new.payload)
             schema = SCHEMAS.get(event_type, 1)
-            _check(new, event_type, schema, data, index, len(new_events))
             seq += 1
             version = versions[new.stream] = versions[new.stream] + 1
             key = new.key
@@ -179,7 +191,7 @@ class Store:
             f"INSERT INTO events({EVENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows
         )
         if rows:
-            self._appended = (seq, previous)
+            self.appended(seq, previous)
         return [event_from_row(row) for row in rows]
 
     def _not_yet_recorded(self, new_events: Sequence[NewEvent], ids: list[str]) -> list[int]:
@@ -320,35 +332,59 @@ class Store:
             raise
 
     def close(self) -> None:
+        if self._head is not None:
+            self._head.close()
         self.conn.close()
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def _check(new: NewEvent, event_type: str, schema: int, data: str, index: int, total: int
-           ) -> None:
-    """Refuse an event this version could not read back (see coffeechat.usable).
+def _check(new_events: Sequence[NewEvent], keep: Sequence[int], types: list[str],
+           datas: list[str]) -> None:
+    """Refuse a batch holding an event this version could not read back.
 
-    The payload is decoded again from the JSON about to be stored: a Struct
-    built in Python is not checked against its field types and constraints.
+    See coffeechat.usable. Payloads are decoded again from the JSON about to be
+    stored: a Struct built in Python is not checked against its field types and
+    constraints. A batch repeats streams and times: each is checked once.
     """
-    from coffeechat.usable import event_problem
+    from coffeechat.usable import first_data_problem, stamp_problem
 
-    problem = None
-    if new.stream.startswith(CONTACT_PREFIX):
-        if CONTACT_STREAM.fullmatch(new.stream) is None:
-            problem = "stream: a contact stream is contact:<id> (letters, digits, -)"
-    elif not new.stream or len(new.stream) > 1000 or _CONTROL.search(new.stream):
-        problem = "stream: must be one line of at most 1000 characters"
-    if problem is None and new.key is not None and (
-            len(new.key) > 1000 or _CONTROL.search(new.key)):
-        problem = "key: must be one line of at most 1000 characters"
-    problem = problem or event_problem(event_type, schema, new.occurred_at, data)
-    if problem is not None:
-        where = f"event {index + 1} of {total}" if total > 1 else "the event"
-        raise BadInput(f"{where} ({event_type} on {new.stream[:80]}): {problem}; "
+    streams: set[str] = set()
+    stamps: set[str] = set()
+    found = None
+    for n, index in enumerate(keep):
+        new = new_events[index]
+        problem = None
+        if new.stream not in streams:
+            problem = _stream_problem(new.stream)
+            streams.add(new.stream)
+        if problem is None and new.occurred_at not in stamps:
+            problem = stamp_problem(new.occurred_at, "occurred_at")
+            stamps.add(new.occurred_at)
+        if problem is None and new.key is not None and (
+                len(new.key) > 1000 or _CONTROL.search(new.key)):
+            problem = "key: must be one line of at most 1000 characters"
+        if problem is not None:
+            found = (n, problem)
+            break
+    found = found or first_data_problem(types, datas)
+    if found is not None:
+        n, problem = found
+        new = new_events[keep[n]]
+        total = len(new_events)
+        where = f"event {keep[n] + 1} of {total}" if total > 1 else "the event"
+        raise BadInput(f"{where} ({types[n]} on {new.stream[:80]}): {problem}; "
                        "nothing was recorded")
+
+
+def _stream_problem(stream: str) -> str | None:
+    if stream.startswith(CONTACT_PREFIX):
+        if CONTACT_STREAM.fullmatch(stream) is None:
+            return "stream: a contact stream is contact:<id> (letters, digits, -)"
+    elif not stream or len(stream) > 1000 or _CONTROL.search(stream):
+        return "stream: must be one line of at most 1000 characters"
+    return None
 
 
 def _create_private_file(path: str) -> None:

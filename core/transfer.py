@@ -30,7 +30,7 @@ from coffeechat.chain import chain_hash
 from coffeechat.codec import EVENT_COLUMNS, Event, event_from_row
 from coffeechat.errors import BadInput
 from coffeechat.jsonl_file import Checked, ExportedEvent, JsonlFile
-from coffeechat.store import MEMORY, Store
+from coffeechat.store import Store
 from coffeechat.usable import event_problem
 
 __all__ = ["ExportedEvent", "ImportReport", "JsonlFile", "export_jsonl", "import_jsonl"]
@@ -130,6 +130,7 @@ def import_jsonl(store: Store, lines: JsonlFile, *, progress: Progress | None = 
                 if rows:
                     db.executemany(f"INSERT INTO events({EVENT_COLUMNS}) "
                                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+                    store.appended(seq, previous)
                 added += len(rows)
                 if progress is not None:
                     progress(read)
@@ -142,10 +143,6 @@ def import_jsonl(store: Store, lines: JsonlFile, *, progress: Progress | None = 
                 raise _DryRun
     except _DryRun:
         return report
-    if added and store.path != MEMORY:
-        from coffeechat.integrity import Head, write_head
-
-        write_head(store.path, Head(seq, previous))  # (what Store.append remembers too)
     return report
 
 

@@ -14,7 +14,7 @@ from functools import cache
 from typing import Any
 
 from coffeechat.clock import WINDOW_TEXT, in_window, is_stamp
-from coffeechat.codec import UNREADABLE, decode_payload
+from coffeechat.codec import UNREADABLE, decode_payload, decoder_for
 from coffeechat.limits import PAYLOAD_BYTES
 
 
@@ -71,9 +71,11 @@ def event_problem(event_type: str, schema: int, occurred_at: object, data: str |
     An event of a type no installed plugin registers is usable: it is kept and
     shown as it is. A known type's payload must decode (after upcasting).
     """
-    problem = stamp_problem(occurred_at, "occurred_at")
-    if problem:
-        return problem
+    return stamp_problem(occurred_at, "occurred_at") or data_problem(event_type, schema, data)
+
+
+def data_problem(event_type: str, schema: int, data: str | bytes) -> str | None:
+    """:func:`event_problem` for the type, schema and payload alone (not the time)."""
     if not isinstance(data, str | bytes) or not isinstance(schema, int) \
             or not isinstance(event_type, str):
         return "type, schema or payload is not stored as text, a number and text"
@@ -86,3 +88,42 @@ def event_problem(event_type: str, schema: int, occurred_at: object, data: str |
     if isinstance(payload, dict):
         return None
     return payload_problem(payload)
+
+
+def first_data_problem(types: list[str], datas: list[str]) -> tuple[int, str] | None:
+    """(index, problem) of the first payload written today that this version could not
+    read back, or None: :func:`data_problem` for a whole batch, decoding each type's
+    payloads in one call (a batch is mostly one or a few types)."""
+    from coffeechat.events import EVENT_TYPES
+
+    by_type: dict[str, list[int]] = {}
+    for index, event_type in enumerate(types):
+        by_type.setdefault(event_type, []).append(index)
+    for event_type, indexes in by_type.items():
+        cls = EVENT_TYPES.get(event_type)
+        if cls is None or any(len(datas[i]) > PAYLOAD_BYTES for i in indexes):
+            found = _first(event_type, indexes, datas)
+        else:
+            try:
+                payloads = decoder_for(cls).decode_lines("\n".join(datas[i] for i in indexes))
+            except UNREADABLE:
+                found = _first(event_type, indexes, datas)
+            else:
+                found = None
+                if _datetime_fields(cls):
+                    found = next(((i, p) for i, payload in zip(indexes, payloads, strict=True)
+                                  if (p := payload_problem(payload)) is not None), None)
+        if found is not None:
+            return found
+    return None
+
+
+def _first(event_type: str, indexes: list[int], datas: list[str]) -> tuple[int, str] | None:
+    from coffeechat.events import SCHEMAS
+
+    schema = SCHEMAS.get(event_type, 1)
+    for index in indexes:
+        problem = data_problem(event_type, schema, datas[index])
+        if problem is not None:
+            return index, problem
+    return None
