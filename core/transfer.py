@@ -31,7 +31,7 @@ from coffeechat.codec import EVENT_COLUMNS, Event, event_from_row
 from coffeechat.errors import BadInput
 from coffeechat.jsonl_file import Checked, ExportedEvent, JsonlFile
 from coffeechat.store import Store
-from coffeechat.usable import event_problem
+from coffeechat.usable import first_data_problem, stamp_problem
 
 __all__ = ["ExportedEvent", "ImportReport", "JsonlFile", "export_jsonl", "import_jsonl"]
 
@@ -217,10 +217,17 @@ class _Merge:
                     self.held[event.id] = _content(event, data)
                     continue
                 seen_keys.add(key)
-            problem = event_problem(event.type, event.schema, event.occurred_at, data)
+            problem = stamp_problem(event.occurred_at, "occurred_at")
             if problem is not None:
                 raise BadInput(f"{self.name}: line {number}: {problem}; nothing was imported")
             fresh.append(item)
+        unusable = first_data_problem([e.type for _n, e, _d, _p in fresh],
+                                      [d for _n, _e, d, _p in fresh],
+                                      [e.schema for _n, e, _d, _p in fresh])
+        if unusable is not None:
+            index, problem = unusable
+            raise BadInput(f"{self.name}: line {fresh[index][0]}: {problem}; nothing was "
+                           "imported")
         if differ:
             contents = self._stored([e.id for _n, e, _d, _p in differ])
             for number, event, data, _before in differ:

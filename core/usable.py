@@ -90,38 +90,43 @@ def data_problem(event_type: str, schema: int, data: str | bytes) -> str | None:
     return payload_problem(payload)
 
 
-def first_data_problem(types: list[str], datas: list[str]) -> tuple[int, str] | None:
-    """(index, problem) of the first payload written today that this version could not
-    read back, or None: :func:`data_problem` for a whole batch, decoding each type's
-    payloads in one call (a batch is mostly one or a few types)."""
-    from coffeechat.events import EVENT_TYPES
+def first_data_problem(types: list[str], datas: list[str], schemas: list[int] | None = None
+                       ) -> tuple[int, str] | None:
+    """(index, problem) of the first payload this version could not read back, or None.
 
-    by_type: dict[str, list[int]] = {}
+    :func:`data_problem` for a whole batch (``schemas``: each payload's, today's
+    when not given). Payloads written with today's schema are decoded one type
+    at a time in one call; a batch is mostly one or a few types.
+    """
+    from coffeechat.events import EVENT_TYPES, SCHEMAS
+
+    groups: dict[tuple[str, int], list[int]] = {}
     for index, event_type in enumerate(types):
-        by_type.setdefault(event_type, []).append(index)
-    for event_type, indexes in by_type.items():
+        schema = schemas[index] if schemas is not None else SCHEMAS.get(event_type, 1)
+        groups.setdefault((event_type, schema), []).append(index)
+    found: list[tuple[int, str]] = []
+    for (event_type, schema), indexes in groups.items():
         cls = EVENT_TYPES.get(event_type)
-        if cls is None or any(len(datas[i]) > PAYLOAD_BYTES for i in indexes):
-            found = _first(event_type, indexes, datas)
+        if cls is None or schema != SCHEMAS.get(event_type, 1) \
+                or any(len(datas[i]) > PAYLOAD_BYTES for i in indexes):
+            problem = _first(event_type, schema, indexes, datas)
         else:
             try:
                 payloads = decoder_for(cls).decode_lines("\n".join(datas[i] for i in indexes))
             except UNREADABLE:
-                found = _first(event_type, indexes, datas)
+                problem = _first(event_type, schema, indexes, datas)
             else:
-                found = None
+                problem = None
                 if _datetime_fields(cls):
-                    found = next(((i, p) for i, payload in zip(indexes, payloads, strict=True)
-                                  if (p := payload_problem(payload)) is not None), None)
-        if found is not None:
-            return found
-    return None
+                    problem = next(((i, p) for i, payload in zip(indexes, payloads, strict=True)
+                                    if (p := payload_problem(payload)) is not None), None)
+        if problem is not None:
+            found.append(problem)
+    return min(found) if found else None
 
 
-def _first(event_type: str, indexes: list[int], datas: list[str]) -> tuple[int, str] | None:
-    from coffeechat.events import SCHEMAS
-
-    schema = SCHEMAS.get(event_type, 1)
+def _first(event_type: str, schema: int, indexes: list[int], datas: list[str]
+           ) -> tuple[int, str] | None:
     for index in indexes:
         problem = data_problem(event_type, schema, datas[index])
         if problem is not None:
