@@ -1,5 +1,13 @@
 """Event payloads: one msgspec Struct per event type, and the registry of types.
 
+One class says everything about an event type: its fields, and in class
+variables its ``type_name``, its payload ``schema``, whether it is a ``touch``
+(it restarts the check-in clock) and whether it is ``searchable``; its
+:meth:`~Payload.describe` is the one line that ``log``, ``show`` and the
+Markdown views show. How a built-in type changes a contact's state is the fold's
+business (:mod:`coffeechat.fold`, one marked function per type). A plugin's type
+is a class like these, registered with :func:`register_event_type`.
+
 The envelope (id, stream, version, times, source, ...) lives in the store; a
 payload holds only what the event says. Times inside payloads are aware UTC
 datetimes, encoded as RFC 3339 with ``Z``. Fields default to "absent" and are
@@ -10,10 +18,12 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 import msgspec
 from msgspec import UNSET, UnsetType
+
+from coffeechat.clock import local_time, stamp
 
 CONTACT_PREFIX = "contact:"
 CONTACT_STREAM = re.compile(r"contact:[\w-]+")  # a contact's stream: contact:<id>
@@ -27,12 +37,54 @@ ContactId = Annotated[str, msgspec.Meta(pattern=r"^[\w-]+$", max_length=200)]
 
 
 class Payload(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Base of every event payload."""
+    """Base of every event payload.
+
+    A subclass's fields are the event's data; its class variables say what kind
+    of event it is. The names below are the type's, so no field may take them.
+    """
+
+    type_name: ClassVar[str] = ""  # "meeting.held": set on the class, or by registering it
+    schema: ClassVar[int] = 1  # the payload layout written today (older rows are upcast)
+    touch: ClassVar[bool] = False  # restarts the check-in clock ("last touch")
+    searchable: ClassVar[bool] = True  # its text goes into `search`
+
+    def describe(self) -> str:
+        """One line for people (``log``, ``show``, Markdown views): the fields that are set.
+
+        A type of your own may say it better by overriding this.
+        """
+        parts = []
+        for field in self.__struct_fields__:
+            value = getattr(self, field)
+            if value is UNSET or value is None or value is False or value in ("", [], {}):
+                continue
+            label = field.replace("_", " ")
+            if value is True:
+                parts.append(label)
+            elif isinstance(value, datetime):
+                parts.append(f"{label}: {_local(value)}")
+            elif isinstance(value, list | tuple | set | frozenset):
+                parts.append(f"{label}: {', '.join(str(v) for v in value)}")
+            else:
+                parts.append(f"{label}: {value}")
+        return " · ".join(parts)
+
+
+def _local(moment: datetime) -> str:
+    return local_time(stamp(moment))
+
+
+def _set(*values: object) -> str:
+    """The values that are set, joined by commas."""
+    return ", ".join(str(v) for v in values if v)
 
 
 # -- contacts -----------------------------------------------------------------
 
 class ContactAdded(Payload):
+    type_name = "contact.added"
+    searchable = True
+
     name: str
     company: str | None = None
     role: str | None = None
@@ -43,9 +95,16 @@ class ContactAdded(Payload):
     referred_by: ContactId | None = None  # contact id of whoever introduced us
     tags: list[str] = []
 
+    def describe(self) -> str:
+        by = f" (referred by {self.referred_by})" if self.referred_by else ""
+        return _set(self.name, self.company, self.role) + by
+
 
 class ContactUpdated(Payload):
     """Changed fields only; ``None`` clears a field, an absent field is unchanged."""
+
+    type_name = "contact.updated"
+    searchable = True
 
     name: str | UnsetType = UNSET
     company: str | UnsetType | None = UNSET
@@ -57,81 +116,160 @@ class ContactUpdated(Payload):
     referred_by: ContactId | UnsetType | None = UNSET
     tags: list[str] | UnsetType = UNSET
 
+    def describe(self) -> str:
+        changed = ((f, getattr(self, f)) for f in self.__struct_fields__)
+        return "changed " + ", ".join(f"{f}={v!r}" for f, v in changed if v is not UNSET)
+
 
 class ContactArchived(Payload):
+    type_name = "contact.archived"
+    searchable = False
+
     reason: str | None = None
+
+    def describe(self) -> str:
+        return self.reason or "archived"
 
 
 class ContactMerged(Payload):
     """This contact is the same person as ``into``: its history becomes ``into``'s."""
 
+    type_name = "contact.merged"
+    searchable = False
+
     into: ContactId  # the contact id that stays
+
+    def describe(self) -> str:
+        return f"merged into {self.into}"
 
 
 class CadenceSet(Payload):
+    type_name = "cadence.set"
+    searchable = False
+
     days: Days
+
+    def describe(self) -> str:
+        return f"check in every {self.days} days"
 
 
 # -- the ask ------------------------------------------------------------------
 
 class RequestSent(Payload):
+    type_name = "request.sent"
+    touch = True
+    searchable = False
+
     channel: str
     subject: str | None = None
     body: str | None = None
     template: str | None = None
     nudge: bool = False  # a reminder of a request still open
 
+    def describe(self) -> str:
+        return f"via {self.channel}" + (" (nudge)" if self.nudge else "")
+
 
 class RequestAnswered(Payload):
+    type_name = "request.answered"
+    touch = True
+    searchable = False
+
     answer: Literal["accepted", "declined"]
     request: str | None = None  # id of the request.sent it answers
+
+    def describe(self) -> str:
+        return self.answer
 
 
 class ReplyReceived(Payload):
     """A message from the contact, found in your mailbox after an ask (``import mbox``)."""
 
+    type_name = "reply.received"
+    touch = True
+    searchable = True
+
     message_id: str  # its Message-ID header, which keys the import
     subject: str | None = None
     request: str | None = None  # id of the request.sent it answers
+
+    def describe(self) -> str:
+        return "replied" + (f": {self.subject}" if self.subject else "")
 
 
 # -- meetings -----------------------------------------------------------------
 
 class MeetingScheduled(Payload):
+    type_name = "meeting.scheduled"
+    touch = True
+    searchable = True
+
     at: datetime
     minutes: Minutes = 30
     where: str | None = None
     uid: str | None = None  # the calendar event it came from (import ics)
     sequence: Sequence | None = None  # that event's SEQUENCE
 
+    def describe(self) -> str:
+        where = f", {self.where}" if self.where else ""
+        return f"meeting at {_local(self.at)}, {self.minutes} min{where}"
+
 
 class MeetingHeld(Payload):
+    type_name = "meeting.held"
+    touch = True
+    searchable = True
+
     notes: str | None = None
     takeaways: list[str] = []
     minutes: Minutes | None = None
     meeting: str | None = None  # id of the meeting.scheduled it fulfils
 
+    def describe(self) -> str:
+        parts = [self.notes or "", *(f"takeaway: {t}" for t in self.takeaways)]
+        return " · ".join(p for p in parts if p) or "met"
+
 
 class MeetingCancelled(Payload):
+    type_name = "meeting.cancelled"
+    searchable = False
+
     reason: str | None = None
     meeting: str | None = None
     uid: str | None = None
     sequence: Sequence | None = None
 
+    def describe(self) -> str:
+        return "cancelled" + (f": {self.reason}" if self.reason else "")
+
 
 class ThanksSent(Payload):
+    type_name = "thanks.sent"
+    touch = True
+    searchable = False
+
     channel: str
     subject: str | None = None
     body: str | None = None
     template: str | None = None
 
+    def describe(self) -> str:
+        return f"via {self.channel}"
+
 
 class CheckinDone(Payload):
+    type_name = "checkin.done"
+    touch = True
+    searchable = True
+
     channel: str
     note: str | None = None
     subject: str | None = None
     body: str | None = None
     template: str | None = None
+
+    def describe(self) -> str:
+        return f"via {self.channel}" + (f": {self.note}" if self.note else "")
 
 
 # -- follow-through -----------------------------------------------------------
@@ -139,76 +277,117 @@ class CheckinDone(Payload):
 class ReferralMade(Payload):
     """This contact introduced me to another; ``contact`` is the new contact's id."""
 
+    type_name = "referral.made"
+    touch = True
+    searchable = True
+
     contact: ContactId
     name: str
     company: str | None = None
     role: str | None = None
     note: str | None = None
 
+    def describe(self) -> str:
+        return f"introduced me to {_set(self.name, self.company)}"
+
 
 class CommitmentMade(Payload):
+    type_name = "commitment.made"
+    searchable = True
+
     text: str
     due: datetime | None = None
     meeting: str | None = None  # id of the meeting.held where it was promised
 
+    def describe(self) -> str:
+        return self.text + (f" (due {_local(self.due)})" if self.due else "")
+
 
 class CommitmentDone(Payload):
+    type_name = "commitment.done"
+    touch = True
+    searchable = False
+
     commitment: str  # id of the commitment.made event
+
+    def describe(self) -> str:
+        return f"kept {self.commitment}"
 
 
 class NoteAdded(Payload):
+    type_name = "note.added"
+    searchable = True
+
     text: str
+
+    def describe(self) -> str:
+        return self.text
 
 
 class EventRetracted(Payload):
+    type_name = "event.retracted"
+    searchable = False
+
     target: str  # id of the retracted event (which may itself be a retraction)
     reason: str | None = None
 
-
-EVENT_TYPES: dict[str, type[Payload]] = {
-    "contact.added": ContactAdded,
-    "contact.updated": ContactUpdated,
-    "contact.archived": ContactArchived,
-    "contact.merged": ContactMerged,
-    "cadence.set": CadenceSet,
-    "request.sent": RequestSent,
-    "request.answered": RequestAnswered,
-    "reply.received": ReplyReceived,
-    "meeting.scheduled": MeetingScheduled,
-    "meeting.held": MeetingHeld,
-    "meeting.cancelled": MeetingCancelled,
-    "thanks.sent": ThanksSent,
-    "checkin.done": CheckinDone,
-    "referral.made": ReferralMade,
-    "commitment.made": CommitmentMade,
-    "commitment.done": CommitmentDone,
-    "note.added": NoteAdded,
-    "event.retracted": EventRetracted,
-}
-
-# The payload schema each type is written with today. Older rows are upcast
-# on read (see coffeechat.codec.register_upcaster).
-SCHEMAS: dict[str, int] = dict.fromkeys(EVENT_TYPES, 1)
-
-RETRACTED = "event.retracted"
+    def describe(self) -> str:
+        return f"undid {self.target}"
 
 
-_TYPE_NAMES: dict[type[Payload], str] = {cls: name for name, cls in EVENT_TYPES.items()}
+# -- the registry ---------------------------------------------------------------
+
+# Every built-in type, registered below under its own type_name and schema.
+BUILT_IN_TYPES: tuple[type[Payload], ...] = (
+    ContactAdded, ContactUpdated, ContactArchived, ContactMerged, CadenceSet,
+    RequestSent, RequestAnswered, ReplyReceived,
+    MeetingScheduled, MeetingHeld, MeetingCancelled, ThanksSent, CheckinDone,
+    ReferralMade, CommitmentMade, CommitmentDone, NoteAdded, EventRetracted,
+)
+
+# Name → class, and name → the schema written today. Older rows are upcast on
+# read (see coffeechat.codec.register_upcaster).
+EVENT_TYPES: dict[str, type[Payload]] = {}
+SCHEMAS: dict[str, int] = {}
+
+RETRACTED = EventRetracted.type_name
+
+# What a payload class says about its type: a field by one of these names would hide it.
+CLASS_FACTS = ("type_name", "schema", "touch", "searchable", "describe")
 
 
 def type_name(payload: Payload) -> str:
     """The registered type name of a payload instance."""
-    try:
-        return _TYPE_NAMES[type(payload)]
-    except KeyError:
-        raise KeyError(f"{type(payload).__name__} is not a registered event type") from None
+    cls = type(payload)
+    name = getattr(cls, "type_name", "")
+    if EVENT_TYPES.get(name) is not cls:
+        raise KeyError(f"{cls.__name__} is not a registered event type")
+    return name
 
 
-def register_event_type(name: str, payload_type: type[Payload], schema: int = 1) -> None:
-    """Add an event type (used by plugins). Re-registering the same class is allowed."""
+def register_event_type(name: str, payload_type: type[Payload], schema: int | None = None
+                        ) -> None:
+    """Add an event type (used by plugins). Re-registering the same class is allowed.
+
+    The class's ``type_name`` becomes ``name``; ``schema`` (when given) becomes
+    its ``schema``, else the class's own (1 unless it says otherwise).
+    """
+    if not (isinstance(payload_type, type) and issubclass(payload_type, Payload)):
+        raise TypeError(f"event type {name!r}: {payload_type!r} is not a subclass of "
+                        "coffeechat.events.Payload")
+    hidden = [f for f in payload_type.__struct_fields__ if f in CLASS_FACTS]
+    if hidden:
+        raise ValueError(f"event type {name!r}: {payload_type.__name__} has a field named "
+                         f"{hidden[0]!r}, a name the event type itself uses")
     existing = EVENT_TYPES.get(name)
     if existing is not None and existing is not payload_type:
         raise ValueError(f"event type {name!r} is already registered to {existing.__name__}")
+    payload_type.type_name = name
+    if schema is not None:
+        payload_type.schema = schema
     EVENT_TYPES[name] = payload_type
-    SCHEMAS[name] = schema
-    _TYPE_NAMES[payload_type] = name
+    SCHEMAS[name] = payload_type.schema
+
+
+for _built_in in BUILT_IN_TYPES:
+    register_event_type(_built_in.type_name, _built_in)

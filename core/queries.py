@@ -16,12 +16,13 @@ import msgspec
 from coffeechat.codec import Event, event_document
 from coffeechat.fold import CONTACT_PREFIX, ROW_COLUMNS, Row, retracted_ids
 from coffeechat.rules import reason_text
+from coffeechat.stages import Stage
 
 if TYPE_CHECKING:
     from coffeechat.store import Store
 
-_STAGE = ("CASE WHEN c.stage = 'asked' AND c.unanswered_at IS NOT NULL "
-          "AND c.unanswered_at <= :now THEN 'unanswered' ELSE c.stage END")
+_STAGE = (f"CASE WHEN c.stage = '{Stage.ASKED}' AND c.unanswered_at IS NOT NULL "
+          f"AND c.unanswered_at <= :now THEN '{Stage.UNANSWERED}' ELSE c.stage END")
 _LIVE = "(f.expires_at IS NULL OR f.expires_at > :now)"
 
 _CONTACT_SELECT = f"""
@@ -37,8 +38,7 @@ _CONTACT_SELECT = f"""
            ON n.contact = c.id
 """
 
-STAGES = ("prospect", "asked", "scheduled", "met", "keeping-in-touch", "declined",
-          "unanswered", "archived")
+STAGES: tuple[str, ...] = tuple(stage.value for stage in Stage)  # `contacts --stage`
 
 
 def _contact_doc(row: tuple[Any, ...]) -> dict[str, Any]:

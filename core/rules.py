@@ -17,6 +17,7 @@ from coffeechat.clock import from_stamp, local_day, local_time, stamp
 from coffeechat.config import FollowupRules
 from coffeechat.fold import ContactState
 from coffeechat.limits import EARLIEST, EARLIEST_STAMP, LATEST, LATEST_STAMP
+from coffeechat.stages import Kind, Stage
 
 
 class FollowUp(NamedTuple):
@@ -24,7 +25,7 @@ class FollowUp(NamedTuple):
     shown in the reader's time zone (filled in when the view is read)."""
 
     contact: str
-    kind: str
+    kind: str  # a Kind, or a plugin's own
     due_at: str
     reason: str
     event: str
@@ -32,6 +33,9 @@ class FollowUp(NamedTuple):
     commitment: str | None = None
     anchor: str | None = None  # the stored time the reason speaks of
 
+
+# The stages at which a contact gets check-ins.
+_KEPT_IN_TOUCH = frozenset((Stage.MET, Stage.KEEPING_IN_TOUCH))
 
 Rule = Callable[[ContactState, FollowupRules], Iterator[FollowUp]]
 ExtraRule = Callable[[ContactState], Iterable[FollowUp]]  # a plugin's rule
@@ -55,7 +59,7 @@ def thank_you(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
     met = state.last_met_at
     if met and state.last_met_id and (state.thanked_at is None or state.thanked_at < met):
         due = _after(met, hours=rules.thank_you_hours)
-        yield FollowUp(state.id, "thank-you", due, "met on {day}", state.last_met_id,
+        yield FollowUp(state.id, Kind.THANK_YOU, due, "met on {day}", state.last_met_id,
                        anchor=met)
 
 
@@ -63,13 +67,13 @@ def nudge(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
     """One nudge ``nudge_days`` after an ask that has had no answer."""
     if state.request_open and state.nudged_at is None and state.request_at and state.request_id:
         due = _after(state.request_at, days=rules.nudge_days)
-        yield FollowUp(state.id, "nudge", due, "asked on {day}, no answer yet",
+        yield FollowUp(state.id, Kind.NUDGE, due, "asked on {day}, no answer yet",
                        state.request_id, anchor=state.request_at)
 
 
 def unanswered_at(state: ContactState, rules: FollowupRules) -> str | None:
     """When an ask that was nudged and still has no answer counts as unanswered."""
-    if state.stage == "asked" and state.request_open and state.nudged_at:
+    if state.stage == Stage.ASKED and state.request_open and state.nudged_at:
         return _after(state.nudged_at, days=rules.nudge_days)
     return None
 
@@ -78,7 +82,7 @@ def prep(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
     """Prepare ``prep_hours`` before a scheduled meeting; moot once it starts."""
     if state.scheduled_at and state.scheduled_on and state.scheduled_id:
         due = max(_after(state.scheduled_at, hours=-rules.prep_hours), state.scheduled_on)
-        yield FollowUp(state.id, "prep", due, "meeting on {time}", state.scheduled_id,
+        yield FollowUp(state.id, Kind.PREP, due, "meeting on {time}", state.scheduled_id,
                        expires_at=state.scheduled_at, anchor=state.scheduled_at)
 
 
@@ -86,7 +90,7 @@ def commitments(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]
     """Each open promise, due on its date (or ``commitment_days`` after it was made)."""
     for c in state.commitments.values():
         due = c.due or _after(c.made_at, days=rules.commitment_days)
-        yield FollowUp(state.id, "commitment", due, f"promised: {c.text}", c.id, commitment=c.id)
+        yield FollowUp(state.id, Kind.COMMITMENT, due, f"promised: {c.text}", c.id, commitment=c.id)
 
 
 def referral_outreach(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
@@ -94,16 +98,16 @@ def referral_outreach(state: ContactState, rules: FollowupRules) -> Iterator[Fol
     if state.referred_by and not state.asked and not state.meetings and state.added_at:
         due = _after(state.added_at, days=rules.referral_days)
         reason = f"introduced by {state.referred_by} on {{day}}"
-        yield FollowUp(state.id, "referral-outreach", due, reason, state.added_id or "",
+        yield FollowUp(state.id, Kind.REFERRAL_OUTREACH, due, reason, state.added_id or "",
                        anchor=state.added_at)
 
 
 def check_in(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
     """Keep in touch: the contact's cadence (or ``checkin_days``) after the last touch."""
-    if state.stage in ("met", "keeping-in-touch") and state.last_touch_at and state.last_touch_id:
+    if state.stage in _KEPT_IN_TOUCH and state.last_touch_at and state.last_touch_id:
         days = state.cadence_days or rules.checkin_days
         due = _after(state.last_touch_at, days=days)
-        yield FollowUp(state.id, "check-in", due, "last touch on {day}", state.last_touch_id,
+        yield FollowUp(state.id, Kind.CHECK_IN, due, "last touch on {day}", state.last_touch_id,
                        anchor=state.last_touch_at)
 
 

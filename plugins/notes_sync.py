@@ -47,17 +47,26 @@ FILE_STREAM = "note:"
 class FileRead(Payload):
     """The log reflects this content of the note file."""
 
+    type_name = "notes.file-read"
+    searchable = False  # (bookkeeping, on the note's own stream)
+
     digest: str
 
 
 class FileGone(Payload):
     """The note file is gone (deleted, renamed, or no longer a note)."""
 
+    type_name = "notes.file-gone"
+    searchable = False
+
+    def describe(self) -> str:
+        return "file gone"
+
 
 @hookimpl
 def register_event_types(register: Any) -> None:
-    register("notes.file-read", FileRead)
-    register("notes.file-gone", FileGone)
+    register(FileRead.type_name, FileRead)
+    register(FileGone.type_name, FileGone)
 
 
 class FileState(NamedTuple):

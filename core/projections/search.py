@@ -1,9 +1,10 @@
 """Full-text search (SQLite FTS5) over names, notes, takeaways and other event text.
 
-A row per live event that carries text, keyed by the event's ``seq``. The text
-is every string value of the payload, gathered by SQLite's ``json_tree`` (so a
-plugin's event types are searchable without code here), minus fields that hold
-ids or channel names.
+A row per live event of a ``searchable`` type (a class variable of its payload
+class; the fold lists them in ``ContactState.text_seqs``), keyed by the event's
+``seq``. The text is every string value of the payload, gathered by SQLite's
+``json_tree`` (so a plugin's event types are searchable without code here),
+minus fields that hold ids or channel names.
 """
 
 from __future__ import annotations
