@@ -27,42 +27,73 @@ if TYPE_CHECKING:
     from coffeechat.recording import Recorder
     from coffeechat.store import Store
 
-# command name → "module:function", in the order `--help` lists them.
-COMMANDS = {
-    "init": "maintenance:init",
-    "add": "record:add",
-    "ask": "record:ask",
-    "answer": "record:answer",
-    "schedule": "record:schedule",
-    "cancel": "record:cancel",
-    "met": "record:met",
-    "thank": "record:thank",
-    "checkin": "record:checkin",
-    "refer": "record:refer",
-    "commit": "record:commit",
-    "done": "record:done",
-    "note": "record:note",
-    "cadence": "record:cadence",
-    "edit": "record:edit",
-    "archive": "record:archive",
-    "merge": "record:merge",
-    "undo": "record:undo",
-    "contacts": "read:contacts",
-    "show": "read:show",
-    "due": "read:due",
-    "referrals": "read:referrals",
-    "search": "read:search",
-    "log": "read:log",
-    "template": "templates:template_group",
-    "calendar": "calendars:calendar_group",
-    "watch": "watch:watch",
-    "import": "transfer:import_group",
-    "export": "transfer:export_group",
-    "rebuild": "maintenance:rebuild",
-    "verify": "maintenance:verify",
-    "backup": "maintenance:backup",
-    "plugins": "maintenance:plugins",
+# The commands, in the sections and order `--help` lists them: name → ("module:function",
+# the first paragraph of its help). The lines are here so that `--help` imports no
+# command module; a test keeps them equal to the commands' own. Plugins' commands join
+# the integrations.
+SECTIONS: dict[str, dict[str, tuple[str, str]]] = {
+    "Recording (each appends events)": {
+        "add": ("record:add", "Add a contact: a person to reach out to."),
+        "ask": ("record:ask", "Record an ask for a 20-30 minute conversation."),
+        "answer": ("record:answer", "Record the answer to an open request."),
+        "schedule": ("record:schedule",
+                     "Schedule a meeting (a later schedule replaces an earlier one)."),
+        "cancel": ("record:cancel", "Cancel the scheduled meeting with CONTACT."),
+        "met": ("record:met",
+                "Record a meeting that happened, with notes, takeaways, referrals and "
+                "commitments."),
+        "thank": ("record:thank", "Record a thank-you (due within 24 hours of a meeting)."),
+        "checkin": ("record:checkin", "Record a check-in that keeps the relationship warm."),
+        "refer": ("record:refer", "CONTACT introduced me to NAME: add NAME, referred by CONTACT."),
+        "commit": ("record:commit",
+                   "Record a promise I made to CONTACT; `done` takes the printed id."),
+        "done": ("record:done", "Mark a commitment kept (its id, or an unambiguous start of it)."),
+        "note": ("record:note", "Add a note to a contact's timeline."),
+        "cadence": ("record:cadence",
+                    "Check in with CONTACT every DAYS days (instead of the default)."),
+        "edit": ("record:edit", "Change a contact's details."),
+        "archive": ("record:archive",
+                    "Archive a contact: no more follow-ups (undo brings them back)."),
+        "merge": ("record:merge",
+                  "CONTACT_B is the same person as CONTACT_A: make them one contact."),
+        "undo": ("record:undo",
+                 "Retract EVENT_ID, a whole batch, or the whole last recorded command."),
+    },
+    "Reading (all take --as-of)": {
+        "contacts": ("read:contacts", "Your relationships: stage, last touch and next follow-up."),
+        "show": ("read:show", "A contact's profile, open follow-ups and timeline."),
+        "due": ("read:due", "Follow-ups that are overdue or due soon, oldest first."),
+        "referrals": ("read:referrals", "The referral tree: who introduced you to whom."),
+        "search": ("read:search", "Search names, notes, takeaways and commitments."),
+        "log": ("read:log", "The raw events, in the order they were recorded."),
+    },
+    "Integrations": {
+        "watch": ("watch:watch",
+                  "Record from a folder of Markdown notes and keep Markdown views up to date."),
+        "import": ("transfer:import_group", "Bring contacts or another device's log in."),
+        "export": ("transfer:export_group", "Write the log (or the calendar) out."),
+        "template": ("templates:template_group",
+                     "Message templates: the built-in ones, yours, and plugins'."),
+        "calendar": ("calendars:calendar_group",
+                     "Your meetings and follow-ups in your calendar app (CalDAV)."),
+    },
+    "Maintenance": {
+        "init": ("maintenance:init", "Create the store (it is also created on first use)."),
+        "rebuild": ("maintenance:rebuild", "Rebuild every projection from the whole log."),
+        "verify": ("maintenance:verify",
+                   "Check the store: integrity, the append-only triggers, the hash chain, its "
+                   "head."),
+        "backup": ("maintenance:backup",
+                   "Copy the whole store to DEST (a consistent copy, even while others write)."),
+        "plugins": ("maintenance:plugins",
+                    "The loaded plugins: name, version, where each came from, and its hooks."),
+        "paths": ("maintenance:paths",
+                  "Where the store, config, templates, outbox and caches are."),
+    },
 }
+PLUGIN_SECTION = "Integrations"
+COMMANDS = {name: target for section in SECTIONS.values()
+            for name, (target, _line) in section.items()}
 
 
 class App:
@@ -72,7 +103,7 @@ class App:
         self.db = db
         self.json = json
         self.plugins_dir: str | None = None
-        self.commands_added = False
+        self.plugin_commands: dict[str, click.Command] | None = None  # loaded on first use
         self._store: Store | None = None
         self._projector: Projector | None = None
         self._config: Config | None = None
@@ -179,10 +210,11 @@ def _set_json(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
         ctx.ensure_object(App).json = True
 
 
-json_option = click.option(
-    "--json", is_flag=True, expose_value=False, callback=_set_json,
-    help="Print one JSON document on stdout.",
-)
+_JSON = {"is_flag": True, "expose_value": False, "callback": _set_json,
+         "help": "Print one JSON document on stdout."}
+
+# `--json` after a command's name: the same as `coffeechat --json COMMAND`.
+json_option = click.option("--json", **_JSON)
 
 
 class LazyGroup(click.Group):
@@ -190,14 +222,17 @@ class LazyGroup(click.Group):
 
     def _plugin_commands(self, ctx: click.Context) -> dict[str, click.Command]:
         app = ctx.ensure_object(App)
-        if not app.commands_added:
-            app.commands_added = True
-            app.plugins().add_commands(self)
-        return self.commands
+        if app.plugin_commands is None:
+            # (click looks a command up before it runs the group's callback)
+            app.plugins_dir = app.plugins_dir or ctx.find_root().params.get("plugins_dir")
+            added = PluginCommands("coffeechat")
+            app.plugin_commands = added.commands
+            app.plugins().add_commands(added)
+        return {name: command for name, command in app.plugin_commands.items()
+                if name not in COMMANDS}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        plugin_commands = [n for n in sorted(self._plugin_commands(ctx)) if n not in COMMANDS]
-        return list(COMMANDS) + plugin_commands
+        return list(COMMANDS) + sorted(self._plugin_commands(ctx))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         target = COMMANDS.get(cmd_name)
@@ -207,12 +242,70 @@ class LazyGroup(click.Group):
         module = importlib.import_module(f"coffeechat.cli.{module_name}")
         return getattr(module, attr)
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The commands in sections, from SECTIONS: no command module is imported."""
+        sections = {title: [(name, line) for name, (_target, line) in commands.items()]
+                    for title, commands in SECTIONS.items()}
+        plugin = [(name, command) for name, command in self._plugin_commands(ctx).items()
+                  if not command.hidden]
+        width = max(len(name) for name in [*COMMANDS, *(name for name, _ in plugin)])
+        limit = formatter.width - 6 - width
+        sections[PLUGIN_SECTION] += [(name, command.get_short_help_str(limit))
+                                     for name, command in sorted(plugin)]
+        for title, lines in sections.items():
+            with formatter.section(title):
+                # (names padded alike, so every section's column lines up)
+                formatter.write_dl([(name.ljust(width), _shorten(line, limit))
+                                    for name, line in lines])
+
+    def shell_complete(self, ctx: click.Context, incomplete: str) -> list[Any]:
+        """Command names (and options), without importing a command module."""
+        from click.shell_completion import CompletionItem
+
+        lines = {name: line for section in SECTIONS.values()
+                 for name, (_target, line) in section.items()}
+        try:
+            plugin = self._plugin_commands(ctx)
+        except CoffeechatError:  # a broken config: complete the built-in commands
+            plugin = {}
+        lines.update((name, command.get_short_help_str()) for name, command
+                     in sorted(plugin.items()) if not command.hidden)
+        items = [CompletionItem(name, help=line) for name, line in lines.items()
+                 if name.startswith(incomplete)]
+        return items + click.Command.shell_complete(self, ctx, incomplete)
+
+
+def _shorten(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - 3, 0)].rsplit(" ", 1)[0].rstrip(",;:") + "..."
+
+
+class PluginCommands(click.Group):
+    """What ``register_commands`` gets: each command added here accepts ``--json``."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        super().add_command(_with_json(cmd), name)
+
+
+def _with_json(command: click.Command) -> click.Command:
+    """A copy of a plugin's command (and its subcommands) that accepts ``--json``."""
+    if any("--json" in getattr(param, "opts", ()) for param in command.params):
+        return command  # it has its own
+    import copy
+
+    copied = copy.copy(command)
+    copied.params = [*command.params, click.Option(["--json"], **_JSON)]
+    if isinstance(copied, click.Group):
+        copied.commands = {name: _with_json(sub) for name, sub in copied.commands.items()}
+    return copied
+
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", metavar="PATH", help="The store (default: $COFFEECHAT_DB, or "
-              "coffeechat.db in the coffeechat folder).")
+              "coffeechat.db in the data folder: see `coffeechat paths`).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
-@click.option("--plugins-dir", metavar="DIR",
+@click.option("--plugins-dir", metavar="DIR", is_eager=True,  # (read by --help: plugin commands)
               help="Also load one-off plugins from the *.py files in DIR.")
 @click.version_option(__version__, prog_name="coffeechat")
 @click.pass_context
@@ -233,9 +326,12 @@ def main(args: list[str] | None = None) -> None:
     """Run the CLI: exit 0 on success, 1 on a user error (one line on stderr), 2 on usage."""
     import apsw
 
+    from coffeechat.cli.render import color_setting
+
     app = App()
     try:
-        code = cli.main(args=args, prog_name="coffeechat", standalone_mode=False, obj=app)
+        code = cli.main(args=args, prog_name="coffeechat", standalone_mode=False, obj=app,
+                        color=color_setting())
     except CoffeechatError as error:
         app.warn_plugin_failures()
         click.echo(f"coffeechat: error: {error.message}", err=True)
@@ -260,11 +356,20 @@ def main(args: list[str] | None = None) -> None:
 
 
 def context_app() -> App:
+    """The running app, inside any command (a plugin's too).
+
+    ``context_app().json`` is true when JSON was asked for, with ``--json``
+    before the command's name or after it; ``.store()``, ``.recorder()`` and
+    ``.config()`` give the rest.
+    """
     return click.get_current_context().ensure_object(App)
 
 
 def output(value: Any) -> None:
-    """Write one JSON document to stdout."""
+    """Write one JSON document to stdout, as every command does for ``--json``.
+
+    Times become UTC RFC 3339 with ``Z``, msgspec structs become objects.
+    """
     from coffeechat.codec import encode_json
 
     sys.stdout.write(encode_json(value).decode() + "\n")

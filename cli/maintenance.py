@@ -1,7 +1,8 @@
-"""Maintenance: init, rebuild, verify, backup."""
+"""Maintenance: init, rebuild, verify, backup, plugins, paths."""
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -121,3 +122,63 @@ def plugins() -> None:
           [[p.name, p.version or "", p.source + (f" ({p.package or p.path})"
                                                    if p.package or p.path else ""),
             ", ".join(p.hooks)] for p in loaded], stretch=3)
+
+
+@click.command()
+@json_option
+def paths() -> None:
+    """Where the store, config, templates, outbox and caches are.
+
+    Each with whether it exists and why it is there: COFFEECHAT_HOME (one
+    folder for everything), --db or COFFEECHAT_DB, config.toml (templates_dir,
+    [email] outbox), "old folder" (found where everything lived before this
+    version, and used until you move it), or the platform's default folder.
+    Nothing is created. See docs/configuration.md#where-coffeechat-keeps-things.
+    """
+    from coffeechat import paths as where
+    from coffeechat.config import Config, load_config
+    from coffeechat.errors import ConfigError
+    from coffeechat.integrity import head_path
+
+    app = context_app()
+    try:
+        config = load_config()
+    except ConfigError as error:  # where things are matters most when something is wrong
+        click.echo(f"coffeechat: warning: {error.message} (showing the defaults)", err=True)
+        config = Config()
+    default = "COFFEECHAT_HOME" if where.home_override() is not None else "default"
+
+    def placed(place: where.Place) -> tuple[str, str]:
+        return place.path, "old folder" if place.old else default
+
+    def configured(value: str | None, place: where.Place) -> tuple[str, str]:
+        return (os.path.expanduser(value), "config.toml") if value else placed(place)
+
+    if app.db:
+        store = (app.db, "--db")
+    elif os.environ.get("COFFEECHAT_DB"):
+        store = (app.db_path, "COFFEECHAT_DB")
+    else:
+        store = placed(where.store_place())
+    found = {
+        "store": store,
+        "head": (head_path(store[0]), store[1]),
+        "config": placed(where.config_place()),
+        "templates": configured(config.templates_dir, where.templates_place()),
+        "outbox": configured(config.email.outbox, where.outbox_place()),
+        "cache": (where.cache_folder(), default),
+    }
+    plugins_dir = app.plugins_dir or config.plugins_dir
+    if plugins_dir:
+        found["plugins_dir"] = (os.path.expanduser(plugins_dir),
+                                "--plugins-dir" if app.plugins_dir else "config.toml")
+    report = {name: {"path": path, "exists": os.path.exists(path), "from": source}
+              for name, (path, source) in found.items()}
+    if app.json:
+        output(report)
+        return
+    from coffeechat.cli.render import table
+
+    table(["WHAT", "PATH", "EXISTS", "FROM"],
+          [[name, item["path"], "yes" if item["exists"] else "no", item["from"]]
+           for name, item in report.items()], stretch=3)

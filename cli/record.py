@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from itertools import zip_longest
 from typing import Any
 
 import click
 
 from coffeechat.channels import BUILTIN_CHANNELS
+from coffeechat.cli.completion import complete_commitment, complete_contact
 from coffeechat.cli.main import context_app, json_option, output, when
 from coffeechat.codec import Event
 from coffeechat.delivery import Outcome
@@ -15,6 +17,7 @@ from coffeechat.errors import BadInput
 from coffeechat.events import ContactAdded
 from coffeechat.recording import Promise
 
+contact_argument = click.argument("contact", shell_complete=complete_contact)
 on_option = click.option(
     "--on", "on", metavar="DATETIME",
     help="When it happened (default: now). ISO 8601, today, yesterday, -2d, ...",
@@ -70,7 +73,8 @@ def _report_outcome(outcome: Outcome) -> None:
 @click.option("--linkedin", metavar="URL")
 @click.option("--phone", metavar="P")
 @click.option("--how-met", metavar="TEXT", help="Where or how you met.")
-@click.option("--referred-by", metavar="CONTACT", help="Who introduced you.")
+@click.option("--referred-by", metavar="CONTACT", help="Who introduced you.",
+              shell_complete=complete_contact)
 @click.option("--tag", "tags", multiple=True, metavar="T", help="A tag (repeatable).")
 @on_option
 @json_option
@@ -84,7 +88,7 @@ def add(name: str, company: str | None, role: str | None, email: str | None,
 
 
 @click.command()
-@click.argument("contact")
+@contact_argument
 @via_option
 @_delivery_options
 @on_option
@@ -101,7 +105,7 @@ def ask(contact: str, via: str, template: str | None, draft: bool, send: bool,
 
 
 @click.command()
-@click.argument("contact")
+@contact_argument
 @click.argument("answer", type=click.Choice(["accepted", "declined"]))
 @on_option
 @json_option
@@ -111,7 +115,7 @@ def answer(contact: str, answer: str, on: str | None) -> None:
 
 
 @click.command()
-@click.argument("contact")
+@contact_argument
 @click.option("--at", "at", required=True, metavar="DATETIME", help="When the meeting is.")
 @click.option("--minutes", default=30, show_default=True, type=int)
 @click.option("--where", metavar="TEXT", help="Place or call link.")
@@ -124,7 +128,7 @@ def schedule(contact: str, at: str, minutes: int, where: str | None, on: str | N
 
 
 @click.command()
-@click.argument("contact")
+@contact_argument
 @click.option("--reason", metavar="TEXT")
 @on_option
 @json_option
@@ -133,41 +137,51 @@ def cancel(contact: str, reason: str | None, on: str | None) -> None:
     report(context_app().recorder().cancel(contact, reason, when(on, "--on", past=True)))
 
 
-class _OrderedCommand(click.Command):
-    """Keeps this command's raw arguments, to pair each --due with its --commitment."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        ctx.meta["raw_args"] = list(args)
-        return super().parse_args(ctx, args)
+_ORDER = "coffeechat.order"
 
 
-def _promises(ctx: click.Context) -> list[Promise]:
-    valued = {opt for p in ctx.command.params if isinstance(p, click.Option) and not p.is_flag
-              for opt in p.opts}
-    args: list[str] = ctx.meta["raw_args"]
+class _InOrder(click.Command):
+    """Remembers the order click parsed the options in: a parameter name per occurrence.
+
+    Click gathers each repeated option into one tuple; the order tells which
+    ``--due`` came right after which ``--commitment``.
+    """
+
+    def make_parser(self, ctx: click.Context) -> Any:
+        parser = super().make_parser(ctx)
+        parse = parser.parse_args
+
+        def parse_in_order(args: list[str]) -> Any:
+            opts, rest, order = parse(args=args)
+            ctx.meta[_ORDER] = [param.name for param in order]
+            return opts, rest, order
+
+        parser.parse_args = parse_in_order  # type: ignore[method-assign]
+        return parser
+
+
+def _promises(ctx: click.Context, commitments: Sequence[str], dues: Sequence[str]
+              ) -> list[Promise]:
+    """Each --commitment with the --due right after it, if any."""
+    order = ctx.meta.get(_ORDER)
+    if order is None:  # invoked without a command line to parse: pair them by position
+        order = [name for pair in zip_longest(["commitments"] * len(commitments),
+                                              ["dues"] * len(dues)) for name in pair if name]
+    texts, dates = iter(commitments), iter(dues)
     pairs: list[list[str | None]] = []
-    index = 0
-    while index < len(args):
-        name, equals, value = args[index].partition("=")
-        if name == "--":
-            break
-        if name in valued:
-            if not equals:
-                index += 1
-                value = args[index] if index < len(args) else ""
-            if name == "--commitment":
-                pairs.append([value, None])
-            elif name == "--due":
-                if not pairs or pairs[-1][1] is not None:
-                    raise BadInput("--due: give it right after the --commitment it belongs to")
-                pairs[-1][1] = value
-        index += 1
+    for name in order:
+        if name == "commitments":
+            pairs.append([next(texts), None])
+        elif name == "dues":
+            if not pairs or pairs[-1][1] is not None:
+                raise BadInput("--due: give it right after the --commitment it belongs to")
+            pairs[-1][1] = next(dates)
     return [Promise(str(text), when(due, "--due", end_of_day=True) if due else None)
             for text, due in pairs]
 
 
-@click.command(cls=_OrderedCommand)
-@click.argument("contact")
+@click.command(cls=_InOrder)
+@contact_argument
 @click.option("--notes", metavar="TEXT", help="What you talked about.")
 @click.option("--takeaway", "takeaways", multiple=True, metavar="T", help="Repeatable.")
 @click.option("--referral", "referrals", multiple=True, metavar="NAME",
@@ -184,14 +198,14 @@ def met(ctx: click.Context, contact: str, notes: str | None, takeaways: tuple[st
         referrals: tuple[str, ...], commitments: tuple[str, ...], dues: tuple[str, ...],
         minutes: int | None, on: str | None) -> None:
     """Record a meeting that happened, with notes, takeaways, referrals and commitments."""
-    promises = _promises(ctx)
+    promises = _promises(ctx, commitments, dues)
     report(context_app().recorder().met(
         contact, when(on, "--on", past=True), notes=notes, takeaways=takeaways, referrals=referrals,
         commitments=promises, minutes=minutes))
 
 
 @click.command()
-@click.argument("contact")
+@contact_argument
 @via_option
 @_delivery_options
 @on_option
@@ -205,7 +219,7 @@ def thank(contact: str, via: str, template: str | None, draft: bool, send: bool,
 
 
 @click.command()
-@click.argument("contact")
+@contact_argument
 @via_option
 @click.option("--note", metavar="TEXT", help="What you said or heard.")
 @_delivery_options
@@ -220,7 +234,7 @@ def checkin(contact: str, via: str, note: str | None, template: str | None, draf
 
 
 @click.command()
-@click.argument("contact")
+@contact_argument
 @click.argument("name")
 @click.option("--company", metavar="C")
 @click.option("--role", metavar="R")
@@ -236,7 +250,7 @@ def refer(contact: str, name: str, company: str | None, role: str | None, email:
 
 
 @click.command()
-@click.argument("contact")
+@contact_argument
 @click.argument("text")
 @click.option("--due", metavar="DATE", help="When it is due (a date means the end of that day).")
 @on_option
@@ -248,7 +262,7 @@ def commit(contact: str, text: str, due: str | None, on: str | None) -> None:
 
 
 @click.command()
-@click.argument("commitment_id")
+@click.argument("commitment_id", shell_complete=complete_commitment)
 @on_option
 @json_option
 def done(commitment_id: str, on: str | None) -> None:
@@ -257,7 +271,7 @@ def done(commitment_id: str, on: str | None) -> None:
 
 
 @click.command()
-@click.argument("contact")
+@contact_argument
 @click.argument("text")
 @on_option
 @json_option
@@ -267,7 +281,7 @@ def note(contact: str, text: str, on: str | None) -> None:
 
 
 @click.command()
-@click.argument("contact")
+@contact_argument
 @click.argument("days", type=int)
 @on_option
 @json_option
@@ -281,7 +295,7 @@ _EDIT_FIELDS = ("name", "company", "role", "email", "linkedin", "phone", "how_me
 
 
 @click.command()
-@click.argument("contact")
+@contact_argument
 @click.option("--name", metavar="NAME")
 @click.option("--company", metavar="C", help="An empty value clears the field (as for all).")
 @click.option("--role", metavar="R")
@@ -289,7 +303,7 @@ _EDIT_FIELDS = ("name", "company", "role", "email", "linkedin", "phone", "how_me
 @click.option("--linkedin", metavar="URL")
 @click.option("--phone", metavar="P")
 @click.option("--how-met", metavar="TEXT")
-@click.option("--referred-by", metavar="CONTACT")
+@click.option("--referred-by", metavar="CONTACT", shell_complete=complete_contact)
 @click.option("--tag", "tags", multiple=True, metavar="T", help="Replace the tags (repeatable).")
 @click.option("--no-tags", is_flag=True, help="Remove every tag.")
 @on_option
@@ -305,8 +319,8 @@ def edit(contact: str, tags: tuple[str, ...], no_tags: bool, on: str | None,
 
 
 @click.command()
-@click.argument("contact_a")
-@click.argument("contact_b")
+@click.argument("contact_a", shell_complete=complete_contact)
+@click.argument("contact_b", shell_complete=complete_contact)
 @on_option
 @json_option
 def merge(contact_a: str, contact_b: str, on: str | None) -> None:
@@ -320,7 +334,7 @@ def merge(contact_a: str, contact_b: str, on: str | None) -> None:
 
 
 @click.command()
-@click.argument("contact")
+@contact_argument
 @click.option("--reason", metavar="TEXT")
 @on_option
 @json_option

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -57,3 +58,15 @@ def _line(cells: Sequence[str], widths: Sequence[int]) -> str:
 def one_line(text: str, limit: int = 200) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def color_setting() -> bool | None:
+    """False when colour is turned off (``NO_COLOR``, ``TERM=dumb``); None: on a terminal.
+
+    click already leaves styles out of output that is not a terminal; this
+    makes ``NO_COLOR`` (https://no-color.org: set and not empty) do the same
+    on one.
+    """
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return None

@@ -71,12 +71,17 @@ def _finish_once(as_json: bool, views_dir: str, update: Any) -> None:
 
 
 class Terminal:
-    """What the watcher says: a live summary line on a terminal, plain lines otherwise."""
+    """What the watcher says: a live summary line on a terminal, plain lines otherwise.
+
+    The live line is redrawn with a carriage return and spaces over what is left
+    of the last one, no escape sequence, so it stays right with NO_COLOR too.
+    """
 
     def __init__(self, live: bool, views_dir: str) -> None:
         self.live = live
         self.views_dir = views_dir
         self.reported: set[str] = set()
+        self.shown = 0  # the length of the live line on screen
 
     def show(self, update: Any, notes: int) -> None:
         report = update.report
@@ -94,7 +99,12 @@ class Terminal:
                    f" · {len(self.reported)} bad notes · views: "
                    f"{os.path.relpath(self.views_dir)}")
         if self.live:
-            click.echo("\r\033[K" + summary, nl=False, err=True)
+            from shutil import get_terminal_size
+
+            # (cut to the terminal: a line that wraps cannot be drawn over)
+            summary = summary[: max(get_terminal_size().columns - 1, 20)]
+            click.echo(self._over(summary), nl=False, err=True)
+            self.shown = len(summary)
         elif update.views:
             click.echo(summary, err=True)
 
@@ -103,8 +113,12 @@ class Terminal:
         self._line(f"coffeechat: warning: {text}")
 
     def _line(self, text: str) -> None:
-        prefix = "\r\033[K" if self.live else ""
-        click.echo(prefix + text, err=True)
+        click.echo(self._over(text) if self.live else text, err=True)
+        self.shown = 0
+
+    def _over(self, text: str) -> str:
+        """``text`` over the live line: back to its start, and wide enough to cover it."""
+        return "\r" + text.ljust(self.shown)
 
     def close(self) -> None:
         if self.live:

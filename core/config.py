@@ -1,8 +1,9 @@
-"""The user's coffeechat folder and its ``config.toml``.
+"""The settings: ``config.toml``.
 
-The folder is ``COFFEECHAT_HOME`` when set, else the platform's per-user data
-folder (``~/.local/share/coffeechat`` on Linux). It holds the default store
-(``coffeechat.db``) and the config file. Every key is optional::
+The file is in the config folder (``$COFFEECHAT_HOME/config.toml`` when that is
+set, else ``~/.config/coffeechat/config.toml`` on Linux; see
+:mod:`coffeechat.paths`, which answers for every location). Every key is
+optional::
 
     [followups]
     thank_you_hours = 24   # thank-you due this long after a meeting
@@ -21,12 +22,12 @@ folder (``~/.local/share/coffeechat`` on Linux). It holds the default store
 from __future__ import annotations
 
 import os
-import sys
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import msgspec
 
 from coffeechat.errors import ConfigError
+from coffeechat.paths import config_file, data_folder, default_store
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -63,7 +64,7 @@ class EmailSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, fr
     password_env: str = "COFFEECHAT_SMTP_PASSWORD"  # the variable that holds the password
     keyring: bool = False  # or read it from the system keyring ("coffeechat", username)
     ca_file: str | None = None  # trust this CA too (a company or test server)
-    outbox: str | None = None  # where drafts go (default: outbox/ in the coffeechat folder)
+    outbox: str | None = None  # where drafts go (default: outbox/ in the data folder)
     timeout: float = 30.0
 
 
@@ -90,36 +91,22 @@ class Config(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=Tr
 
 
 def home_folder() -> str:
-    """The user's coffeechat folder, as a string (cheap: no pathlib)."""
-    env = os.environ.get("COFFEECHAT_HOME")
-    if env:
-        return os.path.expanduser(env)
-    home = os.path.expanduser("~")
-    if sys.platform == "darwin":
-        base = os.path.join(home, "Library", "Application Support")
-    elif os.name == "nt":
-        base = os.environ.get("APPDATA") or os.path.join(home, "AppData", "Roaming")
-    else:
-        base = os.environ.get("XDG_DATA_HOME") or os.path.join(home, ".local", "share")
-    return os.path.join(base, "coffeechat")
-
-
-def home_dir() -> Path:
-    """The user's coffeechat folder."""
-    from pathlib import Path
-
-    return Path(home_folder())
+    """The data folder (where the default store lives), for callers from before
+    :mod:`coffeechat.paths`; ask that module for a particular location instead."""
+    return data_folder()
 
 
 def default_db_path() -> Path:
     """Where the store lives without ``--db`` or ``COFFEECHAT_DB``."""
-    return home_dir() / "coffeechat.db"
+    from pathlib import Path
+
+    return Path(default_store())
 
 
 def config_stat(path: str | None = None) -> str:
     """A cheap fingerprint of the config file (size and mtime) to notice edits."""
     if path is None:
-        path = os.path.join(home_folder(), "config.toml")
+        path = config_file()
     try:
         info = os.stat(path)
     except FileNotFoundError:
@@ -129,7 +116,7 @@ def config_stat(path: str | None = None) -> str:
 
 def load_config(path: str | None = None) -> Config:
     """Read and validate the config file; a missing file means all defaults."""
-    path = path or os.path.join(home_folder(), "config.toml")
+    path = path or config_file()
     try:
         with open(path, "rb") as file:
             raw = file.read()

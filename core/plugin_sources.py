@@ -16,8 +16,8 @@ from typing import Any
 
 import msgspec
 
-from coffeechat.config import home_folder
 from coffeechat.files import make_folder, replace_file
+from coffeechat.paths import entry_points_cache
 
 GROUP = "coffeechat"
 
@@ -69,7 +69,7 @@ def environment_fingerprint(plugins_dir: str | None) -> str:
 def installed_entry_points() -> list[EntryPoint]:
     """Installed plugins, cached so importlib.metadata is only read after an install."""
     key = _site_key()
-    cache = os.path.join(home_folder(), ".cache", "entry-points.json")
+    cache = entry_points_cache()
     try:
         with open(cache, "rb") as file:
             cached = msgspec.json.decode(file.read(), type=_EntryPointCache)

@@ -22,9 +22,10 @@ from coffeechat import template_sandbox as sandbox
 from coffeechat.channels import Message
 from coffeechat.clock import local_day, local_time
 from coffeechat.codec import decode_payload
-from coffeechat.config import home_folder, load_config
+from coffeechat.config import load_config
 from coffeechat.fold import ContactState
 from coffeechat.hookspecs import hookimpl
+from coffeechat.paths import templates_folder
 from coffeechat.template_sandbox import TemplateError, can_cap_memory  # noqa: F401 (re-exported)
 
 BUILTIN_DIR = str(Path(__file__).parent / "templates")
@@ -59,8 +60,7 @@ def register_template_dirs(register: Any) -> None:
 
 def user_dir() -> str:
     configured = load_config().templates_dir
-    return os.path.expanduser(configured) if configured else os.path.join(home_folder(),
-                                                                          "templates")
+    return os.path.expanduser(configured) if configured else templates_folder()
 
 
 def template_dirs(plugin_dirs: list[str]) -> list[tuple[str, str]]:

@@ -1,0 +1,103 @@
+"""Shell completion of contacts and open commitments, read straight from the store.
+
+Completion runs on every Tab, so it is quick and harmless: it opens the store
+read-only if the file exists, reads the projections as they are (it never
+catches them up and never creates anything), and offers nothing on any problem.
+"""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import click
+    from click.shell_completion import CompletionItem
+
+
+def _store_path(ctx: click.Context) -> str:
+    db = ctx.find_root().params.get("db") or os.environ.get("COFFEECHAT_DB")
+    if db:
+        return str(db)
+    from coffeechat.paths import default_store
+
+    return default_store()
+
+
+def _rows(ctx: click.Context, *queries: str) -> list[list[Any]]:
+    """Each query's rows; empty lists when there is no store to read."""
+    path = _store_path(ctx)
+    if not os.path.isfile(path):
+        return [[] for _query in queries]
+    import apsw
+
+    try:
+        db = apsw.Connection(path, flags=apsw.SQLITE_OPEN_READONLY)
+        try:
+            db.set_busy_timeout(200)
+            return [list(db.execute(query)) for query in queries]
+        finally:
+            db.close()
+    except apsw.Error:  # not a store yet, a busy or broken one: nothing to offer
+        return [[] for _query in queries]
+
+
+def _since(projection: str, seq: str = "seq") -> str:
+    # The events the projection has not seen yet (the last command's: a read catches
+    # up, a recording command does not), read from the log instead of catching up.
+    return (f"{seq} > coalesce((SELECT checkpoint FROM projections WHERE name = "
+            f"'{projection}'), 0) ORDER BY {seq} LIMIT {TAIL}")
+
+
+TAIL = 1000  # at most this many recent events are read past a projection's checkpoint
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def complete_contact(ctx: click.Context, _param: click.Parameter, incomplete: str
+                     ) -> list[CompletionItem]:
+    """Contact ids whose id, name or a word of the name starts with what was typed."""
+    from click.shell_completion import CompletionItem
+
+    known, recent = _rows(
+        ctx, "SELECT id, name FROM contacts ORDER BY id",
+        "SELECT substr(stream, 9), json_extract(data, '$.name') FROM events WHERE "
+        "type = 'contact.added' AND stream LIKE 'contact:%' AND " + _since("contacts"))
+    names = dict(known)
+    names.update((i, n) for i, n in sorted(recent) if isinstance(n, str) and i not in names)
+    typed = _fold(incomplete)
+    first: list[CompletionItem] = []
+    then: list[CompletionItem] = []
+    for contact_id, name in names.items():
+        folded = _fold(name)
+        if _fold(contact_id).startswith(typed):
+            first.append(CompletionItem(contact_id, help=name))
+        elif folded.startswith(typed) or any(w.startswith(typed) for w in folded.split()):
+            then.append(CompletionItem(contact_id, help=name))
+    return first + then
+
+
+def complete_commitment(ctx: click.Context, _param: click.Parameter, incomplete: str
+                        ) -> list[CompletionItem]:
+    """The ids of open commitments that start with what was typed, oldest due first."""
+    from click.shell_completion import CompletionItem
+
+    known, made, kept = _rows(
+        ctx, "SELECT f.commitment, coalesce(c.name, f.contact), f.reason "
+             "FROM followups f LEFT JOIN contacts c ON c.id = f.contact "
+             "WHERE f.kind = 'commitment' AND f.commitment IS NOT NULL "
+             "ORDER BY f.due_at, f.commitment",
+        "SELECT e.id, coalesce(c.name, substr(e.stream, 9)), "
+        "'promised: ' || json_extract(e.data, '$.text') FROM events e "
+        "LEFT JOIN contacts c ON c.id = substr(e.stream, 9) "
+        "WHERE e.type = 'commitment.made' AND " + _since("followups", "e.seq"),
+        "SELECT json_extract(data, '$.commitment') FROM events "
+        "WHERE type = 'commitment.done' AND " + _since("followups"))
+    closed = {commitment for (commitment,) in kept}
+    return [CompletionItem(commitment, help=f"{name}: {reason}")
+            for commitment, name, reason in [*known, *made]
+            if commitment.startswith(incomplete) and commitment not in closed]
