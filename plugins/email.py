@@ -23,9 +23,10 @@ from typing import Any
 
 from coffeechat.channels import DeliveryError, Message
 from coffeechat.clock import now
-from coffeechat.config import Config, EmailSettings, home_folder
+from coffeechat.config import Config, EmailSettings
 from coffeechat.files import PRIVATE_FILE, make_folder
 from coffeechat.hookspecs import hookimpl
+from coffeechat.paths import outbox_folder
 
 _LINE_BREAK = re.compile(r"[\r\n]")
 _DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
@@ -72,8 +73,7 @@ class EmailChannel:
 
     def draft(self, message: Message) -> str:
         mail = self.compose(message, "--draft")
-        folder = os.path.expanduser(self.settings.outbox or os.path.join(home_folder(),
-                                                                          "outbox"))
+        folder = os.path.expanduser(self.settings.outbox or outbox_folder())
         make_folder(folder)  # 0700, and so is each missing folder above it
         stem = f"{now().strftime('%Y%m%d-%H%M%S')}-{message.contact}-{message.kind}"
         data = mail.as_bytes(policy=SMTP)  # CRLF line ends, as RFC 5322 has them
