@@ -51,15 +51,22 @@ def show_template(name: str) -> None:
 @json_option
 def render_template(name: str, contact: str) -> None:
     """Render a template for CONTACT (nothing is sent or recorded)."""
-    from coffeechat.plugins.templates import render_for
+    from coffeechat.errors import BadInput
     from coffeechat.resolve import resolve_contact
 
     app = context_app()
     store = app.current()
     contact_id = resolve_contact(store.conn, contact)
     state = app.projector().fold_stream("contact:" + contact_id)
-    subject, body = render_for(name, state, store, app.plugins().template_dirs())
+    # Composed through the plugins, as `ask --template NAME` is (`thank` and
+    # `checkin` as those kinds): a plugin that renders templates answers here too.
+    kind = name if name in ("thank", "checkin") else "ask"
+    message = app.plugins().compose_message(kind, state, state.email, name == "nudge", name,
+                                            store)
+    if message is None:
+        raise BadInput(f"NAME: no installed plugin renders {name!r}")
     if app.json:
-        output({"template": name, "contact": contact_id, "subject": subject, "body": body})
+        output({"template": name, "contact": contact_id, "subject": message.subject,
+                "body": message.body})
     else:
-        click.echo(f"Subject: {subject}\n\n{body}", nl=False)
+        click.echo(f"Subject: {message.subject}\n\n{message.body}", nl=False)

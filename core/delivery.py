@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, NamedTuple
 
 from coffeechat import validate
-from coffeechat.channels import Channel, DeliveryError, Message
+from coffeechat.channels import ADDRESS_FIELDS, Channel, DeliveryError, Message, address_of
 from coffeechat.codec import Event
 from coffeechat.errors import BadInput, CoffeechatError, describe_error, quote
 from coffeechat.fold import ContactState
@@ -37,17 +37,21 @@ def deliver(plugins: Plugins | None, store: Store, kind: str, state: ContactStat
     """Compose, then send or draft the message; (message, receipt). Raises on failure.
 
     ``delivery`` is None (nothing goes out: only a ``--template`` is rendered),
-    ``"send"`` or ``"draft"``.
+    ``"send"`` or ``"draft"``. ``Message.to`` is the contact field the channel
+    addresses (its ``address``: email unless it says otherwise); a channel that
+    names its address gets no message without one.
     """
     if delivery is None and template is None:
         return None, None
+    field, needed = address_of(channel)
+    to = getattr(state, field)
     message = None
     if plugins is not None:
-        message = plugins.compose_message(kind, state, state.email, nudge, template, store)
+        message = plugins.compose_message(kind, state, to, nudge, template, store)
     if message is None:
         if template is not None:
             raise BadInput(f"--template: no installed plugin renders {quote(template)}")
-        message = default_message(kind, state, to=state.email, nudge=nudge)
+        message = default_message(kind, state, to=to, nudge=nudge)
     if delivery is None:
         return message, None
     flag = f"--{delivery}"
@@ -56,6 +60,10 @@ def deliver(plugins: Plugins | None, store: Store, kind: str, state: ContactStat
         verb = "deliver messages" if delivery == "send" else "write drafts"
         raise DeliveryError(f"{flag}: the {channel.name!r} channel cannot {verb}; "
                             f"leave out {flag} to record a message you sent yourself")
+    if needed and not message.to:
+        raise DeliveryError(f"{flag}: {state.name} has no {ADDRESS_FIELDS[field]}, which "
+                            f"the {channel.name!r} channel needs (add one: coffeechat edit "
+                            f"{state.id} --{field} ...); nothing was recorded")
     try:
         receipt = channel.send(message) if delivery == "send" else channel.draft(message)
     except CoffeechatError:

@@ -8,7 +8,7 @@ makes into plugin code goes through a :class:`Guard`:
 - a call runs for at most :func:`hook_seconds`; one that takes longer is
   stopped, and that plugin's hook is not called again in the same run;
 - what a plugin hands back is checked before coffeechat keeps it
-  (:func:`checked_followup`, the ``register`` shapes in plugin_manager).
+  (:func:`checked_followup`, the ``register`` shapes below).
 
 Failures are kept once per (plugin, where): a rule that fails for every
 contact, or an ``event_appended`` that fails for every event of a batch, is
@@ -248,30 +248,8 @@ def _followup_problem(fields: dict[str, Any], contact: str) -> str | None:
 
 # -- what plugins register ------------------------------------------------------------------
 # A shape takes the arguments of one ``register(...)`` call and returns what is
-# kept, or raises (Refused): that one registration is left out and reported.
-
-
-def registrar(shape: Callable[..., tuple[Any, ...]], into: list[tuple[Any, ...]],
-              problems: list[str]) -> Callable[..., None]:
-    """The ``register`` callback a hook gets: each call shaped, or its problem kept."""
-    import inspect
-
-    signature = inspect.signature(shape)
-    takes = ", ".join(p.name if p.default is p.empty else f"{p.name}={p.default!r}"
-                      for p in signature.parameters.values())
-
-    def register(*args: Any, **kwargs: Any) -> None:
-        try:
-            signature.bind(*args, **kwargs)
-        except TypeError as error:
-            problems.append(f"register({takes}): {error}")
-            return
-        try:
-            into.append(shape(*args, **kwargs))
-        except Exception as error:
-            problems.append(describe(error))
-
-    return register
+# kept, or raises (Refused): that one registration is left out and reported
+# (see coffeechat.plugin_proxy.Registrar).
 
 
 def _name(value: object, what: str) -> str:
@@ -289,12 +267,16 @@ def _function(value: object, what: str) -> Callable[..., Any]:
 
 
 def channel_shape(channel: Any) -> tuple[Any, ...]:
-    from coffeechat.channels import Channel
+    from coffeechat.channels import ADDRESS_FIELDS, Channel
 
     if not isinstance(channel, Channel):
         raise Refused(f"registered {shown(channel)}, not a channel "
                       "(name, can_send, can_draft, send, draft)")
-    _name(channel.name, "channel name")
+    name = _name(channel.name, "channel name")
+    address = getattr(channel, "address", "email")
+    if type(address) is not str or address not in ADDRESS_FIELDS:
+        raise Refused(f"channel {name!r}: address {shown(address)} is not a contact field "
+                      f"({', '.join(ADDRESS_FIELDS)})")
     return (channel,)
 
 
@@ -340,12 +322,13 @@ def folder_shape(path: str) -> tuple[Any, ...]:
 # -- composing a message ---------------------------------------------------------------------
 
 
-def compose_guarded(seconds: float, plugin: str, function: Callable[..., Any], /,
-                    **kwargs: Any) -> Any:
-    """A plugin's ``compose_message`` answer: a Message, None, or a CoffeechatError.
+def strict_call(seconds: float, plugin: str, function: Callable[..., Any], /, *args: Any,
+                check: bool = True) -> Any:
+    """A plugin's ``compose_message`` call: its answer, or a CoffeechatError that stops the command.
 
     Here a failure stops the command, since a message that cannot be composed
-    must not be sent or recorded.
+    must not be sent or recorded. With ``check``, the answer must be a Message
+    or None.
     """
     from coffeechat.channels import Message
     from coffeechat.errors import CoffeechatError
@@ -354,7 +337,7 @@ def compose_guarded(seconds: float, plugin: str, function: Callable[..., Any], /
     failed = f"plugin {plugin!r} failed to compose the message"
     try:
         with time_limit(seconds, what):
-            message = function(**kwargs)
+            message = function(*args)
     except CoffeechatError:
         raise
     except TimeLimitExceeded as error:
@@ -365,11 +348,11 @@ def compose_guarded(seconds: float, plugin: str, function: Callable[..., Any], /
     except (Exception, SystemExit) as error:
         raise CoffeechatError(f"{failed}: {describe(error)}; nothing was sent or "
                               "recorded") from None
-    if message is None:
-        return None
+    if message is None or not check:
+        return message
     text = ("contact", "name", "subject", "body", "kind")
     if not isinstance(message, Message) or any(type(getattr(message, f)) is not str
                                                for f in text):
         raise CoffeechatError(f"{failed}: it returned {shown(message)}, not a "
-                              "coffeechat.channels.Message; nothing was sent or recorded")
+                              "coffeechat.Message; nothing was sent or recorded")
     return message

@@ -1,25 +1,31 @@
-"""Finding plugins, loading them once, and calling their hooks one plugin at a time.
+"""The plugins of one run: a pluggy plugin manager behind ordinary typed methods.
 
 Built-in plugins (``coffeechat.plugins.*``), installed packages (entry point
 group ``coffeechat``) and one-off ``*.py`` files from a plugins folder all go
-on the same pluggy plugin manager. Loading is lazy: reads with nothing new to
-apply never get here. Every call into a plugin, from its import on, goes
-through :class:`coffeechat.plugin_calls.Guard`: isolated and time-limited, so a
-plugin that raises, returns garbage or hangs is reported with its name and the
-rest carry on.
+on the same ``pluggy.PluginManager``, and hooks are called the pluggy way
+(``pm.hook.register_channels(register=..., config=...)``): pluggy orders the
+implementations (the most recently registered first, ``tryfirst``/``trylast``),
+stops at the first answer of a ``firstresult`` hook, runs new-style wrappers,
+and ``COFFEECHAT_TRACE_PLUGINS=1`` traces every call through
+``pm.add_hookcall_monitoring``.
 
+What pluggy registers for each plugin is a stand-in whose implementations call
+the plugin's through :class:`coffeechat.plugin_calls.Guard`
+(:mod:`coffeechat.plugin_proxy`): from its import on, every call into a plugin
+is isolated and time-limited, so a plugin that raises, returns garbage or hangs
+is reported with its name and the rest carry on.
+
+Loading is lazy: reads with nothing new to apply never get here, and a
+built-in module is imported only when one of its hooks is first called.
 ``COFFEECHAT_LOAD_PLUGINS`` is an allow-list of plugin names (comma separated;
-empty means built-ins only). ``COFFEECHAT_TRACE_PLUGINS=1`` traces hook calls
-to stderr.
+empty means built-ins only).
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
-from collections.abc import Callable, Iterable
-from functools import partial
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -36,21 +42,26 @@ from coffeechat.plugin_sources import (
 from coffeechat.plugin_sources import environment_fingerprint as environment_fingerprint
 
 if TYPE_CHECKING:
+    import click
     import pluggy
 
     from coffeechat.channels import Channel, Message
     from coffeechat.codec import Event
     from coffeechat.fold import ContactState
+    from coffeechat.notebook import Parser
     from coffeechat.plugin_calls import Guard, PluginFailure
     from coffeechat.projections.base import Projection
     from coffeechat.rules import FollowUp
     from coffeechat.store import Store
+    from coffeechat.views import ViewContext
 
     PluginRule = Callable[[ContactState], Iterable[FollowUp]]
+    Registered = list[tuple[str, list[tuple[Any, ...]]]]  # (plugin, its registrations)
 
 # The built-in plugins, with the hooks each implements (a test keeps this true):
 # a built-in is imported only when one of its hooks is first called, so a
-# command pays only for the built-ins it uses.
+# command pays only for the built-ins it uses. They are registered first, so
+# pluggy calls them last: a plugin's channel or note type of the same name wins.
 BUILTINS: dict[str, tuple[str, ...]] = {
     "coffeechat.plugins.channels": ("register_channels",),
     "coffeechat.plugins.email": ("register_channels",),
@@ -92,6 +103,12 @@ class Plugins:
         self._owners: dict[str, str] = {}  # projection name → the plugin that registered it
 
     @property
+    def configured_dir(self) -> str | None:
+        """The plugins folder config.toml names: the one in use without ``--plugins-dir``."""
+        folder = self.config.plugins_dir
+        return os.path.expanduser(folder) if folder else None
+
+    @property
     def failures(self) -> list[PluginFailure]:
         """What failed in this run, once per plugin and place (for the warnings)."""
         return self.guard.failures
@@ -100,6 +117,7 @@ class Plugins:
 
     @property
     def pm(self) -> pluggy.PluginManager:
+        """The pluggy plugin manager, every plugin registered (on first use)."""
         if self._pm is None:
             self._pm = self._load()
         return self._pm
@@ -108,12 +126,18 @@ class Plugins:
         import pluggy
 
         from coffeechat import hookspecs
+        from coffeechat.plugin_proxy import LazyBuiltin
 
         pm = pluggy.PluginManager(GROUP)
         pm.add_hookspecs(hookspecs)
+        if self.trace:
+            pm.add_hookcall_monitoring(_trace_before, _trace_after)
         self._pm = pm
-        self._builtins_for("register_event_types")
-        self._builtins_for("register_upcasters")
+        for module_name, hooks in BUILTINS.items():
+            short = module_name.rsplit(".", 1)[1]
+            pm.register(LazyBuiltin(self.guard, short, module_name, hooks, hookspecs), short)
+            self._info[short] = PluginInfo(name=short, version=__version__, source=BUILTIN,
+                                           hooks=[])
         names = allowed_plugins()
         for ep in installed_entry_points():
             if names is None or ep.name in names:
@@ -122,40 +146,8 @@ class Plugins:
         if self.plugins_dir:
             self._load_folder(self.plugins_dir, names)
         self._check_pending(pm)
-        self._refuse_wrappers(pm)
         self._register_types()
         return pm
-
-    def _refuse_wrappers(self, pm: pluggy.PluginManager) -> None:
-        """Each hook implementation is called on its own, so wrappers cannot work: say so."""
-        for name in list(self._info):
-            plugin = pm.get_plugin(name)
-            for caller in pm.get_hookcallers(plugin) or []:
-                for impl in caller.get_hookimpls():
-                    if impl.plugin is plugin and (impl.hookwrapper or impl.wrapper):
-                        self.guard.fail(name, "load",
-                                        f"{caller.name}: wrapper hooks are not supported")
-                        pm.unregister(plugin)
-                        self._info.pop(name, None)
-                        break
-                if name not in self._info:
-                    break
-
-    def _builtins_for(self, hook_name: str | None) -> None:
-        """Register the built-ins that implement ``hook_name`` (all, for None), if not yet."""
-        assert self._pm is not None, "load the plugins first"
-        for module_name, hooks in BUILTINS.items():
-            short = module_name.rsplit(".", 1)[1]
-            if (hook_name is None or hook_name in hooks) and not self._pm.has_plugin(short):
-                self._register(short, BUILTIN, __version__,
-                               lambda m=module_name: importlib.import_module(m))
-
-    def _impls(self, hook_name: str) -> list[Any]:
-        """A hook's implementations: built-ins first, then the rest as registered."""
-        pm = self.pm  # (loads the plugins on first use)
-        self._builtins_for(hook_name)
-        impls = getattr(pm.hook, hook_name).get_hookimpls()
-        return sorted(impls, key=lambda impl: _BUILTIN_ORDER.get(impl.plugin_name, 99))
 
     def _register(self, name: str, source: str, version: str | None, load: Callable[[], Any],
                   *, package: str | None = None, path: str | None = None) -> None:
@@ -165,11 +157,16 @@ class Plugins:
             self.guard.fail(name, "load", "a plugin of that name is loaded")
             return
         # Importing runs the plugin's code: isolated and time-limited like a hook.
-        ok, _ = self.guard.call(name, "load", lambda: pm.register(load(), name=name))
-        if not ok:
-            return
-        self._info[name] = PluginInfo(name=name, version=version, source=source, hooks=[],
-                                      package=package, path=path)
+        ok, _ = self.guard.call(name, "load", self._register_guarded, pm, name, load)
+        if ok:
+            self._info[name] = PluginInfo(name=name, version=version, source=source, hooks=[],
+                                          package=package, path=path)
+
+    def _register_guarded(self, pm: pluggy.PluginManager, name: str,
+                          load: Callable[[], Any]) -> None:
+        from coffeechat.plugin_proxy import guarded_plugin
+
+        pm.register(guarded_plugin(pm, self.guard, name, load()), name=name)
 
     def _load_folder(self, folder: str, allowed: set[str] | None) -> None:
         try:
@@ -186,6 +183,7 @@ class Plugins:
                            path=path)
 
     def _check_pending(self, pm: pluggy.PluginManager) -> None:
+        """``pm.check_pending()``: a plugin with a hook no spec knows (misspelled) is left out."""
         import pluggy
 
         while True:
@@ -202,59 +200,54 @@ class Plugins:
         from coffeechat.codec import register_upcaster
         from coffeechat.events import register_event_type
 
-        self._each("register_event_types", register=register_event_type)
-        self._each("register_upcasters", register=register_upcaster)
+        self.pm.hook.register_event_types(register=register_event_type)
+        self.pm.hook.register_upcasters(register=register_upcaster)
 
-    # -- calling hooks --------------------------------------------------------------
+    # -- calling hooks ----------------------------------------------------------------
 
-    def _call(self, impl: Any, hook_name: str, kwargs: dict[str, Any]) -> tuple[bool, Any]:
-        """Call one implementation with the arguments it takes, guarded; (ok, result)."""
-        if self.trace:
-            print(f"coffeechat: hook {hook_name} -> {impl.plugin_name}", file=sys.stderr)
-        return self.guard.call(impl.plugin_name, hook_name,
-                               partial(impl.function, **{a: kwargs[a] for a in impl.argnames}))
-
-    def _each(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
-        """Call every implementation in turn: (plugin, result) of those that did not raise."""
-        results = []
-        for impl in self._impls(hook_name):
-            ok, result = self._call(impl, hook_name, kwargs)
-            if ok:
-                results.append((impl.plugin_name, result))
-        return results
-
-    def _collect(self, hook_name: str, shape: Callable[..., tuple[Any, ...]], **kwargs: Any
-                 ) -> list[tuple[str, tuple[Any, ...]]]:
-        """Call a ``register``-style hook: (plugin, registered things), in registration order.
+    def registered(self, hook_name: str, shape: Callable[..., tuple[Any, ...]],
+                   **kwargs: Any) -> Registered:
+        """Call a ``register``-style hook: (plugin, its registrations), in pluggy's call order.
 
         ``shape`` checks one registration's arguments (see plugin_calls): a bad
         one is reported and left out. A plugin that raises part way registers nothing.
+        Where two plugins register one name, the first called should win.
         """
-        from coffeechat.plugin_calls import registrar
+        from coffeechat.plugin_proxy import Registrar
 
-        collected: list[tuple[str, tuple[Any, ...]]] = []
-        for impl in self._impls(hook_name):
-            mine: list[tuple[Any, ...]] = []
-            problems: list[str] = []
-            ok, _ = self._call(impl, hook_name,
-                               dict(kwargs, register=registrar(shape, mine, problems)))
-            for problem in problems:
-                self.guard.fail(impl.plugin_name, hook_name, problem)
-            if ok:
-                collected.extend((impl.plugin_name, args) for args in mine)
-        return collected
+        registrar = Registrar(self.guard, hook_name, shape)
+        getattr(self.pm.hook, hook_name)(register=registrar, **kwargs)
+        return registrar.calls
+
+    _collect = registered  # (the name it had)
+
+    def _last_wins(self, hook_name: str, shape: Callable[..., tuple[Any, ...]], **kwargs: Any
+                   ) -> list[tuple[str, tuple[Any, ...]]]:
+        """(plugin, registration) pairs, the one that should win last.
+
+        Plugin by plugin in the reverse of pluggy's call order (so built-ins
+        first), each plugin's in its own order: where two register one name,
+        the later replaces the earlier.
+        """
+        return [(plugin, args) for plugin, registered
+                in reversed(self.registered(hook_name, shape, **kwargs))
+                for args in registered]
+
+    def source(self, name: str) -> str | None:
+        """Where a plugin comes from: built-in, entry point, plugins dir (None: not loaded)."""
+        self.pm  # noqa: B018 - (loads them)
+        info = self._info.get(name)
+        return info.source if info is not None else None
 
     # -- what plugins provide ---------------------------------------------------------
 
     def channels(self) -> dict[str, Channel]:
-        """Every channel by name; a later registration of a name replaces an earlier one."""
+        """Every channel by name; of two of one name, the one pluggy calls first."""
         from coffeechat.plugin_calls import channel_shape
 
         if self._channels is None:
-            self._channels = {}
-            for _plugin, (channel,) in self._collect("register_channels", channel_shape,
-                                                     config=self.config):
-                self._channels[channel.name] = channel
+            self._channels = {channel.name: channel for _plugin, (channel,) in self._last_wins(
+                "register_channels", channel_shape, config=self.config)}
         return self._channels
 
     def followup_rules(self) -> list[tuple[str, PluginRule, int]]:
@@ -265,7 +258,7 @@ class Plugins:
         from coffeechat.plugin_calls import RuleRunner, rule_shape
 
         if self._rules is None:
-            self._rules = [(plugin, *args) for plugin, args in self._collect(
+            self._rules = [(plugin, *args) for plugin, args in self._last_wins(
                 "register_followup_rules", rule_shape, config=self.config)]
         return [(name, RuleRunner(self.guard, plugin, name, rule), version)
                 for plugin, name, rule, version in self._rules]
@@ -279,8 +272,8 @@ class Plugins:
         if self._projections is None:
             self._projections = []
             taken: set[str] = set()
-            for plugin, (projection,) in self._collect("register_projections",
-                                                       projection_shape, config=self.config):
+            for plugin, (projection,) in self._last_wins("register_projections",
+                                                         projection_shape, config=self.config):
                 name, tables = projection.name, {t.lower() for t in projection.tables}
                 clash = sorted(t for t in tables if t in taken or builtin_table(t))
                 if name in VERSIONS or name in self._owners or clash:
@@ -297,22 +290,23 @@ class Plugins:
         self.projections()
         return self._owners.get(projection.name)
 
-    def note_parsers(self) -> dict[str, Callable[..., None]]:
-        """Note type → parser; a later registration of a type replaces an earlier one."""
+    def note_parsers(self) -> dict[str, Parser]:
+        """Note type → parser; of two for one type, the one pluggy calls first."""
         return self._named("register_note_parsers", "note type")
 
     def importers(self) -> dict[str, Callable[[str], Any]]:
         """Import format → reader (``coffeechat import FORMAT FILE``)."""
         return self._named("register_importers", "import format")
 
-    def views(self) -> dict[str, Callable[..., dict[str, str]]]:
+    def views(self) -> dict[str, Callable[[ViewContext], dict[str, str]]]:
         """View name → render function (the notes folder's Markdown views)."""
         return self._named("register_views", "view")
 
     def _named(self, hook_name: str, what: str) -> dict[str, Callable[..., Any]]:
         from coffeechat.plugin_calls import named_shape
 
-        return {args[0]: args[1] for _plugin, args in self._collect(hook_name, named_shape(what))}
+        return {args[0]: args[1] for _plugin, args in self._last_wins(hook_name,
+                                                                       named_shape(what))}
 
     def fingerprint(self) -> str:
         """What plugin rules and projections are loaded, at which versions."""
@@ -320,55 +314,65 @@ class Plugins:
         parts += [f"projection:{p.name}:{p.version}" for p in self.projections()]
         return ",".join(sorted(parts))
 
-    def add_commands(self, cli: Any) -> None:
-        self._each("register_commands", cli=cli)
+    def add_commands(self, cli: click.Group) -> None:
+        self.pm.hook.register_commands(cli=cli)
 
     def template_dirs(self) -> list[str]:
-        """Folders of message templates that plugins registered, in order."""
+        """Folders of message templates that plugins registered, the first called first."""
         from coffeechat.plugin_calls import folder_shape
 
-        return [args[0] for _plugin, args in self._collect("register_template_dirs",
-                                                            folder_shape)]
+        return [args[0] for _plugin, registered in self.registered("register_template_dirs",
+                                                                    folder_shape)
+                for args in registered]
 
     def compose_message(self, kind: str, state: ContactState, to: str | None, nudge: bool,
                         template: str | None, store: Store) -> Message | None:
-        """The first message a plugin composes (latest registered first), else None.
+        """The first message a plugin composes (``firstresult``), else None.
 
         Unlike other hooks, a plugin that fails here (raises, hangs past the
         time limit, returns something else than a ``Message``) stops the
         command: a message that cannot be composed must not be sent or recorded.
         """
-        from coffeechat.plugin_calls import compose_guarded
-
-        args = {"kind": kind, "state": state, "to": to, "nudge": nudge, "template": template,
-                "store": store, "template_dirs": self.template_dirs()}
-        for impl in reversed(self._impls("compose_message")):
-            if self.trace:
-                print(f"coffeechat: hook compose_message -> {impl.plugin_name}", file=sys.stderr)
-            message = compose_guarded(self.guard.seconds, impl.plugin_name, impl.function,
-                                      **{a: args[a] for a in impl.argnames})
-            if message is not None:
-                return message
-        return None
+        message: Message | None = self.pm.hook.compose_message(
+            kind=kind, state=state, to=to, nudge=nudge, template=template, store=store,
+            template_dirs=self.template_dirs())
+        return message
 
     def implements(self, hook_name: str) -> bool:
         """Whether any loaded plugin implements this hook."""
-        return bool(self._impls(hook_name))
+        return bool(getattr(self.pm.hook, hook_name).get_hookimpls())
 
     def event_appended(self, events: Iterable[Event], store: Store) -> None:
         """Tell every plugin about each committed event; failures are kept, not raised.
 
         A plugin that timed out is not called again for the rest of the batch.
         """
+        hook = self.pm.hook.event_appended
         for event in events:
-            self._each("event_appended", event=event, store=store)
+            hook(event=event, store=store)
 
     def info(self) -> list[PluginInfo]:
         """Loaded plugins with the hooks each implements: built-ins first."""
         pm = self.pm
-        self._builtins_for(None)
         for name, info in self._info.items():
-            plugin = pm.get_plugin(name)
-            callers = pm.get_hookcallers(plugin) or []
+            callers = pm.get_hookcallers(pm.get_plugin(name)) or []
             info.hooks = sorted(caller.name for caller in callers)
         return sorted(self._info.values(), key=lambda i: _BUILTIN_ORDER.get(i.name, 99))
+
+
+# -- COFFEECHAT_TRACE_PLUGINS=1 ---------------------------------------------------------
+
+
+def _trace_before(hook_name: str, impls: Sequence[pluggy.HookImpl],
+                  kwargs: Mapping[str, object]) -> None:
+    for impl in reversed(impls):  # (pluggy calls the list from its end)
+        print(f"coffeechat: hook {hook_name} -> {impl.plugin_name}", file=sys.stderr)
+
+
+def _trace_after(outcome: pluggy.Result[Any], hook_name: str,
+                 impls: Sequence[pluggy.HookImpl], kwargs: Mapping[str, object]) -> None:
+    if outcome.exception is not None:
+        from coffeechat.plugin_calls import describe
+
+        print(f"coffeechat: hook {hook_name} stopped: {describe(outcome.exception)}",
+              file=sys.stderr)

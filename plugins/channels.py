@@ -7,13 +7,12 @@ register a channel of the same name or a new one.
 
 from __future__ import annotations
 
-from typing import Any
-
-from coffeechat.channels import BUILTIN_CHANNELS, RecordOnly
-from coffeechat.hookspecs import hookimpl
+from coffeechat.channels import ADDRESS_FIELDS, BUILTIN_CHANNELS, RecordOnly
+from coffeechat.hookspecs import RegisterChannel, hookimpl
 
 
 @hookimpl
-def register_channels(register: Any) -> None:
+def register_channels(register: RegisterChannel) -> None:
     for name in BUILTIN_CHANNELS:
-        register(RecordOnly(name))
+        # (a phone call addresses the phone number, LinkedIn the profile; the rest email)
+        register(RecordOnly(name, name if name in ADDRESS_FIELDS else "email"))

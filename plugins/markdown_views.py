@@ -8,27 +8,16 @@ when what it says changes.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
-
-import apsw
+from typing import Any
 
 from coffeechat import queries
 from coffeechat.clock import local_time
 from coffeechat.hookspecs import hookimpl
-from coffeechat.store import Store
 from coffeechat.summary import describe_document
 
-
-class ViewContext(NamedTuple):
-    store: Store
-    schema: str
-    now: str  # the stored-form stamp the views are judged at
-    errors: list[Any]  # NoteError items
-    pages: set[str] | None  # contact ids whose pages to render; None means all
-
-    @property
-    def db(self) -> apsw.Connection:
-        return self.store.conn
+# ViewContext lives in core (``coffeechat.ViewContext``); importing it from here
+# still works for one more release.
+from coffeechat.views import ViewContext
 
 
 def _cell(text: Any) -> str:

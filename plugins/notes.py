@@ -1,8 +1,9 @@
 """Turning notes into events: Markdown files whose YAML front matter names a contact.
 
-A note is read (and its front matter decoded into :class:`FrontMatter`) by
-:mod:`coffeechat.plugins.notes_read`; a parser for its ``type`` then turns it
-into events through a :class:`NoteBook`. The built-in parsers are registered
+A note is read (and its front matter decoded into
+:class:`~coffeechat.notebook.FrontMatter`) by :mod:`coffeechat.plugins.notes_read`;
+a parser for its ``type`` then turns it into events through a
+:class:`~coffeechat.notebook.NoteBook`. The built-in parsers are registered
 with the ``register_note_parsers`` hook, like a plugin's would be. Errors name
 the file, the line and the key. Every time a note gives must lie in the window
 of dates the log keeps.
@@ -11,11 +12,9 @@ of dates the log keeps.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time
 from typing import Any
 
 from coffeechat import validate
-from coffeechat.clock import WINDOW_TEXT, in_window, parse_when, stamp, within_window
 from coffeechat.errors import CoffeechatError
 from coffeechat.events import (
     CheckinDone,
@@ -24,118 +23,27 @@ from coffeechat.events import (
     ContactUpdated,
     MeetingHeld,
     NoteAdded,
-    Payload,
     ReferralMade,
     RequestSent,
     ThanksSent,
 )
 from coffeechat.hookspecs import hookimpl
-from coffeechat.plugins.notes_read import (  # noqa: F401 - the names plugins know them by
+
+# The note types live in core (``coffeechat.Note`` ...); importing them from here
+# still works for one more release.
+from coffeechat.notebook import (  # noqa: F401 - the names plugins knew them by
     FrontMatter,
     Note,
+    NoteBook,
     NoteCommitment,
     NoteError,
+    NoteProblem,
     NoteReferral,
+    Parser,
+    moment,
 )
-from coffeechat.resolve import ContactDirectory
-
-
-class NoteProblem(Exception):
-    """Raised by a parser: becomes a :class:`NoteError` for the file."""
-
-    def __init__(self, key: str | None, message: str) -> None:
-        super().__init__(message)
-        self.key = key
-        self.message = " ".join(message.splitlines())
-
 
 # -- turning notes into events ----------------------------------------------------------
-
-Parser = Callable[[Note, "NoteBook"], None]
-
-
-class NoteBook:
-    """Collects the events of one note, and finds or allocates the contacts it names."""
-
-    def __init__(self, directory: ContactDirectory, note: Note, previous: dict[str, str], *,
-                 own: str | None = None) -> None:
-        self.directory = directory
-        self.note = note
-        self.previous = previous  # folded name → id this file (or a renamed one) created
-        self.own = own  # for a contact note: the contact it is about, whatever its name
-        self.events: list[tuple[str, Payload]] = []
-        self.introduced: list[str] = []  # contacts this note adds to the directory
-        self.occurred_at = self._when()
-
-    def _when(self) -> str:
-        value = self.note.front.date
-        if value is not None:
-            return stamp(moment(value, "date", self.note))
-        modified = self.note.modified
-        if modified is None or not in_window(modified):
-            shown = f", {modified.date()}," if modified is not None else ""
-            raise NoteProblem("date", f"no date is given, and the file's modification time"
-                              f"{shown} is outside the dates coffeechat keeps ({WINDOW_TEXT})")
-        return stamp(modified)
-
-    def withdraw(self) -> None:
-        """The note is not recorded: the people it introduced are not there for other notes."""
-        for contact_id in self.introduced:
-            self.directory.forget(contact_id)
-        self.introduced = []
-
-    def record(self, contact_id: str, payload: Payload) -> None:
-        self.events.append((contact_id, payload))
-
-    def contact(self) -> str:
-        """The existing contact the note's ``contact`` key names."""
-        try:
-            return self.directory.resolve(self.note.front.contact, "contact")
-        except CoffeechatError as error:
-            raise NoteProblem("contact", error.message.removeprefix("contact: ")) from None
-
-    def existing(self, name: str) -> str | None:
-        """An existing contact with exactly this id or full name, if any."""
-        try:
-            found = self.directory.resolve(name, "contact")
-        except CoffeechatError:
-            return None
-        exact = name.strip() == found or self.directory.names[found].casefold() == \
-            name.strip().casefold()
-        return found if exact else None
-
-    def new_contact(self, payload: ContactAdded, contact_id: str | None = None) -> str:
-        """Add a contact: with the id this file gave them before, if it did, else a free one."""
-        contact_id = contact_id or self.previous.get(payload.name.strip().casefold()) \
-            or self.directory.new_id(payload.name)
-        self.directory.add(contact_id, payload.name)
-        self.introduced.append(contact_id)
-        self.record(contact_id, payload)
-        return contact_id
-
-
-def moment(value: Any, key: str, note: Note, *, end_of_day: bool = False) -> datetime:
-    """A YAML date, date and time, or DATE text, as an aware UTC datetime inside the window."""
-    if isinstance(value, str):
-        try:
-            return parse_when(value, where=key, end_of_day=end_of_day, past=not end_of_day)
-        except CoffeechatError as error:
-            raise NoteProblem(key, error.message.removeprefix(f"{key}: ")) from None
-    if not isinstance(value, date):
-        raise NoteProblem(key, f"expected a date, got {type(value).__name__}")
-    try:
-        if isinstance(value, datetime):
-            local = value if value.tzinfo else value.astimezone()
-        else:
-            day_time = time(23, 59, 59) if end_of_day else time()
-            local = datetime.combine(value, day_time).astimezone()
-        return within_window(local.astimezone(UTC), key)
-    except CoffeechatError as error:
-        raise NoteProblem(key, error.message.removeprefix(f"{key}: ")) from None
-    except (OverflowError, ValueError, OSError):  # so far out it cannot even be converted
-        shown = value.isoformat()[:10]
-        raise NoteProblem(key, f"{shown} is outside the dates coffeechat keeps "
-                          f"({WINDOW_TEXT})") from None
 
 
 def _checked(note: Note, key: str, value: str | None, check: Callable[..., Any]) -> Any:

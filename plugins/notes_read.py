@@ -1,13 +1,13 @@
 """Reading note files: regular files only, size-capped, YAML front matter without aliases.
 
-A note's front matter is decoded by msgspec into :class:`FrontMatter` (unknown
-keys, wrong types and lists over :data:`~coffeechat.limits.LIST_ITEMS` are
-errors naming the key). A file is opened without blocking and read only if it
-is a regular file, and never past :data:`~coffeechat.limits.NOTE_BYTES`: a
-FIFO, a device or a huge file in the notes folder costs one error line, never
-a hang. YAML anchors and aliases are refused, since a small note could
-otherwise expand into an enormous event. Errors name the file, the line and
-the key.
+A note's front matter is decoded by msgspec into
+:class:`~coffeechat.notebook.FrontMatter` (unknown keys, wrong types and lists
+over :data:`~coffeechat.limits.LIST_ITEMS` are errors naming the key). A file
+is opened without blocking and read only if it is a regular file, and never
+past :data:`~coffeechat.limits.NOTE_BYTES`: a FIFO, a device or a huge file in
+the notes folder costs one error line, never a hang. YAML anchors and aliases
+are refused, since a small note could otherwise expand into an enormous event.
+Errors name the file, the line and the key.
 """
 
 from __future__ import annotations
@@ -18,81 +18,21 @@ import os
 import re
 import stat
 from datetime import UTC, datetime
-from typing import Annotated, Any, NamedTuple
 
 import msgspec
 
-from coffeechat.limits import LIST_ITEMS, NOTE_BYTES
+from coffeechat.limits import NOTE_BYTES
 
-Capped = msgspec.Meta(max_length=LIST_ITEMS)
-
-
-class NoteReferral(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    name: str
-    company: str | None = None
-    role: str | None = None
-    email: str | None = None
-    note: str | None = None
-
-
-class NoteCommitment(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    text: str
-    due: Any = None  # a date, a date and time, or any DATE form
-
-
-class FrontMatter(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """The keys a note's front matter may have (see NOTES-FORMAT)."""
-
-    contact: str
-    type: str = "note"
-    date: Any = None  # when it happened; the file's modification time if absent
-    channel: str | None = None
-    company: str | None = None
-    role: str | None = None
-    email: str | None = None
-    linkedin: str | None = None
-    phone: str | None = None
-    how_met: str | None = None
-    takeaways: Annotated[list[str], Capped] = []
-    referrals: Annotated[list[NoteReferral], Capped] = []
-    commitments: Annotated[list[NoteCommitment], Capped] = []
-    tags: Annotated[list[str], Capped] = []
-
-
-class NoteError(NamedTuple):
-    """What is wrong with a note, and where."""
-
-    path: str
-    line: int
-    key: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.path}:{self.line}"
-        return f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
-
-
-class Note(NamedTuple):
-    path: str  # relative to the notes folder, with forward slashes
-    front: FrontMatter
-    body: str
-    digest: str  # of the whole file's bytes
-    modified: datetime | None  # the file's modification time (None: not a usable time)
-    front_lines: list[str]  # the front matter's lines, for error line numbers
-
-    def line_of(self, key: str | None) -> int:
-        """The file line where a top-level key (or a nested field name) appears."""
-        return _line_of(self.front_lines, key)
-
-
-def _line_of(front_lines: list[str], key: str | None) -> int:
-    if key:
-        name = re.escape(key.split(".")[0].split("[")[0])
-        pattern = re.compile(rf"^\s*(-\s*)?{name}\s*:")
-        for number, line in enumerate(front_lines):
-            if pattern.match(line):
-                return number + 2  # line 1 is the opening ---
-    return 1
+# The note types live in core (``coffeechat.Note`` ...); importing them from here
+# still works for one more release.
+from coffeechat.notebook import (  # noqa: F401 - the names plugins knew them by
+    FrontMatter,
+    Note,
+    NoteCommitment,
+    NoteError,
+    NoteReferral,
+)
+from coffeechat.notebook import line_of as _line_of
 
 
 class NotRegular(OSError):

@@ -3,54 +3,19 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import CLI
+from tests.test_examples import Receiver, install_examples
 
-ROOT = Path(__file__).resolve().parent.parent
 TEST_PLUGINS = Path(__file__).parent / "plugins"
-WEBHOOK = ROOT / "examples" / "coffeechat-webhook"
 
 
 # -- a real webhook receiver on 127.0.0.1 -------------------------------------------
-
-
-class Receiver:
-    def __init__(self) -> None:
-        self.posts: list[dict[str, Any]] = []
-        self.status = 200
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers["Content-Length"])
-                receiver.posts.append({
-                    "path": self.path,
-                    "content_type": self.headers["Content-Type"],
-                    "json": json.loads(self.rfile.read(length)),
-                })
-                self.send_response(receiver.status)
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/coffee"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -61,24 +26,23 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture(scope="session")
-def webhook_installed() -> None:
-    """Install examples/coffeechat-webhook into this test environment, as a user would."""
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-         "--no-build-isolation", str(WEBHOOK)],
-        check=True, capture_output=True, timeout=600,
-    )
+def webhook_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """examples/coffeechat-webhook installed as a user would, into a throwaway folder."""
+    return install_examples(tmp_path_factory)
 
 
 @pytest.fixture
-def hooked(cli: CLI, webhook_installed: None, receiver: Receiver) -> CLI:
-    (cli.home / "config.toml").write_text(
-        f'[plugins.webhook]\nurl = "{receiver.url}"\ncheck_days = 3\n')
+def hooked(cli: CLI, webhook_site: Path, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+           ) -> CLI:
+    """The webhook plugin installed (on PYTHONPATH for the CLI's processes), configured."""
+    monkeypatch.setenv("PYTHONPATH", str(webhook_site))
+    url = f"http://127.0.0.1:{receiver.port}/hooks/coffee"
+    (cli.home / "config.toml").write_text(f'[plugins.webhook]\nurl = "{url}"\ncheck_days = 3\n')
     cli.ids("add", "Jane Doe", "--company", "Acme", "--email", "jane@example.com")
     return cli
 
 
-WEB = {"COFFEECHAT_LOAD_PLUGINS": "webhook"}
+WEB = {"COFFEECHAT_LOAD_PLUGINS": "webhook"}  # (installed, and allowed)
 BUILT_INS = ["channels", "email", "templates", "notes", "notes_sync", "markdown_views", "importers"]
 
 
@@ -264,12 +228,50 @@ def test_a_read_with_nothing_new_loads_no_plugins(cli: CLI) -> None:
     assert imports() == 3
 
 
-def test_wrapper_hooks_are_refused_by_name(cli: CLI) -> None:
-    result = run_with(cli, ["wrapper"], "add", "Jane Doe")
+def test_new_style_wrappers_run_and_old_style_ones_are_refused(cli: CLI) -> None:
+    result = run_with(cli, ["wrapper", "api_hookwrapper"], "add", "Jane Doe")
+    assert "around contact.added" in result.out  # the wrapper ran around event_appended
     assert result.err.splitlines() == [
-        "coffeechat: warning: plugin 'wrapper' failed in load: "
-        "event_appended: wrapper hooks are not supported"]
-    assert "around" not in result.out and cli.count() == 1
+        "coffeechat: warning: plugin 'api_hookwrapper' failed in load: event_appended: "
+        "old-style hookwrapper=True is not supported; use @hookimpl(wrapper=True)"]
+    assert cli.count() == 1
+
+
+def test_a_rule_from_a_plugins_dir_counts_without_a_rebuild(run: CLI) -> None:
+    """A rule plugin put in a folder given with --plugins-dir: `due` shows its items at once,
+    and stops showing them when the folder is not given (nothing but a plain read)."""
+    run.run("add", "Jane Doe")
+    run.run("met", "jane")
+
+    def kinds(*args: str) -> set[str]:
+        result = run.run(*args, "due", "--all", "--json", COFFEECHAT_LOAD_PLUGINS="api_rule")
+        return {item["kind"] for item in result.json()}
+
+    assert "write-up" not in kinds()
+    assert "write-up" in kinds("--plugins-dir", str(TEST_PLUGINS))
+    assert "write-up" in kinds("--plugins-dir", str(TEST_PLUGINS))
+    assert "write-up" not in kinds()
+    (run.home / "config.toml").write_text(f'plugins_dir = "{TEST_PLUGINS}"\n')
+    assert "write-up" in kinds()
+
+
+def test_a_rule_added_to_the_plugins_dir_counts_without_a_rebuild(run: CLI, tmp_path: Path
+                                                                  ) -> None:
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    run.run("add", "Jane Doe")
+    run.run("met", "jane")
+
+    def kinds() -> set[str]:
+        result = run.run("--plugins-dir", str(folder), "due", "--all", "--json",
+                         COFFEECHAT_LOAD_PLUGINS="api_rule")
+        return {item["kind"] for item in result.json()}
+
+    assert "write-up" not in kinds()
+    (folder / "api_rule.py").write_text((TEST_PLUGINS / "api_rule.py").read_text())
+    assert "write-up" in kinds()
+    (folder / "api_rule.py").unlink()
+    assert "write-up" not in kinds()
 
 
 def test_event_appended_hears_imports_and_notes(cli: CLI, tmp_path: Path) -> None:

@@ -115,17 +115,22 @@ class Projector:
             if self.plugins is not None:
                 from coffeechat.plugin_sources import environment_fingerprint
 
-                plugins_dir = self.plugins.plugins_dir or ""
-                self._remember(META_PLUGINS_DIR, plugins_dir)
-                self._remember(META_PLUGIN_ENV, environment_fingerprint(plugins_dir or None))
+                # The folder loaded without --plugins-dir (config.toml's), and what was
+                # loaded now: a command loading something else sees it (is_current).
+                self._remember(META_PLUGINS_DIR, self.plugins.configured_dir or "")
+                self._remember(META_PLUGIN_ENV, environment_fingerprint(self.plugins.plugins_dir))
         return Setup(rules, extra, projections, changed)
 
     # -- keeping current ----------------------------------------------------------
 
     def is_current(self) -> bool:
-        """True when there is nothing new to apply (see :func:`is_current`)."""
+        """True when there is nothing new to apply (see :func:`is_current`).
+
+        With plugins, their folder (``--plugins-dir`` or the config's) is compared.
+        """
+        folder = None if self.plugins is None else self.plugins.plugins_dir or ""
         return is_current(self.store.conn, check_config=self._rules is None,
-                          check_plugins=self.plugins is not None)
+                          check_plugins=self.plugins is not None, plugins_dir=folder)
 
     def catch_up(self, progress: Progress | None = None) -> int:
         """Apply what is new in the log; return how many events were applied."""
