@@ -246,8 +246,13 @@ class LazyGroup(click.Group):
         """The commands in sections, from SECTIONS: no command module is imported."""
         sections = {title: [(name, line) for name, (_target, line) in commands.items()]
                     for title, commands in SECTIONS.items()}
-        plugin = [(name, command) for name, command in self._plugin_commands(ctx).items()
-                  if not command.hidden]
+        try:
+            plugin = [(name, command) for name, command in self._plugin_commands(ctx).items()
+                      if not command.hidden]
+        except CoffeechatError as error:  # help still helps with a broken config.toml
+            click.echo(f"coffeechat: warning: {error.message} (plugin commands not listed)",
+                       err=True)
+            plugin = []
         width = max(len(name) for name in [*COMMANDS, *(name for name, _ in plugin)])
         limit = formatter.width - 6 - width
         sections[PLUGIN_SECTION] += [(name, command.get_short_help_str(limit))

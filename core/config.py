@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import msgspec
 
 from coffeechat.errors import ConfigError
-from coffeechat.paths import config_file, data_folder, default_store
+from coffeechat.paths import config_file, default_store
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -88,12 +88,6 @@ class Config(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=Tr
     plugins_dir: str | None = None
     # Settings for plugins, one table per plugin name: [plugins.webhook] ...
     plugins: dict[str, dict[str, Any]] = {}
-
-
-def home_folder() -> str:
-    """The data folder (where the default store lives), for callers from before
-    :mod:`coffeechat.paths`; ask that module for a particular location instead."""
-    return data_folder()
 
 
 def default_db_path() -> Path:

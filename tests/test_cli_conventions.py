@@ -119,6 +119,13 @@ def test_help_lists_the_commands_in_sections(run: InProcessCLI) -> None:
         SECTIONS["Maintenance"])
 
 
+def test_help_works_with_a_broken_config(run: InProcessCLI) -> None:
+    (run.home / "config.toml").write_text("[followups]\nnudge_day = 5\n")
+    result = run.run("--help")
+    assert "Maintenance:" in result.out
+    assert result.err.startswith("coffeechat: warning: ") and "nudge_day" in result.err
+
+
 def test_the_help_lines_are_the_commands_own() -> None:
     ctx = click.Context(cli, obj=App())
     for commands in SECTIONS.values():
