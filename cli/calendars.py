@@ -24,7 +24,7 @@ def push_command() -> None:
     The password comes from the variable named by [calendar] password_env
     (COFFEECHAT_CALDAV_PASSWORD by default), never from a file.
     """
-    from coffeechat.plugins.calendars import push, shown_url
+    from coffeechat.calendars import push, shown_url
 
     app = context_app()
     config = app.config()

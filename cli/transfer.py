@@ -1,4 +1,4 @@
-"""import and export: bringing people in, and moving the log between devices."""
+"""import and export: one command per importer, and moving the log between devices."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
@@ -17,19 +17,32 @@ from coffeechat.cli.main import context_app, json_option, output
 from coffeechat.errors import BadInput
 from coffeechat.files import replace_file
 
+if TYPE_CHECKING:
+    from coffeechat.importing import OptionValue, Registered
+
 
 class ImportGroup(click.Group):
-    """`import jsonl`, plus a subcommand per importer plugin (linkedin, vcard, google...)."""
+    """`import jsonl`, plus a subcommand per importer (linkedin, vcard, ics, a plugin's...)."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        importers = context_app().plugins().importers()
-        return sorted({*super().list_commands(ctx), *importers})
+        return sorted({*super().list_commands(ctx), *_importers(ctx)})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         command = super().get_command(ctx, cmd_name)
-        if command is None and cmd_name in context_app().plugins().importers():
-            return _people_command(cmd_name)
+        if command is None and cmd_name in _importers(ctx):
+            return _import_command(_importers(ctx)[cmd_name])
         return command
+
+
+def _importers(ctx: click.Context) -> dict[str, Registered]:
+    """The importers plugins registered, asked once per run (only by `import` commands)."""
+    from coffeechat.importing import registered_importers
+
+    found = ctx.meta.get("coffeechat.importers")
+    if found is None:
+        found = ctx.meta["coffeechat.importers"] = registered_importers(
+            context_app().plugins())
+    return found
 
 
 @click.group("import", cls=ImportGroup)
@@ -186,73 +199,6 @@ def _report(app: Any, document: dict[str, Any], text: str) -> None:
         click.echo(text)
 
 
-_FORMATS = {"linkedin": "LinkedIn's Connections.csv (Settings → Data privacy → Get a copy)",
-            "vcard": "a vCard file (.vcf) from Apple, Google, Outlook and others",
-            "google": "a Google Contacts CSV export"}
-
-
-def _people_command(name: str) -> click.Command:
-    @click.command(name, help=f"Import people from {_FORMATS.get(name, f'a {name} file')}.\n\n"
-                   "People are matched to your contacts by LinkedIn URL, then email, then "
-                   "name and company: new people are added, changed details updated, and "
-                   "nobody is removed. Rows that are not a person (a group card) are "
-                   "listed and left out. A file with bad rows imports nothing unless "
-                   "--skip-bad is given.")
-    @click.argument("file", metavar="FILE")
-    @click.option("--skip-bad", is_flag=True, help="Import the good rows; list the bad ones.")
-    @dry_run_option
-    @json_option
-    def command(file: str, skip_bad: bool, dry_run: bool) -> None:
-        from coffeechat.people import import_people
-
-        app = context_app()
-        store = app.current()
-        read = app.plugins().importers()[name]
-        parsed = read(file)
-        with progress_bar(len(parsed.people), f"importing {name}") as advance:
-            result = import_people(store, parsed, source=f"import:{name}", file=file,
-                                   skip_bad=skip_bad, progress=advance, dry_run=dry_run)
-        if not dry_run:
-            _settle(app, store, result.events)
-        _people_report(app, file, result, dry_run)
-
-    return command
-
-
-def _people_report(app: Any, file: str, result: Any, dry_run: bool) -> None:
-    from coffeechat.people import planned_changes
-
-    plan = result.plan
-    document = {
-        "batch": result.batch, "added": plan.added, "updated": plan.updated,
-        "unchanged": plan.unchanged,
-        "skipped": [{"row": e.row, "message": e.message} for e in result.skipped],
-        "conflicts": [{"row": e.row, "message": e.message} for e in plan.conflicts],
-        "missing": plan.missing,
-    }
-    if app.json:
-        output(document | ({"dry_run": True} if dry_run else {}))
-    else:
-        would = "would be " if dry_run else ""
-        click.echo(f"{file}: {len(plan.added)} {would}added, {len(plan.updated)} {would}"
-                   f"updated, {plan.unchanged} unchanged"
-                   + ("; nothing was recorded (dry run)" if dry_run else ""))
-        if dry_run:
-            for line in planned_changes(plan):
-                click.echo(f"  {line}")
-        if result.batch:
-            click.echo(f"batch {result.batch} (undo it with: coffeechat undo --batch "
-                       f"{result.batch})")
-        if plan.missing:
-            click.echo(f"{len(plan.missing)} people imported before are not in this file "
-                       "(kept): " + ", ".join(plan.missing[:10])
-                       + (" ..." if len(plan.missing) > 10 else ""))
-    for row in result.skipped:
-        click.echo(f"coffeechat: skipped row {row.row}: {row.message}", err=True)
-    for row in plan.conflicts:
-        click.echo(f"coffeechat: row {row.row}: {row.message}", err=True)
-
-
 @export_group.command("ics")
 @click.option("--out", "out_path", metavar="FILE", help="Write here instead of stdout.")
 @json_option
@@ -262,7 +208,7 @@ def export_ics_command(out_path: str | None) -> None:
     UIDs never change, so importing the file again into a calendar app updates
     what it has instead of adding copies.
     """
-    from coffeechat.plugins.calendars import export_calendar
+    from coffeechat.calendars import export_calendar
 
     app = context_app()
     store = app.current()
@@ -280,82 +226,45 @@ def export_ics_command(out_path: str | None) -> None:
             f"Wrote {count[0]} meetings and {count[1]} follow-ups to {out_path}")
 
 
-@import_group.command("ics")
-@click.argument("file", metavar="FILE")
-@dry_run_option
-@json_option
-def import_ics_command(file: str, dry_run: bool) -> None:
-    """Calendar invitations (.ics from Google Calendar, Outlook, ...) as scheduled meetings.
+# -- every importer's command ------------------------------------------------------------
 
-    The contact is the organiser or an attendee other than you ([me] email);
-    someone unknown is added. A higher SEQUENCE reschedules, a cancellation
-    cancels, and the same file imported again records nothing. An invitation
-    dated outside 1900-2200 makes the file import nothing.
-    """
-    from coffeechat.plugins.invitations import import_invitations, read_invitations
+def _import_command(importer: Registered) -> click.Command:
+    """``coffeechat import NAME FILE|DIR``: the same command for every importer."""
 
-    app = context_app()
-    invitations = read_invitations(file, app.config().me.email)
-    store = app.current()
-    result = import_invitations(store, app.projector().fold_stream, invitations,
-                                source="import:ics", dry_run=dry_run)
-    if not dry_run:
-        _settle(app, store, result.events)
-    would = "would be " if dry_run else ""
-    _outcome(app, result, dry_run,
-             f"{file}: {len(result.scheduled)} {would}scheduled, {len(result.cancelled)} "
-             f"{would}cancelled, {result.unchanged} unchanged; {len(result.added)} new contacts")
+    def command(path: str, dry_run: bool, **values: OptionValue) -> None:
+        from coffeechat import importing
 
+        app = context_app()
+        options = {o.name: values[_key(o.name)] for o in importer.options}
+        context = importing.ImportContext(
+            name=importer.name, path=path, source=f"import:{importer.name}",
+            options=options, config=app.config(),
+            fold_contact=lambda stream: app.projector().fold_stream(stream),
+            progress=progress_bar)
+        data = importing.read(importer, context)  # (before the store is locked)
+        store = app.current()
+        imported = importing.apply(importer, store, data, context, dry_run=dry_run)
+        if not dry_run:
+            _settle(app, store, imported.events)
+        report = importing.report(importer, imported, app.plugins().guard)
+        if app.json:
+            output(report.document)
+        else:
+            for line in report.text:
+                click.echo(line)
+        for note in report.notes:
+            click.echo(f"coffeechat: {note}", err=True)
 
-def _outcome(app: Any, result: Any, dry_run: bool, text: str) -> None:
-    """An ics or mailbox import's report; a dry run's also says why, line by line."""
-    document: dict[str, Any] = result._asdict()
-    del document["events"], document["why"]
-    if dry_run:
-        document["dry_run"] = True
-        text += "; nothing was recorded (dry run)\n" + "\n".join(f"  {w}" for w in result.why)
-    _report(app, document, text.rstrip("\n"))
-
-
-@import_group.command("mbox")
-@click.argument("file", metavar="FILE")
-@dry_run_option
-@json_option
-def import_mbox_command(file: str, dry_run: bool) -> None:
-    """Replies in an mbox file: a message from a contact after your ask answers it.
-
-    Auto-replies (out of office and the like) do not count; importing the same
-    mailbox again records nothing new.
-    """
-    from coffeechat.plugins.mailbox import read_mbox
-
-    _import_replies(file, read_mbox, "import:mbox", dry_run)
+    command = json_option(command)
+    command = dry_run_option(command)
+    for option in reversed(importer.options):
+        command = click.option(f"--{option.name}", _key(option.name),
+                               is_flag=option.metavar is None, metavar=option.metavar,
+                               help=option.help)(command)
+    command = click.argument(
+        "path", metavar="FILE" if importer.reads == "file" else "DIR")(command)
+    return click.command(importer.name, help=importer.help)(command)
 
 
-@import_group.command("maildir")
-@click.argument("folder", metavar="DIR")
-@dry_run_option
-@json_option
-def import_maildir_command(folder: str, dry_run: bool) -> None:
-    """Replies in a Maildir folder (its cur/ and new/), as for `import mbox`."""
-    from coffeechat.plugins.mailbox import read_maildir
-
-    _import_replies(folder, read_maildir, "import:maildir", dry_run)
-
-
-def _import_replies(path: str, read: Callable[..., Any], source: str, dry_run: bool) -> None:
-    from coffeechat.plugins.mailbox import import_replies
-
-    app = context_app()
-    mailbox = read(path, lambda total: progress_bar(total, "reading mail"))
-    store = app.current()
-    result = import_replies(store, app.projector().fold_stream, mailbox,
-                            me=app.config().me.email, source=source, dry_run=dry_run)
-    if not dry_run:
-        _settle(app, store, result.events)
-    _outcome(app, result, dry_run,
-             f"{path}: {result.messages:,} messages, {len(result.replied)} "
-             + ("would answer" if dry_run else "answered") + " an ask"
-             + (f"; {result.automatic:,} auto-replies left out" if result.automatic else "")
-             + (f"; {result.unreadable:,} without a sender or a usable date"
-                if result.unreadable else ""))
+def _key(option: str) -> str:
+    return "option_" + option.replace("-", "_")

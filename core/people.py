@@ -1,13 +1,16 @@
 """Bringing people in from other tools: matching them to contacts, and what to record.
 
-An importer reads a file into :class:`Person` rows. :func:`plan_import` then
-matches each person to the contacts the store already has, by stable identity
-(LinkedIn URL, then email, then name and company together), and works out the
-events: a ``contact.added`` for someone new, a ``contact.updated`` with just
-the fields that changed for someone known, nothing for someone unchanged. A
-person who matches two different contacts is not merged into either: they are
-reported. People this source brought in before but missing from the file are
-reported, never removed.
+A reader (linkedin, vcard, google, or a plugin's) turns a file into
+:class:`Person` rows; :class:`PeopleImporter` makes it an importer (see
+``coffeechat.importing``). The rows are validated as the file is read; inside
+the write transaction :func:`plan_import` matches each person to the contacts
+the store already has, by stable identity (LinkedIn URL, then email, then
+name and company together), and works out the events: a ``contact.added``
+for someone new, a ``contact.updated`` with just the fields that changed for
+someone known, nothing for someone unchanged. A person who matches two
+different contacts is not merged into either: they are reported. People this
+source brought in before but missing from the file are reported, never
+removed.
 """
 
 from __future__ import annotations
@@ -23,10 +26,12 @@ import msgspec
 
 from coffeechat import validate
 from coffeechat.clock import now, stamp
-from coffeechat.codec import Event
 from coffeechat.errors import BadInput, CoffeechatError
 from coffeechat.events import ContactAdded, ContactUpdated, Payload
 from coffeechat.fold import CONTACT_PREFIX
+from coffeechat.importing import ImportContext, Imported, Option, Reads, Report
+from coffeechat.importing import Plan as ImportPlan
+from coffeechat.plugin_calls import Refused, shown
 from coffeechat.resolve import free_id, id_taken
 from coffeechat.store import NewEvent, Store
 
@@ -60,7 +65,7 @@ class Parsed(NamedTuple):
     skipped: Sequence[RowError] = ()  # rows that are not people (a group card): listed, left out
 
 
-class Plan(NamedTuple):
+class PeoplePlan(NamedTuple):
     events: list[tuple[str, Payload, str | None]]  # (contact id, payload, occurred_at)
     added: list[str]
     updated: list[str]
@@ -148,7 +153,7 @@ def _email(address: str | None) -> str | None:
 
 
 def plan_import(db: apsw.Connection, people: list[Person], source: str,
-                progress: Callable[[int], None] | None = None) -> Plan:
+                progress: Callable[[int], None] | None = None) -> PeoplePlan:
     """What importing ``people`` records (see the module docs)."""
     matcher = Matcher(db)
     events: list[tuple[str, Payload, str | None]] = []
@@ -188,7 +193,7 @@ def plan_import(db: apsw.Connection, people: list[Person], source: str,
         matcher.remember(_Known(contact_id, person.name,
                                 {f: getattr(person, f) for f in FIELDS}))
     missing = [name for contact_id, name in _brought_in_by(db, source) if contact_id not in seen]
-    return Plan(events, added, updated, unchanged, conflicts, missing)
+    return PeoplePlan(events, added, updated, unchanged, conflicts, missing)
 
 
 def _changes(known: _Known, person: Person) -> dict[str, str]:
@@ -229,49 +234,92 @@ def validate_people(people: list[Person]) -> Parsed:
     return Parsed(good, bad)
 
 
-class ImportResult(NamedTuple):
-    batch: str | None  # the batch the import was recorded as (None when nothing changed)
-    plan: Plan
-    skipped: list[RowError]  # rows left out: not people, or bad (with --skip-bad)
-    events: list[Event]  # what was written (nothing for a dry run)
+# -- the importer -------------------------------------------------------------------------
+
+MATCHING = ("People are matched to your contacts by LinkedIn URL, then email, then name and "
+            "company: new people are added, changed details updated, and nobody is removed. "
+            "Rows that are not a person (a group card) are listed and left out. A file with "
+            "bad rows imports nothing unless --skip-bad is given.")
+SKIP_BAD = Option("skip-bad", "Import the good rows; list the bad ones.")
 
 
-def import_people(store: Store, parsed: Parsed, *, source: str, file: str,
-                  skip_bad: bool = False, on: str | None = None,
-                  progress: Callable[[int], None] | None = None,
-                  dry_run: bool = False) -> ImportResult:
-    """Validate, match and record a file's people as one batch (see the module docs).
+class PeopleRead(NamedTuple):
+    people: list[Person]  # validated
+    skipped: list[RowError]  # left out: not people, or bad (with --skip-bad)
 
-    The file is read and validated before the write lock is taken; the plan
-    is made inside it, so what it decides holds when it is appended. A dry run
-    makes the same plan against the log as it is, and records nothing.
+
+class PeopleOutcome(NamedTuple):
+    plan: PeoplePlan
+    skipped: list[RowError]
+
+
+class PeopleImporter:
+    """An importer of people: ``reader(path)`` gives the rows, this does the rest.
+
+    The rows are validated as the file is read (before the store is locked): a
+    file with bad rows imports nothing unless ``--skip-bad``. The plan matches
+    them to the contacts (:func:`plan_import`) inside the write transaction.
     """
-    checked_people = validate_people(parsed.people)
-    bad = sorted(parsed.errors + checked_people.errors)
-    if bad and not skip_bad:
-        first = bad[0]
-        more = f" (and {len(bad) - 1} more bad rows)" if len(bad) > 1 else ""
-        raise BadInput(f"{file}: row {first.row}: {first.message}{more}; nothing was "
-                       "imported (fix the file, or --skip-bad imports the rest)")
-    skipped = sorted([*parsed.skipped, *bad])
-    people = checked_people.people
-    if dry_run:
-        return ImportResult(None, plan_import(store.conn, people, source, progress), skipped,
-                            [])
-    at = on or stamp(now())
-    plans: list[Plan] = []
 
-    def plan() -> list[tuple[list[NewEvent], str]]:
-        plans.append(plan_import(store.conn, people, source, progress))
-        return [([NewEvent(stream=CONTACT_PREFIX + contact_id, payload=payload,
+    reads: Reads = "file"
+    options = (SKIP_BAD,)
+
+    def __init__(self, name: str, reader: Callable[[str], Parsed],
+                 summary: str | None = None) -> None:
+        self.name = name
+        self.reader = reader
+        self.help = f"{summary or f'Import people from a {name} file.'}\n\n{MATCHING}"
+
+    def read(self, path: str, context: ImportContext) -> PeopleRead:
+        parsed = self.reader(path)
+        if not isinstance(parsed, Parsed):
+            raise Refused(f"read returned {shown(parsed)}, not a coffeechat.people.Parsed")
+        checked_people = validate_people(parsed.people)
+        bad = sorted([*parsed.errors, *checked_people.errors])
+        if bad and not context.options.get(SKIP_BAD.name):
+            first = bad[0]
+            more = f" (and {len(bad) - 1} more bad rows)" if len(bad) > 1 else ""
+            raise BadInput(f"{path}: row {first.row}: {first.message}{more}; nothing was "
+                           "imported (fix the file, or --skip-bad imports the rest)")
+        return PeopleRead(checked_people.people, sorted([*parsed.skipped, *bad]))
+
+    def plan(self, store: Store, data: PeopleRead, context: ImportContext
+             ) -> ImportPlan[PeopleOutcome]:
+        with context.progress(len(data.people), f"importing {self.name}") as advance:
+            plan = plan_import(store.conn, data.people, context.source, advance)
+        at = stamp(now())
+        events = [NewEvent(stream=CONTACT_PREFIX + contact_id, payload=payload,
                            occurred_at=occurred_at or at)
-                  for contact_id, payload, occurred_at in plans[-1].events], source)]
+                  for contact_id, payload, occurred_at in plan.events]
+        return ImportPlan(events, PeopleOutcome(plan, data.skipped))
 
-    [written] = store.append_planned(plan)
-    return ImportResult(written[0].batch if written else None, plans[-1], skipped, written)
+    def report(self, result: Imported[PeopleOutcome]) -> Report:
+        plan, skipped = result.outcome
+        batch = result.batch
+        document: dict[str, object] = {
+            "batch": batch, "added": plan.added, "updated": plan.updated,
+            "unchanged": plan.unchanged,
+            "skipped": [{"row": e.row, "message": e.message} for e in skipped],
+            "conflicts": [{"row": e.row, "message": e.message} for e in plan.conflicts],
+            "missing": plan.missing,
+        }
+        would = "would be " if result.dry_run else ""
+        text = [f"{result.path}: {len(plan.added)} {would}added, {len(plan.updated)} {would}"
+                f"updated, {plan.unchanged} unchanged"]
+        if result.dry_run:
+            text += [f"  {line}" for line in planned_changes(plan)]
+        if batch:
+            text.append(f"batch {batch} (undo it with: coffeechat undo --batch {batch})")
+        if plan.missing:
+            text.append(f"{len(plan.missing)} people imported before are not in this file "
+                        "(kept): " + ", ".join(plan.missing[:10])
+                        + (" ..." if len(plan.missing) > 10 else ""))
+        notes = [f"skipped row {row.row}: {row.message}" for row in skipped]
+        notes += [f"row {row.row}: {row.message}" for row in plan.conflicts]
+        return Report(document, text, notes)
 
 
-def planned_changes(plan: Plan) -> list[str]:
+def planned_changes(plan: PeoplePlan) -> list[str]:
     """What a plan records, one line a contact: ``add jane-doe (Jane Doe)``, ``update ...``."""
     lines = []
     for contact_id, payload, _at in plan.events:

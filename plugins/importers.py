@@ -1,26 +1,31 @@
-"""Reading people from LinkedIn, vCard and Google Contacts exports.
+"""The built-in importers: people from LinkedIn, vCard and Google Contacts exports,
+meetings from calendar invitations, replies from mailboxes.
 
-Each reader turns a file into :class:`coffeechat.people.Person` rows and
-:class:`coffeechat.people.RowError` items (a row it cannot read, with where it
-is). They are registered with the ``register_importers`` hook, so a plugin
-can add a format the same way.
+Each people reader here turns a file into :class:`coffeechat.people.Person`
+rows and :class:`coffeechat.people.RowError` items (a row it cannot read, with
+where it is); :class:`coffeechat.people.PeopleImporter` does the rest. The
+``ics``, ``mbox`` and ``maildir`` importers come whole from core
+(``coffeechat.invitations``, ``coffeechat.replies``). All six are registered
+with the ``register_importers`` hook, as a plugin registers its own.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from coffeechat.clock import stamp
 from coffeechat.errors import BadInput
 from coffeechat.files import read_input
 from coffeechat.hookspecs import hookimpl
-from coffeechat.people import Parsed, Person, RowError, linkedin_key
+from coffeechat.invitations import IcsImporter
+from coffeechat.people import Parsed, PeopleImporter, Person, RowError, linkedin_key
+from coffeechat.replies import MAILDIR, MBOX
 
-Reader = Callable[[str], Parsed]
+if TYPE_CHECKING:
+    from coffeechat.importing import RegisterImporter
 
 
 def _text(path: str) -> str:
@@ -278,12 +283,16 @@ def _preference(params: dict[str, list[str]]) -> int:
     return int(pref[0]) if pref and pref[0].isdigit() else 100
 
 
-BUILTIN_IMPORTERS: dict[str, Reader] = {
-    "linkedin": read_linkedin, "google": read_google, "vcard": read_vcard,
-}
+PEOPLE = (
+    PeopleImporter("linkedin", read_linkedin, "Import people from LinkedIn's Connections.csv "
+                   "(Settings → Data privacy → Get a copy)."),
+    PeopleImporter("vcard", read_vcard, "Import people from a vCard file (.vcf) from Apple, "
+                   "Google, Outlook and others."),
+    PeopleImporter("google", read_google, "Import people from a Google Contacts CSV export."),
+)
 
 
 @hookimpl
-def register_importers(register: Any) -> None:
-    for name, reader in BUILTIN_IMPORTERS.items():
-        register(name, reader)
+def register_importers(register: RegisterImporter) -> None:
+    for importer in (*PEOPLE, IcsImporter(), MBOX, MAILDIR):
+        register(importer)

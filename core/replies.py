@@ -1,4 +1,4 @@
-"""Replies from a mailbox: `import mbox FILE` and `import maildir DIR`.
+"""Replies from a mailbox: the ``mbox`` and ``maildir`` importers (``coffeechat.importing``).
 
 A message from a contact's address, dated at or after the ask that is still
 open, answers that ask: it is recorded as ``reply.received`` (a touch for the
@@ -6,6 +6,11 @@ check-in clock), so the nudge goes away. Auto-replies (out-of-office and the
 like) are not replies. Each reply is keyed by its Message-ID and decided
 inside the write transaction, so importing the same mailbox again, or a
 bigger one later, records nothing twice.
+
+:func:`read_mbox` and :func:`read_maildir` read the headers before the store
+is locked; :func:`plan_replies` decides against the log. Another source of
+mail (a plugin reading IMAP, say) can make :class:`MailboxRead` and plan it
+the same way.
 """
 
 from __future__ import annotations
@@ -15,7 +20,6 @@ import hashlib
 import os
 import re
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from email.message import Message
 from email.parser import BytesHeaderParser
@@ -27,11 +31,17 @@ from coffeechat.errors import BadInput
 from coffeechat.events import ReplyReceived
 from coffeechat.files import read_input
 from coffeechat.fold import CONTACT_PREFIX, ContactState
+from coffeechat.importing import (
+    ImportContext,
+    Imported,
+    Plan,
+    Progress,
+    Reads,
+    Report,
+    no_progress,
+)
 from coffeechat.resolve import contacts_by_email
-from coffeechat.store import Event, NewEvent, Store
-
-# A progress bar for N messages, advanced with the number read so far.
-Progress = Callable[[int], AbstractContextManager[Callable[[int], None]]]
+from coffeechat.store import NewEvent, Store
 
 # Subjects mail programs give automatic answers (Outlook, Gmail, Exchange, ...).
 _AUTO_SUBJECTS = ("automatic reply", "auto-reply", "autoreply", "auto reply",
@@ -54,15 +64,16 @@ class MailboxRead(NamedTuple):
 
 
 class ReplyImport(NamedTuple):
+    """What the messages of a mailbox answer."""
+
     replied: list[str]  # contacts whose open ask a message answered
     messages: int
     automatic: int
     unreadable: int
-    events: list[Event]
     why: list[str]  # what the messages record, and why the others record nothing
 
 
-def read_mbox(path: str, progress: Progress | None = None) -> MailboxRead:
+def read_mbox(path: str, progress: Progress = no_progress) -> MailboxRead:
     """The messages of an mbox file (headers only)."""
     import mailbox
 
@@ -76,7 +87,7 @@ def read_mbox(path: str, progress: Progress | None = None) -> MailboxRead:
         box.close()
 
 
-def read_maildir(path: str, progress: Progress | None = None) -> MailboxRead:
+def read_maildir(path: str, progress: Progress = no_progress) -> MailboxRead:
     """The messages of a Maildir folder (its cur/ and new/)."""
     import mailbox
 
@@ -87,10 +98,10 @@ def read_maildir(path: str, progress: Progress | None = None) -> MailboxRead:
     return _read(box, progress)
 
 
-def _read(box: Any, progress: Progress | None) -> MailboxRead:
+def _read(box: Any, progress: Progress) -> MailboxRead:
     parser = BytesHeaderParser(policy=compat32)
     mails, messages, automatic, unreadable = [], 0, 0, 0
-    with (progress(len(box)) if progress else nullcontext(_ignore)) as advance:
+    with progress(len(box), "reading mail") as advance:
         for key in box.iterkeys():
             messages += 1
             advance(messages)
@@ -104,10 +115,6 @@ def _read(box: Any, progress: Progress | None) -> MailboxRead:
             else:
                 mails.append(mail)
     return MailboxRead(mails, messages, automatic, unreadable)
-
-
-def _ignore(_done: int) -> None:
-    pass
 
 
 def is_automatic(headers: Message) -> bool:
@@ -199,25 +206,50 @@ def plan_replies(store: Store, fold_contact: Callable[[str], ContactState], read
         why.append(f"{contact_id}: a reply on {stamp(first.at)} ({first.message_id})")
     if strangers:
         why.append(f"{strangers:,} messages from addresses that are not a contact's")
-    return events, ReplyImport(replied, read.messages, read.automatic, read.unreadable, [],
-                               why)
+    return events, ReplyImport(replied, read.messages, read.automatic, read.unreadable, why)
 
 
-def import_replies(store: Store, fold_contact: Callable[[str], ContactState], read: MailboxRead,
-                   *, me: str | None, source: str, dry_run: bool = False) -> ReplyImport:
-    """Record the replies among ``read`` as one batch (planned inside the transaction).
+class MailboxImporter:
+    """A mailbox's replies: ``coffeechat import mbox FILE``, ``import maildir DIR``."""
 
-    A reply already recorded (the same Message-ID key) is not recorded again.
-    A dry run makes the plan against the log as it is, and records nothing.
-    """
-    if dry_run:
-        return plan_replies(store, fold_contact, read, me=me)[1]
-    outcomes: list[ReplyImport] = []
+    options = ()
 
-    def plan() -> list[tuple[list[NewEvent], str]]:
-        events, outcome = plan_replies(store, fold_contact, read, me=me)
-        outcomes.append(outcome)
-        return [(events, source)]
+    def __init__(self, name: str, reads: Reads, read_box: Callable[[str, Progress], MailboxRead],
+                 help: str) -> None:
+        self.name = name
+        self.reads: Reads = reads
+        self.read_box = read_box
+        self.help = help
 
-    appended = store.append_planned(plan)
-    return outcomes[-1]._replace(events=[event for batch in appended for event in batch])
+    def read(self, path: str, context: ImportContext) -> MailboxRead:
+        return self.read_box(path, context.progress)
+
+    def plan(self, store: Store, data: MailboxRead, context: ImportContext
+             ) -> Plan[ReplyImport]:
+        return Plan(*plan_replies(store, context.fold_contact, data,
+                                  me=context.config.me.email))
+
+    def report(self, result: Imported[ReplyImport]) -> Report:
+        outcome = result.outcome
+        text = [f"{result.path}: {outcome.messages:,} messages, {len(outcome.replied)} "
+                + ("would answer" if result.dry_run else "answered") + " an ask"
+                + (f"; {outcome.automatic:,} auto-replies left out" if outcome.automatic
+                   else "")
+                + (f"; {outcome.unreadable:,} without a sender or a usable date"
+                   if outcome.unreadable else "")]
+        if result.dry_run:
+            text += [f"  {line}" for line in outcome.why]
+        document: dict[str, object] = {"replied": outcome.replied, "messages": outcome.messages,
+                                       "automatic": outcome.automatic,
+                                       "unreadable": outcome.unreadable}
+        return Report(document, text)
+
+
+MBOX = MailboxImporter(
+    "mbox", "file", read_mbox,
+    "Replies in an mbox file: a message from a contact after your ask answers it.\n\n"
+    "Auto-replies (out of office and the like) do not count; importing the same mailbox "
+    "again records nothing new.")
+MAILDIR = MailboxImporter(
+    "maildir", "folder", read_maildir,
+    "Replies in a Maildir folder (its cur/ and new/), as for `import mbox`.")

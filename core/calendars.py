@@ -6,7 +6,10 @@ instead of adding another: a meeting keeps the UID of its first scheduling
 (or of the invitation it came from) through every reschedule, which raises its
 SEQUENCE.
 
-Invitations come in through :mod:`coffeechat.plugins.invitations`.
+Invitations come in through :mod:`coffeechat.invitations` (``import ics``).
+The CLI calls this module directly for ``export ics`` and ``calendar push``:
+they are commands of their own, not something a plugin extends. icalendar
+and caldav are imported only when a calendar is made or pushed.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Calendar invitations in: `import ics`, as read → plan → apply.
+"""Calendar invitations in: the ``ics`` importer (see ``coffeechat.importing``).
 
 Invitations from Google Calendar, Outlook and others, time zones included
 (Windows zone names too, which the icalendar library maps). The contact is
@@ -10,9 +10,11 @@ importing the same file again records nothing.
 
 :func:`read_invitations` reads and checks the whole file before anything
 else (a time outside the dates coffeechat keeps is refused here, naming the
-line); :func:`plan_invitations` decides what to record against the log; and
-:func:`import_invitations` makes that plan inside the write transaction and
-appends it, or, for a dry run, makes it and stops.
+line); :func:`plan_invitations` decides what to record against the log,
+inside the write transaction. :class:`IcsImporter` puts the two together for
+``coffeechat import ics``. Another calendar source (a plugin reading a
+calendar service, say) can make :class:`Invitation` rows and plan them the
+same way.
 """
 
 from __future__ import annotations
@@ -21,14 +23,15 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from coffeechat import validate
+from coffeechat.calendars import DOMAIN, FoldContact, all_meetings
 from coffeechat.clock import WINDOW_TEXT, in_window, now, stamp
 from coffeechat.errors import BadInput
 from coffeechat.events import ContactAdded, MeetingCancelled, MeetingScheduled, Payload
 from coffeechat.files import read_input
 from coffeechat.fold import CONTACT_PREFIX
-from coffeechat.plugins.calendars import DOMAIN, FoldContact, all_meetings
+from coffeechat.importing import ImportContext, Imported, Plan, Reads, Report
 from coffeechat.resolve import ContactDirectory, contacts_by_email
-from coffeechat.store import Event, NewEvent, Store
+from coffeechat.store import NewEvent, Store
 
 DAY_MINUTES = 24 * 60  # a longer invitation is recorded as a day long
 MAX_SEQUENCE = 2**31 - 1
@@ -57,11 +60,12 @@ class Known(NamedTuple):
 
 
 class IcsImport(NamedTuple):
+    """What the invitations of a file change."""
+
     scheduled: list[str]
     cancelled: list[str]
     added: list[str]  # contacts the invitations brought
     unchanged: int
-    events: list[Event]
     why: list[str]  # one line per invitation: what it records, or why nothing
 
 
@@ -148,7 +152,7 @@ def _list(value: Any) -> list[Any]:
 def plan_invitations(store: Store, fold_contact: FoldContact, invitations: list[Invitation]
                      ) -> tuple[list[NewEvent], IcsImport]:
     """What the invitations change: the events to append, and the report."""
-    outcome = IcsImport([], [], [], 0, [], [])
+    outcome = IcsImport([], [], [], 0, [])
     directory = ContactDirectory.load(store.conn)
     by_email = contacts_by_email(store.conn)
     known = {m.uid: Known(m.contact, m.sequence, m.cancelled, m.current)
@@ -195,22 +199,6 @@ def plan_invitations(store: Store, fold_contact: FoldContact, invitations: list[
     return events, outcome._replace(unchanged=unchanged)
 
 
-def import_invitations(store: Store, fold_contact: FoldContact, invitations: list[Invitation],
-                       *, source: str, dry_run: bool = False) -> IcsImport:
-    """Record what the invitations change, as one batch (planned inside the transaction)."""
-    if dry_run:
-        return plan_invitations(store, fold_contact, invitations)[1]
-    outcomes: list[IcsImport] = []
-
-    def plan() -> list[tuple[list[NewEvent], str]]:
-        events, outcome = plan_invitations(store, fold_contact, invitations)
-        outcomes.append(outcome)
-        return [(events, source)]
-
-    appended = store.append_planned(plan)
-    return outcomes[-1]._replace(events=[event for batch in appended for event in batch])
-
-
 def _newer(invitation: Invitation, meeting: Known) -> bool:
     """Whether an invitation changes a meeting already known.
 
@@ -243,3 +231,36 @@ def _contact_for(invitation: Invitation, directory: ContactDirectory,
                                                 how_met="a calendar invitation")))
     outcome.added.append(contact_id)
     return contact_id
+
+
+class IcsImporter:
+    """``coffeechat import ics FILE``."""
+
+    name = "ics"
+    help = ("Calendar invitations (.ics from Google Calendar, Outlook, ...) as scheduled "
+            "meetings.\n\nThe contact is the organiser or an attendee other than you ([me] "
+            "email); someone unknown is added. A higher SEQUENCE reschedules, a cancellation "
+            "cancels, and the same file imported again records nothing. An invitation dated "
+            "outside 1900-2200 makes the file import nothing.")
+    reads: Reads = "file"
+    options = ()
+
+    def read(self, path: str, context: ImportContext) -> list[Invitation]:
+        return read_invitations(path, context.config.me.email)
+
+    def plan(self, store: Store, data: list[Invitation], context: ImportContext
+             ) -> Plan[IcsImport]:
+        return Plan(*plan_invitations(store, context.fold_contact, data))
+
+    def report(self, result: Imported[IcsImport]) -> Report:
+        outcome = result.outcome
+        would = "would be " if result.dry_run else ""
+        text = [f"{result.path}: {len(outcome.scheduled)} {would}scheduled, "
+                f"{len(outcome.cancelled)} {would}cancelled, {outcome.unchanged} unchanged; "
+                f"{len(outcome.added)} new contacts"]
+        if result.dry_run:
+            text += [f"  {line}" for line in outcome.why]
+        document: dict[str, object] = {"scheduled": outcome.scheduled,
+                                       "cancelled": outcome.cancelled,
+                                       "added": outcome.added, "unchanged": outcome.unchanged}
+        return Report(document, text)
