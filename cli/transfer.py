@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -93,9 +92,10 @@ def _open_input(path: str) -> Iterator[IO[bytes]]:
             spool.seek(0)
             yield spool
         return
+    from coffeechat.importing import check_path
+
+    check_path("file", path)
     try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            raise BadInput(f"FILE: {path} is not a regular file")
         handle = open(path, "rb")  # noqa: SIM115 - closed below
     except OSError as error:
         raise BadInput(f"FILE: cannot read {path} ({error.strerror})") from None
