@@ -219,7 +219,7 @@ class Plugins:
         getattr(self.pm.hook, hook_name)(register=registrar, **kwargs)
         return registrar.calls
 
-    _collect = registered  # (the name it had)
+    _collect = registered  # (its old name, which core/importing.py calls)
 
     def _last_wins(self, hook_name: str, shape: Callable[..., tuple[Any, ...]], **kwargs: Any
                    ) -> list[tuple[str, tuple[Any, ...]]]:
@@ -232,12 +232,6 @@ class Plugins:
         return [(plugin, args) for plugin, registered
                 in reversed(self.registered(hook_name, shape, **kwargs))
                 for args in registered]
-
-    def source(self, name: str) -> str | None:
-        """Where a plugin comes from: built-in, entry point, plugins dir (None: not loaded)."""
-        self.pm  # noqa: B018 - (loads them)
-        info = self._info.get(name)
-        return info.source if info is not None else None
 
     # -- what plugins provide ---------------------------------------------------------
 

@@ -34,6 +34,7 @@ _DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
 
 class EmailChannel:
     name = "email"
+    address = "email"  # the contact field Message.to holds
     can_send = True
     can_draft = True
 

@@ -6,6 +6,8 @@ import inspect
 import re
 from pathlib import Path
 
+import pytest
+
 from coffeechat.cli.reference import render_reference
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,14 +48,19 @@ def test_every_hook_is_documented_with_its_exact_signature() -> None:
         assert f"### {name}({params})\n" in text, f"{name}({params}) is not documented"
 
 
-def test_the_tutorial_is_the_example_plugin() -> None:
+@pytest.mark.parametrize(("marker", "folder", "module", "blocks"), [
+    ("webhook", "coffeechat-webhook", "coffeechat_webhook", 5),
+    ("sms", "coffeechat-sms", "coffeechat_sms", 4),
+])
+def test_each_tutorial_is_its_example_plugin(marker: str, folder: str, module: str,
+                                             blocks: int) -> None:
     text = (ROOT / "docs" / "plugins.md").read_text()
-    example = ROOT / "examples" / "coffeechat-webhook"
-    code = _blocks_after("webhook-plugin", text)
-    assert len(code) == 5
-    source = (example / "coffeechat_webhook" / "__init__.py").read_text()
+    example = ROOT / "examples" / folder
+    code = _blocks_after(f"{marker}-plugin", text)
+    assert len(code) == blocks
+    source = (example / module / "__init__.py").read_text()
     assert _normal("\n\n".join(code)) == _normal(source)
-    [pyproject] = _blocks_after("webhook-pyproject", text)
+    [pyproject] = _blocks_after(f"{marker}-pyproject", text)
     assert _normal(pyproject) == _normal((example / "pyproject.toml").read_text())
 
 

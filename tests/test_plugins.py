@@ -291,8 +291,12 @@ def test_the_built_in_plugin_table_names_each_modules_hooks() -> None:
 
     from coffeechat.plugin_manager import BUILTINS
 
+    plain = {"wrapper": False, "hookwrapper": False, "optionalhook": False,
+             "tryfirst": False, "trylast": False, "specname": None}
     for module_name, hooks in BUILTINS.items():
         module = importlib.import_module(module_name)
-        implemented = {name for name, value in vars(module).items()
+        implemented = {name: value.coffeechat_impl for name, value in vars(module).items()
                        if callable(value) and hasattr(value, "coffeechat_impl")}
-        assert implemented == set(hooks), module_name
+        assert set(implemented) == set(hooks), module_name
+        # (a built-in is registered before it is imported, with plain options)
+        assert all(opts == plain for opts in implemented.values()), module_name

@@ -63,7 +63,8 @@ def register_channels(register: RegisterChannel, config: Config) -> None:
     register(SmsChannel(settings.get("url"), settings.get("from"),
                         float(settings.get("timeout", 10))))
 
-# -- the funnel ---------------------------------------------------------------
+
+# -- counting with the read API -----------------------------------------------
 
 STEPS = (("added", "contact.added"), ("asked", "request.sent"), ("met", "meeting.held"))
 
@@ -84,6 +85,9 @@ def funnel(reader: Reader) -> list[dict[str, Any]]:
         rows.append({"step": step, "count": count, "rate": rate})
         before = count
     return rows
+
+
+# -- the command --------------------------------------------------------------
 
 
 @click.command("funnel")

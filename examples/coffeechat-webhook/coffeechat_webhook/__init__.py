@@ -10,11 +10,8 @@ from typing import Any
 import click
 
 import coffeechat
-from coffeechat.channels import DeliveryError, Message
+from coffeechat import ContactState, DeliveryError, FollowUp, Message, Payload
 from coffeechat.clock import from_stamp, stamp
-from coffeechat.events import Payload
-from coffeechat.fold import ContactState
-from coffeechat.rules import FollowUp
 
 # -- the channel --------------------------------------------------------------
 
@@ -64,7 +61,7 @@ class WebhookChannel:
 
 
 @coffeechat.hookimpl
-def register_channels(register: Any, config: Any) -> None:
+def register_channels(register: coffeechat.RegisterChannel, config: coffeechat.Config) -> None:
     settings = config.plugins.get("webhook", {})
     register(WebhookChannel(settings.get("url"), float(settings.get("timeout", 10))))
 
@@ -79,7 +76,7 @@ class ThreadChecked(Payload):
 
 
 @coffeechat.hookimpl
-def register_event_types(register: Any) -> None:
+def register_event_types(register: coffeechat.RegisterEventType) -> None:
     register("webhook.thread-checked", ThreadChecked)
 
 
@@ -107,7 +104,8 @@ def check_thread_after(days: int) -> Any:
 
 
 @coffeechat.hookimpl
-def register_followup_rules(register: Any, config: Any) -> None:
+def register_followup_rules(register: coffeechat.RegisterRule, config: coffeechat.Config
+                            ) -> None:
     days = int(config.plugins.get("webhook", {}).get("check_days", 3))
     register("check-thread", check_thread_after(days), 1)
 
@@ -127,5 +125,5 @@ def thread_checked(app: Any, contact: str, note: str | None) -> None:
 
 
 @coffeechat.hookimpl
-def register_commands(cli: Any) -> None:
+def register_commands(cli: click.Group) -> None:
     cli.add_command(thread_checked)
