@@ -219,8 +219,6 @@ class Plugins:
         getattr(self.pm.hook, hook_name)(register=registrar, **kwargs)
         return registrar.calls
 
-    _collect = registered  # (its old name, which core/importing.py calls)
-
     def _last_wins(self, hook_name: str, shape: Callable[..., tuple[Any, ...]], **kwargs: Any
                    ) -> list[tuple[str, tuple[Any, ...]]]:
         """(plugin, registration) pairs, the one that should win last.
