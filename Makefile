@@ -1,23 +1,49 @@
 # Two commands matter: `make demo` and `make test`. Both set everything up first.
+# `make quick` is the inner loop: the tests not marked slow.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOG := $(VENV)/install.log
+# (no "a new pip is out" check: it costs a request and says nothing we act on)
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test lint docs clean
+.PHONY: demo test quick lint docs clean
+
+# $(call step,what it does,command): run a setup step with its output in $(LOG);
+# if it fails, show the end of the log and stop.
+define step
+	@echo "  $(1)"
+	@$(2) >>$(LOG) 2>&1 || { status=$$?; \
+		echo "make: '$(strip $(2))' failed (exit $$status); the end of $(LOG):" >&2; \
+		tail -n 30 $(LOG) >&2; exit $$status; }
+endef
 
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	@if [ -d $(VENV) ]; then \
+		echo "Updating $(VENV) (pyproject.toml changed)…"; \
+	else \
+		echo "Setting up $(VENV) (first run only, ~1 min; the installer's output goes to $(LOG))…"; \
+	fi
+	@mkdir -p $(VENV) && : > $(LOG)
+	$(call step,creating the virtual environment,$(PYTHON) -m venv $(VENV))
+	$(call step,installing coffeechat and its test tools,\
+		$(BIN)/python -m pip install -e '.[test]')
+	@touch $(STAMP)
+	@echo "  done: $(BIN)/coffeechat is ready"
 
 demo: $(STAMP)
+	@echo "Replaying examples/story.sh (a month of informational interviews) into a throwaway store…"
 	@COFFEECHAT=$(BIN)/coffeechat bash examples/story.sh
 
 test: $(STAMP)
-	$(BIN)/ruff check .
-	$(BIN)/pytest
+	@echo "Linting (ruff)…"
+	@$(BIN)/ruff check .
+	@echo "Running the whole test suite (pytest)…"
+	@$(BIN)/pytest
+
+quick: $(STAMP)
+	@$(BIN)/pytest -q -m "not slow"
 
 docs: $(STAMP)
 	$(BIN)/python -m coffeechat.cli.reference > docs/cli.md

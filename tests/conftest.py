@@ -71,12 +71,86 @@ class CLI:
             store.close()
 
 
+# Modules whose module-level registries a command can add to (plugins register
+# event types, upcasters and fold handlers): imported before a run is snapshotted.
+_REGISTRY_MODULES = ("coffeechat.events", "coffeechat.codec", "coffeechat.fold")
+
+
+class ProcessState:
+    """What one in-process run can leave behind in this process, put back after it.
+
+    A subprocess starts clean; an in-process run must look the same to the next
+    one. Put back after each run: every dict, list and set held at module level
+    by a loaded ``coffeechat`` module (registries such as the event types and
+    upcasters plugins add to), the commands of the click group, and the modules
+    ``--plugins-dir`` imports; and every ``functools`` cache of a ``coffeechat``
+    module is emptied (``clock.local_day`` depends on ``TZ``).
+    """
+
+    # (module names, their containers, their caches): scanned again when modules change
+    _scanned: tuple[tuple[str, ...], list[Any], list[Any]] = ((), [], [])
+
+    def __init__(self) -> None:
+        import importlib
+
+        from coffeechat.cli.main import cli
+
+        for name in _REGISTRY_MODULES:
+            importlib.import_module(name)
+        self.group = cli
+        self.commands = dict(cli.commands)
+        self.modules = set(sys.modules)
+        containers, self.caches = self._scan()
+        self.held = [(value, value.copy()) for value in containers]
+        self.clear_caches()
+
+    @classmethod
+    def _scan(cls) -> tuple[list[Any], list[Any]]:
+        names = tuple(n for n in sys.modules if n == "coffeechat" or n.startswith("coffeechat."))
+        if cls._scanned[0] != names:
+            containers: dict[int, Any] = {}
+            caches: dict[int, Any] = {}
+            for name in names:
+                for attr, value in vars(sys.modules[name]).items():
+                    if attr.startswith("__"):
+                        continue
+                    if type(value) in (dict, list, set):
+                        containers[id(value)] = value
+                    elif callable(value) and hasattr(value, "cache_info"):
+                        caches[id(value)] = value
+            cls._scanned = (names, list(containers.values()), list(caches.values()))
+        return cls._scanned[1], cls._scanned[2]
+
+    def clear_caches(self) -> None:
+        for cached in self.caches:
+            cached.cache_clear()
+
+    def restore(self) -> None:
+        for value, saved in self.held:
+            if value != saved:
+                value.clear()
+                if isinstance(value, list):
+                    value.extend(saved)
+                else:
+                    value.update(saved)
+        if self.group.commands != self.commands:
+            self.group.commands.clear()
+            self.group.commands.update(self.commands)
+        for name in set(sys.modules) - self.modules:
+            if name.startswith("coffeechat_plugins_dir"):
+                del sys.modules[name]
+        self.clear_caches()
+
+
 class InProcessCLI(CLI):
     """The same interface as :class:`CLI`, run inside the test process (much faster).
 
     ``coffeechat.cli.main.main`` runs with the same environment a subprocess
-    would get and its stdout and stderr captured; use :class:`CLI` where the
-    process boundary is the point (signals, two writers, the entry point).
+    would get and its stdout and stderr captured, and whatever the run left in
+    the process is put back (see :class:`ProcessState`). Use :class:`CLI` where
+    the process boundary is the point: signals, two processes at once, the
+    entry point, a running ``watch``, a hard timeout around what may hang,
+    memory caps, a real terminal.
     """
 
     def run(self, *args: str, expect: int | None = 0, **env: str) -> Result:
@@ -90,16 +164,24 @@ class InProcessCLI(CLI):
         overrides: dict[str, str | None] = {k: None for k in os.environ if k not in wanted}
         overrides.update(wanted)
         code = 0
-        with runner.isolation(env=overrides) as (out, err, _):
+        state = ProcessState()
+        try:
+            with runner.isolation(env=overrides) as (out, err, _):
+                time.tzset()
+                try:
+                    main(list(args))
+                except SystemExit as done:  # as the interpreter reads it
+                    if done.code is None or isinstance(done.code, int):
+                        code = done.code or 0
+                    else:
+                        print(done.code, file=sys.stderr)
+                        code = 1
+                finally:
+                    sys.stdout.flush()
+                    sys.stderr.flush()
+        finally:
             time.tzset()
-            try:
-                main(list(args))
-            except SystemExit as done:
-                code = done.code if isinstance(done.code, int) else 1
-            finally:
-                sys.stdout.flush()
-                sys.stderr.flush()
-        time.tzset()
+            state.restore()
         result = Result(code, out.getvalue().decode(errors="replace"),
                         err.getvalue().decode(errors="replace"))
         if expect is not None:
@@ -108,6 +190,17 @@ class InProcessCLI(CLI):
                 f"stdout: {result.out}\nstderr: {result.err}"
             )
         return result
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that runs the CLI in a subprocess (the ``cli`` fixture) is ``slow``.
+
+    Other slow tests (real servers, processes started by hand, fuzzing) carry
+    the mark themselves; ``make quick`` leaves all of them out.
+    """
+    for item in items:
+        if "cli" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CLI
+from tests.conftest import CLI, InProcessCLI
 
 LONG = "x" * 25_000
 
@@ -15,8 +15,8 @@ LONG = "x" * 25_000
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A store with a few people, made once and copied for each test."""
-    cli = CLI(tmp_path_factory.mktemp("template"))
-    cli.ids("add", "Jane Doe", "--company", "Acme")
+    cli = InProcessCLI(tmp_path_factory.mktemp("template"))
+    cli.ids("add", "Jane Doe", "--company", "Acme", "--email", "jane@acme.example")
     cli.ids("add", "Jane Smith", "--company", "Initech")
     cli.ids("add", "Conan O'Brien")
     cli.ids("add", "李小龍")
@@ -25,9 +25,9 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def people(cli: CLI, template: Path) -> CLI:
-    shutil.copy(template, cli.db)
-    return cli
+def people(run: CLI, template: Path) -> CLI:
+    shutil.copy(template, run.db)
+    return run
 
 
 CASES = [
@@ -56,6 +56,9 @@ CASES = [
     (["ask", "Jane Doe", "--via", "pigeon"], ["--via", "unknown channel", "'pigeon'"]),
     (["ask", "Jane Doe", "--send"], ["--send: set your address"]),
     (["thank", "Jane Doe", "--draft"], ["--draft: set your address"]),
+    (["ask", "Jane Smith", "--send"], ["--send: Jane Smith has no email address",
+                                       "nothing was recorded"]),
+    (["thank", "Jane Smith", "--draft"], ["--draft: Jane Smith has no email address"]),
     (["answer", "Jane Doe", "accepted"], ["CONTACT", "no open request"]),
     (["done", "0123456789"], ["COMMITMENT_ID", "no commitment", "'0123456789'"]),
     (["undo", "ffffffff"], ["EVENT_ID", "no event"]),

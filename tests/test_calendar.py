@@ -47,15 +47,15 @@ def utc(event: Any, name: str = "DTSTART") -> datetime:
     return event.decoded(name).astimezone(UTC)
 
 
-def test_export_is_icalendar_with_stable_uids_and_round_trips(cli: CLI, tmp_path: Path) -> None:
-    configure(cli)
-    cli.run("add", "Priya Raman", "--email", "priya@example.com")
-    cli.run("add", "Omar Haddad")
-    cli.run("schedule", "priya", "--at", "2026-11-10T15:00:00Z", "--minutes", "25",
+def test_export_is_icalendar_with_stable_uids_and_round_trips(run: CLI, tmp_path: Path) -> None:
+    configure(run)
+    run.run("add", "Priya Raman", "--email", "priya@example.com")
+    run.run("add", "Omar Haddad")
+    run.run("schedule", "priya", "--at", "2026-11-10T15:00:00Z", "--minutes", "25",
             "--where", "Blue Bottle, Market St")
-    cli.run("ask", "omar", "--via", "linkedin")
+    run.run("ask", "omar", "--via", "linkedin")
 
-    cal = exported(cli, tmp_path)
+    cal = exported(run, tmp_path)
     [event] = cal.walk("VEVENT")
     assert utc(event) == datetime(2026, 11, 10, 15, tzinfo=UTC)
     assert utc(event, "DTEND") == datetime(2026, 11, 10, 15, 25, tzinfo=UTC)
@@ -72,48 +72,48 @@ def test_export_is_icalendar_with_stable_uids_and_round_trips(cli: CLI, tmp_path
     assert utc(nudge, "DUE") > datetime(2026, 11, 2, 9, tzinfo=UTC)
 
     # A second export names everything the same; a reschedule keeps the UID, raises SEQUENCE.
-    again = exported(cli, tmp_path)
+    again = exported(run, tmp_path)
     assert {str(c["UID"]) for c in again.walk() if "UID" in c} == \
         {str(c["UID"]) for c in cal.walk() if "UID" in c}
-    cli.run("schedule", "priya", "--at", "2026-11-12T16:00:00Z")
-    moved = meetings(exported(cli, tmp_path))["priya-raman"]
+    run.run("schedule", "priya", "--at", "2026-11-12T16:00:00Z")
+    moved = meetings(exported(run, tmp_path))["priya-raman"]
     assert str(moved["UID"]) == str(event["UID"])
     assert int(moved["SEQUENCE"]) == int(event["SEQUENCE"]) + 1
     assert utc(moved) == datetime(2026, 11, 12, 16, tzinfo=UTC)
 
     # Importing our own export records nothing: the meetings are already there.
-    before = cli.count()
-    result = cli.json("import", "ics", str(tmp_path / "coffeechat.ics"))
+    before = run.count()
+    result = run.json("import", "ics", str(tmp_path / "coffeechat.ics"))
     assert result["scheduled"] == [] and result["added"] == [] and result["unchanged"] == 1
-    assert cli.count() == before
-    assert len(meetings(exported(cli, tmp_path))) == 1
+    assert run.count() == before
+    assert len(meetings(exported(run, tmp_path))) == 1
 
 
-def test_export_to_stdout_and_cancelled_meetings(cli: CLI) -> None:
-    configure(cli)
-    cli.run("add", "Priya Raman")
-    cli.run("schedule", "priya", "--at", "2026-11-10T15:00:00Z")
-    cli.run("cancel", "priya", "--reason", "she is travelling")
-    cal = icalendar.Calendar.from_ical(cli.run("export", "ics").out)
+def test_export_to_stdout_and_cancelled_meetings(run: CLI) -> None:
+    configure(run)
+    run.run("add", "Priya Raman")
+    run.run("schedule", "priya", "--at", "2026-11-10T15:00:00Z")
+    run.run("cancel", "priya", "--reason", "she is travelling")
+    cal = icalendar.Calendar.from_ical(run.run("export", "ics").out)
     [event] = cal.walk("VEVENT")
     assert str(event["STATUS"]) == "CANCELLED"
     assert int(event["SEQUENCE"]) == 1
     assert event.walk("VALARM") == []  # no reminder for a meeting that will not happen
 
 
-def test_google_and_outlook_invitations_import_at_the_right_times(cli: CLI, tmp_path: Path
+def test_google_and_outlook_invitations_import_at_the_right_times(run: CLI, tmp_path: Path
                                                                   ) -> None:
-    configure(cli)
-    cli.run("add", "Priya Raman", "--email", "Priya.Raman@gmail.com")
-    google = cli.json("import", "ics", str(DATA / "invite-google.ics"))
+    configure(run)
+    run.run("add", "Priya Raman", "--email", "Priya.Raman@gmail.com")
+    google = run.json("import", "ics", str(DATA / "invite-google.ics"))
     assert google == {"scheduled": ["priya-raman"], "cancelled": [], "added": [],
                       "unchanged": 0}
-    outlook = cli.json("import", "ics", str(DATA / "invite-outlook.ics"))
+    outlook = run.json("import", "ics", str(DATA / "invite-outlook.ics"))
     assert outlook["added"] == ["daniel-okafor"]  # the organiser was unknown
-    bare = cli.json("import", "ics", str(DATA / "invite-outlook-no-vtimezone.ics"))
+    bare = run.json("import", "ics", str(DATA / "invite-outlook-no-vtimezone.ics"))
     assert bare["added"] == ["lena-fischer"]
 
-    found = meetings(exported(cli, tmp_path))
+    found = meetings(exported(run, tmp_path))
     # 10:00 in New York (EST) / 14:00 Pacific Standard Time / 09:00 W. Europe Standard Time
     assert utc(found["priya-raman"]) == datetime(2026, 12, 3, 15, tzinfo=UTC)
     assert utc(found["priya-raman"], "DTEND") == datetime(2026, 12, 3, 15, 25, tzinfo=UTC)
@@ -123,72 +123,72 @@ def test_google_and_outlook_invitations_import_at_the_right_times(cli: CLI, tmp_
     # The invitation's own UID is kept, so a later update finds the meeting.
     assert str(found["daniel-okafor"]["UID"]).startswith("040000008200E00074C5B7101A82E008")
 
-    daniel = cli.json("show", "daniel-okafor")
+    daniel = run.json("show", "daniel-okafor")
     assert daniel["email"] == "dokafor@contoso.com" and daniel["stage"] == "scheduled"
     assert daniel["next_due_kind"] == "prep"
-    people = cli.json("contacts")
+    people = run.json("contacts")
     assert sorted(c["id"] for c in people) == ["daniel-okafor", "lena-fischer", "priya-raman"]
     assert all(c.get("email") != "maya@example.com" for c in people)  # you are never a contact
 
-    before = cli.count()
+    before = run.count()
     for name in ("invite-google", "invite-outlook", "invite-outlook-no-vtimezone"):
-        again = cli.json("import", "ics", str(DATA / f"{name}.ics"))
+        again = run.json("import", "ics", str(DATA / f"{name}.ics"))
         assert again["scheduled"] == [] and again["added"] == [] and again["unchanged"] == 1
-    assert cli.count() == before
+    assert run.count() == before
 
 
-def test_sequence_reschedules_and_cancels_and_an_older_one_never_wins(cli: CLI,
+def test_sequence_reschedules_and_cancels_and_an_older_one_never_wins(run: CLI,
                                                                        tmp_path: Path) -> None:
-    configure(cli)
+    configure(run)
     # A cancellation of a meeting never seen records nothing (and adds nobody).
-    early = cli.json("import", "ics", str(DATA / "invite-outlook-cancel.ics"))
-    assert early["cancelled"] == [] and early["added"] == [] and cli.count() == 0
-    cli.run("import", "ics", str(DATA / "invite-outlook.ics"))
-    moved = cli.json("import", "ics", str(DATA / "invite-outlook-moved.ics"))
+    early = run.json("import", "ics", str(DATA / "invite-outlook-cancel.ics"))
+    assert early["cancelled"] == [] and early["added"] == [] and run.count() == 0
+    run.run("import", "ics", str(DATA / "invite-outlook.ics"))
+    moved = run.json("import", "ics", str(DATA / "invite-outlook-moved.ics"))
     assert moved["scheduled"] == ["daniel-okafor"] and moved["added"] == []
-    event = meetings(exported(cli, tmp_path))["daniel-okafor"]
+    event = meetings(exported(run, tmp_path))["daniel-okafor"]
     assert utc(event) == datetime(2026, 12, 9, 17, tzinfo=UTC)
     assert utc(event, "DTEND") == datetime(2026, 12, 9, 17, 45, tzinfo=UTC)
     assert int(event["SEQUENCE"]) == 1
 
-    before = cli.count()
-    stale = cli.json("import", "ics", str(DATA / "invite-outlook.ics"))  # SEQUENCE 0 again
+    before = run.count()
+    stale = run.json("import", "ics", str(DATA / "invite-outlook.ics"))  # SEQUENCE 0 again
     assert stale["scheduled"] == [] and stale["unchanged"] == 1
-    assert cli.count() == before
-    assert utc(meetings(exported(cli, tmp_path))["daniel-okafor"]) == \
+    assert run.count() == before
+    assert utc(meetings(exported(run, tmp_path))["daniel-okafor"]) == \
         datetime(2026, 12, 9, 17, tzinfo=UTC)
 
-    cancel = cli.json("import", "ics", str(DATA / "invite-outlook-cancel.ics"))
+    cancel = run.json("import", "ics", str(DATA / "invite-outlook-cancel.ics"))
     assert cancel["cancelled"] == ["daniel-okafor"]
-    event = meetings(exported(cli, tmp_path))["daniel-okafor"]
+    event = meetings(exported(run, tmp_path))["daniel-okafor"]
     assert str(event["STATUS"]) == "CANCELLED" and int(event["SEQUENCE"]) == 2
-    assert cli.json("show", "daniel-okafor")["stage"] != "scheduled"
-    before = cli.count()
+    assert run.json("show", "daniel-okafor")["stage"] != "scheduled"
+    before = run.count()
     for name in ("invite-outlook-moved", "invite-outlook-cancel"):
-        late = cli.json("import", "ics", str(DATA / f"{name}.ics"))
+        late = run.json("import", "ics", str(DATA / f"{name}.ics"))
         assert late["scheduled"] == [] and late["cancelled"] == []
-    assert cli.count() == before
+    assert run.count() == before
 
 
 def test_a_merged_contacts_meeting_is_exported_and_updated_under_who_stays(
-        cli: CLI, tmp_path: Path) -> None:
-    configure(cli)
-    cli.run("add", "Daniel Okafor")
-    cli.run("import", "ics", str(DATA / "invite-outlook.ics"))  # adds daniel-okafor-2
-    cli.run("merge", "daniel-okafor", "daniel-okafor-2")
-    [event] = meetings(exported(cli, tmp_path)).values()
+        run: CLI, tmp_path: Path) -> None:
+    configure(run)
+    run.run("add", "Daniel Okafor")
+    run.run("import", "ics", str(DATA / "invite-outlook.ics"))  # adds daniel-okafor-2
+    run.run("merge", "daniel-okafor", "daniel-okafor-2")
+    [event] = meetings(exported(run, tmp_path)).values()
     assert str(event["X-COFFEECHAT-CONTACT"]) == "daniel-okafor"
-    moved = cli.json("import", "ics", str(DATA / "invite-outlook-moved.ics"))
+    moved = run.json("import", "ics", str(DATA / "invite-outlook-moved.ics"))
     assert moved["scheduled"] == ["daniel-okafor"] and moved["added"] == []
-    [event] = meetings(exported(cli, tmp_path)).values()
+    [event] = meetings(exported(run, tmp_path)).values()
     assert utc(event) == datetime(2026, 12, 9, 17, tzinfo=UTC)
 
 
-def test_an_import_is_one_batch_that_undo_takes_back(cli: CLI) -> None:
-    configure(cli)
-    cli.run("import", "ics", str(DATA / "invite-outlook.ics"))
-    cli.run("undo")  # the last command: the whole import
-    assert cli.json("contacts") == []
+def test_an_import_is_one_batch_that_undo_takes_back(run: CLI) -> None:
+    configure(run)
+    run.run("import", "ics", str(DATA / "invite-outlook.ics"))
+    run.run("undo")  # the last command: the whole import
+    assert run.json("contacts") == []
 
 
 @pytest.mark.parametrize("content, message", [
@@ -199,17 +199,17 @@ def test_an_import_is_one_batch_that_undo_takes_back(cli: CLI) -> None:
      "ORGANIZER:mailto:not an address\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n", "ORGANIZER"),
 ])
 def test_a_bad_calendar_file_is_a_one_line_error_and_records_nothing(
-        cli: CLI, tmp_path: Path, content: str, message: str) -> None:
-    configure(cli)
-    cli.run("add", "Priya Raman")
-    before = cli.count()
+        run: CLI, tmp_path: Path, content: str, message: str) -> None:
+    configure(run)
+    run.run("add", "Priya Raman")
+    before = run.count()
     bad = tmp_path / "bad.ics"
     bad.write_text(content)
-    result = cli.run("import", "ics", str(bad), expect=1)
+    result = run.run("import", "ics", str(bad), expect=1)
     assert str(bad) in result.err and message in result.err
     assert len(result.err.strip().splitlines()) == 1
-    assert cli.count() == before
-    missing = cli.run("import", "ics", str(tmp_path / "nowhere.ics"), expect=1)
+    assert run.count() == before
+    missing = run.run("import", "ics", str(tmp_path / "nowhere.ics"), expect=1)
     assert "nowhere.ics" in missing.err
 
 
@@ -225,7 +225,9 @@ def radicale(tmp_path: Path) -> Iterator[str]:
         [sys.executable, "-m", "radicale", "--server-hosts", f"127.0.0.1:{port}",
          "--storage-filesystem-folder", str(tmp_path / "collections"),
          "--auth-type", "htpasswd", "--auth-htpasswd-filename", str(users),
-         "--auth-htpasswd-encryption", "plain", "--logging-level", "warning"],
+         "--auth-htpasswd-encryption", "plain", "--logging-level", "warning",
+         # (its 1 s pause after a refused login, which clients provoke first, for speed)
+         "--auth-delay", "0"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 20
@@ -256,15 +258,16 @@ def read_back(url: str) -> tuple[list[Any], list[Any]]:
     return events, todos
 
 
-def test_calendar_push_to_caldav_and_again_without_copies(cli: CLI, radicale: str) -> None:
-    configure(cli, url=radicale, username="maya")
-    cli.run("add", "Priya Raman", "--email", "priya@example.com")
-    cli.run("add", "Omar Haddad")
-    cli.run("schedule", "priya", "--at", "2026-11-10T15:00:00Z", "--where", "Zoom")
-    cli.run("ask", "omar")
+@pytest.mark.slow  # a real CalDAV server
+def test_calendar_push_to_caldav_and_again_without_copies(run: CLI, radicale: str) -> None:
+    configure(run, url=radicale, username="maya")
+    run.run("add", "Priya Raman", "--email", "priya@example.com")
+    run.run("add", "Omar Haddad")
+    run.run("schedule", "priya", "--at", "2026-11-10T15:00:00Z", "--where", "Zoom")
+    run.run("ask", "omar")
     env = {"COFFEECHAT_CALDAV_PASSWORD": PASSWORD}
 
-    pushed = cli.json("calendar", "push", **env)
+    pushed = run.json("calendar", "push", **env)
     assert pushed["events"] == 1 and pushed["todos"] >= 1
     events, todos = read_back(radicale)
     assert [utc(e) for e in events] == [datetime(2026, 11, 10, 15, tzinfo=UTC)]
@@ -273,9 +276,9 @@ def test_calendar_push_to_caldav_and_again_without_copies(cli: CLI, radicale: st
     assert len(todos) == pushed["todos"]
 
     # Again, and after a reschedule: the same objects, updated, never copied.
-    cli.run("calendar", "push", **env)
-    cli.run("schedule", "priya", "--at", "2026-11-11T17:30:00Z")
-    cli.run("calendar", "push", **env)
+    run.run("calendar", "push", **env)
+    run.run("schedule", "priya", "--at", "2026-11-11T17:30:00Z")
+    run.run("calendar", "push", **env)
     events, todos_after = read_back(radicale)
     assert [utc(e) for e in events] == [datetime(2026, 11, 11, 17, 30, tzinfo=UTC)]
     assert len({str(t["UID"]) for t in todos_after}) == len(todos_after)
@@ -283,31 +286,32 @@ def test_calendar_push_to_caldav_and_again_without_copies(cli: CLI, radicale: st
     # Omar answers: the nudge on the calendar is marked done, not left to nag.
     nudge_uids = {str(t["UID"]) for t in todos_after
                   if str(t["X-COFFEECHAT-CONTACT"]) == "omar-haddad"}
-    cli.run("answer", "omar", "accepted")
-    assert cli.json("calendar", "push", **env)["completed"] == len(nudge_uids) == 1
+    run.run("answer", "omar", "accepted")
+    assert run.json("calendar", "push", **env)["completed"] == len(nudge_uids) == 1
     _, todos_last = read_back(radicale)
     assert {str(t["STATUS"]) for t in todos_last if str(t["UID"]) in nudge_uids} == \
         {"COMPLETED"}
 
 
-def test_calendar_push_errors_say_what_to_fix(cli: CLI, radicale: str) -> None:
-    cli.run("add", "Priya Raman")
-    cli.run("schedule", "priya", "--at", "2026-11-10T15:00:00Z")
-    configure(cli)  # no url
-    assert "[calendar] url" in cli.run("calendar", "push", expect=1).err
+@pytest.mark.slow  # a real CalDAV server
+def test_calendar_push_errors_say_what_to_fix(run: CLI, radicale: str) -> None:
+    run.run("add", "Priya Raman")
+    run.run("schedule", "priya", "--at", "2026-11-10T15:00:00Z")
+    configure(run)  # no url
+    assert "[calendar] url" in run.run("calendar", "push", expect=1).err
 
-    configure(cli, url=radicale, username="maya")
-    wrong = cli.run("calendar", "push", expect=1, COFFEECHAT_CALDAV_PASSWORD="not-it")
+    configure(run, url=radicale, username="maya")
+    wrong = run.run("calendar", "push", expect=1, COFFEECHAT_CALDAV_PASSWORD="not-it")
     assert radicale in wrong.err and "not-it" not in wrong.err + wrong.out
     assert len(wrong.err.strip().splitlines()) == 1
     assert read_back(radicale) == ([], [])
 
     assert "refused maya" in wrong.err and "COFFEECHAT_CALDAV_PASSWORD" in wrong.err
 
-    configure(cli, url=radicale.replace("/coffeechat/", "/elsewhere/"), username="maya")
-    missing = cli.run("calendar", "push", expect=1, COFFEECHAT_CALDAV_PASSWORD=PASSWORD)
+    configure(run, url=radicale.replace("/coffeechat/", "/elsewhere/"), username="maya")
+    missing = run.run("calendar", "push", expect=1, COFFEECHAT_CALDAV_PASSWORD=PASSWORD)
     assert "there is no calendar at" in missing.err and "/elsewhere/" in missing.err
 
-    configure(cli, url=f"http://127.0.0.1:{free_port()}/maya/coffeechat/", username="maya")
-    away = cli.run("calendar", "push", expect=1, COFFEECHAT_CALDAV_PASSWORD=PASSWORD)
+    configure(run, url=f"http://127.0.0.1:{free_port()}/maya/coffeechat/", username="maya")
+    away = run.run("calendar", "push", expect=1, COFFEECHAT_CALDAV_PASSWORD=PASSWORD)
     assert "127.0.0.1" in away.err and len(away.err.strip().splitlines()) == 1

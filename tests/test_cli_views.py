@@ -11,18 +11,19 @@ import pytest
 from tests.conftest import CLI
 
 EVENT_KEYS = {"id", "seq", "type", "occurred_at", "recorded_at", "source", "data"}
+TEST_PLUGINS = Path(__file__).parent / "plugins"
 
 
 @pytest.fixture
-def met(cli: CLI) -> CLI:
-    cli.ids("add", "Jane Doe", "--company", "Acme", "--role", "Staff Engineer")
-    cli.ids("ask", "jane", "--via", "linkedin")
-    cli.now = "2026-11-05T16:00:00Z"
-    cli.ids("met", "jane", "--notes", "Talked about platform teams",
+def met(run: CLI) -> CLI:
+    run.ids("add", "Jane Doe", "--company", "Acme", "--role", "Staff Engineer")
+    run.ids("ask", "jane", "--via", "linkedin")
+    run.now = "2026-11-05T16:00:00Z"
+    run.ids("met", "jane", "--notes", "Talked about platform teams",
             "--takeaway", "write a design doc", "--referral", "Bob Smith",
             "--commitment", "send my portfolio", "--due", "2026-11-07")
-    cli.ids("refer", "bob", "Carol Jones", "--company", "Initech", "--note", "runs hiring")
-    return cli
+    run.ids("refer", "bob", "Carol Jones", "--company", "Initech", "--note", "runs hiring")
+    return run
 
 
 def test_global_json_flag_before_or_after_the_command(met: CLI) -> None:
@@ -145,65 +146,79 @@ def test_verify_backup_rebuild_init(met: CLI, tmp_path: Path) -> None:
     assert "seq 1" in result.err and "hash does not match" in result.err
 
 
-def test_help_and_version(cli: CLI) -> None:
-    out = cli.run("--help").out
+def test_help_and_version(run: CLI) -> None:
+    out = run.run("--help").out
     for command in ("add", "ask", "met", "due", "contacts", "undo", "verify", "backup"):
         assert f"  {command}" in out
-    assert cli.run("--version").out.startswith("coffeechat, version")
-    assert "--commitment TEXT" in cli.run("met", "--help").out
+    assert run.run("--version").out.startswith("coffeechat, version")
+    assert "--commitment TEXT" in run.run("met", "--help").out
 
 
-def test_done_takes_an_unambiguous_start_of_a_commitment_id(cli: CLI) -> None:
-    cli.ids("add", "Bo Lind")
-    ids = cli.ids("met", "bo", "--referral", "R One", "--referral", "R Two",
+def test_done_takes_an_unambiguous_start_of_a_commitment_id(run: CLI) -> None:
+    run.ids("add", "Bo Lind")
+    ids = run.ids("met", "bo", "--referral", "R One", "--referral", "R Two",
                   "--referral", "R Three", "--commitment", "send deck",
                   "--commitment", "send notes")
     deck, notes = ids[-2], ids[-1]
     shared = next(n for n in range(len(deck)) if deck[n] != notes[n])
-    assert "several" in cli.run("done", deck[:shared], expect=1).err  # both commitments
-    cli.ids("done", deck[:shared + 1])  # the referral events sharing it are not commitments
-    open_kinds = [d.get("commitment") for d in cli.json("due", "--all")]
+    assert "several" in run.run("done", deck[:shared], expect=1).err  # both commitments
+    run.ids("done", deck[:shared + 1])  # the referral events sharing it are not commitments
+    open_kinds = [d.get("commitment") for d in run.json("due", "--all")]
     assert deck not in open_kinds and notes in open_kinds
-    assert "already done" in cli.run("done", deck, expect=1).err
+    assert "already done" in run.run("done", deck, expect=1).err
 
 
-def test_add_referred_by_records_the_introduction(cli: CLI) -> None:
-    cli.ids("add", "Jane Doe")
-    recorded = cli.json("add", "Dan Wu", "--referred-by", "jane")["recorded"]
+def test_add_referred_by_records_the_introduction(run: CLI) -> None:
+    run.ids("add", "Jane Doe")
+    recorded = run.json("add", "Dan Wu", "--referred-by", "jane")["recorded"]
     assert [r["type"] for r in recorded] == ["referral.made", "contact.added"]
-    assert cli.json("referrals")[0]["referred"][0]["id"] == "dan-wu"
-    assert cli.json("show", "dan")["how_met"] == "introduced by jane-doe"
+    assert run.json("referrals")[0]["referred"][0]["id"] == "dan-wu"
+    assert run.json("show", "dan")["how_met"] == "introduced by jane-doe"
 
 
-def test_cancel_a_scheduled_meeting(cli: CLI) -> None:
-    cli.ids("add", "Jane Doe")
-    cli.ids("ask", "jane")
-    cli.ids("schedule", "jane", "--at", "2026-11-05T15:00:00Z")
-    assert [d["kind"] for d in cli.json("due")] == ["prep"]
-    cli.ids("cancel", "jane", "--reason", "she is travelling")
-    assert cli.json("show", "jane")["stage"] == "asked"
-    assert cli.json("due", "--all") == []
-    assert "no scheduled meeting" in cli.run("cancel", "jane", expect=1).err
+def test_cancel_a_scheduled_meeting(run: CLI) -> None:
+    run.ids("add", "Jane Doe")
+    run.ids("ask", "jane")
+    run.ids("schedule", "jane", "--at", "2026-11-05T15:00:00Z")
+    assert [d["kind"] for d in run.json("due")] == ["prep"]
+    run.ids("cancel", "jane", "--reason", "she is travelling")
+    assert run.json("show", "jane")["stage"] == "asked"
+    assert run.json("due", "--all") == []
+    assert "no scheduled meeting" in run.run("cancel", "jane", expect=1).err
 
 
-def test_undone_events_are_marked_in_plain_text_and_stay_in_the_log(cli: CLI) -> None:
-    cli.ids("add", "Eve Park")
-    cli.ids("note", "eve", "met at the fair")
-    cli.ids("cadence", "eve", "30")
-    cli.ids("undo")
-    assert "(undone) check in every 30 days" in cli.run("show", "eve").out
-    cli.ids("undo")
-    cli.ids("undo")  # the add itself: Eve is gone from the views...
-    assert "No contacts match." in cli.run("contacts", "--tag", "nothing").out
-    assert cli.json("contacts") == []
-    assert len(cli.json("log", "--contact", "eve-park")) == 6  # ...but not from the log
+def test_undone_events_are_marked_in_plain_text_and_stay_in_the_log(run: CLI) -> None:
+    run.ids("add", "Eve Park")
+    run.ids("note", "eve", "met at the fair")
+    run.ids("cadence", "eve", "30")
+    run.ids("undo")
+    assert "(undone) check in every 30 days" in run.run("show", "eve").out
+    run.ids("undo")
+    run.ids("undo")  # the add itself: Eve is gone from the views...
+    assert "No contacts match." in run.run("contacts", "--tag", "nothing").out
+    assert run.json("contacts") == []
+    assert len(run.json("log", "--contact", "eve-park")) == 6  # ...but not from the log
 
 
-def test_reasons_are_shown_in_the_readers_time_zone(cli: CLI) -> None:
-    cli.ids("add", "Jane Doe")
-    cli.run("met", "jane", "--on", "2026-11-20T03:00:00Z", TZ="Asia/Tokyo")
-    cli.run("due", TZ="Asia/Tokyo")  # the follow-ups are folded in Tokyo...
-    tokyo = cli.run("due", "--all", "--json", TZ="Asia/Tokyo").json()
-    los_angeles = cli.run("due", "--all", "--json", TZ="America/Los_Angeles").json()
+def test_reasons_are_shown_in_the_readers_time_zone(run: CLI) -> None:
+    run.ids("add", "Jane Doe")
+    run.run("met", "jane", "--on", "2026-11-20T03:00:00Z", TZ="Asia/Tokyo")
+    run.run("due", TZ="Asia/Tokyo")  # the follow-ups are folded in Tokyo...
+    tokyo = run.run("due", "--all", "--json", TZ="Asia/Tokyo").json()
+    los_angeles = run.run("due", "--all", "--json", TZ="America/Los_Angeles").json()
     assert tokyo[0]["reason"] == "met on 2026-11-20"
     assert los_angeles[0]["reason"] == "met on 2026-11-19"  # ...and read in Los Angeles
+
+
+def test_each_in_process_run_starts_as_clean_as_a_new_process(run: CLI) -> None:
+    """What one run loads (a plugin's event type and its commands) is gone for the
+    next run, as it is for the next process (the ``run`` fixture puts it back)."""
+    gifts = {"COFFEECHAT_LOAD_PLUGINS": "event_type_gift"}
+    run.ids("add", "Jane Doe")
+    run.run("--plugins-dir", str(TEST_PLUGINS), "gift", "jane", "a book", **gifts)
+    with_plugin = run.json("--plugins-dir", str(TEST_PLUGINS), "show", "jane", **gifts)
+    assert [e["known"] for e in with_plugin["timeline"] if e["type"] == "gift.sent"] == [True]
+    without = run.json("show", "jane")
+    assert [e["known"] for e in without["timeline"] if e["type"] == "gift.sent"] == [False]
+    assert "  gift " not in run.run("--help").out
+    assert run.run("gift", "jane", "a pen", expect=2).code == 2

@@ -9,8 +9,11 @@ import time
 from pathlib import Path
 
 import apsw
+import pytest
 
 from coffeechat.store import open_store
+
+pytestmark = pytest.mark.slow  # real processes: two writers, and a SIGKILL
 
 WORKER = str(Path(__file__).parent / "procs" / "append_worker.py")
 

@@ -33,12 +33,12 @@ class Story:
         return contacts, due
 
 
-def test_the_informational_interview_cycle(cli: CLI) -> None:
-    story = Story(cli)
+def test_the_informational_interview_cycle(run: CLI) -> None:
+    story = Story(run)
 
     # Find: a contact is added.
     story.at("2026-11-02T09:00:00Z")
-    jane = cli.json("add", "Jane Doe", "--company", "Acme", "--role", "Staff Engineer",
+    jane = run.json("add", "Jane Doe", "--company", "Acme", "--role", "Staff Engineer",
                     "--email", "jane@example.com", "--how-met", "Girls Who Code talk",
                     "--tag", "frontend")["recorded"][0]
     assert jane["contact"] == "jane-doe" and jane["type"] == "contact.added"
@@ -54,7 +54,7 @@ def test_the_informational_interview_cycle(cli: CLI) -> None:
 
     # Ask: a nudge is due 7 days later, overdue after that.
     story.at("2026-11-02T10:00:00Z")
-    [ask] = cli.ids("ask", "jane", "--via", "linkedin")
+    [ask] = run.ids("ask", "jane", "--via", "linkedin")
     contacts, due = story.views()
     assert by_id(contacts)["jane-doe"]["stage"] == "asked"
     assert by_id(contacts)["jane-doe"]["last_touch_at"] == "2026-11-02T10:00:00Z"
@@ -62,8 +62,8 @@ def test_the_informational_interview_cycle(cli: CLI) -> None:
     assert due[0]["event"] == ask
 
     story.at("2026-11-08T10:00:00Z")
-    assert kinds(cli.json("due")) == [("jane-doe", "nudge", "2026-11-09T10:00:00Z", False)]
-    assert cli.json("due", "--within", "0.5") == []  # a day away: not within half a day
+    assert kinds(run.json("due")) == [("jane-doe", "nudge", "2026-11-09T10:00:00Z", False)]
+    assert run.json("due", "--within", "0.5") == []  # a day away: not within half a day
     story.at("2026-11-09T10:00:00Z")
     assert kinds(story.views()[1]) == [("jane-doe", "nudge", "2026-11-09T10:00:00Z", False)]
     story.at("2026-11-10T10:00:00Z")
@@ -72,16 +72,16 @@ def test_the_informational_interview_cycle(cli: CLI) -> None:
     assert by_id(contacts)["jane-doe"]["next_due_kind"] == "nudge"
 
     # Asking again while the request is open is the one nudge.
-    cli.ids("ask", "jane")
-    assert cli.json("show", "jane")["timeline"][-1]["data"]["nudge"] is True
+    run.ids("ask", "jane")
+    assert run.json("show", "jane")["timeline"][-1]["data"]["nudge"] is True
     contacts, due = story.views()
     assert due == []
     assert by_id(contacts)["jane-doe"]["stage"] == "asked"
 
     # Schedule: the nudge is settled and prep is due a day before the meeting.
     story.at("2026-11-11T08:00:00Z")
-    cli.ids("answer", "jane", "accepted")
-    cli.ids("schedule", "Jane", "--at", "2026-11-14T15:00:00Z", "--where", "Zoom")
+    run.ids("answer", "jane", "accepted")
+    run.ids("schedule", "Jane", "--at", "2026-11-14T15:00:00Z", "--where", "Zoom")
     contacts, due = story.views()
     assert by_id(contacts)["jane-doe"]["stage"] == "scheduled"
     assert kinds(due) == [("jane-doe", "prep", "2026-11-13T15:00:00Z", False)]
@@ -92,7 +92,7 @@ def test_the_informational_interview_cycle(cli: CLI) -> None:
 
     # Meet (recorded later that day, back-dated): thanks due in 24 h, commitments, a referral.
     story.at("2026-11-14T18:00:00Z")
-    met = cli.json("met", "jane", "--on", "2026-11-14T15:30:00Z",
+    met = run.json("met", "jane", "--on", "2026-11-14T15:30:00Z",
                    "--notes", "Talked about data platform teams",
                    "--takeaway", "build one end-to-end project before applying",
                    "--referral", "Bob Smith",
@@ -121,9 +121,9 @@ def test_the_informational_interview_cycle(cli: CLI) -> None:
 
     # Thank, and keep a promise.
     story.at("2026-11-15T16:05:00Z")
-    cli.ids("thank", "jane", "--via", "email")
+    run.ids("thank", "jane", "--via", "email")
     story.at("2026-11-17T12:00:00Z")
-    cli.ids("done", portfolio[:20])
+    run.ids("done", portfolio[:20])
     contacts, due = story.views()
     assert kinds(due) == [
         ("bob-smith", "referral-outreach", "2026-11-21T15:30:00Z", False),
@@ -137,12 +137,12 @@ def test_the_informational_interview_cycle(cli: CLI) -> None:
 
     # Follow through on the referral; then undo it: the views are exactly as before.
     before = story.views()
-    cli.ids("ask", "bob", "--via", "email")
+    run.ids("ask", "bob", "--via", "email")
     after_ask = story.views()
     assert by_id(after_ask[0])["bob-smith"]["stage"] == "asked"
     assert ("bob-smith", "nudge") in [(i["contact"], i["kind"]) for i in after_ask[1]]
     assert "referral-outreach" not in [i["kind"] for i in after_ask[1]]
-    [retraction] = cli.json("undo")["recorded"]
+    [retraction] = run.json("undo")["recorded"]
     assert retraction["type"] == "event.retracted"
     assert story.views() == before
 
@@ -151,13 +151,13 @@ def test_the_informational_interview_cycle(cli: CLI) -> None:
     due = story.views()[1]
     assert ("jane-doe", "check-in", "2027-02-15T12:00:00Z", False) in kinds(due)
     story.at("2027-02-16T12:00:00Z")
-    cli.ids("note", "jane", "Saw her talk announced for March")
+    run.ids("note", "jane", "Saw her talk announced for March")
     assert ("jane-doe", "check-in", "2027-02-15T12:00:00Z", True) in kinds(story.views()[1])
-    cli.ids("checkin", "jane", "--via", "email", "--note", "congratulated her on the talk")
+    run.ids("checkin", "jane", "--via", "email", "--note", "congratulated her on the talk")
     contacts, due = story.views()
     assert by_id(contacts)["jane-doe"]["stage"] == "keeping-in-touch"
     assert ("jane-doe", "check-in", "2027-05-17T12:00:00Z", False) in kinds(due)
-    cli.ids("cadence", "jane", "30")
+    run.ids("cadence", "jane", "30")
     contacts, due = story.views()
     assert ("jane-doe", "check-in", "2027-03-18T12:00:00Z", False) in kinds(due)
     assert by_id(contacts)["jane-doe"]["cadence_days"] == 30
@@ -166,49 +166,49 @@ def test_the_informational_interview_cycle(cli: CLI) -> None:
     # at each moment: commands recorded within the same second count as "by then").
     last_look = {now: (contacts_then, due_then) for now, contacts_then, due_then in story.seen}
     for now, (contacts_then, due_then) in last_look.items():
-        assert cli.json("contacts", "--as-of", now) == contacts_then, now
-        assert cli.json("due", "--all", "--as-of", now) == due_then, now
+        assert run.json("contacts", "--as-of", now) == contacts_then, now
+        assert run.json("due", "--all", "--as-of", now) == due_then, now
 
 
-def test_an_ask_nudged_without_answer_becomes_unanswered(cli: CLI) -> None:
-    cli.now = "2026-11-02T09:00:00Z"
-    cli.ids("add", "Sam Lee")
-    cli.ids("ask", "sam")
-    cli.now = "2026-11-09T09:00:00Z"
-    cli.ids("ask", "sam")  # the nudge
-    cli.now = "2026-11-16T08:59:59Z"
-    assert cli.json("contacts")[0]["stage"] == "asked"
-    cli.now = "2026-11-16T09:00:00Z"
-    assert cli.json("contacts")[0]["stage"] == "unanswered"
-    assert cli.json("contacts", "--stage", "unanswered")[0]["id"] == "sam-lee"
-    assert cli.json("due") == []
-    cli.ids("answer", "sam", "declined")
-    assert cli.json("contacts")[0]["stage"] == "declined"
+def test_an_ask_nudged_without_answer_becomes_unanswered(run: CLI) -> None:
+    run.now = "2026-11-02T09:00:00Z"
+    run.ids("add", "Sam Lee")
+    run.ids("ask", "sam")
+    run.now = "2026-11-09T09:00:00Z"
+    run.ids("ask", "sam")  # the nudge
+    run.now = "2026-11-16T08:59:59Z"
+    assert run.json("contacts")[0]["stage"] == "asked"
+    run.now = "2026-11-16T09:00:00Z"
+    assert run.json("contacts")[0]["stage"] == "unanswered"
+    assert run.json("contacts", "--stage", "unanswered")[0]["id"] == "sam-lee"
+    assert run.json("due") == []
+    run.ids("answer", "sam", "declined")
+    assert run.json("contacts")[0]["stage"] == "declined"
 
 
-def test_undo_of_a_whole_meeting_and_redo(cli: CLI) -> None:
-    cli.ids("add", "Jane Doe")
-    before = (cli.json("contacts"), cli.json("due", "--all"))
-    cli.ids("met", "jane", "--referral", "Bob Smith", "--commitment", "send notes")
-    assert len(cli.json("contacts")) == 2
-    retractions = cli.ids("undo")
+def test_undo_of_a_whole_meeting_and_redo(run: CLI) -> None:
+    run.ids("add", "Jane Doe")
+    before = (run.json("contacts"), run.json("due", "--all"))
+    run.ids("met", "jane", "--referral", "Bob Smith", "--commitment", "send notes")
+    assert len(run.json("contacts")) == 2
+    retractions = run.ids("undo")
     assert len(retractions) == 4  # meeting, referral, Bob, the commitment
-    assert (cli.json("contacts"), cli.json("due", "--all")) == before
+    assert (run.json("contacts"), run.json("due", "--all")) == before
     # Undoing the retraction of the meeting brings the meeting back.
-    cli.ids("undo", retractions[0])
-    assert cli.json("contacts")[0]["stage"] == "met"
+    run.ids("undo", retractions[0])
+    assert run.json("contacts")[0]["stage"] == "met"
     # Nothing older than the add is left to undo after two more undos.
-    cli.ids("undo")
-    cli.ids("undo")
-    assert cli.json("contacts") == []
-    result = cli.run("undo", expect=1)
+    run.ids("undo")
+    run.ids("undo")
+    assert run.json("contacts") == []
+    result = run.run("undo", expect=1)
     assert "nothing left to undo" in result.err
 
 
-def test_an_ask_while_scheduled_survives_a_cancellation(cli: CLI) -> None:
-    cli.ids("add", "Gus Hale")
-    cli.ids("schedule", "gus", "--at", "+2d")
-    cli.ids("ask", "gus")
-    cli.ids("cancel", "gus")
-    [gus] = cli.json("contacts")
+def test_an_ask_while_scheduled_survives_a_cancellation(run: CLI) -> None:
+    run.ids("add", "Gus Hale")
+    run.ids("schedule", "gus", "--at", "+2d")
+    run.ids("ask", "gus")
+    run.ids("cancel", "gus")
+    [gus] = run.json("contacts")
     assert (gus["stage"], gus["next_due_kind"]) == ("asked", "nudge")

@@ -84,9 +84,9 @@ def configure(cli: CLI, port: int, security: str = "none", **extra: str) -> None
 
 
 @pytest.fixture
-def jane(cli: CLI) -> CLI:
-    cli.ids("add", "Zoë Ångström", "--company", "Acme", "--email", "zoe@acme.example")
-    return cli
+def jane(run: CLI) -> CLI:
+    run.ids("add", "Zoë Ångström", "--company", "Acme", "--email", "zoe@acme.example")
+    return run
 
 
 def recorded(cli: CLI, kind: str) -> list[dict[str, Any]]:
@@ -155,7 +155,7 @@ def test_a_draft_is_a_correct_eml_and_records_nothing(jane: CLI, tmp_path: Path)
     assert jane.count() == before
 
 
-def test_header_injection_is_impossible(cli: CLI, tmp_path: Path) -> None:
+def test_header_injection_is_impossible(run: CLI, tmp_path: Path) -> None:
     # A name with a line break cannot come in through the CLI; an imported log
     # could carry one. It must not become a header.
     line = ('{"id":"0190aaaa-0000-7000-8000-000000000009","stream":"contact:mallory",'
@@ -164,16 +164,16 @@ def test_header_injection_is_impossible(cli: CLI, tmp_path: Path) -> None:
             '"data":{"name":"Mallory\\r\\nBcc: everyone@example.com",'
             '"email":"mallory@example.com"}}')
     (tmp_path / "evil.jsonl").write_text(line + "\n")
-    cli.run("import", "jsonl", str(tmp_path / "evil.jsonl"))
-    configure(cli, free_port(), outbox=str(tmp_path / "outbox"))
-    result = cli.run("ask", "mallory", "--draft", expect=1)
+    run.run("import", "jsonl", str(tmp_path / "evil.jsonl"))
+    configure(run, free_port(), outbox=str(tmp_path / "outbox"))
+    result = run.run("ask", "mallory", "--draft", expect=1)
     assert "line break" in result.err
     assert not (tmp_path / "outbox").exists() or not list((tmp_path / "outbox").iterdir())
-    user = cli.home / "templates"
+    user = run.home / "templates"
     user.mkdir()
     (user / "evil.j2").write_text("Subject: hi\rBcc: everyone@example.com\n\nbody\n")
-    cli.ids("add", "Jane Doe", "--email", "jane@example.com")
-    result = cli.run("ask", "jane", "--template", "evil", "--draft")
+    run.ids("add", "Jane Doe", "--email", "jane@example.com")
+    result = run.run("ask", "jane", "--template", "evil", "--draft")
     draft = Path(result.out.strip().removeprefix("draft written to "))
     message = email.message_from_bytes(draft.read_bytes(), policy=email.policy.default)
     assert message["Subject"] == "hi" and message["Bcc"] is None  # the rest is body text
@@ -240,6 +240,7 @@ main(["ask", "zo\u00eb", "--draft"])
 """
 
 
+@pytest.mark.slow  # two real processes
 def test_two_drafts_written_in_the_same_second_are_both_kept(jane: CLI, tmp_path: Path
                                                              ) -> None:
     configure(jane, free_port(), outbox=str(tmp_path / "outbox"))

@@ -488,6 +488,7 @@ mutations = st.lists(mutation, min_size=1, max_size=4)
 dry_runs = st.sampled_from([False, False, False, True])
 
 
+@pytest.mark.slow
 @fuzz(150)
 @given(target=targets, mutations=mutations, ascii_only=st.booleans(), dry_run=dry_runs)
 def test_import_jsonl_of_a_mutated_export(templates: Templates, target: str,
@@ -497,6 +498,7 @@ def test_import_jsonl_of_a_mutated_export(templates: Templates, target: str,
     check_import(templates, target, mutations, False, ascii_only, dry_run)
 
 
+@pytest.mark.slow
 @fuzz(150)
 @given(target=targets, mutations=mutations, ascii_only=st.booleans(), dry_run=dry_runs)
 def test_import_jsonl_of_a_mutated_export_rechained(templates: Templates, target: str,
@@ -625,6 +627,7 @@ def recording(ids: list[str]) -> st.SearchStrategy[list[str]]:
     )
 
 
+@pytest.mark.slow
 @fuzz(100)
 @given(data=st.data())
 def test_recording_commands_with_random_arguments(templates: Templates,

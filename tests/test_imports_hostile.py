@@ -215,7 +215,9 @@ class _Broken(BaseHTTPRequestHandler):
 @pytest.fixture
 def broken_server() -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Broken)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # (a short poll interval: shutdown() waits for the next poll)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
     thread.start()
     yield f"127.0.0.1:{server.server_address[1]}"
     server.shutdown()
@@ -234,6 +236,7 @@ def test_a_server_error_shows_its_status_not_its_body_nor_the_password(
         assert secret not in result.err + result.out
 
 
+@pytest.mark.slow  # a real CalDAV server
 def test_a_password_in_the_url_is_never_shown(run: CLI, radicale: str) -> None:  # noqa: F811
     run.run("add", "Priya Raman")
     run.run("schedule", "priya", "--at", "2026-11-10T15:00:00Z")

@@ -69,48 +69,48 @@ def due_kinds(cli: CLI, contact: str, now: str) -> set[str]:
     return {i["kind"] for i in items if i["contact"] == contact}
 
 
-def test_a_reply_in_an_mbox_answers_the_ask_and_auto_replies_do_not(cli: CLI,
+def test_a_reply_in_an_mbox_answers_the_ask_and_auto_replies_do_not(run: CLI,
                                                                    tmp_path: Path) -> None:
-    setup(cli)
-    assert "nudge" in due_kinds(cli, "priya-raman", "2026-11-12T09:00:00Z")
+    setup(run)
+    assert "nudge" in due_kinds(run, "priya-raman", "2026-11-12T09:00:00Z")
     box = tmp_path / "Inbox.mbox"
     write_mbox(box, inbox())
 
-    result = cli.json("import", "mbox", str(box))
+    result = run.json("import", "mbox", str(box))
     assert result == {"replied": ["priya-raman"], "messages": 8, "automatic": 2,
                       "unreadable": 0}
-    priya = cli.json("show", "priya", COFFEECHAT_NOW="2026-11-12T09:00:00Z")
+    priya = run.json("show", "priya", COFFEECHAT_NOW="2026-11-12T09:00:00Z")
     reply = [e for e in priya["timeline"] if e["type"] == "reply.received"]
     assert [(e["occurred_at"], e["data"]["subject"]) for e in reply] == \
         [("2026-11-03T09:15:00Z", "Re: Coffee chat?")]
     assert reply[0]["data"]["request"] == \
         next(e["id"] for e in priya["timeline"] if e["type"] == "request.sent")
     assert priya["last_touch_at"] == "2026-11-03T09:15:00Z"  # a touch for the check-in clock
-    assert "nudge" not in due_kinds(cli, "priya-raman", "2026-11-12T09:00:00Z")
-    assert "nudge" in due_kinds(cli, "omar-haddad", "2026-11-12T09:00:00Z")  # still waiting
-    assert cli.json("show", "lena")["last_touch_at"] is None  # never asked: not a reply
+    assert "nudge" not in due_kinds(run, "priya-raman", "2026-11-12T09:00:00Z")
+    assert "nudge" in due_kinds(run, "omar-haddad", "2026-11-12T09:00:00Z")  # still waiting
+    assert run.json("show", "lena")["last_touch_at"] is None  # never asked: not a reply
 
     # The same mailbox again: nothing new.
-    before = cli.count()
-    again = cli.json("import", "mbox", str(box))
-    assert again["replied"] == [] and cli.count() == before
+    before = run.count()
+    again = run.json("import", "mbox", str(box))
+    assert again["replied"] == [] and run.count() == before
 
     # Omar writes back for real; the bigger mailbox records only that.
     write_mbox(box, [message("Omar Haddad <omar@example.org>",
                              "Mon, 16 Nov 2026 08:30:00 -0800", "Re: Coffee chat?")])
-    later = cli.json("import", "mbox", str(box))
+    later = run.json("import", "mbox", str(box))
     assert later["replied"] == ["omar-haddad"] and later["messages"] == 9
-    assert cli.count() == before + 1
-    omar = cli.json("show", "omar")
+    assert run.count() == before + 1
+    omar = run.json("show", "omar")
     assert omar["last_touch_at"] == "2026-11-16T16:30:00Z"
 
     # `undo` takes the import back: the ask is open again.
-    cli.run("undo")
-    assert "nudge" in due_kinds(cli, "omar-haddad", "2026-11-20T09:00:00Z")
+    run.run("undo")
+    assert "nudge" in due_kinds(run, "omar-haddad", "2026-11-20T09:00:00Z")
 
 
-def test_a_reply_in_a_maildir(cli: CLI, tmp_path: Path) -> None:
-    setup(cli)
+def test_a_reply_in_a_maildir(run: CLI, tmp_path: Path) -> None:
+    setup(run)
     folder = tmp_path / "Maildir"
     box = mailbox.Maildir(str(folder))
     for mail in inbox()[1:5]:
@@ -121,30 +121,30 @@ def test_a_reply_in_a_maildir(cli: CLI, tmp_path: Path) -> None:
     read.add_flag("S")
     box.add(read)
     box.close()
-    result = cli.json("import", "maildir", str(folder))
+    result = run.json("import", "maildir", str(folder))
     assert sorted(result["replied"]) == ["omar-haddad", "priya-raman"]
     assert result["messages"] == 5 and result["automatic"] == 2
-    before = cli.count()
-    assert cli.json("import", "maildir", str(folder))["replied"] == []
-    assert cli.count() == before
-    text = cli.run("import", "maildir", str(folder)).out
+    before = run.count()
+    assert run.json("import", "maildir", str(folder))["replied"] == []
+    assert run.count() == before
+    text = run.run("import", "maildir", str(folder)).out
     assert "5 messages" in text and "2 auto-replies left out" in text
 
 
-def test_messages_without_sender_or_date_are_counted_not_guessed(cli: CLI,
+def test_messages_without_sender_or_date_are_counted_not_guessed(run: CLI,
                                                                  tmp_path: Path) -> None:
-    setup(cli)
+    setup(run)
     undated = message("priya@example.com", "someday", "Re: Coffee chat?")
     nobody = message("undisclosed-recipients:;", "Tue, 03 Nov 2026 10:00:00 +0000", "Hi")
     box = tmp_path / "odd.mbox"
     write_mbox(box, [undated, nobody])
-    result = cli.json("import", "mbox", str(box))
+    result = run.json("import", "mbox", str(box))
     assert result == {"replied": [], "messages": 2, "automatic": 0, "unreadable": 2}
 
 
-def test_bad_mailboxes_are_one_line_errors_and_record_nothing(cli: CLI, tmp_path: Path) -> None:
-    setup(cli)
-    before = cli.count()
+def test_bad_mailboxes_are_one_line_errors_and_record_nothing(run: CLI, tmp_path: Path) -> None:
+    setup(run)
+    before = run.count()
     text = tmp_path / "notes.txt"
     text.write_text("Dear diary\n")
     for args, words in [
@@ -152,8 +152,8 @@ def test_bad_mailboxes_are_one_line_errors_and_record_nothing(cli: CLI, tmp_path
         (("mbox", str(tmp_path / "nowhere.mbox")), ["nowhere.mbox", "cannot read"]),
         (("maildir", str(tmp_path)), [str(tmp_path), "not a Maildir folder"]),
     ]:
-        result = cli.run("import", *args, expect=1)
+        result = run.run("import", *args, expect=1)
         assert all(w in result.err for w in words), result.err
         assert len(result.err.strip().splitlines()) == 1
-    assert cli.count() == before
+    assert run.count() == before
     assert not (tmp_path / "nowhere.mbox").exists()  # reading never creates a mailbox

@@ -48,10 +48,10 @@ def write(folder: Path, name: str, text: str) -> Path:
 
 
 @pytest.fixture
-def notes(cli: CLI) -> Path:
-    folder = cli.home / "notes"
+def notes(run: CLI) -> Path:
+    folder = run.home / "notes"
     folder.mkdir()
-    cli.now = "2026-11-21T09:00:00Z"
+    run.now = "2026-11-21T09:00:00Z"
     return folder
 
 
@@ -65,21 +65,21 @@ def live(cli: CLI, source: str) -> list[dict[str, Any]]:
             and e["type"] != "event.retracted" and e["stream"].startswith("contact:")]
 
 
-def test_notes_become_events_and_views(cli: CLI, notes: Path) -> None:
+def test_notes_become_events_and_views(run: CLI, notes: Path) -> None:
     write(notes, "people/jane.md", JANE)
     write(notes, "2026/jane-meeting.md", MEETING)
     write(notes, "groceries.md", "# Groceries\n- milk\n")
     write(notes, "journal.md", "---\ntitle: my day\ntags: [life]\n---\nNot for coffeechat.\n")
     write(notes, ".obsidian/hidden.md", JANE.replace("Jane Doe", "Hidden Person"))
-    result = once(cli, notes)
+    result = once(run, notes)
     assert sorted(result["recorded"]) == ["2026/jane-meeting.md", "people/jane.md"]
     assert result["errors"] == []
-    assert [c["name"] for c in cli.json("contacts")] == ["Bob Smith", "Jane Doe"]
-    meeting = [e["type"] for e in live(cli, "notes:2026/jane-meeting.md")]
+    assert [c["name"] for c in run.json("contacts")] == ["Bob Smith", "Jane Doe"]
+    meeting = [e["type"] for e in live(run, "notes:2026/jane-meeting.md")]
     assert meeting == ["meeting.held", "contact.added", "referral.made", "commitment.made"]
-    jane = cli.json("show", "jane")
+    jane = run.json("show", "jane")
     assert jane["company"] == "Acme" and jane["stage"] == "met" and jane["tags"] == ["frontend"]
-    assert {d["kind"] for d in cli.json("due", "--all")} >= {"thank-you", "commitment",
+    assert {d["kind"] for d in run.json("due", "--all")} >= {"thank-you", "commitment",
                                                                "referral-outreach"}
     views = notes / "_coffeechat"
     due = (views / "due.md").read_text()
@@ -92,48 +92,48 @@ def test_notes_become_events_and_views(cli: CLI, notes: Path) -> None:
     assert "# Notes with problems\n\nNone" in (views / "errors.md").read_text()
 
 
-def test_running_again_on_an_unchanged_folder_appends_nothing(cli: CLI, notes: Path) -> None:
+def test_running_again_on_an_unchanged_folder_appends_nothing(run: CLI, notes: Path) -> None:
     write(notes, "jane.md", JANE)
     write(notes, "meeting.md", MEETING)
-    once(cli, notes)
-    count = cli.count()
+    once(run, notes)
+    count = run.count()
     views = {p: p.stat().st_mtime_ns for p in (notes / "_coffeechat").rglob("*.md")}
-    again = once(cli, notes)
+    again = once(run, notes)
     assert (again["recorded"], again["events"], again["views"]) == ([], 0, [])
-    assert cli.count() == count
+    assert run.count() == count
     assert {p: p.stat().st_mtime_ns for p in (notes / "_coffeechat").rglob("*.md")} == views
 
 
-def test_editing_deleting_and_renaming(cli: CLI, notes: Path) -> None:
+def test_editing_deleting_and_renaming(run: CLI, notes: Path) -> None:
     write(notes, "jane.md", JANE)
     meeting = write(notes, "meeting.md", MEETING)
-    once(cli, notes)
-    bob = cli.json("show", "bob")["id"]
+    once(run, notes)
+    bob = run.json("show", "bob")["id"]
     # Edit: the old version's events are retracted, the new ones recorded.
     write(notes, "meeting.md", MEETING.replace("build one end-to-end project", "ship a demo"))
-    assert once(cli, notes)["recorded"] == ["meeting.md"]
-    held = [e for e in live(cli, "notes:meeting.md") if e["type"] == "meeting.held"]
+    assert once(run, notes)["recorded"] == ["meeting.md"]
+    held = [e for e in live(run, "notes:meeting.md") if e["type"] == "meeting.held"]
     assert [e["data"]["takeaways"] for e in held] == [["ship a demo before applying"]]
-    assert cli.json("show", "bob")["id"] == bob  # the referral keeps its contact
-    assert len(cli.json("contacts")) == 2
+    assert run.json("show", "bob")["id"] == bob  # the referral keeps its contact
+    assert len(run.json("contacts")) == 2
     # Back to the first version: recorded again (a new revision), not silently skipped.
     write(notes, "meeting.md", MEETING)
-    once(cli, notes)
-    held = [e for e in live(cli, "notes:meeting.md") if e["type"] == "meeting.held"]
+    once(run, notes)
+    held = [e for e in live(run, "notes:meeting.md") if e["type"] == "meeting.held"]
     assert held[0]["data"]["takeaways"] == ["build one end-to-end project before applying"]
     # Rename: retracted under the old path, recorded under the new one; the facts stay.
     meeting.rename(notes / "2026-11-20-jane.md")
-    result = once(cli, notes)
+    result = once(run, notes)
     assert (result["recorded"], result["retracted"]) == (["2026-11-20-jane.md"], ["meeting.md"])
-    assert live(cli, "notes:meeting.md") == []
-    assert cli.json("show", "jane")["stage"] == "met"
+    assert live(run, "notes:meeting.md") == []
+    assert run.json("show", "jane")["stage"] == "met"
     # Delete: everything the file said is taken back.
     (notes / "2026-11-20-jane.md").unlink()
-    assert once(cli, notes)["retracted"] == ["2026-11-20-jane.md"]
-    assert cli.json("show", "jane")["stage"] == "prospect"
-    assert [c["id"] for c in cli.json("contacts")] == ["jane-doe"]
+    assert once(run, notes)["retracted"] == ["2026-11-20-jane.md"]
+    assert run.json("show", "jane")["stage"] == "prospect"
+    assert [c["id"] for c in run.json("contacts")] == ["jane-doe"]
     assert not (notes / "_coffeechat" / "contacts" / f"{bob}.md").exists()
-    assert cli.run("verify").code == 0
+    assert run.run("verify").code == 0
 
 
 BAD = [
@@ -159,96 +159,96 @@ BAD = [
 @pytest.mark.parametrize(("name", "text", "line", "key", "words"), BAD,
                          ids=[b[0] for b in BAD])
 def test_a_bad_note_is_reported_and_records_nothing(
-    cli: CLI, notes: Path, name: str, text: str, line: int, key: str | None, words: str
+    run: CLI, notes: Path, name: str, text: str, line: int, key: str | None, words: str
 ) -> None:
     write(notes, "jane.md", JANE)
     write(notes, "janet.md", JANE.replace("Jane Doe", "Janet Roe"))
-    once(cli, notes)
+    once(run, notes)
     write(notes, name, text)
     write(notes, "good.md", "---\ncontact: Jane Doe\n---\nA good note in the same scan.\n")
-    result = once(cli, notes, expect=1)
+    result = once(run, notes, expect=1)
     [error] = result["errors"]
     assert (error["path"], error["line"], error["key"]) == (name, line, key)
     assert words in error["message"]
     assert result["recorded"] == ["good.md"]  # other files are unaffected
-    assert len(live(cli, "notes:good.md")) == 1
-    assert not any(e["source"] == f"notes:{name}" for e in cli.json("log"))
+    assert len(live(run, "notes:good.md")) == 1
+    assert not any(e["source"] == f"notes:{name}" for e in run.json("log"))
     errors_view = (notes / "_coffeechat" / "errors.md").read_text()
     assert f"`{name}` line {line}" in errors_view
     # Fixing the file records it, and the error goes away.
     write(notes, name, "---\ncontact: Jane Doe\n---\nfixed now\n")
-    fixed = once(cli, notes)
+    fixed = once(run, notes)
     assert fixed["recorded"] == [name] and fixed["errors"] == []
     assert "None: every note was read." in (notes / "_coffeechat" / "errors.md").read_text()
 
 
-def test_a_bad_note_keeps_its_last_good_version(cli: CLI, notes: Path) -> None:
+def test_a_bad_note_keeps_its_last_good_version(run: CLI, notes: Path) -> None:
     write(notes, "jane.md", JANE)
     write(notes, "meeting.md", MEETING)
-    once(cli, notes)
-    events = live(cli, "notes:meeting.md")
+    once(run, notes)
+    events = live(run, "notes:meeting.md")
     write(notes, "meeting.md", MEETING.replace("contact: Jane Doe", "contact: [oops"))
-    assert once(cli, notes, expect=1)["errors"][0]["path"] == "meeting.md"
-    assert live(cli, "notes:meeting.md") == events
+    assert once(run, notes, expect=1)["errors"][0]["path"] == "meeting.md"
+    assert live(run, "notes:meeting.md") == events
 
 
-def test_notes_in_any_order_and_the_views_folder_is_skipped(cli: CLI, notes: Path) -> None:
+def test_notes_in_any_order_and_the_views_folder_is_skipped(run: CLI, notes: Path) -> None:
     # "a-meeting" sorts before "z-contact", yet it names the contact that file creates.
     write(notes, "a-meeting.md", MEETING)
     write(notes, "z-contact.md", JANE)
     write(notes, "_coffeechat/stray.md", JANE.replace("Jane Doe", "Views Person"))
-    result = once(cli, notes)
+    result = once(run, notes)
     assert sorted(result["recorded"]) == ["a-meeting.md", "z-contact.md"]
-    assert "Views Person" not in [c["name"] for c in cli.json("contacts")]
+    assert "Views Person" not in [c["name"] for c in run.json("contacts")]
 
 
-def test_a_custom_views_folder(cli: CLI, notes: Path, tmp_path: Path) -> None:
+def test_a_custom_views_folder(run: CLI, notes: Path, tmp_path: Path) -> None:
     write(notes, "jane.md", JANE)
     views = tmp_path / "elsewhere"
-    cli.run("watch", str(notes), "--views", str(views), "--once")
+    run.run("watch", str(notes), "--views", str(views), "--once")
     assert (views / "due.md").exists() and not (notes / "_coffeechat").exists()
 
 
-def test_the_example_notes_folder(cli: CLI, tmp_path: Path) -> None:
+def test_the_example_notes_folder(run: CLI, tmp_path: Path) -> None:
     import shutil
 
     example = Path(__file__).resolve().parent.parent / "examples" / "notes"
     folder = tmp_path / "notes"
     shutil.copytree(example, folder, ignore=shutil.ignore_patterns("_coffeechat"))
-    cli.now = "2026-11-23T09:00:00Z"
-    result = once(cli, folder)
+    run.now = "2026-11-23T09:00:00Z"
+    result = once(run, folder)
     assert result["errors"] == []
-    names = {c["name"] for c in cli.json("contacts")}
+    names = {c["name"] for c in run.json("contacts")}
     assert {"Priya Raman", "Tomás Silva", "Dana Kim"} <= names
     assert not any(p.endswith(("groceries.md", "reading-list.md")) for p in result["recorded"])
     assert os.path.exists(folder / "_coffeechat" / "referrals.md")
 
 
-def test_the_format_example_in_the_docs_is_a_valid_note(cli: CLI, notes: Path) -> None:
+def test_the_format_example_in_the_docs_is_a_valid_note(run: CLI, notes: Path) -> None:
     import re
 
     doc = (Path(__file__).resolve().parent.parent / "docs" / "notes.md").read_text()
     [example] = re.findall(r"```markdown\n(.*?)```", doc, re.DOTALL)
     write(notes, "jane.md", JANE)
     write(notes, "from-the-docs.md", example)
-    result = once(cli, notes)
+    result = once(run, notes)
     assert result["errors"] == [] and "from-the-docs.md" in result["recorded"]
     assert {"thank-you", "commitment", "referral-outreach"} <= {
-        d["kind"] for d in cli.json("due", "--all")}
+        d["kind"] for d in run.json("due", "--all")}
 
 
-def test_the_views_folder_cannot_be_the_notes_folder(cli: CLI, notes: Path) -> None:
+def test_the_views_folder_cannot_be_the_notes_folder(run: CLI, notes: Path) -> None:
     write(notes, "contacts/jane.md", JANE)
-    result = cli.run("watch", str(notes), "--views", str(notes), "--once", expect=1)
+    result = run.run("watch", str(notes), "--views", str(notes), "--once", expect=1)
     assert "holds the notes folder itself" in result.err
     assert (notes / "contacts" / "jane.md").exists()
 
 
-def test_only_files_coffeechat_wrote_are_pruned(cli: CLI, notes: Path, tmp_path: Path) -> None:
+def test_only_files_coffeechat_wrote_are_pruned(run: CLI, notes: Path, tmp_path: Path) -> None:
     views = tmp_path / "shared"
     write(views, "contacts/my-own-page.md", "# mine\n")
     write(notes, "jane.md", JANE)
-    cli.run("watch", str(notes), "--views", str(views), "--once")
+    run.run("watch", str(notes), "--views", str(views), "--once")
     assert (views / "contacts" / "jane-doe.md").exists()
     assert (views / "contacts" / "my-own-page.md").read_text() == "# mine\n"
 
@@ -257,85 +257,85 @@ def stage(cli: CLI, contact: str) -> str:
     return cli.json("show", contact)["stage"]
 
 
-def test_renaming_the_person_in_a_contact_note_keeps_their_history(cli: CLI,
+def test_renaming_the_person_in_a_contact_note_keeps_their_history(run: CLI,
                                                                    notes: Path) -> None:
     write(notes, "jon.md", "---\ntype: contact\ncontact: Jon Smith\ndate: 2026-11-01\n---\n")
-    once(cli, notes)
-    cli.ids("met", "jon", "--commitment", "send CV")
+    once(run, notes)
+    run.ids("met", "jon", "--commitment", "send CV")
     write(notes, "jon.md", "---\ntype: contact\ncontact: John Smith\ndate: 2026-11-01\n---\n")
-    once(cli, notes)
-    [john] = cli.json("contacts")
+    once(run, notes)
+    [john] = run.json("contacts")
     assert (john["id"], john["name"], john["stage"]) == ("jon-smith", "John Smith", "met")
-    assert "commitment" in {d["kind"] for d in cli.json("due", "--all")}
+    assert "commitment" in {d["kind"] for d in run.json("due", "--all")}
 
 
-def test_renaming_a_contact_note_file_keeps_the_contact(cli: CLI, notes: Path) -> None:
+def test_renaming_a_contact_note_file_keeps_the_contact(run: CLI, notes: Path) -> None:
     write(notes, "people/bob.md", "---\ntype: contact\ncontact: Bob Smith\ncompany: Acme\n"
                                   "date: 2026-11-01\n---\n")
-    once(cli, notes)
-    cli.ids("ask", "bob")
+    once(run, notes)
+    run.ids("ask", "bob")
     (notes / "people" / "bob.md").rename(notes / "people" / "bob-smith.md")
-    result = once(cli, notes)
+    result = once(run, notes)
     assert (result["recorded"], result["retracted"]) == (["people/bob-smith.md"],
                                                          ["people/bob.md"])
-    [bob] = cli.json("contacts")
+    [bob] = run.json("contacts")
     assert (bob["id"], bob["company"], bob["stage"]) == ("bob-smith", "Acme", "asked")
 
 
-def test_an_undo_of_a_notes_events_sticks_until_the_note_changes(cli: CLI,
+def test_an_undo_of_a_notes_events_sticks_until_the_note_changes(run: CLI,
                                                                   notes: Path) -> None:
     write(notes, "jane.md", JANE)
     meeting = write(notes, "meeting.md", MEETING)
-    once(cli, notes)
-    assert stage(cli, "jane") == "met"
-    cli.ids("undo")  # the last batch: the meeting note's
-    assert stage(cli, "jane") == "prospect"
-    assert once(cli, notes)["recorded"] == []  # unchanged file: the undo stands
-    assert stage(cli, "jane") == "prospect"
+    once(run, notes)
+    assert stage(run, "jane") == "met"
+    run.ids("undo")  # the last batch: the meeting note's
+    assert stage(run, "jane") == "prospect"
+    assert once(run, notes)["recorded"] == []  # unchanged file: the undo stands
+    assert stage(run, "jane") == "prospect"
     meeting.write_text(MEETING.replace("hires", "hires engineers"))
-    assert once(cli, notes)["recorded"] == ["meeting.md"]
-    assert stage(cli, "jane") == "met"
+    assert once(run, notes)["recorded"] == ["meeting.md"]
+    assert stage(run, "jane") == "met"
 
 
-def test_undo_of_a_note_edit_brings_back_the_previous_version(cli: CLI, notes: Path) -> None:
+def test_undo_of_a_note_edit_brings_back_the_previous_version(run: CLI, notes: Path) -> None:
     write(notes, "jane.md", JANE)
     write(notes, "meeting.md", MEETING)
-    once(cli, notes)
+    once(run, notes)
     write(notes, "meeting.md", MEETING.replace("build one", "ship one"))
-    once(cli, notes)
-    cli.ids("undo")
-    held = [e for e in live(cli, "notes:meeting.md") if e["type"] == "meeting.held"]
+    once(run, notes)
+    run.ids("undo")
+    held = [e for e in live(run, "notes:meeting.md") if e["type"] == "meeting.held"]
     assert [e["data"]["takeaways"] for e in held] == [
         ["build one end-to-end project before applying"]]
-    assert stage(cli, "jane") == "met"
+    assert stage(run, "jane") == "met"
 
 
-def test_going_back_to_an_earlier_version_restores_it_without_doubling(cli: CLI,
+def test_going_back_to_an_earlier_version_restores_it_without_doubling(run: CLI,
                                                                        notes: Path) -> None:
     write(notes, "jane.md", JANE)
     write(notes, "meeting.md", MEETING)
-    once(cli, notes)
+    once(run, notes)
     write(notes, "meeting.md", MEETING.replace("build one", "ship one"))
-    once(cli, notes)
+    once(run, notes)
     write(notes, "meeting.md", MEETING)
-    once(cli, notes)
-    held = [e for e in live(cli, "notes:meeting.md") if e["type"] == "meeting.held"]
+    once(run, notes)
+    held = [e for e in live(run, "notes:meeting.md") if e["type"] == "meeting.held"]
     assert len(held) == 1 and held[0]["data"]["takeaways"][0].startswith("build one")
-    assert cli.json("show", "jane")["meetings"] == 1
-    assert len([c for c in cli.json("contacts") if c["name"] == "Bob Smith"]) == 1
+    assert run.json("show", "jane")["meetings"] == 1
+    assert len([c for c in run.json("contacts") if c["name"] == "Bob Smith"]) == 1
 
 
-def test_an_undone_contact_keeps_its_id_to_itself(cli: CLI) -> None:
-    [added] = cli.ids("add", "Jane Doe", "--company", "Acme")
-    cli.ids("note", "jane", "private")
-    cli.ids("undo", added)
-    [again] = cli.json("add", "Jane Doe", "--company", "Globex")["recorded"]
+def test_an_undone_contact_keeps_its_id_to_itself(run: CLI) -> None:
+    [added] = run.ids("add", "Jane Doe", "--company", "Acme")
+    run.ids("note", "jane", "private")
+    run.ids("undo", added)
+    [again] = run.json("add", "Jane Doe", "--company", "Globex")["recorded"]
     assert again["contact"] == "jane-doe-2"
-    assert cli.json("show", "jane-doe-2")["timeline"][0]["type"] == "contact.added"
-    assert len(cli.json("show", "jane-doe-2")["timeline"]) == 1
+    assert run.json("show", "jane-doe-2")["timeline"][0]["type"] == "contact.added"
+    assert len(run.json("show", "jane-doe-2")["timeline"]) == 1
 
 
-def test_a_contact_named_by_a_bad_note_is_not_there_for_the_next(cli: CLI, notes: Path) -> None:
+def test_a_contact_named_by_a_bad_note_is_not_there_for_the_next(run: CLI, notes: Path) -> None:
     """A note that fails after naming a new person records nothing, that person included:
     a later note in the same scan cannot find them."""
     write(notes, "people/jane.md", JANE)
@@ -351,9 +351,9 @@ commitments:
 ---
 """)
     write(notes, "b-ask.md", "---\ntype: ask\ncontact: Zed Quux\ndate: 2026-11-20 11:00\n---\n")
-    report = once(cli, notes, expect=1)
+    report = once(run, notes, expect=1)
     errors = {e["path"]: e["message"] for e in report["errors"]}
     assert "cannot read" in errors["a-meeting.md"]
     assert "no contact matches 'Zed Quux'" in errors["b-ask.md"]
-    streams = {e["stream"] for e in cli.json("log")}
+    streams = {e["stream"] for e in run.json("log")}
     assert "contact:zed-quux" not in streams

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS = {"core": "coffeechat", "cli": "coffeechat/cli", "plugins": "coffeechat/plugins"}
+
+
+def written_version() -> str:
+    """``coffeechat.__version__`` as core/__init__.py writes it: the one place it is kept."""
+    text = (ROOT / "core" / "__init__.py").read_text()
+    found = re.search(r'^__version__ = "([^"]+)"$', text, re.MULTILINE)
+    assert found, "core/__init__.py sets __version__ to a string literal"
+    return found[1]
 
 
 def expected_modules() -> set[str]:
@@ -23,6 +34,7 @@ def expected_modules() -> set[str]:
     return modules
 
 
+@pytest.mark.slow  # builds the wheel with pip
 def test_wheel_holds_every_module_and_no_stray_top_level(tmp_path: Path) -> None:
     source = tmp_path / "src"
     source.mkdir()
@@ -36,7 +48,11 @@ def test_wheel_holds_every_module_and_no_stray_top_level(tmp_path: Path) -> None
          str(source)], check=True, capture_output=True, timeout=600,
     )
     [wheel] = tmp_path.glob("coffeechat-*.whl")
+    version = written_version()  # pyproject takes the version from coffeechat.__version__
+    assert wheel.name.startswith(f"coffeechat-{version}-")
     names = set(zipfile.ZipFile(wheel).namelist())
+    metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
+    assert f"\nVersion: {version}\n" in zipfile.ZipFile(wheel).read(metadata).decode()
     python_files = {n for n in names if n.endswith(".py")}
     assert python_files == expected_modules()
     tops = {n.split("/")[0] for n in names}
@@ -51,7 +67,7 @@ def test_python_dash_m_and_console_script(tmp_path: Path) -> None:
     env = {"COFFEECHAT_HOME": str(tmp_path), "PATH": str(Path(sys.executable).parent)}
     module = subprocess.run([sys.executable, "-m", "coffeechat", "--version"],
                             capture_output=True, text=True, env=env, check=True)
-    assert module.stdout.startswith("coffeechat, version")
+    assert module.stdout == f"coffeechat, version {written_version()}\n"
     script = Path(sys.executable).parent / "coffeechat"
     assert script.exists(), "the console script is installed beside the interpreter"
     result = subprocess.run([str(script), "--help"], capture_output=True, text=True, env=env,

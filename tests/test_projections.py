@@ -184,28 +184,28 @@ def test_as_of_rebuilds_the_past_without_touching_the_live_views(mem: Store) -> 
     assert snapshot(mem) == live
 
 
-def test_search_skips_retracted_events(cli: CLI) -> None:
-    cli.ids("add", "Jane Doe")
-    [note_id] = cli.ids("note", "jane", "Loves distributed tracing")
-    assert [h["contact"] for h in cli.json("search", "tracing")] == ["jane-doe"]
-    assert [h["contact"] for h in cli.json("search", "distrib")] == ["jane-doe"]  # prefix
-    cli.ids("undo", note_id)
-    assert cli.json("search", "tracing") == []
-    assert cli.json("search", '"unbalanced (quote') == []  # no FTS syntax errors
+def test_search_skips_retracted_events(run: CLI) -> None:
+    run.ids("add", "Jane Doe")
+    [note_id] = run.ids("note", "jane", "Loves distributed tracing")
+    assert [h["contact"] for h in run.json("search", "tracing")] == ["jane-doe"]
+    assert [h["contact"] for h in run.json("search", "distrib")] == ["jane-doe"]  # prefix
+    run.ids("undo", note_id)
+    assert run.json("search", "tracing") == []
+    assert run.json("search", '"unbalanced (quote') == []  # no FTS syntax errors
 
 
-def test_config_errors_name_the_file_and_key(cli: CLI) -> None:
-    cli.ids("add", "Jane Doe")
-    config = cli.home / "config.toml"
+def test_config_errors_name_the_file_and_key(run: CLI) -> None:
+    run.ids("add", "Jane Doe")
+    config = run.home / "config.toml"
     config.write_text("[followups]\nthank_you_hourz = 12\n")
-    result = cli.run("due", expect=1)
+    result = run.run("due", expect=1)
     assert result.err.splitlines() == [
         f"coffeechat: error: {config}: key followups: Object contains unknown field "
         "`thank_you_hourz`"]
     config.write_text("[followups]\nnudge_days = 'soon'\n")
-    assert "followups.nudge_days" in cli.run("due", expect=1).err
+    assert "followups.nudge_days" in run.run("due", expect=1).err
     config.write_text("[followups\n")
-    assert "not valid TOML" in cli.run("due", expect=1).err
+    assert "not valid TOML" in run.run("due", expect=1).err
     config.write_text("[followups]\nnudge_days = 3\n")
-    cli.ids("ask", "jane")
-    assert cli.json("due")[0]["due_at"] == "2026-11-05T09:00:00Z"
+    run.ids("ask", "jane")
+    assert run.json("due")[0]["due_at"] == "2026-11-05T09:00:00Z"

@@ -196,7 +196,7 @@ def _fill(folder: Path) -> Path:
 
 
 def test_a_full_disk_says_so_and_leaves_the_store_valid(small_disk: Path) -> None:
-    cli = CLI(small_disk)
+    cli = InProcessCLI(small_disk)
     cli.run("add", "Jane Doe")
     cli.run("note", "jane", "before the disk filled")
     recorded = len(cli.json("log"))
@@ -222,9 +222,10 @@ def test_a_full_disk_says_so_and_leaves_the_store_valid(small_disk: Path) -> Non
 # -- a killed backup --------------------------------------------------------------------------
 
 
-def test_a_killed_backup_leaves_nothing_behind_after_the_next(cli: CLI, tmp_path: Path) -> None:
-    cli.run("add", "Jane Doe")
-    conn = apsw.Connection(str(cli.db))  # a store big enough that the copy takes a while
+@pytest.mark.slow  # a real process, killed
+def test_a_killed_backup_leaves_nothing_behind_after_the_next(run: CLI, tmp_path: Path) -> None:
+    run.run("add", "Jane Doe")
+    conn = apsw.Connection(str(run.db))  # a store big enough that the copy takes a while
     conn.execute("CREATE TABLE ballast(x BLOB)")
     conn.executemany("INSERT INTO ballast VALUES (randomblob(65536))", [()] * 800)
     conn.close()
@@ -234,7 +235,7 @@ def test_a_killed_backup_leaves_nothing_behind_after_the_next(cli: CLI, tmp_path
         [sys.executable, "-c",
          "import sys; from coffeechat.store import open_store; "
          "open_store(sys.argv[1]).backup(sys.argv[2], pages_per_step=4)",
-         str(cli.db), str(dest)], env=cli.env())
+         str(run.db), str(dest)], env=run.env())
     deadline = time.monotonic() + 20
     while not partial.exists() and time.monotonic() < deadline:
         time.sleep(0.005)
@@ -242,7 +243,7 @@ def test_a_killed_backup_leaves_nothing_behind_after_the_next(cli: CLI, tmp_path
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
     assert partial.exists() and not dest.exists()  # killed half way
-    cli.run("backup", str(dest))
+    run.run("backup", str(dest))
     leftovers = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("copy.db"))
     assert leftovers == ["copy.db"]
-    assert cli.run("--db", str(dest), "verify").code == 0
+    assert run.run("--db", str(dest), "verify").code == 0

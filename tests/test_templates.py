@@ -10,11 +10,11 @@ from tests.conftest import CLI
 
 
 @pytest.fixture
-def jane(cli: CLI) -> CLI:
-    (cli.home / "config.toml").write_text('[me]\nname = "Maya Lopez"\n')
-    cli.ids("add", "Jane Doe", "--company", "Acme", "--role", "Staff Engineer",
+def jane(run: CLI) -> CLI:
+    (run.home / "config.toml").write_text('[me]\nname = "Maya Lopez"\n')
+    run.ids("add", "Jane Doe", "--company", "Acme", "--role", "Staff Engineer",
             "--email", "jane@acme.example")
-    return cli
+    return run
 
 
 def user_template(cli: CLI, name: str, text: str) -> Path:

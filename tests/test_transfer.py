@@ -14,17 +14,18 @@ STABLE = ("id", "stream", "type", "schema", "occurred_at", "recorded_at", "sourc
 
 
 @pytest.fixture
-def device_a(cli: CLI) -> CLI:
-    cli.ids("add", "Jane Doe", "--company", "Acme")
-    cli.ids("ask", "jane")
-    cli.now = "2026-11-03T09:00:00Z"
-    cli.ids("answer", "jane", "accepted")
-    cli.ids("add", "Bob Smith")
-    return cli
+def device_a(run: CLI) -> CLI:
+    run.ids("add", "Jane Doe", "--company", "Acme")
+    run.ids("ask", "jane")
+    run.now = "2026-11-03T09:00:00Z"
+    run.ids("answer", "jane", "accepted")
+    run.ids("add", "Bob Smith")
+    return run
 
 
 def other(cli: CLI, name: str) -> CLI:
-    device = CLI(cli.home)
+    """The same CLI (and runner) on another store: another device."""
+    device = type(cli)(cli.home)
     device.db = cli.home / f"{name}.db"
     device.now = cli.now
     return device
@@ -93,18 +94,18 @@ def test_a_bad_line_imports_nothing(device_a: CLI, tmp_path: Path) -> None:
     assert copy.count() == 0
 
 
-def test_the_same_note_on_two_devices_is_not_doubled(cli: CLI, tmp_path: Path) -> None:
+def test_the_same_note_on_two_devices_is_not_doubled(run: CLI, tmp_path: Path) -> None:
     # A synced notes folder read on both devices: same keys, different event ids.
     notes = tmp_path / "notes"
     notes.mkdir()
     (notes / "jane.md").write_text("---\ntype: contact\ncontact: Jane Doe\ndate: 2026-11-01\n"
                                    "---\nhello\n")
-    device_b = other(cli, "b")
-    for device in (cli, device_b):
+    device_b = other(run, "b")
+    for device in (run, device_b):
         device.run("watch", str(notes), "--once")
-    report = cli.json("import", "jsonl", str(export(device_b, tmp_path, "b")))
+    report = run.json("import", "jsonl", str(export(device_b, tmp_path, "b")))
     assert report["skipped"] == 2  # the contact and the note: same keys on both devices
-    assert [c["name"] for c in cli.json("contacts")] == ["Jane Doe"]
+    assert [c["name"] for c in run.json("contacts")] == ["Jane Doe"]
 
 
 LINE = ('{{"id":"0190aaaa-0000-7000-8000-000000000001","stream":"{stream}",'
@@ -117,15 +118,15 @@ LINE = ('{{"id":"0190aaaa-0000-7000-8000-000000000001","stream":"{stream}",'
     ("contact:../../pwned", 1, '{"name":"x"}', "not a contact stream"),
     ("contact:jane-doe", 0, '{"name":"x"}', "schema 0 is not between 1 and 1"),
 ])
-def test_events_that_would_break_the_views_are_refused(cli: CLI, tmp_path: Path, stream: str,
+def test_events_that_would_break_the_views_are_refused(run: CLI, tmp_path: Path, stream: str,
                                                        schema: int, data: str,
                                                        words: str) -> None:
     path = tmp_path / "bad.jsonl"
     path.write_text(LINE.format(stream=stream, schema=schema, data=data) + "\n")
-    result = cli.run("import", "jsonl", str(path), expect=1)
+    result = run.run("import", "jsonl", str(path), expect=1)
     assert words in result.err and f"{path}: line 1: " in result.err
-    assert cli.count() == 0
-    assert cli.json("contacts") == []
+    assert run.count() == 0
+    assert run.json("contacts") == []
 
 
 def test_an_export_file_is_private_and_reported(device_a: CLI, tmp_path: Path) -> None:

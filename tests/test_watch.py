@@ -1,4 +1,8 @@
-"""`coffeechat watch` running for real: watchfiles on a real folder, in a subprocess."""
+"""`coffeechat watch` running for real: watchfiles on a real folder, in a subprocess.
+
+The watcher is always a real process; the test reads and records in-process
+(``run``), except where the CLI itself writes alongside (``cli``).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,8 @@ import pytest
 
 from tests.conftest import CLI
 from tests.test_notes import JANE, MEETING, write
+
+pytestmark = pytest.mark.slow  # a real watcher process each
 
 
 def until(check: Callable[[], Any], timeout: float = 15.0, what: str = "") -> Any:
@@ -59,11 +65,11 @@ class Watching:
 
 
 @pytest.fixture
-def watching(cli: CLI) -> Iterator[Watching]:
-    folder = cli.home / "notes"
+def watching(run: CLI) -> Iterator[Watching]:
+    folder = run.home / "notes"
     folder.mkdir()
-    cli.now = "2026-11-21T09:00:00Z"
-    watcher = Watching(cli, folder)
+    run.now = "2026-11-21T09:00:00Z"
+    watcher = Watching(run, folder)
     yield watcher
     watcher.stop()
 
@@ -73,42 +79,42 @@ def live_sources(cli: CLI) -> set[str]:
             and e["type"] != "event.retracted" and e["stream"].startswith("contact:")}
 
 
-def test_create_edit_delete_rename_while_watching(cli: CLI, watching: Watching) -> None:
+def test_create_edit_delete_rename_while_watching(run: CLI, watching: Watching) -> None:
     write(watching.folder, "jane.md", JANE)
     write(watching.folder, "meeting.md", MEETING)
     until(lambda: "thank-you" in watching.view("due.md"), what="the meeting in due.md")
-    assert "notes:meeting.md" in live_sources(cli)
+    assert "notes:meeting.md" in live_sources(run)
     assert "Bob Smith" in watching.view("contacts.md")
 
     write(watching.folder, "meeting.md", MEETING.replace("build one", "ship one"))
     until(lambda: "ship one" in watching.view("contacts/jane-doe.md"), what="the edit")
-    held = [e for e in cli.json("log", "--type", "meeting.held") if not e.get("retracted")]
+    held = [e for e in run.json("log", "--type", "meeting.held") if not e.get("retracted")]
     assert [e["data"]["takeaways"] for e in held] == [["ship one end-to-end project before "
                                                        "applying"]]
 
     (watching.folder / "meeting.md").rename(watching.folder / "2026-11-20-jane.md")
-    until(lambda: "notes:2026-11-20-jane.md" in live_sources(cli), what="the rename")
-    until(lambda: "notes:meeting.md" not in live_sources(cli), what="the old path retracted")
+    until(lambda: "notes:2026-11-20-jane.md" in live_sources(run), what="the rename")
+    until(lambda: "notes:meeting.md" not in live_sources(run), what="the old path retracted")
     assert "thank-you" in watching.view("due.md")  # the facts survived the rename
 
     (watching.folder / "2026-11-20-jane.md").unlink()
     until(lambda: "thank-you" not in watching.view("due.md"), what="the delete")
     assert "Bob Smith" not in watching.view("contacts.md")
-    assert live_sources(cli) == {"notes:jane.md"}
+    assert live_sources(run) == {"notes:jane.md"}
     assert watching.stop() == 0
     assert "coffeechat: stopped watching" in watching.err
 
 
-def test_views_follow_the_store_when_the_cli_records(cli: CLI, watching: Watching) -> None:
+def test_views_follow_the_store_when_the_cli_records(run: CLI, watching: Watching) -> None:
     write(watching.folder, "jane.md", JANE)
     until(lambda: "Jane Doe" in watching.view("contacts.md"))
-    cli.ids("add", "Eve Park", "--company", "Initech")
+    run.ids("add", "Eve Park", "--company", "Initech")
     until(lambda: "Eve Park" in watching.view("contacts.md"), what="a CLI add in the views")
-    cli.ids("ask", "eve")
+    run.ids("ask", "eve")
     until(lambda: "nudge" in watching.view("due.md"), what="a CLI ask in due.md")
 
 
-def test_a_bad_note_is_reported_once_and_the_watcher_goes_on(cli: CLI,
+def test_a_bad_note_is_reported_once_and_the_watcher_goes_on(run: CLI,
                                                               watching: Watching) -> None:
     write(watching.folder, "jane.md", JANE)
     until(lambda: "Jane Doe" in watching.view("contacts.md"))
@@ -121,10 +127,10 @@ def test_a_bad_note_is_reported_once_and_the_watcher_goes_on(cli: CLI,
     assert watching.err.count("oops.md:3") == 1
     write(watching.folder, "oops.md", "---\ncontact: Jane Doe\n---\nhi\n")
     until(lambda: "None: every note was read." in watching.view("errors.md"), what="the fix")
-    until(lambda: "notes:oops.md" in live_sources(cli))
+    until(lambda: "notes:oops.md" in live_sources(run))
 
 
-def test_a_note_saved_in_steps_causes_no_error(cli: CLI, watching: Watching) -> None:
+def test_a_note_saved_in_steps_causes_no_error(run: CLI, watching: Watching) -> None:
     write(watching.folder, "jane.md", JANE)
     until(lambda: "Jane Doe" in watching.view("contacts.md"))
     path = watching.folder / "half.md"
@@ -136,7 +142,7 @@ def test_a_note_saved_in_steps_causes_no_error(cli: CLI, watching: Watching) -> 
         out.flush()
         time.sleep(0.15)
         out.write("---\nwritten in steps\n")
-    until(lambda: "notes:half.md" in live_sources(cli), what="the finished note")
+    until(lambda: "notes:half.md" in live_sources(run), what="the finished note")
     time.sleep(0.3)
     assert "half.md" not in watching.err.replace("recorded half.md", "")
     assert "None: every note was read." in watching.view("errors.md")
@@ -144,6 +150,8 @@ def test_a_note_saved_in_steps_causes_no_error(cli: CLI, watching: Watching) -> 
 
 def test_the_cli_and_the_watcher_writing_at_once_lose_nothing(cli: CLI,
                                                               watching: Watching) -> None:
+    # Real processes only: the CLI records from a thread while this one reads.
+    cli.now = watching.cli.now
     write(watching.folder, "jane.md", JANE)
     until(lambda: "Jane Doe" in watching.view("contacts.md"))
     names = [f"Person {n:02d}" for n in range(12)]
@@ -168,7 +176,7 @@ def test_the_cli_and_the_watcher_writing_at_once_lose_nothing(cli: CLI,
     assert cli.run("verify").code == 0
 
 
-def test_a_note_in_a_brand_new_folder(cli: CLI, watching: Watching) -> None:
+def test_a_note_in_a_brand_new_folder(run: CLI, watching: Watching) -> None:
     write(watching.folder, "jane.md", JANE)
     until(lambda: "Jane Doe" in watching.view("contacts.md"))
     # The folder and the note appear together, before the watcher can watch the folder.
@@ -176,20 +184,20 @@ def test_a_note_in_a_brand_new_folder(cli: CLI, watching: Watching) -> None:
     until(lambda: "thank-you" in watching.view("due.md"), what="the note in the new folder")
 
 
-def test_a_folder_moved_away_takes_its_notes_with_it(cli: CLI, watching: Watching,
+def test_a_folder_moved_away_takes_its_notes_with_it(run: CLI, watching: Watching,
                                                      tmp_path: Path) -> None:
     write(watching.folder, "jane.md", JANE)
     write(watching.folder, "2026/meeting.md", MEETING)
     until(lambda: "thank-you" in watching.view("due.md"))
     (watching.folder / "2026").rename(tmp_path / "archived-2026")
     until(lambda: "thank-you" not in watching.view("due.md"), what="the moved folder's notes")
-    assert live_sources(cli) == {"notes:jane.md"}
+    assert live_sources(run) == {"notes:jane.md"}
 
 
-def test_a_note_naming_an_unknown_contact_is_read_once_they_exist(cli: CLI,
+def test_a_note_naming_an_unknown_contact_is_read_once_they_exist(run: CLI,
                                                                   watching: Watching) -> None:
     write(watching.folder, "eve.md", "---\ncontact: Eve Park\n---\nmet at the fair\n")
     until(lambda: "`eve.md` line 2: **contact**" in watching.view("errors.md"))
-    cli.ids("add", "Eve Park")
-    until(lambda: "notes:eve.md" in live_sources(cli), what="the note, once Eve exists")
+    run.ids("add", "Eve Park")
+    until(lambda: "notes:eve.md" in live_sources(run), what="the note, once Eve exists")
     until(lambda: "None: every note was read." in watching.view("errors.md"))
