@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from coffeechat import queries
+from coffeechat.cli.completion import complete_contact
 from coffeechat.cli.main import context_app, json_option, output, when
 from coffeechat.cli.render import one_line, relative, table
 from coffeechat.clock import local_time as local
@@ -50,7 +51,7 @@ def contacts(stage: str | None, tag: str | None, as_of: str | None) -> None:
 
 
 @click.command()
-@click.argument("contact")
+@click.argument("contact", shell_complete=complete_contact)
 @as_of_option
 @json_option
 def show(contact: str, as_of: str | None) -> None:
@@ -144,7 +145,7 @@ def _finite(value: float) -> float:
 
 
 @click.command()
-@click.argument("contact", required=False)
+@click.argument("contact", required=False, shell_complete=complete_contact)
 @as_of_option
 @json_option
 def referrals(contact: str | None, as_of: str | None) -> None:
@@ -196,7 +197,8 @@ def search(text: str, as_of: str | None) -> None:
 
 
 @click.command()
-@click.option("--contact", metavar="C", help="Only this contact's events.")
+@click.option("--contact", metavar="C", help="Only this contact's events.",
+              shell_complete=complete_contact)
 @click.option("--type", "event_type", metavar="T", help="Only events of this type.")
 @click.option("--since", metavar="DATE", help="Only events that happened on or after DATE.")
 @as_of_option

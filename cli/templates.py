@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from coffeechat.cli.completion import complete_contact
 from coffeechat.cli.main import context_app, json_option, output
 
 
@@ -47,7 +48,7 @@ def show_template(name: str) -> None:
 
 @template_group.command("render")
 @click.argument("name")
-@click.argument("contact")
+@click.argument("contact", shell_complete=complete_contact)
 @json_option
 def render_template(name: str, contact: str) -> None:
     """Render a template for CONTACT (nothing is sent or recorded)."""

@@ -286,10 +286,6 @@ class Plugins:
         """Note type → parser; of two for one type, the one pluggy calls first."""
         return self._named("register_note_parsers", "note type")
 
-    def importers(self) -> dict[str, Callable[[str], Any]]:
-        """Import format → reader (``coffeechat import FORMAT FILE``)."""
-        return self._named("register_importers", "import format")
-
     def views(self) -> dict[str, Callable[[ViewContext], dict[str, str]]]:
         """View name → render function (the notes folder's Markdown views)."""
         return self._named("register_views", "view")

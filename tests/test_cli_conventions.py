@@ -304,6 +304,13 @@ def test_contacts_complete_by_id_name_and_word(people: InProcessCLI) -> None:
     assert completions(["met"], "zz") == []
 
 
+@pytest.mark.parametrize("words", [["show"], ["referrals"], ["log", "--contact"],
+                                   ["template", "render", "prep"]])
+def test_reading_commands_complete_contacts_too(people: InProcessCLI, words: list[str]
+                                                ) -> None:
+    assert [v for v, _ in completions(words, "jose")] == ["josé-núñez"]
+
+
 def test_done_completes_open_commitments(people: InProcessCLI) -> None:
     [(value, help_text)] = completions(["done"], "")
     commitment = people.json("due", "--all")

@@ -23,6 +23,9 @@ import pytest
 
 from tests.conftest import CLI
 
+# Each of these installs the examples or replays the demo through subprocesses.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 PACKAGES = {"coffeechat-webhook": "webhook", "coffeechat-sms": "sms"}  # folder → plugin
