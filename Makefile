@@ -8,7 +8,7 @@ LOG := $(VENV)/install.log
 # (no "a new pip is out" check: it costs a request and says nothing we act on)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test quick lint docs clean
+.PHONY: demo test quick lint typecheck docs clean
 
 # $(call step,what it does,command): run a setup step with its output in $(LOG);
 # if it fails, show the end of the log and stop.
@@ -39,6 +39,8 @@ demo: $(STAMP)
 test: $(STAMP)
 	@echo "Linting (ruff)…"
 	@$(BIN)/ruff check .
+	@echo "Type-checking (mypy)…"
+	@$(MAKE) --no-print-directory typecheck
 	@echo "Running the whole test suite (pytest)…"
 	@$(BIN)/pytest
 
@@ -50,6 +52,17 @@ docs: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	@$(MAKE) --no-print-directory typecheck
+
+# mypy cannot see through the editable install's import hook, so it checks the
+# package laid out as installed: links to core/*, cli/ and plugins/ under one
+# coffeechat folder (rebuilt each time, so a new module is never missed).
+TYPECHECK := build/typecheck/coffeechat
+typecheck: $(STAMP)
+	@rm -rf $(TYPECHECK) && mkdir -p $(TYPECHECK)
+	@ln -s $(CURDIR)/core/*.py $(CURDIR)/core/py.typed $(CURDIR)/core/projections $(TYPECHECK)/
+	@ln -s $(CURDIR)/cli $(CURDIR)/plugins $(TYPECHECK)/
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

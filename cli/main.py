@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -103,7 +103,7 @@ class App:
         self.db = db
         self.json = json
         self.plugins_dir: str | None = None
-        self.plugin_commands: dict[str, click.Command] | None = None  # loaded on first use
+        self.plugin_commands: MutableMapping[str, click.Command] | None = None  # on first use
         self._store: Store | None = None
         self._projector: Projector | None = None
         self._config: Config | None = None
@@ -210,7 +210,7 @@ def _set_json(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
         ctx.ensure_object(App).json = True
 
 
-_JSON = {"is_flag": True, "expose_value": False, "callback": _set_json,
+_JSON: dict[str, Any] = {"is_flag": True, "expose_value": False, "callback": _set_json,
          "help": "Print one JSON document on stdout."}
 
 # `--json` after a command's name: the same as `coffeechat --json COMMAND`.

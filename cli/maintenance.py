@@ -180,5 +180,5 @@ def paths() -> None:
     from coffeechat.cli.render import table
 
     table(["WHAT", "PATH", "EXISTS", "FROM"],
-          [[name, item["path"], "yes" if item["exists"] else "no", item["from"]]
-           for name, item in report.items()], stretch=3)
+          [[name, path, "yes" if report[name]["exists"] else "no", source]
+           for name, (path, source) in found.items()], stretch=3)

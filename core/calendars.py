@@ -77,7 +77,7 @@ def all_meetings(store: Store, fold_contact: FoldContact) -> list[Meeting]:
     from coffeechat.projections.merges import roots
 
     db = store.conn
-    root_of = roots(dict(db.execute("SELECT alias, into_id FROM merges").fetchall()))
+    root_of = roots(dict(db.execute("SELECT alias, into_id FROM merges")))
     contacts = {r[0]: (r[1], r[2]) for r in db.execute("SELECT id, name, email FROM contacts")}
     family_roots = set()
     for (stream,) in db.execute(
@@ -106,7 +106,7 @@ def export_calendar(store: Store, config: Config, fold_contact: FoldContact) -> 
             "FROM followups f JOIN contacts c ON c.id = f.contact "
             "WHERE f.expires_at IS NULL OR f.expires_at > ? ORDER BY f.due_at",
             (stamp(stamp_now),)):
-        cal.add_component(_vtodo(*item, stamp_now))
+        cal.add_component(_vtodo(*item, stamp_now=stamp_now))
     return cal
 
 
@@ -154,7 +154,7 @@ def _vevent(meeting: Meeting, config: Config, stamp_now: datetime) -> Any:
 
 
 def _vtodo(contact: str, name: str, kind: str, due_at: str, reason: str, event_id: str,
-           anchor: str | None, stamp_now: datetime) -> Any:
+           anchor: str | None, *, stamp_now: datetime) -> Any:
     import icalendar
 
     from coffeechat.rules import reason_text
@@ -201,10 +201,10 @@ def push(store: Store, config: Config, fold_contact: FoldContact, password: str 
 
 def _push(store: Store, config: Config, fold_contact: FoldContact, password: str | None
           ) -> Pushed:
-    import caldav
+    from caldav.davclient import DAVClient  # (the package's own name is a lazy, untyped alias)
 
     settings = config.calendar
-    client = caldav.DAVClient(url=settings.url, username=settings.username, password=password)
+    client = DAVClient(url=settings.url, username=settings.username, password=password)
     calendar = client.calendar(url=settings.url)
     _check_calendar(calendar, config)
     events = todos = 0

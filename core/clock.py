@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 
 from coffeechat.errors import BadDate
@@ -161,5 +161,5 @@ def _parse_iso(raw: str, *, end_of_day: bool) -> datetime:
     return parsed.astimezone(UTC).replace(microsecond=0)
 
 
-def _day_end(day) -> datetime:  # type: ignore[no-untyped-def]
+def _day_end(day: date) -> datetime:
     return datetime.combine(day, time(23, 59, 59)).astimezone()

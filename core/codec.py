@@ -10,13 +10,14 @@ kept and shown, never dropped.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
 from coffeechat.events import EVENT_TYPES, SCHEMAS, Payload
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+P = TypeVar("P", bound=Payload)
 
 # What decoding stored or imported JSON may raise: malformed, the wrong shape, a
 # schema this version does not read, or nested deeper than the decoder goes.
@@ -104,6 +105,14 @@ def decode_payload(type_name: str, schema: int, data: str | bytes) -> Payload | 
             fields = upcast(fields)
         return msgspec.convert(fields, cls)
     return decoder_for(cls).decode(data)
+
+
+def decode_as(cls: type[P], schema: int, data: str | bytes) -> P:
+    """:func:`decode_payload` for a built-in type the caller names by its class, typed so."""
+    payload = decode_payload(cls.type_name, schema, data)
+    if not isinstance(payload, cls):  # (cannot happen: a built-in name is never taken over)
+        raise TypeError(f"{cls.type_name}: decoded as {type(payload).__name__}")
+    return payload
 
 
 def register_upcaster(type_name: str, from_schema: int, upcast: Upcaster) -> None:

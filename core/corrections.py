@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from coffeechat import validate
-from coffeechat.codec import EVENT_COLUMNS, Event, decode_payload, event_from_row
+from coffeechat.codec import EVENT_COLUMNS, Event, decode_as, event_from_row
 from coffeechat.errors import BadInput, UnknownEvent, quote
-from coffeechat.events import RETRACTED
+from coffeechat.events import RETRACTED, EventRetracted
 from coffeechat.fold import CONTACT_PREFIX
 from coffeechat.projections.projector import Projector
 from coffeechat.store import Store
@@ -71,7 +71,7 @@ def last_batch(store: Store) -> list[Event]:
                 found.append(event)
         elif event.type == RETRACTED:
             if event.id not in undone:  # a live retraction: its target is undone
-                undone.add(decode_payload(RETRACTED, 1, event.data).target)  # type: ignore[union-attr]
+                undone.add(decode_as(EventRetracted, 1, event.data).target)
         elif ours and event.id not in undone:
             found.append(event)
             if event.batch is None:

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple, TypeVar
 from msgspec import UNSET
 
 from coffeechat.clock import is_stamp, stamp
-from coffeechat.codec import UNREADABLE, decode_payload
+from coffeechat.codec import UNREADABLE, decode_as, decode_payload
 from coffeechat.events import (
     CONTACT_PREFIX,
     CONTACT_STREAM,
@@ -28,6 +28,7 @@ from coffeechat.events import (
     ContactArchived,
     ContactMerged,
     ContactUpdated,
+    EventRetracted,
     MeetingCancelled,
     MeetingHeld,
     MeetingScheduled,
@@ -128,43 +129,54 @@ class ContactState:
     )
 
     def __init__(self, contact_id: str) -> None:
-        self.id = contact_id
-        self.stream = CONTACT_PREFIX + contact_id
-        self.merged_into: str | None = None  # this contact was merged into that one
-        self.aliases: list[str] = []  # contacts merged into this one (folded with it)
-        self.fills: list[Any] = []  # merged contacts' details, to fill gaps at the end
-        self.name = contact_id
-        self.company = self.role = self.email = self.linkedin = None
-        self.phone = self.how_met = self.referred_by = None
-        self.tags: list[str] = []
-        self.added_at: str | None = None
+        # (docs/plugins.md lists these fields for plugin authors: keep the two in step.)
+        # Times are stored times, UTC text such as 2026-11-20T18:00:00Z; a time or
+        # id is None until the event it comes from has happened (or after it was undone).
+        self.id = contact_id  # the contact id, e.g. jane-doe
+        self.stream = CONTACT_PREFIX + contact_id  # its stream, contact:jane-doe
+        # The details, as last edited; None when unknown or cleared. The name is
+        # never None: the id stands in until a contact.added gives one.
+        self.name: str = contact_id
+        self.company: str | None = None
+        self.role: str | None = None
+        self.email: str | None = None
+        self.linkedin: str | None = None
+        self.phone: str | None = None
+        self.how_met: str | None = None
+        self.referred_by: str | None = None  # the contact id of whoever introduced us
+        self.tags: list[str] = []  # as recorded (coffeechat's own entry points lower-case them)
+        self.added_at: str | None = None  # the earliest live contact.added, and its id
         self.added_id: str | None = None
         self.archived = False
-        self.cadence_days: int | None = None
-        self.stage: Stage = _PROSPECT
-        self.stage_before_schedule: Stage = _PROSPECT
-        self.asked = False
-        self.request_open = False
-        self.request_at: str | None = None
+        self.cadence_days: int | None = None  # its own check-in cadence; None: the default
+        self.stage: Stage = _PROSPECT  # never UNANSWERED: the views judge that at read time
+        self.stage_before_schedule: Stage = _PROSPECT  # where a cancelled meeting returns to
+        self.asked = False  # whether a request was ever sent
+        self.request_open = False  # whether the latest request still awaits an answer
+        self.request_at: str | None = None  # when the latest request went out, and its id
         self.request_id: str | None = None
-        self.nudged_at: str | None = None
-        self.scheduled_at: str | None = None
-        self.scheduled_on: str | None = None
+        self.nudged_at: str | None = None  # the first nudge of the open request
+        self.scheduled_at: str | None = None  # the scheduled meeting's time (None: none is)
+        self.scheduled_on: str | None = None  # when it was scheduled, and that event's id
         self.scheduled_id: str | None = None
-        self.meetings = 0
-        self.last_met_at: str | None = None
+        self.meetings = 0  # how many meetings were held
+        self.last_met_at: str | None = None  # the latest meeting held, and its id
         self.last_met_id: str | None = None
-        self.thanked_at: str | None = None
-        self.checked_in_at: str | None = None
-        self.last_touch_at: str | None = None
-        self.last_touch_id: str | None = None
-        self.commitments: dict[str, Commitment] = {}
-        self.kept: set[str] = set()
-        self.referrals: list[Referral] = []
+        self.thanked_at: str | None = None  # the latest thank-you
+        self.checked_in_at: str | None = None  # the latest check-in
+        self.last_touch_at: str | None = None  # the latest event that counts as a touch
+        self.last_touch_id: str | None = None  # (it restarts the check-in clock), its id
+        self.commitments: dict[str, Commitment] = {}  # open promises, by the event's id
+        self.referrals: list[Referral] = []  # people they introduced us to
+        self.merged_into: str | None = None  # this contact was merged into that one
+        self.aliases: list[str] = []  # contacts merged into this one (folded with it)
         self.events: list[Row] = []  # the live events, oldest first (for plugin rules)
+        # Bookkeeping for fold and the projections:
+        self.fills: list[ContactAdded | ContactUpdated] = []  # merged contacts' details
+        self.kept: set[str] = set()  # ids of commitments marked done
         self.seqs: list[int] = []  # every event on the stream, retracted or not
         self.text_seqs: list[int] = []  # live events whose text is searchable
-        self.retracted: set[str] = set()
+        self.retracted: set[str] = set()  # ids of the undone events
 
 
 def retracted_ids(rows: list[Row]) -> set[str]:
@@ -193,7 +205,7 @@ def retracted_ids(rows: list[Row]) -> set[str]:
 def retraction_target(row: Row) -> str | None:
     """The id a retraction undoes; None when its payload cannot be read (it undoes nothing)."""
     try:
-        return decode_payload(row.type, row.schema, row.data).target  # type: ignore[union-attr]
+        return decode_as(EventRetracted, row.schema, row.data).target
     except UNREADABLE:
         return None
 

@@ -139,7 +139,11 @@ class Importer(Protocol[Data, Outcome]):
     name: str  # the command: coffeechat import NAME
     help: str  # its --help; the first line is the summary `import --help` lists
     reads: Reads  # "file" (FILE) or "folder" (DIR): checked before read is called
-    options: Sequence[Option]  # its own options, if any
+
+    @property
+    def options(self) -> Sequence[Option]:
+        """Its own options, if any (read-only here, so ``options = ()`` matches)."""
+        ...
 
     def read(self, path: str, context: ImportContext) -> Data:
         """The whole input, read and checked; no store access (the store is not locked)."""

@@ -131,7 +131,7 @@ def check_head(db: apsw.Connection, store_path: str) -> list[str]:
         return []
     row = db.execute("SELECT hash FROM events WHERE seq = ?", (head.seq,)).fetchone()
     if row is None:
-        last = db.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+        last = db.execute("SELECT coalesce(max(seq), 0) FROM events").get
         return [f"the store ends at seq {last}, but it held {head.seq} events before "
                 "(the newest were removed, or an older copy replaced the store); "
                 "if you restored a backup on purpose, run `coffeechat verify --reset-head`"]
@@ -150,7 +150,7 @@ def missing_triggers(db: apsw.Connection) -> list[str]:
 
 
 class _Chain(NamedTuple):
-    count: int
+    events: int  # how many the chain holds
     problems: list[str]
     unusable: list[tuple[str, str, str]]  # (seq, id, what is wrong)
 
@@ -203,4 +203,4 @@ def verify(db: apsw.Connection, store_path: str | None) -> VerifyReport:
                      for seq, event_id, problem in chain.unusable if event_id not in undone]
     if store_path is not None:
         problems += check_head(db, store_path)
-    return VerifyReport(events=chain.count, problems=problems)
+    return VerifyReport(events=chain.events, problems=problems)

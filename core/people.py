@@ -176,7 +176,8 @@ def plan_import(db: apsw.Connection, people: list[Person], source: str,
             seen.add(contact_id)
             changes = _changes(matcher.known[contact_id], person)
             if changes:
-                events.append((contact_id, ContactUpdated(**changes), None))
+                # (mypy cannot tell that FIELDS are all the str | None fields)
+                events.append((contact_id, ContactUpdated(**changes), None))  # type: ignore[arg-type]
                 updated.append(contact_id)
                 known = matcher.known[contact_id]
                 matcher.remember(known._replace(fields={**known.fields, **changes}))
@@ -217,10 +218,10 @@ def _new_id(name: str, matcher: Matcher, db: apsw.Connection) -> str:
 
 def _brought_in_by(db: apsw.Connection, source: str) -> list[tuple[str, str]]:
     """(id, name) of live contacts whose contact.added came from ``source``."""
-    return db.execute(
+    return list(db.execute(
         "SELECT c.id, c.name FROM contacts c WHERE EXISTS (SELECT 1 FROM events e "
         "WHERE e.stream = 'contact:' || c.id AND e.type = 'contact.added' AND e.source = ?) "
-        "ORDER BY c.name", (source,)).fetchall()
+        "ORDER BY c.name", (source,)))
 
 
 def validate_people(people: list[Person]) -> Parsed:

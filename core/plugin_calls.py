@@ -217,7 +217,8 @@ def checked_followup(item: object, contact: str) -> tuple[FollowUp | None, str]:
 
     if not isinstance(item, FollowUp) or tuple.__len__(item) != len(FollowUp._fields):
         return None, f"returned {shown(item)}, not a coffeechat.rules.FollowUp"
-    fields = {name: tuple.__getitem__(item, n) for n, name in enumerate(FollowUp._fields)}
+    fields: dict[str, Any] = {  # whatever the plugin put there, checked next
+        name: tuple.__getitem__(item, n) for n, name in enumerate(FollowUp._fields)}
     problem = _followup_problem(fields, contact)
     return (None, problem) if problem else (FollowUp(**fields), "")
 
@@ -300,7 +301,9 @@ def projection_shape(projection: Any) -> tuple[Any, ...]:
         raise Refused(f"projection {name!r}: version {shown(version)} is not a whole "
                       "number ≥ 0")
     tables = getattr(projection, "tables", None)
-    if type(tables) not in (tuple, list) or not all(type(t) is str for t in tables):
+    # (exact types: a subclass could iterate as it likes)
+    if not (type(tables) is tuple or type(tables) is list) or \
+            not all(type(t) is str for t in tables):
         raise Refused(f"projection {name!r}: tables {shown(tables)} is not a tuple of names")
     return (projection,)
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -142,7 +143,7 @@ class Plugins:
         for ep in installed_entry_points():
             if names is None or ep.name in names:
                 self._register(ep.name, ENTRY_POINT, ep.version,
-                               lambda v=ep.value: import_entry_point(v), package=ep.dist)
+                               partial(import_entry_point, ep.value), package=ep.dist)
         if self.plugins_dir:
             self._load_folder(self.plugins_dir, names)
         self._check_pending(pm)
@@ -179,8 +180,7 @@ class Plugins:
             if allowed is not None and name not in allowed:
                 continue
             path = os.path.join(folder, file_name)
-            self._register(name, PLUGINS_DIR, None, lambda p=path, n=name: import_file(n, p),
-                           path=path)
+            self._register(name, PLUGINS_DIR, None, partial(import_file, name, path), path=path)
 
     def _check_pending(self, pm: pluggy.PluginManager) -> None:
         """``pm.check_pending()``: a plugin with a hook no spec knows (misspelled) is left out."""

@@ -187,7 +187,7 @@ def _guarded_wrapper(call: Call, plugin: str, function: Callable[..., Any]
 
 
 def _started(function: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-             ) -> Generator[None, Any, Any]:
+             ) -> Generator[object, Any, Any]:
     teardown = function(*args, **kwargs)
     if not inspect.isgenerator(teardown):
         raise Refused("a wrapper must yield once (try: return (yield))")
@@ -198,7 +198,7 @@ def _started(function: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[s
     return teardown
 
 
-def _finished(teardown: Generator[None, Any, Any], result: Any) -> Any:
+def _finished(teardown: Generator[object, Any, Any], result: Any) -> Any:
     try:
         teardown.send(result)
     except StopIteration as stop:

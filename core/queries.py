@@ -119,7 +119,7 @@ def referrals(db: apsw.Connection, schema: str, root: str | None = None) -> list
             continue  # an introduction to someone later merged with the introducer
         edges.setdefault(referrer, []).append((child, at, event))
         referred.add(child)
-    names = dict(db.execute(f"SELECT id, name FROM {schema}.contacts"))
+    names: dict[str, str] = dict(db.execute(f"SELECT id, name FROM {schema}.contacts"))
 
     def node(contact_id: str, at: str | None, event: str | None, seen: frozenset[str]
              ) -> dict[str, Any]:
@@ -131,7 +131,10 @@ def referrals(db: apsw.Connection, schema: str, root: str | None = None) -> list
 
     if root is not None:
         return [node(root, None, None, frozenset())]
-    roots = sorted((r for r in edges if r not in referred), key=lambda r: names.get(r, r).lower())
+    def by_name(contact_id: str) -> str:  # (as a lambda, mypy picks the wrong dict.get)
+        return names.get(contact_id, contact_id).lower()
+
+    roots = sorted((r for r in edges if r not in referred), key=by_name)
     return [node(r, None, None, frozenset()) for r in roots]
 
 

@@ -182,7 +182,7 @@ class Recorder:
         for key, value in changes.items():
             where = "--" + key.replace("_", "-")
             if key == "tags":
-                fields[key] = _tags(value or [], "--tag")  # type: ignore[arg-type]
+                fields[key] = _tags(value or [], "--tag")
             elif key == "name":
                 fields[key] = validate.name(str(value), "--name")
             elif key == "email":

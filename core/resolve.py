@@ -36,9 +36,9 @@ class ContactDirectory:
     def load(cls, db: apsw.Connection, schema: str = "main") -> ContactDirectory:
         from coffeechat.projections.merges import alias_roots
 
-        return cls(db.execute(
+        return cls(list(db.execute(
             f"SELECT id, name FROM {schema}.contacts ORDER BY name COLLATE NOCASE, id"
-        ).fetchall(), alias_roots(db, schema), db)
+        )), alias_roots(db, schema), db)
 
     def taken(self, contact_id: str) -> bool:
         """Whether an id is in use (see :func:`id_taken`)."""

@@ -138,10 +138,10 @@ class Store:
 
     def _append(self, new_events: Sequence[NewEvent], source: str, expected: dict[str, int]
                 ) -> list[Event]:
-        ids = [e.id for e in new_events]
-        if None in ids:
-            fresh = iter(uuid7_batch(ids.count(None)))
-            ids = [i if i is not None else next(fresh) for i in ids]
+        given = [e.id for e in new_events]
+        missing = given.count(None)
+        fresh = iter(uuid7_batch(missing) if missing else ())
+        ids = [i if i is not None else next(fresh) for i in given]
         batch = uuid7()
         # Optimistically write everything; a batch that repeats a recorded id or
         # key (a re-import, a retried append) is undone to its savepoint and
@@ -157,8 +157,9 @@ class Store:
         if not keep:
             self._check_expected(expected, self.versions(set(expected)))
             return []
-        with self.conn:
-            return self._insert(new_events, keep, ids, source, expected, batch)
+        with self.conn:  # (apsw's __exit__ never swallows the error: mypy cannot tell)
+            written = self._insert(new_events, keep, ids, source, expected, batch)
+        return written
 
     def _insert(self, new_events: Sequence[NewEvent], keep: Sequence[int], ids: list[str],
                 source: str, expected: dict[str, int], batch: str) -> list[Event]:
@@ -250,17 +251,15 @@ class Store:
     # -- reading --------------------------------------------------------------
 
     def last_seq(self) -> int:
-        row = self.conn.execute("SELECT max(seq) FROM events").fetchone()
-        return row[0] or 0
+        return self.conn.execute("SELECT max(seq) FROM events").get or 0
 
     def count(self) -> int:
-        return self.conn.execute("SELECT count(*) FROM events").fetchone()[0]
+        return self.conn.execute("SELECT count(*) FROM events").get
 
     def stream_version(self, stream: str) -> int:
-        row = self.conn.execute(
+        return self.conn.execute(
             "SELECT max(version) FROM events WHERE stream = ?", (stream,)
-        ).fetchone()
-        return row[0] or 0
+        ).get or 0
 
     def find(self, id_prefix: str, event_type: str | None = None, limit: int = 5
              ) -> list[Event]:
@@ -484,7 +483,7 @@ def _open(name: str) -> Store:
         conn = apsw.Connection(name)
         conn.setbusytimeout(BUSY_TIMEOUT_MS)
         if name != MEMORY:
-            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            mode = conn.execute("PRAGMA journal_mode=WAL").get
             if mode != "wal":
                 raise StoreError(f"{name}: could not switch the store to WAL mode")
         conn.execute("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON")
@@ -498,10 +497,10 @@ def _open(name: str) -> Store:
 
 def _migrate(store: Store) -> None:
     db = store.conn
-    if db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS):
+    if db.execute("PRAGMA user_version").get == len(MIGRATIONS):
         return
     with store.write():
-        version = db.execute("PRAGMA user_version").fetchone()[0]
+        version = db.execute("PRAGMA user_version").get
         if version > len(MIGRATIONS):
             raise StoreError(
                 f"{store.path}: written by a newer coffeechat (schema {version}); upgrade"

@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 
 from coffeechat.codec import UNREADABLE, decode_payload
-from coffeechat.events import EVENT_TYPES
+from coffeechat.events import EVENT_TYPES, Payload
 
 UNKNOWN = "(unknown type: its plugin is not installed) "
 
@@ -45,6 +45,6 @@ def describe(kind: str, raw: bytes | str, schema: int | None = None) -> str:
         return UNKNOWN + text
     try:
         payload = decode_payload(kind, cls.schema if schema is None else schema, raw)
-        return str(payload.describe())  # type: ignore[union-attr]
+        return str(payload.describe()) if isinstance(payload, Payload) else text
     except Exception:  # (a payload of another shape, or a plugin's describe that fails)
         return text

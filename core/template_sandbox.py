@@ -251,6 +251,7 @@ def _sandbox_class() -> type:
     from jinja2.compiler import CodeGenerator
     from jinja2.runtime import markup_join
     from jinja2.sandbox import SandboxedEnvironment, SandboxedFormatter
+    from jinja2.utils import generate_lorem_ipsum
     from markupsafe import EscapeFormatter, Markup
 
     class SizedFormatter(SandboxedFormatter):
@@ -277,13 +278,12 @@ def _sandbox_class() -> type:
             super().__init__(*args, **kwargs)
             self.filters = {name: sizes.guarded_filter(name, function)
                             for name, function in self.filters.items()}
-            lipsum = self.globals["lipsum"]
 
             def sized_lipsum(n: int = 5, html: bool = True, min: int = 20, max: int = 100
                              ) -> Any:
                 if isinstance(n, int) and isinstance(min, int):
                     sizes.too_big(n * min * 5, "lipsum()")
-                return lipsum(n, html, min, max)
+                return generate_lorem_ipsum(n, html, min, max)  # (Jinja2's own lipsum)
 
             self.globals["lipsum"] = sized_lipsum
 
@@ -319,7 +319,8 @@ def _sandbox_class() -> type:
                 if is_map:
                     if kwargs or len(args) != 1:
                         raise TypeError("format_map() takes exactly one argument")
-                    args, kwargs = (), args[0]
+                    mapping = args[0]
+                    args, kwargs = (), mapping
                 return type(owner)(formatter.vformat(owner, args, kwargs))
 
             return functools.update_wrapper(sized_format, value)

@@ -14,6 +14,7 @@ import contextlib
 import functools
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
 from coffeechat import limits
@@ -113,15 +114,15 @@ def check_method(method: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
             too_big(first, what)
         elif name == "expandtabs":
             size = first if args else kwargs.get("tabsize", 8)
-            tab = "\t" if isinstance(owner, str) else b"\t"
             if isinstance(size, int):
-                too_big(len(owner) + owner.count(tab) * size, what)  # type: ignore[arg-type]
+                tabs = owner.count("\t") if isinstance(owner, str) else owner.count(b"\t")
+                too_big(len(owner) + tabs * size, what)
         elif name == "replace" and len(args) >= 2:
             count = args[2] if len(args) > 2 else kwargs.get("count", -1)
             with contextlib.suppress(TypeError):  # a wrong argument: the call itself says so
                 too_big(_replaced_size(owner, args[0], args[1], count), what)
         elif name == "join" and args:
-            items = list(first)
+            items = list(args[0])
             args = (items, *args[1:])
             too_big(_joined_size(owner, items), what)
         elif name == "translate" and isinstance(first, dict):
@@ -223,7 +224,7 @@ def _guard_tojson(value: Any, indent: int | str | None = None) -> Any:
     return value
 
 
-_FILTER_GUARDS = {
+_FILTER_GUARDS: dict[str, Callable[..., Any]] = {
     "center": _guard_center, "indent": _guard_indent, "wordwrap": _guard_wordwrap,
     "format": _guard_format, "join": _guard_join, "replace": _guard_replace,
     "batch": _guard_batch, "slice": _guard_slice, "sum": _guard_sum, "tojson": _guard_tojson,

@@ -267,7 +267,7 @@ class _Merge:
         """The hash of each of ``ids`` that the log holds."""
         return dict(self.db.execute(
             "SELECT e.id, e.hash FROM json_each(?) j JOIN events e ON e.id = j.value",
-            (msgspec.json.encode(ids).decode(),)).fetchall())
+            (msgspec.json.encode(ids).decode(),)))
 
     def _stored(self, ids: list[str]) -> dict[str, Content]:
         """The content of each of ``ids`` that the log holds."""

@@ -53,7 +53,8 @@ def payload_problem(payload: object) -> str | None:
 
     Its times must be aware and inside the window of dates the log keeps.
     """
-    for name in _datetime_fields(type(payload)):
+    cls: type = type(payload)  # (as type[object], mypy would not see it is hashable)
+    for name in _datetime_fields(cls):
         value = getattr(payload, name, None)
         if not isinstance(value, datetime):
             continue

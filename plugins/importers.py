@@ -144,7 +144,9 @@ def read_google(path: str) -> Parsed:
     if not ({"Name", "Given Name", "First Name"} & set(header)):
         raise BadInput(f"{path}: no 'Name' or 'First Name' column (is this a Google Contacts "
                        "CSV export?)")
-    people, errors, skipped = [], [], []
+    people: list[Person] = []
+    errors: list[RowError] = []
+    skipped: list[RowError] = []
     for line, cells in rows[1:]:
         if len(cells) < len(header):
             cells = cells + [""] * (len(header) - len(cells))
@@ -206,7 +208,9 @@ def read_vcard(path: str) -> Parsed:
     import vobject
 
     text = _text(path)
-    people, errors, skipped = [], [], []
+    people: list[Person] = []
+    errors: list[RowError] = []
+    skipped: list[RowError] = []
     starts = [n + 1 for n, line in enumerate(text.splitlines())
               if line.strip().upper() == "BEGIN:VCARD"]
     try:

@@ -60,8 +60,8 @@ def render_contacts(ctx: ViewContext) -> dict[str, str]:
 def render_referrals(ctx: ViewContext) -> dict[str, str]:
     names = dict(ctx.db.execute(f"SELECT id, name FROM {ctx.schema}.contacts"))
     meetings = dict(ctx.db.execute(f"SELECT id, meetings FROM {ctx.schema}.contacts"))
-    edges = ctx.db.execute(
-        f"SELECT referrer, referred FROM {ctx.schema}.referrals ORDER BY at, event").fetchall()
+    edges: list[tuple[str, str]] = list(ctx.db.execute(
+        f"SELECT referrer, referred FROM {ctx.schema}.referrals ORDER BY at, event"))
     lines = ["# Referrals", "", "Who introduced you to whom; an arrow's label says how many",
              "meetings that introduction has led to so far.", ""]
     if not edges:

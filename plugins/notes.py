@@ -12,7 +12,7 @@ of dates the log keeps.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from coffeechat import validate
 from coffeechat.errors import CoffeechatError
@@ -45,8 +45,16 @@ from coffeechat.notebook import (  # noqa: F401 - the names plugins knew them by
 
 # -- turning notes into events ----------------------------------------------------------
 
+T = TypeVar("T")
 
-def _checked(note: Note, key: str, value: str | None, check: Callable[..., Any]) -> Any:
+
+@overload
+def _checked(note: Note, key: str, value: str, check: Callable[[str, str], T]) -> T: ...
+@overload
+def _checked(note: Note, key: str, value: str | None, check: Callable[[str, str], T]
+             ) -> T | None: ...
+def _checked(note: Note, key: str, value: str | None, check: Callable[[str, str], T]
+             ) -> T | None:
     if value is None:
         return None
     try:
@@ -56,7 +64,12 @@ def _checked(note: Note, key: str, value: str | None, check: Callable[..., Any])
 
 
 def _body(note: Note) -> str | None:
-    return _checked(note, "body", note.body or None, validate.text) if note.body else None
+    return _text(note) if note.body else None
+
+
+def _text(note: Note) -> str:
+    """The body, checked (it must not be empty)."""
+    return _checked(note, "body", note.body, validate.text)
 
 
 def _contact_fields(note: Note) -> dict[str, Any]:
@@ -90,7 +103,7 @@ def parse_contact(note: Note, book: NoteBook) -> None:
     else:
         target = book.new_contact(ContactAdded(name=name, **fields), mine)
     if note.body:
-        book.record(target, NoteAdded(text=_body(note)))
+        book.record(target, NoteAdded(text=_text(note)))
 
 
 def parse_ask(note: Note, book: NoteBook) -> None:
@@ -142,7 +155,7 @@ def parse_note(note: Note, book: NoteBook) -> None:
     contact = book.contact()
     if not note.body:
         raise NoteProblem("body", "a note needs some text after the front matter")
-    book.record(contact, NoteAdded(text=_body(note)))
+    book.record(contact, NoteAdded(text=_text(note)))
 
 
 BUILTIN_PARSERS: dict[str, Parser] = {

@@ -158,7 +158,8 @@ def _alias_line(front_text: str) -> int | None:
     try:
         for event in yaml.parse(front_text, Loader=loader):
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                return event.start_mark.line + 2
+                mark = event.start_mark  # (the parser always sets it; the stubs allow None)
+                return (mark.line if mark is not None else 0) + 2
     except yaml.YAMLError:
         return None  # broken YAML: decoding reports it, with its line
     return None

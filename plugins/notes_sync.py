@@ -29,9 +29,9 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from coffeechat.codec import Event, decode_payload
+from coffeechat.codec import Event, decode_as
 from coffeechat.errors import BadInput
-from coffeechat.events import RETRACTED, EventRetracted, Payload
+from coffeechat.events import RETRACTED, ContactAdded, EventRetracted, Payload
 from coffeechat.fold import CONTACT_PREFIX, ROW_COLUMNS, Row, retracted_ids
 from coffeechat.hookspecs import hookimpl
 from coffeechat.plugins.notes import NoteBook, NoteProblem, Parser
@@ -307,7 +307,7 @@ class NotesFolder:
         undone = retracted_ids(rows)
         wanted = {event_id for event_id, _stream in earlier}
         live_retractions = [(r.id, r.stream) for r in rows if r.id not in undone
-                            and decode_payload(RETRACTED, 1, r.data).target in wanted]  # type: ignore[union-attr]
+                            and decode_as(EventRetracted, 1, r.data).target in wanted]
         return self._retract(live_retractions)
 
     def _marker(self, path: str, digest: str | None) -> NewEvent:
@@ -348,10 +348,11 @@ def _file_states(store: Store, paths: list[str]) -> dict[str, FileState]:
     if not paths:
         return {}
     sources = msgspec.json.encode([SOURCE + p for p in paths]).decode()
-    rows = db.execute(
+    # (id, stream, type, source, key, data)
+    rows: list[tuple[str, str, str, str, str | None, str]] = list(db.execute(
         "SELECT id, stream, type, source, key, data FROM events "
         "WHERE source LIKE 'notes:%' AND source IN (SELECT value FROM json_each(?)) "
-        "ORDER BY seq", (sources,)).fetchall()
+        "ORDER BY seq", (sources,)))
     contact_rows = [r for r in rows if r[1].startswith(CONTACT_PREFIX)]
     streams = sorted({r[1] for r in contact_rows})
     undone: set[str] = set()
@@ -372,7 +373,7 @@ def _file_states(store: Store, paths: list[str]) -> dict[str, FileState]:
         if event_id not in undone:
             state.live.append((event_id, stream))
         if event_type == "contact.added" and (event_id not in undone or not state.created):
-            name = decode_payload(event_type, 1, data).name  # type: ignore[union-attr]
+            name = decode_as(ContactAdded, 1, data).name
             state.created[name.strip().casefold()] = stream[len(CONTACT_PREFIX):]
     for path in paths:
         marker = db.execute(

@@ -267,7 +267,7 @@ class Watcher:
             self.rendered_at = time.monotonic()
         due, overdue = self.store.conn.execute(
             "SELECT count(*), coalesce(sum(due_at < ?), 0) FROM followups "
-            "WHERE expires_at IS NULL OR expires_at > ?", (at, at)).fetchone()
+            "WHERE expires_at IS NULL OR expires_at > ?", (at, at)).get
         return changed, due, overdue
 
     def _touched_since(self, seq: int) -> set[str]:

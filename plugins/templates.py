@@ -23,6 +23,7 @@ from coffeechat.channels import Message
 from coffeechat.clock import local_day, local_time
 from coffeechat.codec import decode_payload
 from coffeechat.config import load_config
+from coffeechat.events import MeetingHeld, MeetingScheduled, NoteAdded
 from coffeechat.fold import ContactState
 from coffeechat.hookspecs import hookimpl
 from coffeechat.paths import templates_folder
@@ -148,12 +149,14 @@ def render_for(name: str, state: ContactState, store: Any, template_dirs: list[s
 def context_for(state: ContactState, referrer: str | None) -> dict[str, Any]:
     """The variables a template sees for one contact (``referrer``: who introduced you)."""
     config = load_config()
-    payloads = [(row, decode_payload(row.type, row.schema, row.data)) for row in state.events]
-    meetings = [(row, p) for row, p in payloads if row.type == "meeting.held"]
-    last_meeting = meetings[-1][1] if meetings else None
-    takeaways = list(getattr(last_meeting, "takeaways", []) or [])
-    notes = [p.text for row, p in payloads if row.type == "note.added"]
-    notes += [p.notes for _row, p in meetings if p.notes]
+    payloads = [decode_payload(row.type, row.schema, row.data) for row in state.events]
+    meetings = [p for p in payloads if isinstance(p, MeetingHeld)]
+    last_meeting = meetings[-1] if meetings else None
+    scheduled_meetings = [p for p in payloads if isinstance(p, MeetingScheduled)]
+    last_scheduled = scheduled_meetings[-1] if scheduled_meetings else None
+    takeaways = list(last_meeting.takeaways) if last_meeting else []
+    notes = [p.text for p in payloads if isinstance(p, NoteAdded)]
+    notes += [p.notes for p in meetings if p.notes]
     first = state.name.split()[0] if state.name.split() else state.name
     scheduled = state.scheduled_at
     return {
@@ -173,17 +176,13 @@ def context_for(state: ContactState, referrer: str | None) -> dict[str, Any]:
             "when": local_time(scheduled) if scheduled else None,
             "day": local_day(scheduled or state.last_met_at) if (scheduled or state.last_met_at)
             else None,
-            "minutes": _scheduled(payloads, "minutes"), "where": _scheduled(payloads, "where"),
+            "minutes": last_scheduled.minutes if last_scheduled else None,
+            "where": last_scheduled.where if last_scheduled else None,
         },
         "request": {"day": local_day(state.request_at) if state.request_at else None},
         "last_touch": {"day": local_day(state.last_touch_at) if state.last_touch_at else None},
         "questions": questions_for(state, takeaways, referrer),
     }
-
-
-def _scheduled(payloads: list[tuple[Any, Any]], field: str) -> Any:
-    found = [p for row, p in payloads if row.type == "meeting.scheduled"]
-    return getattr(found[-1], field, None) if found else None
 
 
 def questions_for(state: ContactState, takeaways: list[str], referrer: str | None

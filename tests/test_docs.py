@@ -48,6 +48,16 @@ def test_every_hook_is_documented_with_its_exact_signature() -> None:
         assert f"### {name}({params})\n" in text, f"{name}({params}) is not documented"
 
 
+def test_every_contact_state_field_is_documented() -> None:
+    from coffeechat.fold import ContactState
+
+    text = (ROOT / "docs" / "plugins.md").read_text()
+    section = text.split("### ContactState: a contact as the log has it\n", 1)[1]
+    section = section.split("\n### ", 1)[0]
+    named = set(re.findall(r"`(\w+)`", section))
+    assert set(ContactState.__slots__) <= named, sorted(set(ContactState.__slots__) - named)
+
+
 @pytest.mark.parametrize(("marker", "folder", "module", "blocks"), [
     ("webhook", "coffeechat-webhook", "coffeechat_webhook", 5),
     ("sms", "coffeechat-sms", "coffeechat_sms", 4),

@@ -156,11 +156,10 @@ class Projector:
         """
         from coffeechat.projections import VERSIONS
 
-        row = self.store.conn.execute(
+        return self.store.conn.execute(
             "SELECT min(checkpoint) FROM projections WHERE name IN "
             "(SELECT value FROM json_each(?))", (msgspec.json.encode(list(VERSIONS)),)
-        ).fetchone()
-        return row[0] or 0
+        ).get or 0
 
     def _catch_up(self, progress: Progress | None) -> int:
         db = self.store.conn
@@ -187,7 +186,7 @@ class Projector:
             streams = [row[0] for row in db.execute(
                 "SELECT DISTINCT stream FROM events "
                 "WHERE seq > ? AND +stream >= ? AND +stream < ?", (since, *_STREAM_RANGE))]
-            contacts = db.execute("SELECT count(*) FROM contacts").fetchone()[0]
+            contacts = db.execute("SELECT count(*) FROM contacts").get
             if len(streams) * FULL_REFOLD_RATIO > max(contacts, CHUNK):
                 self._rebuild(behind, setup, progress, failed=unbuilt)
             else:
@@ -294,7 +293,8 @@ class Projector:
             sql += " AND recorded_at <= ?"
             params = (recorded_by,)
         found = {}
-        for (stream,) in self.store.conn.execute(sql, params).fetchall():
+        streams: list[str] = [stream for (stream,) in self.store.conn.execute(sql, params)]
+        for stream in streams:
             state = fold(stream, self._rows([stream], recorded_by))
             if state.merged_into:
                 found[state.id] = state.merged_into
