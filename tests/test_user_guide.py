@@ -11,8 +11,9 @@ Reading a transcript:
   the command printed.
 - ``coffeechat ...`` runs in-process (:class:`tests.conftest.InProcessCLI`)
   with what the guide has exported, plus ``COFFEECHAT_LOAD_PLUGINS=""`` (the
-  built-in plugins only, whatever is installed). ``jq``, ``sqlite3``, ``cp`` and ``mv``
-  run as themselves (the test is skipped where jq or sqlite3 is missing).
+  built-in plugins only, whatever is installed) and ``COLUMNS=80`` (``--help``
+  wraps there, whatever your terminal). ``jq``, ``sqlite3``, ``cp``
+  and ``mv`` run as themselves (the test is skipped without jq or sqlite3).
 - The shell forms the guide uses, and no more: ``export NAME=VALUE ...``,
   ``NAME=VALUE`` (``NAME=$(...)``), ``$NAME``, ``${NAME}`` and ``$(...)``
   outside single quotes, ``a | b``, ``a; b``, ``echo ...`` and ``$?`` (so
@@ -40,6 +41,10 @@ Comparing output (both sides alike):
   around a path of another length.
 - sqlite3's own prefix for a failed statement differs between its versions
   (``Error: stepping,``, ``Runtime error near line 1:``): it reads as ``Error:``.
+
+When the CLI's output changes on purpose, ``.venv/bin/python -m
+tests.test_user_guide`` writes what it prints now into the guide, wherever the
+two differ (the guide's ids kept where they can be matched); read the diff.
 """
 
 from __future__ import annotations
@@ -177,7 +182,7 @@ class Shell:
     def __init__(self, home: Path, work: Path) -> None:
         self.cli = _GuideCLI(home, self)
         self.home, self.work = home, work
-        self.env = {"COFFEECHAT_HOME": str(home), "COFFEECHAT_LOAD_PLUGINS": ""}
+        self.env = {"COFFEECHAT_HOME": str(home), "COFFEECHAT_LOAD_PLUGINS": "", "COLUMNS": "80"}
         self.variables: dict[str, str] = {}
         self.paths: dict[str, str] = {str(work) + "/": "", str(work): "."}
         self.ids: dict[str, str] = {}  # the guide's id -> the actual one, latest last
@@ -254,24 +259,24 @@ class Shell:
             words = shlex.shlex(self.expand(part, terminal), posix=True, punctuation_chars=";|")
             words.whitespace_split = True
             self.errors = ""
-            out = self.pipeline(list(words), terminal)
+            out = self.pipeline(list(words))
             if capture:
                 captured.append(out)
                 out = ""
             terminal.add(out, self.errors)
         return "".join(captured)
 
-    def pipeline(self, words: list[str], terminal: Output) -> str:
+    def pipeline(self, words: list[str]) -> str:
         if len(words) == 1 and re.fullmatch(r"[A-Za-z_]\w*=.*", words[0], re.DOTALL):
             name, value = words[0].split("=", 1)
             self.variables[name] = value
             return ""
         data: str | None = None
         for command in _split(words, "|"):
-            data = self.simple(command, data, terminal)
+            data = self.simple(command, data)
         return data or ""
 
-    def simple(self, words: list[str], stdin: str | None, terminal: Output) -> str:
+    def simple(self, words: list[str], stdin: str | None) -> str:
         name, args = words[0], words[1:]
         assert not any(w and set(w) <= set(";|&") for w in words), f"the replay cannot run {words}"
         if name == "export":
@@ -313,7 +318,6 @@ class Shell:
                                     f"guide called {other} earlier")
                 self.ids[shown] = actual
         return problems
-
 
     def compare(self, command: Command, terminal: Output) -> Outcome:
         """What the guide shows against what the terminal showed; ids learnt on a match."""
