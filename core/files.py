@@ -1,5 +1,9 @@
 """Files in and out: reading an input with a clear error, writing a file whole and private.
 
+Files coffeechat finds rather than is handed (templates, notes, its own views)
+are read with :func:`read_regular`: regular files only, never waiting on a
+FIFO or a device, never past a size cap.
+
 What coffeechat writes that holds personal data (drafts, exports, views, the
 store's folder) is created readable by its owner only: files 0600, folders
 0700, whatever the umask. A caller may ask for another mode (the Markdown
@@ -9,12 +13,54 @@ views follow the mode of the notes folder they live in).
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 
 from coffeechat.errors import BadInput
 
 PRIVATE_FILE = 0o600
 PRIVATE_FOLDER = 0o700
+
+
+class NotRegular(OSError):
+    """Nothing was read: the path is a FIFO, a device, a folder, or a link not to follow."""
+
+
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def read_regular(path: str, limit: int, *, follow_links: bool) -> tuple[bytes, os.stat_result]:
+    """At most ``limit`` bytes of a regular file, and its stat (to judge its size by).
+
+    It never waits: the file is opened with ``O_NONBLOCK`` and checked before
+    anything is read, so a FIFO or a device is refused, not read. Raises
+    :class:`NotRegular` for anything but a regular file (with ``follow_links``
+    false, a link at ``path`` itself too), and ``OSError`` when it cannot be
+    opened or read. Callers turn both into their own one-line error.
+    """
+    try:
+        fd = os.open(path, _OPEN_FLAGS | (0 if follow_links else _NOFOLLOW))
+    except OSError as error:
+        if error.errno == errno.ELOOP and not follow_links:  # O_NOFOLLOW met a link
+            raise NotRegular(error.errno, "a link") from None
+        raise
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotRegular(errno.EINVAL, "not a regular file")
+        chunks = []
+        left = limit
+        while left > 0:
+            chunk = os.read(fd, left)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks), info
+    finally:
+        os.close(fd)
 
 
 def read_input(path: str, size: int = -1) -> bytes:

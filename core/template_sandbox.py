@@ -27,6 +27,7 @@ from typing import Any
 from coffeechat import limits
 from coffeechat import template_sizes as sizes
 from coffeechat.errors import CoffeechatError
+from coffeechat.files import NotRegular, read_regular
 
 SUFFIX = ".j2"  # a template named NAME is the file NAME.j2
 
@@ -48,29 +49,19 @@ def read_template_file(path: str) -> str:
     of at most ``TEMPLATE_FILE_BYTES`` in UTF-8.
 
     It never waits: a FIFO or a device is refused before anything is read from it.
+    A link is followed, then held to the same rules.
     """
-    import stat
-
     limit = limits.TEMPLATE_FILE_BYTES
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
-                     | getattr(os, "O_CLOEXEC", 0))
+        raw, info = read_regular(path, limit + 1, follow_links=True)
+    except NotRegular:
+        raise TemplateFileError(f"{path} is not a regular file (templates are read from "
+                                "regular files only)") from None
     except OSError as error:
         raise TemplateFileError(f"cannot read {path} ({error.strerror})") from None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise TemplateFileError(f"{path} is not a regular file (templates are read from "
-                                    "regular files only)")
-        if info.st_size > limit:
-            raise TemplateFileError(f"{path} is {info.st_size:,} bytes, over the limit of "
-                                    f"{limit:,} bytes for a template")
-        with open(fd, "rb", closefd=False) as file:
-            raw = file.read(limit + 1)
-    except OSError as error:
-        raise TemplateFileError(f"cannot read {path} ({error.strerror})") from None
-    finally:
-        os.close(fd)
+    if info.st_size > limit:
+        raise TemplateFileError(f"{path} is {info.st_size:,} bytes, over the limit of "
+                                f"{limit:,} bytes for a template")
     if len(raw) > limit:  # it grew since it was looked at
         raise TemplateFileError(f"{path} is over the limit of {limit:,} bytes for a template")
     try:

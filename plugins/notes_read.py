@@ -12,15 +12,14 @@ Errors name the file, the line and the key.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import os
 import re
-import stat
 from datetime import UTC, datetime
 
 import msgspec
 
+from coffeechat.files import NotRegular, read_regular
 from coffeechat.limits import NOTE_BYTES
 
 # The note types live in core (``coffeechat.Note`` ...); importing them from here
@@ -34,44 +33,6 @@ from coffeechat.notebook import (  # noqa: F401 - the names plugins knew them by
 )
 from coffeechat.notebook import line_of as _line_of
 
-
-class NotRegular(OSError):
-    """The path is a FIFO, a device, a folder or a link: nothing was read from it."""
-
-
-_NO_WAIT = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) \
-    | getattr(os, "O_CLOEXEC", 0)
-
-
-def read_regular(path: str, limit: int) -> tuple[bytes, os.stat_result]:
-    """At most ``limit`` bytes of a regular file, and its stat; never waits, never follows a link.
-
-    Raises :class:`NotRegular` for anything but a regular file (a link at
-    ``path`` itself included), and ``OSError`` when it cannot be opened.
-    """
-    try:
-        fd = os.open(path, _NO_WAIT)
-    except OSError as error:
-        if error.errno == errno.ELOOP:  # O_NOFOLLOW met a link
-            raise NotRegular(error.errno, "a link") from None
-        raise
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise NotRegular(errno.EINVAL, "not a regular file")
-        chunks = []
-        left = limit
-        while left > 0:
-            chunk = os.read(fd, left)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            left -= len(chunk)
-        return b"".join(chunks), info
-    finally:
-        os.close(fd)
-
-
 _CLOSING = re.compile(r"^---[ \t]*$", re.MULTILINE)
 _NAMES_CONTACT = re.compile(rb"^contact[ \t]*:", re.MULTILINE)
 
@@ -83,7 +44,8 @@ def read_note(full: str, path: str) -> Note | NoteError | None:
     ``path`` is the note's name in the folder, for errors.
     """
     try:
-        raw, info = read_regular(full, NOTE_BYTES + 1)
+        # (the caller resolved the links it allows: a link here is one it did not)
+        raw, info = read_regular(full, NOTE_BYTES + 1, follow_links=False)
     except NotRegular:
         return NoteError(path, 1, None, "not a regular file")
     except FileNotFoundError:

@@ -20,11 +20,17 @@ from typing import Any, NamedTuple
 from coffeechat import limits
 from coffeechat.clock import now, stamp
 from coffeechat.errors import describe_error
-from coffeechat.files import PRIVATE_FILE, PRIVATE_FOLDER, make_folder, replace_file
+from coffeechat.files import (
+    PRIVATE_FILE,
+    PRIVATE_FOLDER,
+    NotRegular,
+    make_folder,
+    read_regular,
+    replace_file,
+)
 from coffeechat.fold import CONTACT_PREFIX
 from coffeechat.limits import TimeLimitExceeded, time_limit
 from coffeechat.plugins.markdown_views import ViewContext
-from coffeechat.plugins.notes_read import NotRegular, read_regular
 from coffeechat.plugins.notes_sync import NotesFolder, SyncReport
 from coffeechat.projections.projector import Projector
 
@@ -186,7 +192,7 @@ class ViewWriter:
 def _existing(path: str, limit: int) -> tuple[bytes | None, int | None]:
     """What a view file holds now (its first ``limit`` bytes) and its mode; None when absent."""
     try:
-        data, info = read_regular(path, limit)
+        data, info = read_regular(path, limit, follow_links=False)
     except FileNotFoundError:
         return None, None
     return data, stat.S_IMODE(info.st_mode)
@@ -195,7 +201,7 @@ def _existing(path: str, limit: int) -> tuple[bytes | None, int | None]:
 def _ours(path: str) -> bool:
     """Whether ``path`` is a regular file that coffeechat wrote (it starts with the mark)."""
     try:
-        start, _info = read_regular(path, len(MARK.encode()))
+        start, _info = read_regular(path, len(MARK.encode()), follow_links=False)
     except OSError:
         return False
     return start == MARK.encode()
