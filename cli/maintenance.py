@@ -10,7 +10,9 @@ from pathlib import Path
 import click
 
 from coffeechat.cli.main import context_app, json_option, output
+from coffeechat.cli.render import counted
 from coffeechat.errors import BadInput
+from coffeechat.integrity import HEAD_SUFFIX
 
 
 @click.command()
@@ -58,7 +60,7 @@ def verify(ctx: click.Context, reset_head: bool) -> None:
     """Check the store: integrity, the append-only triggers, the hash chain, its head.
 
     Also lists events this version cannot use (they are left out of every
-    view). Exit 1 on a problem. The head is the last event the store was seen
+    projection). Exit 1 on a problem. The head is the last event the store was seen
     to hold, kept beside it in STORE.head: a store that lost its newest events,
     or was replaced by an older copy, is behind its head. See
     docs/guarantees.md for what verify can and cannot catch.
@@ -71,16 +73,22 @@ def verify(ctx: click.Context, reset_head: bool) -> None:
 
         seq, last = store.tail()
         forget(store.path, Head(seq, last) if seq else None)
+        if not app.json:
+            click.echo(f"The head now says seq {seq}: this store, as it is, is the one to "
+                       "check against.")
     report = store.verify()
     if app.json:
-        output({"ok": report.ok, "events": report.events, "problems": report.problems})
+        document = {"ok": report.ok, "events": report.events, "problems": report.problems}
+        output({**document, **({"notes": report.notes} if report.notes else {})})
     elif report.ok:
-        click.echo(f"OK: {report.events:,} events, hash chain intact")
+        click.echo(f"OK: {counted(report.events, 'event')}, hash chain intact")
+        for note in report.notes:
+            click.echo(f"note: {note}")
     else:
         for problem in report.problems:
             click.echo(f"problem: {problem}", err=True)
-        click.echo(f"coffeechat: error: verify found {len(report.problems)} problem(s) in "
-                   f"{report.events:,} events", err=True)
+        click.echo(f"coffeechat: error: verify found {counted(len(report.problems), 'problem')}"
+                   f" in {counted(report.events, 'event')}", err=True)
     if not report.ok:
         ctx.exit(1)
 
@@ -98,11 +106,15 @@ def backup(dest: str, force: bool) -> None:
     store = app.store()
     if Path(store.path).resolve() == target.resolve():
         raise BadInput("DEST: that is the store itself")
+    own = {Path(store.path + suffix).resolve() for suffix in ("-wal", "-shm", "-journal",
+                                                             HEAD_SUFFIX)}
+    if target.resolve() in own:
+        raise BadInput("DEST: that is one of the store's own files; choose another path")
     store.backup(target)
     if app.json:
         output({"dest": str(target), "events": store.count()})
     else:
-        click.echo(f"Backed up {store.count():,} events to {target}")
+        click.echo(f"Backed up {counted(store.count(), 'event')} to {target}")
 
 
 @click.command()

@@ -70,3 +70,8 @@ def color_setting() -> bool | None:
     if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
         return False
     return None
+
+
+def counted(number: int, word: str) -> str:
+    """``1 event``, ``2 events``, ``1,024 events``: a count with its noun."""
+    return f"{number:,} {word}" + ("" if number == 1 else "s")

@@ -16,7 +16,7 @@ None of this is a signature: the chain is unkeyed, so whoever can write the
 store and its head can rewrite both consistently. It catches accidents
 (a sync tool restoring an old copy, a truncated file) and casual tampering.
 Finally every event is checked with :func:`coffeechat.usable.event_problem`:
-an event this version cannot use is skipped by the views, and reported here.
+an event this version cannot use is left out of every projection, and reported here.
 """
 
 from __future__ import annotations
@@ -43,10 +43,11 @@ class Head(msgspec.Struct):
 
 
 class VerifyReport(msgspec.Struct, frozen=True):
-    """What :meth:`coffeechat.store.Store.verify` found."""
+    """What :meth:`coffeechat.store.Store.verify` found (``notes`` are not problems)."""
 
     events: int
     problems: list[str]
+    notes: list[str] = []
 
     @property
     def ok(self) -> bool:
@@ -124,22 +125,36 @@ def reset_head(store_path: str, head: Head | None) -> None:
     replace_file(head_path(store_path), _encode_head(head))
 
 
-def check_head(db: apsw.Connection, store_path: str) -> list[str]:
-    """Problems with the store against its remembered head."""
-    head = read_head(store_path)
+NO_HEAD_YET = ("no head beside the store yet (a store from an older version, or a copy "
+               "made without it): the next event recorded writes it")
+
+
+def check_head(db: apsw.Connection, store_path: str) -> tuple[list[str], list[str]]:
+    """(problems, notes) about the store against its remembered head."""
+    try:
+        with open(head_path(store_path), "rb") as file:
+            raw = file.read(HEAD_BYTES + 1)
+    except FileNotFoundError:
+        return [], [NO_HEAD_YET]
+    except OSError as error:
+        return [f"the head beside the store cannot be read ({error.strerror})"], []
+    head = _decode_head(raw[:HEAD_BYTES]) if len(raw) <= HEAD_BYTES else None
     if head is None:
-        return []
+        return [f"the head beside the store cannot be read ({head_path(store_path)} was "
+                "changed or damaged); if you know why, run `coffeechat verify --reset-head`"
+                ], []
     row = db.execute("SELECT hash FROM events WHERE seq = ?", (head.seq,)).fetchone()
     if row is None:
-        last = db.execute("SELECT coalesce(max(seq), 0) FROM events").get
+        last = db.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
         return [f"the store ends at seq {last}, but it held {head.seq} events before "
                 "(the newest were removed, or an older copy replaced the store); "
-                "if you restored a backup on purpose, run `coffeechat verify --reset-head`"]
+                "if you restored a backup on purpose, run `coffeechat verify --reset-head`"
+                ], []
     if row[0] != head.hash:
         return [f"the event at seq {head.seq} is not the one the store held before "
                 "(its history was rewritten); if you restored a backup on purpose, "
-                "run `coffeechat verify --reset-head`"]
-    return []
+                "run `coffeechat verify --reset-head`"], []
+    return [], []
 
 
 def missing_triggers(db: apsw.Connection) -> list[str]:
@@ -199,8 +214,11 @@ def verify(db: apsw.Connection, store_path: str | None) -> VerifyReport:
 
         undone = retracted_everywhere(db)
         problems += [f"seq {seq} (event {event_id}): this version cannot use it ({problem}); "
-                     f"it is left out of every view (undo it with `coffeechat undo {event_id}`)"
+                     "it is left out of every projection (undo it with "
+                     f"`coffeechat undo {event_id}`)"
                      for seq, event_id, problem in chain.unusable if event_id not in undone]
-    if store_path is not None:
-        problems += check_head(db, store_path)
-    return VerifyReport(events=chain.events, problems=problems)
+    notes: list[str] = []
+    if store_path is not None and chain.events:
+        head_problems, notes = check_head(db, store_path)
+        problems += head_problems
+    return VerifyReport(events=chain.events, problems=problems, notes=notes)

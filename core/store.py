@@ -308,7 +308,7 @@ class Store:
         return verify(self.conn, None if self.path == MEMORY else self.path)
 
     def backup(self, dest: str | os.PathLike[str], *, pages_per_step: int = 1024) -> None:
-        """Copy the whole store to ``dest`` with SQLite's online backup API."""
+        """Copy the whole store to ``dest`` with SQLite's online backup API, and its head."""
         dest_path = os.fspath(dest)
         partial = dest_path + ".partial"
         _remove_partial(partial)  # what a killed backup left behind
@@ -320,6 +320,8 @@ class Store:
                     while not job.done:
                         job.step(pages_per_step)
                 target.execute("PRAGMA journal_mode=DELETE")
+                tail = target.execute(
+                    "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
             finally:
                 target.close()
             os.replace(partial, dest_path)
@@ -329,6 +331,11 @@ class Store:
             if full is not None:
                 raise full from None
             raise
+        from coffeechat.integrity import Head, reset_head
+
+        # The copy's own head: what it holds now (a copy made over an older one
+        # must not be measured against the head that one left).
+        reset_head(dest_path, Head(*tail) if tail else None)
 
     def close(self) -> None:
         if self._head is not None:

@@ -7,7 +7,7 @@ assigned anew: ``seq``, the per-stream ``version`` and the hash chain. So an
 export imported into an empty store gives an identical log, and importing a
 second device's export merges the two: events are united by id (and by
 idempotency key), the ones already present are skipped, and the new ones are
-appended in the export's order. The views fold each contact by
+appended in the export's order. The projections fold each contact by
 (occurred_at, id), so both devices end with the same views whichever side
 imports which.
 

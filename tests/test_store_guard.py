@@ -245,5 +245,51 @@ def test_a_killed_backup_leaves_nothing_behind_after_the_next(run: CLI, tmp_path
     assert partial.exists() and not dest.exists()  # killed half way
     run.run("backup", str(dest))
     leftovers = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("copy.db"))
-    assert leftovers == ["copy.db"]
+    assert leftovers == ["copy.db", "copy.db.head"]  # the copy, and its own head
     assert run.run("--db", str(dest), "verify").code == 0
+
+
+# -- the head's own file ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", [".head", "-wal", "-shm", "-journal"])
+def test_a_backup_cannot_land_on_the_stores_own_files(recorded: InProcessCLI,
+                                                      suffix: str) -> None:
+    result = recorded.run("backup", f"{recorded.db}{suffix}", "--force", expect=1)
+    assert "DEST: that is one of the store's own files" in result.err
+    assert recorded.run("verify").code == 0
+
+
+def test_an_unreadable_head_is_a_problem(recorded: InProcessCLI) -> None:
+    Path(f"{recorded.db}.head").write_text("garbage\n")
+    result = recorded.run("verify", expect=1)
+    assert "the head beside the store cannot be read" in result.err
+
+
+def test_a_missing_head_is_said_but_is_not_a_problem(recorded: InProcessCLI) -> None:
+    Path(f"{recorded.db}.head").unlink()
+    out = recorded.run("verify").out
+    assert "no head beside the store yet" in out
+    recorded.run("add", "Dan Brown")  # the next event writes it again
+    assert "no head" not in recorded.run("verify").out
+
+
+def test_a_backup_carries_its_own_head(recorded: InProcessCLI, tmp_path: Path) -> None:
+    dest = tmp_path / "copy.db"
+    assert recorded.run("backup", str(dest)).out.startswith("Backed up 4 events to")
+    assert Path(f"{dest}.head").exists()
+    assert "no head" not in recorded.run("--db", str(dest), "verify").out
+
+
+def test_counts_read_right_in_the_singular(run: InProcessCLI, tmp_path: Path) -> None:
+    run.run("add", "Jane Doe")
+    assert run.run("backup", str(tmp_path / "one.db")).out.startswith(
+        "Backed up 1 event to")
+    _raw(run.db, "DROP TRIGGER events_no_update")
+    assert "verify found 1 problem in 1 event" in run.run("verify", expect=1).err
+
+
+def test_reset_head_says_what_it_did(recorded: InProcessCLI) -> None:
+    out = recorded.run("verify", "--reset-head").out
+    assert out.startswith("The head now says seq 4: this store, as it is, is the one to "
+                          "check against.")
