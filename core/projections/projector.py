@@ -24,24 +24,23 @@ from typing import TYPE_CHECKING, NamedTuple
 import msgspec
 
 from coffeechat.config import FollowupRules, config_stat, load_config
-from coffeechat.fold import CONTACT_PREFIX, ROW_COLUMNS, ContactState, Row, fold
-from coffeechat.projections import META_PLUGIN_ENV, META_PLUGINS_DIR, is_current
-from coffeechat.projections.base import Folded, Projection
+from coffeechat.fold import ContactState
+from coffeechat.projections import META_PLUGIN_ENV, META_PLUGINS_DIR, folding, is_current
+from coffeechat.projections.base import Projection
 from coffeechat.projections.contacts import ContactsProjection
+from coffeechat.projections.folding import CHUNK, CONTACT_STREAMS
 from coffeechat.projections.followups import FollowupsProjection
 from coffeechat.projections.isolation import Step, in_savepoint
-from coffeechat.projections.merges import MergesProjection, roots
+from coffeechat.projections.merges import MergesProjection
 from coffeechat.projections.referrals import ReferralsProjection
 from coffeechat.projections.search import SearchProjection
-from coffeechat.rules import ExtraRule, due_items
+from coffeechat.rules import ExtraRule
 from coffeechat.store import Store
 
 if TYPE_CHECKING:
     from coffeechat.plugin_manager import Plugins
 
-CHUNK = 2000  # contacts folded and written at a time during a rebuild
 FULL_REFOLD_RATIO = 4  # above 1 touched contact in 4, fold everything in one pass
-_STREAM_RANGE = (CONTACT_PREFIX, CONTACT_PREFIX[:-1] + chr(ord(":") + 1))
 
 Progress = Callable[[int, int], None]  # (done, total) events
 
@@ -185,12 +184,12 @@ class Projector:
             applied = max(applied, last - since)
             streams = [row[0] for row in db.execute(
                 "SELECT DISTINCT stream FROM events "
-                "WHERE seq > ? AND +stream >= ? AND +stream < ?", (since, *_STREAM_RANGE))]
+                "WHERE seq > ? AND +stream >= ? AND +stream < ?", (since, *CONTACT_STREAMS))]
             contacts = db.execute("SELECT count(*) FROM contacts").get
             if len(streams) * FULL_REFOLD_RATIO > max(contacts, CHUNK):
                 self._rebuild(behind, setup, progress, failed=unbuilt)
             else:
-                folded = self._refold(streams, setup)
+                folded = folding.refold(db, streams, setup.rules, setup.extra_rules)
                 for projection in behind:
                     self._run(projection, failed,
                               ("remove", partial(projection.remove, db, "main", folded)),
@@ -262,7 +261,8 @@ class Projector:
         for projection in projections:
             self._run(projection, failed, ("create", partial(projection.create, db, schema)))
         count = 0
-        for chunk, read in self.fold_all(setup, recorded_by=recorded_by):
+        for chunk, read in folding.fold_all(db, setup.rules, setup.extra_rules,
+                                            recorded_by=recorded_by):
             for projection in projections:
                 self._run(projection, failed,
                           ("insert", partial(projection.insert, db, schema, chunk)))
@@ -273,119 +273,15 @@ class Projector:
             self._run(projection, failed, ("finish", partial(projection.finish, db, schema)))
         return count
 
-    # -- folding ------------------------------------------------------------------
+    # -- folding one contact (coffeechat.projections.folding) -------------------------
 
-    def _rows(self, streams: list[str], recorded_by: str | None = None) -> list[Row]:
-        sql = (f"SELECT {ROW_COLUMNS} FROM events WHERE stream IN "
-               "(SELECT value FROM json_each(?))")
-        params: tuple[str, ...] = (msgspec.json.encode(streams).decode(),)
-        if recorded_by is not None:
-            sql += " AND recorded_at <= ?"
-            params += (recorded_by,)
-        return [Row._make(r) for r in self.store.conn.execute(
-            sql + " ORDER BY occurred_at, id", params)]
-
-    def links(self, recorded_by: str | None = None) -> dict[str, str]:
-        """alias → the contact it was merged into, from the log (merges are few)."""
-        sql = "SELECT DISTINCT stream FROM events WHERE type = 'contact.merged'"
-        params: tuple[str, ...] = ()
-        if recorded_by is not None:
-            sql += " AND recorded_at <= ?"
-            params = (recorded_by,)
-        found = {}
-        streams: list[str] = [stream for (stream,) in self.store.conn.execute(sql, params)]
-        for stream in streams:
-            state = fold(stream, self._rows([stream], recorded_by))
-            if state.merged_into:
-                found[state.id] = state.merged_into
-        return found
-
-    def fold_family(self, contact_id: str, aliases: list[str],
-                    recorded_by: str | None = None) -> ContactState:
+    def fold_family(self, contact_id: str, aliases: list[str]) -> ContactState:
         """A contact folded with the contacts merged into it."""
-        streams = [CONTACT_PREFIX + c for c in [contact_id, *aliases]]
-        state = fold(streams[0], self._rows(streams, recorded_by))
-        state.aliases = aliases
-        return state
+        return folding.fold_family(self.store.conn, contact_id, aliases)
 
     def fold_stream(self, stream: str) -> ContactState:
         """The current state of one contact, with any contacts merged into it."""
-        contact_id = stream[len(CONTACT_PREFIX):]
-        root_of = roots(self.links())
-        if contact_id in root_of:  # itself merged away: just its own events
-            return fold(stream, self._rows([stream]))
-        return self.fold_family(contact_id, sorted(a for a, r in root_of.items()
-                                                   if r == contact_id))
-
-    def _alias(self, alias: str, into: str, recorded_by: str | None = None) -> Folded:
-        """A merged-away contact: no rows of its own (only its old ones removed)."""
-        stream = CONTACT_PREFIX + alias
-        state = ContactState(alias)
-        state.merged_into = into
-        sql = "SELECT seq FROM events WHERE stream = ?"
-        state.seqs = [r[0] for r in self.store.conn.execute(sql, (stream,))]
-        return Folded(stream, state, [])
-
-    def _family(self, contact_id: str, aliases: list[str], setup: Setup,
-                recorded_by: str | None = None) -> Folded:
-        state = self.fold_family(contact_id, aliases, recorded_by)
-        return Folded(CONTACT_PREFIX + contact_id, state,
-                      due_items(state, setup.rules, setup.extra_rules))
-
-    def _refold(self, streams: list[str], setup: Setup) -> list[Folded]:
-        """Re-fold the contacts these streams belong to, following merges old and new."""
-        before = roots(dict(self.store.conn.execute("SELECT alias, into_id FROM merges")))
-        links = self.links()
-        after = roots(links)
-        touched = {s[len(CONTACT_PREFIX):] for s in streams}
-        changed = {a for a in before.keys() | after.keys() if before.get(a) != after.get(a)}
-        targets = {after.get(c, c) for c in touched | changed}
-        targets |= {before[c] for c in changed if c in before}
-        folded = [self._family(c, sorted(a for a, r in after.items() if r == c), setup)
-                  for c in sorted(targets) if c not in after]
-        folded += [self._alias(a, links[a]) for a in sorted((touched | changed) & after.keys())]
-        return folded
-
-    def fold_all(self, setup: Setup, *, recorded_by: str | None = None,
-                 ) -> Iterator[tuple[list[Folded], int]]:
-        """Fold every contact once, in chunks; yields (folded, events read so far)."""
-        links = self.links(recorded_by)
-        after = roots(links)
-        merged = {CONTACT_PREFIX + c for c in {*after, *after.values()}}  # folded at the end
-        sql = (f"SELECT {ROW_COLUMNS} FROM events "
-               "WHERE +stream >= ? AND +stream < ?")
-        params: tuple[str, ...] = _STREAM_RANGE
-        if recorded_by is not None:
-            sql += " AND recorded_at <= ?"
-            params += (recorded_by,)
-        sql += " ORDER BY +stream, +occurred_at, +id"
-        rules, extra = setup.rules, setup.extra_rules
-        chunk: list[Folded] = []
-        current = None
-        rows: list[Row] = []
-        read = 0
-        make = Row._make
-        for row in self.store.conn.execute(sql, params):
-            read += 1
-            stream = row[6]
-            if stream != current:
-                if current is not None and current not in merged:
-                    state = fold(current, rows)
-                    chunk.append(Folded(current, state, due_items(state, rules, extra)))
-                    if len(chunk) >= CHUNK:
-                        yield chunk, read
-                        chunk = []
-                current, rows = stream, []
-            rows.append(make(row))
-        if current is not None and current not in merged:
-            state = fold(current, rows)
-            chunk.append(Folded(current, state, due_items(state, rules, extra)))
-        for root in sorted(set(after.values()) - set(after)):
-            family = sorted(a for a, r in after.items() if r == root)
-            chunk.append(self._family(root, family, setup, recorded_by))
-        chunk += [self._alias(a, links[a], recorded_by) for a in sorted(after)]
-        if chunk or read == 0:
-            yield chunk, read
+        return folding.fold_stream(self.store.conn, stream)
 
     # -- the past -----------------------------------------------------------------
 

@@ -1,0 +1,143 @@
+"""Contacts folded from the log for the projector, merges followed.
+
+A contact is folded together with the contacts merged into it (its family); a
+contact merged away gets no rows of its own, only its old ones removed. The
+merge links are read from the log itself (merges are few), so with
+``recorded_by`` they are the links as they stood then, as the rows are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import apsw
+import msgspec
+
+from coffeechat.config import FollowupRules
+from coffeechat.fold import CONTACT_PREFIX, ROW_COLUMNS, ContactState, Row, fold
+from coffeechat.projections.base import Folded
+from coffeechat.projections.merges import roots
+from coffeechat.rules import ExtraRule, due_items
+
+CHUNK = 2000  # contacts folded and written at a time during a rebuild
+# Every contact stream sorts from "contact:" up to (not including) "contact;".
+CONTACT_STREAMS = (CONTACT_PREFIX, CONTACT_PREFIX[:-1] + chr(ord(":") + 1))
+
+
+def rows(db: apsw.Connection, streams: list[str], recorded_by: str | None = None
+         ) -> list[Row]:
+    """The events of ``streams`` (recorded by ``recorded_by``, if given), in fold order."""
+    sql = (f"SELECT {ROW_COLUMNS} FROM events WHERE stream IN "
+           "(SELECT value FROM json_each(?))")
+    params: tuple[str, ...] = (msgspec.json.encode(streams).decode(),)
+    if recorded_by is not None:
+        sql += " AND recorded_at <= ?"
+        params += (recorded_by,)
+    return [Row._make(r) for r in db.execute(sql + " ORDER BY occurred_at, id", params)]
+
+
+def links(db: apsw.Connection, recorded_by: str | None = None) -> dict[str, str]:
+    """alias → the contact it was merged into, from the log."""
+    sql = "SELECT DISTINCT stream FROM events WHERE type = 'contact.merged'"
+    params: tuple[str, ...] = ()
+    if recorded_by is not None:
+        sql += " AND recorded_at <= ?"
+        params = (recorded_by,)
+    found = {}
+    streams: list[str] = [stream for (stream,) in db.execute(sql, params)]
+    for stream in streams:
+        state = fold(stream, rows(db, [stream], recorded_by))
+        if state.merged_into:
+            found[state.id] = state.merged_into
+    return found
+
+
+def fold_family(db: apsw.Connection, contact_id: str, aliases: list[str],
+                recorded_by: str | None = None) -> ContactState:
+    """A contact folded with the contacts merged into it."""
+    streams = [CONTACT_PREFIX + c for c in [contact_id, *aliases]]
+    state = fold(streams[0], rows(db, streams, recorded_by))
+    state.aliases = aliases
+    return state
+
+
+def fold_stream(db: apsw.Connection, stream: str) -> ContactState:
+    """The current state of one contact, with any contacts merged into it."""
+    contact_id = stream[len(CONTACT_PREFIX):]
+    root_of = roots(links(db))
+    if contact_id in root_of:  # itself merged away: just its own events
+        return fold(stream, rows(db, [stream]))
+    return fold_family(db, contact_id, sorted(a for a, r in root_of.items() if r == contact_id))
+
+
+def _alias(db: apsw.Connection, alias: str, into: str) -> Folded:
+    """A merged-away contact: no rows of its own (only its old ones removed)."""
+    stream = CONTACT_PREFIX + alias
+    state = ContactState(alias)
+    state.merged_into = into
+    sql = "SELECT seq FROM events WHERE stream = ?"
+    state.seqs = [r[0] for r in db.execute(sql, (stream,))]
+    return Folded(stream, state, [])
+
+
+def _family(db: apsw.Connection, contact_id: str, aliases: list[str], rules: FollowupRules,
+            extra: tuple[ExtraRule, ...], recorded_by: str | None = None) -> Folded:
+    state = fold_family(db, contact_id, aliases, recorded_by)
+    return Folded(CONTACT_PREFIX + contact_id, state, due_items(state, rules, extra))
+
+
+def refold(db: apsw.Connection, streams: list[str], rules: FollowupRules,
+           extra: tuple[ExtraRule, ...]) -> list[Folded]:
+    """Re-fold the contacts these streams belong to, following merges old and new."""
+    before = roots(dict(db.execute("SELECT alias, into_id FROM merges")))
+    now_links = links(db)
+    after = roots(now_links)
+    touched = {s[len(CONTACT_PREFIX):] for s in streams}
+    changed = {a for a in before.keys() | after.keys() if before.get(a) != after.get(a)}
+    targets = {after.get(c, c) for c in touched | changed}
+    targets |= {before[c] for c in changed if c in before}
+    folded = [_family(db, c, sorted(a for a, r in after.items() if r == c), rules, extra)
+              for c in sorted(targets) if c not in after]
+    folded += [_alias(db, a, now_links[a]) for a in sorted((touched | changed) & after.keys())]
+    return folded
+
+
+def fold_all(db: apsw.Connection, rules: FollowupRules, extra: tuple[ExtraRule, ...], *,
+             recorded_by: str | None = None) -> Iterator[tuple[list[Folded], int]]:
+    """Fold every contact once, in chunks; yields (folded, events read so far)."""
+    now_links = links(db, recorded_by)
+    after = roots(now_links)
+    merged = {CONTACT_PREFIX + c for c in {*after, *after.values()}}  # folded at the end
+    sql = (f"SELECT {ROW_COLUMNS} FROM events "
+           "WHERE +stream >= ? AND +stream < ?")
+    params: tuple[str, ...] = CONTACT_STREAMS
+    if recorded_by is not None:
+        sql += " AND recorded_at <= ?"
+        params += (recorded_by,)
+    sql += " ORDER BY +stream, +occurred_at, +id"
+    chunk: list[Folded] = []
+    current = None
+    stream_rows: list[Row] = []
+    read = 0
+    make = Row._make
+    for row in db.execute(sql, params):
+        read += 1
+        stream = row[6]
+        if stream != current:
+            if current is not None and current not in merged:
+                state = fold(current, stream_rows)
+                chunk.append(Folded(current, state, due_items(state, rules, extra)))
+                if len(chunk) >= CHUNK:
+                    yield chunk, read
+                    chunk = []
+            current, stream_rows = stream, []
+        stream_rows.append(make(row))
+    if current is not None and current not in merged:
+        state = fold(current, stream_rows)
+        chunk.append(Folded(current, state, due_items(state, rules, extra)))
+    for root in sorted(set(after.values()) - set(after)):
+        family = sorted(a for a, r in after.items() if r == root)
+        chunk.append(_family(db, root, family, rules, extra, recorded_by))
+    chunk += [_alias(db, a, now_links[a]) for a in sorted(after)]
+    if chunk or read == 0:
+        yield chunk, read
