@@ -145,7 +145,7 @@ def check_head(db: apsw.Connection, store_path: str) -> tuple[list[str], list[st
                 ], []
     row = db.execute("SELECT hash FROM events WHERE seq = ?", (head.seq,)).fetchone()
     if row is None:
-        last = db.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+        last = db.execute("SELECT coalesce(max(seq), 0) FROM events").get
         return [f"the store ends at seq {last}, but it held {head.seq} events before "
                 "(the newest were removed, or an older copy replaced the store); "
                 "if you restored a backup on purpose, run `coffeechat verify --reset-head`"
