@@ -62,7 +62,7 @@ typecheck: $(STAMP)
 	@rm -rf $(TYPECHECK) && mkdir -p $(TYPECHECK)
 	@ln -s $(CURDIR)/core/*.py $(CURDIR)/core/py.typed $(CURDIR)/core/projections $(TYPECHECK)/
 	@ln -s $(CURDIR)/cli $(CURDIR)/plugins $(TYPECHECK)/
-	$(BIN)/mypy
+	@$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
