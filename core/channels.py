@@ -6,7 +6,10 @@ it has none; see :data:`ADDRESS_FIELDS`). The message it gets has that field in
 ``Message.to``. The built-in ones (email, linkedin, phone, in-person, video)
 only record that you sent something yourself; plugins add channels that
 deliver (a webhook, SMTP, an SMS gateway). A channel that cannot deliver raises
-:class:`DeliveryError`, and then nothing is recorded as sent.
+:class:`DeliveryError`, and then nothing is recorded as sent. ``--draft`` works
+on every channel: one that cannot draft itself (``can_draft`` false) is never
+asked to; coffeechat writes the message as text instead
+(:func:`coffeechat.delivery.draft_as_text`).
 """
 
 from __future__ import annotations
@@ -47,12 +50,14 @@ class Channel(Protocol):
     """What coffeechat needs from a channel.
 
     ``can_send`` and ``can_draft`` say which of :meth:`send` and :meth:`draft`
-    work. Both return a short human description of what happened (a receipt
-    id, a file path) and raise :class:`DeliveryError` on failure.
+    work (without ``can_draft``, coffeechat writes a draft as text itself).
+    Both return a short human description of what happened (a receipt id, a
+    file path) and raise :class:`DeliveryError` on failure.
 
     A channel may also have ``address: str``, the contact field it delivers to
     (a key of :data:`ADDRESS_FIELDS`): ``Message.to`` is that field, and a
-    contact without it cannot be sent to (nothing is recorded). Without one,
+    contact without it cannot be sent to (nothing is recorded), and its draft
+    is written as text, with no recipient. Without one,
     ``Message.to`` is the email address and may be None. It is not part of this
     protocol, so channels written before it still count as channels.
     """
@@ -80,7 +85,11 @@ def address_of(channel: Channel) -> tuple[str, bool]:
 
 
 class RecordOnly:
-    """A channel you use by hand (a call, a LinkedIn message): coffeechat only records it."""
+    """A channel you use by hand (a call, a LinkedIn message): coffeechat only records it.
+
+    Its ``--draft`` is coffeechat's text draft, to paste: :meth:`draft` is never
+    called (``can_draft`` is false) and refuses like :meth:`send` if it is.
+    """
 
     can_send = False
     can_draft = False

@@ -1,8 +1,10 @@
 """The built-in channels: ways of reaching a contact that coffeechat records.
 
 None of these deliver anything: you write the email or make the call, and
-coffeechat records that you did. Delivering plugins (SMTP email, webhooks)
-register a channel of the same name or a new one.
+coffeechat records that you did. With ``--draft`` coffeechat writes the message
+as text into the outbox and prints it, for you to paste (and records nothing).
+Delivering plugins (SMTP email, webhooks) register a channel of the same name
+or a new one.
 """
 
 from __future__ import annotations

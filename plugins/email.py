@@ -4,6 +4,8 @@
 From, To, Subject; UTF-8 names and subjects encoded as RFC 2047 words, the
 body quoted-printable) into the outbox folder and records nothing. A draft is
 readable by you only (0600), and so is an outbox folder it creates (0700).
+(For a contact without an email address, ``--draft`` writes the message as
+text instead: see :mod:`coffeechat.delivery`.)
 ``--send`` hands the same message to your SMTP server (STARTTLS, implicit TLS,
 or plain on a trusted network), and the event is recorded only once the server
 has accepted it. The password comes from an environment variable or the system
@@ -12,7 +14,6 @@ keyring, never from a file, and never appears in output.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 from email.headerregistry import Address
@@ -24,9 +25,8 @@ from typing import Any
 from coffeechat.channels import DeliveryError, Message
 from coffeechat.clock import now
 from coffeechat.config import Config, EmailSettings
-from coffeechat.files import PRIVATE_FILE, make_folder
+from coffeechat.delivery import draft_stem, outbox, write_draft
 from coffeechat.hookspecs import hookimpl
-from coffeechat.paths import outbox_folder
 
 _LINE_BREAK = re.compile(r"[\r\n]")
 _DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
@@ -74,20 +74,8 @@ class EmailChannel:
 
     def draft(self, message: Message) -> str:
         mail = self.compose(message, "--draft")
-        folder = os.path.expanduser(self.settings.outbox or outbox_folder())
-        make_folder(folder)  # 0700, and so is each missing folder above it
-        stem = f"{now().strftime('%Y%m%d-%H%M%S')}-{message.contact}-{message.kind}"
         data = mail.as_bytes(policy=SMTP)  # CRLF line ends, as RFC 5322 has them
-        path, fd = _new_file(folder, stem, ".eml")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                if hasattr(os, "fchmod"):
-                    os.fchmod(out.fileno(), PRIVATE_FILE)  # (the umask may have taken bits)
-                out.write(data)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(path)
-            raise
+        path = write_draft(outbox(self.settings.outbox), draft_stem(message), ".eml", data)
         return f"draft written to {path}"
 
     # -- sending ------------------------------------------------------------------
@@ -143,22 +131,6 @@ class EmailChannel:
             raise DeliveryError(f"--send: set {s.password_env} to the SMTP password "
                                 "(it is never read from a file)")
         return secret
-
-
-def _new_file(folder: str, stem: str, suffix: str) -> tuple[str, int]:
-    """The first free name of ``stem``, ``stem-2``, ... created (0600) and open for writing.
-
-    Looking for a free name and creating the file are one step (O_EXCL): two
-    drafts named in the same second, by two processes, cannot take the same file.
-    """
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-    n = 1
-    while True:
-        path = os.path.join(folder, f"{stem}{suffix}" if n == 1 else f"{stem}-{n}{suffix}")
-        try:
-            return path, os.open(path, flags, PRIVATE_FILE)
-        except FileExistsError:
-            n += 1
 
 
 def _address(name: str, address: str) -> Address:

@@ -58,7 +58,6 @@ CASES = [
     (["thank", "Jane Doe", "--draft"], ["--draft: set your address"]),
     (["ask", "Jane Smith", "--send"], ["--send: Jane Smith has no email address",
                                        "nothing was recorded"]),
-    (["thank", "Jane Smith", "--draft"], ["--draft: Jane Smith has no email address"]),
     (["answer", "Jane Doe", "accepted"], ["CONTACT", "no open request"]),
     (["done", "0123456789"], ["COMMITMENT_ID", "no commitment", "'0123456789'"]),
     (["undo", "ffffffff"], ["EVENT_ID", "no event"]),
