@@ -81,10 +81,27 @@ def _report_outcome(outcome: Outcome) -> None:
 def add(name: str, company: str | None, role: str | None, email: str | None,
         linkedin: str | None, phone: str | None, how_met: str | None, referred_by: str | None,
         tags: tuple[str, ...], on: str | None) -> None:
-    """Add a contact: a person to reach out to."""
+    """Add a contact: a person to reach out to.
+
+    A warning follows when they look like someone you already have (the same
+    email or LinkedIn profile, or the same company and a similar name), with
+    the `merge` command that makes them one contact.
+    """
+    from coffeechat.resolve import lookalikes
+
     new = ContactAdded(name=name, company=company, role=role, email=email, linkedin=linkedin,
                        phone=phone, how_met=how_met, referred_by=referred_by, tags=list(tags))
-    report(context_app().recorder().add(new, when(on, "--on", past=True)))
+    recorder = context_app().recorder()
+    events = recorder.add(new, when(on, "--on", past=True))
+    report(events)
+    for event in events:
+        added = event.payload()
+        if isinstance(added, ContactAdded):  # (the batch may hold the referrer's side too)
+            new_id = event.stream.removeprefix("contact:")
+            for twin in lookalikes(recorder.store.conn, new_id, added.name,
+                                   company=added.company, email=added.email,
+                                   linkedin=added.linkedin):
+                click.echo(f"coffeechat: warning: {twin.warning(new_id, added.name)}", err=True)
 
 
 @click.command()
