@@ -24,12 +24,20 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from coffeechat import limits
+from coffeechat import limits, messages
 from coffeechat import template_sizes as sizes
 from coffeechat.errors import CoffeechatError
 from coffeechat.files import NotRegular, read_regular
 
 SUFFIX = ".j2"  # a template named NAME is the file NAME.j2
+
+# The grammar a template needs for real data ("an Analytics Manager", "Acme Inc." not
+# "Acme Inc..", a missing field left out): filters every template can use (docs/templates.md).
+WORDING_FILTERS: dict[str, Callable[..., str]] = {
+    "a_or_an": messages.a_or_an, "article": messages.article,
+    "end_sentence": messages.end_sentence, "first_name": messages.first_name,
+    "how_we_met": messages.how_we_met,
+}
 
 
 class TemplateError(CoffeechatError):
@@ -267,6 +275,7 @@ def _sandbox_class() -> type:
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
+            self.filters.update(WORDING_FILTERS)
             self.filters = {name: sizes.guarded_filter(name, function)
                             for name, function in self.filters.items()}
 

@@ -23,9 +23,10 @@ from coffeechat.channels import Message
 from coffeechat.clock import local_day, local_time
 from coffeechat.codec import decode_payload
 from coffeechat.config import load_config
-from coffeechat.events import MeetingHeld, MeetingScheduled, NoteAdded
+from coffeechat.events import CheckinDone, MeetingHeld, MeetingScheduled, NoteAdded
 from coffeechat.fold import ContactState
 from coffeechat.hookspecs import hookimpl
+from coffeechat.messages import a_or_an, end_sentence, first_name
 from coffeechat.paths import templates_folder
 from coffeechat.template_sandbox import TemplateError, can_cap_memory  # noqa: F401 (re-exported)
 
@@ -128,7 +129,7 @@ class _SubjectLine:
         self.open = True
 
     def write(self, value: Any) -> str:
-        text = str(value)
+        text = "" if value is None else str(value)  # a missing field writes nothing, not "None"
         return text.replace("\n", VALUE_LINE_BREAK) if self.open and "\n" in text else text
 
     def seen(self, part: str) -> None:
@@ -155,13 +156,12 @@ def context_for(state: ContactState, referrer: str | None) -> dict[str, Any]:
     scheduled_meetings = [p for p in payloads if isinstance(p, MeetingScheduled)]
     last_scheduled = scheduled_meetings[-1] if scheduled_meetings else None
     takeaways = list(last_meeting.takeaways) if last_meeting else []
-    notes = [p.text for p in payloads if isinstance(p, NoteAdded)]
-    notes += [p.notes for p in meetings if p.notes]
-    first = state.name.split()[0] if state.name.split() else state.name
+    # Notes of every kind, oldest first: `note`, a meeting's notes, a check-in's note.
+    notes = [text for p in payloads for text in (_note_of(p),) if text]
     scheduled = state.scheduled_at
     return {
         "contact": {
-            "id": state.id, "name": state.name, "first_name": first,
+            "id": state.id, "name": state.name, "first_name": first_name(state.name),
             "company": state.company, "role": state.role, "email": state.email,
             "phone": state.phone, "linkedin": state.linkedin, "how_met": state.how_met,
             "tags": list(state.tags), "referred_by": state.referred_by,
@@ -190,17 +190,29 @@ def questions_for(state: ContactState, takeaways: list[str], referrer: str | Non
     """Three to five questions: a few about this person, the rest from the question bank."""
     personal = []
     if state.role and state.company:
-        personal.append(f"How did you come to be a {state.role} at {state.company}?")
+        personal.append(f"How did you come to be {a_or_an(state.role)} at {state.company}?")
     elif state.company:
         personal.append(f"What brought you to {state.company}?")
+    elif state.role:
+        personal.append(f"How did you come to be {a_or_an(state.role)}?")
     if referrer:
         personal.append(f"How do you know {referrer}?")
     if takeaways:
-        personal.append(f"Last time you suggested I {takeaways[0]}: what would you do next?")
-    if state.tags:
-        personal.append(f"What's changing in {state.tags[0]} work these days?")
+        personal.append(f"Last time you suggested I {end_sentence(takeaways[0])} "
+                        "What would you do next?")
     bank = [q for q in QUESTION_BANK if q not in personal]
     return (personal[:3] + bank)[:5]
+
+
+def _note_of(payload: Any) -> str | None:
+    """The note an event carries, if it is one of yours about the person."""
+    if isinstance(payload, NoteAdded):
+        return payload.text
+    if isinstance(payload, MeetingHeld):
+        return payload.notes
+    if isinstance(payload, CheckinDone):
+        return payload.note
+    return None
 
 
 @hookimpl
