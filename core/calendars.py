@@ -1,10 +1,12 @@
 """Calendars: meetings and follow-ups out as iCalendar, and CalDAV push.
 
-Export: each meeting is a VEVENT (with a VALARM reminder), each open follow-up
-a VTODO with its DUE. UIDs never change, so a calendar app updates an event
+Export: each meeting is a VEVENT (with a VALARM reminder until it is held),
+each open follow-up a VTODO with its DUE. A meeting recorded with ``met`` and
+never scheduled is a meeting too, and a held meeting lasts what ``met
+--minutes`` says. UIDs never change, so a calendar app updates an event
 instead of adding another: a meeting keeps the UID of its first scheduling
 (or of the invitation it came from) through every reschedule, which raises its
-SEQUENCE.
+SEQUENCE; a meeting only held is named by its ``meeting.held`` event.
 
 Invitations come in through :mod:`coffeechat.invitations` (``import ics``).
 The CLI calls this module directly for ``export ics`` and ``calendar push``:
@@ -40,14 +42,24 @@ class Meeting(NamedTuple):
     where: str | None
     cancelled: bool
     current: bool = False  # the one now scheduled (not yet held or cancelled)
+    held: bool = False  # it happened (`met`): no reminder any more
+
+
+MEETING_TYPES = ("meeting.scheduled", "meeting.cancelled", "meeting.held")
+DEFAULT_MINUTES = 30  # a meeting recorded with `met` alone, without --minutes
 
 
 def meetings_of(contact_id: str, name: str, email: str | None, rows: list[Row]) -> list[Meeting]:
-    """The meetings in a contact's live events, each under its stable UID."""
+    """The meetings in a contact's live events, each under its stable UID.
+
+    A meeting that was held (``met``) lasts what ``met --minutes`` says, if it
+    says; one that was never scheduled is a meeting of its own, at the time it
+    was held, under the UID of its ``meeting.held`` event.
+    """
     found: dict[str, Meeting] = {}
     current: str | None = None  # the UID of the meeting now scheduled
     for row in rows:
-        if row.type not in ("meeting.scheduled", "meeting.cancelled", "meeting.held"):
+        if row.type not in MEETING_TYPES:
             continue
         p: Any = decode_payload(row.type, row.schema, row.data)
         if row.type == "meeting.scheduled":
@@ -58,22 +70,40 @@ def meetings_of(contact_id: str, name: str, email: str | None, rows: list[Row]) 
             found[uid] = Meeting(uid, sequence, contact_id, name, email, stamp(p.at),
                                  p.minutes, p.where, False)
             current = uid
+        elif row.type == "meeting.held":
+            found.update(_held(found.get(current) if current else None, row, p,
+                               contact_id, name, email))
+            current = None
         elif current is not None:
-            if row.type == "meeting.cancelled":
-                old = found[current]
-                sequence = p.sequence if p.sequence is not None else old.sequence + 1
-                found[current] = old._replace(cancelled=True, sequence=sequence)
+            old = found[current]
+            sequence = p.sequence if p.sequence is not None else old.sequence + 1
+            found[current] = old._replace(cancelled=True, sequence=sequence)
             current = None
     if current is not None:
         found[current] = found[current]._replace(current=True)
     return list(found.values())
 
 
+def _held(scheduled: Meeting | None, row: Row, held: Any, contact_id: str, name: str,
+          email: str | None) -> dict[str, Meeting]:
+    """The meeting a ``meeting.held`` row makes: the scheduled one, held (its length
+    changed, and so its SEQUENCE raised, when ``met --minutes`` says otherwise), or a
+    new one at the time it was held."""
+    minutes = held.minutes
+    if scheduled is not None:
+        if minutes and minutes != scheduled.minutes:
+            scheduled = scheduled._replace(minutes=minutes, sequence=scheduled.sequence + 1)
+        return {scheduled.uid: scheduled._replace(held=True)}
+    return {row.id: Meeting(row.id, 0, contact_id, name, email, row.occurred_at,
+                            minutes or DEFAULT_MINUTES, None, False, held=True)}
+
+
 FoldContact = Callable[[str], ContactState]  # a contact's stream → its state, merges included
 
 
 def all_meetings(store: Store, fold_contact: FoldContact) -> list[Meeting]:
-    """Every meeting ever scheduled with a contact that is still here (under who it became)."""
+    """Every meeting ever scheduled or held with a contact that is still here (under who
+    it became)."""
     from coffeechat.projections.merges import roots
 
     db = store.conn
@@ -81,7 +111,8 @@ def all_meetings(store: Store, fold_contact: FoldContact) -> list[Meeting]:
     contacts = {r[0]: (r[1], r[2]) for r in db.execute("SELECT id, name, email FROM contacts")}
     family_roots = set()
     for (stream,) in db.execute(
-            "SELECT DISTINCT stream FROM events WHERE type = 'meeting.scheduled'"):
+            "SELECT DISTINCT stream FROM events WHERE type IN ('meeting.scheduled', "
+            "'meeting.held')"):
         contact_id = stream[len(CONTACT_PREFIX):]
         family_roots.add(root_of.get(contact_id, contact_id))
     meetings = []
@@ -144,7 +175,7 @@ def _vevent(meeting: Meeting, config: Config, stamp_now: datetime) -> Any:
         attendee = icalendar.vCalAddress(f"mailto:{meeting.email}")
         attendee.params["cn"] = meeting.name
         event.add("attendee", attendee)
-    if not meeting.cancelled:
+    if not (meeting.cancelled or meeting.held):
         alarm = icalendar.Alarm()
         alarm.add("action", "DISPLAY")
         alarm.add("description", f"Coffee chat with {meeting.name}")
