@@ -4,7 +4,8 @@ A CONTACT argument (on the command line, in a note's ``contact:`` key, in
 ``--referred-by``, ...) is tried in this order; the first step that finds
 anyone decides:
 
-1. an exact id (``jane-doe``; any case), or the id of a contact merged into another;
+1. an id (``jane-doe``; in any case, and ``jose-alvarez`` for ``josé-álvarez``), or
+   the id of a contact merged into another;
 2. the whole name (``Jane Doe``);
 3. whole words of the name: every word given is a word of the name, in any
    order (``priya`` is Priya Natarajan, not Priyanka Das; ``doe jane`` is Jane Doe);
@@ -121,6 +122,7 @@ class ContactDirectory:
         self._indexed = False
         self._folded: dict[str, str] = {}  # id → folded name
         self._by_name: dict[str, list[str]] = {}  # folded name → ids
+        self._by_id: dict[str, list[str]] = {}  # folded id → ids (``jose-alvarez``)
         for contact_id, name in contacts:
             self.add(contact_id, name)
 
@@ -154,9 +156,10 @@ class ContactDirectory:
         folded = self._folded.pop(contact_id, None)
         if name is None or folded is None:
             return
-        ids = self._by_name.get(folded, [])
-        if contact_id in ids:
-            ids.remove(contact_id)
+        for key, index in ((folded, self._by_name), (fold(contact_id), self._by_id)):
+            ids = index.get(key, [])
+            if contact_id in ids:
+                ids.remove(contact_id)
 
     def _index(self) -> None:
         if not self._indexed:
@@ -168,6 +171,7 @@ class ContactDirectory:
         folded = fold(name)
         self._folded[contact_id] = folded
         self._by_name.setdefault(folded, []).append(contact_id)
+        self._by_id.setdefault(fold(contact_id), []).append(contact_id)
 
     def matches(self, text: str) -> list[str]:
         """The contacts the first step that finds anyone finds (see the module docs)."""
@@ -182,7 +186,7 @@ class ContactDirectory:
         if not needle:
             return []
         self._index()
-        exact = self._by_name.get(needle, [])
+        exact = self._by_id.get(needle) or self._by_name.get(needle, [])
         if exact:
             return list(exact)
         wanted_words = set(words(needle))
@@ -291,7 +295,10 @@ def similar_names(a: str, b: str) -> bool:
     other's initial (``J. Doe`` and ``Jane Doe``, ``Jane A. Doe`` and ``Jane B.
     Doe``). Nothing fuzzier: ``Jon`` is not ``John``.
     """
-    one, other = words(fold(a)), words(fold(b))
+    return _similar_words(words(fold(a)), words(fold(b)))
+
+
+def _similar_words(one: list[str], other: list[str]) -> bool:
     if not one or not other:
         return False
     if set(one) <= set(other) or set(other) <= set(one):
@@ -325,41 +332,50 @@ def lookalikes(db: apsw.Connection, new_id: str, name: str, *, company: str | No
     :func:`similar_names`), or the very same name where no company tells them
     apart. It is a warning, never a refusal: two people may share a name.
     """
-    reasons: dict[str, list[str]] = {}
-    names: dict[str, str] = {}
+    found: dict[str, tuple[str, str, list[str]]] = {}  # id → (added_at, name, reasons)
+    # Each test reads only the rows that could pass it (SQLite's lower() folds ASCII
+    # only, so a name or company with other characters is always read).
+    other_script = "GLOB '*[^ -~]*'"
 
-    def note(contact_id: str, name: str, reason: str) -> None:
-        names[contact_id] = name
-        reasons.setdefault(contact_id, []).append(reason)
+    def note(row: tuple[str, str | None, str], reason: str) -> None:
+        contact_id, added_at, other_name = row
+        found.setdefault(contact_id, (added_at or "", other_name, []))[2].append(reason)
 
     if email and email.strip():
-        for contact_id, other_name, other_email in db.execute(
-                "SELECT id, name, email FROM contacts WHERE id != ? AND email = ? "
+        for contact_id, added_at, other_name, other_email in db.execute(
+                "SELECT id, added_at, name, email FROM contacts WHERE id != ? AND email = ? "
                 "COLLATE NOCASE", (new_id, email.strip())):
-            note(contact_id, other_name, f"same email {other_email}")
-    if linkedin:
-        from coffeechat.people import linkedin_key  # (people imports this module)
+            note((contact_id, added_at, other_name), f"same email {other_email}")
+    handle = re.split(r"[?#]", linkedin or "")[0].strip().rstrip("/").rsplit("/", 1)[-1]
+    if handle:
+        rows = list(db.execute(
+            "SELECT id, added_at, name, linkedin FROM contacts WHERE id != ? "
+            f"AND (instr(lower(linkedin), ?) > 0 OR linkedin {other_script})",
+            (new_id, handle.lower())))
+        if rows:
+            from coffeechat.people import linkedin_key  # (people imports this module)
 
-        profile = linkedin_key(linkedin)
-        handle = (profile or "").rsplit("/", 1)[-1]
-        for contact_id, other_name, other_linkedin in db.execute(
-                "SELECT id, name, linkedin FROM contacts WHERE id != ? "
-                "AND instr(lower(linkedin), ?) > 0", (new_id, handle)) if profile else ():
-            if linkedin_key(other_linkedin) == profile:
-                note(contact_id, other_name, f"same LinkedIn profile {profile}")
+            profile = linkedin_key(linkedin)
+            for contact_id, added_at, other_name, other_linkedin in rows:
+                if profile and linkedin_key(other_linkedin) == profile:
+                    note((contact_id, added_at, other_name), f"same LinkedIn profile {profile}")
     firm = company_key(company)
-    head = firm.split(" ")[0]  # (in any company of that key: a cheap test before the key)
     folded = fold(name)
-    order: dict[str, int] = {}  # oldest first
-    for contact_id, other_name, other_company in db.execute(
-            "SELECT id, name, company FROM contacts WHERE id != ? ORDER BY added_at, id",
-            (new_id,)):
-        order[contact_id] = len(order)
-        both = bool(firm and other_company)
-        if both and head in fold(other_company) and company_key(other_company) == firm:
-            if similar_names(name, other_name):
-                note(contact_id, other_name, f"same company {other_company}")
-        elif not both and fold(other_name) == folded:  # (two companies tell them apart)
-            note(contact_id, other_name, "same name")
-    return [Lookalike(contact_id, names[contact_id], reasons[contact_id])
-            for contact_id in sorted(reasons, key=order.__getitem__)]
+    mine = words(folded)
+    if firm:
+        for contact_id, added_at, other_name, other_company in db.execute(
+                "SELECT id, added_at, name, company FROM contacts WHERE id != ? "
+                f"AND (instr(lower(company), ?) > 0 OR company {other_script})",
+                (new_id, firm.split(" ")[0])):
+            if company_key(other_company) == firm and _similar_words(
+                    mine, words(fold(other_name))):
+                note((contact_id, added_at, other_name), f"same company {other_company}")
+    longest = max(mine, key=len, default="")
+    for contact_id, added_at, other_name, other_company in db.execute(
+            "SELECT id, added_at, name, company FROM contacts WHERE id != ? "
+            f"AND (instr(lower(name), ?) > 0 OR name {other_script})", (new_id, longest)):
+        # The very same name warns unless two companies tell them apart.
+        if fold(other_name) == folded and not (firm and company_key(other_company)):
+            note((contact_id, added_at, other_name), "same name")
+    return [Lookalike(contact_id, other_name, reasons) for contact_id, (_, other_name, reasons)
+            in sorted(found.items(), key=lambda item: (item[1][0], item[0]))]

@@ -180,6 +180,8 @@ def test_ids_still_win(run: CLI) -> None:
     assert run.json("show", "JANE-DOE")["name"] == "Jane Doe"
     assert run.json("show", "lee")["id"] == "lee"  # the id, though it is a word of Sam Lee too
     assert run.json("show", "[[lee]]")["id"] == "lee"
+    add(run, "José Álvarez")
+    assert run.json("show", "Jose-Alvarez")["id"] == "josé-álvarez"  # an id, accents aside
     run.run("merge", "lee", "sam-lee")
     assert run.json("show", "sam-lee")["id"] == "lee"  # a merged id: the contact it became
 
