@@ -12,7 +12,7 @@ from coffeechat.cli.main import context_app, json_option, output, when
 from coffeechat.cli.render import one_line, relative, table
 from coffeechat.clock import local_time as local
 from coffeechat.clock import stamp
-from coffeechat.summary import describe_document
+from coffeechat.summary import Names, describe_document, timeline_lines, with_names
 
 as_of_option = click.option(
     "--as-of", metavar="DATE",
@@ -50,12 +50,27 @@ def contacts(stage: str | None, tag: str | None, as_of: str | None) -> None:
     )
 
 
+# --json always lists every event, each marked "retracted" when undone: scripts
+# read the log as it is. The text leaves out what only the notes folder's
+# bookkeeping holds (earlier versions of notes) unless --all.
+all_option = click.option(
+    "--all", "show_all", is_flag=True,
+    help="Also show what earlier versions of notes recorded, and the notes folder's "
+         "own bookkeeping (--json always lists them).",
+)
+
+
 @click.command()
 @click.argument("contact", shell_complete=complete_contact)
+@all_option
 @as_of_option
 @json_option
-def show(contact: str, as_of: str | None) -> None:
-    """A contact's profile, open follow-ups and timeline."""
+def show(contact: str, show_all: bool, as_of: str | None) -> None:
+    """A contact's profile, open follow-ups and timeline.
+
+    The timeline holds the events of contacts merged into this one too, and
+    only the current version of each note (--all: every version).
+    """
     from coffeechat.resolve import resolve_contact
 
     app = context_app()
@@ -65,43 +80,56 @@ def show(contact: str, as_of: str | None) -> None:
         contact_id = resolve_contact(db, contact, schema=schema)
         profile = queries.contact(db, schema, now, contact_id) or {}
         items = queries.due(db, schema, now, None, contact_id=contact_id)
-    recorded_by = now if as_of else None
-    timeline = queries.events(app.store(), contact_id=contact_id, recorded_by=recorded_by,
-                            by_time=True)
-    if app.json:
-        output({**profile, "followups": items, "timeline": timeline})
-        return
-    _print_profile(profile, items, now)
+        shown = queries.shown_events(app.store(), contact_id=contact_id, by_time=True,
+                                     recorded_by=now if as_of else None, schema=schema,
+                                     everything=show_all or app.json)
+        if app.json:
+            output({**profile, "followups": items, "timeline": shown.docs})
+            return
+        names = queries.names(app.store(), schema)
+        lines = timeline_lines(shown.docs, contact_id, names)
+    _print_profile(profile, items, now, names)
     click.echo(click.style("Timeline", bold=True))
     rows, styles = [], []
-    for doc in timeline:
-        rows.append([local(doc["occurred_at"]), doc["type"], _details(doc), doc["id"]])
+    for doc, line in zip(shown.docs, lines, strict=True):
+        rows.append([local(doc["occurred_at"]), doc["type"], _details(doc, line), doc["id"]])
         styles.append({"dim": True, "strikethrough": True} if doc.get("retracted") else None)
     table(["WHEN", "WHAT", "DETAILS", "ID"], rows, styles=styles, stretch=2)
+    _say_hidden(shown.hidden, "show")
 
 
-def _print_profile(p: dict[str, Any], items: list[dict[str, Any]], now: str) -> None:
+def _print_profile(p: dict[str, Any], items: list[dict[str, Any]], now: str,
+                   names: Names) -> None:
     click.echo(click.style(f"{p['name']} ({p['id']})", bold=True))
     facts = [p.get(k) for k in ("company", "role", "email", "phone", "linkedin")]
     if any(facts):
         click.echo("  " + " · ".join(f for f in facts if f))
     click.echo(f"  stage: {p['stage']}   last touch: {local(p['last_touch_at']) or 'never'}")
-    for key, label in (("how_met", "how met"), ("referred_by", "referred by")):
-        if p.get(key):
-            click.echo(f"  {label}: {p[key]}")
+    if p.get("how_met"):
+        click.echo(f"  how met: {with_names(p['how_met'], names)}")
+    if p.get("referred_by"):
+        click.echo(f"  referred by: {names.get(p['referred_by'], p['referred_by'])}")
     if p.get("tags"):
         click.echo(f"  tags: {', '.join(p['tags'])}")
     if p.get("cadence_days"):
         click.echo(f"  check in every {p['cadence_days']} days")
     for item in items:
         mark = click.style("overdue", fg="red") if item["overdue"] else "due"
-        click.echo(f"  {item['kind']} {mark} {local(item['due_at'])} "
-                   f"({relative(item['due_at'], now)}): {item['reason']}")
+        handle = f"[{item['handle']}] " if item.get("handle") else ""
+        click.echo(f"  {handle}{item['kind']} {mark} {local(item['due_at'])} "
+                   f"({relative(item['due_at'], now)}): {with_names(item['reason'], names)}")
 
 
-def _details(doc: dict[str, Any], limit: int = 200) -> str:
+def _details(doc: dict[str, Any], line: str, limit: int = 200) -> str:
     undone = "(undone) " if doc.get("retracted") else ""
-    return one_line(undone + describe_document(doc), limit)
+    return one_line(undone + line, limit)
+
+
+def _say_hidden(hidden: int, command: str) -> None:
+    """Tell that earlier versions of notes were left out, and how to see them."""
+    if hidden:
+        click.echo(f"({hidden} event{'s' if hidden != 1 else ''} from earlier versions of "
+                   f"notes and their bookkeeping not shown: {command} --all shows them)")
 
 
 @click.command()
@@ -161,7 +189,8 @@ def referrals(contact: str | None, as_of: str | None) -> None:
         output(tree)
         return
     if not tree or (root and not tree[0]["referred"]):
-        click.echo("No referrals yet." if not root else f"{root} has not referred anyone yet.")
+        click.echo("No referrals yet." if not root
+                   else f"{tree[0]['name']} has not referred anyone yet.")
         return
     for node in tree:
         _print_node(node, "", None)
@@ -197,15 +226,20 @@ def search(text: str, as_of: str | None) -> None:
 
 
 @click.command()
-@click.option("--contact", metavar="C", help="Only this contact's events.",
+@click.option("--contact", metavar="C", help="Only this contact's events (and theirs merged in).",
               shell_complete=complete_contact)
 @click.option("--type", "event_type", metavar="T", help="Only events of this type.")
 @click.option("--since", metavar="DATE", help="Only events that happened on or after DATE.")
+@all_option
 @as_of_option
 @json_option
-def log(contact: str | None, event_type: str | None, since: str | None,
+def log(contact: str | None, event_type: str | None, since: str | None, show_all: bool,
         as_of: str | None) -> None:
-    """The raw events, in the order they were recorded."""
+    """The raw events, in the order they were recorded.
+
+    Each is described in words. What earlier versions of notes recorded, and
+    the notes folder's own bookkeeping, are left out unless --all.
+    """
     app = context_app()
     app.load_event_types()
     db = app.store().conn
@@ -218,15 +252,29 @@ def log(contact: str | None, event_type: str | None, since: str | None,
             contact_id = resolve_contact(db, contact, where="--contact", schema=schema,
                                          any_stream=True)
     since_at = stamp(when(since, "--since", past=True)) if since else None
-    docs = queries.events(app.store(), contact_id=contact_id, event_type=event_type,
-                        since=since_at, recorded_by=recorded_by)
+    shown = queries.shown_events(app.store(), contact_id=contact_id, event_type=event_type,
+                                 since=since_at, recorded_by=recorded_by,
+                                 everything=show_all or app.json)
+    docs = shown.docs
     if app.json:
         output(docs)
         return
     if not docs:
         click.echo("No events.")
+        _say_hidden(shown.hidden, "log")
         return
-    rows = [[str(d["seq"]), local(d["occurred_at"]), d["type"], d["stream"].removeprefix(
-        "contact:"), _details(d, 80), d["id"]] for d in docs]
+    with app.view(None) as (schema, _now):  # names as they are now
+        names = queries.names(app.store(), schema)
+        rows = [[str(d["seq"]), local(d["occurred_at"]), d["type"], _stream_name(d, names),
+                 _details(d, describe_document(d, names), 80), d["id"]] for d in docs]
     table(["SEQ", "WHEN", "TYPE", "CONTACT", "DETAILS", "ID"], rows,
           styles=[{"dim": True} if d.get("retracted") else None for d in docs], stretch=4)
+    _say_hidden(shown.hidden, "log")
+
+
+def _stream_name(doc: dict[str, Any], names: Names) -> str:
+    """Whose event this is: the contact's name (a note file's path for its bookkeeping)."""
+    stream = str(doc["stream"])
+    if stream.startswith("contact:"):
+        return names.person(stream.removeprefix("contact:"))
+    return stream

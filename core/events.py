@@ -17,6 +17,7 @@ omitted from the stored JSON when absent, so payloads stay small.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, ClassVar, Literal
 
@@ -79,6 +80,15 @@ def _set(*values: object) -> str:
     return ", ".join(str(v) for v in values if v)
 
 
+def _called(names: Mapping[str, str] | None, key: str) -> str:
+    """What to call a contact id or an event id in text: what ``names`` says, else the id.
+
+    A built-in ``describe`` takes ``names`` (see coffeechat.summary.Names): contact
+    ids map to names, event ids to their own one-line description.
+    """
+    return names.get(key, key) if names else key
+
+
 # -- contacts -----------------------------------------------------------------
 
 class ContactAdded(Payload):
@@ -95,8 +105,8 @@ class ContactAdded(Payload):
     referred_by: ContactId | None = None  # contact id of whoever introduced us
     tags: list[str] = []
 
-    def describe(self) -> str:
-        by = f" (referred by {self.referred_by})" if self.referred_by else ""
+    def describe(self, names: Mapping[str, str] | None = None) -> str:
+        by = f" (referred by {_called(names, self.referred_by)})" if self.referred_by else ""
         return _set(self.name, self.company, self.role) + by
 
 
@@ -116,9 +126,23 @@ class ContactUpdated(Payload):
     referred_by: ContactId | UnsetType | None = UNSET
     tags: list[str] | UnsetType = UNSET
 
-    def describe(self) -> str:
-        changed = ((f, getattr(self, f)) for f in self.__struct_fields__)
-        return "changed " + ", ".join(f"{f}={v!r}" for f, v in changed if v is not UNSET)
+    def describe(self, names: Mapping[str, str] | None = None) -> str:
+        labels = {"how_met": "how we met", "referred_by": "referrer", "linkedin": "LinkedIn"}
+        parts = []
+        for field in self.__struct_fields__:
+            value = getattr(self, field)
+            label = labels.get(field, field)
+            if value is UNSET:
+                continue
+            if value is None or value == []:
+                parts.append(f"cleared the {label}")
+            elif field == "tags":
+                parts.append(f"tags are now {', '.join(str(v) for v in value)}")
+            elif field == "referred_by":
+                parts.append(f"referrer is now {_called(names, str(value))}")
+            else:
+                parts.append(f"{label} is now {value}")
+        return "; ".join(parts) or "changed nothing"
 
 
 class ContactArchived(Payload):
@@ -127,8 +151,8 @@ class ContactArchived(Payload):
 
     reason: str | None = None
 
-    def describe(self) -> str:
-        return self.reason or "archived"
+    def describe(self, names: Mapping[str, str] | None = None) -> str:
+        return "archived" + (f": {self.reason}" if self.reason else "")
 
 
 class ContactMerged(Payload):
@@ -139,8 +163,8 @@ class ContactMerged(Payload):
 
     into: ContactId  # the contact id that stays
 
-    def describe(self) -> str:
-        return f"merged into {self.into}"
+    def describe(self, names: Mapping[str, str] | None = None) -> str:
+        return f"merged into {_called(names, self.into)}"
 
 
 class CadenceSet(Payload):
@@ -166,8 +190,9 @@ class RequestSent(Payload):
     template: str | None = None
     nudge: bool = False  # a reminder of a request still open
 
-    def describe(self) -> str:
-        return f"via {self.channel}" + (" (nudge)" if self.nudge else "")
+    def describe(self, names: Mapping[str, str] | None = None) -> str:
+        what = "nudged" if self.nudge else "asked for a conversation"
+        return f"{what} via {self.channel}" + (f": {self.subject}" if self.subject else "")
 
 
 class RequestAnswered(Payload):
@@ -178,8 +203,8 @@ class RequestAnswered(Payload):
     answer: Literal["accepted", "declined"]
     request: str | None = None  # id of the request.sent it answers
 
-    def describe(self) -> str:
-        return self.answer
+    def describe(self, names: Mapping[str, str] | None = None) -> str:
+        return f"{self.answer} the request"
 
 
 class ReplyReceived(Payload):
@@ -225,9 +250,11 @@ class MeetingHeld(Payload):
     minutes: Minutes | None = None
     meeting: str | None = None  # id of the meeting.scheduled it fulfils
 
-    def describe(self) -> str:
+    def describe(self, names: Mapping[str, str] | None = None) -> str:
         parts = [self.notes or "", *(f"takeaway: {t}" for t in self.takeaways)]
-        return " · ".join(p for p in parts if p) or "met"
+        said = " · ".join(p for p in parts if p)
+        length = f" for {self.minutes} min" if self.minutes else ""
+        return f"met{length}: {said}" if said else f"met{length}"
 
 
 class MeetingCancelled(Payload):
@@ -253,8 +280,8 @@ class ThanksSent(Payload):
     body: str | None = None
     template: str | None = None
 
-    def describe(self) -> str:
-        return f"via {self.channel}"
+    def describe(self, names: Mapping[str, str] | None = None) -> str:
+        return f"thanked via {self.channel}"
 
 
 class CheckinDone(Payload):
@@ -268,8 +295,8 @@ class CheckinDone(Payload):
     body: str | None = None
     template: str | None = None
 
-    def describe(self) -> str:
-        return f"via {self.channel}" + (f": {self.note}" if self.note else "")
+    def describe(self, names: Mapping[str, str] | None = None) -> str:
+        return f"checked in via {self.channel}" + (f": {self.note}" if self.note else "")
 
 
 # -- follow-through -----------------------------------------------------------
@@ -287,8 +314,9 @@ class ReferralMade(Payload):
     role: str | None = None
     note: str | None = None
 
-    def describe(self) -> str:
-        return f"introduced me to {_set(self.name, self.company)}"
+    def describe(self, names: Mapping[str, str] | None = None) -> str:
+        name = names.get(self.contact, self.name) if names else self.name
+        return f"introduced me to {_set(name, self.company)}"
 
 
 class CommitmentMade(Payload):
@@ -299,8 +327,8 @@ class CommitmentMade(Payload):
     due: datetime | None = None
     meeting: str | None = None  # id of the meeting.held where it was promised
 
-    def describe(self) -> str:
-        return self.text + (f" (due {_local(self.due)})" if self.due else "")
+    def describe(self, names: Mapping[str, str] | None = None) -> str:
+        return "promised: " + self.text + (f" (due {_local(self.due)})" if self.due else "")
 
 
 class CommitmentDone(Payload):
@@ -310,8 +338,10 @@ class CommitmentDone(Payload):
 
     commitment: str  # id of the commitment.made event
 
-    def describe(self) -> str:
-        return f"kept {self.commitment}"
+    def describe(self, names: Mapping[str, str] | None = None) -> str:
+        kept = _called(names, self.commitment)  # (its description: "promised: ...")
+        return f"kept: {kept.removeprefix('promised: ')}" if kept != self.commitment \
+            else f"kept {kept}"
 
 
 class NoteAdded(Payload):
@@ -331,8 +361,13 @@ class EventRetracted(Payload):
     target: str  # id of the retracted event (which may itself be a retraction)
     reason: str | None = None
 
-    def describe(self) -> str:
-        return f"undid {self.target}"
+    def describe(self, names: Mapping[str, str] | None = None) -> str:
+        target = _called(names, self.target)
+        if target == self.target:
+            return f"undid {target}"
+        if target.startswith("undid “"):  # an undo undone: what it took back is back
+            return f"brought back {target.removeprefix('undid ')}"
+        return f"undid “{target}”"
 
 
 # -- the registry ---------------------------------------------------------------

@@ -8,18 +8,24 @@ Each function returns plain dicts in the JSON shapes of the CLI contract.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import apsw
 import msgspec
 
-from coffeechat.codec import Event, event_document
-from coffeechat.fold import CONTACT_PREFIX, ROW_COLUMNS, Row, retracted_ids
+from coffeechat.codec import EVENT_COLUMNS, Event, event_document, event_from_row
+from coffeechat.events import RETRACTED
+from coffeechat.fold import CONTACT_PREFIX, ROW_COLUMNS, Row, retracted_ids, retraction_target
 from coffeechat.rules import reason_text
 from coffeechat.stages import Stage
+from coffeechat.summary import Names
 
 if TYPE_CHECKING:
     from coffeechat.store import Store
+
+# The notes folder's sources and streams (coffeechat.plugins.notes_sync writes them).
+NOTES_SOURCE = "notes:"
+NOTE_STREAM = "note:"
 
 _STAGE = (f"CASE WHEN c.stage = '{Stage.ASKED}' AND c.unanswered_at IS NOT NULL "
           f"AND c.unanswered_at <= :now THEN '{Stage.UNANSWERED}' ELSE c.stage END")
@@ -164,19 +170,103 @@ def search(db: apsw.Connection, schema: str, text: str, limit: int = 50) -> list
     ]
 
 
+class ShownEvents(NamedTuple):
+    """Events as JSON documents, and how many were left out (see :func:`shown_events`)."""
+
+    docs: list[dict[str, Any]]
+    hidden: int
+
+
 def events(store: Store, *, contact_id: str | None = None, event_type: str | None = None,
            since: str | None = None, recorded_by: str | None = None, by_time: bool = False,
-           ) -> list[dict[str, Any]]:
-    """Raw events as JSON documents, each marked when a live retraction undoes it."""
-    stream = CONTACT_PREFIX + contact_id if contact_id is not None else None
-    rows = list(store.events(stream=stream, event_type=event_type, since=since,
-                             recorded_by=recorded_by, by_time=by_time))
+           schema: str = "main", everything: bool = False) -> list[dict[str, Any]]:
+    """Events as JSON documents, each marked when a live retraction undoes it.
+
+    See :func:`shown_events`, which also says how many it left out.
+    """
+    return shown_events(store, contact_id=contact_id, event_type=event_type, since=since,
+                        recorded_by=recorded_by, by_time=by_time, schema=schema,
+                        everything=everything).docs
+
+
+def shown_events(store: Store, *, contact_id: str | None = None, event_type: str | None = None,
+                 since: str | None = None, recorded_by: str | None = None,
+                 by_time: bool = False, schema: str = "main", everything: bool = False
+                 ) -> ShownEvents:
+    """Events as JSON documents (filtered like :meth:`Store.events`), in ``seq`` or time order.
+
+    A contact's events include those of the contacts merged into it. Unless
+    ``everything``, what only the notes folder's own bookkeeping holds is left
+    out: events that a later version of their note superseded (retracted by the
+    notes sync), those retractions, and the ``note:`` streams. An undo by the
+    user is not bookkeeping: the event stays, marked ``retracted``.
+    """
     from coffeechat.usable import event_problem
 
-    retracted = _retracted(store.conn, rows, recorded_by)
-    return [event_document(e, retracted=e.id in retracted,
-                           unusable=event_problem(e.type, e.schema, e.occurred_at, e.data))
-            for e in rows]
+    rows: list[Event] = []
+    for stream in _streams(store.conn, schema, contact_id):
+        rows += store.events(stream=stream, event_type=event_type, since=since,
+                             recorded_by=recorded_by, by_time=by_time)
+    if contact_id is not None:  # several streams: one order again
+        rows.sort(key=(lambda e: (e.occurred_at, e.id)) if by_time else (lambda e: (e.seq, "")))
+    retracted, superseded = _retracted(store.conn, rows, recorded_by)
+    docs = []
+    for e in rows:
+        if not everything and (e.id in superseded or e.stream.startswith(NOTE_STREAM) or (
+                e.type == RETRACTED and e.source.startswith(NOTES_SOURCE))):
+            continue
+        docs.append(event_document(e, retracted=e.id in retracted,
+                                   unusable=event_problem(e.type, e.schema, e.occurred_at,
+                                                          e.data)))
+    return ShownEvents(docs, len(rows) - len(docs))
+
+
+def _streams(db: apsw.Connection, schema: str, contact_id: str | None) -> list[str | None]:
+    """The streams of a contact (its own and those merged into it); [None]: every stream."""
+    if contact_id is None:
+        return [None]
+    from coffeechat.projections.merges import alias_roots
+
+    try:
+        merged = sorted(a for a, root in alias_roots(db, schema).items() if root == contact_id)
+    except apsw.SQLError:  # (no merges table: the projections were never built)
+        merged = []
+    return [CONTACT_PREFIX + c for c in (contact_id, *merged)]
+
+
+def names(store: Store, schema: str = "main") -> Names:
+    """What to call ids in text (see :class:`coffeechat.summary.Names`), for one command."""
+    from coffeechat.projections.merges import alias_roots
+    from coffeechat.usable import event_problem
+
+    db = store.conn
+    people: dict[str, str] = dict(db.execute(f"SELECT id, name FROM {schema}.contacts"))
+    merged = alias_roots(db, schema)
+    for alias, root in merged.items():
+        people.setdefault(alias, people.get(root, root))
+
+    def find_event(event_id: str) -> dict[str, Any] | None:
+        row = db.execute(f"SELECT {EVENT_COLUMNS} FROM main.events WHERE id = ?",
+                         (event_id,)).fetchone()
+        if row is None:
+            return None
+        e = event_from_row(row)
+        return event_document(e, unusable=event_problem(e.type, e.schema, e.occurred_at, e.data))
+
+    def own_name(contact_id: str) -> str | None:
+        """The last name a contact's own events gave it (for one merged away, or undone)."""
+        if contact_id in people and contact_id not in merged:
+            return people[contact_id]
+        found = None
+        for (name,) in db.execute(
+                "SELECT CASE WHEN json_valid(data) THEN json_extract(data, '$.name') END "
+                "FROM main.events WHERE stream = ? AND type IN ('contact.added', "
+                "'contact.updated') ORDER BY seq", (CONTACT_PREFIX + contact_id,)):
+            if isinstance(name, str) and name.strip():
+                found = name
+        return found
+
+    return Names(people, events=find_event, own=own_name)
 
 
 def retracted_everywhere(db: apsw.Connection) -> set[str]:
@@ -185,16 +275,24 @@ def retracted_everywhere(db: apsw.Connection) -> set[str]:
         f"SELECT {ROW_COLUMNS} FROM events WHERE type = 'event.retracted'")])
 
 
-def _retracted(db: apsw.Connection, shown: Iterable[Event], recorded_by: str | None) -> set[str]:
+def _retracted(db: apsw.Connection, shown: Iterable[Event], recorded_by: str | None
+               ) -> tuple[set[str], set[str]]:
+    """(ids a live retraction undoes, ids a live retraction by the notes sync undoes)."""
     streams = {e.stream for e in shown}
     if not streams:
-        return set()
-    sql = f"SELECT {ROW_COLUMNS} FROM events WHERE type = ?"
-    params: list[Any] = ["event.retracted"]
+        return set(), set()
+    sql = f"SELECT {ROW_COLUMNS}, source FROM events WHERE type = ?"
+    params: list[Any] = [RETRACTED]
     if len(streams) <= 100:
         sql += f" AND stream IN ({','.join('?' * len(streams))})"
         params.extend(streams)
     if recorded_by is not None:
         sql += " AND recorded_at <= ?"
         params.append(recorded_by)
-    return retracted_ids([Row._make(r) for r in db.execute(sql, params)])
+    found = list(db.execute(sql, params))
+    rows = [Row._make(r[:-1]) for r in found]
+    retracted = retracted_ids(rows)
+    by_notes = {target for row, (*_, source) in zip(rows, found, strict=True)
+                if source.startswith(NOTES_SOURCE) and row.id not in retracted
+                and (target := retraction_target(row)) is not None}
+    return retracted, by_notes & retracted

@@ -13,7 +13,7 @@ from typing import Any
 from coffeechat import queries
 from coffeechat.clock import local_time
 from coffeechat.hookspecs import hookimpl
-from coffeechat.summary import describe_document
+from coffeechat.summary import Names, timeline_lines, with_names
 
 # ViewContext lives in core (``coffeechat.ViewContext``); importing it from here
 # still works for one more release.
@@ -83,10 +83,12 @@ def render_referrals(ctx: ViewContext) -> dict[str, str]:
 def render_pages(ctx: ViewContext) -> dict[str, str]:
     ids = [r[0] for r in ctx.db.execute(f"SELECT id FROM {ctx.schema}.contacts ORDER BY id")]
     wanted = ids if ctx.pages is None else [i for i in ids if i in ctx.pages]
-    return {f"contacts/{contact_id}.md": _page(ctx, contact_id) for contact_id in wanted}
+    names = queries.names(ctx.store, ctx.schema)
+    return {f"contacts/{contact_id}.md": _page(ctx, contact_id, names) for contact_id in wanted}
 
 
-def _page(ctx: ViewContext, contact_id: str) -> str:
+def _page(ctx: ViewContext, contact_id: str, names: Names) -> str:
+    """A contact's page: profile, open follow-ups, and the current version of their story."""
     p = queries.contact(ctx.db, ctx.schema, ctx.now, contact_id) or {}
     lines = [f"# {p.get('name', contact_id)}", ""]
     facts = [p.get(k) for k in ("company", "role", "email", "phone", "linkedin")]
@@ -94,22 +96,27 @@ def _page(ctx: ViewContext, contact_id: str) -> str:
         lines += [" · ".join(str(f) for f in facts if f), ""]
     lines += [f"- stage: {p.get('stage')}",
               f"- last touch: {local_time(p.get('last_touch_at')) or 'never'}"]
-    for key, label in (("how_met", "how met"), ("referred_by", "referred by"),
-                       ("cadence_days", "check-in every (days)")):
-        if p.get(key):
-            lines.append(f"- {label}: {p[key]}")
+    if p.get("how_met"):
+        lines.append(f"- how met: {_cell(with_names(p['how_met'], names))}")
+    if p.get("referred_by"):
+        referrer = p["referred_by"]
+        shown = _cell(names.get(referrer, referrer))
+        lines.append(f"- referred by: [{shown}]({referrer}.md)" if referrer in names.people
+                     else f"- referred by: {shown}")  # (merged-away ids are resolved already)
+    if p.get("cadence_days"):
+        lines.append(f"- check-in every (days): {p['cadence_days']}")
     if p.get("tags"):
         lines.append(f"- tags: {', '.join(p['tags'])}")
     items = queries.due(ctx.db, ctx.schema, ctx.now, None, contact_id=contact_id)
     lines += ["", "## Follow-ups", ""]
-    lines += [f"- {i['kind']} by {local_time(i['due_at'])}: {i['reason']}" for i in items] \
-        or ["Nothing open."]
+    lines += [f"- {i['kind']} by {local_time(i['due_at'])}: {_cell(with_names(i['reason'], names))}"
+              for i in items] or ["Nothing open."]
     lines += ["", "## Timeline", ""]
-    for doc in queries.events(ctx.store, contact_id=contact_id, by_time=True):
+    docs = queries.events(ctx.store, contact_id=contact_id, by_time=True, schema=ctx.schema)
+    for doc, line in zip(docs, timeline_lines(docs, contact_id, names), strict=True):
         if doc["type"] == "event.retracted":
             continue
-        details = _cell(describe_document(doc))
-        text = f"{local_time(doc['occurred_at'])} · {doc['type']} · {details}"
+        text = f"{local_time(doc['occurred_at'])} · {doc['type']} · {_cell(line)}"
         lines.append(f"- ~~{text}~~ (undone)" if doc.get("retracted") else f"- {text}")
     return "\n".join(lines) + "\n"
 

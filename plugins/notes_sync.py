@@ -13,11 +13,17 @@ slow, huge or hostile file can never keep another writer waiting. It then
 decides everything inside one write transaction, from what it read and the
 log as it is then: a file whose content is the one last read costs nothing
 (even if you undid what it recorded: the undo sticks until the file changes);
-a changed file's live events are retracted and its new content recorded, or,
-when the content is one it had before, those earlier events are brought back;
 a deleted file's events are retracted. Within a sync, deletions are planned
 first, so a renamed file's contacts keep their ids. A bad note records nothing
 (its last good version stays) and is reported.
+
+A changed file records only what changed: of the events its new content
+gives, one that this same content recorded before (same key) is kept or brought
+back, one that says exactly what a live event of the file says keeps that
+event, the rest are appended, and the live events it no longer gives are
+retracted. Typing in a meeting note's body, saved every few hundred
+milliseconds, so costs three events a save (the old meeting retracted, the new
+one, the marker) however many saves; its referrals and promises keep their ids.
 """
 
 from __future__ import annotations
@@ -29,9 +35,9 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from coffeechat.codec import Event, decode_as
+from coffeechat.codec import Event, decode_as, encode_payloads
 from coffeechat.errors import BadInput
-from coffeechat.events import RETRACTED, ContactAdded, EventRetracted, Payload
+from coffeechat.events import RETRACTED, ContactAdded, EventRetracted, Payload, type_name
 from coffeechat.fold import CONTACT_PREFIX, ROW_COLUMNS, Row, retracted_ids
 from coffeechat.hookspecs import hookimpl
 from coffeechat.plugins.notes import NoteBook, NoteProblem, Parser
@@ -52,6 +58,9 @@ class FileRead(Payload):
 
     digest: str
 
+    def describe(self) -> str:
+        return f"the log reflects this version of the note (content {self.digest[:12]})"
+
 
 class FileGone(Payload):
     """The note file is gone (deleted, renamed, or no longer a note)."""
@@ -60,7 +69,7 @@ class FileGone(Payload):
     searchable = False
 
     def describe(self) -> str:
-        return "file gone"
+        return "the note file is gone: what it recorded is retracted"
 
 
 @hookimpl
@@ -69,12 +78,22 @@ def register_event_types(register: Any) -> None:
     register(FileGone.type_name, FileGone)
 
 
+class Recorded(NamedTuple):
+    """An event a note file recorded, as the log holds it."""
+
+    id: str
+    stream: str
+    type: str
+    data: str
+    occurred_at: str
+
+
 class FileState(NamedTuple):
     """What the log holds for one note file."""
 
     digest: str | None  # the content last read (None: never read, or gone)
-    live: list[tuple[str, str]]  # (event id, stream) of its events still in effect
-    by_digest: dict[str, list[tuple[str, str]]]  # every content it recorded → its events
+    live: list[Recorded]  # its events still in effect
+    by_key: dict[str, tuple[str, str]]  # key → (event id, stream): every event it recorded
     created: dict[str, str]  # folded name → id of the contacts it added (last time)
 
 
@@ -245,8 +264,8 @@ class NotesFolder:
         for path in gone:
             state = states[path]
             released.update(state.created)
-            batches.append(([*self._retract(state.live), self._marker(path, None)],
-                            SOURCE + path))
+            batches.append(([*self._retract([(r.id, r.stream) for r in state.live]),
+                             self._marker(path, None)], SOURCE + path))
             outcome["retracted"].append(path)
         directory = ContactDirectory.load(self.store.conn)
         # Contact notes first: other notes in the same sync may name those contacts.
@@ -260,17 +279,32 @@ class NotesFolder:
     def _record(self, note: Note, state: FileState, directory: ContactDirectory,
                 released: dict[str, str]) -> list[NewEvent] | None:
         """The batch that brings this file's new content into the log, or None if it is bad."""
-        events = self._retract(state.live)
-        earlier = state.by_digest.get(note.digest)
-        if earlier:  # content it had before: bring those events back
-            events += self._restore(earlier)
-        else:
-            made = self._parse(note, state, directory, released)
-            if made is None:
-                return None
-            events += made
+        made = self._parse(note, state, directory, released)
+        if made is None:
+            return None
         self.errors.pop(note.path, None)
-        return [*events, self._marker(note.path, note.digest)]
+        return [*self._changes(state, made), self._marker(note.path, note.digest)]
+
+    def _changes(self, state: FileState, made: list[NewEvent]) -> list[NewEvent]:
+        """What turns the file's live events into ``made``: only what differs (see above)."""
+        live = {r.id for r in state.live}
+        earlier = [state.by_key.get(new.key or "") for new in made]
+        keep = {e[0] for e in earlier if e is not None and e[0] in live}
+        back = [e for e in earlier if e is not None and e[0] not in live]  # retracted since
+        fresh = [new for new, e in zip(made, earlier, strict=True) if e is None]
+        same: dict[tuple[str, str, str, str], list[str]] = {}  # what a live event says → it
+        for r in state.live:
+            if r.id not in keep:
+                same.setdefault((r.stream, r.type, r.data, r.occurred_at), []).append(r.id)
+        appended = []
+        for new, data in zip(fresh, encode_payloads([n.payload for n in fresh]), strict=True):
+            found = same.get((new.stream, type_name(new.payload), data, new.occurred_at))
+            if found:
+                keep.add(found.pop(0))
+            else:
+                appended.append(new)
+        gone = [(r.id, r.stream) for r in state.live if r.id not in keep]
+        return [*self._retract(gone), *self._restore(back), *appended]
 
     def _parse(self, note: Note, state: FileState, directory: ContactDirectory,
                released: dict[str, str]) -> list[NewEvent] | None:
@@ -299,6 +333,8 @@ class NotesFolder:
 
     def _restore(self, earlier: list[tuple[str, str]]) -> list[NewEvent]:
         """Retract the live retractions of these events, which brings them back."""
+        if not earlier:
+            return []
         db = self.store.conn
         streams = sorted({stream for _id, stream in earlier})
         rows = [Row._make(r) for r in db.execute(
@@ -348,9 +384,9 @@ def _file_states(store: Store, paths: list[str]) -> dict[str, FileState]:
     if not paths:
         return {}
     sources = msgspec.json.encode([SOURCE + p for p in paths]).decode()
-    # (id, stream, type, source, key, data)
-    rows: list[tuple[str, str, str, str, str | None, str]] = list(db.execute(
-        "SELECT id, stream, type, source, key, data FROM events "
+    # (id, stream, type, source, key, data, occurred_at)
+    rows: list[tuple[str, str, str, str, str | None, str, str]] = list(db.execute(
+        "SELECT id, stream, type, source, key, data, occurred_at FROM events "
         "WHERE source LIKE 'notes:%' AND source IN (SELECT value FROM json_each(?)) "
         "ORDER BY seq", (sources,)))
     contact_rows = [r for r in rows if r[1].startswith(CONTACT_PREFIX)]
@@ -362,16 +398,15 @@ def _file_states(store: Store, paths: list[str]) -> dict[str, FileState]:
             "(SELECT value FROM json_each(?))",
             (RETRACTED, msgspec.json.encode(streams).decode()))])
     states: dict[str, FileState] = {}
-    for event_id, stream, event_type, source, key, data in contact_rows:
+    for event_id, stream, event_type, source, key, data, occurred_at in contact_rows:
         path = source[len(SOURCE):]
         state = states.setdefault(path, FileState(None, [], {}, {}))
         if event_type == RETRACTED:
             continue
-        digest = (key or "").rpartition("@")[2].partition(":")[0] if key else None
-        if digest:
-            state.by_digest.setdefault(digest, []).append((event_id, stream))
+        if key:
+            state.by_key[key] = (event_id, stream)
         if event_id not in undone:
-            state.live.append((event_id, stream))
+            state.live.append(Recorded(event_id, stream, event_type, data, occurred_at))
         if event_type == "contact.added" and (event_id not in undone or not state.created):
             name = decode_as(ContactAdded, 1, data).name
             state.created[name.strip().casefold()] = stream[len(CONTACT_PREFIX):]
