@@ -287,6 +287,8 @@ class NotesFolder:
 
     def _changes(self, state: FileState, made: list[NewEvent]) -> list[NewEvent]:
         """What turns the file's live events into ``made``: only what differs (see above)."""
+        if not state.live and not state.by_key:
+            return made  # (a file read for the first time)
         live = {r.id for r in state.live}
         earlier = [state.by_key.get(new.key or "") for new in made]
         keep = {e[0] for e in earlier if e is not None and e[0] in live}
