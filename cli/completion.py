@@ -1,4 +1,4 @@
-"""Shell completion of contacts and open commitments, read straight from the store.
+"""Shell completion of contacts, follow-up handles and commitments, read straight from the store.
 
 Completion runs on every Tab, so it is quick and harmless: it opens the store
 read-only if the file exists, reads the projections as they are (it never
@@ -8,6 +8,7 @@ catches them up and never creates anything), and offers nothing on any problem.
 from __future__ import annotations
 
 import os
+import re
 import unicodedata
 from typing import TYPE_CHECKING, Any
 
@@ -101,3 +102,79 @@ def complete_commitment(ctx: click.Context, _param: click.Parameter, incomplete:
     return [CompletionItem(commitment, help=f"{name}: {reason}")
             for commitment, name, reason in [*known, *made]
             if commitment.startswith(incomplete) and commitment not in closed]
+
+
+# The events that close a contact's item of a kind without naming it (see coffeechat.closing).
+_CLOSES_KIND = {"thanks.sent": ("thank-you",), "checkin.done": ("check-in",),
+                "request.sent": ("nudge", "reach-out", "referral-outreach")}
+_NAMED_CONTACT = re.compile(r"\{name:([\w-]+)\}")
+
+
+def complete_handle(ctx: click.Context, _param: click.Parameter, incomplete: str
+                    ) -> list[CompletionItem]:
+    """Handles of open follow-ups that start with what was typed, oldest due first.
+
+    Once something is typed, commitment ids that start with it are offered too
+    (the old form of `done`). Items closed by a command the projections have
+    not seen yet are left out, as far as the events say so without folding.
+    """
+    from click.shell_completion import CompletionItem
+
+    from coffeechat import clock
+
+    try:
+        at = clock.stamp(clock.now())
+    except Exception:  # (a COFFEECHAT_NOW that cannot be read: the system clock)
+        from datetime import UTC, datetime
+
+        at = clock.stamp(datetime.now(UTC))
+    if not re.fullmatch(r"[\dTZ:-]{20}", at):
+        return []
+    items, closing = _rows(
+        ctx, "SELECT f.handle, f.kind, f.contact, coalesce(c.name, f.contact), f.reason, "
+             "f.anchor, f.event FROM followups f LEFT JOIN contacts c ON c.id = f.contact "
+             f"WHERE f.expires_at IS NULL OR f.expires_at > '{at}' ORDER BY f.due_at, f.handle",
+        "SELECT type, substr(stream, 9), json_extract(data, '$.kind'), "
+        "coalesce(json_extract(data, '$.event'), json_extract(data, '$.commitment'), "
+        "json_extract(data, '$.meeting')), json_extract(data, '$.nudge') FROM events "
+        "WHERE type IN ('followup.done', 'followup.skipped', 'commitment.done', "
+        "'meeting.prepared', 'thanks.sent', 'checkin.done', 'request.sent') AND "
+        + _since("followups"))
+    closed: set[tuple[str, str]] = set()  # (kind, event)
+    closed_kinds: set[tuple[str, str]] = set()  # (contact, kind)
+    for kind_of_event, contact, kind, event, nudge in closing:
+        if kind_of_event in ("followup.done", "followup.skipped"):
+            closed.add((str(kind), str(event)))
+        elif kind_of_event == "commitment.done":
+            closed.add(("commitment", str(event)))
+        elif kind_of_event == "meeting.prepared":
+            closed.add(("prep", str(event)))
+        else:
+            kinds = _CLOSES_KIND[kind_of_event][:1] if nudge else _CLOSES_KIND[kind_of_event]
+            closed_kinds.update((contact, k) for k in kinds)
+    from collections import Counter
+
+    starts = Counter(h[:4] for h in {row[0] for row in items if isinstance(row[0], str)})
+    shared = {start for start, count in starts.items() if count > 1}
+    typed = incomplete.strip().lower()
+    found: list[CompletionItem] = []
+    seen: set[str] = set()
+    for handle, kind, contact, name, reason, anchor, event in items:
+        shown = handle if handle[:4] in shared else handle[:4]
+        if shown in seen or not shown.startswith(typed) or (kind, event) in closed \
+                or (contact, kind) in closed_kinds:
+            continue
+        seen.add(shown)
+        found.append(CompletionItem(shown, help=f"{name}: {kind}, {_reason(reason, anchor)}"))
+    if typed:
+        found += complete_commitment(ctx, _param, typed)
+    return found
+
+
+def _reason(reason: str, anchor: str | None) -> str:
+    from coffeechat.clock import local_day, local_time
+
+    text = _NAMED_CONTACT.sub(lambda m: m.group(1), reason)
+    if anchor:
+        text = text.replace("{day}", local_day(anchor)).replace("{time}", local_time(anchor))
+    return text

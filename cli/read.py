@@ -142,7 +142,11 @@ def _say_hidden(hidden: int, command: str) -> None:
 @as_of_option
 @json_option
 def due(within: float, show_all: bool, limit: int | None, as_of: str | None) -> None:
-    """Follow-ups that are overdue or due soon, oldest first."""
+    """Follow-ups that are overdue or due soon, oldest first.
+
+    Each has a HANDLE that `done`, `skip` and `snooze` take (four characters;
+    eight while another open follow-up shares the first four).
+    """
     from datetime import timedelta
 
     from coffeechat.clock import from_stamp
@@ -158,11 +162,11 @@ def due(within: float, show_all: bool, limit: int | None, as_of: str | None) -> 
         click.echo("Nothing due." + ("" if show_all else f" (within {within:g} days)"))
         return
     table(
-        ["DUE", "WHEN", "KIND", "CONTACT", "REASON"],
-        [[local(i["due_at"]), relative(i["due_at"], now), i["kind"], i["name"],
+        ["HANDLE", "DUE", "WHEN", "KIND", "CONTACT", "REASON"],
+        [[i["handle"], local(i["due_at"]), relative(i["due_at"], now), i["kind"], i["name"],
           one_line(i["reason"])] for i in items],
         styles=[{"fg": "red"} if i["overdue"] else None for i in items],
-        stretch=4,
+        stretch=5,
     )
 
 

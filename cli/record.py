@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from coffeechat.channels import BUILTIN_CHANNELS
-from coffeechat.cli.completion import complete_commitment, complete_contact
+from coffeechat.cli.completion import complete_contact, complete_handle
 from coffeechat.cli.main import context_app, json_option, output, when
 from coffeechat.codec import Event
 from coffeechat.delivery import Outcome
@@ -279,12 +279,53 @@ def commit(contact: str, text: str, due: str | None, on: str | None) -> None:
 
 
 @click.command()
-@click.argument("commitment_id", shell_complete=complete_commitment)
+@click.argument("handle", metavar="HANDLE | COMMITMENT_ID", shell_complete=complete_handle)
 @on_option
 @json_option
-def done(commitment_id: str, on: str | None) -> None:
-    """Mark a commitment kept (its id, or an unambiguous start of it)."""
-    report(context_app().recorder().done(commitment_id, when(on, "--on", past=True)))
+def done(handle: str, on: str | None) -> None:
+    """Close a follow-up by recording what closed it (HANDLE, from `due`).
+
+    Each kind records the event that truthfully closes it: thank-you records
+    thanks.sent (channel other: you thanked them by other means); nudge,
+    request.sent with nudge on the ask's channel; prep, meeting.prepared;
+    commitment, commitment.done; check-in, checkin.done (channel other);
+    referral-outreach and reach-out, request.sent (channel other: you reached
+    out, and that is the ask); schedule, unanswered and plugins' kinds,
+    followup.done. A commitment's id (or an unambiguous start of it) works too.
+    `undo` brings the item back.
+    """
+    report(context_app().recorder().done(handle, when(on, "--on", past=True)))
+
+
+@click.command()
+@click.argument("handle", shell_complete=complete_handle)
+@click.option("--reason", metavar="TEXT", help="Why (shown in the timeline).")
+@on_option
+@json_option
+def skip(handle: str, reason: str | None, on: str | None) -> None:
+    """Dismiss a follow-up without doing it (HANDLE, from `due`).
+
+    Records followup.skipped; `undo` brings the item back. A skipped check-in
+    skips that round: the next is due a cadence later. HANDLE may also be the
+    id (or an unambiguous start of it) of the event that caused the item.
+    """
+    report(context_app().recorder().skip(handle, reason, when(on, "--on", past=True)))
+
+
+@click.command()
+@click.argument("handle", shell_complete=complete_handle)
+@click.argument("date", metavar="DATE")
+@on_option
+@json_option
+def snooze(handle: str, date: str, on: str | None) -> None:
+    """Put a follow-up off: due again at DATE (HANDLE, from `due`).
+
+    A date without a time means the end of that day. Records
+    followup.snoozed; `undo` brings the old due time back. HANDLE may also be
+    the id (or an unambiguous start of it) of the event that caused the item.
+    """
+    until = when(date, "DATE", end_of_day=True)
+    report(context_app().recorder().snooze(handle, until, when(on, "--on", past=True)))
 
 
 @click.command()

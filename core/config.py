@@ -12,6 +12,9 @@ optional::
     commitment_days = 7    # a commitment without a due date is due after this
     referral_days = 7      # reach out to a referred person within this
     checkin_days = 90      # check in this long after the last touch
+    schedule_days = 2      # send times this long after a yes, while no meeting is scheduled
+    reach_out_days = 7     # reach out to someone added by hand within this
+    reach_out_tags = []    # imported contacts with one of these tags get reach-out too
 
     plugins_dir = "~/coffeechat-plugins"   # one-off plugins, like --plugins-dir
 
@@ -35,8 +38,15 @@ if TYPE_CHECKING:
 Positive = Annotated[int, msgspec.Meta(gt=0, le=36500)]
 
 
+Tag = Annotated[str, msgspec.Meta(min_length=1, max_length=60)]
+
+
 class FollowupRules(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
-    """The timings of the six built-in follow-up rules."""
+    """The timings of the built-in follow-up rules.
+
+    A delay in days means calendar days in the local time zone (the same wall
+    time N days later, across daylight saving changes); hours are real hours.
+    """
 
     thank_you_hours: Positive = 24
     nudge_days: Positive = 7
@@ -44,6 +54,11 @@ class FollowupRules(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, fr
     commitment_days: Positive = 7
     referral_days: Positive = 7
     checkin_days: Positive = 90
+    schedule_days: Positive = 2
+    reach_out_days: Positive = 7
+    # Imported contacts get no reach-out (an address book is not a to-do list),
+    # unless they carry one of these tags.
+    reach_out_tags: tuple[Tag, ...] = ()
 
 
 class Me(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from coffeechat import validate
 from coffeechat.codec import EVENT_COLUMNS, Event, decode_as, event_from_row
 from coffeechat.errors import BadInput, UnknownEvent, quote
 from coffeechat.events import RETRACTED, EventRetracted
-from coffeechat.fold import CONTACT_PREFIX
+from coffeechat.fold import CONTACT_PREFIX, ContactState
 from coffeechat.projections.projector import Projector
 from coffeechat.store import Store
 
@@ -26,6 +28,28 @@ def find_event(store: Store, id_prefix: str, where: str, event_type: str | None 
         raise BadInput(f"{where}: {quote(prefix)} matches several {kind}s ({shown}); "
                        "give more of the id")
     return matches[0]
+
+
+def undo_targets(store: Store, projector: Projector, event_id: str | None, batch: str | None,
+                 state_of: Callable[[str], ContactState]) -> list[Event]:
+    """What `undo` retracts: the given event, a whole batch, or the last batch in effect.
+
+    ``state_of`` folds a contact (and notes its version for the append); an
+    event that is already undone is refused.
+    """
+    if batch is not None:
+        targets = batch_events(store, projector, batch)
+    elif event_id:
+        targets = [find_event(store, event_id, "EVENT_ID")]
+    else:
+        targets = last_batch(store)
+    for target in targets:
+        if not target.stream.startswith(CONTACT_PREFIX):
+            continue
+        if target.id in state_of(target.stream[len(CONTACT_PREFIX):]).retracted:
+            raise BadInput(f"EVENT_ID: {target.id} is already undone "
+                           "(undo the retraction to bring it back)")
+    return targets
 
 
 def batch_events(store: Store, projector: Projector, batch: str) -> list[Event]:

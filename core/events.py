@@ -35,6 +35,9 @@ Minutes = Annotated[int, msgspec.Meta(ge=1, le=1440)]  # a meeting lasts at most
 Days = Annotated[int, msgspec.Meta(ge=1, le=3650)]
 Sequence = Annotated[int, msgspec.Meta(ge=0, le=1_000_000)]  # an iCalendar SEQUENCE
 ContactId = Annotated[str, msgspec.Meta(pattern=r"^[\w-]+$", max_length=200)]
+# A follow-up's kind (``thank-you``, a plugin's own) and the id of the event that caused it.
+FollowupKind = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+CauseId = Annotated[str, msgspec.Meta(max_length=500)]
 
 
 class Payload(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -344,6 +347,65 @@ class CommitmentDone(Payload):
             else f"kept {kept}"
 
 
+# -- follow-ups closed by hand (done, skip, snooze) ---------------------------------
+#
+# Each names the item it closes by its kind and the event that caused it (the
+# ``kind`` and ``event`` of ``due --json``). Other kinds are closed by the event
+# that truthfully closes them (a thank-you by thanks.sent, ...): see docs/events.md.
+
+class MeetingPrepared(Payload):
+    """The scheduled meeting is prepared for: its prep item closes."""
+
+    type_name = "meeting.prepared"
+    searchable = False
+
+    meeting: str  # id of the meeting.scheduled
+
+    def describe(self) -> str:
+        return "prepared for the meeting"
+
+
+class FollowupDone(Payload):
+    """A follow-up that no other event type closes (schedule, unanswered, a plugin's) is done."""
+
+    type_name = "followup.done"
+    searchable = False
+
+    kind: FollowupKind
+    event: CauseId  # the event that caused it
+
+    def describe(self) -> str:
+        return f"{self.kind}: done"
+
+
+class FollowupSkipped(Payload):
+    """A follow-up dismissed without doing it."""
+
+    type_name = "followup.skipped"
+    searchable = False
+
+    kind: FollowupKind
+    event: CauseId
+    reason: str | None = None
+
+    def describe(self) -> str:
+        return f"{self.kind}: skipped" + (f" ({self.reason})" if self.reason else "")
+
+
+class FollowupSnoozed(Payload):
+    """A follow-up put off: due again at ``until`` (not before)."""
+
+    type_name = "followup.snoozed"
+    searchable = False
+
+    kind: FollowupKind
+    event: CauseId
+    until: datetime
+
+    def describe(self) -> str:
+        return f"{self.kind}: snoozed until {_local(self.until)}"
+
+
 class NoteAdded(Payload):
     type_name = "note.added"
     searchable = True
@@ -378,6 +440,7 @@ BUILT_IN_TYPES: tuple[type[Payload], ...] = (
     RequestSent, RequestAnswered, ReplyReceived,
     MeetingScheduled, MeetingHeld, MeetingCancelled, ThanksSent, CheckinDone,
     ReferralMade, CommitmentMade, CommitmentDone, NoteAdded, EventRetracted,
+    MeetingPrepared, FollowupDone, FollowupSkipped, FollowupSnoozed,
 )
 
 # Name → class, and name → the schema written today. Older rows are upcast on

@@ -10,12 +10,14 @@ merged logs all give the same state.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 from msgspec import UNSET
 
 from coffeechat.clock import is_stamp, stamp
 from coffeechat.codec import UNREADABLE, decode_as, decode_payload
+from coffeechat.contact_state import ROW_COLUMNS as ROW_COLUMNS  # (imported from here too)
+from coffeechat.contact_state import Commitment, ContactState, Referral, Row
 from coffeechat.events import (
     CONTACT_PREFIX,
     CONTACT_STREAM,
@@ -29,8 +31,12 @@ from coffeechat.events import (
     ContactMerged,
     ContactUpdated,
     EventRetracted,
+    FollowupDone,
+    FollowupSkipped,
+    FollowupSnoozed,
     MeetingCancelled,
     MeetingHeld,
+    MeetingPrepared,
     MeetingScheduled,
     Payload,
     ReferralMade,
@@ -48,135 +54,9 @@ P = TypeVar("P", bound=Payload)
 # and the functions below run for every event of every contact on a rebuild.
 _PROSPECT, _ASKED, _SCHEDULED, _MET = Stage.PROSPECT, Stage.ASKED, Stage.SCHEDULED, Stage.MET
 _KEEPING_IN_TOUCH, _DECLINED, _ARCHIVED = Stage.KEEPING_IN_TOUCH, Stage.DECLINED, Stage.ARCHIVED
+_ACCEPTED = Stage.ACCEPTED
+_NOT_MET_YET = (_PROSPECT, _ASKED, _ACCEPTED, _DECLINED)  # a yes moves these to accepted
 _MET_STAGES = (_MET, _KEEPING_IN_TOUCH)
-
-
-class Row(NamedTuple):
-    """The columns of an event that folding needs (select them as :data:`ROW_COLUMNS`)."""
-
-    seq: int
-    id: str
-    type: str
-    occurred_at: str
-    schema: int
-    data: str
-    stream: str
-
-
-ROW_COLUMNS = "seq, id, type, occurred_at, schema, data, stream"
-
-
-class Commitment(NamedTuple):
-    id: str
-    text: str
-    due: str | None
-    made_at: str
-
-
-class Referral(NamedTuple):
-    id: str
-    contact: str  # the referred person's contact id
-    name: str
-    at: str
-
-
-class ContactState:
-    """Everything the projections and follow-up rules need about one contact."""
-
-    __slots__ = (
-        "added_at",
-        "added_id",
-        "aliases",
-        "archived",
-        "asked",
-        "cadence_days",
-        "checked_in_at",
-        "commitments",
-        "company",
-        "email",
-        "events",
-        "fills",
-        "how_met",
-        "id",
-        "kept",
-        "last_met_at",
-        "last_met_id",
-        "last_touch_at",
-        "last_touch_id",
-        "linkedin",
-        "meetings",
-        "merged_into",
-        "name",
-        "nudged_at",
-        "phone",
-        "referrals",
-        "referred_by",
-        "request_at",
-        "request_id",
-        "request_open",
-        "retracted",
-        "role",
-        "scheduled_at",
-        "scheduled_id",
-        "scheduled_on",
-        "seqs",
-        "stage",
-        "stage_before_schedule",
-        "stream",
-        "tags",
-        "text_seqs",
-        "thanked_at",
-    )
-
-    def __init__(self, contact_id: str) -> None:
-        # (docs/plugins.md lists these fields for plugin authors: keep the two in step.)
-        # Times are stored times, UTC text such as 2026-11-20T18:00:00Z; a time or
-        # id is None until the event it comes from has happened (or after it was undone).
-        self.id = contact_id  # the contact id, e.g. jane-doe
-        self.stream = CONTACT_PREFIX + contact_id  # its stream, contact:jane-doe
-        # The details, as last edited; None when unknown or cleared. The name is
-        # never None: the id stands in until a contact.added gives one.
-        self.name: str = contact_id
-        self.company: str | None = None
-        self.role: str | None = None
-        self.email: str | None = None
-        self.linkedin: str | None = None
-        self.phone: str | None = None
-        self.how_met: str | None = None
-        self.referred_by: str | None = None  # the contact id of whoever introduced us
-        self.tags: list[str] = []  # as recorded (coffeechat's own entry points lower-case them)
-        self.added_at: str | None = None  # the earliest live contact.added, and its id
-        self.added_id: str | None = None
-        self.archived = False
-        self.cadence_days: int | None = None  # its own check-in cadence; None: the default
-        self.stage: Stage = _PROSPECT  # never UNANSWERED: the views judge that at read time
-        self.stage_before_schedule: Stage = _PROSPECT  # where a cancelled meeting returns to
-        self.asked = False  # whether a request was ever sent
-        self.request_open = False  # whether the latest request still awaits an answer
-        self.request_at: str | None = None  # when the latest request went out, and its id
-        self.request_id: str | None = None
-        self.nudged_at: str | None = None  # the first nudge of the open request
-        self.scheduled_at: str | None = None  # the scheduled meeting's time (None: none is)
-        self.scheduled_on: str | None = None  # when it was scheduled, and that event's id
-        self.scheduled_id: str | None = None
-        self.meetings = 0  # how many meetings were held
-        self.last_met_at: str | None = None  # the latest meeting held, and its id
-        self.last_met_id: str | None = None
-        self.thanked_at: str | None = None  # the latest thank-you
-        self.checked_in_at: str | None = None  # the latest check-in
-        self.last_touch_at: str | None = None  # the latest event that counts as a touch
-        self.last_touch_id: str | None = None  # (it restarts the check-in clock), its id
-        self.commitments: dict[str, Commitment] = {}  # open promises, by the event's id
-        self.referrals: list[Referral] = []  # people they introduced us to
-        self.merged_into: str | None = None  # this contact was merged into that one
-        self.aliases: list[str] = []  # contacts merged into this one (folded with it)
-        self.events: list[Row] = []  # the live events, oldest first (for plugin rules)
-        # Bookkeeping for fold and the projections:
-        self.fills: list[ContactAdded | ContactUpdated] = []  # merged contacts' details
-        self.kept: set[str] = set()  # ids of commitments marked done
-        self.seqs: list[int] = []  # every event on the stream, retracted or not
-        self.text_seqs: list[int] = []  # live events whose text is searchable
-        self.retracted: set[str] = set()  # ids of the undone events
 
 
 def retracted_ids(rows: list[Row]) -> set[str]:
@@ -282,6 +162,7 @@ def applies(payload_type: type[P]) -> Callable[[Callable[[ContactState, Row, P],
 def _contact_added(state: ContactState, row: Row, p: ContactAdded) -> None:
     if state.added_at is None or row.occurred_at < state.added_at:
         state.added_at, state.added_id = row.occurred_at, row.id
+        state.added_source = row.source if isinstance(row.source, str) else None
     if row.stream != state.stream:  # a merged contact: its details only fill gaps
         state.fills.append(p)
         return
@@ -329,6 +210,7 @@ def _request_sent(state: ContactState, row: Row, p: RequestSent) -> None:
         return
     state.request_open = True
     state.request_at, state.request_id, state.nudged_at = row.occurred_at, row.id, None
+    state.accepted_at = state.accepted_id = None
     if state.stage == _SCHEDULED:
         state.stage_before_schedule = _ASKED  # where a cancellation returns to
     else:
@@ -340,6 +222,13 @@ def _request_answered(state: ContactState, row: Row, p: RequestAnswered) -> None
     state.request_open = False
     if p.answer == "declined":
         state.stage = _DECLINED
+        state.accepted_at = state.accepted_id = None
+        return
+    state.accepted_at, state.accepted_id = row.occurred_at, row.id
+    if state.stage == _SCHEDULED:
+        state.stage_before_schedule = _ACCEPTED  # where a cancellation returns to
+    elif state.stage in _NOT_MET_YET:
+        state.stage = _ACCEPTED
 
 
 @applies(ReplyReceived)
@@ -402,3 +291,28 @@ def _commitment_made(state: ContactState, row: Row, p: CommitmentMade) -> None:
 @applies(CommitmentDone)
 def _commitment_done(state: ContactState, row: Row, p: CommitmentDone) -> None:
     state.kept.add(p.commitment)
+
+
+# -- follow-ups closed by hand ------------------------------------------------------
+#
+# Kept as sets and maps, whatever order they were logged in; the rules
+# (coffeechat.rules.due_items) apply them to every item, plugin items too.
+
+@applies(MeetingPrepared)
+def _meeting_prepared(state: ContactState, row: Row, p: MeetingPrepared) -> None:
+    state.prepared = state.prepared | {p.meeting}
+
+
+@applies(FollowupDone)
+def _followup_done(state: ContactState, row: Row, p: FollowupDone) -> None:
+    state.closed = state.closed | {(p.kind, p.event)}
+
+
+@applies(FollowupSkipped)
+def _followup_skipped(state: ContactState, row: Row, p: FollowupSkipped) -> None:
+    state.skipped = {**state.skipped, (p.kind, p.event): (row.id, row.occurred_at)}
+
+
+@applies(FollowupSnoozed)
+def _followup_snoozed(state: ContactState, row: Row, p: FollowupSnoozed) -> None:
+    state.snoozed = {**state.snoozed, (p.kind, p.event): stamp(p.until)}  # the latest wins

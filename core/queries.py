@@ -16,7 +16,7 @@ import msgspec
 from coffeechat.codec import EVENT_COLUMNS, Event, event_document, event_from_row
 from coffeechat.events import RETRACTED
 from coffeechat.fold import CONTACT_PREFIX, ROW_COLUMNS, Row, retracted_ids, retraction_target
-from coffeechat.rules import reason_text
+from coffeechat.rules import named_contacts, reason_text
 from coffeechat.stages import Stage
 from coffeechat.summary import Names
 
@@ -82,8 +82,13 @@ def due(db: apsw.Connection, schema: str, now: str, horizon: str | None, *,
         contact_id: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
     """Open follow-ups due by ``horizon`` (all when None), oldest due first.
 
-    ``contact_id`` keeps one contact's; ``limit`` keeps the first so many.
+    ``contact_id`` keeps one contact's; ``limit`` keeps the first so many. Each
+    item has its ``handle`` (see :mod:`coffeechat.handles`: four characters,
+    eight while another open item shares the four), and a ``reason`` that names
+    people by their names as they are now (the fields keep ids).
     """
+    from coffeechat.handles import crowded, shown
+
     where = [_LIVE]
     if horizon is not None:  # (only then, so SQLite can walk the due_at index)
         where.append("f.due_at <= :horizon")
@@ -91,23 +96,43 @@ def due(db: apsw.Connection, schema: str, now: str, horizon: str | None, *,
         where.append("f.contact = :contact")
     sql = f"""
         SELECT f.contact, c.name, f.kind, f.due_at, f.due_at < :now, f.reason, f.event,
-               f.commitment, f.anchor
+               f.commitment, f.anchor, f.handle
         FROM {schema}.followups f JOIN {schema}.contacts c ON c.id = f.contact
         WHERE {" AND ".join(where)}
         ORDER BY f.due_at, c.name COLLATE NOCASE, f.kind
     """
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
-    items = []
     params = {"now": now, "horizon": horizon, "contact": contact_id}
-    for row in db.execute(sql, params):
+    rows: list[tuple[Any, ...]] = db.execute(sql, params).fetchall()
+    if not rows:
+        return []
+    shared = crowded(db, schema, now)
+    names = _names(db, schema, {c for row in rows for c in named_contacts(row[5])})
+    items = []
+    for row in rows:
         item = {"contact": row[0], "name": row[1], "kind": row[2], "due_at": row[3],
-                "overdue": bool(row[4]), "reason": reason_text(row[5], row[8]),
-                "event": row[6]}
+                "overdue": bool(row[4]), "reason": reason_text(row[5], row[8], names),
+                "event": row[6], "handle": shown(row[9], shared)}
         if row[7] is not None:
             item["commitment"] = row[7]
         items.append(item)
     return items
+
+
+def _names(db: apsw.Connection, schema: str, contact_ids: set[str]) -> dict[str, str]:
+    """Contact id → name now, for the ids given (a merged-away id: the name it became)."""
+    if not contact_ids:
+        return {}
+    from coffeechat.projections.merges import alias_roots
+
+    merged = alias_roots(db, schema)
+    root = {c: merged.get(c, c) for c in contact_ids}
+    wanted = msgspec.json.encode(sorted(set(root.values()))).decode()
+    found: dict[str, str] = dict(db.execute(
+        f"SELECT id, name FROM {schema}.contacts WHERE id IN (SELECT value FROM json_each(?))",
+        (wanted,)))
+    return {c: found[r] for c, r in root.items() if r in found}
 
 
 def referrals(db: apsw.Connection, schema: str, root: str | None = None) -> list[dict[str, Any]]:

@@ -15,23 +15,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
-from coffeechat import validate
+from coffeechat import closing, validate
 from coffeechat.channels import BUILTIN_CHANNELS, Channel, Message, RecordOnly
 from coffeechat.clock import now, stamp
 from coffeechat.codec import Event
-from coffeechat.corrections import batch_events, find_event, last_batch
+from coffeechat.corrections import undo_targets
 from coffeechat.delivery import Outcome, deliver, pick_channel, text_of
 from coffeechat.errors import BadInput
 from coffeechat.events import (
     CadenceSet,
     CheckinDone,
-    CommitmentDone,
     CommitmentMade,
     ContactAdded,
     ContactArchived,
     ContactMerged,
     ContactUpdated,
     EventRetracted,
+    FollowupSkipped,
+    FollowupSnoozed,
     MeetingCancelled,
     MeetingHeld,
     MeetingScheduled,
@@ -369,14 +370,29 @@ class Recorder:
         self._add(contact_id, CommitmentMade(text=validate.text(promise.text, "--commitment"),
                                              due=promise.due), on)
 
+    # -- closing follow-ups by hand (coffeechat.closing) ------------------------------
+
     @_one_batch
-    def done(self, commitment: str, on: datetime) -> list[Event]:
-        made = find_event(self.store, commitment, "COMMITMENT_ID", "commitment.made")
-        contact_id = made.stream[len(CONTACT_PREFIX):]
-        state = self.state(contact_id)
-        if made.id not in state.commitments:
-            raise BadInput(f"COMMITMENT_ID: {made.id} is already done or was undone")
-        self._add(contact_id, CommitmentDone(commitment=made.id), on)
+    def done(self, target: str, on: datetime) -> list[Event]:
+        """Close an open item (HANDLE) with the event that closes it, or keep a commitment."""
+        contact_id, payload = closing.done_event(self.store, target, on, self.state)
+        self._add(contact_id, payload, on)
+        return self._commit()
+
+    @_one_batch
+    def skip(self, target: str, reason: str | None, on: datetime) -> list[Event]:
+        """Dismiss an open item without doing it (HANDLE, or its cause event id)."""
+        item = closing.named(self.store.conn, target, self.state)
+        self._add(item.contact, FollowupSkipped(kind=item.kind, event=item.event,
+                                                reason=validate.optional(reason, "--reason")), on)
+        return self._commit()
+
+    @_one_batch
+    def snooze(self, target: str, until: datetime, on: datetime) -> list[Event]:
+        """Put an open item off: due again at ``until`` (HANDLE, or its cause event id)."""
+        item = closing.named(self.store.conn, target, self.state, until=until)
+        self._add(item.contact, FollowupSnoozed(kind=item.kind, event=item.event, until=until),
+                  on)
         return self._commit()
 
     # -- corrections ----------------------------------------------------------------
@@ -385,19 +401,7 @@ class Recorder:
     def undo(self, event_id: str | None, on: datetime, *, batch: str | None = None
              ) -> list[Event]:
         """Retract the given event, a whole batch, or the last batch still in effect."""
-        if batch is not None:
-            targets = batch_events(self.store, self.projector, batch)
-        elif event_id:
-            targets = [find_event(self.store, event_id, "EVENT_ID")]
-        else:
-            targets = last_batch(self.store)
-        for target in targets:
-            if not target.stream.startswith(CONTACT_PREFIX):
-                continue
-            state = self.state(target.stream[len(CONTACT_PREFIX):])
-            if target.id in state.retracted:
-                raise BadInput(f"EVENT_ID: {target.id} is already undone "
-                               "(undo the retraction to bring it back)")
+        targets = undo_targets(self.store, self.projector, event_id, batch, self.state)
         for target in targets:
             self._batch.append(NewEvent(stream=target.stream, occurred_at=stamp(on),
                                         payload=EventRetracted(target=target.id)))

@@ -9,8 +9,10 @@ passes. An item may carry ``expires_at`` (prep is moot once the meeting starts).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from datetime import timedelta
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from time import localtime
 from typing import NamedTuple
 
 from coffeechat.clock import from_stamp, local_day, local_time, stamp
@@ -42,7 +44,7 @@ ExtraRule = Callable[[ContactState], Iterable[FollowUp]]  # a plugin's rule
 
 
 def _after(moment: str, **delta: float) -> str:
-    """``moment`` moved by ``delta``; clamped to the window of dates the log keeps.
+    """``moment`` moved by ``delta`` of real time; clamped to the window of dates the log keeps.
 
     Stored times lie in that window and delays are at most 100 years, so the
     clamp only matters for a row that validation missed: it must not overflow.
@@ -52,6 +54,28 @@ def _after(moment: str, **delta: float) -> str:
     except (OverflowError, ValueError):
         return LATEST_STAMP if sum(delta.values()) > 0 else EARLIEST_STAMP
     return stamp(min(max(moved, EARLIEST), LATEST))
+
+
+def after_days(moment: str, days: int) -> str:
+    """``moment`` moved ``days`` calendar days in the local time zone: the same wall time.
+
+    "In 90 days" lands at the same time of day whatever daylight saving did in
+    between (a wall time that does not exist that day is read with the offset
+    before the change). Hour-based delays (thank-you, prep) are real hours: :func:`_after`.
+    """
+    try:
+        start = from_stamp(moment).timestamp()
+        later = start + days * 86400.0
+        wall = later + localtime(start).tm_gmtoff  # the wall time, N days on, as seconds
+        moved = wall - localtime(wall - localtime(later).tm_gmtoff).tm_gmtoff
+        return stamp(min(max(datetime.fromtimestamp(moved, UTC), EARLIEST), LATEST))
+    except (OverflowError, ValueError, OSError):  # (outside what the platform's clock reads)
+        return _after(moment, days=days)
+
+
+def name_of(contact_id: str) -> str:
+    """A contact named in a reason: the reader sees its name as it is then (``reason_text``)."""
+    return "{name:" + contact_id + "}"
 
 
 def thank_you(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
@@ -66,21 +90,47 @@ def thank_you(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
 def nudge(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
     """One nudge ``nudge_days`` after an ask that has had no answer."""
     if state.request_open and state.nudged_at is None and state.request_at and state.request_id:
-        due = _after(state.request_at, days=rules.nudge_days)
+        due = after_days(state.request_at, rules.nudge_days)
         yield FollowUp(state.id, Kind.NUDGE, due, "asked on {day}, no answer yet",
                        state.request_id, anchor=state.request_at)
 
 
 def unanswered_at(state: ContactState, rules: FollowupRules) -> str | None:
-    """When an ask that was nudged and still has no answer counts as unanswered."""
-    if state.stage == Stage.ASKED and state.request_open and state.nudged_at:
-        return _after(state.nudged_at, days=rules.nudge_days)
+    """When an ask that was nudged and still has no answer counts as unanswered.
+
+    A nudge you chose to skip counts as the nudge: the wait starts from the skip.
+    """
+    if state.stage == Stage.ASKED and state.request_open and state.request_id:
+        nudged = state.nudged_at
+        if nudged is None:
+            skip = state.skipped.get((Kind.NUDGE, state.request_id))
+            nudged = skip[1] if skip is not None else None
+        if nudged:
+            return after_days(nudged, rules.nudge_days)
     return None
+
+
+def unanswered(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
+    """Once an ask counts as unanswered, say so once: archive, or try another channel."""
+    at = unanswered_at(state, rules)
+    if at is not None and state.request_id and state.request_at:
+        yield FollowUp(state.id, Kind.UNANSWERED, at,
+                       "asked on {day} and nudged; no answer yet? archive, or try another channel",
+                       state.request_id, anchor=state.request_at)
+
+
+def schedule(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
+    """They said yes: send times within ``schedule_days``, until a meeting is scheduled."""
+    if state.stage == Stage.ACCEPTED and state.accepted_at and state.accepted_id:
+        due = after_days(state.accepted_at, rules.schedule_days)
+        yield FollowUp(state.id, Kind.SCHEDULE, due, "said yes on {day}, no meeting scheduled",
+                       state.accepted_id, anchor=state.accepted_at)
 
 
 def prep(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
     """Prepare ``prep_hours`` before a scheduled meeting; moot once it starts."""
-    if state.scheduled_at and state.scheduled_on and state.scheduled_id:
+    if state.scheduled_at and state.scheduled_on and state.scheduled_id \
+            and state.scheduled_id not in state.prepared:
         due = max(_after(state.scheduled_at, hours=-rules.prep_hours), state.scheduled_on)
         yield FollowUp(state.id, Kind.PREP, due, "meeting on {time}", state.scheduled_id,
                        expires_at=state.scheduled_at, anchor=state.scheduled_at)
@@ -89,35 +139,80 @@ def prep(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
 def commitments(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
     """Each open promise, due on its date (or ``commitment_days`` after it was made)."""
     for c in state.commitments.values():
-        due = c.due or _after(c.made_at, days=rules.commitment_days)
+        due = c.due or after_days(c.made_at, rules.commitment_days)
         yield FollowUp(state.id, Kind.COMMITMENT, due, f"promised: {c.text}", c.id, commitment=c.id)
 
 
 def referral_outreach(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
     """Reach out to someone we were introduced to, within ``referral_days``."""
     if state.referred_by and not state.asked and not state.meetings and state.added_at:
-        due = _after(state.added_at, days=rules.referral_days)
-        reason = f"introduced by {state.referred_by} on {{day}}"
+        due = after_days(state.added_at, rules.referral_days)
+        reason = f"introduced by {name_of(state.referred_by)} on {{day}}"
         yield FollowUp(state.id, Kind.REFERRAL_OUTREACH, due, reason, state.added_id or "",
                        anchor=state.added_at)
 
 
+def _added_by_hand(source: str | None) -> bool:
+    return source == "cli" or (source or "").startswith("notes:")
+
+
+def reach_out(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
+    """Someone you added yourself and never contacted: reach out within ``reach_out_days``.
+
+    Referred people get ``referral-outreach`` instead; imported contacts are an
+    address book, not a to-do list: none, unless tagged with one of ``reach_out_tags``.
+    """
+    if state.referred_by or state.asked or state.meetings or state.last_touch_at \
+            or state.scheduled_id or state.stage != Stage.PROSPECT \
+            or not state.added_at or not state.added_id:
+        return
+    if not _added_by_hand(state.added_source):
+        wanted = {tag.lower() for tag in rules.reach_out_tags}
+        if not wanted or not any(tag.lower() in wanted for tag in state.tags):
+            return
+    yield FollowUp(state.id, Kind.REACH_OUT, after_days(state.added_at, rules.reach_out_days),
+                   "added on {day}, not contacted yet", state.added_id, anchor=state.added_at)
+
+
 def check_in(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
-    """Keep in touch: the contact's cadence (or ``checkin_days``) after the last touch."""
+    """Keep in touch: the contact's cadence (or ``checkin_days``) after the last touch.
+
+    Skipping a check-in skips that round only: the next is due a cadence after the skip.
+    """
     if state.stage in _KEPT_IN_TOUCH and state.last_touch_at and state.last_touch_id:
         days = state.cadence_days or rules.checkin_days
-        due = _after(state.last_touch_at, days=days)
-        yield FollowUp(state.id, Kind.CHECK_IN, due, "last touch on {day}", state.last_touch_id,
-                       anchor=state.last_touch_at)
+        since, cause, reason = state.last_touch_at, state.last_touch_id, "last touch on {day}"
+        for _round in range(1000):  # (each skip is an event: a log holds few of them)
+            skip = state.skipped.get((Kind.CHECK_IN, cause))
+            if skip is None:
+                break
+            cause, since = skip
+            reason = "check-in skipped on {day}"
+        yield FollowUp(state.id, Kind.CHECK_IN, after_days(since, days), reason, cause,
+                       anchor=since)
 
 
 BUILTIN_RULES: tuple[Rule, ...] = (
-    thank_you, nudge, prep, commitments, referral_outreach, check_in,
+    thank_you, nudge, unanswered, schedule, prep, commitments, referral_outreach, reach_out,
+    check_in,
 )
 
 
-def reason_text(reason: str, anchor: str | None) -> str:
-    """A stored reason with its ``{day}``/``{time}`` shown in the local time zone."""
+_NAMED = re.compile(r"\{name:([\w-]+)\}")
+
+
+def named_contacts(reason: str) -> list[str]:
+    """The contact ids a stored reason names (see :func:`name_of`)."""
+    return _NAMED.findall(reason) if "{name:" in reason else []
+
+
+def reason_text(reason: str, anchor: str | None, names: Mapping[str, str] | None = None
+                ) -> str:
+    """A stored reason for people: ``{day}``/``{time}`` shown in the local time zone,
+    and each contact it names by its name in ``names`` (its id when not there)."""
+    if "{name:" in reason:
+        known = names or {}
+        reason = _NAMED.sub(lambda m: known.get(m.group(1), m.group(1)), reason)
     if anchor is None:
         return reason
     if "{day}" in reason:
@@ -129,7 +224,12 @@ def reason_text(reason: str, anchor: str | None) -> str:
 
 def due_items(state: ContactState, rules: FollowupRules,
               extra: tuple[ExtraRule, ...] = ()) -> list[FollowUp]:
-    """All open follow-ups for one contact (none once it is archived)."""
+    """All open follow-ups for one contact (none once it is archived).
+
+    Items closed by hand are left out, built-in or a plugin's: done
+    (``followup.done``) or skipped; a snoozed one is due at the snooze's time
+    at the earliest. Each is known by its kind and the event that caused it.
+    """
     if state.archived:
         return []
     items: list[FollowUp] = []
@@ -137,4 +237,19 @@ def due_items(state: ContactState, rules: FollowupRules,
         items.extend(rule(state, rules))
     for plugin_rule in extra:
         items.extend(plugin_rule(state))
+    if state.closed or state.skipped or state.snoozed:
+        items = _settled(items, state)
     return items
+
+
+def _settled(items: list[FollowUp], state: ContactState) -> list[FollowUp]:
+    kept = []
+    for item in items:
+        key = (item.kind, item.event)
+        if key in state.closed or key in state.skipped:
+            continue
+        until = state.snoozed.get(key)
+        if until is not None and until > item.due_at:
+            item = item._replace(due_at=until)
+        kept.append(item)
+    return kept

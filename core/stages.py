@@ -16,6 +16,7 @@ class Stage(StrEnum):
 
     PROSPECT = "prospect"
     ASKED = "asked"
+    ACCEPTED = "accepted"  # said yes; no meeting scheduled yet
     SCHEDULED = "scheduled"
     MET = "met"
     KEEPING_IN_TOUCH = "keeping-in-touch"
@@ -33,3 +34,6 @@ class Kind(StrEnum):
     COMMITMENT = "commitment"
     REFERRAL_OUTREACH = "referral-outreach"
     CHECK_IN = "check-in"
+    SCHEDULE = "schedule"  # said yes, and no meeting is scheduled yet
+    REACH_OUT = "reach-out"  # added by hand, never contacted
+    UNANSWERED = "unanswered"  # asked, nudged, still no answer: archive or try another way

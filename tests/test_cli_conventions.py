@@ -312,12 +312,20 @@ def test_reading_commands_complete_contacts_too(people: InProcessCLI, words: lis
 
 
 def test_done_completes_open_commitments(people: InProcessCLI) -> None:
-    [(value, help_text)] = completions(["done"], "")
-    commitment = people.json("due", "--all")
-    assert value in {i.get("commitment") for i in commitment}
+    # Once an id is begun, the old form: open commitments' ids.
+    due = people.json("due", "--all")
+    [commitment] = [i["commitment"] for i in due if i["kind"] == "commitment"]
+    [(value, help_text)] = completions(["done"], commitment[:8])
+    assert value == commitment
     assert help_text == "Jane Doe: promised: send my portfolio"
+    # With nothing typed: the handle of every open follow-up, as `due` shows them.
+    offered = dict(completions(["done"], ""))
+    assert set(offered) == {i["handle"] for i in due}
+    [handle] = [i["handle"] for i in due if i["kind"] == "commitment"]
+    assert offered[handle].startswith("Jane Doe: commitment, promised: send my portfolio")
     people.run("done", value)
-    assert completions(["done"], "") == []
+    assert completions(["done"], commitment[:8]) == []
+    assert handle not in dict(completions(["done"], ""))
 
 
 def test_completion_never_creates_or_catches_up_a_store(

@@ -45,12 +45,14 @@ def test_the_informational_interview_cycle(run: CLI) -> None:
     contacts, due = story.views()
     assert contacts == [{
         "id": "jane-doe", "name": "Jane Doe", "company": "Acme", "role": "Staff Engineer",
-        "stage": "prospect", "last_touch_at": None, "next_due_kind": None, "next_due_at": None,
+        "stage": "prospect", "last_touch_at": None, "next_due_kind": "reach-out",
+        "next_due_at": "2026-11-09T09:00:00Z",
         "referred_by": None, "tags": ["frontend"], "email": "jane@example.com",
         "linkedin": None, "phone": None, "how_met": "Girls Who Code talk", "cadence_days": None,
         "meetings": 0, "added_at": "2026-11-02T09:00:00Z",
     }]
-    assert due == []
+    # Added by hand and never contacted: reach out within a week.
+    assert kinds(due) == [("jane-doe", "reach-out", "2026-11-09T09:00:00Z", False)]
 
     # Ask: a nudge is due 7 days later, overdue after that.
     story.at("2026-11-02T10:00:00Z")
@@ -75,7 +77,8 @@ def test_the_informational_interview_cycle(run: CLI) -> None:
     run.ids("ask", "jane")
     assert run.json("show", "jane")["timeline"][-1]["data"]["nudge"] is True
     contacts, due = story.views()
-    assert due == []
+    # (no answer a week after the nudge: the request counts as unanswered, shown once)
+    assert kinds(due) == [("jane-doe", "unanswered", "2026-11-17T10:00:00Z", False)]
     assert by_id(contacts)["jane-doe"]["stage"] == "asked"
 
     # Schedule: the nudge is settled and prep is due a day before the meeting.
@@ -181,7 +184,8 @@ def test_an_ask_nudged_without_answer_becomes_unanswered(run: CLI) -> None:
     run.now = "2026-11-16T09:00:00Z"
     assert run.json("contacts")[0]["stage"] == "unanswered"
     assert run.json("contacts", "--stage", "unanswered")[0]["id"] == "sam-lee"
-    assert run.json("due") == []
+    # Shown once in due, for the user to decide (archive, or try another channel).
+    assert kinds(run.json("due")) == [("sam-lee", "unanswered", "2026-11-16T09:00:00Z", False)]
     run.ids("answer", "sam", "declined")
     assert run.json("contacts")[0]["stage"] == "declined"
 

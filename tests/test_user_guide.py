@@ -34,6 +34,12 @@ Comparing output (both sides alike):
   guide must still stand for one actual id throughout: the replay learns which
   from the output, and an id (or the start of one) typed in a command is
   replaced by the actual id it stands for before the command runs.
+- A follow-up's handle (``k7mq``: in the HANDLE column of a table, as
+  ``[k7mq]`` before an item of ``show``, and as ``"handle"`` in JSON) is
+  derived from event ids, so it is treated like one: it reads as ``<handle>``,
+  each handle in the guide must stand for one actual handle throughout, and a
+  handle the guide showed, typed as a word of a command, is replaced by the
+  actual one before the command runs.
 - An elapsed time (``in 0.01 s``) reads as ``in <t> s``.
 - The temporary folders' paths read as the guide's (``/tmp/coffeechat-demo``,
   and ``.`` for the folder the commands run in). In the output of a command
@@ -70,6 +76,10 @@ GUIDE = ROOT / "docs" / "user-guide.md"
 UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
 ID_START = re.compile(r"\b[0-9a-f]{8}(?:-[0-9a-f]{1,4}){0,3}(?:-[0-9a-f]{1,12})?\b")
 ELAPSED = re.compile(r"\bin \d+(?:\.\d+)? s\b")
+_HANDLE = "[2-9a-hjkmnp-z]{4}(?:[2-9a-hjkmnp-z]{4})?"  # coffeechat.handles.ALPHABET
+JSON_HANDLE = re.compile(rf'("handle":\s*")({_HANDLE})(")')
+ITEM_HANDLE = re.compile(rf"^(\s+\[)({_HANDLE})(\] )")  # a follow-up in `show`
+ROW_HANDLE = re.compile(rf"^()({_HANDLE})(  )")  # the first column under a HANDLE header
 SQLITE_ERROR = re.compile(r"^(?:Error: stepping,|Runtime error near line \d+:)")
 FENCE = re.compile(r"^```console\n(.*?)^```\n", re.DOTALL | re.MULTILINE)
 NOT_RUN = re.compile(r"<!-- not run: (.+?) -->\n$")
@@ -119,10 +129,40 @@ def read_guide(text: str) -> list[Block]:
     return blocks
 
 
+def _table_rows(lines: list[str]) -> list[bool]:
+    """Whether each line is a row under a HANDLE header (its first column a handle)."""
+    rows = []
+    in_table = False
+    for line in lines:
+        row = in_table and ROW_HANDLE.match(line) is not None
+        in_table = line.startswith("HANDLE  ") or row
+        rows.append(row)
+    return rows
+
+
+def handles_in(lines: list[str]) -> list[list[str]]:
+    """The handles each line shows: in JSON, and in the first column under a HANDLE header."""
+    return [[m.group(2) for m in JSON_HANDLE.finditer(line)]
+            + [m.group(2) for m in ITEM_HANDLE.finditer(line)]
+            + ([m.group(2)] if row and (m := ROW_HANDLE.match(line)) else [])
+            for line, row in zip(lines, _table_rows(lines), strict=True)]
+
+
+def _handles(lines: list[str], replace: dict[str, str] | None = None) -> list[str]:
+    """The lines with each handle read as ``<handle>`` (or as ``replace`` says)."""
+    def new(match: re.Match[str]) -> str:
+        handle = match.group(2)
+        shown = "<handle>" if replace is None else replace.get(handle, handle)
+        return match.group(1) + shown + match.group(3)
+
+    return [ROW_HANDLE.sub(new, line) if row else ITEM_HANDLE.sub(new, JSON_HANDLE.sub(new, line))
+            for line, row in zip(lines, _table_rows(lines), strict=True)]
+
+
 def _normal(lines: list[str], paths: dict[str, str]) -> list[str]:
     """Lines as compared: see the rules at the top."""
     out = []
-    for line in _paths(lines, paths):
+    for line in _handles(_paths(lines, paths)):
         line = SQLITE_ERROR.sub("Error:", line)
         out.append(ELAPSED.sub("in <t> s", UUID.sub("<id>", line)).rstrip())
     while out and not out[-1]:
@@ -186,6 +226,7 @@ class Shell:
         self.variables: dict[str, str] = {}
         self.paths: dict[str, str] = {str(work) + "/": "", str(work): "."}
         self.ids: dict[str, str] = {}  # the guide's id -> the actual one, latest last
+        self.handles: dict[str, str] = {}  # the guide's handle -> the actual one
         self.typed: dict[str, str] = {}  # in the command being run: actual -> as typed
         self.status = 0
         self.errors = ""  # stderr of the pipeline being run
@@ -250,12 +291,21 @@ class Shell:
             return start
         return ID_START.sub(actual, text)
 
+    def guide_handles(self, text: str) -> str:
+        """A handle the guide showed earlier, typed as a word: the actual one."""
+        def actual(match: re.Match[str]) -> str:
+            handle = self.handles.get(match.group(), match.group())
+            if handle != match.group():
+                self.typed[handle] = match.group()
+            return handle
+        return re.sub(rf"(?<![\w$-]){_HANDLE}(?![\w-])", actual, text)
+
     # -- running ----------------------------------------------------------
 
     def line(self, text: str, terminal: Output, capture: bool = False) -> str:
         """Run one command line; return its stdout when ``capture``, else show it."""
         captured = []
-        for part in _split_text(self.guide_ids(text), ";"):
+        for part in _split_text(self.guide_handles(self.guide_ids(text)), ";"):
             words = shlex.shlex(self.expand(part, terminal), posix=True, punctuation_chars=";|")
             words.whitespace_split = True
             self.errors = ""
@@ -317,6 +367,11 @@ class Shell:
                     problems.append(f"user-guide.md:{command.line}: {shown} is the event the "
                                     f"guide called {other} earlier")
                 self.ids[shown] = actual
+        for shown_handles, actual_handles in zip(handles_in(want), handles_in(got), strict=True):
+            for shown, actual in zip(shown_handles, actual_handles, strict=False):
+                if self.handles.setdefault(shown, actual) != actual:
+                    problems.append(f"user-guide.md:{command.line}: handle {shown} is another "
+                                    "follow-up here than earlier in the guide")
         return problems
 
     def compare(self, command: Command, terminal: Output) -> Outcome:
@@ -336,6 +391,11 @@ class Shell:
             if len(shown_ids) == len(actual_ids):  # most likely the same events: keep the names
                 for shown, actual in zip(shown_ids, actual_ids, strict=True):
                     self.ids.setdefault(shown, actual)
+            shown_handles = [h for line in handles_in(command.expected) for h in line]
+            actual_handles = [h for line in handles_in(terminal.shown) for h in line]
+            if len(shown_handles) == len(actual_handles):
+                for shown, actual in zip(shown_handles, actual_handles, strict=True):
+                    self.handles.setdefault(shown, actual)
         else:
             streams = {"out": terminal.out[:], "err": terminal.err[:]}
             got = [streams[name].pop(0) for name in order]
@@ -343,7 +403,8 @@ class Shell:
         guide_id = {actual: shown for shown, actual in self.ids.items()}
         actual = [UUID.sub(lambda m: guide_id.get(m.group(), m.group()), line)
                   for line in terminal.shown]
-        actual = [x.rstrip() for x in _paths(actual, seen)]
+        guide_handle = {actual: shown for shown, actual in self.handles.items()}
+        actual = [x.rstrip() for x in _paths(_handles(actual, guide_handle), seen)]
         return Outcome(command, problems, actual, order is None)
 
 

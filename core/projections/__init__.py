@@ -9,16 +9,37 @@ does the actual work.
 
 from __future__ import annotations
 
+import os
+
 import apsw
 
 from coffeechat.config import config_stat
 
 META_PLUGIN_ENV = "plugin_env"
 META_PLUGINS_DIR = "plugins_dir"
+META_ZONE = "zone"
 
 # The version of each built-in projection. Bump one when its tables or the
 # meaning of its rows change: the projection is then rebuilt from the log.
-VERSIONS = {"contacts": 2, "followups": 2, "referrals": 1, "search": 2, "merges": 1}
+VERSIONS = {"contacts": 3, "followups": 3, "referrals": 1, "search": 2, "merges": 1}
+
+
+def local_zone() -> str:
+    """A cheap fingerprint of the local time zone: ``TZ`` and what /etc/localtime is.
+
+    Day-based follow-ups are calendar days in the local zone (the same wall
+    time N days later), so the follow-ups and stages are computed for one zone;
+    another zone (a changed ``TZ``, a laptop set to another place) recomputes them.
+    """
+    try:
+        system = os.readlink("/etc/localtime")
+    except OSError:  # not a link (a copy), absent, or no such file on this system
+        try:
+            info = os.stat("/etc/localtime")
+            system = f"{info.st_size}:{info.st_mtime_ns}"
+        except OSError:
+            system = ""
+    return f"{os.environ.get('TZ', '')}|{system}"
 
 
 def is_current(db: apsw.Connection, *, check_config: bool = True, check_plugins: bool = False,
@@ -26,7 +47,8 @@ def is_current(db: apsw.Connection, *, check_config: bool = True, check_plugins:
     """True when every projection has applied the whole log with today's versions.
 
     With ``check_config``, the config file must also be the one last projected
-    (its follow-up settings shape the follow-ups); with ``check_plugins``, the
+    (its follow-up settings shape the follow-ups), and the local time zone the
+    one last projected in (see :func:`local_zone`); with ``check_plugins``, the
     installed plugins must look the same as when last projected (compared by a
     cheap fingerprint, without loading any). ``plugins_dir`` is a --plugins-dir
     given on the command line.
@@ -48,7 +70,8 @@ def is_current(db: apsw.Connection, *, check_config: bool = True, check_plugins:
     if not (check_config or check_plugins):
         return True
     meta = dict(db.execute("SELECT key, value FROM meta"))
-    if check_config and meta.get("config_stat") != config_stat():
+    if check_config and (meta.get("config_stat") != config_stat()
+                         or meta.get(META_ZONE) != local_zone()):
         return False
     if check_plugins:
         from coffeechat.plugin_sources import environment_fingerprint

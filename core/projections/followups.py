@@ -1,9 +1,10 @@
-"""The follow-ups view: open due items, produced by the follow-up rules."""
+"""The follow-ups view: open due items, produced by the follow-up rules, with their handles."""
 
 from __future__ import annotations
 
 import apsw
 
+from coffeechat.handles import handle_of
 from coffeechat.projections import VERSIONS
 from coffeechat.projections.base import Folded, Projection
 
@@ -22,9 +23,11 @@ class FollowupsProjection(Projection):
             reason TEXT NOT NULL,          -- with {{day}}/{{time}} for anchor, shown locally
             event TEXT NOT NULL,           -- the event that caused it
             commitment TEXT,
-            anchor TEXT
+            anchor TEXT,
+            handle TEXT NOT NULL           -- 8 characters; see coffeechat.handles
         );
         CREATE INDEX {s}.followups_due ON followups(due_at);
+        CREATE INDEX {s}.followups_handle ON followups(handle);
         CREATE INDEX {s}.followups_contact ON followups(contact);
     """
 
@@ -35,7 +38,8 @@ class FollowupsProjection(Projection):
     def insert(self, db: apsw.Connection, schema: str, folded: list[Folded]) -> None:
         db.executemany(
             f"INSERT INTO {schema}.followups"
-            "(contact, kind, due_at, reason, event, expires_at, commitment, anchor) "
-            "VALUES (?,?,?,?,?,?,?,?)",
-            [item for f in folded if f.state.added_at is not None for item in f.followups],
+            "(contact, kind, due_at, reason, event, expires_at, commitment, anchor, handle) "
+            "VALUES (?,?,?,?,?,?,?,?,?)",
+            [(*item, handle_of(item.contact, item.kind, item.event, item.commitment))
+             for f in folded if f.state.added_at is not None for item in f.followups],
         )

@@ -6,8 +6,8 @@ projector is not even imported. Otherwise, in one write transaction, it
 re-folds the contacts that the new events touched, replaces their rows in every
 projection, and moves the checkpoints: rows and checkpoint commit together, so
 a crash leaves a projection either before or after the batch, never half way.
-A projection whose version changed, or that depends on follow-up settings or
-plugin rules that changed, is rebuilt from the whole log.
+A projection whose version changed, or that depends on follow-up settings,
+plugin rules or the local time zone that changed, is rebuilt from the whole log.
 
 A plugin's projection is isolated (:mod:`.isolation`): when it fails, its
 checkpoint stays put and the rest go on. Built-in ones are not: a failure
@@ -25,7 +25,14 @@ import msgspec
 
 from coffeechat.config import FollowupRules, config_stat, load_config
 from coffeechat.fold import ContactState
-from coffeechat.projections import META_PLUGIN_ENV, META_PLUGINS_DIR, folding, is_current
+from coffeechat.projections import (
+    META_PLUGIN_ENV,
+    META_PLUGINS_DIR,
+    META_ZONE,
+    folding,
+    is_current,
+    local_zone,
+)
 from coffeechat.projections.base import Projection
 from coffeechat.projections.contacts import ContactsProjection
 from coffeechat.projections.folding import CHUNK, CONTACT_STREAMS
@@ -51,7 +58,7 @@ class Setup(NamedTuple):
     rules: FollowupRules
     extra_rules: tuple[ExtraRule, ...]
     projections: list[Projection]
-    rules_changed: bool  # rebuild what depends on the rules
+    rules_changed: bool  # rebuild what depends on the rules (or the local time zone)
 
 
 class Projector:
@@ -89,7 +96,10 @@ class Projector:
         stat = config_stat()
         stored = self._meta("rules")
         if stat == self._meta("config_stat") and stored is not None:
-            return msgspec.json.decode(stored, type=FollowupRules), None
+            try:
+                return msgspec.json.decode(stored, type=FollowupRules), None
+            except msgspec.DecodeError:  # (noted by another version, with other settings)
+                pass
         return load_config().followups, stat
 
     def setup(self, *, record: bool = True) -> Setup:
@@ -110,6 +120,8 @@ class Projector:
             if stat is not None:
                 self._remember("config_stat", stat)
             changed = self._remember("rules", msgspec.json.encode(rules).decode())
+            # Days are calendar days in the local zone: another zone, other due times.
+            changed = self._remember(META_ZONE, local_zone()) or changed
             changed = self._remember("plugin_set", plugin_set) or changed
             if self.plugins is not None:
                 from coffeechat.plugin_sources import environment_fingerprint

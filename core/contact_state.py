@@ -1,0 +1,166 @@
+"""What folding a contact's events gives: its state, and the event rows it reads.
+
+:class:`ContactState` is the one thing follow-up rules, projections and
+plugins see of a contact; :mod:`coffeechat.fold` computes it. Plugin authors
+read the fields documented in docs/plugins.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, NamedTuple
+
+from coffeechat.events import CONTACT_PREFIX, ContactAdded, ContactUpdated
+from coffeechat.stages import Stage
+
+_PROSPECT = Stage.PROSPECT
+_NO_IDS: frozenset[str] = frozenset()
+_NO_ITEMS: frozenset[tuple[str, str]] = frozenset()
+_NOTHING: Mapping[Any, Any] = MappingProxyType({})
+
+
+class Row(NamedTuple):
+    """The columns of an event that folding needs (select them as :data:`ROW_COLUMNS`)."""
+
+    seq: int
+    id: str
+    type: str
+    occurred_at: str
+    schema: int
+    data: str
+    stream: str
+    source: str = ""  # who recorded it: cli, notes:<path>, import:<format>, plugin:<name>
+
+
+ROW_COLUMNS = "seq, id, type, occurred_at, schema, data, stream, source"
+
+
+class Commitment(NamedTuple):
+    id: str
+    text: str
+    due: str | None
+    made_at: str
+
+
+class Referral(NamedTuple):
+    id: str
+    contact: str  # the referred person's contact id
+    name: str
+    at: str
+
+
+class ContactState:
+    """Everything the projections and follow-up rules need about one contact."""
+
+    __slots__ = (
+        "accepted_at",
+        "accepted_id",
+        "added_at",
+        "added_id",
+        "added_source",
+        "aliases",
+        "archived",
+        "asked",
+        "cadence_days",
+        "checked_in_at",
+        "closed",
+        "commitments",
+        "company",
+        "email",
+        "events",
+        "fills",
+        "how_met",
+        "id",
+        "kept",
+        "last_met_at",
+        "last_met_id",
+        "last_touch_at",
+        "last_touch_id",
+        "linkedin",
+        "meetings",
+        "merged_into",
+        "name",
+        "nudged_at",
+        "phone",
+        "prepared",
+        "referrals",
+        "referred_by",
+        "request_at",
+        "request_id",
+        "request_open",
+        "retracted",
+        "role",
+        "scheduled_at",
+        "scheduled_id",
+        "scheduled_on",
+        "seqs",
+        "skipped",
+        "snoozed",
+        "stage",
+        "stage_before_schedule",
+        "stream",
+        "tags",
+        "text_seqs",
+        "thanked_at",
+    )
+
+    def __init__(self, contact_id: str) -> None:
+        # (docs/plugins.md lists these fields for plugin authors: keep the two in step.)
+        # Times are stored times, UTC text such as 2026-11-20T18:00:00Z; a time or
+        # id is None until the event it comes from has happened (or after it was undone).
+        self.id = contact_id  # the contact id, e.g. jane-doe
+        self.stream = CONTACT_PREFIX + contact_id  # its stream, contact:jane-doe
+        # The details, as last edited; None when unknown or cleared. The name is
+        # never None: the id stands in until a contact.added gives one.
+        self.name: str = contact_id
+        self.company: str | None = None
+        self.role: str | None = None
+        self.email: str | None = None
+        self.linkedin: str | None = None
+        self.phone: str | None = None
+        self.how_met: str | None = None
+        self.referred_by: str | None = None  # the contact id of whoever introduced us
+        self.tags: list[str] = []  # as recorded (coffeechat's own entry points lower-case them)
+        self.added_at: str | None = None  # the earliest live contact.added, and its id
+        self.added_id: str | None = None
+        self.added_source: str | None = None  # that event's source: cli, notes:..., import:...
+        self.archived = False
+        self.cadence_days: int | None = None  # its own check-in cadence; None: the default
+        self.stage: Stage = _PROSPECT  # never UNANSWERED: the views judge that at read time
+        self.stage_before_schedule: Stage = _PROSPECT  # where a cancelled meeting returns to
+        self.asked = False  # whether a request was ever sent
+        self.request_open = False  # whether the latest request still awaits an answer
+        self.request_at: str | None = None  # when the latest request went out, and its id
+        self.request_id: str | None = None
+        self.nudged_at: str | None = None  # the first nudge of the open request
+        self.accepted_at: str | None = None  # the yes to the latest request, and its id
+        self.accepted_id: str | None = None
+        self.scheduled_at: str | None = None  # the scheduled meeting's time (None: none is)
+        self.scheduled_on: str | None = None  # when it was scheduled, and that event's id
+        self.scheduled_id: str | None = None
+        self.meetings = 0  # how many meetings were held
+        self.last_met_at: str | None = None  # the latest meeting held, and its id
+        self.last_met_id: str | None = None
+        self.thanked_at: str | None = None  # the latest thank-you
+        self.checked_in_at: str | None = None  # the latest check-in
+        self.last_touch_at: str | None = None  # the latest event that counts as a touch
+        self.last_touch_id: str | None = None  # (it restarts the check-in clock), its id
+        self.commitments: dict[str, Commitment] = {}  # open promises, by the event's id
+        self.referrals: list[Referral] = []  # people they introduced us to
+        # (Shared empty values until an event gives one: most contacts have none, and
+        # four fresh containers per contact cost a rebuild a tenth of its time in GC.)
+        self.prepared: frozenset[str] = _NO_IDS  # ids of scheduled meetings marked prepared
+        # Follow-ups closed by hand, each keyed (kind, id of the event that caused it):
+        self.closed: frozenset[tuple[str, str]] = _NO_ITEMS  # done (followup.done)
+        self.skipped: Mapping[tuple[str, str], tuple[str, str]] = _NOTHING  # -> (skip's id, when)
+        self.snoozed: Mapping[tuple[str, str], str] = _NOTHING  # -> due again then (latest snooze)
+        self.merged_into: str | None = None  # this contact was merged into that one
+        self.aliases: list[str] = []  # contacts merged into this one (folded with it)
+        self.events: list[Row] = []  # the live events, oldest first (for plugin rules)
+        # Bookkeeping for fold and the projections:
+        self.fills: list[ContactAdded | ContactUpdated] = []  # merged contacts' details
+        self.kept: set[str] = set()  # ids of commitments marked done
+        self.seqs: list[int] = []  # every event on the stream, retracted or not
+        self.text_seqs: list[int] = []  # live events whose text is searchable
+        self.retracted: set[str] = set()  # ids of the undone events
