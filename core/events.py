@@ -89,7 +89,7 @@ def _called(names: Mapping[str, str] | None, key: str) -> str:
     A built-in ``describe`` takes ``names`` (see coffeechat.summary.Names): contact
     ids map to names, event ids to their own one-line description.
     """
-    return names.get(key, key) if names else key
+    return names.get(key, key) if names is not None else key
 
 
 # -- contacts -----------------------------------------------------------------
@@ -318,7 +318,7 @@ class ReferralMade(Payload):
     note: str | None = None
 
     def describe(self, names: Mapping[str, str] | None = None) -> str:
-        name = names.get(self.contact, self.name) if names else self.name
+        name = names.get(self.contact, self.name) if names is not None else self.name
         return f"introduced me to {_set(name, self.company)}"
 
 

@@ -265,10 +265,12 @@ def names(store: Store, schema: str = "main") -> Names:
     from coffeechat.usable import event_problem
 
     db = store.conn
-    people: dict[str, str] = dict(db.execute(f"SELECT id, name FROM {schema}.contacts"))
     merged = alias_roots(db, schema)
-    for alias, root in merged.items():
-        people.setdefault(alias, people.get(root, root))
+
+    def contact_name(contact_id: str) -> str | None:
+        row = db.execute(f"SELECT name FROM {schema}.contacts WHERE id = ?",
+                         (merged.get(contact_id, contact_id),)).fetchone()
+        return row[0] if row else None
 
     def find_event(event_id: str) -> dict[str, Any] | None:
         row = db.execute(f"SELECT {EVENT_COLUMNS} FROM main.events WHERE id = ?",
@@ -280,8 +282,8 @@ def names(store: Store, schema: str = "main") -> Names:
 
     def own_name(contact_id: str) -> str | None:
         """The last name a contact's own events gave it (for one merged away, or undone)."""
-        if contact_id in people and contact_id not in merged:
-            return people[contact_id]
+        if contact_id not in merged and (name := contact_name(contact_id)):
+            return name
         found = None
         for (name,) in db.execute(
                 "SELECT CASE WHEN json_valid(data) THEN json_extract(data, '$.name') END "
@@ -291,7 +293,7 @@ def names(store: Store, schema: str = "main") -> Names:
                 found = name
         return found
 
-    return Names(people, events=find_event, own=own_name)
+    return Names(contacts=contact_name, events=find_event, own=own_name)
 
 
 def retracted_everywhere(db: apsw.Connection) -> set[str]:

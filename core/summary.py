@@ -27,56 +27,62 @@ from coffeechat.events import EVENT_TYPES, Payload
 UNKNOWN = "(unknown type: its plugin is not installed) "
 
 EventFinder = Callable[[str], "dict[str, Any] | None"]  # event id → its document, or None
-NameFinder = Callable[[str], "str | None"]  # contact id → the last name its own events gave
+NameFinder = Callable[[str], "str | None"]  # contact id → a name, or None
 
 
 class Names(Mapping[str, str]):
     """What to call an id in text.
 
     A contact id maps to the contact's name, and a contact merged into another
-    to the name of the one it became (``people``). An event id maps to that
-    event's own one-line description, looked up the first time it is asked for.
-    :meth:`person` says what to call a contact's own stream: its own last name
-    even when it was merged away or its add was undone. Lookups never raise
-    anything but ``KeyError``.
+    to the name of the one it became (:meth:`contact`). An event id maps to
+    that event's own one-line description. :meth:`person` says what to call a
+    contact's own stream: its own last name even when it was merged away or
+    its add was undone. Each is looked up the first time it is asked for and
+    kept, so a command that names three people reads three rows, whatever the
+    size of the store (iterating gives the ids found so far). Lookups never
+    raise anything but ``KeyError``.
     """
 
     EVENT_LINE = 60  # an event named inside another's line is cut to this many characters
 
-    def __init__(self, people: dict[str, str], *, events: EventFinder | None = None,
+    def __init__(self, *, contacts: NameFinder | None = None, events: EventFinder | None = None,
                  own: NameFinder | None = None) -> None:
-        self.people = people
+        self._find_contact = contacts
         self._find_event = events
         self._find_own = own
+        self._contacts: dict[str, str | None] = {}
         self._events: dict[str, str | None] = {}
         self._own: dict[str, str | None] = {}
         self._depth = 0
 
+    @classmethod
+    def of(cls, people: Mapping[str, str]) -> Names:
+        """Names for these contacts only (id → name)."""
+        return cls(contacts=people.get)
+
     def __getitem__(self, key: str) -> str:
-        if key in self.people:
-            return self.people[key]
-        line = self._event_line(key)
-        if line is None:
+        found = self.contact(key)
+        if found is None:
+            found = self._event_line(key)
+        if found is None:
             raise KeyError(key)
-        return line
+        return found
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.people)
+        found = (*self._contacts.items(), *self._events.items())
+        return iter([key for key, value in found if value is not None])
 
     def __len__(self) -> int:
-        return len(self.people)
+        return len(list(iter(self)))
+
+    def contact(self, contact_id: str) -> str | None:
+        """The name of the contact this id is now, or None when it names no contact."""
+        return _looked_up(self._contacts, self._find_contact, contact_id)
 
     def person(self, contact_id: str) -> str:
         """The name of the contact whose stream this is (its own, if it was merged away)."""
-        if contact_id not in self._own:
-            found = None
-            if self._find_own is not None:
-                try:
-                    found = self._find_own(contact_id)
-                except Exception:  # (a name is a nicety: the id will do)
-                    found = None
-            self._own[contact_id] = found
-        return self._own[contact_id] or self.people.get(contact_id) or contact_id
+        return (_looked_up(self._own, self._find_own, contact_id) or self.contact(contact_id)
+                or contact_id)
 
     def _event_line(self, event_id: str) -> str | None:
         if self._find_event is None or not isinstance(event_id, str):
@@ -95,6 +101,16 @@ class Names(Mapping[str, str]):
             self._depth -= 1
         self._events[event_id] = line
         return line
+
+
+def _looked_up(found: dict[str, str | None], find: NameFinder | None, key: str) -> str | None:
+    if key not in found:
+        try:
+            value = find(key) if find is not None and isinstance(key, str) else None
+        except Exception:  # (a name is a nicety: the id will do)
+            value = None
+        found[key] = value if isinstance(value, str) and value else None
+    return found[key]
 
 
 def _short(text: str, limit: int = Names.EVENT_LINE) -> str:
@@ -196,7 +212,7 @@ def _merge_line(doc: dict[str, Any], contact_id: str, names: Names,
     if doc["type"] != "contact.merged" or doc.get("unusable"):
         return None
     data = doc.get("data")
-    if isinstance(data, msgspec.Raw):
+    if isinstance(data, msgspec.Raw | str):
         try:
             data = msgspec.json.decode(data)
         except UNREADABLE:
@@ -217,5 +233,8 @@ _INTRODUCED = re.compile(r"\bintroduced by ([\w-]+)")
 
 def with_names(text: str, names: Mapping[str, str]) -> str:
     """Text stored with a contact id in it ("introduced by priya-natarajan"), with names."""
-    people = names.people if isinstance(names, Names) else names  # (contacts only)
-    return _INTRODUCED.sub(lambda m: f"introduced by {people.get(m[1], m[1])}", text)
+    def named(match: re.Match[str]) -> str:
+        found = names.contact(match[1]) if isinstance(names, Names) else names.get(match[1])
+        return f"introduced by {found or match[1]}"
+
+    return _INTRODUCED.sub(named, text)

@@ -101,7 +101,7 @@ def _page(ctx: ViewContext, contact_id: str, names: Names) -> str:
     if p.get("referred_by"):
         referrer = p["referred_by"]
         shown = _cell(names.get(referrer, referrer))
-        lines.append(f"- referred by: [{shown}]({referrer}.md)" if referrer in names.people
+        lines.append(f"- referred by: [{shown}]({referrer}.md)" if names.contact(referrer)
                      else f"- referred by: {shown}")  # (merged-away ids are resolved already)
     if p.get("cadence_days"):
         lines.append(f"- check-in every (days): {p['cadence_days']}")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from coffeechat.summary import Names, describe_document, timeline_lines, with_names
 from tests.conftest import CLI
 
 TEST_PLUGINS = Path(__file__).parent / "plugins"
@@ -96,6 +97,17 @@ def test_undo_kept_promises_and_changes_read_as_words(run: CLI) -> None:
     assert commitment not in log.replace(commitment + "\n", "")  # only in its ID column
 
 
+def test_skipped_and_snoozed_follow_ups_are_in_the_timeline(run: CLI) -> None:
+    run.ids("add", "Jane Doe")
+    run.ids("met", "jane", "--on", "2026-11-01T15:00")
+    items = {i["kind"]: i["handle"] for i in run.json("due", "--all")}
+    run.run("snooze", items["thank-you"], "2026-11-05")
+    run.run("skip", items["check-in"], "--reason", "we talk every week")
+    shown = run.run("show", "jane").out
+    assert "thank-you: snoozed until 2026-11-05" in shown
+    assert "check-in: skipped (we talk every week)" in shown
+
+
 def test_plugin_and_unknown_event_types_describe_themselves(run: CLI) -> None:
     gifts = {"COFFEECHAT_LOAD_PLUGINS": "event_type_gift"}
     run.run("--plugins-dir", str(TEST_PLUGINS), "add", "Jane Doe", **gifts)
@@ -104,6 +116,26 @@ def test_plugin_and_unknown_event_types_describe_themselves(run: CLI) -> None:
                                             **gifts).out
     assert '(unknown type: its plugin is not installed) {"item":"a book"}' in run.run(
         "log").out
+
+
+def test_a_names_lookup_that_fails_leaves_the_ids() -> None:
+    def broken(_key: str) -> None:
+        raise RuntimeError("the store went away")
+
+    names = Names(contacts=broken, events=broken, own=broken)
+    merged = {"id": "e1", "type": "contact.merged", "schema": 1, "stream": "contact:tom",
+              "occurred_at": "2026-11-12T10:00:00Z", "source": "cli",
+              "data": '{"into":"jane-doe"}'}
+    assert describe_document(merged, names) == "merged into jane-doe"
+    assert timeline_lines([merged], "jane-doe", names) == [
+        "tom merged into this contact on 2026-11-12"]
+    undo = {**merged, "type": "event.retracted", "data": '{"target":"e0"}'}
+    assert describe_document(undo, names) == "undid e0"
+    assert names.person("tom") == "tom" and "jane-doe" not in names
+    people = Names.of({"jane-doe": "Jane Doe"})
+    assert with_names("introduced by jane-doe at PyCon", people) == \
+        "introduced by Jane Doe at PyCon"
+    assert describe_document(merged, people) == "merged into Jane Doe"
 
 
 # -- a note saved again and again -----------------------------------------------------------
