@@ -44,17 +44,22 @@ def handle_of(contact: str, kind: str, event: str, commitment: str | None = None
 LIVE = "(f.expires_at IS NULL OR f.expires_at > :now)"  # an open item (prep expires)
 
 
-def crowded(db: apsw.Connection, schema: str, now: str) -> set[str]:
-    """The four-character handles that more than one open item shares right now."""
-    return {short for (short,) in db.execute(
-        f"SELECT substr(f.handle, 1, {SHORT}) FROM {schema}.followups f WHERE {LIVE} "
-        "GROUP BY 1 HAVING count(DISTINCT f.handle) > 1", {"now": now})}
+def shared_sql(schema: str) -> str:
+    """SQL for "another open item's handle starts with the same four characters as f's".
+
+    One look-up in the handle index per item shown, whatever the number of open
+    items (a GROUP BY over all of them cost 60 ms on 100,000). Needs ``:now``.
+    """
+    return (f"EXISTS (SELECT 1 FROM {schema}.followups g "
+            f"WHERE g.handle >= substr(f.handle, 1, {SHORT}) "
+            f"AND g.handle < substr(f.handle, 1, {SHORT}) || '~' AND g.handle <> f.handle "
+            "AND (g.expires_at IS NULL OR g.expires_at > :now))")
 
 
-def shown(stored: str, crowded_handles: set[str]) -> str:
-    """The handle people see: four characters, or all eight when four are shared."""
-    short = stored[:SHORT]
-    return stored if short in crowded_handles else short
+def shown(stored: str, shared: bool) -> str:
+    """The handle people see: four characters, or all eight when another open item shares
+    the four."""
+    return stored if shared else stored[:SHORT]
 
 
 def looks_like_handle(text: str) -> bool:
@@ -77,16 +82,13 @@ def open_items(db: apsw.Connection, schema: str, now: str, *, handle: str | None
         raise ValueError("give a handle, an event id or a commitment id")
     sql = f"""
         SELECT f.contact, coalesce(c.name, f.contact), f.kind, min(f.due_at), f.reason,
-               f.event, f.commitment, f.anchor, f.handle
+               f.event, f.commitment, f.anchor, f.handle, {shared_sql(schema)}
         FROM {schema}.followups f LEFT JOIN {schema}.contacts c ON c.id = f.contact
         WHERE {LIVE} AND f.{column} >= :low AND f.{column} < :high
         GROUP BY f.handle ORDER BY min(f.due_at), f.handle LIMIT 20
     """
     rows: list[tuple[Any, ...]] = db.execute(
         sql, {"now": now, "low": text, "high": text + "\U0010ffff"}).fetchall()
-    if not rows:
-        return []
-    shared = crowded(db, schema, now)
     return [{"contact": r[0], "name": r[1], "kind": r[2], "due_at": r[3], "reason": r[4],
-             "event": r[5], "commitment": r[6], "anchor": r[7], "handle": shown(r[8], shared)}
+             "event": r[5], "commitment": r[6], "anchor": r[7], "handle": shown(r[8], r[9])}
             for r in rows]

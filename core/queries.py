@@ -87,7 +87,7 @@ def due(db: apsw.Connection, schema: str, now: str, horizon: str | None, *,
     eight while another open item shares the four), and a ``reason`` that names
     people by their names as they are now (the fields keep ids).
     """
-    from coffeechat.handles import crowded, shown
+    from coffeechat.handles import shared_sql, shown
 
     where = [_LIVE]
     if horizon is not None:  # (only then, so SQLite can walk the due_at index)
@@ -96,7 +96,7 @@ def due(db: apsw.Connection, schema: str, now: str, horizon: str | None, *,
         where.append("f.contact = :contact")
     sql = f"""
         SELECT f.contact, c.name, f.kind, f.due_at, f.due_at < :now, f.reason, f.event,
-               f.commitment, f.anchor, f.handle
+               f.commitment, f.anchor, f.handle, {shared_sql(schema)}
         FROM {schema}.followups f JOIN {schema}.contacts c ON c.id = f.contact
         WHERE {" AND ".join(where)}
         ORDER BY f.due_at, c.name COLLATE NOCASE, f.kind
@@ -107,13 +107,12 @@ def due(db: apsw.Connection, schema: str, now: str, horizon: str | None, *,
     rows: list[tuple[Any, ...]] = db.execute(sql, params).fetchall()
     if not rows:
         return []
-    shared = crowded(db, schema, now)
     names = _names(db, schema, {c for row in rows for c in named_contacts(row[5])})
     items = []
     for row in rows:
         item = {"contact": row[0], "name": row[1], "kind": row[2], "due_at": row[3],
                 "overdue": bool(row[4]), "reason": reason_text(row[5], row[8], names),
-                "event": row[6], "handle": shown(row[9], shared)}
+                "event": row[6], "handle": shown(row[9], row[10])}
         if row[7] is not None:
             item["commitment"] = row[7]
         items.append(item)

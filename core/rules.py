@@ -5,6 +5,11 @@ Each rule looks at one :class:`~coffeechat.fold.ContactState` and yields
 later, at read time, against the clock (or ``--as-of``): the items themselves
 do not depend on "now", so the follow-ups projection never goes stale as time
 passes. An item may carry ``expires_at`` (prep is moot once the meeting starts).
+
+An item is known by its kind and the event that caused it: :func:`due_items`
+leaves out the items closed by hand (``followup.done``, ``followup.skipped``)
+and moves snoozed ones, whichever rule made them. Delays in days are calendar
+days in the local time zone (:func:`after_days`); delays in hours are real hours.
 """
 
 from __future__ import annotations

@@ -45,8 +45,8 @@ def test_the_demo_story_records_and_shows_the_views(tmp_path: Path) -> None:
                 "sam-okafor   Sam Okafor   Tailspin Toys  scheduled",
                 "tomás-silva  Tomás Silva  Contoso        prospect"):
         assert row in out
-    due = out[out.index("DUE "):]
-    kinds = [line.split()[4] for line in due.splitlines()[1:]]  # date, time, when (2 words)
+    due = out[out.index("HANDLE "):]
+    kinds = [line.split()[5] for line in due.splitlines()[1:]]  # handle, date, time, when (2)
     assert kinds == ["check-in", "nudge", "thank-you", "commitment", "prep",
                      "referral-outreach"]
     assert list(tmp_path.iterdir()) == []  # the temporary store is cleaned up
