@@ -1,4 +1,4 @@
-"""Event payloads: one msgspec Struct per event type, and the registry of types.
+"""Event payloads: one msgspec Struct per built-in event type, registered.
 
 One class says everything about an event type: its fields, and in class
 variables its ``type_name``, its payload ``schema``, whether it is a ``touch``
@@ -6,12 +6,8 @@ variables its ``type_name``, its payload ``schema``, whether it is a ``touch``
 :meth:`~Payload.describe` is the one line that ``log``, ``show`` and the
 Markdown views show. How a built-in type changes a contact's state is the fold's
 business (:mod:`coffeechat.fold`, one marked function per type). A plugin's type
-is a class like these, registered with :func:`register_event_type`.
-
-The envelope (id, stream, version, times, source, ...) lives in the store; a
-payload holds only what the event says. Times inside payloads are aware UTC
-datetimes, encoded as RFC 3339 with ``Z``. Fields default to "absent" and are
-omitted from the stored JSON when absent, so payloads stay small.
+is a class like these, registered with :func:`register_event_type` (the base
+class, field types and registry are :mod:`coffeechat.payload`'s, imported here).
 """
 
 from __future__ import annotations
@@ -19,77 +15,30 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated, ClassVar, Literal
+from typing import Literal
 
-import msgspec
 from msgspec import UNSET, UnsetType
 
-from coffeechat.clock import local_time, stamp
+from coffeechat.payload import (  # noqa: F401 - the names plugins and the docs import from here
+    CLASS_FACTS,
+    EVENT_TYPES,
+    SCHEMAS,
+    CauseId,
+    ContactId,
+    Days,
+    FollowupKind,
+    Minutes,
+    Payload,
+    Sequence,
+    called,
+    in_local_time,
+    joined,
+    register_event_type,
+    type_name,
+)
 
 CONTACT_PREFIX = "contact:"
 CONTACT_STREAM = re.compile(r"contact:[\w-]+")  # a contact's stream: contact:<id>
-
-# A contact id (``jane-doe``) where a payload names another contact: anything
-# else would make a stream name, a file name or a link out of arbitrary text.
-Minutes = Annotated[int, msgspec.Meta(ge=1, le=1440)]  # a meeting lasts at most a day
-Days = Annotated[int, msgspec.Meta(ge=1, le=3650)]
-Sequence = Annotated[int, msgspec.Meta(ge=0, le=1_000_000)]  # an iCalendar SEQUENCE
-ContactId = Annotated[str, msgspec.Meta(pattern=r"^[\w-]+$", max_length=200)]
-# A follow-up's kind (``thank-you``, a plugin's own) and the id of the event that caused it.
-FollowupKind = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
-CauseId = Annotated[str, msgspec.Meta(max_length=500)]
-
-
-class Payload(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Base of every event payload.
-
-    A subclass's fields are the event's data; its class variables say what kind
-    of event it is. The names below are the type's, so no field may take them.
-    """
-
-    type_name: ClassVar[str] = ""  # "meeting.held": set on the class, or by registering it
-    schema: ClassVar[int] = 1  # the payload layout written today (older rows are upcast)
-    touch: ClassVar[bool] = False  # restarts the check-in clock ("last touch")
-    searchable: ClassVar[bool] = True  # its text goes into `search`
-
-    def describe(self) -> str:
-        """One line for people (``log``, ``show``, Markdown views): the fields that are set.
-
-        A type of your own may say it better by overriding this.
-        """
-        parts = []
-        for field in self.__struct_fields__:
-            value = getattr(self, field)
-            if value is UNSET or value is None or value is False or value in ("", [], {}):
-                continue
-            label = field.replace("_", " ")
-            if value is True:
-                parts.append(label)
-            elif isinstance(value, datetime):
-                parts.append(f"{label}: {_local(value)}")
-            elif isinstance(value, list | tuple | set | frozenset):
-                parts.append(f"{label}: {', '.join(str(v) for v in value)}")
-            else:
-                parts.append(f"{label}: {value}")
-        return " · ".join(parts)
-
-
-def _local(moment: datetime) -> str:
-    return local_time(stamp(moment))
-
-
-def _set(*values: object) -> str:
-    """The values that are set, joined by commas."""
-    return ", ".join(str(v) for v in values if v)
-
-
-def _called(names: Mapping[str, str] | None, key: str) -> str:
-    """What to call a contact id or an event id in text: what ``names`` says, else the id.
-
-    A built-in ``describe`` takes ``names`` (see coffeechat.summary.Names): contact
-    ids map to names, event ids to their own one-line description.
-    """
-    return names.get(key, key) if names is not None else key
 
 
 # -- contacts -----------------------------------------------------------------
@@ -106,11 +55,11 @@ class ContactAdded(Payload):
     phone: str | None = None
     how_met: str | None = None
     referred_by: ContactId | None = None  # contact id of whoever introduced us
-    tags: list[str] = []
+    tags: list[str] = []  # noqa: RUF012 - (msgspec gives each payload a new list)
 
     def describe(self, names: Mapping[str, str] | None = None) -> str:
-        by = f" (referred by {_called(names, self.referred_by)})" if self.referred_by else ""
-        return _set(self.name, self.company, self.role) + by
+        by = f" (referred by {called(names, self.referred_by)})" if self.referred_by else ""
+        return joined(self.name, self.company, self.role) + by
 
 
 class ContactUpdated(Payload):
@@ -142,7 +91,7 @@ class ContactUpdated(Payload):
             elif field == "tags":
                 parts.append(f"tags are now {', '.join(str(v) for v in value)}")
             elif field == "referred_by":
-                parts.append(f"referrer is now {_called(names, str(value))}")
+                parts.append(f"referrer is now {called(names, str(value))}")
             else:
                 parts.append(f"{label} is now {value}")
         return "; ".join(parts) or "changed nothing"
@@ -167,7 +116,7 @@ class ContactMerged(Payload):
     into: ContactId  # the contact id that stays
 
     def describe(self, names: Mapping[str, str] | None = None) -> str:
-        return f"merged into {_called(names, self.into)}"
+        return f"merged into {called(names, self.into)}"
 
 
 class CadenceSet(Payload):
@@ -240,7 +189,7 @@ class MeetingScheduled(Payload):
 
     def describe(self) -> str:
         where = f", {self.where}" if self.where else ""
-        return f"meeting at {_local(self.at)}, {self.minutes} min{where}"
+        return f"meeting at {in_local_time(self.at)}, {self.minutes} min{where}"
 
 
 class MeetingHeld(Payload):
@@ -249,7 +198,7 @@ class MeetingHeld(Payload):
     searchable = True
 
     notes: str | None = None
-    takeaways: list[str] = []
+    takeaways: list[str] = []  # noqa: RUF012 - (msgspec gives each payload a new list)
     minutes: Minutes | None = None
     meeting: str | None = None  # id of the meeting.scheduled it fulfils
 
@@ -319,7 +268,7 @@ class ReferralMade(Payload):
 
     def describe(self, names: Mapping[str, str] | None = None) -> str:
         name = names.get(self.contact, self.name) if names is not None else self.name
-        return f"introduced me to {_set(name, self.company)}"
+        return f"introduced me to {joined(name, self.company)}"
 
 
 class CommitmentMade(Payload):
@@ -331,7 +280,7 @@ class CommitmentMade(Payload):
     meeting: str | None = None  # id of the meeting.held where it was promised
 
     def describe(self, names: Mapping[str, str] | None = None) -> str:
-        return "promised: " + self.text + (f" (due {_local(self.due)})" if self.due else "")
+        return "promised: " + self.text + (f" (due {in_local_time(self.due)})" if self.due else "")
 
 
 class CommitmentDone(Payload):
@@ -342,7 +291,7 @@ class CommitmentDone(Payload):
     commitment: str  # id of the commitment.made event
 
     def describe(self, names: Mapping[str, str] | None = None) -> str:
-        kept = _called(names, self.commitment)  # (its description: "promised: ...")
+        kept = called(names, self.commitment)  # (its description: "promised: ...")
         return f"kept: {kept.removeprefix('promised: ')}" if kept != self.commitment \
             else f"kept {kept}"
 
@@ -403,7 +352,7 @@ class FollowupSnoozed(Payload):
     until: datetime
 
     def describe(self) -> str:
-        return f"{self.kind}: snoozed until {_local(self.until)}"
+        return f"{self.kind}: snoozed until {in_local_time(self.until)}"
 
 
 class NoteAdded(Payload):
@@ -424,7 +373,7 @@ class EventRetracted(Payload):
     reason: str | None = None
 
     def describe(self, names: Mapping[str, str] | None = None) -> str:
-        target = _called(names, self.target)
+        target = called(names, self.target)
         if target == self.target:
             return f"undid {target}"
         if target.startswith("undid “"):  # an undo undone: what it took back is back
@@ -432,7 +381,7 @@ class EventRetracted(Payload):
         return f"undid “{target}”"
 
 
-# -- the registry ---------------------------------------------------------------
+# -- registering them ---------------------------------------------------------------
 
 # Every built-in type, registered below under its own type_name and schema.
 BUILT_IN_TYPES: tuple[type[Payload], ...] = (
@@ -443,49 +392,7 @@ BUILT_IN_TYPES: tuple[type[Payload], ...] = (
     MeetingPrepared, FollowupDone, FollowupSkipped, FollowupSnoozed,
 )
 
-# Name → class, and name → the schema written today. Older rows are upcast on
-# read (see coffeechat.codec.register_upcaster).
-EVENT_TYPES: dict[str, type[Payload]] = {}
-SCHEMAS: dict[str, int] = {}
-
 RETRACTED = EventRetracted.type_name
-
-# What a payload class says about its type: a field by one of these names would hide it.
-CLASS_FACTS = ("type_name", "schema", "touch", "searchable", "describe")
-
-
-def type_name(payload: Payload) -> str:
-    """The registered type name of a payload instance."""
-    cls = type(payload)
-    name = getattr(cls, "type_name", "")
-    if EVENT_TYPES.get(name) is not cls:
-        raise KeyError(f"{cls.__name__} is not a registered event type")
-    return name
-
-
-def register_event_type(name: str, payload_type: type[Payload], schema: int | None = None
-                        ) -> None:
-    """Add an event type (used by plugins). Re-registering the same class is allowed.
-
-    The class's ``type_name`` becomes ``name``; ``schema`` (when given) becomes
-    its ``schema``, else the class's own (1 unless it says otherwise).
-    """
-    if not (isinstance(payload_type, type) and issubclass(payload_type, Payload)):
-        raise TypeError(f"event type {name!r}: {payload_type!r} is not a subclass of "
-                        "coffeechat.events.Payload")
-    hidden = [f for f in payload_type.__struct_fields__ if f in CLASS_FACTS]
-    if hidden:
-        raise ValueError(f"event type {name!r}: {payload_type.__name__} has a field named "
-                         f"{hidden[0]!r}, a name the event type itself uses")
-    existing = EVENT_TYPES.get(name)
-    if existing is not None and existing is not payload_type:
-        raise ValueError(f"event type {name!r} is already registered to {existing.__name__}")
-    payload_type.type_name = name
-    if schema is not None:
-        payload_type.schema = schema
-    EVENT_TYPES[name] = payload_type
-    SCHEMAS[name] = payload_type.schema
-
 
 for _built_in in BUILT_IN_TYPES:
     register_event_type(_built_in.type_name, _built_in)
