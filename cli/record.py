@@ -33,7 +33,9 @@ def _delivery_options(func: Callable[..., Any]) -> Callable[..., Any]:
                         help="Deliver the message through the channel; recorded once accepted.")(
         func)
     func = click.option("--draft", is_flag=True,
-                        help="Write a draft through the channel; nothing is recorded.")(func)
+                        help="Write a draft through the channel (a channel that cannot draft, "
+                             "such as linkedin: a text draft in the outbox); nothing is "
+                             "recorded.")(func)
     return click.option("--template", metavar="NAME", help="Render the message from a template.")(
         func)
 
