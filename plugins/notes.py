@@ -42,6 +42,7 @@ from coffeechat.notebook import (  # noqa: F401 - the names plugins knew them by
     Parser,
     moment,
 )
+from coffeechat.resolve import link_target
 
 # -- turning notes into events ----------------------------------------------------------
 
@@ -92,7 +93,10 @@ def _channel(note: Note) -> str:
 # -- the built-in note types ---------------------------------------------------------------
 
 def parse_contact(note: Note, book: NoteBook) -> None:
-    name = _checked(note, "contact", note.front.contact, validate.name)
+    front = note.front.contact
+    # `contact: "[[Jane Doe]]"` names Jane Doe, as an Obsidian link does everywhere else.
+    name = _checked(note, "contact", link_target(front) if isinstance(front, str) else front,
+                    validate.name)
     fields = _contact_fields(note)
     mine = book.own or book.previous.get(name.casefold())  # the file's contact, renamed or not
     existing = None if mine else book.existing(name)

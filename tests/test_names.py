@@ -149,6 +149,19 @@ def test_a_notes_contact_key_resolves_the_same_way(people: CLI) -> None:
                        "notes:d.md": "contact:dana-whitfield"}
 
 
+
+def test_a_contact_note_written_as_a_link_names_the_person(people: CLI) -> None:
+    notes = people.home / "notes"
+    notes.mkdir()
+    (notes / "dana.md").write_text('---\ntype: contact\ncontact: "[[Dana Whitfield]]"\n'
+                                   "company: Canva\n---\n")
+    (notes / "omar.md").write_text('---\ntype: contact\ncontact: "[[Omar Haddad|Omar]]"\n---\n')
+    people.run("watch", str(notes), "--once")
+    dana = people.json("show", "dana-whitfield")
+    assert (dana["name"], dana["company"]) == ("Dana Whitfield", "Canva")
+    assert people.json("show", "omar")["name"] == "Omar Haddad"
+    assert not [c for c in people.json("contacts") if "[" in c["name"]]
+
 # -- ambiguity and ids --------------------------------------------------------------------
 
 def test_an_ambiguous_word_lists_only_the_people_it_names(run: CLI) -> None:
