@@ -80,7 +80,7 @@ def is_stamp(text: object) -> bool:
 def local_day(text: str) -> str:
     """The local calendar date of a stored stamp, e.g. ``2026-11-20`` (unreadable: as is)."""
     try:
-        return datetime.fromisoformat(text).astimezone().strftime("%Y-%m-%d")
+        return datetime.fromisoformat(text).astimezone().date().isoformat()  # (strftime: 2x slower)
     except (ValueError, OverflowError, OSError):
         return str(text)
 
@@ -93,7 +93,7 @@ def local_time(text: str | None) -> str:
     if not text:
         return ""
     try:
-        return datetime.fromisoformat(text).astimezone().strftime("%Y-%m-%d %H:%M")
+        return datetime.fromisoformat(text).astimezone().isoformat(" ", "minutes")[:16]
     except (ValueError, OverflowError, OSError, TypeError):
         return str(text)
 

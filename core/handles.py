@@ -19,7 +19,6 @@ gives the merged contact's items new handles: they now belong to another contact
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import apsw
@@ -31,6 +30,8 @@ STORED = 8  # characters kept in the projection
 
 def handle_of(contact: str, kind: str, event: str, commitment: str | None = None) -> str:
     """The stored (eight-character) handle of an item."""
+    import hashlib  # (here: reading handles, as `due` does, needs no OpenSSL)
+
     identity = "\x1f".join((contact, kind, event, commitment or ""))
     digest = hashlib.sha256(identity.encode(errors="surrogatepass")).digest()
     number = int.from_bytes(digest[:8], "big")
