@@ -13,7 +13,7 @@ from coffeechat.cli.completion import complete_contact, complete_handle
 from coffeechat.cli.main import context_app, json_option, output, when
 from coffeechat.codec import Event
 from coffeechat.delivery import Outcome
-from coffeechat.errors import BadInput
+from coffeechat.errors import BadInput, quote
 from coffeechat.events import ContactAdded
 from coffeechat.recording import Promise
 
@@ -67,6 +67,28 @@ def _report_outcome(outcome: Outcome) -> None:
     report(outcome.events, outcome)
 
 
+birthday_option = click.option(
+    "--birthday", metavar="MM-DD|YYYY-MM-DD",
+    help="Their birthday, with or without the year (a year gives their age); "
+         "in edit, --birthday '' removes it.")
+dates_option = click.option(
+    "--date", "dates", multiple=True, metavar="LABEL=DATE",
+    help="Another date to remember, e.g. 'work anniversary=2019-03-01' (repeatable; "
+         "MM-DD or YYYY-MM-DD); in edit, LABEL= removes that date.")
+
+
+def _date_pairs(pairs: Sequence[str]) -> dict[str, str]:
+    """--date LABEL=DATE options as a dict (the recorder checks labels and dates)."""
+    found: dict[str, str] = {}
+    for pair in pairs:
+        label, equals, value = pair.partition("=")
+        if not equals or not label.strip():
+            raise BadInput(f"--date: give LABEL=DATE, e.g. 'work anniversary=2019-03-01', "
+                           f"not {quote(pair)}")
+        found[label.strip()] = value
+    return found
+
+
 @click.command()
 @click.argument("name")
 @click.option("--company", metavar="C")
@@ -78,11 +100,14 @@ def _report_outcome(outcome: Outcome) -> None:
 @click.option("--referred-by", metavar="CONTACT", help="Who introduced you.",
               shell_complete=complete_contact)
 @click.option("--tag", "tags", multiple=True, metavar="T", help="A tag (repeatable).")
+@birthday_option
+@dates_option
 @on_option
 @json_option
 def add(name: str, company: str | None, role: str | None, email: str | None,
         linkedin: str | None, phone: str | None, how_met: str | None, referred_by: str | None,
-        tags: tuple[str, ...], on: str | None) -> None:
+        tags: tuple[str, ...], birthday: str | None, dates: tuple[str, ...],
+        on: str | None) -> None:
     """Add a contact: a person to reach out to.
 
     A warning follows when they look like someone you already have (the same
@@ -92,7 +117,9 @@ def add(name: str, company: str | None, role: str | None, email: str | None,
     from coffeechat.resolve import lookalikes
 
     new = ContactAdded(name=name, company=company, role=role, email=email, linkedin=linkedin,
-                       phone=phone, how_met=how_met, referred_by=referred_by, tags=list(tags))
+                       phone=phone, how_met=how_met, referred_by=referred_by, tags=list(tags),
+                       birthday=birthday or None,
+                       dates=_date_pairs(dates))  # type: ignore[arg-type]  # (checked next)
     recorder = context_app().recorder()
     events = recorder.add(new, when(on, "--on", past=True))
     report(events)
@@ -351,7 +378,7 @@ def cadence(contact: str, days: int, on: str | None) -> None:
 
 
 _EDIT_FIELDS = ("name", "company", "role", "email", "linkedin", "phone", "how_met",
-                "referred_by")
+                "referred_by", "birthday")
 
 
 @click.command()
@@ -366,15 +393,19 @@ _EDIT_FIELDS = ("name", "company", "role", "email", "linkedin", "phone", "how_me
 @click.option("--referred-by", metavar="CONTACT", shell_complete=complete_contact)
 @click.option("--tag", "tags", multiple=True, metavar="T", help="Replace the tags (repeatable).")
 @click.option("--no-tags", is_flag=True, help="Remove every tag.")
+@birthday_option
+@dates_option
 @on_option
 @json_option
-def edit(contact: str, tags: tuple[str, ...], no_tags: bool, on: str | None,
-         **fields: str | None) -> None:
+def edit(contact: str, tags: tuple[str, ...], no_tags: bool, dates: tuple[str, ...],
+         on: str | None, **fields: str | None) -> None:
     """Change a contact's details."""
     changes: dict[str, Any] = {k: v for k, v in fields.items() if k in _EDIT_FIELDS
                                and v is not None}
     if tags or no_tags:
         changes["tags"] = list(tags)
+    if dates:
+        changes["dates"] = _date_pairs(dates)
     report(context_app().recorder().edit(contact, changes, when(on, "--on", past=True)))
 
 

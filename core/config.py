@@ -15,6 +15,10 @@ optional::
     schedule_days = 2      # send times this long after a yes, while no meeting is scheduled
     reach_out_days = 7     # reach out to someone added by hand within this
     reach_out_tags = []    # imported contacts with one of these tags get reach-out too
+    birthday_days = 3      # a birthday is due this many days before the day
+
+    [rules]                # turn a built-in kind of follow-up off
+    birthdays = true       # false: no birthday items in due (show and export ics keep them)
 
     plugins_dir = "~/coffeechat-plugins"   # one-off plugins, like --plugins-dir
 
@@ -59,6 +63,14 @@ class FollowupRules(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, fr
     # Imported contacts get no reach-out (an address book is not a to-do list),
     # unless they carry one of these tags.
     reach_out_tags: tuple[Tag, ...] = ()
+    birthday_days: Annotated[int, msgspec.Meta(ge=0, le=365)] = 3
+    birthdays: bool = True  # [rules] birthdays (copied here by load_config)
+
+
+class RuleSwitches(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+    """[rules]: built-in kinds of follow-up that can be turned off."""
+
+    birthdays: bool = True
 
 
 class Me(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
@@ -95,6 +107,7 @@ class CalendarSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True,
 class Config(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
     followups: FollowupRules = FollowupRules()
     me: Me = Me()
+    rules: RuleSwitches = RuleSwitches()
     email: EmailSettings = EmailSettings()
     calendar: CalendarSettings = CalendarSettings()
     # Your own message templates (NAME.j2), which override the built-in ones.
@@ -134,11 +147,20 @@ def load_config(path: str | None = None) -> Config:
     except OSError as error:
         raise ConfigError(f"{path}: cannot read the config file ({error.strerror})") from None
     try:
-        return msgspec.toml.decode(raw, type=Config)
+        config = msgspec.toml.decode(raw, type=Config)
     except msgspec.ValidationError as error:
         raise ConfigError(f"{path}: {_where(str(error))}") from None
     except msgspec.DecodeError as error:
         raise ConfigError(f"{path}: not valid TOML ({error})") from None
+    return _with_switches(config)
+
+
+def _with_switches(config: Config) -> Config:
+    """[rules] copied into the follow-up settings (so turning one off recomputes them)."""
+    if config.rules.birthdays:
+        return config
+    followups = msgspec.structs.replace(config.followups, birthdays=False)
+    return msgspec.structs.replace(config, followups=followups)
 
 
 def _where(message: str) -> str:

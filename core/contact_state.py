@@ -62,11 +62,13 @@ class ContactState:
         "aliases",
         "archived",
         "asked",
+        "birthday",
         "cadence_days",
         "checked_in_at",
         "closed",
         "commitments",
         "company",
+        "dates",
         "email",
         "events",
         "fills",
@@ -122,6 +124,9 @@ class ContactState:
         self.how_met: str | None = None
         self.referred_by: str | None = None  # the contact id of whoever introduced us
         self.tags: list[str] = []  # as recorded (coffeechat's own entry points lower-case them)
+        # MM-DD or YYYY-MM-DD (coffeechat.yearly_dates), and other important dates by label:
+        self.birthday: str | None = None
+        self.dates: Mapping[str, str] = _NOTHING
         self.added_at: str | None = None  # the earliest live contact.added, and its id
         self.added_id: str | None = None
         self.added_source: str | None = None  # that event's source: cli, notes:..., import:...

@@ -15,9 +15,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from msgspec import UNSET, UnsetType
+from msgspec import UNSET, Meta, UnsetType
 
 from coffeechat.payload import (  # noqa: F401 - the names plugins and the docs import from here
     CLASS_FACTS,
@@ -36,12 +36,16 @@ from coffeechat.payload import (  # noqa: F401 - the names plugins and the docs 
     register_event_type,
     type_name,
 )
+from coffeechat.yearly_dates import DATES_LIMIT, DateLabel, YearlyDate
 
 CONTACT_PREFIX = "contact:"
 CONTACT_STREAM = re.compile(r"contact:[\w-]+")  # a contact's stream: contact:<id>
 
 
 # -- contacts -----------------------------------------------------------------
+
+ImportantDates = Annotated[dict[DateLabel, YearlyDate], Meta(max_length=DATES_LIMIT)]
+DateChanges = Annotated[dict[DateLabel, YearlyDate | None], Meta(max_length=DATES_LIMIT)]
 
 class ContactAdded(Payload):
     type_name = "contact.added"
@@ -56,6 +60,8 @@ class ContactAdded(Payload):
     how_met: str | None = None
     referred_by: ContactId | None = None  # contact id of whoever introduced us
     tags: list[str] = []  # noqa: RUF012 - (msgspec gives each payload a new list)
+    birthday: YearlyDate | None = None  # MM-DD, or YYYY-MM-DD (coffeechat.yearly_dates)
+    dates: ImportantDates = {}  # noqa: RUF012 - other important dates: label -> date
 
     def describe(self, names: Mapping[str, str] | None = None) -> str:
         by = f" (referred by {called(names, self.referred_by)})" if self.referred_by else ""
@@ -77,6 +83,8 @@ class ContactUpdated(Payload):
     how_met: str | UnsetType | None = UNSET
     referred_by: ContactId | UnsetType | None = UNSET
     tags: list[str] | UnsetType = UNSET
+    birthday: YearlyDate | UnsetType | None = UNSET
+    dates: DateChanges | UnsetType = UNSET  # label -> new date; None removes that date
 
     def describe(self, names: Mapping[str, str] | None = None) -> str:
         labels = {"how_met": "how we met", "referred_by": "referrer", "linkedin": "LinkedIn"}
@@ -85,6 +93,9 @@ class ContactUpdated(Payload):
             value = getattr(self, field)
             label = labels.get(field, field)
             if value is UNSET:
+                continue
+            if field == "dates" and isinstance(value, dict):
+                parts += [f"{k} is now {v}" if v else f"cleared {k}" for k, v in value.items()]
                 continue
             if value is None or value == []:
                 parts.append(f"cleared the {label}")

@@ -133,6 +133,9 @@ def fold(stream: str, rows: list[Row]) -> ContactState:
         tags = getattr(merged, "tags", UNSET)
         if tags is not UNSET:  # (an edit that left the tags alone has none to add)
             state.tags = list(dict.fromkeys([*state.tags, *tags]))
+        dates = getattr(merged, "dates", UNSET)
+        if dates:  # the dates this contact has no date for
+            state.dates = {**{k: v for k, v in dates.items() if v}, **state.dates}
     if state.archived:
         state.stage = _ARCHIVED
     return state
@@ -169,10 +172,11 @@ def _contact_added(state: ContactState, row: Row, p: ContactAdded) -> None:
     state.name, state.company, state.role = p.name, p.company, p.role
     state.email, state.linkedin, state.phone = p.email, p.linkedin, p.phone
     state.how_met, state.referred_by, state.tags = p.how_met, p.referred_by, list(p.tags)
+    state.birthday, state.dates = p.birthday, p.dates
 
 
 _EDITABLE = ("name", "company", "role", "email", "linkedin", "phone", "how_met",
-             "referred_by", "tags")
+             "referred_by", "tags", "birthday")
 
 
 @applies(ContactUpdated)
@@ -184,6 +188,9 @@ def _contact_updated(state: ContactState, row: Row, p: ContactUpdated) -> None:
         value = getattr(p, field)
         if value is not UNSET:
             setattr(state, field, value)
+    if p.dates:  # each label given is set, or removed when None
+        dates = {**state.dates, **p.dates}
+        state.dates = {k: v for k, v in dates.items() if v is not None}
 
 
 @applies(ContactArchived)

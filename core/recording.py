@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
-from coffeechat import closing, validate
+from coffeechat import closing, validate, yearly_dates
 from coffeechat.channels import BUILTIN_CHANNELS, Channel, Message, RecordOnly
 from coffeechat.clock import now, stamp
 from coffeechat.codec import Event
@@ -151,6 +151,10 @@ class Recorder:
             how_met=validate.optional(new.how_met, f"{prefix}--how-met"),
             referred_by=referred_by,
             tags=_tags(new.tags, f"{prefix}--tag"),
+            birthday=yearly_dates.checked(new.birthday, f"{prefix}--birthday")
+            if new.birthday else None,
+            dates={label: day for label, day in yearly_dates.checked_dates(
+                new.dates, f"{prefix}--date", clearing=False).items() if day},
         )
 
     @_one_batch
@@ -174,7 +178,8 @@ class Recorder:
         return self._commit()
 
     @_one_batch
-    def edit(self, contact: str, changes: dict[str, str | list[str] | None], on: datetime
+    def edit(self, contact: str,
+             changes: dict[str, str | list[str] | dict[str, str | None] | None], on: datetime
              ) -> list[Event]:
         """Change fields; an empty string clears a field. ``tags`` replaces the tag list."""
         contact_id = self.contact(contact)
@@ -190,11 +195,16 @@ class Recorder:
                 fields[key] = validate.email(str(value), where)
             elif key == "referred_by":
                 fields[key] = self.contact(str(value), where) if value else None
+            elif key == "birthday":
+                fields[key] = yearly_dates.checked(str(value), where) if value else None
+            elif key == "dates":
+                fields[key] = yearly_dates.checked_dates(value, "--date", clearing=True)
             else:
                 fields[key] = validate.optional(str(value), where)
         if not fields:
             raise BadInput("edit: nothing to change (give --name, --company, --role, --email, "
-                           "--linkedin, --phone, --how-met, --referred-by or --tag)")
+                           "--linkedin, --phone, --how-met, --referred-by, --tag, --birthday "
+                           "or --date)")
         self._add(contact_id, ContactUpdated(**fields), on)  # type: ignore[arg-type]
         return self._commit()
 

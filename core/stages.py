@@ -37,3 +37,4 @@ class Kind(StrEnum):
     SCHEDULE = "schedule"  # said yes, and no meeting is scheduled yet
     REACH_OUT = "reach-out"  # added by hand, never contacted
     UNANSWERED = "unanswered"  # asked, nudged, still no answer: archive or try another way
+    BIRTHDAY = "birthday"  # a few days before a contact's birthday (computed when read)

@@ -1,13 +1,22 @@
-"""The contacts view: one row per contact with its stage and last touch."""
+"""The contacts view: one row per contact with its stage and last touch.
+
+Its birthday columns feed the ``birthday`` follow-ups, which are computed when
+read (:mod:`coffeechat.important_dates`): a birthday recurs, and which year's
+is next depends on "now", which a projection never knows.
+"""
 
 from __future__ import annotations
 
 import apsw
 import msgspec
 
+from coffeechat.fold import ContactState
+from coffeechat.handles import handle_of
 from coffeechat.projections import VERSIONS
 from coffeechat.projections.base import Folded, Projection
 from coffeechat.rules import FollowupRules, unanswered_at
+from coffeechat.stages import Kind
+from coffeechat.yearly_dates import BIRTHDAY, parse
 
 
 class ContactsProjection(Projection):
@@ -27,8 +36,22 @@ class ContactsProjection(Projection):
             last_touch_at TEXT,
             cadence_days INTEGER,
             meetings INTEGER NOT NULL,
-            added_at TEXT
+            added_at TEXT,
+            birthday TEXT,                 -- MM-DD or YYYY-MM-DD (coffeechat.yearly_dates)
+            dates TEXT,                    -- JSON object: label -> date; NULL when none
+            -- The birthday follow-up (coffeechat.important_dates), when it is on:
+            birthday_md TEXT,              -- MM-DD, when a usable birthday is set
+            birthday_lead INTEGER,         -- due this many days before; NULL: none is due
+            birthday_settled TEXT,         -- JSON: occurrence day -> "done", "skipped", or
+                                           -- the time it is snoozed until
+            birthday_handle TEXT           -- its handle (every year's item has the same)
         );
+        CREATE INDEX {s}.contacts_birthday ON contacts(birthday_md)
+            WHERE birthday_lead IS NOT NULL;
+        CREATE INDEX {s}.contacts_birthday_handle ON contacts(birthday_handle)
+            WHERE birthday_handle IS NOT NULL;
+        CREATE INDEX {s}.contacts_dated ON contacts(id)
+            WHERE birthday IS NOT NULL OR dates IS NOT NULL;
     """
 
     def __init__(self, rules: FollowupRules) -> None:
@@ -50,7 +73,30 @@ class ContactsProjection(Projection):
                 s.id, s.name, s.company, s.role, s.email, s.linkedin, s.phone, s.how_met,
                 s.referred_by, encode(s.tags).decode(), s.stage, unanswered_at(s, rules),
                 s.last_touch_at, s.cadence_days, s.meetings, s.added_at,
+                s.birthday, encode(s.dates).decode() if s.dates else None,
+                *_birthday_item(s, rules),
             ))
         db.executemany(
-            f"INSERT INTO {schema}.contacts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows
+            f"INSERT INTO {schema}.contacts VALUES ({','.join('?' * 22)})", rows
         )
+
+
+_NO_ITEM = (None, None, None, None)
+
+
+def _birthday_item(s: ContactState, rules: FollowupRules
+                   ) -> tuple[str | None, int | None, str | None, str | None]:
+    """(MM-DD, lead days, settled occurrences as JSON, handle) of the birthday follow-up."""
+    parts = parse(s.birthday)
+    if parts is None or s.archived or not rules.birthdays:
+        return _NO_ITEM
+    settled: dict[str, str] = {}
+    for kind, day in s.snoozed:
+        if kind == Kind.BIRTHDAY:
+            settled[day] = s.snoozed[(kind, day)]
+    for kind, day in (*s.skipped, *s.closed):
+        if kind == Kind.BIRTHDAY:
+            settled[day] = "done" if (kind, day) in s.closed else "skipped"
+    return (f"{parts[1]:02}-{parts[2]:02}", rules.birthday_days,
+            msgspec.json.encode(settled).decode() if settled else None,
+            handle_of(s.id, Kind.BIRTHDAY, BIRTHDAY))
