@@ -71,6 +71,10 @@ SECTIONS: dict[str, dict[str, tuple[str, str]]] = {
         "referrals": ("read:referrals", "The referral tree: who introduced you to whom."),
         "search": ("read:search", "Search names, notes, takeaways and commitments."),
         "log": ("read:log", "The raw events, in the order they were recorded."),
+        "reconnect": ("keep_in_touch:reconnect",
+                      "The people you are losing touch with, worst first."),
+        "today": ("keep_in_touch:today",
+                  "The day on one screen: overdue, due today, meetings, birthdays, reconnect."),
     },
     "Integrations": {
         "watch": ("watch:watch",

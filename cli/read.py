@@ -23,18 +23,22 @@ as_of_option = click.option(
 @click.command()
 @click.option("--stage", type=click.Choice(queries.STAGES), help="Only contacts at this stage.")
 @click.option("--tag", metavar="T", help="Only contacts with this tag.")
+@click.option("--warmth", type=click.Choice(("warm", "due", "cold")),
+              help="Only contacts this warm: inside their ideal gap since the last touch "
+                   "(warm), past it (due), or past their longest gap (cold).")
 @as_of_option
 @json_option
-def contacts(stage: str | None, tag: str | None, as_of: str | None) -> None:
+def contacts(stage: str | None, tag: str | None, warmth: str | None, as_of: str | None) -> None:
     """Your relationships: stage, last touch and next follow-up."""
     app = context_app()
     with app.view(as_of) as (schema, now):
-        rows = queries.contacts(app.store().conn, schema, now, stage=stage, tag=tag)
+        rows = queries.contacts(app.store().conn, schema, now, stage=stage, tag=tag,
+                                warmth=warmth)
     if app.json:
         output(rows)
         return
     if not rows:
-        if stage or tag:
+        if stage or tag or warmth:
             click.echo("No contacts match.")
         elif as_of:
             click.echo(f"No contacts as of {as_of}.")
@@ -42,8 +46,9 @@ def contacts(stage: str | None, tag: str | None, as_of: str | None) -> None:
             click.echo("No contacts yet. Add one: coffeechat add \"Jane Doe\" --company Acme")
         return
     table(
-        ["ID", "NAME", "COMPANY", "STAGE", "LAST TOUCH", "NEXT"],
-        [[r["id"], r["name"], r["company"] or "", r["stage"], local(r["last_touch_at"])[:10],
+        ["ID", "NAME", "COMPANY", "STAGE", "WARMTH", "LAST TOUCH", "NEXT"],
+        [[r["id"], r["name"], r["company"] or "", r["stage"], r["warmth"] or "",
+          local(r["last_touch_at"])[:10],
           f"{r['next_due_kind']} {relative(r['next_due_at'], now)}" if r["next_due_kind"] else ""]
          for r in rows],
         stretch=2,
@@ -104,7 +109,9 @@ def _print_profile(p: dict[str, Any], items: list[dict[str, Any]], now: str,
     facts = [p.get(k) for k in ("company", "role", "email", "phone", "linkedin")]
     if any(facts):
         click.echo("  " + " · ".join(f for f in facts if f))
-    click.echo(f"  stage: {p['stage']}   last touch: {local(p['last_touch_at']) or 'never'}")
+    warmth = f"   warmth: {p['warmth']}" if p.get("warmth") else ""
+    click.echo(f"  stage: {p['stage']}   last touch: {local(p['last_touch_at']) or 'never'}"
+               + warmth)
     if p.get("how_met"):
         click.echo(f"  how met: {with_names(p['how_met'], names)}")
     if p.get("referred_by"):

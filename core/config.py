@@ -20,6 +20,9 @@ optional::
     [rules]                # turn a built-in kind of follow-up off
     birthdays = true       # false: no birthday items in due (show and export ics keep them)
 
+    [keep_in_touch]        # tiers by tag: the ideal and the longest gap between touches
+    mentor = { ideal = 30, max = 60 }   # max may be left out: twice the ideal
+
     plugins_dir = "~/coffeechat-plugins"   # one-off plugins, like --plugins-dir
 
     [plugins.webhook]      # each plugin's own settings, under its name
@@ -45,6 +48,17 @@ Positive = Annotated[int, msgspec.Meta(gt=0, le=36500)]
 Tag = Annotated[str, msgspec.Meta(min_length=1, max_length=60)]
 
 
+class Tier(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+    """A keep-in-touch tier: the ideal gap between touches and the longest, in days."""
+
+    ideal: Positive
+    max: Positive | None = None  # None: twice the ideal
+
+    def __post_init__(self) -> None:
+        if self.max is not None and self.max < self.ideal:
+            raise ValueError(f"max ({self.max}) must be at least ideal ({self.ideal})")
+
+
 class FollowupRules(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
     """The timings of the built-in follow-up rules.
 
@@ -65,6 +79,9 @@ class FollowupRules(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, fr
     reach_out_tags: tuple[Tag, ...] = ()
     birthday_days: Annotated[int, msgspec.Meta(ge=0, le=365)] = 3
     birthdays: bool = True  # [rules] birthdays (copied here by load_config)
+    # The [keep_in_touch] tiers, by lower-case tag (copied here by load_config, so
+    # that the follow-ups are recomputed when they change; see coffeechat.keep_in_touch).
+    keep_in_touch: dict[Tag, Tier] = {}
 
 
 class RuleSwitches(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
@@ -110,6 +127,8 @@ class Config(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=Tr
     rules: RuleSwitches = RuleSwitches()
     email: EmailSettings = EmailSettings()
     calendar: CalendarSettings = CalendarSettings()
+    # Keep-in-touch tiers by tag: [keep_in_touch] mentor = { ideal = 30, max = 60 }
+    keep_in_touch: dict[Tag, Tier] = {}
     # Your own message templates (NAME.j2), which override the built-in ones.
     templates_dir: str | None = None
     # A folder of one-off plugins (*.py files), like --plugins-dir.
@@ -149,10 +168,10 @@ def load_config(path: str | None = None) -> Config:
     try:
         config = msgspec.toml.decode(raw, type=Config)
     except msgspec.ValidationError as error:
-        raise ConfigError(f"{path}: {_where(str(error))}") from None
+        raise ConfigError(f"{path}: {_where(str(error), raw)}") from None
     except msgspec.DecodeError as error:
         raise ConfigError(f"{path}: not valid TOML ({error})") from None
-    return _with_switches(config)
+    return _with_switches(_with_tiers(config, path))
 
 
 def _with_switches(config: Config) -> Config:
@@ -163,7 +182,42 @@ def _with_switches(config: Config) -> Config:
     return msgspec.structs.replace(config, followups=followups)
 
 
-def _where(message: str) -> str:
+def _with_tiers(config: Config, path: str) -> Config:
+    """The [keep_in_touch] tiers copied into the follow-up settings (tags in lower case)."""
+    if config.followups.keep_in_touch:
+        raise ConfigError(f"{path}: key followups.keep_in_touch: tiers go in a table of "
+                          "their own, [keep_in_touch]")
+    if not config.keep_in_touch:
+        return config
+    tiers: dict[str, Tier] = {}
+    for tag, tier in config.keep_in_touch.items():
+        if tag.lower() in tiers:
+            raise ConfigError(f"{path}: key keep_in_touch.{tag}: a second tier for the tag "
+                              f"{tag.lower()!r} (tags are matched in lower case)")
+        tiers[tag.lower()] = tier
+    followups = msgspec.structs.replace(config.followups, keep_in_touch=tiers)
+    return msgspec.structs.replace(config, followups=followups)
+
+
+def _where(message: str, raw: bytes = b"") -> str:
     # msgspec says "Expected `int`, got `str` - at `$.followups.nudge_days`".
     text, _, location = message.partition(" - at `$.")
-    return f"key {location.rstrip('`')}: {text}" if location else text
+    location = location.rstrip("`")
+    if location.startswith("keep_in_touch[...]"):  # (msgspec does not name a table's key)
+        location = _tier_key(raw) or location
+    return f"key {location}: {text}" if location else text
+
+
+def _tier_key(raw: bytes) -> str | None:
+    """``keep_in_touch.TAG`` for the first tier that does not read as one."""
+    try:
+        tiers = msgspec.toml.decode(raw).get("keep_in_touch", {})
+        for tag, value in tiers.items():
+            try:
+                msgspec.convert(value, Tier)
+            except msgspec.ValidationError as error:
+                _text, _, inner = str(error).partition(" - at `$")
+                return f"keep_in_touch.{tag}{inner.rstrip('`')}"
+    except (msgspec.DecodeError, AttributeError):
+        pass
+    return None

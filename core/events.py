@@ -376,6 +376,27 @@ class NoteAdded(Payload):
         return self.text
 
 
+# -- you, not a contact --------------------------------------------------------------
+
+DIGEST_PREFIX = "digest:"  # the stream of one local day's digests: digest:2026-11-20
+LocalDay = Annotated[str, Meta(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+
+
+class DigestSent(Payload):
+    """The day's digest (`today --send`) went out to you; on the stream ``digest:<day>``."""
+
+    type_name = "digest.sent"
+    searchable = False
+
+    day: LocalDay  # the local day it was for
+    channel: str
+    items: Annotated[int, Meta(ge=0)] = 0  # how many things it listed
+
+    def describe(self) -> str:
+        things = f"{self.items} thing{'' if self.items == 1 else 's'}"
+        return f"sent the digest for {self.day} via {self.channel} ({things})"
+
+
 class EventRetracted(Payload):
     type_name = "event.retracted"
     searchable = False
@@ -400,7 +421,7 @@ BUILT_IN_TYPES: tuple[type[Payload], ...] = (
     RequestSent, RequestAnswered, ReplyReceived,
     MeetingScheduled, MeetingHeld, MeetingCancelled, ThanksSent, CheckinDone,
     ReferralMade, CommitmentMade, CommitmentDone, NoteAdded, EventRetracted,
-    MeetingPrepared, FollowupDone, FollowupSkipped, FollowupSnoozed,
+    MeetingPrepared, FollowupDone, FollowupSkipped, FollowupSnoozed, DigestSent,
 )
 
 RETRACTED = EventRetracted.type_name

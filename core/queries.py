@@ -179,6 +179,9 @@ def fts_query(text: str) -> str:
 
 def search(db: apsw.Connection, schema: str, text: str, limit: int = 50) -> list[dict[str, Any]]:
     """Events whose text matches, best first, with a highlighted snippet."""
+    from coffeechat.projections.search import ensure_built
+
+    ensure_built(db, schema)  # (a rebuild leaves the index to the first search)
     sql = f"""
         SELECT s.contact, c.name, s.type, snippet(search, 2, '[', ']', '…', 10),
                e.occurred_at, e.id

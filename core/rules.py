@@ -23,6 +23,7 @@ from typing import NamedTuple
 from coffeechat.clock import from_stamp, local_day, local_time, stamp
 from coffeechat.config import FollowupRules
 from coffeechat.fold import ContactState
+from coffeechat.keep_in_touch import ideal_days
 from coffeechat.limits import EARLIEST, EARLIEST_STAMP, LATEST, LATEST_STAMP
 from coffeechat.stages import Kind, Stage
 
@@ -180,12 +181,13 @@ def reach_out(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
 
 
 def check_in(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
-    """Keep in touch: the contact's cadence (or ``checkin_days``) after the last touch.
+    """Keep in touch: the contact's ideal gap after the last touch (its cadence, else
+    its tightest ``[keep_in_touch]`` tier, else ``checkin_days``: coffeechat.keep_in_touch).
 
     Skipping a check-in skips that round only: the next is due a cadence after the skip.
     """
     if state.stage in _KEPT_IN_TOUCH and state.last_touch_at and state.last_touch_id:
-        days = state.cadence_days or rules.checkin_days
+        days = ideal_days(state, rules)
         since, cause, reason = state.last_touch_at, state.last_touch_id, "last touch on {day}"
         for _round in range(1000):  # (each skip is an event: a log holds few of them)
             skip = state.skipped.get((Kind.CHECK_IN, cause))

@@ -93,7 +93,8 @@ def test_search(met: CLI) -> None:
 
 def test_contacts_table_and_filters(met: CLI) -> None:
     out = met.run("contacts").out.splitlines()
-    assert out[0].split() == ["ID", "NAME", "COMPANY", "STAGE", "LAST", "TOUCH", "NEXT"]
+    assert out[0].split() == ["ID", "NAME", "COMPANY", "STAGE", "WARMTH", "LAST", "TOUCH",
+                              "NEXT"]
     assert any("jane-doe" in line and "thank-you in" in line for line in out)
     met.ids("edit", "jane", "--tag", "mentor", "--company", "Acme Corp")
     assert [c["id"] for c in met.json("contacts", "--tag", "mentor")] == ["jane-doe"]

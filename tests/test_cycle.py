@@ -49,7 +49,7 @@ def test_the_informational_interview_cycle(run: CLI) -> None:
         "next_due_at": "2026-11-09T09:00:00Z",
         "referred_by": None, "tags": ["frontend"], "email": "jane@example.com",
         "linkedin": None, "phone": None, "how_met": "Girls Who Code talk", "cadence_days": None,
-        "meetings": 0, "added_at": "2026-11-02T09:00:00Z",
+        "meetings": 0, "added_at": "2026-11-02T09:00:00Z", "warmth": "warm",
     }]
     # Added by hand and never contacted: reach out within a week.
     assert kinds(due) == [("jane-doe", "reach-out", "2026-11-09T09:00:00Z", False)]

@@ -5,6 +5,14 @@ class; the fold lists them in ``ContactState.text_seqs``), keyed by the event's
 ``seq``. The text is every string value of the payload, gathered by SQLite's
 ``json_tree`` (so a plugin's event types are searchable without code here),
 minus fields that hold ids or channel names.
+
+Building the index is the dearest part of a rebuild (tokenising every note
+costs twice what reading the whole log does), and most rebuilds are never
+followed by a search. So a rebuild only lists what is to be indexed, in the
+table ``search_pending`` (seq, contact); the first search indexes it in one
+statement, in ``seq`` order as FTS5 likes best (:func:`ensure_built`), and
+drops the list. While the list exists, catching up edits the list instead
+of the index. Either way a search sees the same rows.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ _NOT_TEXT = ("('channel', 'commitment', 'meeting', 'request', 'target', 'contact
              "'message_id', 'uid', "
              "'due', 'at', 'template')")
 
+PENDING = "search_pending"  # what a rebuild left to index: (seq, contact)
 
 _INSERT = (
     "INSERT INTO {s}.search(rowid, contact, type, text) "
@@ -31,7 +40,7 @@ _INSERT = (
 class SearchProjection(Projection):
     name = "search"
     version = VERSIONS["search"]
-    tables = ("search",)
+    tables = ("search", PENDING)
     ddl = """
         CREATE VIRTUAL TABLE {s}.search USING fts5(
             contact UNINDEXED, type UNINDEXED, text,
@@ -39,33 +48,50 @@ class SearchProjection(Projection):
         );
     """
 
-    def __init__(self) -> None:
-        self._rebuilding: list[tuple[str, int]] | None = None
-
     def create(self, db: apsw.Connection, schema: str) -> None:
         super().create(db, schema)
-        self._rebuilding = []
+        db.execute(f"CREATE TABLE {schema}.{PENDING} "
+                   "(seq INTEGER PRIMARY KEY, contact TEXT NOT NULL)")
 
     def remove(self, db: apsw.Connection, schema: str, folded: list[Folded]) -> None:
-        db.executemany(f"DELETE FROM {schema}.search WHERE rowid = ?",
+        table = f"{PENDING}" if _pending(db, schema) else "search"
+        column = "seq" if table == PENDING else "rowid"
+        db.executemany(f"DELETE FROM {schema}.{table} WHERE {column} = ?",
                        [(seq,) for f in folded for seq in f.state.seqs])
 
     def insert(self, db: apsw.Connection, schema: str, folded: list[Folded]) -> None:
         rows = [(f.state.id, seq) for f in folded for seq in f.state.text_seqs]
-        if self._rebuilding is not None:
-            self._rebuilding.extend(rows)  # indexed in one go by finish()
+        if _pending(db, schema):
+            db.executemany(f"INSERT INTO {schema}.{PENDING}(contact, seq) VALUES (?, ?)", rows)
             return
         db.executemany(_INSERT.format(s=schema, source="(SELECT ? AS contact, ? AS seq) r "
                                       "JOIN main.events e ON e.seq = r.seq"), rows)
 
-    def finish(self, db: apsw.Connection, schema: str) -> None:
-        # FTS5 builds its index far faster when rows arrive in rowid order, in
-        # one statement; a rebuild folds contact by contact, so defer to here.
-        rows, self._rebuilding = self._rebuilding or [], None
-        db.execute("CREATE TEMP TABLE IF NOT EXISTS search_rebuild "
-                   "(seq INTEGER PRIMARY KEY, contact TEXT NOT NULL)")
-        db.execute("DELETE FROM temp.search_rebuild")
-        db.executemany("INSERT INTO temp.search_rebuild(contact, seq) VALUES (?, ?)", rows)
-        db.execute(_INSERT.format(s=schema, source="temp.search_rebuild r "
-                                  "JOIN main.events e ON e.seq = r.seq ORDER BY e.seq"))
-        db.execute("DELETE FROM temp.search_rebuild")
+
+def _pending(db: apsw.Connection, schema: str) -> bool:
+    """Whether the index of ``schema`` still waits to be built (see the module doc)."""
+    return db.execute(f"SELECT 1 FROM {schema}.sqlite_master WHERE type = 'table' "
+                      "AND name = ?", (PENDING,)).fetchone() is not None
+
+
+def ensure_built(db: apsw.Connection, schema: str) -> None:
+    """Index what a rebuild left pending, in one transaction; nothing when already built.
+
+    Called before a search reads the index. Inside a transaction it runs in a
+    savepoint of the caller's; otherwise it takes the write lock itself
+    (another process may have built the index meanwhile: asked again under it).
+    """
+    if not _pending(db, schema):
+        return
+    own = db.getautocommit()
+    begin = "BEGIN IMMEDIATE" if schema == "main" else "BEGIN"  # (asof: in memory, ours)
+    db.execute(begin if own else "SAVEPOINT search_build")
+    try:
+        if _pending(db, schema):
+            db.execute(_INSERT.format(s=schema, source=f"{schema}.{PENDING} r "
+                                      "JOIN main.events e ON e.seq = r.seq ORDER BY r.seq"))
+            db.execute(f"DROP TABLE {schema}.{PENDING}")
+    except BaseException:
+        db.execute("ROLLBACK" if own else "ROLLBACK TO search_build; RELEASE search_build")
+        raise
+    db.execute("COMMIT" if own else "RELEASE search_build")

@@ -1,0 +1,298 @@
+"""The day's digest (`today`): what it holds, its text, and sending it at most once a day.
+
+:func:`today` gathers, judged at one moment: the overdue follow-ups and those
+due later the same local day (one ``due`` query, split in two), the meetings
+scheduled for today and tomorrow (each with the first lines of its prep
+sheet), birthdays and important dates in the next 7 days, and the top of
+``reconnect``. :func:`lines` makes it the plain text that ``today`` prints
+and ``today --send`` sends as one message; :func:`record_sent` notes that it
+went out as a ``digest.sent`` event on the stream ``digest:<local day>``
+(not a contact's stream: the fold and the projections never read it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import apsw
+
+from coffeechat import queries
+from coffeechat.clock import from_stamp, local_time, stamp
+from coffeechat.events import DIGEST_PREFIX, RETRACTED, DigestSent
+from coffeechat.keep_in_touch import first_line, reconnect
+
+if TYPE_CHECKING:
+    from coffeechat.channels import Channel
+    from coffeechat.codec import Event
+    from coffeechat.config import Me
+    from coffeechat.fold import ContactState
+    from coffeechat.store import Store
+
+SECTIONS = ("overdue", "due_today", "meetings", "birthdays", "reconnect")
+BIRTHDAY_DAYS = 7  # birthdays and dates this many days ahead
+RECONNECT_TOP = 3
+SHOWN = 10  # follow-ups listed in the text of one section; the JSON has them all
+PREP_LINES = 3
+
+# (contact state) -> the prep sheet's body, or None when nothing renders one
+PrepSheet = Callable[["ContactState"], "str | None"]
+
+
+class Day(NamedTuple):
+    """A local day, as stored stamps: its first second, and the first second of the next."""
+
+    name: str  # YYYY-MM-DD
+    start: str
+    end: str
+
+
+def local_days(now: str, count: int = 1) -> Day:
+    """The local day of ``now``, stretched over ``count`` days."""
+    day = from_stamp(now).astimezone().date()
+    start = datetime.combine(day, time()).astimezone()
+    end = datetime.combine(day + timedelta(days=count), time()).astimezone()
+    return Day(day.isoformat(), stamp(start), stamp(end))
+
+
+def today(db: apsw.Connection, schema: str, now: str, prep_sheet: PrepSheet | None = None
+          ) -> dict[str, list[dict[str, Any]]]:
+    """The digest as JSON: ``overdue``, ``due_today``, ``meetings``, ``birthdays``, ``reconnect``.
+
+    Follow-ups are in the shape of ``due --json`` (handles and all);
+    ``prep_sheet`` renders a meeting's prep sheet (the CLI passes the
+    templates, through the plugins).
+    """
+    day = local_days(now)
+    horizon = stamp(from_stamp(day.end) - timedelta(seconds=1))
+    items = queries.due(db, schema, now, horizon)
+    return {
+        "overdue": [i for i in items if i["overdue"]],
+        "due_today": [i for i in items if not i["overdue"]],
+        "meetings": meetings(db, schema, now, prep_sheet),
+        "birthdays": birthdays(db, schema, now),
+        "reconnect": reconnect(db, schema, now, RECONNECT_TOP),
+    }
+
+
+def birthdays(db: apsw.Connection, schema: str, now: str) -> list[dict[str, Any]]:
+    """Birthdays and important dates in the next 7 days (coffeechat.important_dates)."""
+    try:
+        from coffeechat.important_dates import upcoming
+    except ImportError:  # (an install without birthdays)
+        return []
+    try:
+        return upcoming(db, schema, now, BIRTHDAY_DAYS)
+    except apsw.SQLError:  # (projections built by a version without them)
+        return []
+
+
+def meetings(db: apsw.Connection, schema: str, now: str, prep_sheet: PrepSheet | None
+             ) -> list[dict[str, Any]]:
+    """The meetings scheduled for today and tomorrow (local days), soonest first.
+
+    Only a few contacts have a meeting scheduled near: the log's
+    ``meeting.scheduled`` events for those days name them, and folding each
+    says whether that meeting is still the one scheduled (not moved, cancelled
+    or held).
+    """
+    from coffeechat.projections.folding import fold_family
+    from coffeechat.projections.merges import alias_roots
+
+    window = local_days(now, 2)
+    recorded_by = None if schema == "main" else now
+    # (a day either side: an `at` written with an offset still falls in)
+    first = (from_stamp(window.start) - timedelta(days=1)).date().isoformat()
+    last = (from_stamp(window.end) + timedelta(days=1)).date().isoformat()
+    sql = ("SELECT DISTINCT stream FROM events WHERE type = 'meeting.scheduled' "
+           "AND json_valid(data) AND substr(json_extract(data, '$.at'), 1, 10) "
+           "BETWEEN ? AND ?")
+    params: tuple[str, ...] = (first, last)
+    if recorded_by is not None:
+        sql += " AND recorded_at <= ?"
+        params += (recorded_by,)
+    roots = alias_roots(db, schema)
+    contacts = {roots.get(s[len("contact:"):], s[len("contact:"):])
+                for (s,) in db.execute(sql, params) if s.startswith("contact:")}
+    found = []
+    for contact_id in sorted(contacts):
+        doc = queries.contact(db, schema, now, contact_id)
+        if doc is None or doc["stage"] == "archived":
+            continue
+        aliases = sorted(a for a, r in roots.items() if r == contact_id)
+        state = fold_family(db, contact_id, aliases, recorded_by)
+        at = state.scheduled_at
+        if at is None or not window.start <= at < window.end:
+            continue
+        minutes, where = _scheduled(state)
+        sheet = prep_sheet(state) if prep_sheet is not None else None
+        found.append({"contact": contact_id, "name": doc["name"], "at": at,
+                      "minutes": minutes, "where": where, "prep": prep_lines(sheet)})
+    found.sort(key=lambda m: (m["at"], m["name"].casefold()))
+    return found
+
+
+def _scheduled(state: ContactState) -> tuple[int | None, str | None]:
+    """How long the scheduled meeting lasts and where it is."""
+    from coffeechat.codec import UNREADABLE, decode_payload
+    from coffeechat.events import MeetingScheduled
+
+    for row in reversed(state.events):
+        if row.id == state.scheduled_id:
+            try:
+                payload = decode_payload(row.type, row.schema, row.data)
+            except UNREADABLE:
+                break
+            if isinstance(payload, MeetingScheduled):
+                return payload.minutes, payload.where
+    return None, None
+
+
+def prep_lines(sheet: str | None) -> list[str]:
+    """The first lines of a prep sheet that say something about the person (no headings)."""
+    found: list[str] = []
+    for line in (sheet or "").splitlines():
+        if line.startswith("#") or line.startswith("When:") or not line.strip():
+            continue
+        text = first_line(line)
+        if text:
+            found.append(text)
+        if len(found) == PREP_LINES:
+            break
+    return found
+
+
+def count(digest: dict[str, list[dict[str, Any]]]) -> int:
+    """How many things the digest lists."""
+    return sum(len(digest.get(section, [])) for section in SECTIONS)
+
+
+# -- the text --------------------------------------------------------------------------------
+
+def lines(digest: dict[str, list[dict[str, Any]]], now: str) -> list[tuple[str, bool]]:
+    """The digest as lines of plain text, each with whether it is a heading."""
+    day = local_days(now).name
+    out: list[tuple[str, bool]] = [(f"Your day: {day}", True)]
+    if not count(digest):
+        return [*out, ("Nothing overdue, nothing due today, no meetings, birthdays or "
+                       "people to reconnect with.", False)]
+
+    def section(title: str, rows: list[str], total: int, more: str) -> None:
+        if not total:
+            return
+        out.append(("", False))
+        out.append((f"{title} ({total})", True))
+        out.extend((f"  {row}", False) for row in rows)
+        if total > len(rows):
+            out.append((f"  ... and {total - len(rows)} more: {more}", False))
+
+    for key, title in (("overdue", "Overdue"), ("due_today", "Due today")):
+        items = digest[key]
+        section(title, [_item_line(i) for i in items[:SHOWN]], len(items),
+                "coffeechat due --all")
+    meeting_rows = []
+    for m in digest["meetings"]:
+        facts = ", ".join(f for f in (f"{m['minutes']} min" if m["minutes"] else "", m["where"])
+                          if f)
+        meeting_rows.append(f"{local_time(m['at'])}  {m['name']}" + (f" ({facts})" if facts
+                                                                     else ""))
+        meeting_rows += [f"    {line}" for line in m["prep"]]
+    section("Meetings today and tomorrow", meeting_rows, len(digest["meetings"]), "")
+    section(f"Birthdays and dates in the next {BIRTHDAY_DAYS} days",
+            [_date_line(b) for b in digest["birthdays"]], len(digest["birthdays"]), "")
+    section("Reconnect", [_reconnect_line(r) for r in digest["reconnect"]],
+            len(digest["reconnect"]), "coffeechat reconnect")
+    return out
+
+
+def _item_line(item: dict[str, Any]) -> str:
+    return (f"[{item['handle']}] {local_time(item['due_at'])}  {item['kind']}  "
+            f"{item['name']}: {item['reason']}")
+
+
+def _date_line(item: dict[str, Any]) -> str:
+    label = str(item.get("label") or "")
+    years = item.get("years")
+    if label == "birthday":
+        what = f"turns {years}" if years else "birthday"
+    else:
+        what = f"{label} ({years} years)" if years else label
+    return f"{item.get('date')}  {item.get('name')}: {what}"
+
+
+def _reconnect_line(doc: dict[str, Any]) -> str:
+    days = doc["days_past_ideal"]
+    said = f"; last: {doc['last_talked_about']}" if doc.get("last_talked_about") else ""
+    return (f"{doc['name']} ({doc['warmth']}, {days} day{'' if days == 1 else 's'} past "
+            f"ideal{said}): {doc['suggestion']}")
+
+
+def text(digest: dict[str, list[dict[str, Any]]], now: str) -> str:
+    """The digest as one plain-text message body."""
+    return "\n".join(line for line, _heading in lines(digest, now)) + "\n"
+
+
+# -- once a day --------------------------------------------------------------------------------
+
+def sent_on(db: apsw.Connection, day: str) -> list[dict[str, Any]]:
+    """The live ``digest.sent`` events of a local day: ``{"id", "channel", "at"}``, oldest first."""
+    import msgspec
+
+    from coffeechat.fold import ROW_COLUMNS, Row, retracted_ids
+
+    rows = [Row._make(r) for r in db.execute(
+        f"SELECT {ROW_COLUMNS} FROM main.events WHERE stream = ? ORDER BY seq",
+        (DIGEST_PREFIX + day,))]
+    undone = retracted_ids(rows)
+    sent = []
+    for row in rows:
+        if row.type != DigestSent.type_name or row.id in undone or row.type == RETRACTED:
+            continue
+        try:
+            data = msgspec.json.decode(row.data)
+        except msgspec.DecodeError:
+            data = {}
+        channel = data.get("channel") if isinstance(data, dict) else None
+        sent.append({"id": row.id, "channel": channel, "at": row.occurred_at})
+    return sent
+
+
+def record_sent(store: Store, day: str, channel: str, items: int, now: str) -> list[Event]:
+    """Note that the digest of ``day`` went out through ``channel`` (one transaction)."""
+    from coffeechat.store import NewEvent
+
+    payload = DigestSent(day=day, channel=channel, items=items)
+    return store.append([NewEvent(stream=DIGEST_PREFIX + day, payload=payload,
+                                  occurred_at=now)])
+
+
+def send(channel: Channel, me: Me, subject: str, body: str) -> str:
+    """Send the digest to yourself through ``channel``; its receipt. Raises DeliveryError.
+
+    Email goes to ``[me] email``; a channel that addresses a contact by another
+    field (a phone number) cannot reach you. A failure of the channel's own
+    becomes one DeliveryError: nothing is recorded.
+    """
+    from coffeechat.channels import ADDRESS_FIELDS, DeliveryError, Message, address_of
+    from coffeechat.errors import CoffeechatError, describe_error
+
+    if not channel.can_send:
+        raise DeliveryError(f"--via: the {channel.name!r} channel cannot deliver messages; "
+                            "nothing was sent")
+    field, needed = address_of(channel)
+    to = me.email if field == "email" else None
+    if needed and not to:
+        where = "set [me] email in config.toml" if field == "email" \
+            else "config.toml has no place for it"
+        raise DeliveryError(f"--via: the {channel.name!r} channel sends the digest to your "
+                            f"own {ADDRESS_FIELDS[field]}: {where}; nothing was sent")
+    message = Message(kind="digest", contact="me", name=me.name or "me", to=to,
+                      subject=subject, body=body)
+    try:
+        return channel.send(message)
+    except CoffeechatError:
+        raise
+    except Exception as error:  # a plugin's channel failing in its own way
+        raise DeliveryError(f"--send: the {channel.name!r} channel failed "
+                            f"({describe_error(error)}); nothing was recorded") from None
