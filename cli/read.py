@@ -120,11 +120,23 @@ def _print_profile(p: dict[str, Any], items: list[dict[str, Any]], now: str,
         click.echo(f"  tags: {', '.join(p['tags'])}")
     if p.get("cadence_days"):
         click.echo(f"  check in every {p['cadence_days']} days")
+    _print_dates(p, now)
     for item in items:
         mark = click.style("overdue", fg="red") if item["overdue"] else "due"
         handle = f"[{item['handle']}] " if item.get("handle") else ""
         click.echo(f"  {handle}{item['kind']} {mark} {local(item['due_at'])} "
                    f"({relative(item['due_at'], now)}): {with_names(item['reason'], names)}")
+
+
+def _print_dates(p: dict[str, Any], now: str) -> None:
+    """The birthday and other important dates, each with its next occurrence."""
+    from coffeechat.important_dates import local_today
+    from coffeechat.yearly_dates import BIRTHDAY, profile_line
+
+    dates = [(BIRTHDAY, p["birthday"])] if p.get("birthday") else []
+    dates += sorted((p.get("dates") or {}).items())
+    for label, value in dates:
+        click.echo("  " + profile_line(label, value, local_today(now)))
 
 
 def _details(doc: dict[str, Any], line: str, limit: int = 200) -> str:

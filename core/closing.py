@@ -48,6 +48,7 @@ CLOSED_BY: dict[str, str] = {
     Kind.REACH_OUT: "request.sent (channel other: you reached out, that is the ask)",
     Kind.SCHEDULE: "followup.done",
     Kind.UNANSWERED: "followup.done",
+    Kind.BIRTHDAY: "followup.done for that year's birthday",
 }
 OTHER_KINDS = "followup.done"  # a plugin's kinds
 

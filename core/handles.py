@@ -51,10 +51,15 @@ def shared_sql(schema: str) -> str:
     One look-up in the handle index per item shown, whatever the number of open
     items (a GROUP BY over all of them cost 60 ms on 100,000). Needs ``:now``.
     """
-    return (f"EXISTS (SELECT 1 FROM {schema}.followups g "
+    return (f"(EXISTS (SELECT 1 FROM {schema}.followups g "
             f"WHERE g.handle >= substr(f.handle, 1, {SHORT}) "
             f"AND g.handle < substr(f.handle, 1, {SHORT}) || '~' AND g.handle <> f.handle "
-            "AND (g.expires_at IS NULL OR g.expires_at > :now))")
+            "AND (g.expires_at IS NULL OR g.expires_at > :now)) "
+            # a birthday's item (coffeechat.important_dates) is open all year round
+            f"OR EXISTS (SELECT 1 FROM {schema}.contacts b "
+            f"WHERE b.birthday_handle >= substr(f.handle, 1, {SHORT}) "
+            f"AND b.birthday_handle < substr(f.handle, 1, {SHORT}) || '~' "
+            "AND b.birthday_lead IS NOT NULL))")
 
 
 def shown(stored: str, shared: bool) -> str:
@@ -90,6 +95,12 @@ def open_items(db: apsw.Connection, schema: str, now: str, *, handle: str | None
     """
     rows: list[tuple[Any, ...]] = db.execute(
         sql, {"now": now, "low": text, "high": text + "\U0010ffff"}).fetchall()
-    return [{"contact": r[0], "name": r[1], "kind": r[2], "due_at": r[3], "reason": r[4],
-             "event": r[5], "commitment": r[6], "anchor": r[7], "handle": shown(r[8], r[9])}
-            for r in rows]
+    found = [{"contact": r[0], "name": r[1], "kind": r[2], "due_at": r[3], "reason": r[4],
+              "event": r[5], "commitment": r[6], "anchor": r[7], "handle": shown(r[8], r[9])}
+             for r in rows]
+    if handle is not None:  # birthdays' items are worked out when read
+        from coffeechat.important_dates import items_by_handle
+
+        found += [{**item, "commitment": None, "anchor": None}
+                  for item in items_by_handle(db, schema, now, handle)]
+    return found

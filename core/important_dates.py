@@ -175,3 +175,22 @@ def _mark_shared(db: apsw.Connection, schema: str, now: str, items: list[dict[st
             "AND b.birthday_handle < ?2 AND b.birthday_handle <> ?4 "
             "AND b.birthday_lead IS NOT NULL)", (low, high, now, stored)).get
         item["handle"] = shown(stored, bool(shared))
+
+
+_NOCASE = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def with_birthdays(db: apsw.Connection, schema: str, now: str, horizon: str | None,
+                   items: list[dict[str, Any]], *, contact_id: str | None = None,
+                   limit: int | None = None) -> list[dict[str, Any]]:
+    """``due``'s items with the open birthday items among them, in ``due``'s order.
+
+    (Ordered as the followups query orders: due time, name as SQLite's NOCASE
+    compares it, kind; ``limit`` keeps the first so many of the whole.)
+    """
+    birthdays = birthday_items(db, schema, now, horizon, contact_id=contact_id)
+    if not birthdays:
+        return items
+    merged = sorted([*items, *birthdays],
+                    key=lambda i: (i["due_at"], i["name"].translate(_NOCASE), i["kind"]))
+    return merged if limit is None else merged[:limit]

@@ -37,7 +37,7 @@ _CONTACT_SELECT = f"""
            coalesce((SELECT m.into_id FROM {{s}}.merges m WHERE m.alias = c.referred_by),
                     c.referred_by),
            c.tags, c.email, c.linkedin, c.phone,
-           c.how_met, c.cadence_days, c.meetings, c.added_at
+           c.how_met, c.cadence_days, c.meetings, c.added_at, c.birthday, c.dates
     FROM {{s}}.contacts c
     LEFT JOIN (SELECT f.contact, f.kind, min(f.due_at) AS due_at
                FROM {{s}}.followups f WHERE {_LIVE} {{only}} GROUP BY f.contact) n
@@ -54,6 +54,7 @@ def _contact_doc(row: tuple[Any, ...]) -> dict[str, Any]:
         "referred_by": row[8], "tags": msgspec.json.decode(row[9]),
         "email": row[10], "linkedin": row[11], "phone": row[12], "how_met": row[13],
         "cadence_days": row[14], "meetings": row[15], "added_at": row[16],
+        "birthday": row[17], "dates": msgspec.json.decode(row[18]) if row[18] else {},
     }
 
 
@@ -105,8 +106,6 @@ def due(db: apsw.Connection, schema: str, now: str, horizon: str | None, *,
         sql += f" LIMIT {int(limit)}"
     params = {"now": now, "horizon": horizon, "contact": contact_id}
     rows: list[tuple[Any, ...]] = db.execute(sql, params).fetchall()
-    if not rows:
-        return []
     names = _names(db, schema, {c for row in rows for c in named_contacts(row[5])})
     items = []
     for row in rows:
@@ -116,7 +115,9 @@ def due(db: apsw.Connection, schema: str, now: str, horizon: str | None, *,
         if row[7] is not None:
             item["commitment"] = row[7]
         items.append(item)
-    return items
+    from coffeechat.important_dates import with_birthdays  # (worked out when read)
+
+    return with_birthdays(db, schema, now, horizon, items, contact_id=contact_id, limit=limit)
 
 
 def _names(db: apsw.Connection, schema: str, contact_ids: set[str]) -> dict[str, str]:

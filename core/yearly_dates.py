@@ -168,6 +168,24 @@ def ordinal(number: int) -> str:
     return f"{number}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(number % 10, 'th') }"
 
 
+def profile_line(label: str, value: object, today: date) -> str:
+    """How ``show`` tells a date: ``birthday: Dec 3, 1985 (turns 41 on 2026-12-03)``."""
+    parts = parse(value)
+    if parts is None:
+        return f"{label}: {str(value)[:40]} (not a date this version can read)"
+    year, month, day = parts
+    written = spoken(date(2000, month, day)) + (f", {year}" if year else "")
+    nxt = next_on_or_after(value, today)
+    if nxt is None:
+        return f"{label}: {written}"
+    count = years_at(value, nxt)
+    if not count:
+        return f"{label}: {written} (next on {nxt.isoformat()})"
+    if label == BIRTHDAY:
+        return f"{label}: {written} (turns {count} on {nxt.isoformat()})"
+    return f"{label}: {written} ({count} year{'s' if count != 1 else ''} on {nxt.isoformat()})"
+
+
 # -- the forms other tools write ------------------------------------------------------------
 
 _COMPACT = re.compile(r"^(\d{4}|--)(\d\d)-?(\d\d)$")  # 19850412, --0412, --04-12, 1985-04-12
