@@ -119,7 +119,7 @@ def fold_all(db: apsw.Connection, rules: FollowupRules, extra: tuple[ExtraRule, 
     current = None
     stream_rows: list[Row] = []
     read = 0
-    make = Row._make
+    new, row_type = tuple.__new__, Row  # (Row._make's Python frame cost 0.3 s per 1M rows)
     for row in db.execute(sql, params):
         read += 1
         stream = row[6]
@@ -131,7 +131,7 @@ def fold_all(db: apsw.Connection, rules: FollowupRules, extra: tuple[ExtraRule, 
                     yield chunk, read
                     chunk = []
             current, stream_rows = stream, []
-        stream_rows.append(make(row))
+        stream_rows.append(new(row_type, row))
     if current is not None and current not in merged:
         state = fold(current, stream_rows)
         chunk.append(Folded(current, state, due_items(state, rules, extra)))

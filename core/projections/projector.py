@@ -16,6 +16,7 @@ there is a bug of ours and must show.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -273,14 +274,22 @@ class Projector:
         for projection in projections:
             self._run(projection, failed, ("create", partial(projection.create, db, schema)))
         count = 0
-        for chunk, read in folding.fold_all(db, setup.rules, setup.extra_rules,
-                                            recorded_by=recorded_by):
-            for projection in projections:
-                self._run(projection, failed,
-                          ("insert", partial(projection.insert, db, schema, chunk)))
-            count = read
-            if progress is not None:
-                progress(read, 0)
+        # Folding makes millions of small objects and no cycles: the cyclic garbage
+        # collector, run every 700 allocations, only costs time here (a tenth of it).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            for chunk, read in folding.fold_all(db, setup.rules, setup.extra_rules,
+                                                recorded_by=recorded_by):
+                for projection in projections:
+                    self._run(projection, failed,
+                              ("insert", partial(projection.insert, db, schema, chunk)))
+                count = read
+                if progress is not None:
+                    progress(read, 0)
+        finally:
+            if collecting:
+                gc.enable()
         for projection in projections:
             self._run(projection, failed, ("finish", partial(projection.finish, db, schema)))
         return count
