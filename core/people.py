@@ -19,12 +19,12 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import apsw
 import msgspec
 
-from coffeechat import validate
+from coffeechat import validate, yearly_dates
 from coffeechat.clock import now, stamp
 from coffeechat.errors import BadInput, CoffeechatError
 from coffeechat.events import ContactAdded, ContactUpdated, Payload
@@ -52,6 +52,10 @@ class Person(msgspec.Struct, kw_only=True):
     how_met: str | None = None
     tags: list[str] = []
     met_on: str | None = None  # a stamp: when the connection was made, if known
+    # As the file writes them (19850412, --04-12, ...: coffeechat.yearly_dates.from_export);
+    # checked() gives them in the stored form (MM-DD or YYYY-MM-DD).
+    birthday: str | None = None
+    dates: dict[str, str] = {}  # other important dates by label (anniversary, ...)
 
 
 class RowError(NamedTuple):
@@ -93,7 +97,7 @@ def _fold(text: str | None) -> str:
 class _Known(NamedTuple):
     id: str
     name: str
-    fields: dict[str, str | None]
+    fields: dict[str, Any]  # FIELDS, birthday, and dates (JSON text or a dict)
 
 
 class Matcher:
@@ -104,9 +108,12 @@ class Matcher:
         self.by_email: dict[str, str] = {}
         self.by_name_company: dict[tuple[str, str], list[str]] = {}
         self.known: dict[str, _Known] = {}
-        for row in db.execute(
-                "SELECT id, name, company, role, email, linkedin, phone FROM contacts"):
-            self.remember(_Known(row[0], row[1], dict(zip(FIELDS, row[2:], strict=True))))
+        for row in db.execute("SELECT id, name, company, role, email, linkedin, phone, "
+                              "birthday, dates FROM contacts"):
+            fields = dict(zip(FIELDS, row[2:7], strict=True))
+            fields["birthday"] = row[7]
+            fields["dates"] = row[8]  # JSON text, or None
+            self.remember(_Known(row[0], row[1], fields))
 
     def remember(self, known: _Known) -> None:
         self.known[known.id] = known
@@ -145,7 +152,24 @@ def checked(person: Person) -> Person:
         linkedin=validate.optional(person.linkedin, "linkedin"),
         phone=validate.optional(person.phone, "phone", limit=50),
         how_met=validate.optional(person.how_met, "how_met"),
+        birthday=yearly_dates.from_export(person.birthday, "birthday")
+        if person.birthday else None,
+        dates=_dates(person.dates),
     )
+
+
+def _dates(dates: dict[str, str]) -> dict[str, str]:
+    """Important dates from a file, checked and in the stored form; empty ones left out."""
+    found = {}
+    for label, value in dates.items():
+        name = yearly_dates.checked_label(label, "date label")
+        day = yearly_dates.from_export(value, name)
+        if day:
+            found[name] = day
+    if len(found) > yearly_dates.DATES_LIMIT:
+        raise BadInput(f"{len(found)} important dates is too many "
+                       f"(the limit is {yearly_dates.DATES_LIMIT})")
+    return found
 
 
 def _email(address: str | None) -> str | None:
@@ -187,19 +211,21 @@ def plan_import(db: apsw.Connection, people: list[Person], source: str,
         contact_id = _new_id(person.name, matcher, db)
         payload = ContactAdded(name=person.name, company=person.company, role=person.role,
                                email=person.email, linkedin=person.linkedin,
-                               phone=person.phone, how_met=person.how_met, tags=person.tags)
+                               phone=person.phone, how_met=person.how_met, tags=person.tags,
+                               birthday=person.birthday, dates=person.dates)
         events.append((contact_id, payload, person.met_on))
         added.append(contact_id)
         seen.add(contact_id)
         matcher.remember(_Known(contact_id, person.name,
-                                {f: getattr(person, f) for f in FIELDS}))
+                                {**{f: getattr(person, f) for f in FIELDS},
+                                 "birthday": person.birthday, "dates": person.dates}))
     missing = [name for contact_id, name in _brought_in_by(db, source) if contact_id not in seen]
     return PeoplePlan(events, added, updated, unchanged, conflicts, missing)
 
 
-def _changes(known: _Known, person: Person) -> dict[str, str]:
+def _changes(known: _Known, person: Person) -> dict[str, Any]:
     """Fields the source gives that differ from what the contact has (never blanks one)."""
-    changes = {}
+    changes: dict[str, Any] = {}
     for field in FIELDS:
         value = getattr(person, field)
         if not value:
@@ -209,6 +235,27 @@ def _changes(known: _Known, person: Person) -> dict[str, str]:
                 else _fold(value) == _fold(current))
         if not same:
             changes[field] = value
+    current = known.fields.get("birthday")
+    # A birthday without its year says nothing new about one with the year.
+    if person.birthday and person.birthday != current and not (
+            len(person.birthday) == 5 and str(current).endswith("-" + person.birthday)):
+        changes["birthday"] = person.birthday
+    had = known.fields.get("dates")
+    if isinstance(had, str):
+        try:
+            had = msgspec.json.decode(had)
+        except msgspec.DecodeError:
+            had = None
+    had = had if isinstance(had, dict) else {}
+    named = {label.casefold(): label for label in had}  # (labels match whatever their case)
+    dates = {}
+    for label, day in person.dates.items():
+        label = named.get(label.casefold(), label)
+        if day != had.get(label) and not (
+                len(day) == 5 and str(had.get(label)).endswith("-" + day)):
+            dates[label] = day
+    if dates:
+        changes["dates"] = dates
     return changes
 
 

@@ -188,7 +188,7 @@ def profile_line(label: str, value: object, today: date) -> str:
 
 # -- the forms other tools write ------------------------------------------------------------
 
-_COMPACT = re.compile(r"^(\d{4}|--)(\d\d)-?(\d\d)$")  # 19850412, --0412, --04-12, 1985-04-12
+_COMPACT = re.compile(r"^(\d{4}|--)-?(\d\d)-?(\d\d)$")  # 19850412, --0412, --04-12, 1985-04-12
 NO_YEAR = 1604  # the year Apple's Contacts writes for "year not known"
 
 

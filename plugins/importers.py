@@ -167,17 +167,38 @@ def read_google(path: str) -> Parsed:
                                           "not imported"))
             continue
         linkedin = next((s for s in sites if "linkedin.com" in s.lower()), None)
+        birthday, dates = _google_dates(record)
         people.append(Person(
             row=line, name=name, emails=emails, email=emails[0] if emails else None,
             company=company,
             role=record.get("Organization 1 - Title") or record.get("Organization Title")
             or None,
             phone=phones[0] if phones else None, linkedin=linkedin,
-            how_met="Google Contacts",
+            how_met="Google Contacts", birthday=birthday, dates=dates,
             tags=[g.strip().lower() for g in _split(record.get("Group Membership")
                                                     or record.get("Labels") or "")
                   if g.strip() and not g.strip().startswith("*")]))
     return Parsed(people, errors, skipped)
+
+
+def _google_dates(record: dict[str, str]) -> tuple[str | None, dict[str, str]]:
+    """The Birthday column, and each "Event N - Label/Value" (an event labelled birthday,
+    when there is no Birthday column, is the birthday). As written: people.checked reads them.
+    """
+    birthday = record.get("Birthday") or None
+    dates: dict[str, str] = {}
+    n = 1
+    while f"Event {n} - Value" in record:
+        value = record[f"Event {n} - Value"]
+        label = (record.get(f"Event {n} - Label") or record.get(f"Event {n} - Type")
+                 or "").strip().lstrip("* ").strip() or "event"
+        if value:
+            if label.lower() == "birthday":
+                birthday = birthday or value
+            else:
+                dates[label] = value
+        n += 1
+    return birthday, dates
 
 
 def _split(value: str) -> list[str]:
@@ -272,10 +293,28 @@ def _person_of(card: Any, row: int) -> Person:
     urls = [_value(u.value) for u in contents.get("url", [])]
     linkedin = next((u for u in urls if linkedin_key(u) and "linkedin.com" in u.lower()), None)
     title = _value(contents["title"][0].value) if "title" in contents else None
+    birthday = _value(contents["bday"][0].value) if "bday" in contents else None
     return Person(row=row, name=name, company=company, role=title or None,
                   emails=emails, email=emails[0] if emails else None,
                   phone=phones[0] if phones else None, linkedin=linkedin,
-                  how_met="address book")
+                  how_met="address book", birthday=birthday or None,
+                  dates=_vcard_dates(contents))
+
+
+def _vcard_dates(contents: dict[str, list[Any]]) -> dict[str, str]:
+    """ANNIVERSARY (vCard 4), and Apple's X-ABDATE, each labelled by the X-ABLABEL of its
+    group (``_$!<Anniversary>!$_`` is Apple's own "anniversary"). As written."""
+    dates: dict[str, str] = {}
+    if "anniversary" in contents:
+        dates["anniversary"] = _value(contents["anniversary"][0].value)
+    labels = {label.group: _value(label.value) for label in contents.get("x-ablabel", [])
+              if getattr(label, "group", None)}
+    for number, line in enumerate(contents.get("x-abdate", []), start=1):
+        label = labels.get(getattr(line, "group", None) or "", "") or f"date {number}"
+        if label.startswith("_$!<") and label.endswith(">!$_"):
+            label = label[4:-4].lower()
+        dates.setdefault(label, _value(line.value))
+    return dates
 
 
 def _preference(params: dict[str, list[str]]) -> int:
