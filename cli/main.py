@@ -75,6 +75,11 @@ SECTIONS: dict[str, dict[str, tuple[str, str]]] = {
                       "The people you are losing touch with, worst first."),
         "today": ("keep_in_touch:today",
                   "The day on one screen: overdue, due today, meetings, birthdays, reconnect."),
+        "stats": ("insight:stats",
+                  "How your networking is going: the funnel, replies, follow-through, referrals."),
+        "report": ("insight:report",
+                   "Write one self-contained HTML page: pipeline, due list, charts, referral "
+                   "tree."),
     },
     "Integrations": {
         "watch": ("watch:watch",

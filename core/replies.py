@@ -127,8 +127,12 @@ def is_automatic(headers: Message) -> bool:
     precedence = str(headers.get("Precedence", "")).strip().lower()
     if precedence in ("auto_reply", "bulk", "junk", "list"):
         return True
-    subject = _text(headers.get("Subject")) or ""
-    return subject.strip().lower().startswith(_AUTO_SUBJECTS)
+    return automatic_subject(_text(headers.get("Subject")))
+
+
+def automatic_subject(subject: str | None) -> bool:
+    """Whether a subject is one that mail programs give automatic answers (stats skip those)."""
+    return bool(subject) and str(subject).strip().lower().startswith(_AUTO_SUBJECTS)
 
 
 def _mail(headers: Message) -> Mail | None:

@@ -1,0 +1,239 @@
+"""What happened with each person, read from the log for ``stats`` and ``report``.
+
+:func:`histories` folds every contact once (a contact merged into another is
+part of that one, so it counts once; undone events are gone, as in every
+view) and turns its live events into a :class:`History`: each ask with what
+answered it, each meeting with its thank-you, each promise with when it was
+kept, the check-ins that fell due, the introductions. Only events that
+happened by ``until`` count, and with ``recorded_by`` only those recorded by
+then (``--as-of``). Times are stored stamps (UTC text, which sorts as time).
+
+The rules, in words (docs/user-guide.md says them for users):
+
+- an ask is a ``request.sent`` that is not a nudge; what happens after it and
+  before the next ask belongs to it;
+- it is *answered* by the first ``request.answered``, ``reply.received`` (an
+  auto-reply does not count), ``meeting.scheduled`` or ``meeting.held`` after
+  it, and *accepted* by a yes or a meeting;
+- a thank-you is on time when it went out within 24 real hours of the meeting
+  (the first thank-you after a meeting, before the next one, is its);
+- a promise without a due date is due ``commitment_days`` after it was made;
+- a check-in falls due a cadence after each touch (from the first meeting on)
+  that no other touch followed within the cadence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import apsw
+
+from coffeechat.clock import from_stamp, stamp
+from coffeechat.codec import UNREADABLE, decode_payload
+from coffeechat.config import FollowupRules
+from coffeechat.contact_state import ROW_COLUMNS, ContactState, Row
+from coffeechat.events import (
+    CheckinDone,
+    CommitmentDone,
+    CommitmentMade,
+    MeetingHeld,
+    MeetingScheduled,
+    Payload,
+    ReferralMade,
+    ReplyReceived,
+    RequestAnswered,
+    RequestSent,
+    ThanksSent,
+)
+from coffeechat.fold import fold
+from coffeechat.projections.folding import CONTACT_STREAMS, fold_family, links
+from coffeechat.projections.merges import roots
+from coffeechat.replies import automatic_subject
+from coffeechat.rules import after_days
+
+# Types whose time is all that counts here: not decoded (a row the fold kept is usable).
+_HELD, _SCHEDULED = MeetingHeld.type_name, MeetingScheduled.type_name
+_THANKS, _CHECKIN = ThanksSent.type_name, CheckinDone.type_name
+_TIME_ONLY = frozenset((_HELD, _SCHEDULED, _THANKS, _CHECKIN))
+THANKS_HOURS = 24  # "thank within 24 hours": real hours, whatever the settings say
+
+
+@dataclass
+class Ask:
+    at: str
+    channel: str
+    template: str | None
+    answered_at: str | None = None  # the first answer (None: none by `until`)
+    wait_hours: float = 0.0  # from the ask to that answer
+    accepted: bool = False  # a yes, or a meeting, came of it
+    declined: bool = False
+
+
+@dataclass
+class Meeting:
+    at: str
+    thanked_at: str | None = None  # its thank-you (None: none yet)
+
+    @property
+    def thanked_on_time(self) -> bool:
+        return self.thanked_at is not None and \
+            from_stamp(self.thanked_at) - from_stamp(self.at) <= timedelta(hours=THANKS_HOURS)
+
+
+@dataclass
+class Promise:
+    at: str
+    due: str
+    kept_at: str | None = None
+
+
+@dataclass
+class History:
+    """One person's facts (contacts merged into them included)."""
+
+    id: str
+    name: str
+    tags: list[str]
+    added_at: str | None
+    asks: list[Ask] = field(default_factory=list)
+    nudges: list[str] = field(default_factory=list)  # when each nudge went out
+    scheduled: list[str] = field(default_factory=list)  # when each meeting was scheduled
+    meetings: list[Meeting] = field(default_factory=list)
+    checkins: list[str] = field(default_factory=list)  # when each check-in was done
+    checkins_due: list[tuple[str, str | None]] = field(default_factory=list)  # (due, done at)
+    promises: list[Promise] = field(default_factory=list)
+    referrals: list[tuple[str, str]] = field(default_factory=list)  # (when, the person's id)
+
+
+def histories(db: apsw.Connection, until: str, *, recorded_by: str | None = None,
+              rules: FollowupRules | None = None) -> tuple[list[History], dict[str, str]]:
+    """Every person's history up to ``until``, and the merged-away ids → the id they became."""
+    rules = rules or FollowupRules()
+    merged_into = roots(links(db, recorded_by))
+    found = [history(state, until, rules) for state in _folded(db, merged_into, recorded_by)]
+    return found, merged_into
+
+
+def _folded(db: apsw.Connection, merged_into: dict[str, str], recorded_by: str | None
+            ) -> Iterator[ContactState]:
+    """Each contact folded once, with the contacts merged into it (the log read once)."""
+    families = {f"contact:{c}" for c in {*merged_into, *merged_into.values()}}
+    sql = f"SELECT {ROW_COLUMNS} FROM events WHERE +stream >= ? AND +stream < ?"
+    params: tuple[str, ...] = CONTACT_STREAMS
+    if recorded_by is not None:
+        sql += " AND recorded_at <= ?"
+        params += (recorded_by,)
+    current: str | None = None
+    rows: list[Row] = []
+    for row in db.execute(sql + " ORDER BY +stream, +occurred_at, +id", params):
+        if row[6] != current:
+            if current is not None and current not in families:
+                yield fold(current, rows)
+            current, rows = row[6], []
+        rows.append(Row._make(row))
+    if current is not None and current not in families:
+        yield fold(current, rows)
+    for root in sorted(set(merged_into.values()) - set(merged_into)):
+        aliases = sorted(a for a, r in merged_into.items() if r == root)
+        yield fold_family(db, root, aliases, recorded_by)
+
+
+def history(state: ContactState, until: str, rules: FollowupRules) -> History:
+    """One folded contact's facts, from its live events that happened by ``until``."""
+    found = History(state.id, state.name, list(state.tags),
+                    state.added_at if state.added_at and state.added_at <= until else None)
+    ask: Ask | None = None
+    meeting: Meeting | None = None
+    promises: dict[str, Promise] = {}
+    touches: list[str] = []
+    for row in state.events:
+        if row.occurred_at > until:
+            break  # (oldest first)
+        at = row.occurred_at
+        kind = row.type
+        if kind in _TIME_ONLY:  # (no need to decode what only its time tells)
+            if kind == _HELD:
+                if ask is not None:
+                    _answers(ask, None, at)
+                meeting = Meeting(at)
+                found.meetings.append(meeting)
+            elif kind == _SCHEDULED:
+                if ask is not None:
+                    _answers(ask, None, at)
+                found.scheduled.append(at)
+            elif kind == _THANKS:
+                if meeting is not None and meeting.thanked_at is None:
+                    meeting.thanked_at = at
+            else:
+                found.checkins.append(at)
+            if found.meetings:
+                touches.append(at)
+            continue
+        payload = _payload(row)
+        if payload is None:
+            continue
+        if isinstance(payload, RequestSent):
+            if payload.nudge and ask is not None and ask.answered_at is None:
+                found.nudges.append(at)
+            else:
+                ask = Ask(at, payload.channel, payload.template)
+                found.asks.append(ask)
+        elif isinstance(payload, RequestAnswered | ReplyReceived) and ask is not None:
+            _answers(ask, payload, at)
+        elif isinstance(payload, CommitmentMade):
+            due = stamp(payload.due) if payload.due is not None else \
+                after_days(at, rules.commitment_days)
+            promises[row.id] = Promise(at, due)
+        elif isinstance(payload, CommitmentDone):
+            promise = promises.get(payload.commitment)
+            if promise is not None and promise.kept_at is None:
+                promise.kept_at = at
+        elif isinstance(payload, ReferralMade):
+            found.referrals.append((at, payload.contact))
+        if payload.touch and found.meetings:
+            touches.append(at)
+    found.promises = list(promises.values())
+    found.checkins_due = _checkins_due(touches, until, state.cadence_days or rules.checkin_days)
+    return found
+
+
+def _answers(ask: Ask, payload: Payload | None, at: str) -> None:
+    """What an event after an ask says of it (None: a meeting scheduled or held)."""
+    if isinstance(payload, ReplyReceived) and automatic_subject(payload.subject):
+        return  # an out-of-office is no answer
+    if ask.answered_at is None:
+        ask.answered_at = at
+        ask.wait_hours = (from_stamp(at) - from_stamp(ask.at)).total_seconds() / 3600
+    if isinstance(payload, RequestAnswered):
+        ask.accepted = ask.accepted or payload.answer == "accepted"
+        ask.declined = payload.answer == "declined" and not ask.accepted
+    elif payload is None:
+        ask.accepted, ask.declined = True, False
+
+
+def _checkins_due(touches: list[str], until: str, days: int) -> list[tuple[str, str | None]]:
+    """(when a check-in fell due, the touch that caught up or None) for each gap too long."""
+    due: list[tuple[str, str | None]] = []
+    soon = timedelta(days=days - 1)
+    for n, touch in enumerate(touches):
+        following = touches[n + 1] if n + 1 < len(touches) else None
+        if following is not None and from_stamp(following) - from_stamp(touch) < soon:
+            continue  # (the next touch came well within the cadence: no need to be exact)
+        falls = after_days(touch, days)
+        if falls > until:
+            continue
+        if following is None:
+            due.append((falls, None))
+        elif following > falls:
+            due.append((falls, following))
+    return due
+
+
+def _payload(row: Row) -> Payload | None:
+    try:
+        payload = decode_payload(row.type, row.schema, row.data)
+    except UNREADABLE:
+        return None
+    return payload if isinstance(payload, Payload) else None
