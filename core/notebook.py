@@ -62,6 +62,7 @@ class FrontMatter(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     linkedin: str | None = None
     phone: str | None = None
     how_met: str | None = None
+    birthday: Any = None  # MM-DD or YYYY-MM-DD (YAML reads the latter as a date)
     takeaways: Annotated[list[str], Capped] = []
     referrals: Annotated[list[NoteReferral], Capped] = []
     commitments: Annotated[list[NoteCommitment], Capped] = []

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
-from coffeechat import validate
+from coffeechat import validate, yearly_dates
 from coffeechat.errors import CoffeechatError
 from coffeechat.events import (
     CheckinDone,
@@ -83,6 +83,8 @@ def _contact_fields(note: Note) -> dict[str, Any]:
         "phone": _checked(note, "phone", f.phone, validate.optional),
         "how_met": _checked(note, "how_met", f.how_met, validate.optional),
         "tags": [t.strip().lower() for t in f.tags if t.strip()],
+        "birthday": _checked(note, "birthday", None if f.birthday is None else str(f.birthday),
+                             yearly_dates.checked),
     }
 
 
