@@ -49,6 +49,7 @@ class ChildRun:
     seconds: float  # wall time of the whole child process
     max_rss_mb: float  # its peak resident set size
     stdout: str
+    cpu_s: float = 0.0  # its CPU time, user + system (a busy machine inflates wall time only)
 
 
 def run_child(argv: Sequence[str], env: dict[str, str] | None = None) -> ChildRun:
@@ -65,7 +66,8 @@ def run_child(argv: Sequence[str], env: dict[str, str] | None = None) -> ChildRu
             raise SystemExit(f"{' '.join(argv)} failed ({code}): "
                              f"{err.read().decode(errors='replace').strip()}")
         # Linux reports ru_maxrss in KiB.
-        return ChildRun(elapsed, usage.ru_maxrss / 1024, out.read().decode())
+        return ChildRun(elapsed, usage.ru_maxrss / 1024, out.read().decode(),
+                        usage.ru_utime + usage.ru_stime)
 
 
 # -- output ---------------------------------------------------------------------
