@@ -17,7 +17,8 @@ def calendar_group() -> None:
 @calendar_group.command("push")
 @json_option
 def push_command() -> None:
-    """Put every meeting and open follow-up on the [calendar] url (again: no copies).
+    """Put every meeting, open follow-up, birthday and important date on the [calendar]
+    url (again: no copies). Birthdays and dates are yearly all-day events with a reminder.
 
     A follow-up pushed before that has since closed is marked completed there.
 
@@ -34,6 +35,7 @@ def push_command() -> None:
     if app.json:
         output({"url": url, **pushed._asdict()})
         return
-    click.echo(f"Pushed {pushed.events} meetings and {pushed.todos} follow-ups to {url}")
+    click.echo(f"Pushed {pushed.events} meetings, {pushed.todos} follow-ups and "
+               f"{pushed.dates} birthdays and dates to {url}")
     if pushed.completed:
         click.echo(f"Marked {pushed.completed} follow-ups done there")

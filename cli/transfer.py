@@ -221,9 +221,11 @@ def export_ics_command(out_path: str | None) -> None:
         replace_file(out_path, data)
     except OSError as error:
         raise BadInput(f"--out: cannot write {out_path} ({error.strerror})") from None
-    count = data.count(b"BEGIN:VEVENT"), data.count(b"BEGIN:VTODO")
-    _report(app, {"out": out_path, "events": count[0], "todos": count[1]},
-            f"Wrote {count[0]} meetings and {count[1]} follow-ups to {out_path}")
+    dates = data.count(b"\r\nX-COFFEECHAT-DATE:")  # (birthdays and important dates)
+    count = data.count(b"BEGIN:VEVENT") - dates, data.count(b"BEGIN:VTODO")
+    _report(app, {"out": out_path, "events": count[0], "todos": count[1], "dates": dates},
+            f"Wrote {count[0]} meetings, {count[1]} follow-ups and {dates} birthdays and "
+            f"dates to {out_path}")
 
 
 # -- every importer's command ------------------------------------------------------------

@@ -8,6 +8,14 @@ instead of adding another: a meeting keeps the UID of its first scheduling
 (or of the invitation it came from) through every reschedule, which raises its
 SEQUENCE; a meeting only held is named by its ``meeting.held`` event.
 
+Each birthday and important date is a yearly all-day VEVENT (``RRULE:FREQ=
+YEARLY``, ``DTSTART;VALUE=DATE``) with a VALARM at 9:00 ``birthday_days``
+before the day, under a UID made of the contact and the label, marked
+``X-COFFEECHAT-DATE`` so that ``import ics`` of our own export leaves it out.
+It starts on the date itself when the year is known; a year-less date starts
+in 2000 (a leap year, so February 29 exists). February 29 recurs on the last
+day of February (``BYMONTH=2;BYMONTHDAY=-1``): the 28th in other years.
+
 Invitations come in through :mod:`coffeechat.invitations` (``import ics``).
 The CLI calls this module directly for ``export ics`` and ``calendar push``:
 they are commands of their own, not something a plugin extends. icalendar
@@ -29,6 +37,8 @@ from coffeechat.fold import CONTACT_PREFIX, ContactState, Row
 from coffeechat.store import Store
 
 DOMAIN = "coffeechat"
+DATE_MARK = "X-COFFEECHAT-DATE"  # the label of a yearly date's VEVENT (birthday, ...)
+YEARLESS_START = 2000  # the year a date without one starts in (a leap year)
 
 
 class Meeting(NamedTuple):
@@ -138,7 +148,66 @@ def export_calendar(store: Store, config: Config, fold_contact: FoldContact) -> 
             "WHERE f.expires_at IS NULL OR f.expires_at > ? ORDER BY f.due_at",
             (stamp(stamp_now),)):
         cal.add_component(_vtodo(*item, stamp_now=stamp_now))
+    for yearly in yearly_dates_of(store):
+        cal.add_component(_yearly_vevent(*yearly, config=config, stamp_now=stamp_now))
     return cal
+
+
+def yearly_dates_of(store: Store) -> list[tuple[str, str, str, str]]:
+    """(contact, name, label, date) of every usable birthday and important date of a
+    contact not archived."""
+    import msgspec
+
+    from coffeechat.yearly_dates import BIRTHDAY, parse
+
+    found = []
+    for contact, name, birthday, dates in store.conn.execute(
+            "SELECT id, name, birthday, dates FROM contacts "
+            "WHERE (birthday IS NOT NULL OR dates IS NOT NULL) AND stage <> 'archived' "
+            "ORDER BY id"):
+        labelled = [(BIRTHDAY, birthday)] if birthday else []
+        try:
+            more = msgspec.json.decode(dates) if dates else {}
+        except msgspec.DecodeError:
+            more = {}
+        labelled += sorted(more.items()) if isinstance(more, dict) else []
+        found += [(contact, name, label, value) for label, value in labelled
+                  if parse(value) is not None]
+    return found
+
+
+def _yearly_vevent(contact: str, name: str, label: str, value: str, *, config: Config,
+                   stamp_now: datetime) -> Any:
+    import hashlib
+    from datetime import date
+
+    import icalendar
+
+    from coffeechat.yearly_dates import BIRTHDAY, parse
+
+    year, month, day = parse(value) or (None, 1, 1)
+    start = date(year or YEARLESS_START, month, day)
+    event = icalendar.Event()
+    which = "birthday" if label == BIRTHDAY else \
+        "date-" + hashlib.sha256(label.encode(errors="surrogatepass")).hexdigest()[:12]
+    event.add("uid", f"{which}-{contact}@{DOMAIN}")
+    event.add("dtstamp", stamp_now)
+    event.add("dtstart", start)
+    event.add("dtend", start + timedelta(days=1))
+    rule: dict[str, Any] = {"freq": "yearly"}
+    if (month, day) == (2, 29):
+        rule.update(bymonth=2, bymonthday=-1)  # the 28th when the year has no 29th
+    event.add("rrule", rule)
+    event.add("summary", f"{name}'s birthday" if label == BIRTHDAY else f"{name}: {label}")
+    event.add("transp", "TRANSPARENT")
+    event.add("x-coffeechat-contact", contact)
+    event.add(DATE_MARK.lower(), label)
+    alarm = icalendar.Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", event["summary"])
+    alarm.add("trigger", -timedelta(days=config.followups.birthday_days) + timedelta(hours=9))
+    event.add_component(alarm)
+    return event
 
 
 def _calendar() -> Any:
@@ -204,9 +273,10 @@ def _vtodo(contact: str, name: str, kind: str, due_at: str, reason: str, event_i
 # -- CalDAV ------------------------------------------------------------------------------
 
 class Pushed(NamedTuple):
-    events: int
+    events: int  # meetings
     todos: int
     completed: int  # to-dos on the calendar whose follow-up is no longer open
+    dates: int = 0  # birthdays and important dates (yearly events)
 
 
 def push(store: Store, config: Config, fold_contact: FoldContact, password: str | None
@@ -238,7 +308,7 @@ def _push(store: Store, config: Config, fold_contact: FoldContact, password: str
     client = DAVClient(url=settings.url, username=settings.username, password=password)
     calendar = client.calendar(url=settings.url)
     _check_calendar(calendar, config)
-    events = todos = 0
+    events = todos = dates = 0
     open_uids = set()
     for component in export_calendar(store, config, fold_contact).subcomponents:
         wrapper = _calendar()  # one object per resource, as CalDAV stores them
@@ -246,7 +316,10 @@ def _push(store: Store, config: Config, fold_contact: FoldContact, password: str
         text = wrapper.to_ical().decode()
         if component.name == "VEVENT":
             calendar.save_event(text)
-            events += 1
+            if DATE_MARK in component:
+                dates += 1
+            else:
+                events += 1
         elif component.name == "VTODO":
             calendar.save_todo(text)
             open_uids.add(str(component["UID"]))
@@ -258,7 +331,7 @@ def _push(store: Store, config: Config, fold_contact: FoldContact, password: str
             todo["STATUS"] = "COMPLETED"
             stored.save()
             completed += 1
-    return Pushed(events, todos, completed)
+    return Pushed(events, todos, completed, dates)
 
 
 def _check_calendar(calendar: Any, config: Config) -> None:

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from coffeechat import validate
-from coffeechat.calendars import DOMAIN, FoldContact, all_meetings
+from coffeechat.calendars import DATE_MARK, DOMAIN, FoldContact, all_meetings
 from coffeechat.clock import WINDOW_TEXT, in_window, now, stamp
 from coffeechat.errors import BadInput
 from coffeechat.events import ContactAdded, MeetingCancelled, MeetingScheduled, Payload
@@ -88,6 +88,8 @@ def read_invitations(path: str, me: str | None) -> list[Invitation]:
         where = f"{path}: line {line}: event {number}" if line else f"{path}: event {number}"
         if "RECURRENCE-ID" in event:
             continue  # one occurrence of a recurring series changed: not a coffee chat
+        if DATE_MARK in event:
+            continue  # a birthday or important date of our own export: not a meeting
         try:
             invitation = _invitation(event, method, (me or "").lower())
         except BadInput as error:
