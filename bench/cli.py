@@ -5,6 +5,7 @@ In one run, interleaved rounds (the order shuffled each round) of:
 - the floor: ``python -c "import click, pluggy, msgspec, apsw"``;
 - ``coffeechat due --json`` on stores of 1k, 100k and 1M events (projections
   caught up beforehand, so the timed runs have nothing new to apply);
+- ``coffeechat today --json`` and ``coffeechat reconnect --json`` on 100k events;
 - ``coffeechat show CONTACT --json`` on 1k and 1M events (for contrast: its
   output does not grow with the log, while the due list does);
 - ``coffeechat add NAME`` and ``coffeechat met CONTACT --notes ...`` on a copy
@@ -125,6 +126,10 @@ def main() -> None:
                 [*cmd, "due", "--json", "--limit", "20"], envs["1k"]),
             "due --json --limit 20, 1M events": lambda n: (
                 [*cmd, "due", "--json", "--limit", "20"], envs["1M"]),
+            # The day's digest: the due query, meetings, birthdays and the reconnect top 3.
+            "today --json, 100k events": lambda n: ([*cmd, "today", "--json"], envs["100k"]),
+            "reconnect --json, 100k events": lambda n: (
+                [*cmd, "reconnect", "--json"], envs["100k"]),
             # Not a goal: a read whose output does not grow with the log, for contrast.
             "show CONTACT --json, 1k events": lambda n: (
                 [*cmd, "show", f"person-{n % 100}", "--json"], envs["1k"]),
@@ -162,6 +167,10 @@ def main() -> None:
          due_1m <= 1.2 * due_1k),
         (f"due --limit 20 on 1M ≤ 1.2× on 1k (same output): {limited_1m / limited_1k:.2f}×",
          limited_1m <= 1.2 * limited_1k),
+        (f"today on 100k ≤ 1.5× floor: {ratio('today --json, 100k events'):.2f}×",
+         ratio("today --json, 100k events") <= 1.5),
+        (f"reconnect on 100k ≤ 1.5× floor: {ratio('reconnect --json, 100k events'):.2f}×",
+         ratio("reconnect --json, 100k events") <= 1.5),
         (f"add ≤ 1.8× floor: {ratio('add NAME (100k store)'):.2f}×",
          ratio("add NAME (100k store)") <= 1.8),
         (f"met ≤ 1.8× floor: {ratio('met CONTACT --notes (100k store)'):.2f}×",

@@ -35,6 +35,7 @@ BIRTHDAY_DAYS = 7  # birthdays and dates this many days ahead
 RECONNECT_TOP = 3
 SHOWN = 10  # follow-ups listed in the text of one section; the JSON has them all
 PREP_LINES = 3
+PREP_MEETINGS = 3  # the soonest meetings shown with their prep sheet's first lines
 
 # (contact state) -> the prep sheet's body, or None when nothing renders one
 PrepSheet = Callable[["ContactState"], "str | None"]
@@ -92,10 +93,11 @@ def meetings(db: apsw.Connection, schema: str, now: str, prep_sheet: PrepSheet |
              ) -> list[dict[str, Any]]:
     """The meetings scheduled for today and tomorrow (local days), soonest first.
 
-    Only a few contacts have a meeting scheduled near: the log's
-    ``meeting.scheduled`` events for those days name them, and folding each
-    says whether that meeting is still the one scheduled (not moved, cancelled
-    or held).
+    Only contacts with a meeting scheduled (their stage, or an open prep item)
+    are looked at: their ``meeting.scheduled`` events for those days name the
+    few to fold, and folding each says whether that meeting is still the one
+    scheduled (not moved, cancelled or held). The first :data:`PREP_MEETINGS`
+    carry the first lines of their prep sheet.
     """
     from coffeechat.projections.folding import fold_family
     from coffeechat.projections.merges import alias_roots
@@ -105,16 +107,25 @@ def meetings(db: apsw.Connection, schema: str, now: str, prep_sheet: PrepSheet |
     # (a day either side: an `at` written with an offset still falls in)
     first = (from_stamp(window.start) - timedelta(days=1)).date().isoformat()
     last = (from_stamp(window.end) + timedelta(days=1)).date().isoformat()
-    sql = ("SELECT DISTINCT stream FROM events WHERE type = 'meeting.scheduled' "
-           "AND json_valid(data) AND substr(json_extract(data, '$.at'), 1, 10) "
-           "BETWEEN ? AND ?")
+    sql = (f"""
+        WITH scheduled(id) AS (
+            SELECT id FROM {schema}.contacts WHERE stage = 'scheduled'
+            UNION SELECT contact FROM {schema}.followups WHERE kind = 'prep'),
+        streams(stream) AS (
+            SELECT 'contact:' || id FROM scheduled
+            UNION SELECT 'contact:' || alias FROM {schema}.merges
+                  WHERE into_id IN (SELECT id FROM scheduled))
+        SELECT DISTINCT e.stream FROM main.events e
+        WHERE e.stream IN (SELECT stream FROM streams) AND e.type = 'meeting.scheduled'
+          AND json_valid(e.data)
+          AND substr(json_extract(e.data, '$.at'), 1, 10) BETWEEN ? AND ?""")
     params: tuple[str, ...] = (first, last)
     if recorded_by is not None:
-        sql += " AND recorded_at <= ?"
+        sql += " AND e.recorded_at <= ?"
         params += (recorded_by,)
     roots = alias_roots(db, schema)
     contacts = {roots.get(s[len("contact:"):], s[len("contact:"):])
-                for (s,) in db.execute(sql, params) if s.startswith("contact:")}
+                for (s,) in db.execute(sql, params)}
     found = []
     for contact_id in sorted(contacts):
         doc = queries.contact(db, schema, now, contact_id)
@@ -126,11 +137,13 @@ def meetings(db: apsw.Connection, schema: str, now: str, prep_sheet: PrepSheet |
         if at is None or not window.start <= at < window.end:
             continue
         minutes, where = _scheduled(state)
-        sheet = prep_sheet(state) if prep_sheet is not None else None
-        found.append({"contact": contact_id, "name": doc["name"], "at": at,
-                      "minutes": minutes, "where": where, "prep": prep_lines(sheet)})
-    found.sort(key=lambda m: (m["at"], m["name"].casefold()))
-    return found
+        found.append(({"contact": contact_id, "name": doc["name"], "at": at,
+                       "minutes": minutes, "where": where, "prep": []}, state))
+    found.sort(key=lambda m: (m[0]["at"], m[0]["name"].casefold()))
+    if prep_sheet is not None:  # (rendering a template is the slow part: the soonest few)
+        for meeting, state in found[:PREP_MEETINGS]:
+            meeting["prep"] = prep_lines(prep_sheet(state))
+    return [meeting for meeting, _state in found]
 
 
 def _scheduled(state: ContactState) -> tuple[int | None, str | None]:
