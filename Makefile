@@ -8,7 +8,7 @@ LOG := $(VENV)/install.log
 # (no "a new pip is out" check: it costs a request and says nothing we act on)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test quick lint typecheck docs clean
+.PHONY: demo test quick lint typecheck docs clean browser
 
 # $(call step,what it does,command): run a setup step with its output in $(LOG);
 # if it fails, show the end of the log and stop.
@@ -36,13 +36,27 @@ demo: $(STAMP)
 	@echo "Replaying examples/story.sh (a month of informational interviews) into a throwaway store…"
 	@COFFEECHAT=$(BIN)/coffeechat bash examples/story.sh
 
-test: $(STAMP)
+test: $(STAMP) browser
 	@echo "Linting (ruff)…"
 	@$(BIN)/ruff check .
 	@echo "Type-checking (mypy)…"
 	@$(MAKE) --no-print-directory typecheck
 	@echo "Running the whole test suite (pytest)…"
 	@$(BIN)/pytest
+
+# The report's browser test (tests/test_report_browser.py) needs a Chromium: where
+# there is none and we are root with apt-get (CI), install Debian's, quietly; else
+# the test skips and says why.
+browser:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "  installing Debian's chromium for the browser test (output in $(LOG))…"; \
+			{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; } \
+				>>$(LOG) 2>&1 || echo "  could not install chromium (see $(LOG)): the browser test will skip"; \
+		else \
+			echo "  no chromium on PATH: the report's browser test will skip"; \
+		fi; \
+	fi
 
 quick: $(STAMP)
 	@$(BIN)/pytest -q -m "not slow"

@@ -54,7 +54,8 @@ def weekly(title: str, weeks: Sequence[dict[str, Any]], limit: int = 52) -> Mark
     shown = list(weeks[-limit:])
     kinds = tuple(COLOURS)
     top = max((sum(w[k] for k in kinds) for w in shown), default=0) or 1
-    column, height, base = 14, 160, 180
+    column = max(8, min(40, 560 // max(len(shown), 1)))  # (few weeks: wider columns)
+    height, base = 160, 180
     body = []
     for n, week in enumerate(shown):
         x = 40 + n * column
@@ -66,7 +67,7 @@ def weekly(title: str, weeks: Sequence[dict[str, Any]], limit: int = 52) -> Mark
                 body.append(f'<rect x="{x}" y="{y:.1f}" width="{column - 3}" height="{size:.1f}" '
                             f'fill="{COLOURS[kind]}"><title>{escape(week["week"])}: '
                             f'{week[kind]} {kind}</title></rect>')
-        if n % 4 == 0:
+        if n % max(1, 56 // column) == 0:  # a date under every few columns
             body.append(f'<text x="{x}" y="{base + 16}" class="small">'
                         f'{escape(week["start"][5:])}</text>')
     body.append(f'<text x="34" y="{base - height + 4}" text-anchor="end" class="small">'
