@@ -7,6 +7,8 @@ import stat
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import InProcessCLI
 
 HOSTILE = "<script>alert(1)</script>"
@@ -99,10 +101,13 @@ def test_the_page_shows_what_stats_counts_and_each_contact(run: InProcessCLI,
     assert "introduced me to" in words and "ann-lee" not in words
 
 
-def test_where_it_goes_and_what_it_leaves_out(run: InProcessCLI, tmp_path: Path) -> None:
+def test_where_it_goes_and_what_it_leaves_out(run: InProcessCLI, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
     _story(run)
+    monkeypatch.chdir(tmp_path)
     out = run.run("report").out  # the current folder by default
     assert out.startswith("Wrote report.html (") and "file://" in out
+    assert (tmp_path / "report.html").is_file()
     few = tmp_path / "few.html"
     run.run("report", "--out", str(few), "--contacts", "1")
     text = few.read_text()
