@@ -80,12 +80,13 @@ class JsonlFile:
         previous = ""
         seq = 0
         recorded = ""  # the last recorded_at found good (a batch's events share one)
+        streams: set[str] = set()  # contact streams found well formed (each has many events)
         for number, line in enumerate(self.lines, start=1):
             if not line.strip():
                 continue
             try:
                 event = decode(line)
-                data = _check(event)
+                data = _check(event, streams)
                 if event.recorded_at != recorded:
                     problem = stamp_problem(event.recorded_at, "recorded_at")
                     if problem is not None:
@@ -107,7 +108,7 @@ class JsonlFile:
             yield number, event, data, before
 
 
-def _check(event: ExportedEvent) -> str:
+def _check(event: ExportedEvent, streams: set[str]) -> str:
     """The payload as text, once the envelope is known to be sound (ValueError if not).
 
     Whether the payload is usable is asked only of events that are to be
@@ -117,8 +118,10 @@ def _check(event: ExportedEvent) -> str:
     if _CONTROL.search(f"{event.id}{stream}{event.source}{event.type}{event.key or ''}"
                        f"{event.batch or ''}"):
         raise ValueError("control characters in the id, stream, source, type, key or batch")
-    if stream.startswith("contact:") and not _CONTACT_STREAM.match(stream):
-        raise ValueError(f"not a contact stream: {stream!r}")
+    if stream not in streams and stream.startswith("contact:"):
+        if not _CONTACT_STREAM.match(stream):
+            raise ValueError(f"not a contact stream: {stream!r}")
+        streams.add(stream)
     current = SCHEMAS.get(event.type)
     if current is not None and not 1 <= event.schema <= current:
         raise ValueError(f"{event.type}: schema {event.schema} is not between 1 and {current}")
