@@ -119,7 +119,7 @@ def add(name: str, company: str | None, role: str | None, email: str | None,
     new = ContactAdded(name=name, company=company, role=role, email=email, linkedin=linkedin,
                        phone=phone, how_met=how_met, referred_by=referred_by, tags=list(tags),
                        birthday=birthday or None,
-                       dates=_date_pairs(dates))  # type: ignore[arg-type]  # (checked next)
+                       dates=_date_pairs(dates))  # (the recorder checks them)
     recorder = context_app().recorder()
     events = recorder.add(new, when(on, "--on", past=True))
     report(events)

@@ -200,8 +200,7 @@ def plan_import(db: apsw.Connection, people: list[Person], source: str,
             seen.add(contact_id)
             changes = _changes(matcher.known[contact_id], person)
             if changes:
-                # (mypy cannot tell that FIELDS are all the str | None fields)
-                events.append((contact_id, ContactUpdated(**changes), None))  # type: ignore[arg-type]
+                events.append((contact_id, ContactUpdated(**changes), None))
                 updated.append(contact_id)
                 known = matcher.known[contact_id]
                 matcher.remember(known._replace(fields={**known.fields, **changes}))

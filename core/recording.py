@@ -188,7 +188,7 @@ class Recorder:
         for key, value in changes.items():
             where = "--" + key.replace("_", "-")
             if key == "tags":
-                fields[key] = _tags(value or [], "--tag")
+                fields[key] = _tags(value if isinstance(value, list) else [], "--tag")
             elif key == "name":
                 fields[key] = validate.name(str(value), "--name")
             elif key == "email":
