@@ -24,8 +24,9 @@ def watch(notes: str, views_dir: str | None, once: bool) -> None:
     Any .md file whose YAML front matter has a `contact` key is a note (see
     docs/notes.md). Saving a note records it; editing it replaces what it
     recorded; deleting it takes that back. Views (due.md, contacts.md,
-    referrals.md, a page per contact, errors.md) are rewritten as the notes
-    or the store change. Ctrl-C stops.
+    referrals.md, a page per contact, errors.md, and report.html unless
+    [views] report = false) are rewritten as the notes or the store change.
+    Ctrl-C stops.
     """
     from coffeechat.plugins.notes_sync import NotesFolder
     from coffeechat.plugins.notes_watch import GRACE_SECONDS, Watcher
@@ -38,7 +39,10 @@ def watch(notes: str, views_dir: str | None, once: bool) -> None:
                          catch_up=projector.catch_up_locked,
                          on_commit=lambda events: plugins.event_appended(events, store))
     live = Terminal(sys.stderr.isatty(), folder.views_dir)
-    watcher = Watcher(folder, projector, plugins.views(), grace=0 if once else GRACE_SECONDS,
+    views = plugins.views()
+    if not app.config().views.report:  # ([views] report = false in config.toml)
+        views.pop("report", None)
+    watcher = Watcher(folder, projector, views, grace=0 if once else GRACE_SECONDS,
                       warn=live.warn)
     if once:
         _finish_once(app.json, folder.views_dir, watcher.step(None))

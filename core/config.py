@@ -23,6 +23,9 @@ optional::
     [keep_in_touch]        # tiers by tag: the ideal and the longest gap between touches
     mentor = { ideal = 30, max = 60 }   # max may be left out: twice the ideal
 
+    [views]                # what `watch` writes beside the Markdown views
+    report = true          # false: no report.html (the HTML report)
+
     plugins_dir = "~/coffeechat-plugins"   # one-off plugins, like --plugins-dir
 
     [plugins.webhook]      # each plugin's own settings, under its name
@@ -121,12 +124,19 @@ class CalendarSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True,
     reminder_minutes: int = 15  # the VALARM before each meeting
 
 
+class ViewSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+    """What `watch` writes into the views folder besides the Markdown views."""
+
+    report: bool = True  # report.html, the one-file HTML report (coffeechat report)
+
+
 class Config(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
     followups: FollowupRules = FollowupRules()
     me: Me = Me()
     rules: RuleSwitches = RuleSwitches()
     email: EmailSettings = EmailSettings()
     calendar: CalendarSettings = CalendarSettings()
+    views: ViewSettings = ViewSettings()
     # Keep-in-touch tiers by tag: [keep_in_touch] mentor = { ideal = 30, max = 60 }
     keep_in_touch: dict[Tag, Tier] = {}
     # Your own message templates (NAME.j2), which override the built-in ones.

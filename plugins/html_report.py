@@ -25,6 +25,7 @@ from coffeechat.summary import timeline_lines
 
 if TYPE_CHECKING:
     from coffeechat.store import Store
+    from coffeechat.views import ViewContext
 
 CARDS = 40  # cards per pipeline column
 DUE = 100  # items in the due list
@@ -115,3 +116,31 @@ def _section(given: ReportInput, profile: dict[str, Any], names: Any) -> dict[st
             "followups": queries.due(given.store.conn, given.schema, given.now, None,
                                      contact_id=contact_id),
             "timeline": timeline}
+
+
+# -- report.html beside the Markdown views (coffeechat watch) ------------------------
+#
+# Rendering the report costs what `coffeechat report` costs (about 1.8 s on a
+# store of 100,000 events, a few ms on a small one), so while notes change it is
+# rewritten at most once per REWRITE_FACTOR times its own last cost (at most
+# once a minute): on a small store after every save, on a big one at most every
+# ~20 s. The watcher also re-renders every minute, which picks up what a skipped
+# round left out.
+REWRITE_FACTOR = 10
+_LAST: dict[str, float] = {}  # "at": when the last render ended (monotonic), "cost": its seconds
+
+
+def report_view(ctx: ViewContext) -> dict[str, str]:
+    """``report.html`` for the views folder: the report of the whole log, judged now."""
+    import time
+
+    from coffeechat.config import load_config
+    from coffeechat.stats import figures
+
+    started = time.monotonic()
+    if "at" in _LAST and started - _LAST["at"] < min(REWRITE_FACTOR * _LAST["cost"], 60):
+        return {}  # (too soon after the last one: the file stays as it was)
+    found = figures(ctx.db, since=None, until=ctx.now, rules=load_config().followups)
+    html = render_report(ReportInput(ctx.store, ctx.schema, ctx.now, found))
+    _LAST.update(at=time.monotonic(), cost=time.monotonic() - started)
+    return {"report.html": html}

@@ -1,5 +1,7 @@
 """Markdown views for the notes folder: due, contacts, referrals, a page per contact, errors.
 
+(And ``report.html``, the HTML report of :mod:`coffeechat.plugins.html_report`, beside them.)
+
 Each view is registered with the ``register_views`` hook and renders to
 ``{relative path: Markdown}``; ``coffeechat watch`` writes them into the views
 folder. They hold absolute dates, not "3 days ago", so a file only changes
@@ -132,9 +134,16 @@ def render_errors(ctx: ViewContext) -> dict[str, str]:
     return {"errors.md": "\n".join(lines) + "\n"}
 
 
+def render_report(ctx: ViewContext) -> dict[str, str]:
+    """report.html, the HTML report (``[views] report = false`` turns it off; see html_report)."""
+    from coffeechat.plugins.html_report import report_view
+
+    return report_view(ctx)
+
+
 BUILTIN_VIEWS = {
     "due": render_due, "contacts": render_contacts, "referrals": render_referrals,
-    "contact pages": render_pages, "errors": render_errors,
+    "contact pages": render_pages, "errors": render_errors, "report": render_report,
 }
 
 

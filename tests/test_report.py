@@ -128,3 +128,26 @@ def test_as_of_shows_the_past(run: InProcessCLI, tmp_path: Path) -> None:
     text = out.read_text()
     assert "(as recorded by then)" in text
     assert 'data-step="met">0<' in text and "talked about" not in text
+
+
+def test_watch_keeps_report_html_beside_the_views_unless_turned_off(
+        run: InProcessCLI, tmp_path: Path) -> None:
+    _story(run)
+    notes = tmp_path / "notes"
+    notes.mkdir(mode=0o700)
+    done = run.json("watch", str(notes), "--once")
+    assert "report.html" in done["views"]
+    written = notes / "_coffeechat" / "report.html"
+    assert stat.S_IMODE(written.stat().st_mode) == 0o600  # as private as the notes folder
+    text = written.read_text()
+    assert text.startswith("<!-- written by coffeechat watch") and "<!DOCTYPE html>" in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert run.json("watch", str(notes), "--once")["views"] == []  # nothing new: unchanged
+    written.unlink()
+    (run.home / "config.toml").write_text("[views]\nreport = false\n")
+    run.now = "2026-10-07T09:00:00Z"
+    assert "report.html" not in run.json("watch", str(notes), "--once")["views"]
+    assert not written.exists()
+    (run.home / "config.toml").write_text("[views]\nreport = 'sometimes'\n")
+    bad = run.run("watch", str(notes), "--once", expect=1)
+    assert "views.report" in bad.err and len(bad.err.strip().splitlines()) == 1
