@@ -13,7 +13,6 @@ from coffeechat.clock import local_time as local
 
 if TYPE_CHECKING:
     from coffeechat.cli.main import App
-    from coffeechat.fold import ContactState
 
 
 @click.command()
@@ -60,7 +59,8 @@ def today(send: bool, via: str, force: bool, as_of: str | None) -> None:
     """The day on one screen: overdue, due today, meetings, birthdays, reconnect.
 
     Follow-ups show their HANDLE for `done`, `skip` and `snooze`; meetings
-    today and tomorrow show the first lines of their prep sheet. --send
+    today and tomorrow show the first lines of their prep sheet (who they
+    are, how you met; `template render prep` gives it whole). --send
     delivers it through a channel and records that it went out (digest.sent),
     so a timer may run it often: it goes out once a local day (--force: again).
     Nothing to send: nothing is sent.
@@ -73,7 +73,7 @@ def today(send: bool, via: str, force: bool, as_of: str | None) -> None:
     if (force or via != "email") and not send:
         raise click.UsageError("--via and --force go with --send")
     with app.view(as_of) as (schema, now):
-        found = digest.today(app.store().conn, schema, now, _prep_sheet(app))
+        found = digest.today(app.store().conn, schema, now)
     if send:
         _send(app, found, now, via, force)
         return
@@ -82,21 +82,6 @@ def today(send: bool, via: str, force: bool, as_of: str | None) -> None:
         return
     for line, heading in digest.lines(found, now):
         click.echo(click.style(line, bold=True) if heading else line)
-
-
-def _prep_sheet(app: App) -> Any:
-    """The prep sheet of a contact, rendered as `template render prep` does (None: none)."""
-    from coffeechat.errors import CoffeechatError
-
-    def render(state: ContactState) -> str | None:
-        try:
-            message = app.plugins().compose_message("ask", state, state.email, False, "prep",
-                                                    app.store())
-        except CoffeechatError:  # (a broken template of yours: the digest goes on)
-            return None
-        return message.body if message is not None else None
-
-    return render
 
 
 def _send(app: App, found: dict[str, list[dict[str, Any]]], now: str, via: str,

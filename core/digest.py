@@ -2,8 +2,10 @@
 
 :func:`today` gathers, judged at one moment: the overdue follow-ups and those
 due later the same local day (one ``due`` query, split in two), the meetings
-scheduled for today and tomorrow (each with the first lines of its prep
-sheet), birthdays and important dates in the next 7 days, and the top of
+scheduled for today and tomorrow (each with the first lines of the built-in
+prep sheet: who they are, how you met, who introduced you, what they
+suggested last time; `template render prep` gives the whole sheet),
+birthdays and important dates in the next 7 days, and the top of
 ``reconnect``. :func:`lines` makes it the plain text that ``today`` prints
 and ``today --send`` sends as one message; :func:`record_sent` notes that it
 went out as a ``digest.sent`` event on the stream ``digest:<local day>``
@@ -12,7 +14,6 @@ went out as a ``digest.sent`` event on the stream ``digest:<local day>``
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -35,10 +36,6 @@ BIRTHDAY_DAYS = 7  # birthdays and dates this many days ahead
 RECONNECT_TOP = 3
 SHOWN = 10  # follow-ups listed in the text of one section; the JSON has them all
 PREP_LINES = 3
-PREP_MEETINGS = 3  # the soonest meetings shown with their prep sheet's first lines
-
-# (contact state) -> the prep sheet's body, or None when nothing renders one
-PrepSheet = Callable[["ContactState"], "str | None"]
 
 
 class Day(NamedTuple):
@@ -57,13 +54,10 @@ def local_days(now: str, count: int = 1) -> Day:
     return Day(day.isoformat(), stamp(start), stamp(end))
 
 
-def today(db: apsw.Connection, schema: str, now: str, prep_sheet: PrepSheet | None = None
-          ) -> dict[str, list[dict[str, Any]]]:
+def today(db: apsw.Connection, schema: str, now: str) -> dict[str, list[dict[str, Any]]]:
     """The digest as JSON: ``overdue``, ``due_today``, ``meetings``, ``birthdays``, ``reconnect``.
 
-    Follow-ups are in the shape of ``due --json`` (handles and all);
-    ``prep_sheet`` renders a meeting's prep sheet (the CLI passes the
-    templates, through the plugins).
+    Follow-ups are in the shape of ``due --json`` (handles and all).
     """
     day = local_days(now)
     horizon = stamp(from_stamp(day.end) - timedelta(seconds=1))
@@ -71,7 +65,7 @@ def today(db: apsw.Connection, schema: str, now: str, prep_sheet: PrepSheet | No
     return {
         "overdue": [i for i in items if i["overdue"]],
         "due_today": [i for i in items if not i["overdue"]],
-        "meetings": meetings(db, schema, now, prep_sheet),
+        "meetings": meetings(db, schema, now),
         "birthdays": birthdays(db, schema, now),
         "reconnect": reconnect(db, schema, now, RECONNECT_TOP),
     }
@@ -89,15 +83,13 @@ def birthdays(db: apsw.Connection, schema: str, now: str) -> list[dict[str, Any]
         return []
 
 
-def meetings(db: apsw.Connection, schema: str, now: str, prep_sheet: PrepSheet | None
-             ) -> list[dict[str, Any]]:
+def meetings(db: apsw.Connection, schema: str, now: str) -> list[dict[str, Any]]:
     """The meetings scheduled for today and tomorrow (local days), soonest first.
 
     Only contacts with a meeting scheduled (their stage, or an open prep item)
     are looked at: their ``meeting.scheduled`` events for those days name the
     few to fold, and folding each says whether that meeting is still the one
-    scheduled (not moved, cancelled or held). The first :data:`PREP_MEETINGS`
-    carry the first lines of their prep sheet.
+    scheduled (not moved, cancelled or held). Each carries :func:`prep_lines`.
     """
     from coffeechat.projections.folding import fold_family
     from coffeechat.projections.merges import alias_roots
@@ -137,13 +129,12 @@ def meetings(db: apsw.Connection, schema: str, now: str, prep_sheet: PrepSheet |
         if at is None or not window.start <= at < window.end:
             continue
         minutes, where = _scheduled(state)
-        found.append(({"contact": contact_id, "name": doc["name"], "at": at,
-                       "minutes": minutes, "where": where, "prep": []}, state))
-    found.sort(key=lambda m: (m[0]["at"], m[0]["name"].casefold()))
-    if prep_sheet is not None:  # (rendering a template is the slow part: the soonest few)
-        for meeting, state in found[:PREP_MEETINGS]:
-            meeting["prep"] = prep_lines(prep_sheet(state))
-    return [meeting for meeting, _state in found]
+        referrer = doc["referred_by"] and queries.contact(db, schema, now, doc["referred_by"])
+        found.append({"contact": contact_id, "name": doc["name"], "at": at,
+                      "minutes": minutes, "where": where,
+                      "prep": prep_lines(state, referrer["name"] if referrer else None)})
+    found.sort(key=lambda m: (m["at"], m["name"].casefold()))
+    return found
 
 
 def _scheduled(state: ContactState) -> tuple[int | None, str | None]:
@@ -162,18 +153,32 @@ def _scheduled(state: ContactState) -> tuple[int | None, str | None]:
     return None, None
 
 
-def prep_lines(sheet: str | None) -> list[str]:
-    """The first lines of a prep sheet that say something about the person (no headings)."""
-    found: list[str] = []
-    for line in (sheet or "").splitlines():
-        if line.startswith("#") or line.startswith("When:") or not line.strip():
-            continue
-        text = first_line(line)
-        if text:
-            found.append(text)
-        if len(found) == PREP_LINES:
+def prep_lines(state: ContactState, referrer: str | None) -> list[str]:
+    """The first lines of the built-in prep sheet ("Who they are"), from the folded state.
+
+    Made here rather than by rendering the template: the digest is read every
+    day, and a template costs Jinja2 and the plugins (~40 ms a meeting).
+    """
+    from coffeechat.codec import UNREADABLE, decode_payload
+    from coffeechat.events import MeetingHeld
+
+    lines = []
+    if state.role or state.company:
+        lines.append(f"{state.role or 'Works'}{f' at {state.company}' if state.company else ''}")
+    if state.how_met:
+        lines.append(f"How we met: {first_line(state.how_met)}")
+    if referrer:
+        lines.append(f"Introduced by {referrer}")
+    for row in reversed(state.events):  # what they suggested at the last meeting
+        if row.id == state.last_met_id:
+            try:
+                held = decode_payload(row.type, row.schema, row.data)
+            except UNREADABLE:
+                break
+            if isinstance(held, MeetingHeld) and held.takeaways:
+                lines.append(f"They suggested: {first_line(held.takeaways[0])}")
             break
-    return found
+    return [line for line in lines if line][:PREP_LINES]
 
 
 def count(digest: dict[str, list[dict[str, Any]]]) -> int:

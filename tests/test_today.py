@@ -22,7 +22,8 @@ def day_of(run: CLI) -> CLI:
     run.ids("add", "Jane Doe", "--company", "Acme", "--role", "SRE",
             "--email", "jane@example.com", "--birthday", "11-20")
     run.ids("met", "jane", "--commitment", "send my portfolio", "--due", "2026-11-16T17:00")
-    run.ids("add", "Grace Hopper", "--company", "Navy", "--role", "Admiral")
+    run.ids("add", "Grace Hopper", "--company", "Navy", "--role", "Admiral",
+            "--how-met", "COBOL meetup", "--referred-by", "jane")
     run.ids("schedule", "grace", "--at", "2026-11-17T15:00", "--where", "Zoom")
     run.now = "2026-11-16T08:00:00Z"
     return run
@@ -43,7 +44,9 @@ def test_today_holds_each_section(run: CLI) -> None:
     [meeting] = found["meetings"]
     assert (meeting["contact"], meeting["at"], meeting["minutes"], meeting["where"]) == (
         "grace-hopper", "2026-11-17T15:00:00Z", 30, "Zoom")
-    assert meeting["prep"][0] == "Admiral at Navy"  # the prep sheet's first lines
+    # the first lines of the prep sheet ("Who they are"), naming the referrer
+    assert meeting["prep"] == ["Admiral at Navy", "How we met: COBOL meetup",
+                               "Introduced by Jane Doe"]
     assert [(b["contact"], b["label"], b["date"]) for b in found["birthdays"]] == [
         ("jane-doe", "birthday", "2026-11-20")]
     [old] = found["reconnect"]
