@@ -50,6 +50,7 @@ def test_the_informational_interview_cycle(run: CLI) -> None:
         "referred_by": None, "tags": ["frontend"], "email": "jane@example.com",
         "linkedin": None, "phone": None, "how_met": "Girls Who Code talk", "cadence_days": None,
         "meetings": 0, "added_at": "2026-11-02T09:00:00Z", "warmth": "warm",
+        "birthday": None, "dates": {},
     }]
     # Added by hand and never contacted: reach out within a week.
     assert kinds(due) == [("jane-doe", "reach-out", "2026-11-09T09:00:00Z", False)]
