@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -50,9 +51,13 @@ class Browser:
         to_browser, self._in = os.pipe()  # we write commands, it reads them on fd 3
         self._out, from_browser = os.pipe()  # it writes answers on fd 4
 
-        def pipes() -> None:  # (in the child, before exec)
-            os.dup2(to_browser, 3)
-            os.dup2(from_browser, 4)
+        def pipes() -> None:  # (in the child, before exec): its ends on fds 3 and 4
+            # Moved out of the way first (either may be fd 3 or 4 already), then put in
+            # place, inheritable (os.pipe's ends are close-on-exec).
+            reading = fcntl.fcntl(to_browser, fcntl.F_DUPFD, 10)
+            writing = fcntl.fcntl(from_browser, fcntl.F_DUPFD, 10)
+            os.dup2(reading, 3)
+            os.dup2(writing, 4)
 
         self.process = subprocess.Popen(
             [executable, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
@@ -174,14 +179,14 @@ def demo(run: InProcessCLI) -> None:
 
 
 def check(run: InProcessCLI, folder: Path, executable: str, screenshot: Path,
-          width: int = 1200) -> dict[str, Any]:
+          width: int = 1200, height: int = 900, full: bool = True) -> dict[str, Any]:
     """Open the report; what the page showed and what the browser saw."""
     report = folder / "report.html"
     run.run("report", "--out", str(report))
     profile = tempfile.mkdtemp(prefix="chromium-", dir=folder)
     browser = Browser(executable, profile)
     try:
-        browser.open(report.as_uri(), width, 900)
+        browser.open(report.as_uri(), width, height)
         seen = {
             "funnel": browser.evaluate(
                 "Object.fromEntries([...document.querySelectorAll('[data-step]')]"
@@ -194,7 +199,7 @@ def check(run: InProcessCLI, folder: Path, executable: str, screenshot: Path,
             "width": browser.evaluate("document.documentElement.scrollWidth"),
         }
         time.sleep(0.2)  # (late console messages)
-        browser.screenshot(screenshot)
+        browser.screenshot(screenshot, full=full)
         seen["events"] = list(browser.events)
     finally:
         browser.close()
@@ -242,4 +247,5 @@ if __name__ == "__main__":  # the user guide's screenshot: python -m tests.test_
         executable = find_browser()
         if executable is None:
             sys.exit("no Chromium found")
-        check(runner, Path(home), executable, Path(sys.argv[1]), width=1000)
+        check(runner, Path(home), executable, Path(sys.argv[1]), width=1000, height=1250,
+              full=False)
