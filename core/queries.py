@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import apsw
 import msgspec
 
+from coffeechat import keep_in_touch
 from coffeechat.codec import EVENT_COLUMNS, Event, event_document, event_from_row
 from coffeechat.events import RETRACTED
 from coffeechat.fold import CONTACT_PREFIX, ROW_COLUMNS, Row, retracted_ids, retraction_target
+from coffeechat.keep_in_touch import Judge
 from coffeechat.rules import named_contacts, reason_text
 from coffeechat.stages import Stage
 from coffeechat.summary import Names
@@ -47,7 +49,7 @@ _CONTACT_SELECT = f"""
 STAGES: tuple[str, ...] = tuple(stage.value for stage in Stage)  # `contacts --stage`
 
 
-def _contact_doc(row: tuple[Any, ...]) -> dict[str, Any]:
+def _contact_doc(row: tuple[Any, ...], judge: Judge) -> dict[str, Any]:
     return {
         "id": row[0], "name": row[1], "company": row[2], "role": row[3], "stage": row[4],
         "last_touch_at": row[5], "next_due_kind": row[6], "next_due_at": row[7],
@@ -55,12 +57,14 @@ def _contact_doc(row: tuple[Any, ...]) -> dict[str, Any]:
         "email": row[10], "linkedin": row[11], "phone": row[12], "how_met": row[13],
         "cadence_days": row[14], "meetings": row[15], "added_at": row[16],
         "birthday": row[17], "dates": msgspec.json.decode(row[18]) if row[18] else {},
+        # warm, due, cold or None (coffeechat.keep_in_touch), from the last touch or the adding
+        "warmth": judge.warmth(row[4], row[5] or row[16], row[14], row[9]),
     }
 
 
 def contacts(db: apsw.Connection, schema: str, now: str, *, stage: str | None = None,
-             tag: str | None = None) -> list[dict[str, Any]]:
-    """The contacts view, sorted by name."""
+             tag: str | None = None, warmth: str | None = None) -> list[dict[str, Any]]:
+    """The contacts view, sorted by name (``warmth``: only those that warm, due or cold)."""
     sql = _CONTACT_SELECT.format(s=schema, only="") + " WHERE 1"
     params: dict[str, Any] = {"now": now}
     if stage:
@@ -70,13 +74,15 @@ def contacts(db: apsw.Connection, schema: str, now: str, *, stage: str | None = 
         sql += " AND EXISTS (SELECT 1 FROM json_each(c.tags) WHERE value = :tag COLLATE NOCASE)"
         params["tag"] = tag
     sql += " ORDER BY c.name COLLATE NOCASE, c.id"
-    return [_contact_doc(row) for row in db.execute(sql, params)]
+    judge = Judge(keep_in_touch.settings(db), now)
+    docs = [_contact_doc(row, judge) for row in db.execute(sql, params)]
+    return docs if warmth is None else [d for d in docs if d["warmth"] == warmth]
 
 
 def contact(db: apsw.Connection, schema: str, now: str, contact_id: str) -> dict[str, Any] | None:
     sql = _CONTACT_SELECT.format(s=schema, only="AND f.contact = :id") + " WHERE c.id = :id"
     row = db.execute(sql, {"now": now, "id": contact_id}).fetchone()
-    return _contact_doc(row) if row else None
+    return _contact_doc(row, Judge(keep_in_touch.settings(db), now)) if row else None
 
 
 def due(db: apsw.Connection, schema: str, now: str, horizon: str | None, *,
