@@ -3,7 +3,9 @@
 The file is in the config folder (``$COFFEECHAT_HOME/config.toml`` when that is
 set, else ``~/.config/coffeechat/config.toml`` on Linux; see
 :mod:`coffeechat.paths`, which answers for every location). Every key is
-optional::
+optional (top-level keys come before the first table, as TOML wants)::
+
+    plugins_dir = "~/coffeechat-plugins"   # one-off plugins, like --plugins-dir
 
     [followups]
     thank_you_hours = 24   # thank-you due this long after a meeting
@@ -25,8 +27,6 @@ optional::
 
     [views]                # what `watch` writes beside the Markdown views
     report = true          # false: no report.html (the HTML report)
-
-    plugins_dir = "~/coffeechat-plugins"   # one-off plugins, like --plugins-dir
 
     [plugins.webhook]      # each plugin's own settings, under its name
     url = "https://hooks.example.com/..."

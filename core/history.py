@@ -19,7 +19,8 @@ The rules, in words (docs/user-guide.md says them for users):
   (the first thank-you after a meeting, before the next one, is its);
 - a promise without a due date is due ``commitment_days`` after it was made;
 - a check-in falls due a cadence after each touch (from the first meeting on)
-  that no other touch followed within the cadence.
+  that no other touch followed within the cadence (the contact's ideal gap:
+  its cadence, else its tightest keep-in-touch tier, else ``checkin_days``).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from coffeechat.events import (
     ThanksSent,
 )
 from coffeechat.fold import fold
+from coffeechat.keep_in_touch import ideal_days
 from coffeechat.projections.folding import CONTACT_STREAMS, fold_family, links
 from coffeechat.projections.merges import roots
 from coffeechat.replies import automatic_subject
@@ -195,7 +197,7 @@ def history(state: ContactState, until: str, rules: FollowupRules) -> History:
         if payload.touch and found.meetings:
             touches.append(at)
     found.promises = list(promises.values())
-    found.checkins_due = _checkins_due(touches, until, state.cadence_days or rules.checkin_days)
+    found.checkins_due = _checkins_due(touches, until, ideal_days(state, rules))
     return found
 
 

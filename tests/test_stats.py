@@ -278,3 +278,20 @@ def test_an_empty_store(run: InProcessCLI) -> None:
     assert all(s["rate"] is None for s in found["funnel"])
     assert found["activity"] == [] and found["referrals"] == []
     assert "Activity: nothing in this period." in run.run("stats").out
+
+
+def test_check_ins_fall_due_by_the_keep_in_touch_tier(run: InProcessCLI) -> None:
+    # Hal (tag mentor) met Sep 1 and heard nothing since. With checkin_days (90) his
+    # check-in is not due by Oct 1; with the mentor tier's ideal gap of 20 days it fell
+    # due Sep 21 and is still due, as `due` says.
+    run.now = "2026-09-01T09:00:00Z"
+    run.ids("add", "Hal", "--tag", "mentor")
+    run.ids("met", "hal")
+    run.now = "2026-10-01T09:00:00Z"
+    untiered = run.json("stats")["follow_through"]["checkins"]
+    assert (untiered["fell_due"], untiered["still_due"]) == (0, 0)
+    (run.home / "config.toml").write_text("[keep_in_touch]\nmentor = { ideal = 20, max = 40 }\n")
+    tiered = run.json("stats")["follow_through"]["checkins"]
+    assert (tiered["fell_due"], tiered["still_due"]) == (1, 1)
+    [item] = [i for i in run.json("due") if i["kind"] == "check-in"]
+    assert item["due_at"] == "2026-09-21T09:00:00Z"
