@@ -94,13 +94,23 @@ def birthday_items(db: apsw.Connection, schema: str, now: str, horizon: str | No
                    contact_id: str | None = None) -> list[dict[str, Any]]:
     """The open birthday follow-ups due by ``horizon`` (all when None), in ``due``'s shape.
 
-    Only contacts with a birthday are read (an index holds just them).
+    Only contacts with a birthday are read (an index holds just them), and with a
+    horizon only those whose day falls between today and the horizon plus the
+    lead, or who have a birthday closed or snoozed by hand (the index on MM-DD).
     """
     sql = f"SELECT {_COLUMNS} FROM {schema}.contacts c WHERE c.birthday_lead IS NOT NULL"
     params: list[Any] = []
     if contact_id is not None:
         sql += " AND c.id = ?"
         params.append(contact_id)
+    elif horizon is not None:
+        window = _window(db, schema, now, horizon)
+        if window is not None:
+            low, high = window
+            joined = "AND" if low <= high else "OR"
+            sql += (f" AND ((c.birthday_md >= ? {joined} c.birthday_md <= ?) "
+                    "OR c.birthday_settled IS NOT NULL)")
+            params += [low, high]
     items = []
     for row in db.execute(sql, params):
         item = _open_item(row, now)
@@ -109,6 +119,24 @@ def birthday_items(db: apsw.Connection, schema: str, now: str, horizon: str | No
     if items:
         _mark_shared(db, schema, now, items)
     return items
+
+
+def _window(db: apsw.Connection, schema: str, now: str, horizon: str
+            ) -> tuple[str, str] | None:
+    """(first, last) MM-DD a birthday due by ``horizon`` can fall on (a day to spare each
+    side, so February 29 is in when the 28th is); None when any day can."""
+    lead = db.execute(f"SELECT birthday_lead FROM {schema}.contacts "
+                      "WHERE birthday_lead IS NOT NULL LIMIT 1").get
+    if lead is None:
+        return None
+    first = local_today(now) - timedelta(days=1)
+    try:
+        last = from_stamp(horizon).astimezone().date() + timedelta(days=int(lead) + 1)
+    except (OverflowError, ValueError):
+        return None
+    if (last - first).days >= 365:
+        return None
+    return first.strftime("%m-%d"), last.strftime("%m-%d")
 
 
 def items_by_handle(db: apsw.Connection, schema: str, now: str, text: str

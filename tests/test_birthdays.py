@@ -328,3 +328,14 @@ def test_bad_dates_planted_or_merged_in_break_nothing(run: InProcessCLI,
         assert conn.execute("SELECT count(*) FROM contacts WHERE id = 'zed'").get == 0
     finally:
         conn.close()
+
+
+def test_the_window_of_due_runs_across_new_year(run: InProcessCLI) -> None:
+    run.ids("add", "Jan Second", "--birthday", "1990-01-02")
+    run.ids("add", "Far Away", "--birthday", "06-01")
+    run.now = "2026-12-28T12:00:00Z"
+    [item] = birthdays(run)
+    assert (item["name"], item["due_at"], item["reason"]) == (
+        "Jan Second", "2026-12-30T00:00:00Z", "Jan Second turns 37 on Jan 2")
+    assert [i["name"] for i in birthdays(run, "--within", "400")] == ["Jan Second",
+                                                                      "Far Away"]
