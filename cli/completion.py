@@ -166,9 +166,32 @@ def complete_handle(ctx: click.Context, _param: click.Parameter, incomplete: str
             continue
         seen.add(shown)
         found.append(CompletionItem(shown, help=f"{name}: {kind}, {_reason(reason, anchor)}"))
+    found += [CompletionItem(item["handle"], help=f"{item['name']}: birthday, {item['reason']}")
+              for item in _birthdays(ctx, at)
+              if item["handle"].startswith(typed) and item["handle"] not in seen]
     if typed:
         found += complete_commitment(ctx, _param, typed)
     return found
+
+
+def _birthdays(ctx: click.Context, at: str) -> list[dict[str, Any]]:
+    """The open birthday items (worked out when read, so not in the followups table)."""
+    path = _store_path(ctx)
+    if not os.path.isfile(path):
+        return []
+    import apsw
+
+    from coffeechat.important_dates import birthday_items
+
+    try:
+        db = apsw.Connection(path, flags=apsw.SQLITE_OPEN_READONLY)
+        try:
+            db.set_busy_timeout(200)
+            return birthday_items(db, "main", at, None)
+        finally:
+            db.close()
+    except (apsw.Error, ValueError):  # no birthdays projected yet, a busy or broken store
+        return []
 
 
 def _reason(reason: str, anchor: str | None) -> str:

@@ -434,7 +434,9 @@ def test_days_are_calendar_days_and_hours_real_hours_across_daylight_saving(
 def test_done_skip_and_snooze_complete_handles(everything: InProcessCLI,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     run = everything
+    run.ids("add", "Bea Day", "--birthday", "11-04")  # (worked out when read: not projected)
     items = due(run)
+    assert "birthday" in {i["kind"] for i in items}
     monkeypatch.setenv("COFFEECHAT_DB", str(run.db))
     monkeypatch.setenv("COFFEECHAT_NOW", run.now)
 
