@@ -16,7 +16,9 @@ is isolated and time-limited, so a plugin that raises, returns garbage or hangs
 is reported with its name and the rest carry on.
 
 Loading is lazy: reads with nothing new to apply never get here, and a
-built-in module is imported only when one of its hooks is first called.
+built-in module is imported only when one of its hooks is first called, and
+while only built-ins could load, a hook none of them implements (rules,
+projections, ``event_appended``, commands) is answered without loading anything.
 ``COFFEECHAT_LOAD_PLUGINS`` is an allow-list of plugin names (comma separated;
 empty means built-ins only).
 """
@@ -73,6 +75,7 @@ BUILTINS: dict[str, tuple[str, ...]] = {
     "coffeechat.plugins.importers": ("register_importers",),
 }
 _BUILTIN_ORDER = {name.rsplit(".", 1)[1]: n for n, name in enumerate(BUILTINS)}
+_BUILTIN_HOOKS = frozenset(hook for hooks in BUILTINS.values() for hook in hooks)
 BUILTIN, ENTRY_POINT, PLUGINS_DIR = "built-in", "entry point", "plugins dir"
 
 
@@ -102,6 +105,7 @@ class Plugins:
         self._rules: list[tuple[str, str, PluginRule, int]] | None = None  # plugin first
         self._projections: list[Projection] | None = None
         self._owners: dict[str, str] = {}  # projection name → the plugin that registered it
+        self._outsiders: bool | None = None  # could a plugin other than the built-ins load?
 
     @property
     def configured_dir(self) -> str | None:
@@ -115,6 +119,23 @@ class Plugins:
         return self.guard.failures
 
     # -- loading --------------------------------------------------------------------
+
+    def _nobody_implements(self, hook_name: str) -> bool:
+        """Whether calling ``hook_name`` would reach no plugin, known without loading any.
+
+        True while nothing is loaded, no built-in implements the hook, and only
+        built-ins could load (no allowed entry point, no plugins folder): so a
+        command that records with the built-ins alone imports no plugin to ask
+        for rules, projections or ``event_appended`` listeners that none has.
+        (Not when tracing: the trace shows the loading.)
+        """
+        if self._pm is not None or hook_name in _BUILTIN_HOOKS or self.trace:
+            return False
+        if self._outsiders is None:
+            names = allowed_plugins()
+            self._outsiders = bool(self.plugins_dir) or any(
+                names is None or ep.name in names for ep in installed_entry_points())
+        return not self._outsiders
 
     @property
     def pm(self) -> pluggy.PluginManager:
@@ -213,6 +234,8 @@ class Plugins:
         one is reported and left out. A plugin that raises part way registers nothing.
         Where two plugins register one name, the first called should win.
         """
+        if self._nobody_implements(hook_name):
+            return []
         from coffeechat.plugin_proxy import Registrar
 
         registrar = Registrar(self.guard, hook_name, shape)
@@ -303,6 +326,8 @@ class Plugins:
         return ",".join(sorted(parts))
 
     def add_commands(self, cli: click.Group) -> None:
+        if self._nobody_implements("register_commands"):
+            return
         self.pm.hook.register_commands(cli=cli)
 
     def template_dirs(self) -> list[str]:
@@ -328,6 +353,8 @@ class Plugins:
 
     def implements(self, hook_name: str) -> bool:
         """Whether any loaded plugin implements this hook."""
+        if self._nobody_implements(hook_name):
+            return False
         return bool(getattr(self.pm.hook, hook_name).get_hookimpls())
 
     def event_appended(self, events: Iterable[Event], store: Store) -> None:
@@ -335,6 +362,8 @@ class Plugins:
 
         A plugin that timed out is not called again for the rest of the batch.
         """
+        if self._nobody_implements("event_appended"):
+            return
         hook = self.pm.hook.event_appended
         for event in events:
             hook(event=event, store=store)

@@ -85,12 +85,17 @@ class Recorder:
         self.projector = projector
         self.source = source
         self.plugins = plugins
-        self.channels: dict[str, Channel] = (
-            plugins.channels() if plugins is not None
-            else {name: RecordOnly(name) for name in BUILTIN_CHANNELS})
         self._batch: list[NewEvent] = []
         self._expected: dict[str, int] = {}
         projector.catch_up()  # names resolve against current contacts (cheap when current)
+
+    @functools.cached_property
+    def channels(self) -> dict[str, Channel]:
+        """Every channel by name, loaded when a command first names one (loading a
+        channel can import a lot: email's pulls in the standard library's email package)."""
+        if self.plugins is None:
+            return {name: RecordOnly(name) for name in BUILTIN_CHANNELS}
+        return self.plugins.channels()
 
     # -- helpers ------------------------------------------------------------------
 

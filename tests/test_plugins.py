@@ -195,8 +195,11 @@ def test_allow_list_and_tracing(cli: CLI) -> None:
     traced = cli.run("--plugins-dir", str(TEST_PLUGINS), "add", "Jane Doe",
                      COFFEECHAT_LOAD_PLUGINS="appended_log", COFFEECHAT_TRACE_PLUGINS="1",
                      APPENDED_LOG=str(cli.home / "log.txt"))
-    assert "coffeechat: hook register_channels -> channels" in traced.err
     assert "coffeechat: hook event_appended -> appended_log" in traced.err
+    traced = cli.run("--plugins-dir", str(TEST_PLUGINS), "ask", "jane",  # ask names a channel
+                     COFFEECHAT_LOAD_PLUGINS="appended_log", COFFEECHAT_TRACE_PLUGINS="1",
+                     APPENDED_LOG=str(cli.home / "log.txt"))
+    assert "coffeechat: hook register_channels -> channels" in traced.err
 
 
 def test_plugins_dir_from_the_config_file(cli: CLI) -> None:
