@@ -94,8 +94,12 @@ def replace_file(path: str, data: bytes, *, mode: int = PRIVATE_FILE) -> None:
     The file gets ``mode`` (0600 unless asked otherwise). The temporary name
     carries the process id, so two processes writing the same file at once
     cannot interleave; the last rename wins whole. On failure the temporary
-    file is removed and ``path`` is left as it was.
+    file is removed and ``path`` is left as it was. A device, FIFO, socket or
+    folder at ``path`` is never renamed over (``--out /dev/null`` run as root
+    would replace the device with a file): NotRegular. A link is replaced, its
+    target left alone.
     """
+    _refuse_special(path)
     partial = f"{path}.{os.getpid()}.partial"
     try:
         with contextlib.suppress(FileNotFoundError):
@@ -105,8 +109,19 @@ def replace_file(path: str, data: bytes, *, mode: int = PRIVATE_FILE) -> None:
             if hasattr(os, "fchmod"):
                 os.fchmod(out.fileno(), mode)
             out.write(data)
+        _refuse_special(path)  # (again: it may have appeared while we wrote)
         os.replace(partial, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(partial)
         raise
+
+
+def _refuse_special(path: str) -> None:
+    """NotRegular when ``path`` is there and is neither a regular file nor a link."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+        raise NotRegular(errno.EEXIST, "it is not a regular file")
