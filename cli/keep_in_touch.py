@@ -88,6 +88,7 @@ def _send(app: App, found: dict[str, list[dict[str, Any]]], now: str, via: str,
           force: bool) -> None:
     from coffeechat import digest
     from coffeechat.delivery import pick_channel
+    from coffeechat.errors import ConflictError
 
     day = digest.local_days(now).name
     items = digest.count(found)
@@ -104,10 +105,22 @@ def _send(app: App, found: dict[str, list[dict[str, Any]]], now: str, via: str,
              f"{local(last['at'])[11:]} (--force sends it again).")
         return
     channel = pick_channel(app.plugins().channels(), via)
+    checked = None if force else digest.day_version(app.store(), day)
     receipt = digest.send(channel, app.config().me,
                           f"coffeechat: your day, {day} ({items} to look at)",
                           digest.text(found, now))
-    events = digest.record_sent(app.store(), day, channel.name, items, now)
+    try:
+        events = digest.record_sent(app.store(), day, channel.name, items, now, checked)
+    except ConflictError:  # another today --send recorded the day while this one sent
+        if not digest.sent_on(app.store().conn, day):  # (an undo, not a send): record it
+            events = digest.record_sent(app.store(), day, channel.name, items, now)
+        else:
+            click.echo(f"coffeechat: warning: the digest for {day} went out twice: another "
+                       "coffeechat recorded it at the same time, so this one is not "
+                       "recorded", err=True)
+            _say(app, {"sent": True, "recorded": False, "day": day, "channel": channel.name,
+                       "items": items, "receipt": receipt}, receipt)
+            return
     app.plugins().event_appended(events, app.store())
     [event] = events
     _say(app, {"sent": True, "day": day, "channel": channel.name, "items": items,

@@ -276,13 +276,25 @@ def sent_on(db: apsw.Connection, day: str) -> list[dict[str, Any]]:
     return sent
 
 
-def record_sent(store: Store, day: str, channel: str, items: int, now: str) -> list[Event]:
-    """Note that the digest of ``day`` went out through ``channel`` (one transaction)."""
+def day_version(store: Store, day: str) -> int:
+    """The version of ``day``'s digest stream now (0 before anything went out)."""
+    return store.versions({DIGEST_PREFIX + day})[DIGEST_PREFIX + day]
+
+
+def record_sent(store: Store, day: str, channel: str, items: int, now: str,
+                expected: int | None = None) -> list[Event]:
+    """Note that the digest of ``day`` went out through ``channel`` (one transaction).
+
+    With ``expected`` (the day's version when it was checked, see day_version),
+    a digest recorded by another process since raises ConflictError: two
+    sends racing record the day once.
+    """
     from coffeechat.store import NewEvent
 
     payload = DigestSent(day=day, channel=channel, items=items)
-    return store.append([NewEvent(stream=DIGEST_PREFIX + day, payload=payload,
-                                  occurred_at=now)])
+    stream = DIGEST_PREFIX + day
+    return store.append([NewEvent(stream=stream, payload=payload, occurred_at=now)],
+                        expected=None if expected is None else {stream: expected})
 
 
 def send(channel: Channel, me: Me, subject: str, body: str) -> str:

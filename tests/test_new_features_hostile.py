@@ -7,11 +7,13 @@ from __future__ import annotations
 import os
 import socket
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import InProcessCLI
+from tests.conftest import CLI, InProcessCLI
 
 # -- report --out onto what is not a file -------------------------------------------------
 
@@ -43,3 +45,36 @@ def test_out_never_replaces_a_device_fifo_or_socket(run: InProcessCLI, tmp_path:
             f"coffeechat: error: --out: cannot write {target} (it is not a regular file)"]
         assert stat.S_IFMT(os.lstat(target).st_mode) == kind  # still what it was
     assert not list(tmp_path.glob("*.partial"))
+
+
+# -- today --send: two at once ---------------------------------------------------------------
+
+PLUGINS = Path(__file__).parent / "plugins"
+
+
+def test_two_sends_at_once_record_the_digest_once(cli: CLI, tmp_path: Path) -> None:
+    # Both pass the once-a-day check, both send (the postbox waits for both), and
+    # both used to record digest.sent; now the second record sees the first.
+    cli.run("add", "Jane Doe", "--birthday", "11-03")
+    cli.now = "2026-11-03T10:00:00Z"
+    box = tmp_path / "box"
+    box.mkdir()
+    env = cli.env(COFFEECHAT_LOAD_PLUGINS="slow_postbox", SLOW_POSTBOX_DIR=str(box),
+                  SLOW_POSTBOX_PARTIES="2")
+    racers = [subprocess.Popen(
+        [sys.executable, "-m", "coffeechat", "--plugins-dir", str(PLUGINS), "today", "--send",
+         "--via", "postbox"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True) for _ in range(2)]
+    results = [(racer.wait(timeout=60), racer.stdout.read(), racer.stderr.read())
+               for racer in racers if racer.stdout and racer.stderr]
+    assert [code for code, _out, _err in results] == [0, 0], results
+    assert len(list(box.glob("*.sent"))) == 2  # (sending cannot be taken back)
+    assert [e["type"] for e in cli.json("log")].count("digest.sent") == 1
+    warned = [err for _code, _out, err in results if err]
+    assert len(warned) == 1 and len(warned[0].splitlines()) == 1, results
+    assert "another coffeechat recorded it at the same time" in warned[0]
+    # And the day counts as sent: a third send says so and sends nothing.
+    third = cli.run("--plugins-dir", str(PLUGINS), "today", "--send", "--via", "postbox",
+                    COFFEECHAT_LOAD_PLUGINS="slow_postbox", SLOW_POSTBOX_DIR=str(box))
+    assert "already went out via postbox" in third.out
+    assert len(list(box.glob("*.sent"))) == 2
