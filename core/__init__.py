@@ -144,10 +144,13 @@ def __getattr__(name: str) -> Any:
 
     module_name = _LAZY.get(name)
     if module_name is None:
-        # Event payload types (coffeechat.MeetingHeld, ...) without a list to keep.
-        events = importlib.import_module("coffeechat.events")
-        if name[:1].isupper() and hasattr(events, name):
-            return getattr(events, name)
+        # Event payload types (coffeechat.MeetingHeld, ...) without a list to keep. (Only
+        # for such a name: `from coffeechat import queries` asks for "queries" here before
+        # it imports the submodule, and must not cost the event types.)
+        if name[:1].isupper():
+            events = importlib.import_module("coffeechat.events")
+            if hasattr(events, name):
+                return getattr(events, name)
         raise AttributeError(f"module 'coffeechat' has no attribute {name!r}")
     return getattr(importlib.import_module(module_name), name)
 

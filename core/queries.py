@@ -13,17 +13,16 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import apsw
 import msgspec
 
-from coffeechat import keep_in_touch
-from coffeechat.codec import EVENT_COLUMNS, Event, event_document, event_from_row
-from coffeechat.events import RETRACTED
-from coffeechat.fold import CONTACT_PREFIX, ROW_COLUMNS, Row, retracted_ids, retraction_target
-from coffeechat.keep_in_touch import Judge
-from coffeechat.rules import named_contacts, reason_text
+from coffeechat.reasons import named_contacts, reason_text
 from coffeechat.stages import Stage
-from coffeechat.summary import Names
 
+# (what only some queries need is imported by them: `due` runs on every read and
+# needs neither the fold, the event types nor the keep-in-touch settings)
 if TYPE_CHECKING:
+    from coffeechat.codec import Event
+    from coffeechat.keep_in_touch import Judge
     from coffeechat.store import Store
+    from coffeechat.summary import Names
 
 # The notes folder's sources and streams (coffeechat.plugins.notes_sync writes them).
 NOTES_SOURCE = "notes:"
@@ -74,7 +73,9 @@ def contacts(db: apsw.Connection, schema: str, now: str, *, stage: str | None = 
         sql += " AND EXISTS (SELECT 1 FROM json_each(c.tags) WHERE value = :tag COLLATE NOCASE)"
         params["tag"] = tag
     sql += " ORDER BY c.name COLLATE NOCASE, c.id"
-    judge = Judge(keep_in_touch.settings(db), now)
+    from coffeechat.keep_in_touch import Judge, settings
+
+    judge = Judge(settings(db), now)
     docs = [_contact_doc(row, judge) for row in db.execute(sql, params)]
     return docs if warmth is None else [d for d in docs if d["warmth"] == warmth]
 
@@ -82,7 +83,11 @@ def contacts(db: apsw.Connection, schema: str, now: str, *, stage: str | None = 
 def contact(db: apsw.Connection, schema: str, now: str, contact_id: str) -> dict[str, Any] | None:
     sql = _CONTACT_SELECT.format(s=schema, only="AND f.contact = :id") + " WHERE c.id = :id"
     row = db.execute(sql, {"now": now, "id": contact_id}).fetchone()
-    return _contact_doc(row, Judge(keep_in_touch.settings(db), now)) if row else None
+    if row is None:
+        return None
+    from coffeechat.keep_in_touch import Judge, settings
+
+    return _contact_doc(row, Judge(settings(db), now))
 
 
 def due(db: apsw.Connection, schema: str, now: str, horizon: str | None, *,
@@ -235,6 +240,8 @@ def shown_events(store: Store, *, contact_id: str | None = None, event_type: str
     notes sync), those retractions, and the ``note:`` streams. An undo by the
     user is not bookkeeping: the event stays, marked ``retracted``.
     """
+    from coffeechat.codec import event_document
+    from coffeechat.events import RETRACTED
     from coffeechat.usable import event_problem
 
     rows: list[Event] = []
@@ -259,6 +266,7 @@ def _streams(db: apsw.Connection, schema: str, contact_id: str | None) -> list[s
     """The streams of a contact (its own and those merged into it); [None]: every stream."""
     if contact_id is None:
         return [None]
+    from coffeechat.events import CONTACT_PREFIX
     from coffeechat.projections.merges import alias_roots
 
     try:
@@ -270,7 +278,10 @@ def _streams(db: apsw.Connection, schema: str, contact_id: str | None) -> list[s
 
 def names(store: Store, schema: str = "main") -> Names:
     """What to call ids in text (see :class:`coffeechat.summary.Names`), for one command."""
+    from coffeechat.codec import EVENT_COLUMNS, event_document, event_from_row
+    from coffeechat.events import CONTACT_PREFIX
     from coffeechat.projections.merges import alias_roots
+    from coffeechat.summary import Names
     from coffeechat.usable import event_problem
 
     db = store.conn
@@ -307,6 +318,8 @@ def names(store: Store, schema: str = "main") -> Names:
 
 def retracted_everywhere(db: apsw.Connection) -> set[str]:
     """Ids of every event a live retraction undoes, in the whole log."""
+    from coffeechat.fold import ROW_COLUMNS, Row, retracted_ids
+
     return retracted_ids([Row._make(r) for r in db.execute(
         f"SELECT {ROW_COLUMNS} FROM events WHERE type = 'event.retracted'")])
 
@@ -314,6 +327,9 @@ def retracted_everywhere(db: apsw.Connection) -> set[str]:
 def _retracted(db: apsw.Connection, shown: Iterable[Event], recorded_by: str | None
                ) -> tuple[set[str], set[str]]:
     """(ids a live retraction undoes, ids a live retraction by the notes sync undoes)."""
+    from coffeechat.events import RETRACTED
+    from coffeechat.fold import ROW_COLUMNS, Row, retracted_ids, retraction_target
+
     streams = {e.stream for e in shown}
     if not streams:
         return set(), set()

@@ -15,11 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
-from coffeechat import closing, validate, yearly_dates
+from coffeechat import validate, yearly_dates
 from coffeechat.channels import BUILTIN_CHANNELS, Channel, Message, RecordOnly
 from coffeechat.clock import now, stamp
 from coffeechat.codec import Event
-from coffeechat.corrections import undo_targets
 from coffeechat.delivery import Outcome, deliver, pick_channel, text_of
 from coffeechat.errors import BadInput
 from coffeechat.events import (
@@ -386,10 +385,13 @@ class Recorder:
                                              due=promise.due), on)
 
     # -- closing follow-ups by hand (coffeechat.closing) ------------------------------
+    # (closing and corrections are imported by the commands that use them: the others
+    # record without them)
 
     @_one_batch
     def done(self, target: str, on: datetime) -> list[Event]:
         """Close an open item (HANDLE) with the event that closes it, or keep a commitment."""
+        from coffeechat import closing
         contact_id, payload = closing.done_event(self.store, target, on, self.state)
         self._add(contact_id, payload, on)
         return self._commit()
@@ -397,6 +399,7 @@ class Recorder:
     @_one_batch
     def skip(self, target: str, reason: str | None, on: datetime) -> list[Event]:
         """Dismiss an open item without doing it (HANDLE, or its cause event id)."""
+        from coffeechat import closing
         item = closing.named(self.store.conn, target, self.state)
         self._add(item.contact, FollowupSkipped(kind=item.kind, event=item.event,
                                                 reason=validate.optional(reason, "--reason")), on)
@@ -405,6 +408,7 @@ class Recorder:
     @_one_batch
     def snooze(self, target: str, until: datetime, on: datetime) -> list[Event]:
         """Put an open item off: due again at ``until`` (HANDLE, or its cause event id)."""
+        from coffeechat import closing
         item = closing.named(self.store.conn, target, self.state, until=until)
         self._add(item.contact, FollowupSnoozed(kind=item.kind, event=item.event, until=until),
                   on)
@@ -416,6 +420,7 @@ class Recorder:
     def undo(self, event_id: str | None, on: datetime, *, batch: str | None = None
              ) -> list[Event]:
         """Retract the given event, a whole batch, or the last batch still in effect."""
+        from coffeechat.corrections import undo_targets
         targets = undo_targets(self.store, self.projector, event_id, batch, self.state)
         for target in targets:
             self._batch.append(NewEvent(stream=target.stream, occurred_at=stamp(on),

@@ -14,17 +14,22 @@ days in the local time zone (:func:`after_days`); delays in hours are real hours
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from time import localtime
 from typing import NamedTuple
 
-from coffeechat.clock import from_stamp, local_day, local_time, stamp
+from coffeechat.clock import from_stamp, stamp
 from coffeechat.config import FollowupRules
 from coffeechat.fold import ContactState
 from coffeechat.keep_in_touch import ideal_days
 from coffeechat.limits import EARLIEST, EARLIEST_STAMP, LATEST, LATEST_STAMP
+
+# (a reason's placeholders live in coffeechat.reasons, so due reads them without the
+# rules; importing them from here still works)
+from coffeechat.reasons import name_of as name_of
+from coffeechat.reasons import named_contacts as named_contacts
+from coffeechat.reasons import reason_text as reason_text
 from coffeechat.stages import Kind, Stage
 
 
@@ -77,11 +82,6 @@ def after_days(moment: str, days: int) -> str:
         return stamp(min(max(datetime.fromtimestamp(moved, UTC), EARLIEST), LATEST))
     except (OverflowError, ValueError, OSError):  # (outside what the platform's clock reads)
         return _after(moment, days=days)
-
-
-def name_of(contact_id: str) -> str:
-    """A contact named in a reason: the reader sees its name as it is then (``reason_text``)."""
-    return "{name:" + contact_id + "}"
 
 
 def thank_you(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
@@ -203,30 +203,6 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     thank_you, nudge, unanswered, schedule, prep, commitments, referral_outreach, reach_out,
     check_in,
 )
-
-
-_NAMED = re.compile(r"\{name:([\w-]+)\}")
-
-
-def named_contacts(reason: str) -> list[str]:
-    """The contact ids a stored reason names (see :func:`name_of`)."""
-    return _NAMED.findall(reason) if "{name:" in reason else []
-
-
-def reason_text(reason: str, anchor: str | None, names: Mapping[str, str] | None = None
-                ) -> str:
-    """A stored reason for people: ``{day}``/``{time}`` shown in the local time zone,
-    and each contact it names by its name in ``names`` (its id when not there)."""
-    if "{name:" in reason:
-        known = names or {}
-        reason = _NAMED.sub(lambda m: known.get(m.group(1), m.group(1)), reason)
-    if anchor is None:
-        return reason
-    if "{day}" in reason:
-        reason = reason.replace("{day}", local_day(anchor))
-    if "{time}" in reason:
-        reason = reason.replace("{time}", local_time(anchor))
-    return reason
 
 
 def due_items(state: ContactState, rules: FollowupRules,
