@@ -3,6 +3,7 @@
 In one run, interleaved rounds (the order shuffled each round) of:
 
 - the floor: ``python -c "import click, pluggy, msgspec, apsw"``;
+- ``coffeechat --help`` (it must not load the recording machinery);
 - ``coffeechat due --json`` on stores of 1k, 100k and 1M events (projections
   caught up beforehand, so the timed runs have nothing new to apply);
 - ``coffeechat today --json`` and ``coffeechat reconnect --json`` on 100k events;
@@ -118,6 +119,7 @@ def main() -> None:
 
         commands = {
             "floor (python -c import ...)": lambda n: ([args.python, "-c", FLOOR], None),
+            "--help": lambda n: ([*cmd, "--help"], envs["1k"]),
             "due --json, 1k events": lambda n: ([*cmd, "due", "--json"], envs["1k"]),
             "due --json, 100k events": lambda n: ([*cmd, "due", "--json"], envs["100k"]),
             "due --json, 1M events": lambda n: ([*cmd, "due", "--json"], envs["1M"]),
@@ -160,8 +162,9 @@ def main() -> None:
     due_1k, due_100k, due_1m = (medians[f"due --json, {s} events"] for s in ("1k", "100k", "1M"))
     limited_1k, limited_1m = (medians[f"due --json --limit 20, {s} events"] for s in ("1k", "1M"))
     goals = [
-        (f"due on 100k ≤ 1.5× floor: {ratio('due --json, 100k events'):.2f}×",
-         ratio("due --json, 100k events") <= 1.5),
+        (f"--help ≤ 1.2× floor: {ratio('--help'):.2f}×", ratio("--help") <= 1.2),
+        (f"due on 100k ≤ 1.3× floor: {ratio('due --json, 100k events'):.2f}×",
+         ratio("due --json, 100k events") <= 1.3),
         (f"due on 1M ≤ 1.2× due on 1k: {due_1m / due_1k:.2f}× "
          f"(their due lists differ in size: {items['1M']:,} vs {items['1k']:,} items)",
          due_1m <= 1.2 * due_1k),
@@ -171,10 +174,10 @@ def main() -> None:
          ratio("today --json, 100k events") <= 1.5),
         (f"reconnect on 100k ≤ 1.5× floor: {ratio('reconnect --json, 100k events'):.2f}×",
          ratio("reconnect --json, 100k events") <= 1.5),
-        (f"add ≤ 1.8× floor: {ratio('add NAME (100k store)'):.2f}×",
-         ratio("add NAME (100k store)") <= 1.8),
-        (f"met ≤ 1.8× floor: {ratio('met CONTACT --notes (100k store)'):.2f}×",
-         ratio("met CONTACT --notes (100k store)") <= 1.8),
+        (f"add ≤ 1.5× floor: {ratio('add NAME (100k store)'):.2f}×",
+         ratio("add NAME (100k store)") <= 1.5),
+        (f"met ≤ 1.5× floor: {ratio('met CONTACT --notes (100k store)'):.2f}×",
+         ratio("met CONTACT --notes (100k store)") <= 1.5),
     ]
     if args.json:
         emit_json({"benchmark": "cli", "machine": machine(), "python": args.python,

@@ -8,16 +8,15 @@ cheaply, so a read can tell that the plugins changed without loading any.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import os
 import sys
 from typing import Any
 
 import msgspec
 
-from coffeechat.files import make_folder, replace_file
 from coffeechat.paths import entry_points_cache
+
+# (every read checks environment_fingerprint: what only loading needs is imported there)
 
 GROUP = "coffeechat"
 
@@ -79,6 +78,8 @@ def installed_entry_points() -> list[EntryPoint]:
         pass
     from importlib.metadata import entry_points
 
+    from coffeechat.files import make_folder, replace_file
+
     found = [EntryPoint(ep.name, ep.value, ep.dist.name if ep.dist else "?",
                         ep.dist.version if ep.dist else "?")
              for ep in entry_points(group=GROUP)]
@@ -91,6 +92,8 @@ def installed_entry_points() -> list[EntryPoint]:
 
 
 def import_entry_point(value: str) -> Any:
+    import importlib
+
     module_name, _, attr = value.partition(":")
     module = importlib.import_module(module_name.strip())
     return getattr(module, attr.strip()) if attr else module
@@ -98,6 +101,8 @@ def import_entry_point(value: str) -> Any:
 
 def import_file(name: str, path: str) -> Any:
     """Import a plugins-folder file as module ``coffeechat_plugins_dir.<name>``."""
+    import importlib.util
+
     spec = importlib.util.spec_from_file_location(f"coffeechat_plugins_dir.{name}", path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load {path}")
