@@ -149,6 +149,23 @@ _ROWS = """
 """
 
 
+def shortest_ideal(db: apsw.Connection, schema: str, rules: FollowupRules) -> int | None:
+    """The smallest ideal gap any contact can have now (None: it cannot be told).
+
+    Every contact's ideal gap is its cadence, a tier's ideal or ``checkin_days``
+    (:func:`gaps`), so none is shorter than the least of them all: a contact
+    touched after that many days before now is warm, whatever its tags.
+    """
+    least = db.execute(f"SELECT min(cadence_days) FROM {schema}.contacts "
+                       "WHERE cadence_days").get
+    found = [rules.checkin_days, *(t.ideal for t in rules.keep_in_touch.values())]
+    if least is not None:
+        if not isinstance(least, int):  # (a row no version of ours writes)
+            return None
+        found.append(least)
+    return min(found)
+
+
 def reconnect(db: apsw.Connection, schema: str, now: str, limit: int | None = None
               ) -> list[dict[str, Any]]:
     """The contacts past their ideal gap, the furthest past first.
@@ -159,10 +176,15 @@ def reconnect(db: apsw.Connection, schema: str, now: str, limit: int | None = No
     """
     from coffeechat import queries
 
-    judge = Judge(settings(db), now)
+    rules = settings(db)
+    judge = Judge(rules, now)
+    sql, params = _ROWS.format(s=schema), {"now": now}
+    least = shortest_ideal(db, schema, rules)
+    if least is not None:  # only those not touched since then can be past their gap
+        sql += " WHERE coalesce(c.last_touch_at, c.added_at) <= :cutoff"
+        params["cutoff"] = judge.since(least)
     behind: list[tuple[int, str, str]] = []
-    for contact_id, name, stage, last, cadence, tags in db.execute(
-            _ROWS.format(s=schema), {"now": now}):
+    for contact_id, name, stage, last, cadence, tags in db.execute(sql, params):
         warmth = judge.warmth(stage, last, cadence, tags)
         if warmth is None or warmth == WARM:
             continue

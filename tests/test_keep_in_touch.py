@@ -154,3 +154,21 @@ def test_reconnect_lists_the_furthest_past_first(run: CLI) -> None:
     run.ids("checkin", "jane", "--via", "video")
     assert "jane-doe" not in [d["id"] for d in run.json("reconnect")]
     assert run.json("reconnect", "--as-of", "2026-05-09")[0]["id"] == "jane-doe"
+
+
+def test_reconnect_lists_exactly_who_is_past_their_gap_whatever_sets_it(run: CLI) -> None:
+    # reconnect reads only contacts untouched for the shortest ideal gap there is (a
+    # cadence, a tier, checkin_days): a cadence below every tier must still be seen.
+    people(run)
+    run.ids("add", "Kim Ray")
+    run.ids("cadence", "ray", "3")
+    run.ids("checkin", "ray", "--via", "phone")
+    for day in ("2026-01-07", "2026-01-08", "2026-01-09", "2026-02-04", "2026-04-05",
+                "2026-07-04"):
+        run.now = f"{day}T10:00:00Z"
+        behind = {c["id"] for c in run.json("contacts") if c["warmth"] in ("due", "cold")}
+        assert {d["id"] for d in run.json("reconnect", "--limit", "50")} == behind, day
+        if day == "2026-01-07":
+            assert behind == set()
+        if day == "2026-01-08":  # three days after the check-in
+            assert behind == {"kim-ray"}
