@@ -195,8 +195,13 @@ class Projector:
         if behind:
             since = min(state[p.name][1] for p in behind)
             applied = max(applied, last - since)
+            # A few new events (a command catching up the last one): read just them,
+            # by seq. Left alone, SQLite answers DISTINCT from the (stream, version)
+            # index, a scan of every event (5-13 ms on 100k), which only pays when a
+            # good part of the log is new.
+            by_seq = "NOT INDEXED " if (last - since) * FULL_REFOLD_RATIO < last else ""
             streams = [row[0] for row in db.execute(
-                "SELECT DISTINCT stream FROM events "
+                f"SELECT DISTINCT stream FROM events {by_seq}"
                 "WHERE seq > ? AND +stream >= ? AND +stream < ?", (since, *CONTACT_STREAMS))]
             contacts = db.execute("SELECT count(*) FROM contacts").get
             if len(streams) * FULL_REFOLD_RATIO > max(contacts, CHUNK):
