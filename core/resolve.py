@@ -334,8 +334,12 @@ def lookalikes(db: apsw.Connection, new_id: str, name: str, *, company: str | No
     """
     found: dict[str, tuple[str, str, list[str]]] = {}  # id → (added_at, name, reasons)
     # Each test reads only the rows that could pass it (SQLite's lower() folds ASCII
-    # only, so a name or company with other characters is always read).
-    other_script = "GLOB '*[^ -~]*'"
+    # only, so a name or company with other characters is always read: more bytes
+    # than characters, which SQLite knows without matching a pattern per character,
+    # the GLOB '*[^ -~]*' it replaces cost twice as much).
+
+    def other_script(column: str) -> str:
+        return f"octet_length({column}) != length({column})"
 
     def note(row: tuple[str, str | None, str], reason: str) -> None:
         contact_id, added_at, other_name = row
@@ -350,7 +354,7 @@ def lookalikes(db: apsw.Connection, new_id: str, name: str, *, company: str | No
     if handle:
         rows = list(db.execute(
             "SELECT id, added_at, name, linkedin FROM contacts WHERE id != ? "
-            f"AND (instr(lower(linkedin), ?) > 0 OR linkedin {other_script})",
+            f"AND (instr(lower(linkedin), ?) > 0 OR {other_script('linkedin')})",
             (new_id, handle.lower())))
         if rows:
             from coffeechat.people import linkedin_key  # (people imports this module)
@@ -365,7 +369,7 @@ def lookalikes(db: apsw.Connection, new_id: str, name: str, *, company: str | No
     if firm:
         for contact_id, added_at, other_name, other_company in db.execute(
                 "SELECT id, added_at, name, company FROM contacts WHERE id != ? "
-                f"AND (instr(lower(company), ?) > 0 OR company {other_script})",
+                f"AND (instr(lower(company), ?) > 0 OR {other_script('company')})",
                 (new_id, firm.split(" ")[0])):
             if company_key(other_company) == firm and _similar_words(
                     mine, words(fold(other_name))):
@@ -373,7 +377,7 @@ def lookalikes(db: apsw.Connection, new_id: str, name: str, *, company: str | No
     longest = max(mine, key=len, default="")
     for contact_id, added_at, other_name, other_company in db.execute(
             "SELECT id, added_at, name, company FROM contacts WHERE id != ? "
-            f"AND (instr(lower(name), ?) > 0 OR name {other_script})", (new_id, longest)):
+            f"AND (instr(lower(name), ?) > 0 OR {other_script('name')})", (new_id, longest)):
         # The very same name warns unless two companies tell them apart.
         if fold(other_name) == folded and not (firm and company_key(other_company)):
             note((contact_id, added_at, other_name), "same name")

@@ -256,6 +256,17 @@ def test_the_very_same_name_warns_unless_companies_tell_them_apart(run: CLI) -> 
     assert warnings(run.run("add", "Kim Park", "--company", "Initech").err) == []
 
 
+def test_lookalikes_written_in_other_characters_are_found(run: CLI) -> None:
+    """SQLite folds ASCII only: rows with other characters are read whatever the query."""
+    add(run, "Ｊａｎｅ Ｄｏｅ")  # fullwidth letters: no ASCII letter to match in SQL
+    assert "same name;" in run.run("add", "Jane Doe").err
+    add(run, "Łukasz Nowak", "--company", "Ａｃｍｅ")
+    assert "same company Ａｃｍｅ;" in run.run("add", "L. Nowak", "--company", "ACME").err
+    add(run, "Élodie", "--linkedin", "https://linkedin.com/in/ÉLODIE-M")
+    assert "same LinkedIn profile linkedin.com/in/élodie-m;" in run.run(
+        "add", "E. M.", "--linkedin", "linkedin.com/in/élodie-m").err
+
+
 @pytest.mark.parametrize(("existing", "new"), [
     (("Jane Doe", "--company", "Acme"), ("Jane Doe", "--company", "Initech")),
     (("Jane Doe", "--company", "Acme"), ("John Smith", "--company", "Acme")),
