@@ -86,38 +86,23 @@ def birthdays(db: apsw.Connection, schema: str, now: str) -> list[dict[str, Any]
 def meetings(db: apsw.Connection, schema: str, now: str) -> list[dict[str, Any]]:
     """The meetings scheduled for today and tomorrow (local days), soonest first.
 
-    Only contacts with a meeting scheduled (their stage, or an open prep item)
-    are looked at: their ``meeting.scheduled`` events for those days name the
-    few to fold, and folding each says whether that meeting is still the one
-    scheduled (not moved, cancelled or held). Each carries :func:`prep_lines`.
+    The contacts projection keeps the time of each contact's scheduled meeting
+    (indexed): those in the window, with the stage still ``scheduled`` or a prep
+    item, are the few to fold, and folding each gives the meeting's length,
+    place and :func:`prep_lines`.
     """
     from coffeechat.projections.folding import fold_family
     from coffeechat.projections.merges import alias_roots
 
     window = local_days(now, 2)
     recorded_by = None if schema == "main" else now
-    # (a day either side: an `at` written with an offset still falls in)
-    first = (from_stamp(window.start) - timedelta(days=1)).date().isoformat()
-    last = (from_stamp(window.end) + timedelta(days=1)).date().isoformat()
-    sql = (f"""
-        WITH scheduled(id) AS (
-            SELECT id FROM {schema}.contacts WHERE stage = 'scheduled'
-            UNION SELECT contact FROM {schema}.followups WHERE kind = 'prep'),
-        streams(stream) AS (
-            SELECT 'contact:' || id FROM scheduled
-            UNION SELECT 'contact:' || alias FROM {schema}.merges
-                  WHERE into_id IN (SELECT id FROM scheduled))
-        SELECT DISTINCT e.stream FROM main.events e
-        WHERE e.stream IN (SELECT stream FROM streams) AND e.type = 'meeting.scheduled'
-          AND json_valid(e.data)
-          AND substr(json_extract(e.data, '$.at'), 1, 10) BETWEEN ? AND ?""")
-    params: tuple[str, ...] = (first, last)
-    if recorded_by is not None:
-        sql += " AND e.recorded_at <= ?"
-        params += (recorded_by,)
-    roots = alias_roots(db, schema)
-    contacts = {roots.get(s[len("contact:"):], s[len("contact:"):])
-                for (s,) in db.execute(sql, params)}
+    sql = f"""
+        SELECT c.id FROM {schema}.contacts c
+        WHERE c.scheduled_at >= ? AND c.scheduled_at < ?
+          AND (c.stage = 'scheduled'
+               OR c.id IN (SELECT contact FROM {schema}.followups WHERE kind = 'prep'))"""
+    contacts = [contact_id for (contact_id,) in db.execute(sql, (window.start, window.end))]
+    roots = alias_roots(db, schema) if contacts else {}
     found = []
     for contact_id in sorted(contacts):
         doc = queries.contact(db, schema, now, contact_id)

@@ -178,3 +178,29 @@ def test_send_through_the_example_webhook(cli: CLI, webhook_site: Path,  # noqa:
     failed = cli.run("today", "--send", "--via", "webhook", "--force", expect=1, **web)
     assert "the webhook refused the message (HTTP 500)" in failed.err
     assert cli.count() == before
+
+
+def test_meetings_follow_what_is_scheduled_now(run: CLI) -> None:
+    # today finds meetings from the contacts' scheduled times: a moved, cancelled
+    # (undone schedule), archived or merged contact's meeting shows as the log says.
+    day_of(run)
+
+    def meetings() -> list[tuple[str, str]]:
+        return [(m["contact"], m["at"]) for m in run.json("today")["meetings"]]
+
+    assert meetings() == [("grace-hopper", "2026-11-17T15:00:00Z")]
+    run.ids("schedule", "grace", "--at", "2026-11-19T15:00")  # moved past tomorrow
+    assert meetings() == []
+    moved = run.ids("schedule", "grace", "--at", "2026-11-16T18:00")[0]  # and to today
+    assert meetings() == [("grace-hopper", "2026-11-16T18:00:00Z")]
+    run.ids("undo", moved)  # back to the 19th
+    assert meetings() == []
+    run.ids("add", "Ada Byron")
+    run.ids("schedule", "ada", "--at", "2026-11-17T09:00", "--where", "Cafe")
+    run.ids("add", "Ada Lovelace")
+    run.ids("merge", "lovelace", "byron")  # the meeting was on the merged-away contact
+    [ada] = run.json("today")["meetings"]
+    assert (ada["contact"], ada["at"], ada["where"]) == ("ada-lovelace", "2026-11-17T09:00:00Z",
+                                                         "Cafe")
+    run.ids("archive", "lovelace")
+    assert meetings() == []

@@ -44,8 +44,11 @@ class ContactsProjection(Projection):
             birthday_lead INTEGER,         -- due this many days before; NULL: none is due
             birthday_settled TEXT,         -- JSON: occurrence day -> "done", "skipped", or
                                            -- the time it is snoozed until
-            birthday_handle TEXT           -- its handle (every year's item has the same)
+            birthday_handle TEXT,          -- its handle (every year's item has the same)
+            scheduled_at TEXT              -- the meeting scheduled now, when one is (UTC)
         );
+        CREATE INDEX {s}.contacts_scheduled ON contacts(scheduled_at)
+            WHERE scheduled_at IS NOT NULL;
         CREATE INDEX {s}.contacts_birthday ON contacts(birthday_md)
             WHERE birthday_lead IS NOT NULL;
         CREATE INDEX {s}.contacts_birthday_handle ON contacts(birthday_handle)
@@ -74,10 +77,10 @@ class ContactsProjection(Projection):
                 s.referred_by, encode(s.tags).decode(), s.stage, unanswered_at(s, rules),
                 s.last_touch_at, s.cadence_days, s.meetings, s.added_at,
                 s.birthday, encode(s.dates).decode() if s.dates else None,
-                *_birthday_item(s, rules),
+                *_birthday_item(s, rules), s.scheduled_at,
             ))
         db.executemany(
-            f"INSERT INTO {schema}.contacts VALUES ({','.join('?' * 22)})", rows
+            f"INSERT INTO {schema}.contacts VALUES ({','.join('?' * 23)})", rows
         )
 
 
