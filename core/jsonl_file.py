@@ -82,11 +82,13 @@ class JsonlFile:
         recorded = ""  # the last recorded_at found good (a batch's events share one)
         streams: set[str] = set()  # contact streams found well formed (each has many events)
         for number, line in enumerate(self.lines, start=1):
-            if not line.strip():
+            if not line.startswith(b"{") and not line.strip():
                 continue
             try:
                 event = decode(line)
-                data = _check(event, streams)
+                # JSON text holds a control character only escaped (a backslash) and
+                # DEL as it is: a line with neither has none to look for.
+                data = _check(event, streams, b"\\" in line or b"\x7f" in line)
                 if event.recorded_at != recorded:
                     problem = stamp_problem(event.recorded_at, "recorded_at")
                     if problem is not None:
@@ -108,15 +110,16 @@ class JsonlFile:
             yield number, event, data, before
 
 
-def _check(event: ExportedEvent, streams: set[str]) -> str:
+def _check(event: ExportedEvent, streams: set[str], controls: bool = True) -> str:
     """The payload as text, once the envelope is known to be sound (ValueError if not).
 
     Whether the payload is usable is asked only of events that are to be
     appended (:mod:`coffeechat.transfer`): one already in the log is left as it is.
+    ``controls``: whether the line may hold control characters at all.
     """
     stream = event.stream
-    if _CONTROL.search(f"{event.id}{stream}{event.source}{event.type}{event.key or ''}"
-                       f"{event.batch or ''}"):
+    if controls and _CONTROL.search(f"{event.id}{stream}{event.source}{event.type}"
+                                    f"{event.key or ''}{event.batch or ''}"):
         raise ValueError("control characters in the id, stream, source, type, key or batch")
     if stream not in streams and stream.startswith("contact:"):
         if not _CONTACT_STREAM.match(stream):

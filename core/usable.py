@@ -101,29 +101,44 @@ def first_data_problem(types: list[str], datas: list[str], schemas: list[int] | 
     """
     from coffeechat.events import EVENT_TYPES, SCHEMAS
 
-    groups: dict[tuple[str, int], list[int]] = {}
-    for index, event_type in enumerate(types):
-        schema = schemas[index] if schemas is not None else SCHEMAS.get(event_type, 1)
-        groups.setdefault((event_type, schema), []).append(index)
+    # One pass sorts the payloads by (type, schema); indexes are worked out only
+    # for a group that has a problem or whose payloads must be looked at one by one.
+    keys = list(zip(types, schemas, strict=True)) if schemas is not None \
+        else [(t, SCHEMAS.get(t, 1)) for t in types]
+    groups: dict[tuple[str, int], list[str]] = {}
+    for key, data in zip(keys, datas, strict=True):
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [data]
+        else:
+            group.append(data)
     found: list[tuple[int, str]] = []
-    for (event_type, schema), indexes in groups.items():
+    for (event_type, schema), texts in groups.items():
         cls = EVENT_TYPES.get(event_type)
+        problem = None
         if cls is None or schema != SCHEMAS.get(event_type, 1) \
-                or any(len(datas[i]) > PAYLOAD_BYTES for i in indexes):
-            problem = _first(event_type, schema, indexes, datas)
+                or max(map(len, texts)) > PAYLOAD_BYTES:
+            problem = _first(event_type, schema, _indexes(keys, (event_type, schema)), datas)
         else:
             try:
-                payloads = decoder_for(cls).decode_lines("\n".join(datas[i] for i in indexes))
+                payloads = decoder_for(cls).decode_lines("\n".join(texts))
             except UNREADABLE:
-                problem = _first(event_type, schema, indexes, datas)
+                problem = _first(event_type, schema, _indexes(keys, (event_type, schema)),
+                                 datas)
             else:
-                problem = None
                 if _datetime_fields(cls):
-                    problem = next(((i, p) for i, payload in zip(indexes, payloads, strict=True)
+                    problem = next(((n, p) for n, payload in enumerate(payloads)
                                     if (p := payload_problem(payload)) is not None), None)
+                    if problem is not None:
+                        n, text = problem
+                        problem = _indexes(keys, (event_type, schema))[n], text
         if problem is not None:
             found.append(problem)
     return min(found) if found else None
+
+
+def _indexes(keys: list[tuple[str, int]], key: tuple[str, int]) -> list[int]:
+    return [index for index, other in enumerate(keys) if other == key]
 
 
 def _first(event_type: str, schema: int, indexes: list[int], datas: list[str]

@@ -230,3 +230,46 @@ def test_a_dry_run_reports_what_an_import_would_do_and_records_nothing(
     again = copy.json("import", "jsonl", str(exported), "--dry-run")
     assert (again["added"], again["skipped"]) == (0, 4)
     assert copy.count() == 4
+
+
+# -- control characters and where a bad payload is ----------------------------------------------
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("key", "a\u0001b"), ("source", "cli\n"), ("batch", "b\u007f"), ("stream", "contact:x\n"),
+])
+def test_a_control_character_in_the_envelope_is_refused_escaped_or_raw(
+        run: InProcessCLI, exported: Path, field: str, value: str) -> None:
+    # json.dumps escapes \x01 and \n (a backslash in the line) and writes DEL as it is.
+    lines = lines_of(exported)
+    note(lines)[field] = value
+    path = write(exported, lines, rechain=True)
+    assert ("\\" in path.read_text()) is (value != "b\u007f")
+    message = refused(elsewhere(run), path, 3)
+    assert "control characters" in message or "not a contact stream" in message
+
+
+def test_a_line_break_in_a_payload_imports(run: InProcessCLI, exported: Path) -> None:
+    lines = lines_of(exported)
+    note(lines)["data"]["text"] = "Prefers mornings\nand tea\tno sugar"
+    copy = elsewhere(run)
+    result = copy.json("import", "jsonl", str(write(exported, lines, rechain=True)))
+    assert result == {"read": 4, "added": 4, "skipped": 0}
+    again = copy.home / "again.jsonl"
+    copy.run("export", "jsonl", "--out", str(again))
+    assert note(lines_of(again))["data"]["text"] == "Prefers mornings\nand tea\tno sugar"
+
+
+def test_the_bad_payload_among_many_of_its_type_is_the_line_named(
+        run: InProcessCLI, exported: Path) -> None:
+    lines = lines_of(exported)
+    template = note(lines)
+    for n in range(6):  # meetings on lines 5 to 10; the one on line 8 is out of the window
+        meeting = json.loads(json.dumps(template))
+        meeting["id"] = f"{template['id'][:-2]}{n:02d}"
+        meeting["type"] = "meeting.scheduled"
+        meeting["data"] = {"at": "1800-01-01T10:00:00Z" if n == 3 else
+                           f"2026-12-0{n + 1}T10:00:00Z"}
+        meeting["version"] = template["version"] + n + 1
+        lines.append(meeting)
+    words = "at: 1800-01-01 is outside the dates coffeechat keeps"
+    assert words in refused(elsewhere(run), write(exported, lines, rechain=True), 8)
