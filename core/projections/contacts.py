@@ -45,8 +45,12 @@ class ContactsProjection(Projection):
             birthday_settled TEXT,         -- JSON: occurrence day -> "done", "skipped", or
                                            -- the time it is snoozed until
             birthday_handle TEXT,          -- its handle (every year's item has the same)
-            scheduled_at TEXT              -- the meeting scheduled now, when one is (UTC)
+            scheduled_at TEXT,             -- the meeting scheduled now, when one is (UTC)
+            scheduled_id TEXT,             -- the event that scheduled it
+            last_met_id TEXT               -- the event of the last meeting held
         );
+        -- (due reads each item's contact name from the index alone)
+        CREATE INDEX {s}.contacts_name ON contacts(id, name);
         CREATE INDEX {s}.contacts_scheduled ON contacts(scheduled_at)
             WHERE scheduled_at IS NOT NULL;
         CREATE INDEX {s}.contacts_birthday ON contacts(birthday_md)
@@ -77,10 +81,10 @@ class ContactsProjection(Projection):
                 s.referred_by, encode(s.tags).decode(), s.stage, unanswered_at(s, rules),
                 s.last_touch_at, s.cadence_days, s.meetings, s.added_at,
                 s.birthday, encode(s.dates).decode() if s.dates else None,
-                *_birthday_item(s, rules), s.scheduled_at,
+                *_birthday_item(s, rules), s.scheduled_at, s.scheduled_id, s.last_met_id,
             ))
         db.executemany(
-            f"INSERT INTO {schema}.contacts VALUES ({','.join('?' * 23)})", rows
+            f"INSERT INTO {schema}.contacts VALUES ({','.join('?' * 25)})", rows
         )
 
 
