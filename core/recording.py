@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, NamedTuple, ParamSpec, TypeVar
 
 from coffeechat import validate, yearly_dates
 from coffeechat.channels import BUILTIN_CHANNELS, Channel, Message, RecordOnly
@@ -67,9 +66,12 @@ def _one_batch(method: Callable[P, R]) -> Callable[P, R]:
     return record
 
 
-@dataclass
-class Promise:
-    """A commitment: what I promised, and by when."""
+class Promise(NamedTuple):
+    """A commitment: what I promised, and by when.
+
+    (A NamedTuple, not a dataclass: ``dataclasses`` and ``copy`` are imports that
+    every recording command paid for this one class.)
+    """
 
     text: str
     due: datetime | None = None
