@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -12,7 +12,9 @@ from coffeechat.cli.main import context_app, json_option, output, when
 from coffeechat.cli.render import one_line, relative, table
 from coffeechat.clock import local_time as local
 from coffeechat.clock import stamp
-from coffeechat.summary import Names, describe_document, timeline_lines, with_names
+
+if TYPE_CHECKING:  # (summary pulls in codec and the event types: due needs neither)
+    from coffeechat.summary import Names
 
 as_of_option = click.option(
     "--as-of", metavar="DATE",
@@ -91,6 +93,8 @@ def show(contact: str, show_all: bool, as_of: str | None) -> None:
         if app.json:
             output({**profile, "followups": items, "timeline": shown.docs})
             return
+        from coffeechat.summary import timeline_lines
+
         names = queries.names(app.store(), schema)
         lines = timeline_lines(shown.docs, contact_id, names)
     _print_profile(profile, items, now, names)
@@ -105,6 +109,8 @@ def show(contact: str, show_all: bool, as_of: str | None) -> None:
 
 def _print_profile(p: dict[str, Any], items: list[dict[str, Any]], now: str,
                    names: Names) -> None:
+    from coffeechat.summary import with_names
+
     click.echo(click.style(f"{p['name']} ({p['id']})", bold=True))
     facts = [p.get(k) for k in ("company", "role", "email", "phone", "linkedin")]
     if any(facts):
@@ -286,6 +292,8 @@ def log(contact: str | None, event_type: str | None, since: str | None, show_all
         click.echo("No events.")
         _say_hidden(shown.hidden, "log")
         return
+    from coffeechat.summary import describe_document
+
     with app.view(None) as (schema, _now):  # names as they are now
         names = queries.names(app.store(), schema)
         rows = [[str(d["seq"]), local(d["occurred_at"]), d["type"], _stream_name(d, names),
