@@ -4,7 +4,12 @@
   whole command), then the same file again (nothing to record);
 - JSONL: `coffeechat export jsonl --out FILE` of the 1M-event store made by
   `rebuild.py` (cached in the data folder), then `coffeechat import jsonl FILE`
-  into an empty store.
+  into an empty store;
+- JSONL against its raw limit: in child processes, `import_jsonl` of that export
+  into an empty store (the timed part: reading, checking the hash chain and every
+  payload, appending) against one apsw `executemany` of the very same rows
+  (decoded before the timer) into the same schema with the same page cache,
+  interleaved; each child reports the wall and CPU time of its timed part.
 
     python bench/imports.py [--rows 10000] [--repeats 3] [--python PY] [--data DIR] [--json]
 """
@@ -22,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import emit_json, machine, median, print_goals, print_table
+from common import emit_json, machine, median, print_goals, print_table, run_child
 from history import cached_store
 
 FIRST = ("Jane", "Raj", "Zoë", "Sam", "Li", "Ana", "Tom", "Mei", "Dana", "Priya", "Chris",
@@ -64,7 +69,61 @@ def env_for(db: Path, home: Path) -> dict[str, str]:
     return env
 
 
+def child(mode: str, path: str, folder: str) -> None:
+    """One timed jsonl import (``ours``) or its raw limit (``raw``); prints wall and CPU s."""
+    import msgspec
+
+    from coffeechat.codec import EVENT_COLUMNS
+    from coffeechat.store import open_store
+    from coffeechat.transfer import IMPORT_CACHE_KIB, ExportedEvent, JsonlFile, import_jsonl
+
+    store = open_store(Path(folder) / "events.db")
+    db = store.conn
+    if mode == "raw":
+        decode = msgspec.json.Decoder(ExportedEvent).decode
+        with open(path, "rb") as handle:
+            rows = [(e.seq, e.id, e.stream, e.version, e.type, e.schema, e.occurred_at,
+                     e.recorded_at, e.source, e.key, e.batch, bytes(e.data).decode(), e.hash)
+                    for e in map(decode, handle)]
+
+        def work() -> None:
+            db.execute(f"PRAGMA cache_size = {IMPORT_CACHE_KIB}")
+            db.execute("BEGIN IMMEDIATE")
+            db.executemany(f"INSERT INTO events({EVENT_COLUMNS}) "
+                           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+            db.execute("COMMIT")
+    else:
+        def work() -> None:
+            with open(path, "rb") as handle:
+                import_jsonl(store, JsonlFile(handle, path))
+    wall, cpu = time.perf_counter(), time.process_time()
+    work()
+    print(time.perf_counter() - wall, time.process_time() - cpu, store.count())
+    store.close()
+
+
+def jsonl_limit(python: str, path: Path, repeats: int, work: Path
+                ) -> dict[str, list[tuple[float, float]]]:
+    """(wall, CPU) of the timed part of each child, ours and the raw limit interleaved."""
+    runs: dict[str, list[tuple[float, float]]] = {"raw": [], "ours": []}
+    for n in range(repeats):
+        for mode in ("raw", "ours") if n % 2 == 0 else ("ours", "raw"):
+            folder = Path(tempfile.mkdtemp(dir=work))
+            done = run_child([python, __file__, "--child", mode, str(path), str(folder)])
+            wall, cpu, _count = done.stdout.split()
+            runs[mode].append((float(wall), float(cpu)))
+            for leftover in folder.iterdir():
+                leftover.unlink()
+            folder.rmdir()
+        print(f"  jsonl against the raw limit, round {n + 1}/{repeats} done", file=sys.stderr,
+              flush=True)
+    return runs
+
+
 def main() -> None:
+    if len(sys.argv) == 5 and sys.argv[1] == "--child":
+        child(*sys.argv[2:])
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--events", type=int, default=1_000_000)
@@ -95,7 +154,11 @@ def main() -> None:
             for leftover in work.glob(f"copy-{n}.db*"):
                 leftover.unlink()
             print(f"  round {n + 1}/{args.repeats} done", file=sys.stderr, flush=True)
+        limit = jsonl_limit(args.python, work / "log.jsonl", args.repeats, work)
     medians = {name: median(values) for name, values in times.items()}
+    raw_wall, raw_cpu = (median([r[i] for r in limit["raw"]]) for i in (0, 1))
+    ours_wall, ours_cpu = (median([r[i] for r in limit["ours"]]) for i in (0, 1))
+    ratio, cpu_ratio = ours_wall / raw_wall, ours_cpu / raw_cpu
     goals = [
         (f"import of {args.rows:,} LinkedIn rows ≤ 2 s: {medians['linkedin']:.2f} s",
          medians["linkedin"] <= 2.0),
@@ -105,15 +168,26 @@ def main() -> None:
          medians["export"] <= 10.0),
         (f"import of {args.events:,} events ≤ 10 s: {medians['import']:.2f} s",
          medians["import"] <= 10.0),
+        (f"import_jsonl ≤ 2× raw executemany of the same rows: {ratio:.2f}× wall "
+         f"({ours_wall:.2f} s vs {raw_wall:.2f} s), {cpu_ratio:.2f}× CPU "
+         f"({ours_cpu:.2f} s vs {raw_cpu:.2f} s)", ratio <= 2.0),
     ]
     if args.json:
         emit_json({"benchmark": "imports", "machine": machine(), "runs_s": times,
+                   "jsonl_vs_raw_s": limit,
                    "goals": [{"goal": text, "pass": ok} for text, ok in goals]})
         return
     print(f"imports benchmark: {args.rows:,} LinkedIn rows, {args.events:,}-event log, "
           f"median of {args.repeats}, whole commands ({' '.join(cmd)})")
     print_table(["command", "median s", "min s", "max s"],
                 [[name, medians[name], min(v), max(v)] for name, v in times.items()])
+    print(f"\nimport_jsonl of the {args.events:,}-event export, timed in the child, against "
+          "its raw limit in the same run")
+    print_table(["contender", "median s", "CPU s", "× raw (wall)", "× raw (CPU)"],
+                [["raw apsw executemany, same rows and schema (limit)", raw_wall, raw_cpu,
+                  "1.00×", "1.00×"],
+                 ["coffeechat import_jsonl", ours_wall, ours_cpu, f"{ratio:.2f}×",
+                  f"{cpu_ratio:.2f}×"]])
     print_goals(goals)
 
 
