@@ -245,6 +245,8 @@ def sent_on(db: apsw.Connection, day: str) -> list[dict[str, Any]]:
         except msgspec.DecodeError:
             data = {}
         channel = data.get("channel") if isinstance(data, dict) else None
+        if not isinstance(channel, str) or not channel.strip():  # (a row planted by hand)
+            channel = "an unknown channel"
         sent.append({"id": row.id, "channel": channel, "at": row.occurred_at})
     return sent
 

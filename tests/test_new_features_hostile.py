@@ -78,3 +78,21 @@ def test_two_sends_at_once_record_the_digest_once(cli: CLI, tmp_path: Path) -> N
                     COFFEECHAT_LOAD_PLUGINS="slow_postbox", SLOW_POSTBOX_DIR=str(box))
     assert "already went out via postbox" in third.out
     assert len(list(box.glob("*.sent"))) == 2
+
+
+@pytest.mark.parametrize("data", ['{"day": "2026-11-16", "channel": 42, "items": 1}',
+                                  '{"day": "2026-11-16"}', "not json at all"])
+def test_a_planted_digest_row_blocks_the_day_and_says_so_in_words(run: InProcessCLI,
+                                                                  data: str) -> None:
+    # A digest.sent the current code cannot use still counts as sent (sending twice is
+    # worse), and the message names no channel it cannot read ("via 42", "via None").
+    from tests.test_total_fold import plant
+
+    run.now = "2026-11-16T08:00:00Z"
+    run.run("add", "Jane Doe", "--email", "jane@example.com")
+    run.run("ask", "jane", "--on", "2026-11-01")
+    plant(run.db, [("digest", "digest.sent", "2026-11-16T07:00:00Z", data, 1,
+                    "digest:2026-11-16")])
+    again = run.run("today", "--send")
+    assert "already went out via an unknown channel at" in again.out, again.out
+    assert run.json("today")["overdue"]  # and the day's digest still reads
