@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (
     emit_json,
+    interleaved,
     machine,
     median,
     print_goals,
@@ -143,14 +143,8 @@ def main() -> None:
                 [*cmd, "met", f"person-{n + 1}", "--notes", NOTES], record_env),
         }
         times: dict[str, list[float]] = {name: [] for name in commands}
-        order = list(commands)
-        shuffle = random.Random(args.seed)
-        for n in range(args.rounds):
-            shuffle.shuffle(order)
-            for name in order:
-                argv, env = commands[name](n)
-                times[name].append(run_command(argv, env))
-            print(f"  round {n + 1}/{args.rounds} done", file=sys.stderr, flush=True)
+        interleaved(list(commands), args.rounds, args.seed,
+                    lambda name, n: times[name].append(run_command(*commands[name](n))))
         still_current = {name: is_current(args.python, env) for name, env in envs.items()}
 
     floor = median(times["floor (python -c import ...)"])

@@ -73,6 +73,21 @@ def run_child(argv: Sequence[str], env: dict[str, str] | None = None) -> ChildRu
 # -- output ---------------------------------------------------------------------
 
 
+def interleaved(names: Sequence[str], rounds: int, seed: int,
+                measure: Callable[[str, int], None]) -> None:
+    """Call ``measure(name, round)`` for every name, ``rounds`` times, in an order shuffled
+    each round (so noise on this busy machine hits every contender alike)."""
+    import random
+
+    order = list(names)
+    shuffle = random.Random(seed)
+    for n in range(rounds):
+        shuffle.shuffle(order)
+        for name in order:
+            measure(name, n)
+        print(f"  round {n + 1}/{rounds} done", file=sys.stderr, flush=True)
+
+
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
     cells = [[str(h) for h in headers]] + [[_cell(v) for v in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]

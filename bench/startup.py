@@ -23,7 +23,6 @@ beyond the floor's (``-X importtime``, one extra run each).
 from __future__ import annotations
 
 import argparse
-import random
 import re
 import subprocess
 import sys
@@ -34,7 +33,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cli import CURRENT_CHECK, FLOOR, NOTES, coffeechat_command, env_for  # noqa: I001
-from common import emit_json, machine, median, print_goals, print_table, run_child
+from common import (
+    emit_json,
+    interleaved,
+    machine,
+    median,
+    print_goals,
+    print_table,
+    run_child,
+)
 from history import DEFAULT_DATA, cached_store
 
 # command → its goal as a ratio of wall time to the floor's (issue 13)
@@ -143,16 +150,13 @@ def main() -> None:
             raise SystemExit(f"still behind after `due`: {behind}")
         wall: dict[str, list[float]] = {name: [] for name in runs}
         cpu: dict[str, list[float]] = {name: [] for name in runs}
-        order = list(runs)
-        shuffle = random.Random(args.seed)
-        for n in range(args.rounds):
-            shuffle.shuffle(order)
-            for name in order:
-                argv, env = runs[name](n)
-                child = run_child(argv, env)
-                wall[name].append(child.seconds)
-                cpu[name].append(child.cpu_s)
-            print(f"  round {n + 1}/{args.rounds} done", file=sys.stderr, flush=True)
+
+        def measure(name: str, n: int) -> None:
+            child = run_child(*runs[name](n))
+            wall[name].append(child.seconds)
+            cpu[name].append(child.cpu_s)
+
+        interleaved(list(runs), args.rounds, args.seed, measure)
         stayed_current = {label: current(label) for label in read_envs}
         modules: dict[str, list[str]] = {}
         if args.modules:
