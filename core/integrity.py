@@ -94,16 +94,15 @@ class HeadFile:
         self.path = head_path(store_path)
         self.fd: int | None = None
 
-    def remember(self, head: Head) -> None:
+    def remember(self, seq: int, last_hash: str) -> None:
+        """Write (seq, last_hash) as the head, unless the head already says later."""
         try:
             if self.fd is None:
                 self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-            os.lseek(self.fd, 0, os.SEEK_SET)
-            known = _decode_head(os.read(self.fd, HEAD_BYTES))
-            if known is not None and known.seq >= head.seq:
+            known = _decode_head(os.pread(self.fd, HEAD_BYTES, 0))
+            if known is not None and known.seq >= seq:
                 return
-            os.lseek(self.fd, 0, os.SEEK_SET)
-            os.write(self.fd, _encode_head(head))
+            os.pwrite(self.fd, _encode_head(Head(seq, last_hash)), 0)
         except OSError:
             pass
 

@@ -50,6 +50,11 @@ class NewEvent(msgspec.Struct, kw_only=True):
 
 __all__ = ["MEMORY", "Event", "NewEvent", "Store", "open_store"]
 
+_INSERT = f"INSERT INTO events({EVENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+# The log's last event and one stream's version, in one statement (no row: an empty log).
+_TAIL_AND_VERSION = ("SELECT seq, hash, (SELECT max(version) FROM events WHERE stream = ?) "
+                     "FROM events ORDER BY seq DESC LIMIT 1")
+
 
 class Store:
     """An open event log. Use :func:`open_store` to get one."""
@@ -79,11 +84,11 @@ class Store:
                 raise full from None
             raise
         if self._appended is not None and self.path != MEMORY:
-            from coffeechat.integrity import Head, HeadFile
-
             if self._head is None:
+                from coffeechat.integrity import HeadFile
+
                 self._head = HeadFile(self.path)
-            self._head.remember(Head(*self._appended))
+            self._head.remember(*self._appended)
 
     def appended(self, seq: int, last_hash: str) -> None:
         """Say that the transaction under way wrote events up to ``seq`` (for the head).
@@ -149,8 +154,12 @@ class Store:
         batch = uuid7()
         # Optimistically write everything; a batch that repeats a recorded id or
         # key (a re-import, a retried append) is undone to its savepoint and
-        # written again without the events already in the log.
+        # written again without the events already in the log. One event needs
+        # no savepoint: its INSERT is one statement, and SQLite undoes a failed
+        # statement whole, leaving the transaction as it was.
         try:
+            if len(new_events) == 1:
+                return self._insert(new_events, (0,), ids, source, expected, batch)
             with self.conn:
                 return self._insert(new_events, range(len(new_events)), ids, source,
                                     expected, batch)
@@ -171,9 +180,16 @@ class Store:
         from coffeechat.chain import chain_hash
 
         db = self.conn
-        versions = self.versions({new_events[index].stream for index in keep} | set(expected))
+        streams = {new_events[index].stream for index in keep} | expected.keys()
+        if len(streams) == 1:  # the usual append: one stream, where it and the log end
+            (stream,) = streams
+            last = db.execute(_TAIL_AND_VERSION, (stream,)).fetchone()
+            seq, previous, version = last if last else (0, "", 0)
+            versions = {stream: version or 0}
+        else:
+            versions = self.versions(streams)
+            seq, previous = self.tail()
         self._check_expected(expected, versions)
-        seq, previous = self.tail()
         recorded_at = clock.stamp(clock.now())
         datas = encode_payloads([new_events[index].payload for index in keep])
         types = [new_events[index].type or type_name(new_events[index].payload)
@@ -192,9 +208,7 @@ class Store:
             ))
             rows.append((seq, ids[index], new.stream, version, event_type, schema,
                          new.occurred_at, recorded_at, source, key, batch, data, previous))
-        db.executemany(
-            f"INSERT INTO events({EVENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows
-        )
+        db.executemany(_INSERT, rows)
         if rows:
             self.appended(seq, previous)
         return list(starmap(Event, rows))  # (event_from_row without a frame per row)

@@ -1,0 +1,74 @@
+"""One-event appends take a shorter path (no savepoint, one query for the tail and
+the stream's version): they must end exactly where a batch would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from coffeechat.errors import ConflictError
+from coffeechat.events import NoteAdded
+from coffeechat.integrity import read_head
+from coffeechat.store import NewEvent, open_store
+
+AT = "2026-11-20T18:00:00Z"
+
+
+def note(stream: str, text: str, **kw: str) -> NewEvent:
+    return NewEvent(stream=stream, payload=NoteAdded(text=text), occurred_at=AT, **kw)
+
+
+def test_one_by_one_numbers_and_chains_like_one_batch(tmp_path: Path) -> None:
+    plan = [("contact:a", "1"), ("contact:b", "2"), ("contact:a", "3"), ("digest:x", "4"),
+            ("contact:a", "5")]
+    single = open_store(tmp_path / "single.db")
+    for stream, text in plan:
+        single.append([note(stream, text)])
+    batch = open_store(tmp_path / "batch.db")
+    batch.append([note(stream, text) for stream, text in plan])
+    one = list(single.events())
+    assert [(e.seq, e.stream, e.version) for e in one] == [
+        (e.seq, e.stream, e.version) for e in batch.events()]
+    assert [e.version for e in one] == [1, 1, 2, 1, 3]
+    assert single.verify().ok
+    head = read_head(str(tmp_path / "single.db"))
+    assert head is not None and (head.seq, head.hash) == (5, one[-1].hash)
+
+
+def test_a_repeated_single_event_in_a_planned_write_keeps_the_batches_before_it(
+        tmp_path: Path) -> None:
+    store = open_store(tmp_path / "events.db")
+    store.append([note("contact:a", "first", id="01900000-0000-7000-8000-000000000001")])
+    written = store.append_planned(lambda: [
+        ([note("contact:b", "kept")], "cli"),
+        ([note("contact:a", "again", id="01900000-0000-7000-8000-000000000001")], "cli"),
+        ([note("contact:c", "also kept", key="k1")], "cli"),
+        ([note("contact:c", "same key", key="k1")], "cli"),
+        ([note("contact:a", "last")], "cli"),
+    ])
+    assert [len(w) for w in written] == [1, 0, 1, 0, 1]
+    assert [(e.seq, e.stream, e.version) for e in store.events()] == [
+        (1, "contact:a", 1), (2, "contact:b", 1), (3, "contact:c", 1), (4, "contact:a", 2)]
+    assert store.verify().ok
+
+
+@pytest.mark.parametrize("expected", [0, 2])
+def test_a_single_event_against_a_moved_stream_writes_nothing(
+        tmp_path: Path, expected: int) -> None:
+    store = open_store(tmp_path / "events.db")
+    store.append([note("contact:a", "one")])
+    with pytest.raises(ConflictError):
+        store.append([note("contact:a", "two")], expected={"contact:a": expected})
+    with pytest.raises(ConflictError):  # expecting another stream than the one written
+        store.append([note("contact:b", "two")], expected={"contact:a": expected})
+    assert store.count() == 1
+    store.append([note("contact:a", "two")], expected={"contact:a": 1})
+    assert store.stream_version("contact:a") == 2
+
+
+def test_the_first_event_of_an_empty_log(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "events.db")
+    written = store.append([note("contact:a", "one")], expected={"contact:a": 0})
+    assert [(e.seq, e.version) for e in written] == [(1, 1)]
+    assert store.verify().ok
