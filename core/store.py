@@ -70,19 +70,35 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[apsw.Connection]:
         """A ``BEGIN IMMEDIATE`` transaction: committed on success, rolled back on error."""
-        self._retry_busy("BEGIN IMMEDIATE",
-                         "the store stayed busy (another coffeechat is writing); try again")
-        self._appended = None
+        self._begin()
         try:
             yield self.conn
-            self._retry_busy("COMMIT", "could not commit, the store stayed busy")
+            self._commit()
         except BaseException as error:
-            if not self.conn.getautocommit():
-                self.conn.execute("ROLLBACK")
-            full = _disk_full(error, self.path)
+            full = self._rolled_back(error)
             if full is not None:
                 raise full from None
             raise
+        self._remember_head()
+
+    # (append runs these itself: a generator-based context manager per append
+    # costs more than the rest of its Python)
+
+    def _begin(self) -> None:
+        self._retry_busy("BEGIN IMMEDIATE",
+                         "the store stayed busy (another coffeechat is writing); try again")
+        self._appended = None
+
+    def _commit(self) -> None:
+        self._retry_busy("COMMIT", "could not commit, the store stayed busy")
+
+    def _rolled_back(self, error: BaseException) -> StoreError | None:
+        """Roll back after ``error``; the error to raise instead of it, if the disk is full."""
+        if not self.conn.getautocommit():
+            self.conn.execute("ROLLBACK")
+        return _disk_full(error, self.path)
+
+    def _remember_head(self) -> None:
         if self._appended is not None and self.path != MEMORY:
             if self._head is None:
                 from coffeechat.integrity import HeadFile
@@ -127,8 +143,23 @@ class Store:
         """
         if not new_events:
             return []
-        with self.write(), _no_cyclic_gc():
-            return self._append(new_events, source, expected or {})
+        # What write() and _no_cyclic_gc() do, spelled out (see _begin).
+        self._begin()
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            written = self._append(new_events, source, expected or {})
+            self._commit()
+        except BaseException as error:
+            full = self._rolled_back(error)
+            if full is not None:
+                raise full from None
+            raise
+        finally:
+            if collecting:
+                gc.enable()
+        self._remember_head()
+        return written
 
     def append_planned(self, plan: Callable[[], Sequence[tuple[Sequence[NewEvent], str]]]
                        ) -> list[list[Event]]:
