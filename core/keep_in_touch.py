@@ -141,9 +141,7 @@ class Judge:
 # -- reconnect -----------------------------------------------------------------------
 
 _ROWS = """
-    SELECT c.id, c.name,
-           CASE WHEN c.stage = 'asked' AND c.unanswered_at IS NOT NULL
-                     AND c.unanswered_at <= :now THEN 'unanswered' ELSE c.stage END,
+    SELECT c.id, c.name, {stage},
            coalesce(c.last_touch_at, c.added_at), c.cadence_days, c.tags
     FROM {s}.contacts c
 """
@@ -178,7 +176,7 @@ def reconnect(db: apsw.Connection, schema: str, now: str, limit: int | None = No
 
     rules = settings(db)
     judge = Judge(rules, now)
-    sql, params = _ROWS.format(s=schema), {"now": now}
+    sql, params = _ROWS.format(s=schema, stage=queries.STAGE_SQL), {"now": now}
     least = shortest_ideal(db, schema, rules)
     if least is not None:  # only those not touched since then can be past their gap
         sql += " WHERE coalesce(c.last_touch_at, c.added_at) <= :cutoff"

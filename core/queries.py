@@ -28,12 +28,13 @@ if TYPE_CHECKING:
 NOTES_SOURCE = "notes:"
 NOTE_STREAM = "note:"
 
-_STAGE = (f"CASE WHEN c.stage = '{Stage.ASKED}' AND c.unanswered_at IS NOT NULL "
-          f"AND c.unanswered_at <= :now THEN '{Stage.UNANSWERED}' ELSE c.stage END")
+# A contact's stage as read at :now (an ask past its unanswered_at is unanswered).
+STAGE_SQL = (f"CASE WHEN c.stage = '{Stage.ASKED}' AND c.unanswered_at IS NOT NULL "
+             f"AND c.unanswered_at <= :now THEN '{Stage.UNANSWERED}' ELSE c.stage END")
 _LIVE = "(f.expires_at IS NULL OR f.expires_at > :now)"
 
 _CONTACT_SELECT = f"""
-    SELECT c.id, c.name, c.company, c.role, {_STAGE} AS stage, c.last_touch_at,
+    SELECT c.id, c.name, c.company, c.role, {STAGE_SQL} AS stage, c.last_touch_at,
            n.kind, n.due_at,
            coalesce((SELECT m.into_id FROM {{s}}.merges m WHERE m.alias = c.referred_by),
                     c.referred_by),
@@ -67,7 +68,7 @@ def contacts(db: apsw.Connection, schema: str, now: str, *, stage: str | None = 
     sql = _CONTACT_SELECT.format(s=schema, only="") + " WHERE 1"
     params: dict[str, Any] = {"now": now}
     if stage:
-        sql += f" AND {_STAGE} = :stage"
+        sql += f" AND {STAGE_SQL} = :stage"
         params["stage"] = stage
     if tag:
         sql += " AND EXISTS (SELECT 1 FROM json_each(c.tags) WHERE value = :tag COLLATE NOCASE)"
