@@ -85,6 +85,16 @@ def local_day(text: str) -> str:
         return str(text)
 
 
+def local_date(text: str) -> date:
+    """The local calendar day of a stored stamp, as a date (raises ValueError when unreadable)."""
+    return datetime.fromisoformat(text).astimezone().date()
+
+
+def day_start(day: date) -> str:
+    """The stored stamp of the first second of a local calendar day."""
+    return stamp(datetime.combine(day, time()).astimezone())
+
+
 def local_time(text: str | None) -> str:
     """A stored stamp as local ``YYYY-MM-DD HH:MM`` for people to read (empty for None).
 

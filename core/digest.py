@@ -14,13 +14,13 @@ went out as a ``digest.sent`` event on the stream ``digest:<local day>``
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import apsw
 
 from coffeechat import queries
-from coffeechat.clock import from_stamp, local_time, stamp
+from coffeechat.clock import day_start, from_stamp, local_date, local_time, stamp
 from coffeechat.events import DIGEST_PREFIX, RETRACTED, DigestSent, MeetingHeld, MeetingScheduled
 from coffeechat.keep_in_touch import first_line, reconnect
 
@@ -47,10 +47,8 @@ class Day(NamedTuple):
 
 def local_days(now: str, count: int = 1) -> Day:
     """The local day of ``now``, stretched over ``count`` days."""
-    day = from_stamp(now).astimezone().date()
-    start = datetime.combine(day, time()).astimezone()
-    end = datetime.combine(day + timedelta(days=count), time()).astimezone()
-    return Day(day.isoformat(), stamp(start), stamp(end))
+    day = local_date(now)
+    return Day(day.isoformat(), day_start(day), day_start(day + timedelta(days=count)))
 
 
 def today(db: apsw.Connection, schema: str, now: str) -> dict[str, list[dict[str, Any]]]:

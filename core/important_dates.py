@@ -20,13 +20,13 @@ after the item closes, and this one closes each year).
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import apsw
 import msgspec
 
-from coffeechat.clock import from_stamp, stamp
+from coffeechat.clock import day_start, local_date
 from coffeechat.handles import SHORT, shown
 from coffeechat.stages import Kind
 from coffeechat.yearly_dates import (
@@ -40,14 +40,7 @@ from coffeechat.yearly_dates import (
 _SETTLED_BY_HAND = ("done", "skipped")
 
 
-def local_today(now: str) -> date:
-    """The local calendar day of a stored stamp."""
-    return from_stamp(now).astimezone().date()
-
-
-def day_start(day: date) -> str:
-    """The stored stamp of the start of a local day."""
-    return stamp(datetime.combine(day, time()).astimezone())
+local_today = local_date  # (the name cli/read.py imports)
 
 
 def upcoming(db: apsw.Connection, schema: str, now: str, days: int) -> list[dict[str, Any]]:
@@ -59,7 +52,7 @@ def upcoming(db: apsw.Connection, schema: str, now: str, days: int) -> list[dict
     sorted by date, then name. A birthday is listed while birthdays are on
     (``[rules] birthdays``); an archived contact's dates are not listed.
     """
-    today = local_today(now)
+    today = local_date(now)
     last = today + timedelta(days=max(days, 0))
     found = []
     sql = (f"SELECT id, name, birthday, dates, birthday_lead FROM {schema}.contacts "
@@ -129,9 +122,9 @@ def _window(db: apsw.Connection, schema: str, now: str, horizon: str
                       "WHERE birthday_lead IS NOT NULL LIMIT 1").get
     if lead is None:
         return None
-    first = local_today(now) - timedelta(days=1)
+    first = local_date(now) - timedelta(days=1)
     try:
-        last = from_stamp(horizon).astimezone().date() + timedelta(days=int(lead) + 1)
+        last = local_date(horizon) + timedelta(days=int(lead) + 1)
     except (OverflowError, ValueError):
         return None
     if (last - first).days >= 365:
@@ -162,13 +155,13 @@ def _open_item(row: tuple[Any, ...], now: str) -> dict[str, Any] | None:
             decoded = {}
         if isinstance(decoded, dict):
             settled = {k: v for k, v in decoded.items() if isinstance(v, str)}
-    today = local_today(now)
+    today = local_date(now)
     # Last year's (or an earlier one this year): open only while snoozed to today or later.
     before = occurrences(birthday, today - timedelta(days=366), 2)
     for day in before:
         until = settled.get(day.isoformat())
         if day < today and until is not None and until not in _SETTLED_BY_HAND \
-                and from_stamp(until).astimezone().date() >= today:
+                and local_date(until) >= today:
             return _item(contact, name, birthday, handle, day, until, now)
     for day in occurrences(birthday, today, 3):
         state = settled.get(day.isoformat())
