@@ -107,6 +107,16 @@ def decode_payload(type_name: str, schema: int, data: str | bytes) -> Payload | 
     return decoder_for(cls).decode(data)
 
 
+def readable_payload(type_name: str, schema: int, data: str | bytes) -> Payload | None:
+    """:func:`decode_payload` for readers that only use known types: None for a row
+    that cannot be read or whose type this version does not know (a plain dict)."""
+    try:
+        payload = decode_payload(type_name, schema, data)
+    except UNREADABLE:
+        return None
+    return payload if isinstance(payload, Payload) else None
+
+
 def decode_as(cls: type[P], schema: int, data: str | bytes) -> P:
     """:func:`decode_payload` for a built-in type the caller names by its class, typed so."""
     payload = decode_payload(cls.type_name, schema, data)

@@ -21,7 +21,14 @@ import apsw
 
 from coffeechat import queries
 from coffeechat.clock import day_start, from_stamp, local_date, local_time, stamp
-from coffeechat.events import DIGEST_PREFIX, RETRACTED, DigestSent, MeetingHeld, MeetingScheduled
+from coffeechat.events import (
+    DIGEST_PREFIX,
+    RETRACTED,
+    DigestSent,
+    MeetingHeld,
+    MeetingScheduled,
+    Payload,
+)
 from coffeechat.keep_in_touch import first_line, reconnect
 
 if TYPE_CHECKING:
@@ -114,7 +121,7 @@ def meetings(db: apsw.Connection, schema: str, now: str) -> list[dict[str, Any]]
     return found
 
 
-def _payload(db: apsw.Connection, event_id: str | None) -> Any:
+def _payload(db: apsw.Connection, event_id: str | None) -> Payload | None:
     """The decoded payload of one event (None: no such event, or one that cannot be read)."""
     if event_id is None:
         return None
@@ -122,15 +129,12 @@ def _payload(db: apsw.Connection, event_id: str | None) -> Any:
                      (event_id,)).fetchone()
     if row is None:
         return None
-    from coffeechat.codec import UNREADABLE, decode_payload
+    from coffeechat.codec import readable_payload
 
-    try:
-        return decode_payload(*row)
-    except UNREADABLE:
-        return None
+    return readable_payload(*row)
 
 
-def prep_lines(contact: dict[str, Any], referrer: str | None, last_met: Any = None
+def prep_lines(contact: dict[str, Any], referrer: str | None, last_met: Payload | None = None
                ) -> list[str]:
     """The first lines of the built-in prep sheet ("Who they are").
 

@@ -32,7 +32,7 @@ from datetime import timedelta
 import apsw
 
 from coffeechat.clock import from_stamp, stamp
-from coffeechat.codec import UNREADABLE, decode_payload
+from coffeechat.codec import readable_payload
 from coffeechat.config import FollowupRules
 from coffeechat.contact_state import ROW_COLUMNS, ContactState, Row
 from coffeechat.events import (
@@ -173,7 +173,7 @@ def history(state: ContactState, until: str, rules: FollowupRules) -> History:
             if found.meetings:
                 touches.append(at)
             continue
-        payload = _payload(row)
+        payload = readable_payload(row.type, row.schema, row.data)
         if payload is None:
             continue
         if isinstance(payload, RequestSent):
@@ -232,10 +232,3 @@ def _checkins_due(touches: list[str], until: str, days: int) -> list[tuple[str, 
             due.append((falls, following))
     return due
 
-
-def _payload(row: Row) -> Payload | None:
-    try:
-        payload = decode_payload(row.type, row.schema, row.data)
-    except UNREADABLE:
-        return None
-    return payload if isinstance(payload, Payload) else None

@@ -16,7 +16,7 @@ Gaps are calendar days in the local time zone, as for every follow-up.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import apsw
@@ -26,6 +26,7 @@ from coffeechat.config import FollowupRules, Tier
 from coffeechat.stages import Stage
 
 if TYPE_CHECKING:
+    from coffeechat.events import Payload
     from coffeechat.fold import ContactState
 
 WARM, DUE, COLD = "warm", "due", "cold"
@@ -212,16 +213,12 @@ def _folded(db: apsw.Connection, schema: str, contact_id: str, recorded_by: str 
     return fold_family(db, contact_id, aliases, recorded_by)
 
 
-def _payloads(state: ContactState) -> list[Any]:
-    from coffeechat.codec import UNREADABLE, decode_payload
+def _payloads(state: ContactState) -> list[Payload]:
+    """The payloads of the contact's events that this version can read, oldest first."""
+    from coffeechat.codec import readable_payload
 
-    found = []
-    for row in state.events:
-        try:
-            found.append(decode_payload(row.type, row.schema, row.data))
-        except UNREADABLE:
-            continue
-    return found
+    return [payload for row in state.events
+            if (payload := readable_payload(row.type, row.schema, row.data)) is not None]
 
 
 def first_line(text: str | None, limit: int = 120) -> str | None:
@@ -255,9 +252,9 @@ def last_talked_about(state: ContactState) -> str | None:
 _MESSAGE_TYPES = ("request.sent", "thanks.sent", "checkin.done")
 
 
-def channel_for(state: ContactState, payloads: Sequence[Any] | None = None) -> str:
+def channel_for(state: ContactState) -> str:
     """The channel you last wrote to them on; else the first address you have; else in person."""
-    for payload in reversed(payloads if payloads is not None else _payloads(state)):
+    for payload in reversed(_payloads(state)):
         if getattr(payload, "type_name", "") in _MESSAGE_TYPES:
             channel = getattr(payload, "channel", None)
             if isinstance(channel, str) and channel and channel != "other":
