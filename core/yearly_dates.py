@@ -161,13 +161,6 @@ def spoken(day: date) -> str:
     return f"{MONTHS[day.month - 1]} {day.day}"
 
 
-def ordinal(number: int) -> str:
-    """1st, 2nd, 3rd, 4th, 11th, 21st ..."""
-    if 10 <= number % 100 <= 20:
-        return f"{number}th"
-    return f"{number}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(number % 10, 'th') }"
-
-
 def profile_line(label: str, value: object, today: date) -> str:
     """How ``show`` tells a date: ``birthday: Dec 3, 1985 (turns 41 on 2026-12-03)``."""
     parts = parse(value)
