@@ -7,6 +7,7 @@ import os
 import click
 
 from coffeechat.cli.main import context_app, json_option, output
+from coffeechat.cli.render import counted, dated
 
 
 @click.group("calendar")
@@ -35,7 +36,7 @@ def push_command() -> None:
     if app.json:
         output({"url": url, **pushed._asdict()})
         return
-    click.echo(f"Pushed {pushed.events} meetings, {pushed.todos} follow-ups and "
-               f"{pushed.dates} birthdays and dates to {url}")
+    click.echo(f"Pushed {counted(pushed.events, 'meeting')}, "
+               f"{counted(pushed.todos, 'follow-up')} and {dated(pushed.dates)} to {url}")
     if pushed.completed:
-        click.echo(f"Marked {pushed.completed} follow-ups done there")
+        click.echo(f"Marked {counted(pushed.completed, 'follow-up')} done there")

@@ -75,3 +75,8 @@ def color_setting() -> bool | None:
 def counted(number: int, word: str) -> str:
     """``1 event``, ``2 events``, ``1,024 events``: a count with its noun."""
     return f"{number:,} {word}" + ("" if number == 1 else "s")
+
+
+def dated(number: int) -> str:
+    """``1 birthday or date``, ``2 birthdays and dates``: the yearly dates a calendar got."""
+    return f"{number:,} " + ("birthday or date" if number == 1 else "birthdays and dates")

@@ -13,6 +13,7 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 
 from coffeechat.cli.main import context_app, json_option, output
+from coffeechat.cli.render import counted, dated
 from coffeechat.errors import BadInput
 from coffeechat.files import replace_file
 
@@ -205,8 +206,10 @@ def _report(app: Any, document: dict[str, Any], text: str) -> None:
 def export_ics_command(out_path: str | None) -> None:
     """Meetings (VEVENT, with a reminder) and open follow-ups (VTODO) as iCalendar.
 
-    UIDs never change, so importing the file again into a calendar app updates
-    what it has instead of adding copies.
+    Birthdays and important dates (`add --birthday`, `--date`, imports) come as
+    yearly all-day events with a reminder birthday_days before. UIDs never
+    change, so importing the file again into a calendar app updates what it
+    has instead of adding copies.
     """
     from coffeechat.calendars import export_calendar
 
@@ -224,8 +227,8 @@ def export_ics_command(out_path: str | None) -> None:
     dates = data.count(b"\r\nX-COFFEECHAT-DATE:")  # (birthdays and important dates)
     count = data.count(b"BEGIN:VEVENT") - dates, data.count(b"BEGIN:VTODO")
     _report(app, {"out": out_path, "events": count[0], "todos": count[1], "dates": dates},
-            f"Wrote {count[0]} meetings, {count[1]} follow-ups and {dates} birthdays and "
-            f"dates to {out_path}")
+            f"Wrote {counted(count[0], 'meeting')}, {counted(count[1], 'follow-up')} and "
+            f"{dated(dates)} to {out_path}")
 
 
 # -- every importer's command ------------------------------------------------------------
