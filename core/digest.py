@@ -30,6 +30,7 @@ from coffeechat.events import (
     Payload,
 )
 from coffeechat.keep_in_touch import first_line, reconnect
+from coffeechat.stages import Kind, Stage
 
 if TYPE_CHECKING:
     from coffeechat.channels import Channel
@@ -100,14 +101,14 @@ def meetings(db: apsw.Connection, schema: str, now: str) -> list[dict[str, Any]]
     sql = f"""
         SELECT c.id, c.scheduled_at, c.scheduled_id, c.last_met_id FROM {schema}.contacts c
         WHERE c.scheduled_at >= ? AND c.scheduled_at < ?
-          AND (c.stage = 'scheduled'
-               OR c.id IN (SELECT contact FROM {schema}.followups WHERE kind = 'prep'))
+          AND (c.stage = '{Stage.SCHEDULED}'
+               OR c.id IN (SELECT contact FROM {schema}.followups WHERE kind = '{Kind.PREP}'))
         ORDER BY c.id"""
     rows: list[tuple[Any, ...]] = db.execute(sql, (window.start, window.end)).fetchall()
     found = []
     for contact_id, at, scheduled_id, last_met_id in rows:
         doc = queries.contact(db, schema, now, contact_id)
-        if doc is None or doc["stage"] == "archived":
+        if doc is None or doc["stage"] == Stage.ARCHIVED:
             continue
         scheduled = _payload(db, scheduled_id)
         minutes, where = (scheduled.minutes, scheduled.where) \

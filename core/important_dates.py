@@ -28,7 +28,7 @@ import msgspec
 
 from coffeechat.clock import day_start, local_date
 from coffeechat.handles import SHORT, shown
-from coffeechat.stages import Kind
+from coffeechat.stages import Kind, Stage
 from coffeechat.yearly_dates import (
     BIRTHDAY,
     next_on_or_after,
@@ -37,6 +37,8 @@ from coffeechat.yearly_dates import (
     years_at,
 )
 
+# How the contacts projection notes an occurrence closed by hand (any other value
+# is the time it is snoozed until): projections/contacts.py writes these words.
 _SETTLED_BY_HAND = ("done", "skipped")
 
 
@@ -56,7 +58,7 @@ def upcoming(db: apsw.Connection, schema: str, now: str, days: int) -> list[dict
     last = today + timedelta(days=max(days, 0))
     found = []
     sql = (f"SELECT id, name, birthday, dates, birthday_lead FROM {schema}.contacts "
-           "WHERE (birthday IS NOT NULL OR dates IS NOT NULL) AND stage <> 'archived'")
+           f"WHERE (birthday IS NOT NULL OR dates IS NOT NULL) AND stage <> '{Stage.ARCHIVED}'")
     for contact, name, birthday, dates, lead in db.execute(sql):
         named: list[tuple[str, object]] = []
         if birthday is not None and lead is not None:
