@@ -20,11 +20,13 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from coffeechat import queries
 from coffeechat.clock import from_stamp, local_time, stamp
+from coffeechat.events import RETRACTED
 from coffeechat.stages import Stage
 from coffeechat.summary import timeline_lines
 
 if TYPE_CHECKING:
     from coffeechat.store import Store
+    from coffeechat.summary import Names
     from coffeechat.views import ViewContext
 
 CARDS = 40  # cards per pipeline column
@@ -88,6 +90,7 @@ def render_report(given: ReportInput) -> str:
 
 
 def _pipeline(people: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The pipeline's columns: stages in the cycle's order (then any other), soonest due first."""
     columns: dict[str, list[dict[str, Any]]] = {}
     for p in people:
         columns.setdefault(p["stage"], []).append(p)
@@ -102,7 +105,8 @@ def _pipeline(people: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return found
 
 
-def _section(given: ReportInput, profile: dict[str, Any], names: Any) -> dict[str, Any]:
+def _section(given: ReportInput, profile: dict[str, Any], names: Names) -> dict[str, Any]:
+    """One contact's own section: its profile, open follow-ups and timeline in words."""
     contact_id = profile["id"]
     shown = queries.shown_events(given.store, contact_id=contact_id, by_time=True,
                                  recorded_by=given.as_of, schema=given.schema)
@@ -110,7 +114,7 @@ def _section(given: ReportInput, profile: dict[str, Any], names: Any) -> dict[st
     timeline = [{"at": doc["occurred_at"], "type": doc["type"], "text": line,
                  "undone": bool(doc.get("retracted"))}
                 for doc, line in zip(shown.docs, lines, strict=True)
-                if doc["type"] != "event.retracted"]
+                if doc["type"] != RETRACTED]
     referrer = profile.get("referred_by")
     return {**profile, "referrer": names.get(referrer, referrer) if referrer else None,
             "followups": queries.due(given.store.conn, given.schema, given.now, None,
