@@ -207,12 +207,17 @@ def _answers(ask: Ask, payload: Payload | None, at: str) -> None:
         return  # an out-of-office is no answer
     if ask.answered_at is None:
         ask.answered_at = at
-        ask.wait_hours = (from_stamp(at) - from_stamp(ask.at)).total_seconds() / 3600
+        ask.wait_hours = hours_between(ask.at, at)
     if isinstance(payload, RequestAnswered):
         ask.accepted = ask.accepted or payload.answer == "accepted"
         ask.declined = payload.answer == "declined" and not ask.accepted
     elif payload is None:
         ask.accepted, ask.declined = True, False
+
+
+def hours_between(start: str, end: str) -> float:
+    """Real hours from one stored stamp to another."""
+    return (from_stamp(end) - from_stamp(start)).total_seconds() / 3600
 
 
 def _checkins_due(touches: list[str], until: str, days: int) -> list[tuple[str, str | None]]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable, Iterable
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -27,7 +27,7 @@ import apsw
 
 from coffeechat.clock import local_day
 from coffeechat.config import FollowupRules
-from coffeechat.history import Ask, History, histories
+from coffeechat.history import Ask, History, histories, hours_between
 
 FUNNEL_STEPS = ("added", "asked", "answered", "accepted", "scheduled", "met",
                 "thanked_on_time", "referrals", "referrals_met")
@@ -138,7 +138,7 @@ def _follow_through(people: list[History], inside: Callable[[str | None], bool],
             "meetings": len(meetings), "on_time": len(on_time),
             "late": len(thanked) - len(on_time), "not_yet": len(meetings) - len(thanked),
             "on_time_share": rate(len(on_time), len(meetings)),
-            "median_hours": _median([_hours(m.at, m.thanked_at) for m in thanked
+            "median_hours": _median([hours_between(m.at, m.thanked_at) for m in thanked
                                      if m.thanked_at]),
         },
         "commitments": {
@@ -218,10 +218,6 @@ def _monday(at: str) -> date:
 def _monday_of(local: str) -> date:
     day = date.fromisoformat(local)
     return day - timedelta(days=day.weekday())
-
-
-def _hours(start: str, end: str) -> float:
-    return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds() / 3600
 
 
 def _median(values: list[float]) -> float | None:
