@@ -1,9 +1,11 @@
-"""The one clock, and the date forms people type.
+"""The one clock, the local calendar day, and the date forms people type.
 
 Every "now" in coffeechat comes from :func:`now`: ``COFFEECHAT_NOW`` (ISO 8601)
 when it is set, the system clock otherwise. Stored times are UTC strings of one
 fixed shape (``2026-11-20T18:00:00Z``), so they sort as text and read well in
 sqlite3. Times are kept to the second: ties are broken by event id.
+A day people think in is a calendar day of the local time zone
+(:func:`local_day`, :func:`local_date`, :func:`day_start`).
 """
 
 from __future__ import annotations
