@@ -42,7 +42,8 @@ Comparing output (both sides alike):
   actual one before the command runs.
 - An elapsed time (``in 0.01 s``) reads as ``in <t> s``.
 - The temporary folders' paths read as the guide's (``/tmp/coffeechat-demo``,
-  and ``.`` for the folder the commands run in). In the output of a command
+  and ``.`` for the folder the commands run in, ``/tmp/coffeechat-work`` in a
+  ``file://`` address). In the output of a command
   that shows one, runs of spaces read as two: a table there was aligned
   around a path of another length.
 - sqlite3's own prefix for a failed statement differs between its versions
@@ -76,6 +77,7 @@ GUIDE = ROOT / "docs" / "user-guide.md"
 UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
 ID_START = re.compile(r"\b[0-9a-f]{8}(?:-[0-9a-f]{1,4}){0,3}(?:-[0-9a-f]{1,12})?\b")
 ELAPSED = re.compile(r"\bin \d+(?:\.\d+)? s\b")
+WORK_SHOWN = "/tmp/coffeechat-work"  # the folder the commands run in, where a whole path is shown
 _HANDLE = "[2-9a-hjkmnp-z]{4}(?:[2-9a-hjkmnp-z]{4})?"  # coffeechat.handles.ALPHABET
 JSON_HANDLE = re.compile(rf'("handle":\s*")({_HANDLE})(")')
 ITEM_HANDLE = re.compile(rf"^(\s+\[)({_HANDLE})(\] )")  # a follow-up in `show`
@@ -224,7 +226,8 @@ class Shell:
         self.home, self.work = home, work
         self.env = {"COFFEECHAT_HOME": str(home), "COFFEECHAT_LOAD_PLUGINS": "", "COLUMNS": "80"}
         self.variables: dict[str, str] = {}
-        self.paths: dict[str, str] = {str(work) + "/": "", str(work): "."}
+        self.paths: dict[str, str] = {  # (in this order: the longest first)
+            f"file://{work}/": f"file://{WORK_SHOWN}/", str(work) + "/": "", str(work): "."}
         self.ids: dict[str, str] = {}  # the guide's id -> the actual one, latest last
         self.handles: dict[str, str] = {}  # the guide's handle -> the actual one
         self.typed: dict[str, str] = {}  # in the command being run: actual -> as typed
