@@ -49,13 +49,13 @@ def reconnect(limit: int, as_of: str | None) -> None:
 @click.command()
 @click.option("--send", is_flag=True,
               help="Send the digest to yourself as one message (at most once a day).")
-@click.option("--via", default="email", show_default=True, metavar="CHANNEL",
-              help="With --send: the channel (email goes to [me] email; a plugin's channel "
-                   "such as webhook works too).")
+@click.option("--via", metavar="CHANNEL",
+              help="With --send: the channel (default email, to [me] email; a plugin's "
+                   "channel such as webhook works too).")
 @click.option("--force", is_flag=True, help="With --send: send even if today's went out.")
 @as_of_option
 @json_option
-def today(send: bool, via: str, force: bool, as_of: str | None) -> None:
+def today(send: bool, via: str | None, force: bool, as_of: str | None) -> None:
     """The day on one screen: overdue, due today, meetings, birthdays, reconnect.
 
     Follow-ups show their HANDLE for `done`, `skip` and `snooze`; meetings
@@ -70,12 +70,12 @@ def today(send: bool, via: str, force: bool, as_of: str | None) -> None:
     app = context_app()
     if send and as_of:
         raise click.UsageError("--send sends today's digest; leave out --as-of")
-    if (force or via != "email") and not send:
+    if (force or via is not None) and not send:
         raise click.UsageError("--via and --force go with --send")
     with app.view(as_of) as (schema, now):
         found = digest.today(app.store().conn, schema, now)
     if send:
-        _send(app, found, now, via, force)
+        _send(app, found, now, via or "email", force)
         return
     if app.json:
         output(found)

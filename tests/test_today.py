@@ -152,7 +152,8 @@ def test_nothing_to_send_or_nowhere_to_send_it(run: CLI, inbox: tuple[Inbox, int
     [line] = run.run("today", "--send", "--via", "pigeon", expect=1).err.splitlines()
     assert "unknown channel 'pigeon'" in line
     assert run.count() == before and box.messages == []
-    assert run.run("today", "--force", expect=2).code == 2
+    for alone in (["--force"], ["--via", "email"], ["--via", "webhook"]):  # (without --send)
+        assert "go with --send" in run.run("today", *alone, expect=2).err
 
 
 def test_send_through_the_example_webhook(cli: CLI, webhook_site: Path,  # noqa: F811
