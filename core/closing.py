@@ -88,8 +88,13 @@ def done_event(store: Store, text: str, on: datetime, state_of: StateOf
     try:  # the old form: a commitment id, or an unambiguous start of one
         made = find_event(store, text, "COMMITMENT_ID", "commitment.made")
     except UnknownEvent:
-        if looks_like_handle(text.strip().lower()):
+        typed = text.strip()
+        if looks_like_handle(typed.lower()):
             raise unknown(text, by_event=False) from None
+        if len(typed) < 8:  # (too short for an id to mean much: most likely a mistyped handle)
+            raise BadInput(f"HANDLE: no open follow-up has handle {quote(typed)}, and no "
+                           "commitment id starts with it (handles have 4 characters: see "
+                           "`coffeechat due`)") from None
         raise
     contact_id = made.stream[len(CONTACT_PREFIX):]
     if made.id not in state_of(contact_id).commitments:
