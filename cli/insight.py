@@ -15,6 +15,7 @@ from coffeechat.cli.read import as_of_option
 from coffeechat.cli.render import table
 from coffeechat.clock import local_day, stamp
 from coffeechat.errors import BadInput
+from coffeechat.stats import BREAKDOWNS
 
 since_option = click.option("--since", metavar="DATE",
                             help="Count what happened on or after DATE (default: from the start).")
@@ -52,7 +53,7 @@ def _figures(app: App, since: str | None, until: str | None, as_of: str | None
 @click.command()
 @since_option
 @until_option
-@click.option("--by", type=click.Choice(["channel", "template", "month", "tag"]),
+@click.option("--by", type=click.Choice(BREAKDOWNS),
               default="channel", show_default=True,
               help="How to break the reply rate down in the text (--json has them all).")
 @as_of_option

@@ -22,10 +22,15 @@ as_of_option = click.option(
 )
 
 
+# coffeechat.keep_in_touch.WARMTHS, written out so that reading this module (as `due`
+# does) does not import keep_in_touch; tests/test_keep_in_touch.py checks they agree.
+WARMTHS = ("warm", "due", "cold")
+
+
 @click.command()
 @click.option("--stage", type=click.Choice(queries.STAGES), help="Only contacts at this stage.")
 @click.option("--tag", metavar="T", help="Only contacts with this tag.")
-@click.option("--warmth", type=click.Choice(("warm", "due", "cold")),
+@click.option("--warmth", type=click.Choice(WARMTHS),
               help="Only contacts this warm: inside their ideal gap since the last touch "
                    "(warm), past it (due), or past their longest gap (cold).")
 @as_of_option
@@ -136,13 +141,13 @@ def _print_profile(p: dict[str, Any], items: list[dict[str, Any]], now: str,
 
 def _print_dates(p: dict[str, Any], now: str) -> None:
     """The birthday and other important dates, each with its next occurrence."""
-    from coffeechat.important_dates import local_today
+    from coffeechat.clock import local_date
     from coffeechat.yearly_dates import BIRTHDAY, profile_line
 
     dates = [(BIRTHDAY, p["birthday"])] if p.get("birthday") else []
     dates += sorted((p.get("dates") or {}).items())
     for label, value in dates:
-        click.echo("  " + profile_line(label, value, local_today(now)))
+        click.echo("  " + profile_line(label, value, local_date(now)))
 
 
 def _details(doc: dict[str, Any], line: str, limit: int = 200) -> str:

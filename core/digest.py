@@ -78,10 +78,8 @@ def today(db: apsw.Connection, schema: str, now: str) -> dict[str, list[dict[str
 
 def birthdays(db: apsw.Connection, schema: str, now: str) -> list[dict[str, Any]]:
     """Birthdays and important dates in the next 7 days (coffeechat.important_dates)."""
-    try:
-        from coffeechat.important_dates import upcoming
-    except ImportError:  # (an install without birthdays)
-        return []
+    from coffeechat.important_dates import upcoming
+
     try:
         return upcoming(db, schema, now, BIRTHDAY_DAYS)
     except apsw.SQLError:  # (projections built by a version without them)

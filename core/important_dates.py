@@ -42,7 +42,6 @@ from coffeechat.yearly_dates import (
 _SETTLED_BY_HAND = ("done", "skipped")
 
 
-local_today = local_date  # (the name cli/read.py imports)
 
 
 def upcoming(db: apsw.Connection, schema: str, now: str, days: int) -> list[dict[str, Any]]:

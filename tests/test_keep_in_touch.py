@@ -172,3 +172,10 @@ def test_reconnect_lists_exactly_who_is_past_their_gap_whatever_sets_it(run: CLI
             assert behind == set()
         if day == "2026-01-08":  # three days after the check-in
             assert behind == {"kim-ray"}
+
+
+def test_the_warmth_filter_offers_every_warmth() -> None:
+    from coffeechat.cli.read import WARMTHS as OFFERED
+    from coffeechat.keep_in_touch import WARMTHS
+
+    assert OFFERED == WARMTHS
