@@ -215,6 +215,8 @@ def _where(message: str, raw: bytes = b"") -> str:
     location = location.rstrip("`")
     if location.startswith("keep_in_touch[...]"):  # (msgspec does not name a table's key)
         location = _tier_key(raw) or location
+    if location.startswith("keep_in_touch"):
+        text += "; a tier is { ideal = DAYS, max = DAYS } (max may be left out)"
     return f"key {location}: {text}" if location else text
 
 

@@ -106,7 +106,10 @@ def test_a_bad_tier_is_one_line_naming_the_key(run: CLI) -> None:
                         "must be at least ideal (90)"),
                        ("peer = { ideal = 0 }", "key keep_in_touch.peer.ideal: Expected `int` "
                         ">= 1"),
-                       ("peer = 90", "key keep_in_touch.peer: Expected `object`, got `int`")):
+                       ("peer = 90", "key keep_in_touch.peer: Expected `object`, got `int`; "
+                        "a tier is { ideal = DAYS, max = DAYS } (max may be left out)"),
+                       ("peer = { max = 14 }", "key keep_in_touch.peer: Object missing "
+                        "required field `ideal`; a tier is { ideal = DAYS")):
         (run.home / "config.toml").write_text(f"[keep_in_touch]\n{text}\n")
         for args in (("contacts",), ("add", "Bob Roe")):
             result = run.run(*args, expect=1)
