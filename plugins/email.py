@@ -102,6 +102,12 @@ class EmailChannel:
                 if s.username:
                     smtp.login(s.username, self._password())
                 refused = smtp.send_message(mail)
+        except smtplib.SMTPNotSupportedError as error:  # (a server without STARTTLS, say)
+            said = str(error).rstrip(".")
+            raise DeliveryError(f"--send: the mail server at {where} said: {said}; set [email] "
+                                "security (and username) to what it offers: \"tls\", or "
+                                "\"none\" for a server on this computer; nothing was recorded"
+                                ) from None
         except smtplib.SMTPAuthenticationError:
             raise DeliveryError(f"--send: {where} did not accept the login for "
                                 f"{s.username}; nothing was recorded") from None

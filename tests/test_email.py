@@ -132,6 +132,19 @@ def test_a_refusing_server_records_nothing(jane: CLI, inbox: tuple[Inbox, int],
     assert jane.count() == before
 
 
+def test_a_server_without_starttls_says_what_to_set(jane: CLI, inbox: tuple[Inbox, int]
+                                                   ) -> None:
+    box, port = inbox  # (a plain local server: no STARTTLS, the default security)
+    configure(jane, port, "starttls")
+    before = jane.count()
+    [line] = jane.run("ask", "zoë", "--send", expect=1).err.splitlines()
+    assert line == (f"coffeechat: error: --send: the mail server at 127.0.0.1:{port} said: "
+                    "STARTTLS extension not supported by server; set [email] security (and "
+                    'username) to what it offers: "tls", or "none" for a server on this '
+                    "computer; nothing was recorded")
+    assert box.messages == [] and jane.count() == before
+
+
 def test_no_server_records_nothing(jane: CLI) -> None:
     configure(jane, free_port())
     before = jane.count()
