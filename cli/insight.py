@@ -15,7 +15,7 @@ from coffeechat.cli.read import as_of_option
 from coffeechat.cli.render import table
 from coffeechat.clock import local_day, stamp
 from coffeechat.errors import BadInput
-from coffeechat.stats import BREAKDOWNS
+from coffeechat.stats import BREAKDOWNS, wait_words
 
 since_option = click.option("--since", metavar="DATE",
                             help="Count what happened on or after DATE (default: from the start).")
@@ -123,18 +123,12 @@ def _print_replies(replies: dict[str, Any], by: str, bars: Bars) -> None:
         return
     click.echo(f"Replies: {overall['answered']} of {overall['asked']} asks answered "
                f"({_percent(overall['rate'])}), {overall['accepted']} accepted"
-               + (f"; median wait {_hours(overall['median_hours'])}"
+               + (f"; median wait {wait_words(overall['median_hours'])}"
                   if overall["median_hours"] is not None else ""))
     table([by.upper(), "ASKED", "ANSWERED", "RATE", "MEDIAN WAIT", ""],
           [[r["key"], str(r["asked"]), str(r["answered"]), _percent(r["rate"]),
-            _hours(r["median_hours"]), bars(r["rate"] or 0, 1)] for r in replies[f"by_{by}"]],
+            wait_words(r["median_hours"]), bars(r["rate"] or 0, 1)] for r in replies[f"by_{by}"]],
           stretch=0)
-
-
-def _hours(hours: float | None) -> str:
-    if hours is None:
-        return ""
-    return f"{hours:g} h" if hours < 48 else f"{hours / 24:.1f} d"
 
 
 def _print_follow_through(follow: dict[str, Any]) -> None:
@@ -146,7 +140,7 @@ def _print_follow_through(follow: dict[str, Any]) -> None:
         click.echo(f"  thank-yous: {thanks['on_time']} of {thanks['meetings']} meetings thanked "
                    f"within 24 h ({_percent(thanks['on_time_share'])}), {thanks['late']} late, "
                    f"{thanks['not_yet']} not yet"
-                   + (f"; median {_hours(median)} after" if median is not None else ""))
+                   + (f"; median {wait_words(median)} after" if median is not None else ""))
     else:
         click.echo("  thank-yous: no meetings in this period")
     click.echo(f"  promises: {promises['made']} made: {promises['kept_on_time']} kept on time, "

@@ -35,6 +35,13 @@ BREAKDOWNS = ("channel", "template", "month", "tag")
 NO_TEMPLATE, NO_TAG = "(none)", "(no tag)"
 
 
+
+def wait_words(hours: float | None) -> str:
+    """A median wait as people say it: ``5.5 h`` under two days, else ``2.5 d`` ("" for none)."""
+    if hours is None:
+        return ""
+    return f"{hours:g} h" if hours < 48 else f"{hours / 24:.1f} d"
+
 def figures(db: apsw.Connection, *, since: str | None, until: str,
             recorded_by: str | None = None, rules: FollowupRules | None = None
             ) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from coffeechat import queries
 from coffeechat.clock import from_stamp, local_time, stamp
 from coffeechat.events import RETRACTED
 from coffeechat.stages import Stage
+from coffeechat.stats import wait_words
 from coffeechat.summary import timeline_lines
 
 if TYPE_CHECKING:
@@ -69,6 +70,7 @@ def render_report(given: ReportInput) -> str:
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     environment.filters["when"] = local_time
     environment.filters["percent"] = lambda v: "–" if v is None else f"{v:.0%}"
+    environment.filters["wait"] = lambda hours: wait_words(hours) or "–"
     return environment.get_template("report.html.j2").render(
         now=now, figures=found, as_of=given.as_of,
         pipeline=_pipeline(people), sections=sections,

@@ -99,6 +99,10 @@ def test_the_page_shows_what_stats_counts_and_each_contact(run: InProcessCLI,
     assert "asked for a conversation via email" in ann
     words = re.sub(r"<[^>]*>", " ", ann.split(">", 1)[1])  # what a reader sees
     assert "introduced me to" in words and "ann-lee" not in words
+    # The due list gives each item its handle, for done, skip and snooze.
+    due = text.split('id="due"', 1)[1].split("</section>", 1)[0]
+    items = run.json("due")
+    assert items and all(f"<code>{i['handle']}</code>" in due for i in items)
 
 
 def test_where_it_goes_and_what_it_leaves_out(run: InProcessCLI, tmp_path: Path,
