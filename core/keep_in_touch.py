@@ -249,13 +249,12 @@ def last_talked_about(state: ContactState) -> str | None:
     return None
 
 
-_MESSAGE_TYPES = ("request.sent", "thanks.sent", "checkin.done")
-
-
 def channel_for(state: ContactState) -> str:
     """The channel you last wrote to them on; else the first address you have; else in person."""
+    from coffeechat.events import CheckinDone, RequestSent, ThanksSent
+
     for payload in reversed(_payloads(state)):
-        if getattr(payload, "type_name", "") in _MESSAGE_TYPES:
+        if isinstance(payload, RequestSent | ThanksSent | CheckinDone):
             channel = getattr(payload, "channel", None)
             if isinstance(channel, str) and channel and channel != "other":
                 return channel

@@ -64,7 +64,8 @@ def render_report(given: ReportInput) -> str:
     found = given.figures
     funnel = found["funnel"]
     replies = found["replies"]
-    tree = queries.referrals(db, schema)
+    tree_chart, tree_left_out = charts.tree("The referral tree: who introduced you to whom",
+                                            queries.referrals(db, schema), sections)
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("coffeechat.plugins", "report_templates"),
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
@@ -83,9 +84,7 @@ def render_report(given: ReportInput) -> str:
                                  for r in replies["by_channel"]], top=1.0),
         activity_chart=charts.weekly("Asks, meetings and check-ins per week",
                                      found["activity"]),
-        tree_chart=charts.tree("The referral tree: who introduced you to whom", tree,
-                               sections),
-        tree_left_out=charts.tree_layout(tree)[1],
+        tree_chart=tree_chart, tree_left_out=tree_left_out,
         people=[_section(given, p, names) for p in chosen],
         people_more=len(people) - len(chosen),
     )

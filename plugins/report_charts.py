@@ -126,11 +126,13 @@ def tree_layout(roots: Sequence[dict[str, Any]], limit: int = TREE_NODES
     return placed, left_out
 
 
-def tree(title: str, roots: Sequence[dict[str, Any]], sections: set[str]) -> Markup:
-    """The referral tree drawn left to right; a person with a section links to it."""
-    placed, _left_out = tree_layout(roots)
+def tree(title: str, roots: Sequence[dict[str, Any]], sections: set[str]
+         ) -> tuple[Markup, int]:
+    """The referral tree drawn left to right (a person with a section links to it), and how
+    many people it leaves out (see :func:`tree_layout`)."""
+    placed, left_out = tree_layout(roots)
     if not placed:
-        return Markup("")
+        return Markup(""), left_out
     step_x, step_y, box_w, box_h = 190, 30, 160, 22
     where = {p.id: p for p in placed}
     body = []
@@ -150,4 +152,4 @@ def tree(title: str, roots: Sequence[dict[str, Any]], sections: set[str]) -> Mar
         body.append(f'<a href="#c-{escape(p.id)}">{box}</a>' if p.id in sections else box)
     width = (max(p.depth for p in placed) + 1) * step_x + 8
     height = (max(p.y for p in placed) + 1) * step_y + 8
-    return _svg(width, height, title, body)
+    return _svg(width, height, title, body), left_out
