@@ -125,7 +125,7 @@ def due(db: apsw.Connection, schema: str, now: str, horizon: str | None, *,
     items = []
     for row in rows:
         item = {"contact": row[0], "name": row[1], "kind": row[2], "due_at": row[3],
-                "overdue": bool(row[4]), "reason": reason_text(row[5], row[8], names),
+                "overdue": bool(row[4]), "reason": reason_text(row[5], None, names),
                 "event": row[6], "handle": shown(row[9], row[10])}
         if row[7] is not None:
             item["commitment"] = row[7]

@@ -7,6 +7,7 @@ import apsw
 from coffeechat.handles import handle_of
 from coffeechat.projections import VERSIONS
 from coffeechat.projections.base import Folded, Projection
+from coffeechat.reasons import with_times
 
 
 class FollowupsProjection(Projection):
@@ -20,7 +21,7 @@ class FollowupsProjection(Projection):
             kind TEXT NOT NULL,
             due_at TEXT NOT NULL,
             expires_at TEXT,               -- no longer shown from this time on
-            reason TEXT NOT NULL,          -- with {{day}}/{{time}} for anchor, shown locally
+            reason TEXT NOT NULL,          -- {{day}}/{{time}} shown locally; {{name:ID}} kept
             event TEXT NOT NULL,           -- the event that caused it
             commitment TEXT,
             anchor TEXT,
@@ -40,6 +41,8 @@ class FollowupsProjection(Projection):
             f"INSERT INTO {schema}.followups"
             "(contact, kind, due_at, reason, event, expires_at, commitment, anchor, handle) "
             "VALUES (?,?,?,?,?,?,?,?,?)",
-            [(*item, handle_of(item.contact, item.kind, item.event, item.commitment))
+            [(item.contact, item.kind, item.due_at, with_times(item.reason, item.anchor),
+              item.event, item.expires_at, item.commitment, item.anchor,
+              handle_of(item.contact, item.kind, item.event, item.commitment))
              for f in folded if f.state.added_at is not None for item in f.followups],
         )
