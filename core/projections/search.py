@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import apsw
 
+from coffeechat.errors import StoreError
 from coffeechat.projections import VERSIONS
 from coffeechat.projections.base import Folded, Projection
 
@@ -85,7 +86,12 @@ def ensure_built(db: apsw.Connection, schema: str) -> None:
         return
     own = db.getautocommit()
     begin = "BEGIN IMMEDIATE" if schema == "main" else "BEGIN"  # (asof: in memory, ours)
-    db.execute(begin if own else "SAVEPOINT search_build")
+    try:
+        db.execute(begin if own else "SAVEPOINT search_build")
+    except apsw.BusyError:  # (building the index writes: it waits for the lock like a writer)
+        raise StoreError("store: the store stayed busy (another coffeechat is writing) while "
+                         "the first search after a rebuild builds its index; try again"
+                         ) from None
     try:
         if _pending(db, schema):
             db.execute(_INSERT.format(s=schema, source=f"{schema}.{PENDING} r "
