@@ -72,28 +72,27 @@ def _windows(variable: str, *fallback: str) -> str:
     return os.path.join(base, APP)
 
 
-def config_folder() -> str:
-    """The folder for ``config.toml`` and ``templates/``."""
+def _settled(windows: tuple[str, ...], xdg: tuple[str, ...]) -> str:
+    """Config and data: COFFEECHAT_HOME, else the platform's place (on macOS both are
+    Application Support; ``windows`` and ``xdg`` are the variable and its fallback)."""
     home = home_override()
     if home is not None:
         return home
     if platform() == "macos":
         return os.path.expanduser(f"~/Library/Application Support/{APP}")
     if platform() == "windows":
-        return _windows("APPDATA", "AppData", "Roaming")
-    return _xdg("XDG_CONFIG_HOME", ".config")
+        return _windows(*windows)
+    return _xdg(*xdg)
+
+
+def config_folder() -> str:
+    """The folder for ``config.toml`` and ``templates/``."""
+    return _settled(("APPDATA", "AppData", "Roaming"), ("XDG_CONFIG_HOME", ".config"))
 
 
 def data_folder() -> str:
     """The folder for the default store and the outbox."""
-    home = home_override()
-    if home is not None:
-        return home
-    if platform() == "macos":
-        return os.path.expanduser(f"~/Library/Application Support/{APP}")
-    if platform() == "windows":
-        return _windows("LOCALAPPDATA", "AppData", "Local")
-    return _xdg("XDG_DATA_HOME", ".local", "share")
+    return _settled(("LOCALAPPDATA", "AppData", "Local"), ("XDG_DATA_HOME", ".local", "share"))
 
 
 def cache_folder() -> str:
