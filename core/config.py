@@ -34,13 +34,13 @@ optional (top-level keys come before the first table, as TOML wants)::
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import msgspec
 
 from coffeechat.errors import ConfigError
 from coffeechat.paths import config_file, default_store
+from coffeechat.paths import config_stat as config_stat  # (it lives there, for reads)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -152,17 +152,6 @@ def default_db_path() -> Path:
     from pathlib import Path
 
     return Path(default_store())
-
-
-def config_stat(path: str | None = None) -> str:
-    """A cheap fingerprint of the config file (size and mtime) to notice edits."""
-    if path is None:
-        path = config_file()
-    try:
-        info = os.stat(path)
-    except FileNotFoundError:
-        return "absent"
-    return f"{info.st_size}:{info.st_mtime_ns}:{info.st_ino}"
 
 
 def load_config(path: str | None = None) -> Config:

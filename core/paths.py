@@ -173,3 +173,18 @@ def outbox_folder() -> str:
 def entry_points_cache() -> str:
     """The cached list of installed plugins."""
     return os.path.join(cache_folder(), "entry-points.json")
+
+
+def config_stat(path: str | None = None) -> str:
+    """A cheap fingerprint of the config file (size, mtime and inode) to notice edits.
+
+    (Here, not in coffeechat.config, so that a read's "is anything new?" check
+    does not build the config's types.)
+    """
+    if path is None:
+        path = config_file()
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return "absent"
+    return f"{info.st_size}:{info.st_mtime_ns}:{info.st_ino}"

@@ -130,7 +130,12 @@ def due(db: apsw.Connection, schema: str, now: str, horizon: str | None, *,
         if row[7] is not None:
             item["commitment"] = row[7]
         items.append(item)
-    from coffeechat.important_dates import with_birthdays  # (worked out when read)
+    # Birthdays are worked out when read; a store with none skips their module.
+    probe = f"SELECT 1 FROM {schema}.contacts WHERE birthday_lead IS NOT NULL"
+    probe += " AND id = ? LIMIT 1" if contact_id is not None else " LIMIT 1"
+    if db.execute(probe, (contact_id,) if contact_id is not None else ()).get is None:
+        return items
+    from coffeechat.important_dates import with_birthdays
 
     return with_birthdays(db, schema, now, horizon, items, contact_id=contact_id, limit=limit)
 

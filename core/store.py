@@ -10,7 +10,6 @@ on events (triggers); each row's hash chains over the previous row's, so
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
 import re
 import time
@@ -145,6 +144,8 @@ class Store:
             return []
         # What write() and _no_cyclic_gc() do, spelled out (see _begin).
         self._begin()
+        import gc  # (here, not at the top: a read never appends)
+
         collecting = gc.isenabled()
         gc.disable()
         try:
@@ -398,6 +399,8 @@ def _no_cyclic_gc() -> Iterator[None]:
 
     The collector would only walk them again and again (a tenth of a large batch).
     """
+    import gc  # (here, not at the top: a read never appends)
+
     collecting = gc.isenabled()
     gc.disable()
     try:

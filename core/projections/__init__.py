@@ -13,7 +13,7 @@ import os
 
 import apsw
 
-from coffeechat.config import config_stat
+from coffeechat.paths import config_stat
 
 META_PLUGIN_ENV = "plugin_env"
 META_PLUGINS_DIR = "plugins_dir"
