@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     import click
@@ -26,22 +27,32 @@ def _store_path(ctx: click.Context) -> str:
     return default_store()
 
 
-def _rows(ctx: click.Context, *queries: str) -> list[list[Any]]:
-    """Each query's rows; empty lists when there is no store to read."""
+T = TypeVar("T")
+
+
+def _read(ctx: click.Context, read: Callable[[Any], T], nothing: T) -> T:
+    """What ``read`` finds in the store, opened read-only; ``nothing`` when there is no
+    store to read, or it is busy or broken (completion never waits or fails)."""
     path = _store_path(ctx)
     if not os.path.isfile(path):
-        return [[] for _query in queries]
+        return nothing
     import apsw
 
     try:
         db = apsw.Connection(path, flags=apsw.SQLITE_OPEN_READONLY)
         try:
             db.set_busy_timeout(200)
-            return [list(db.execute(query)) for query in queries]
+            return read(db)
         finally:
             db.close()
-    except apsw.Error:  # not a store yet, a busy or broken one: nothing to offer
-        return [[] for _query in queries]
+    except (apsw.Error, ValueError):  # (ValueError: a row the reader cannot make sense of)
+        return nothing
+
+
+def _rows(ctx: click.Context, *queries: str) -> list[list[Any]]:
+    """Each query's rows; empty lists when there is no store to read."""
+    return _read(ctx, lambda db: [list(db.execute(query)) for query in queries],
+                 [[] for _query in queries])
 
 
 def _since(projection: str, seq: str = "seq") -> str:
@@ -176,22 +187,9 @@ def complete_handle(ctx: click.Context, _param: click.Parameter, incomplete: str
 
 def _birthdays(ctx: click.Context, at: str) -> list[dict[str, Any]]:
     """The open birthday items (worked out when read, so not in the followups table)."""
-    path = _store_path(ctx)
-    if not os.path.isfile(path):
-        return []
-    import apsw
-
     from coffeechat.important_dates import birthday_items
 
-    try:
-        db = apsw.Connection(path, flags=apsw.SQLITE_OPEN_READONLY)
-        try:
-            db.set_busy_timeout(200)
-            return birthday_items(db, "main", at, None)
-        finally:
-            db.close()
-    except (apsw.Error, ValueError):  # no birthdays projected yet, a busy or broken store
-        return []
+    return _read(ctx, lambda db: birthday_items(db, "main", at, None), [])
 
 
 def _reason(reason: str, anchor: str | None) -> str:
