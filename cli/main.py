@@ -389,6 +389,6 @@ def output(value: Any) -> None:
 
     Times become UTC RFC 3339 with ``Z``, msgspec structs become objects.
     """
-    from coffeechat.codec import encode_json
+    import msgspec  # (not through coffeechat.codec, which loads every event type)
 
-    sys.stdout.write(encode_json(value).decode() + "\n")
+    sys.stdout.write(msgspec.json.encode(value).decode() + "\n")

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from coffeechat.events import EVENT_TYPES, SCHEMAS, Payload
+from coffeechat.migrations import EVENT_COLUMNS  # noqa: F401 - (the readers import it from here)
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 P = TypeVar("P", bound=Payload)
@@ -54,10 +55,6 @@ class Event(msgspec.Struct):
         return decode_payload(self.type, self.schema, self.data)
 
 
-EVENT_COLUMNS = (
-    "seq, id, stream, version, type, schema, occurred_at, recorded_at, source, key, batch, "
-    "data, hash"
-)
 
 
 def event_from_row(row: tuple[Any, ...]) -> Event:

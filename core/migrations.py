@@ -13,6 +13,13 @@ import apsw
 
 Migration = tuple[str, Callable[[apsw.Connection], None]]
 
+# The events table's columns in the order every reader selects them and every writer
+# inserts them (coffeechat.codec's Event has its fields in this order).
+EVENT_COLUMNS = (
+    "seq, id, stream, version, type, schema, occurred_at, recorded_at, source, key, batch, "
+    "data, hash"
+)
+
 
 def _events(db: apsw.Connection) -> None:
     db.execute(

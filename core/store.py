@@ -22,14 +22,17 @@ import apsw
 import msgspec
 
 from coffeechat import clock
-from coffeechat.codec import EVENT_COLUMNS, Event, encode_payloads, event_from_row
 from coffeechat.errors import BadInput, ConflictError, StoreError
-from coffeechat.events import CONTACT_PREFIX, CONTACT_STREAM, SCHEMAS, Payload, type_name
 from coffeechat.ids import uuid7, uuid7_batch
-from coffeechat.migrations import MIGRATIONS
+from coffeechat.migrations import EVENT_COLUMNS, MIGRATIONS
 
 if TYPE_CHECKING:
+    from coffeechat.codec import Event
+    from coffeechat.events import Payload
     from coffeechat.integrity import HeadFile, VerifyReport
+
+# (The codec and the event types are imported where an event is written or read, not
+# here: a view such as `due` opens the store and reads only the projections.)
 
 BUSY_TIMEOUT_MS = 5000
 BUSY_RETRIES = 3
@@ -48,6 +51,14 @@ class NewEvent(msgspec.Struct, kw_only=True):
 
 
 __all__ = ["MEMORY", "Event", "NewEvent", "Store", "open_store"]
+
+
+def __getattr__(name: str) -> object:
+    if name == "Event":  # (kept importable from here; it lives in coffeechat.codec)
+        from coffeechat.codec import Event
+
+        return Event
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 _INSERT = f"INSERT INTO events({EVENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
 # The log's last event and one stream's version, in one statement (no row: an empty log).
@@ -210,6 +221,8 @@ class Store:
                 source: str, expected: dict[str, int], batch: str) -> list[Event]:
         """Number, hash and insert the events at ``keep`` (inside the caller's transaction)."""
         from coffeechat.chain import chain_hash
+        from coffeechat.codec import Event, encode_payloads
+        from coffeechat.events import SCHEMAS, type_name
 
         db = self.conn
         streams = {new_events[index].stream for index in keep} | expected.keys()
@@ -316,6 +329,8 @@ class Store:
         """Events (of one type, if given) whose id starts with ``id_prefix``; at most ``limit``."""
         if not id_prefix:
             return []
+        from coffeechat.codec import event_from_row
+
         sql = f"SELECT {EVENT_COLUMNS} FROM events WHERE id >= ? AND id < ?"
         params: list[object] = [id_prefix, id_prefix + "\U0010ffff"]
         if event_type is not None:
@@ -346,6 +361,8 @@ class Store:
         where = " AND ".join(clause for clause, _ in used)
         order = "occurred_at, id" if by_time else "seq"
         sql = f"SELECT {EVENT_COLUMNS} FROM events WHERE {where} ORDER BY {order}"
+        from coffeechat.codec import event_from_row
+
         for row in self.conn.execute(sql, [value for _, value in used]):
             yield event_from_row(row)
 
@@ -452,6 +469,8 @@ def _check(new_events: Sequence[NewEvent], keep: Sequence[int], types: list[str]
 
 
 def _stream_problem(stream: str) -> str | None:
+    from coffeechat.events import CONTACT_PREFIX, CONTACT_STREAM
+
     if stream.startswith(CONTACT_PREFIX):
         if CONTACT_STREAM.fullmatch(stream) is None:
             return "stream: a contact stream is contact:<id> (letters, digits, -)"
