@@ -4,18 +4,36 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from itertools import zip_longest
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from coffeechat.channels import BUILTIN_CHANNELS
-from coffeechat.cli.completion import complete_contact, complete_handle
 from coffeechat.cli.main import context_app, json_option, output, when
 from coffeechat.codec import Event
-from coffeechat.delivery import Outcome
 from coffeechat.errors import BadInput, quote
 from coffeechat.events import ContactAdded
 from coffeechat.recording import Promise
+
+if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
+
+    from coffeechat.delivery import Outcome
+
+
+# (completion is imported when the shell asks for it, not by every recording command)
+def complete_contact(ctx: click.Context, param: click.Parameter, incomplete: str
+                     ) -> list[CompletionItem]:
+    from coffeechat.cli.completion import complete_contact
+
+    return complete_contact(ctx, param, incomplete)
+
+
+def complete_handle(ctx: click.Context, param: click.Parameter, incomplete: str
+                    ) -> list[CompletionItem]:
+    from coffeechat.cli.completion import complete_handle
+
+    return complete_handle(ctx, param, incomplete)
 
 contact_argument = click.argument("contact", shell_complete=complete_contact)
 on_option = click.option(

@@ -15,10 +15,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple, ParamSpec, TypeVar
 
 from coffeechat import validate, yearly_dates
-from coffeechat.channels import BUILTIN_CHANNELS, Channel, Message, RecordOnly
 from coffeechat.clock import now, stamp
 from coffeechat.codec import Event
-from coffeechat.delivery import Outcome, deliver, pick_channel, text_of
 from coffeechat.errors import BadInput
 from coffeechat.events import (
     CadenceSet,
@@ -47,7 +45,12 @@ from coffeechat.resolve import free_id, id_taken, resolve_contact
 from coffeechat.store import NewEvent, Store
 
 if TYPE_CHECKING:
+    from coffeechat.channels import Channel, Message
+    from coffeechat.delivery import Outcome
     from coffeechat.plugin_manager import Plugins
+
+# (channels and delivery are imported by the message commands that use them: add,
+# met and the rest record without them)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -95,6 +98,8 @@ class Recorder:
         """Every channel by name, loaded when a command first names one (loading a
         channel can import a lot: email's pulls in the standard library's email package)."""
         if self.plugins is None:
+            from coffeechat.channels import BUILTIN_CHANNELS, RecordOnly
+
             return {name: RecordOnly(name) for name in BUILTIN_CHANNELS}
         return self.plugins.channels()
 
@@ -129,6 +134,8 @@ class Recorder:
     def _deliver(self, kind: str, state: ContactState, channel: Channel,
                  delivery: str | None, template: str | None, nudge: bool = False
                  ) -> tuple[Message | None, str | None]:
+        from coffeechat.delivery import deliver
+
         message, receipt = deliver(self.plugins, self.store, kind, state, channel, delivery,
                                    template, nudge)
         if delivery == "send":
@@ -257,6 +264,8 @@ class Recorder:
         delivers it, and only then is it recorded) or ``"draft"`` (a draft is
         written and nothing is recorded).
         """
+        from coffeechat.delivery import Outcome, pick_channel, text_of
+
         contact_id = self.contact(contact)
         state = self.state(contact_id)
         nudge = state.request_open and state.nudged_at is None
@@ -324,6 +333,8 @@ class Recorder:
     def thank(self, contact: str, via: str, on: datetime, *, delivery: str | None = None,
               template: str | None = None) -> Outcome:
         """Record a thank-you (see :meth:`ask` for ``delivery``)."""
+        from coffeechat.delivery import Outcome, pick_channel, text_of
+
         contact_id = self.contact(contact)
         state = self.state(contact_id)
         channel = pick_channel(self.channels, via)
@@ -338,6 +349,8 @@ class Recorder:
     def checkin(self, contact: str, via: str, note: str | None, on: datetime, *,
                 delivery: str | None = None, template: str | None = None) -> Outcome:
         """Record a check-in (see :meth:`ask` for ``delivery``)."""
+        from coffeechat.delivery import Outcome, pick_channel, text_of
+
         contact_id = self.contact(contact)
         state = self.state(contact_id)
         checked_note = validate.text(note, "--note") if note else None
