@@ -15,7 +15,6 @@ removed.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from functools import lru_cache
@@ -33,6 +32,7 @@ from coffeechat.importing import ImportContext, Imported, Option, Reads, Report
 from coffeechat.importing import Plan as ImportPlan
 from coffeechat.plugin_calls import Refused, shown
 from coffeechat.resolve import free_id, id_taken
+from coffeechat.resolve import linkedin_key as linkedin_key  # (importers use it from here)
 from coffeechat.store import NewEvent, Store
 
 FIELDS = ("company", "role", "email", "linkedin", "phone")
@@ -79,17 +79,6 @@ class PeoplePlan(NamedTuple):
 
 
 @lru_cache(maxsize=1 << 16)
-def linkedin_key(url: str | None) -> str | None:
-    """A LinkedIn profile URL reduced to what identifies it: ``linkedin.com/in/jane-doe``."""
-    if not url:
-        return None
-    text = url.strip().lower()
-    text = re.sub(r"^[a-z]+://", "", text)
-    text = re.sub(r"^([a-z]{2,3}\.)?(www\.)?", "", text)
-    text = text.split("?")[0].split("#")[0].rstrip("/")
-    return text or None
-
-
 def _fold(text: str | None) -> str:
     return unicodedata.normalize("NFKC", text or "").casefold().strip()
 

@@ -47,6 +47,10 @@ def fold(text: str) -> str:
 
     ``José  Álvarez`` → ``jose alvarez``; ``Łukasz`` → ``lukasz``; other
     scripts keep their letters (``李小龍`` stays as it is).
+
+    (The contacts projection stores each name folded, as it stores
+    :func:`company_key` and :func:`linkedin_key`: a change to any of the three
+    must bump its version in ``coffeechat.projections.VERSIONS``.)
     """
     if text.isascii():  # (most names: nothing to decompose)
         low = text.lower()
@@ -309,6 +313,17 @@ def _similar_words(one: list[str], other: list[str]) -> bool:
     return first == second or (len(first) == 1 and second.startswith(first))
 
 
+def linkedin_key(url: str | None) -> str | None:
+    """A LinkedIn profile URL reduced to what identifies it: ``linkedin.com/in/jane-doe``."""
+    if not url:
+        return None
+    text = url.strip().lower()
+    text = re.sub(r"^[a-z]+://", "", text)
+    text = re.sub(r"^([a-z]{2,3}\.)?(www\.)?", "", text)
+    text = text.split("?")[0].split("#")[0].rstrip("/")
+    return text or None
+
+
 class Lookalike(NamedTuple):
     """An existing contact a new one looks like, and why (``same email jane@acme.com``)."""
 
@@ -331,55 +346,41 @@ def lookalikes(db: apsw.Connection, new_id: str, name: str, *, company: str | No
     same company (``Acme`` is ``Acme, Inc.``) and a similar name (see
     :func:`similar_names`), or the very same name where no company tells them
     apart. It is a warning, never a refusal: two people may share a name.
+
+    Each test is one indexed probe: the contacts projection keeps every contact's
+    name, company and LinkedIn profile as compared here (:func:`fold`,
+    :func:`company_key`, :func:`linkedin_key`).
     """
     found: dict[str, tuple[str, str, list[str]]] = {}  # id → (added_at, name, reasons)
-    # Each test reads only the rows that could pass it (SQLite's lower() folds ASCII
-    # only, so a name or company with other characters is always read: more bytes
-    # than characters, which SQLite knows without matching a pattern per character,
-    # the GLOB '*[^ -~]*' it replaces cost twice as much).
 
-    def other_script(column: str) -> str:
-        return f"octet_length({column}) != length({column})"
-
-    def note(row: tuple[str, str | None, str], reason: str) -> None:
-        contact_id, added_at, other_name = row
+    def note(contact_id: str, added_at: str | None, other_name: str, reason: str) -> None:
         found.setdefault(contact_id, (added_at or "", other_name, []))[2].append(reason)
 
     if email and email.strip():
         for contact_id, added_at, other_name, other_email in db.execute(
-                "SELECT id, added_at, name, email FROM contacts WHERE id != ? AND email = ? "
-                "COLLATE NOCASE", (new_id, email.strip())):
-            note((contact_id, added_at, other_name), f"same email {other_email}")
+                "SELECT id, added_at, name, email FROM contacts WHERE email = ? COLLATE NOCASE "
+                "AND id != ?", (email.strip(), new_id)):
+            note(contact_id, added_at, other_name, f"same email {other_email}")
     handle = re.split(r"[?#]", linkedin or "")[0].strip().rstrip("/").rsplit("/", 1)[-1]
-    if handle:
-        rows = list(db.execute(
-            "SELECT id, added_at, name, linkedin FROM contacts WHERE id != ? "
-            f"AND (instr(lower(linkedin), ?) > 0 OR {other_script('linkedin')})",
-            (new_id, handle.lower())))
-        if rows:
-            from coffeechat.people import linkedin_key  # (people imports this module)
-
-            profile = linkedin_key(linkedin)
-            for contact_id, added_at, other_name, other_linkedin in rows:
-                if profile and linkedin_key(other_linkedin) == profile:
-                    note((contact_id, added_at, other_name), f"same LinkedIn profile {profile}")
+    profile = linkedin_key(linkedin) if handle else None
+    if profile:
+        for contact_id, added_at, other_name in db.execute(
+                "SELECT id, added_at, name FROM contacts WHERE linkedin_key = ? AND id != ?",
+                (profile, new_id)):
+            note(contact_id, added_at, other_name, f"same LinkedIn profile {profile}")
     firm = company_key(company)
     folded = fold(name)
-    mine = words(folded)
     if firm:
+        mine = words(folded)
         for contact_id, added_at, other_name, other_company in db.execute(
-                "SELECT id, added_at, name, company FROM contacts WHERE id != ? "
-                f"AND (instr(lower(company), ?) > 0 OR {other_script('company')})",
-                (new_id, firm.split(" ")[0])):
-            if company_key(other_company) == firm and _similar_words(
-                    mine, words(fold(other_name))):
-                note((contact_id, added_at, other_name), f"same company {other_company}")
-    longest = max(mine, key=len, default="")
-    for contact_id, added_at, other_name, other_company in db.execute(
-            "SELECT id, added_at, name, company FROM contacts WHERE id != ? "
-            f"AND (instr(lower(name), ?) > 0 OR {other_script('name')})", (new_id, longest)):
-        # The very same name warns unless two companies tell them apart.
-        if fold(other_name) == folded and not (firm and company_key(other_company)):
-            note((contact_id, added_at, other_name), "same name")
+                "SELECT id, added_at, name, company FROM contacts WHERE company_key = ? "
+                "AND id != ?", (firm, new_id)):
+            if _similar_words(mine, words(fold(other_name))):
+                note(contact_id, added_at, other_name, f"same company {other_company}")
+    # The very same name warns unless two companies tell them apart.
+    for contact_id, added_at, other_name in db.execute(
+            "SELECT id, added_at, name FROM contacts WHERE name_key = ? AND id != ?"
+            + (" AND company_key IS NULL" if firm else ""), (folded, new_id)):
+        note(contact_id, added_at, other_name, "same name")
     return [Lookalike(contact_id, other_name, reasons) for contact_id, (_, other_name, reasons)
             in sorted(found.items(), key=lambda item: (item[1][0], item[0]))]

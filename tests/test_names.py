@@ -267,6 +267,25 @@ def test_lookalikes_written_in_other_characters_are_found(run: CLI) -> None:
         "add", "E. M.", "--linkedin", "linkedin.com/in/élodie-m").err
 
 
+def test_lookalikes_follow_edits_and_undo(run: CLI) -> None:
+    """The projection keeps each contact's compared name, company and profile: an edit
+    or an undo moves them, so a warning names what the contact is now."""
+    add(run, "Jane Doe", "--company", "Acme", "--linkedin", "linkedin.com/in/jd")
+    run.run("edit", "jane-doe", "--name", "Jane Roe", "--company", "Initech",
+            "--linkedin", "https://www.linkedin.com/in/jane-roe/")
+    assert warnings(run.run("add", "Jane Doe", "--company", "Acme",
+                            "--linkedin", "linkedin.com/in/jd").err) == []
+    assert "same company Initech; if they are one person: coffeechat merge jane-doe j-roe" \
+        in run.run("add", "J. Roe", "--company", "INITECH INC").err
+    assert "same LinkedIn profile linkedin.com/in/jane-roe;" in run.run(
+        "add", "Someone", "--linkedin", "http://linkedin.com/in/Jane-Roe").err
+    for _gone in ("Someone", "J. Roe", "jane-doe-2", "the edit: Jane Doe at Acme again"):
+        run.run("undo")
+    assert warnings(run.run("add", "JANE  doe").err) == [
+        "coffeechat: warning: JANE  doe looks like Jane Doe (jane-doe), same name; "
+        "if they are one person: coffeechat merge jane-doe jane-doe-3"]
+
+
 @pytest.mark.parametrize(("existing", "new"), [
     (("Jane Doe", "--company", "Acme"), ("Jane Doe", "--company", "Initech")),
     (("Jane Doe", "--company", "Acme"), ("John Smith", "--company", "Acme")),

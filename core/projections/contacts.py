@@ -14,6 +14,7 @@ from coffeechat.fold import ContactState
 from coffeechat.handles import handle_of
 from coffeechat.projections import VERSIONS
 from coffeechat.projections.base import Folded, Projection
+from coffeechat.resolve import company_key, fold, linkedin_key
 from coffeechat.rules import FollowupRules, unanswered_at
 from coffeechat.stages import Kind
 from coffeechat.yearly_dates import BIRTHDAY, parse
@@ -47,7 +48,12 @@ class ContactsProjection(Projection):
             birthday_handle TEXT,          -- its handle (every year's item has the same)
             scheduled_at TEXT,             -- the meeting scheduled now, when one is (UTC)
             scheduled_id TEXT,             -- the event that scheduled it
-            last_met_id TEXT               -- the event of the last meeting held
+            last_met_id TEXT,              -- the event of the last meeting held
+            -- As `add` compares them for lookalikes (coffeechat.resolve): the name folded,
+            -- the company's key and the LinkedIn profile's (NULL when there is none)
+            name_key TEXT NOT NULL,
+            company_key TEXT,
+            linkedin_key TEXT
         );
         -- (due reads each item's contact name from the index alone)
         CREATE INDEX {s}.contacts_name ON contacts(id, name);
@@ -59,6 +65,14 @@ class ContactsProjection(Projection):
             WHERE birthday_handle IS NOT NULL;
         CREATE INDEX {s}.contacts_dated ON contacts(id)
             WHERE birthday IS NOT NULL OR dates IS NOT NULL;
+        -- (each of `add`'s lookalike tests is one probe)
+        CREATE INDEX {s}.contacts_name_key ON contacts(name_key);
+        CREATE INDEX {s}.contacts_company_key ON contacts(company_key)
+            WHERE company_key IS NOT NULL;
+        CREATE INDEX {s}.contacts_linkedin_key ON contacts(linkedin_key)
+            WHERE linkedin_key IS NOT NULL;
+        CREATE INDEX {s}.contacts_email ON contacts(email COLLATE NOCASE)
+            WHERE email IS NOT NULL;
     """
 
     def __init__(self, rules: FollowupRules) -> None:
@@ -82,9 +96,10 @@ class ContactsProjection(Projection):
                 s.last_touch_at, s.cadence_days, s.meetings, s.added_at,
                 s.birthday, encode(s.dates).decode() if s.dates else None,
                 *_birthday_item(s, rules), s.scheduled_at, s.scheduled_id, s.last_met_id,
+                fold(s.name or ""), company_key(s.company) or None, linkedin_key(s.linkedin),
             ))
         db.executemany(
-            f"INSERT INTO {schema}.contacts VALUES ({','.join('?' * 25)})", rows
+            f"INSERT INTO {schema}.contacts VALUES ({','.join('?' * 28)})", rows
         )
 
 
