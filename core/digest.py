@@ -92,45 +92,71 @@ def meetings(db: apsw.Connection, schema: str, now: str) -> list[dict[str, Any]]
     The contacts projection keeps each contact's scheduled meeting (its time,
     indexed, and event) and last meeting held: those in the window, with the
     stage still ``scheduled`` or a prep item, are read with those two events
-    (their length and place, and what was suggested last time) and no fold.
-    Each carries :func:`prep_lines`.
+    (their length and place, and what was suggested last time) and no fold:
+    their contacts, referrers and events in one query each. Each carries
+    :func:`prep_lines`.
     """
     window = local_days(now, 2)
     sql = f"""
         SELECT c.id, c.scheduled_at, c.scheduled_id, c.last_met_id FROM {schema}.contacts c
         WHERE c.scheduled_at >= ? AND c.scheduled_at < ?
           AND (c.stage = '{Stage.SCHEDULED}'
-               OR c.id IN (SELECT contact FROM {schema}.followups WHERE kind = '{Kind.PREP}'))
+               OR EXISTS (SELECT 1 FROM {schema}.followups f  -- (by its index, not a scan)
+                          WHERE f.contact = c.id AND f.kind = '{Kind.PREP}'))
         ORDER BY c.id"""
     rows: list[tuple[Any, ...]] = db.execute(sql, (window.start, window.end)).fetchall()
+    if not rows:
+        return []
+    # (every contact, referrer and event read in one query each, not one per meeting)
+    docs = queries.contacts_by_id(db, schema, now, [row[0] for row in rows])
+    referrers = _names(db, schema, {doc["referred_by"] for doc in docs.values()
+                                    if doc["referred_by"]})
+    payloads = _payloads(db, {event_id for row in rows for event_id in row[2:]
+                              if event_id is not None})
     found = []
     for contact_id, at, scheduled_id, last_met_id in rows:
-        doc = queries.contact(db, schema, now, contact_id)
+        doc = docs.get(contact_id)
         if doc is None or doc["stage"] == Stage.ARCHIVED:
             continue
-        scheduled = _payload(db, scheduled_id)
+        scheduled = payloads.get(scheduled_id)
         minutes, where = (scheduled.minutes, scheduled.where) \
             if isinstance(scheduled, MeetingScheduled) else (None, None)
-        referrer = doc["referred_by"] and queries.contact(db, schema, now, doc["referred_by"])
+        referrer = referrers.get(doc["referred_by"]) if doc["referred_by"] else None
         found.append({"contact": contact_id, "name": doc["name"], "at": at,
                       "minutes": minutes, "where": where,
-                      "prep": prep_lines(doc, referrer["name"] if referrer else None,
-                                         _payload(db, last_met_id))})
+                      "prep": prep_lines(doc, referrer, payloads.get(last_met_id))})
     found.sort(key=lambda m: (m["at"], m["name"].casefold()))
     return found
 
 
-def _payload(db: apsw.Connection, event_id: str | None) -> Payload | None:
-    """The decoded payload of one event (None: no such event, or one that cannot be read)."""
-    if event_id is None:
-        return None
-    row = db.execute("SELECT type, schema, data FROM main.events WHERE id = ?",
-                     (event_id,)).fetchone()
-    if row is None:
-        return None
+def _names(db: apsw.Connection, schema: str, ids: set[str]) -> dict[str, str]:
+    """The names of the contacts with these ids (one missing: no such contact)."""
+    if not ids:
+        return {}
+    sql = f"SELECT id, name FROM {schema}.contacts WHERE id IN (SELECT value FROM json_each(?))"
+    return dict(db.execute(sql, (_json_list(ids),)))
+
+
+def _payloads(db: apsw.Connection, event_ids: set[str]) -> dict[str, Payload]:
+    """The decoded payloads of these events (one missing: no such event, or unreadable)."""
+    if not event_ids:
+        return {}
     from coffeechat.codec import readable_payload
 
-    return readable_payload(*row)
+    found = {}
+    sql = ("SELECT id, type, schema, data FROM main.events "
+           "WHERE id IN (SELECT value FROM json_each(?))")
+    for event_id, *row in db.execute(sql, (_json_list(event_ids),)):
+        payload = readable_payload(*row)
+        if payload is not None:
+            found[event_id] = payload
+    return found
+
+
+def _json_list(values: set[str]) -> str:
+    import msgspec
+
+    return msgspec.json.encode(sorted(values)).decode()
 
 
 def prep_lines(contact: dict[str, Any], referrer: str | None, last_met: Payload | None = None

@@ -100,7 +100,7 @@ def contacts_by_id(db: apsw.Connection, schema: str, now: str, ids: Iterable[str
     only = "AND f.contact IN (SELECT value FROM json_each(:ids))"
     sql = (_CONTACT_SELECT.format(s=schema, only=only)
            + " WHERE c.id IN (SELECT value FROM json_each(:ids))")
-    rows = db.execute(sql, {"now": now, "ids": wanted}).fetchall()
+    rows: list[tuple[Any, ...]] = db.execute(sql, {"now": now, "ids": wanted}).fetchall()
     if not rows:
         return {}
     from coffeechat.keep_in_touch import Judge, settings
