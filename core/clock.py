@@ -5,7 +5,9 @@ when it is set, the system clock otherwise. Stored times are UTC strings of one
 fixed shape (``2026-11-20T18:00:00Z``), so they sort as text and read well in
 sqlite3. Times are kept to the second: ties are broken by event id.
 A day people think in is a calendar day of the local time zone
-(:func:`local_day`, :func:`local_date`, :func:`day_start`).
+(:func:`local_day`, :func:`local_date`, :func:`day_start`); "in N days" keeps
+the wall time across such days (:func:`after_days`), hours are real hours
+(:func:`moved_by`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import os
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from time import localtime
 
 from coffeechat.errors import BadDate
 from coffeechat.limits import EARLIEST, EARLIEST_STAMP, LATEST, LATEST_STAMP
@@ -175,3 +178,35 @@ def _parse_iso(raw: str, *, end_of_day: bool) -> datetime:
 
 def _day_end(day: date) -> datetime:
     return datetime.combine(day, time(23, 59, 59)).astimezone()
+
+
+# -- moving a stored time (the follow-up rules and keep-in-touch) ---------------------------
+
+def moved_by(moment: str, **delta: float) -> str:
+    """``moment`` moved by ``delta`` of real time; clamped to the window of dates the log keeps.
+
+    Stored times lie in that window and delays are at most 100 years, so the
+    clamp only matters for a row that validation missed: it must not overflow.
+    """
+    try:
+        moved = from_stamp(moment) + timedelta(**delta)
+    except (OverflowError, ValueError):
+        return LATEST_STAMP if sum(delta.values()) > 0 else EARLIEST_STAMP
+    return stamp(min(max(moved, EARLIEST), LATEST))
+
+
+def after_days(moment: str, days: int) -> str:
+    """``moment`` moved ``days`` calendar days in the local time zone: the same wall time.
+
+    "In 90 days" lands at the same time of day whatever daylight saving did in
+    between (a wall time that does not exist that day is read with the offset
+    before the change). Hour-based delays (thank-you, prep) are real hours: :func:`moved_by`.
+    """
+    try:
+        start = from_stamp(moment).timestamp()
+        later = start + days * 86400.0
+        wall = later + localtime(start).tm_gmtoff  # the wall time, N days on, as seconds
+        moved = wall - localtime(wall - localtime(later).tm_gmtoff).tm_gmtoff
+        return stamp(min(max(datetime.fromtimestamp(moved, UTC), EARLIEST), LATEST))
+    except (OverflowError, ValueError, OSError):  # (outside what the platform's clock reads)
+        return moved_by(moment, days=days)

@@ -100,7 +100,7 @@ class Judge:
         """The moment ``days`` calendar days before now: a touch at or before it is that old."""
         moment = self._before.get(days)
         if moment is None:
-            from coffeechat.rules import after_days
+            from coffeechat.clock import after_days
 
             moment = self._before[days] = after_days(self.now, -days)
         return moment
@@ -148,21 +148,14 @@ _ROWS = """
 """
 
 
-def shortest_ideal(db: apsw.Connection, schema: str, rules: FollowupRules) -> int | None:
-    """The smallest ideal gap any contact can have now (None: it cannot be told).
+def shortest_ideal(rules: FollowupRules) -> int:
+    """The smallest ideal gap the settings give: ``checkin_days`` or a tier's ideal.
 
-    Every contact's ideal gap is its cadence, a tier's ideal or ``checkin_days``
-    (:func:`gaps`), so none is shorter than the least of them all: a contact
-    touched after that many days before now is warm, whatever its tags.
+    A contact's ideal gap is its cadence, a tier's ideal or ``checkin_days``
+    (:func:`gaps`): one without a cadence below this, touched after that many
+    days before now, is warm whatever its tags.
     """
-    least = db.execute(f"SELECT min(cadence_days) FROM {schema}.contacts "
-                       "WHERE cadence_days").get
-    found = [rules.checkin_days, *(t.ideal for t in rules.keep_in_touch.values())]
-    if least is not None:
-        if not isinstance(least, int):  # (a row no version of ours writes)
-            return None
-        found.append(least)
-    return min(found)
+    return min([rules.checkin_days, *(tier.ideal for tier in rules.keep_in_touch.values())])
 
 
 def reconnect(db: apsw.Connection, schema: str, now: str, limit: int | None = None
@@ -177,11 +170,14 @@ def reconnect(db: apsw.Connection, schema: str, now: str, limit: int | None = No
 
     rules = settings(db)
     judge = Judge(rules, now)
-    sql, params = _ROWS.format(s=schema, stage=queries.STAGE_SQL), {"now": now}
-    least = shortest_ideal(db, schema, rules)
-    if least is not None:  # only those not touched since then can be past their gap
-        sql += " WHERE coalesce(c.last_touch_at, c.added_at) <= :cutoff"
-        params["cutoff"] = judge.since(least)
+    # Only these can be past their gap: those not touched since the shortest ideal gap of
+    # the settings, and those whose cadence is shorter still (or not a whole number: a
+    # row no version of ours writes, judged like any other). One scan of the contacts.
+    least = shortest_ideal(rules)
+    sql = _ROWS.format(s=schema, stage=queries.STAGE_SQL) + (
+        " WHERE coalesce(c.last_touch_at, c.added_at) <= :cutoff OR (c.cadence_days AND "
+        "(typeof(c.cadence_days) != 'integer' OR c.cadence_days < :least))")
+    params = {"now": now, "cutoff": judge.since(least), "least": least}
     behind: list[tuple[int, str, str]] = []
     for contact_id, name, stage, last, cadence, tags in db.execute(sql, params):
         warmth = judge.warmth(stage, last, cadence, tags)
@@ -190,35 +186,122 @@ def reconnect(db: apsw.Connection, schema: str, now: str, limit: int | None = No
         behind.append((judge.days_past(last, judge.gaps(cadence, tags).ideal),
                        str(name).lower(), contact_id))
     behind.sort(key=lambda b: (-b[0], b[1], b[2]))
+    top = behind[:limit]
+    docs = queries.contacts_by_id(db, schema, now, [contact_id for *_, contact_id in top])
     found = []
     recorded_by = None if schema == "main" else now  # --as-of: the events known then
-    for days, _name, contact_id in behind[:limit]:
-        doc = queries.contact(db, schema, now, contact_id)
+    for days, _name, contact_id in top:
+        doc = docs.get(contact_id)
         if doc is None:
             continue
-        state = _folded(db, schema, contact_id, recorded_by)
+        said, wrote_on = recent(db, schema, contact_id, recorded_by)
         doc["days_past_ideal"] = days
-        doc["last_talked_about"] = last_talked_about(state)
-        doc["suggestion"], doc["command"] = suggestion(state, doc["stage"])
+        doc["last_talked_about"] = said
+        doc["suggestion"], doc["command"] = suggestion(
+            contact_id, doc["stage"], wrote_on or reachable_by(doc))
         found.append(doc)
     return found
 
 
-def _folded(db: apsw.Connection, schema: str, contact_id: str, recorded_by: str | None
-            ) -> ContactState:
-    from coffeechat.projections.folding import fold_family
-    from coffeechat.projections.merges import alias_roots
+# -- what was last said, and on which channel (read from the log, as the fold sees it) ---
 
-    aliases = sorted(a for a, root in alias_roots(db, schema).items() if root == contact_id)
-    return fold_family(db, contact_id, aliases, recorded_by)
+class Recent(NamedTuple):
+    """From a contact's events: what was last talked about, and the channel last written on."""
+
+    said: str | None  # the latest takeaway or note, its first line (None: nothing said)
+    channel: str | None  # None: no ask, thank-you or check-in names a channel
 
 
-def _payloads(state: ContactState) -> list[Payload]:
-    """The payloads of the contact's events that this version can read, oldest first."""
+def recent(db: apsw.Connection, schema: str, contact_id: str, recorded_by: str | None = None
+           ) -> Recent:
+    """:class:`Recent` of a contact, from its events and those of the contacts merged into it.
+
+    The very events its fold keeps (coffeechat.fold: its own stream usable, not
+    undone, a stored stamp, a payload this version reads and can use), newest
+    first in the fold's order, without folding: only the events that can say
+    something or name a channel are read, and the event retractions of the
+    family. ``recorded_by``: only the events recorded by then (``--as-of``).
+    """
+    from coffeechat.clock import is_stamp
     from coffeechat.codec import readable_payload
+    from coffeechat.events import CONTACT_PREFIX, CONTACT_STREAM, EVENT_TYPES, RETRACTED
+    from coffeechat.usable import payload_problem
 
-    return [payload for row in state.events
-            if (payload := readable_payload(row.type, row.schema, row.data)) is not None]
+    stream = CONTACT_PREFIX + contact_id
+    if CONTACT_STREAM.fullmatch(stream) is None:  # (the fold keeps none of its events)
+        return Recent(None, None)
+    streams = [stream, *(CONTACT_PREFIX + alias for alias in _aliases(db, schema, contact_id))]
+    says, writes = _said_types(), _channel_types()
+    types = [name for name, cls in EVENT_TYPES.items() if issubclass(cls, says + writes)]
+    family = "stream IN (SELECT value FROM json_each(:streams))"
+    if recorded_by is not None:
+        family += " AND recorded_at <= :by"
+    params = {"streams": msgspec.json.encode(streams).decode(), "by": recorded_by,
+              "types": msgspec.json.encode([*types, RETRACTED]).decode()}
+    rows: list[tuple[Any, ...]] = db.execute(
+        "SELECT id, type, schema, data, occurred_at FROM main.events "
+        f"WHERE {family} AND type IN (SELECT value FROM json_each(:types)) "
+        "ORDER BY occurred_at DESC, id DESC", params).fetchall()
+    undone = set()
+    if any(row[1] == RETRACTED for row in rows):  # (the fold's own reading of undo)
+        from coffeechat.fold import ROW_COLUMNS, Row, retracted_ids
+
+        undone = retracted_ids([Row._make(row) for row in db.execute(
+            f"SELECT {ROW_COLUMNS} FROM main.events WHERE {family} AND type = :retracted "
+            "ORDER BY occurred_at, id", {**params, "retracted": RETRACTED})])
+    said = channel = None
+    for event_id, event_type, version, data, occurred_at in rows:
+        if event_type == RETRACTED or event_id in undone or not is_stamp(occurred_at):
+            continue
+        payload = readable_payload(event_type, version, data)
+        if payload is None or payload_problem(payload) is not None:
+            continue
+        if said is None and isinstance(payload, says):
+            said = _said(payload)
+        if channel is None and isinstance(payload, writes):
+            wrote_on = getattr(payload, "channel", None)
+            if isinstance(wrote_on, str) and wrote_on and wrote_on != "other":
+                channel = wrote_on
+        if said is not None and channel is not None:
+            break
+    return Recent(said, channel)
+
+
+def _said_types() -> tuple[type[Payload], ...]:
+    from coffeechat.events import CheckinDone, MeetingHeld, NoteAdded
+
+    return (MeetingHeld, NoteAdded, CheckinDone)
+
+
+def _channel_types() -> tuple[type[Payload], ...]:
+    from coffeechat.events import CheckinDone, RequestSent, ThanksSent
+
+    return (RequestSent, ThanksSent, CheckinDone)
+
+
+def _said(payload: Payload) -> str | None:
+    """The first line of what an event says: a meeting's last takeaway (else its notes), a
+    note, a check-in's note."""
+    from coffeechat.events import CheckinDone, MeetingHeld, NoteAdded
+
+    if isinstance(payload, MeetingHeld):
+        return (first_line(payload.takeaways[-1]) if payload.takeaways else None) \
+            or first_line(payload.notes)
+    if isinstance(payload, NoteAdded):
+        return first_line(payload.text)
+    if isinstance(payload, CheckinDone):
+        return first_line(payload.note)
+    return None
+
+
+def _aliases(db: apsw.Connection, schema: str, contact_id: str) -> list[str]:
+    """The contacts merged into this one (following chains), as the merges table says."""
+    links = dict(db.execute(f"SELECT alias, into_id FROM {schema}.merges"))
+    if not links:  # (no merge at all: nothing to follow)
+        return []
+    from coffeechat.projections.merges import roots
+
+    return sorted(alias for alias, root in roots(links).items() if root == contact_id)
 
 
 def first_line(text: str | None, limit: int = 120) -> str | None:
@@ -230,49 +313,25 @@ def first_line(text: str | None, limit: int = 120) -> str | None:
     return None
 
 
-def last_talked_about(state: ContactState) -> str | None:
-    """The latest takeaway or note about the contact (a meeting's, a check-in's, a note)."""
-    from coffeechat.events import CheckinDone, MeetingHeld, NoteAdded
-
-    for payload in reversed(_payloads(state)):
-        if isinstance(payload, MeetingHeld):
-            said = first_line(payload.takeaways[-1]) if payload.takeaways else None
-            said = said or first_line(payload.notes)
-        elif isinstance(payload, NoteAdded):
-            said = first_line(payload.text)
-        elif isinstance(payload, CheckinDone):
-            said = first_line(payload.note)
-        else:
-            continue
-        if said:
-            return said
-    return None
-
-
-def channel_for(state: ContactState) -> str:
-    """The channel you last wrote to them on; else the first address you have; else in person."""
-    from coffeechat.events import CheckinDone, RequestSent, ThanksSent
-
-    for payload in reversed(_payloads(state)):
-        if isinstance(payload, RequestSent | ThanksSent | CheckinDone):
-            channel = getattr(payload, "channel", None)
-            if isinstance(channel, str) and channel and channel != "other":
-                return channel
+def reachable_by(contact: dict[str, Any]) -> str:
+    """The first address a contact object has (email, linkedin, phone), else in person."""
     for field in ("email", "linkedin", "phone"):
-        if getattr(state, field):
+        if contact.get(field):
             return field
     return "in-person"
 
 
-def suggestion(state: ContactState, stage: str) -> tuple[str, str]:
-    """A next step in words, and the command that records it once done."""
-    channel = channel_for(state)
+def suggestion(contact_id: str, stage: str, channel: str) -> tuple[str, str]:
+    """A next step in words, and the command that records it once done.
+
+    ``channel``: the one you last wrote to them on, else the first address you have.
+    """
     if stage == Stage.PROSPECT:
         return (f"ask for a conversation ({channel})",
-                f"coffeechat ask {state.id} --via {channel} --draft")
+                f"coffeechat ask {contact_id} --via {channel} --draft")
     if stage == Stage.ASKED:
-        return (f"nudge ({channel})", f"coffeechat ask {state.id} --via {channel} --draft")
+        return (f"nudge ({channel})", f"coffeechat ask {contact_id} --via {channel} --draft")
     if stage == Stage.ACCEPTED:
         return ("propose times for the meeting",
-                f"coffeechat schedule {state.id} --at DATETIME")
-    return (f"check in ({channel})", f"coffeechat checkin {state.id} --via {channel} --draft")
+                f"coffeechat schedule {contact_id} --at DATETIME")
+    return (f"check in ({channel})", f"coffeechat checkin {contact_id} --via {channel} --draft")

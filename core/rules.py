@@ -9,21 +9,20 @@ passes. An item may carry ``expires_at`` (prep is moot once the meeting starts).
 An item is known by its kind and the event that caused it: :func:`due_items`
 leaves out the items closed by hand (``followup.done``, ``followup.skipped``)
 and moves snoozed ones, whichever rule made them. Delays in days are calendar
-days in the local time zone (:func:`after_days`); delays in hours are real hours.
+days in the local time zone (:func:`coffeechat.clock.after_days`); delays in hours are
+real hours.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime, timedelta
-from time import localtime
 from typing import NamedTuple
 
-from coffeechat.clock import from_stamp, stamp
+from coffeechat.clock import after_days as after_days  # (rules and readers import it here)
+from coffeechat.clock import moved_by as _after
 from coffeechat.config import FollowupRules
 from coffeechat.fold import ContactState
 from coffeechat.keep_in_touch import ideal_days
-from coffeechat.limits import EARLIEST, EARLIEST_STAMP, LATEST, LATEST_STAMP
 
 # (a reason's placeholders live in coffeechat.reasons, so due reads them without the
 # rules; importing them from here still works)
@@ -52,36 +51,6 @@ _KEPT_IN_TOUCH = frozenset((Stage.MET, Stage.KEEPING_IN_TOUCH))
 
 Rule = Callable[[ContactState, FollowupRules], Iterator[FollowUp]]
 ExtraRule = Callable[[ContactState], Iterable[FollowUp]]  # a plugin's rule
-
-
-def _after(moment: str, **delta: float) -> str:
-    """``moment`` moved by ``delta`` of real time; clamped to the window of dates the log keeps.
-
-    Stored times lie in that window and delays are at most 100 years, so the
-    clamp only matters for a row that validation missed: it must not overflow.
-    """
-    try:
-        moved = from_stamp(moment) + timedelta(**delta)
-    except (OverflowError, ValueError):
-        return LATEST_STAMP if sum(delta.values()) > 0 else EARLIEST_STAMP
-    return stamp(min(max(moved, EARLIEST), LATEST))
-
-
-def after_days(moment: str, days: int) -> str:
-    """``moment`` moved ``days`` calendar days in the local time zone: the same wall time.
-
-    "In 90 days" lands at the same time of day whatever daylight saving did in
-    between (a wall time that does not exist that day is read with the offset
-    before the change). Hour-based delays (thank-you, prep) are real hours: :func:`_after`.
-    """
-    try:
-        start = from_stamp(moment).timestamp()
-        later = start + days * 86400.0
-        wall = later + localtime(start).tm_gmtoff  # the wall time, N days on, as seconds
-        moved = wall - localtime(wall - localtime(later).tm_gmtoff).tm_gmtoff
-        return stamp(min(max(datetime.fromtimestamp(moved, UTC), EARLIEST), LATEST))
-    except (OverflowError, ValueError, OSError):  # (outside what the platform's clock reads)
-        return _after(moment, days=days)
 
 
 def thank_you(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
