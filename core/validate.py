@@ -10,7 +10,7 @@ NAME_LIMIT = 200
 FIELD_LIMIT = 500
 TEXT_LIMIT = 20_000
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"  # (compiled when first used: re keeps it)
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # Unicode's Cc: C0, DEL and C1
@@ -65,7 +65,7 @@ def text(value: str, field: str, *, required: bool = True) -> str:
 
 def email(value: str | None, field: str = "--email") -> str | None:
     address = optional(value, field)
-    if address is not None and not _EMAIL.match(address):
+    if address is not None and not re.match(_EMAIL, address):
         raise BadInput(f"{field}: {quote(address)} is not an email address")
     return address
 
