@@ -7,35 +7,45 @@ envelope, and, when the file carries the export's hash chain, any line whose
 ``seq`` or ``hash`` shows it was changed, removed, added or moved since the
 export. Whether a payload is usable is asked of each event that is about to
 be appended (see :mod:`coffeechat.transfer`).
+
+Lines are read in blocks. A block is first checked whole, each check made
+once for the block where it can be (:meth:`JsonlFile._quick`); a block where
+any check fails, or that the quick way cannot judge (a blank line, say), is
+read again line by line (:meth:`JsonlFile._each`), which names the first bad
+line exactly as if nothing had been checked before it.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from itertools import islice, repeat
+from operator import attrgetter
 from typing import Annotated
 
 import msgspec
 
-from coffeechat.chain import chain_hash
+from coffeechat.chain import chain_hash, exported_hashes
+from coffeechat.clock import is_stamp
 from coffeechat.codec import UNREADABLE
 from coffeechat.errors import BadInput
 from coffeechat.events import SCHEMAS
-from coffeechat.usable import stamp_problem
+from coffeechat.usable import stamp_forms, stamp_problem
 
 Stamp = Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")]
 Short = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Field = Annotated[str, msgspec.Meta(max_length=1000)]
+BLOCK = 20_000  # lines read and checked at a time
 
 
-class ExportedEvent(msgspec.Struct, forbid_unknown_fields=False):
-    """One line of an export."""
+class ExportedEvent(msgspec.Struct, forbid_unknown_fields=False, gc=False):
+    """One line of an export (its times are checked apart: see :class:`_Strict`)."""
 
     id: Short
     stream: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
     type: Short
-    occurred_at: Stamp
-    recorded_at: Stamp
+    occurred_at: str
+    recorded_at: str
     source: Field
     data: msgspec.Raw
     schema: int = 1
@@ -46,11 +56,29 @@ class ExportedEvent(msgspec.Struct, forbid_unknown_fields=False):
     hash: str | None = None
 
 
+class _Strict(ExportedEvent):
+    """A line read one at a time: its times must have the stamp's form as it is decoded."""
+
+    occurred_at: Stamp
+    recorded_at: Stamp
+
+
 _CONTACT_STREAM = re.compile(r"^contact:[\w-]+$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 # A checked line: (line number, event, payload as text, the hash of the line before).
 Checked = tuple[int, ExportedEvent, str, str]
+
+_ids = attrgetter("id")
+_streams = attrgetter("stream")
+_types = attrgetter("type")
+_schemas = attrgetter("schema")
+_occurred = attrgetter("occurred_at")
+_recorded = attrgetter("recorded_at")
+_datas = attrgetter("data")
+_seqs = attrgetter("seq")
+_versions = attrgetter("version")
+_hashes = attrgetter("hash")
 
 
 class JsonlFile:
@@ -66,22 +94,49 @@ class JsonlFile:
     hash and others not is refused.
     """
 
-    def __init__(self, lines: Iterable[bytes], name: str) -> None:
+    def __init__(self, lines: Iterable[bytes], name: str, *, quick: bool = True) -> None:
         self.lines = lines
         self.name = name
+        self.quick = quick  # (False: every block line by line, for tests comparing the two)
         self.chained: bool | None = None  # decided by the first line
+        self._previous = ""  # the hash of the last line read
+        self._seq = 0  # the last line's seq, in a chained file
+        self._recorded = ""  # the last recorded_at found good (a batch's events share one)
+        self._streams: set[str] = set()  # contact streams found well formed (each has many)
 
     @property
     def hashless(self) -> bool:
         return self.chained is False
 
     def __iter__(self) -> Iterator[Checked]:
-        decode = msgspec.json.Decoder(ExportedEvent).decode
-        previous = ""
-        seq = 0
-        recorded = ""  # the last recorded_at found good (a batch's events share one)
-        streams: set[str] = set()  # contact streams found well formed (each has many events)
-        for number, line in enumerate(self.lines, start=1):
+        for chunk in self.chunks(BLOCK):
+            yield from chunk
+
+    def chunks(self, size: int) -> Iterator[list[Checked]]:
+        """The checked lines, ``size`` at a time (the last list may be shorter).
+
+        A list is given out as soon as it is full, before any line after it
+        is read: what is done with it (a conflict found) comes before a bad
+        line further on, as when the lines are taken one by one.
+        """
+        lines = iter(self.lines)
+        number = 0  # lines read so far
+        pending: list[Checked] = []
+        while block := list(islice(lines, size - len(pending))):
+            checked = self._quick(block, number + 1) if self.quick else None
+            pending += checked if checked is not None else self._each(block, number + 1)
+            number += len(block)
+            if len(pending) >= size:
+                yield pending
+                pending = []
+        if pending:
+            yield pending
+
+    def _each(self, block: list[bytes], first: int) -> Iterator[Checked]:
+        """The lines of ``block`` checked one by one (BadInput naming the first bad one)."""
+        decode = msgspec.json.Decoder(_Strict).decode
+        streams = self._streams
+        for number, line in enumerate(block, start=first):
             if not line.startswith(b"{") and not line.strip():
                 continue
             try:
@@ -89,17 +144,17 @@ class JsonlFile:
                 # JSON text holds a control character only escaped (a backslash) and
                 # DEL as it is: a line with neither has none to look for.
                 data = _check(event, streams, b"\\" in line or b"\x7f" in line)
-                if event.recorded_at != recorded:
+                if event.recorded_at != self._recorded:
                     problem = stamp_problem(event.recorded_at, "recorded_at")
                     if problem is not None:
                         raise ValueError(problem)
-                    recorded = event.recorded_at
+                    self._recorded = event.recorded_at
                 if self.chained is None:
                     self.chained = event.hash is not None
-                before = previous
+                before = self._previous
                 if self.chained:
-                    seq += 1
-                    previous = _chained(event, data, previous, seq)
+                    self._seq += 1
+                    self._previous = _chained(event, data, before, self._seq)
                 elif event.hash is not None:
                     raise ValueError("this line has a hash but the first line has none (a "
                                      "file with some hashes missing is refused)")
@@ -108,6 +163,68 @@ class JsonlFile:
                 raise BadInput(f"{self.name}: line {number}: {message}; nothing was "
                                "imported") from None
             yield number, event, data, before
+
+    def _quick(self, block: list[bytes], first: int) -> list[Checked] | None:
+        """``block`` checked whole, or None when a check fails or cannot be made so.
+
+        It passes exactly the blocks that :meth:`_each` passes (or fewer), and
+        changes nothing in what is kept across blocks until it has passed.
+        """
+        try:
+            events: list[ExportedEvent] = list(map(msgspec.json.Decoder(ExportedEvent).decode,
+                                                   block))
+            datas = list(map(str, map(_datas, events), repeat("utf-8")))
+        except UNREADABLE:
+            return None
+        # _Strict's pattern, for every occurred_at and recorded_at at once
+        if not (stamp_forms(list(map(_occurred, events)))
+                and stamp_forms(list(map(_recorded, events)))):
+            return None
+        # (as in _each: only a line with a backslash or DEL can hold a control character)
+        joined = b"".join(block)
+        if b"\\" in joined or b"\x7f" in joined:
+            for line, event in zip(block, events, strict=True):
+                if (b"\\" in line or b"\x7f" in line) and _has_control(event):
+                    return None
+        contact = {s for s in set(map(_streams, events)) - self._streams
+                   if s.startswith("contact:")}
+        if not all(map(_CONTACT_STREAM.match, contact)):
+            return None
+        for event_type, schema in set(zip(map(_types, events), map(_schemas, events), strict=True)):
+            current = SCHEMAS.get(event_type)
+            if current is not None and not 1 <= schema <= current:
+                return None
+        recorded = [r for r in set(map(_recorded, events)) if r != self._recorded]
+        if not all(map(is_stamp, recorded)):
+            return None
+        hashes = list(map(_hashes, events))
+        chained = self.chained if self.chained is not None else hashes[0] is not None
+        if chained:
+            befores = [self._previous, *hashes[:-1]]
+            end = self._seq + len(events)
+            if None in hashes or None in map(_versions, events) \
+                    or list(map(_seqs, events)) != list(range(self._seq + 1, end + 1)):
+                return None
+            try:
+                if exported_hashes(befores, events, datas) != hashes:
+                    return None
+            except UnicodeError:  # (a lone surrogate, escaped in the JSON)
+                return None
+            self._seq = end
+            self._previous = hashes[-1]  # (None is not in: checked above)
+        else:
+            if hashes.count(None) != len(hashes):
+                return None
+            befores = [self._previous] * len(events)
+        self.chained = chained
+        self._streams |= contact
+        self._recorded = events[-1].recorded_at
+        return list(zip(range(first, first + len(events)), events, datas, befores, strict=True))
+
+
+def _has_control(event: ExportedEvent) -> bool:
+    return _CONTROL.search(f"{event.id}{event.stream}{event.source}{event.type}"
+                           f"{event.key or ''}{event.batch or ''}") is not None
 
 
 def _check(event: ExportedEvent, streams: set[str], controls: bool = True) -> str:
@@ -118,8 +235,7 @@ def _check(event: ExportedEvent, streams: set[str], controls: bool = True) -> st
     ``controls``: whether the line may hold control characters at all.
     """
     stream = event.stream
-    if controls and _CONTROL.search(f"{event.id}{stream}{event.source}{event.type}"
-                                    f"{event.key or ''}{event.batch or ''}"):
+    if controls and _has_control(event):
         raise ValueError("control characters in the id, stream, source, type, key or batch")
     if stream not in streams and stream.startswith("contact:"):
         if not _CONTACT_STREAM.match(stream):

@@ -21,7 +21,7 @@ different events under one id are a conflict, never silently reduced to one.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from typing import IO, NamedTuple
 
 import apsw
@@ -32,7 +32,7 @@ from coffeechat.codec import EVENT_COLUMNS, Event, event_from_row
 from coffeechat.errors import BadInput
 from coffeechat.jsonl_file import Checked, ExportedEvent, JsonlFile
 from coffeechat.store import Store
-from coffeechat.usable import first_data_problem, stamp_problem
+from coffeechat.usable import all_stamps, first_data_problem, stamp_problem
 
 __all__ = ["ExportedEvent", "ImportReport", "JsonlFile", "export_jsonl", "import_jsonl"]
 
@@ -127,27 +127,17 @@ def _import(store: Store, lines: JsonlFile, merge: _Merge, progress: Progress | 
             merge.check_log = start != 0
             seq = start
             versions: dict[str, int] = {}
-            for chunk in _chunks(lines, CHUNK):
+            for chunk in lines.chunks(CHUNK):
                 read += len(chunk)
                 fresh = merge.fresh(chunk)
                 versions.update(store.versions({e.stream for _n, e, _d, _p in fresh}
                                                - versions.keys()))
-                rows: list[tuple[object, ...]] = []
-                for _number, event, data, before in fresh:
-                    seq += 1
-                    version = versions[event.stream] = versions[event.stream] + 1
-                    if event.hash is not None and previous == before \
-                            and version == event.version:
-                        previous = event.hash  # (the same fields over the same hash)
-                    else:
-                        previous = chain_hash(previous, (
-                            event.id, event.stream, str(version), event.type,
-                            str(event.schema), event.occurred_at, event.recorded_at,
-                            event.source, event.key or "", event.batch or "", data))
-                    rows.append((seq, event.id, event.stream, version, event.type,
-                                 event.schema, event.occurred_at, event.recorded_at,
-                                 event.source, event.key, event.batch, data, previous))
+                rows = _as_exported(fresh, seq, previous, versions)
+                if rows is None:
+                    rows = _rows(fresh, seq, previous, versions)
+                seq += len(rows)
                 if rows:
+                    previous = rows[-1][-1]  # type: ignore[assignment]  # (a hash)
                     db.executemany(f"INSERT INTO events({EVENT_COLUMNS}) "
                                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
                     store.appended(seq, previous)
@@ -166,15 +156,52 @@ def _import(store: Store, lines: JsonlFile, merge: _Merge, progress: Progress | 
     return report
 
 
-def _chunks(lines: Iterable[Checked], size: int) -> Iterator[list[Checked]]:
-    chunk: list[Checked] = []
-    for line in lines:
-        chunk.append(line)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+Row = tuple[object, ...]  # an events row, in the order of EVENT_COLUMNS
+
+
+def _rows(fresh: list[Checked], seq: int, previous: str, versions: dict[str, int]
+          ) -> list[Row]:
+    """The rows of ``fresh``, after ``seq`` and ``previous``; ``versions`` moved on."""
+    rows: list[Row] = []
+    for _number, event, data, before in fresh:
+        seq += 1
+        version = versions[event.stream] = versions[event.stream] + 1
+        if event.hash is not None and previous == before and version == event.version:
+            previous = event.hash  # (the same fields over the same hash)
+        else:
+            previous = chain_hash(previous, (
+                event.id, event.stream, str(version), event.type, str(event.schema),
+                event.occurred_at, event.recorded_at, event.source, event.key or "",
+                event.batch or "", data))
+        rows.append((seq, event.id, event.stream, version, event.type, event.schema,
+                     event.occurred_at, event.recorded_at, event.source, event.key,
+                     event.batch, data, previous))
+    return rows
+
+
+def _as_exported(fresh: list[Checked], seq: int, previous: str, versions: dict[str, int]
+                 ) -> list[Row] | None:
+    """:func:`_rows` when every event keeps the version and hash it was exported with.
+
+    That is when the chunk goes on where the log ends (each line's hash before
+    it is the one last appended) and each stream's versions run on from the
+    log's: the usual case, a whole export into an empty store or one that has
+    imported the lines before. Otherwise None, and ``versions`` is left as it was.
+    """
+    events = [e for _n, e, _d, _b in fresh]
+    hashes = [e.hash for e in events]
+    if None in hashes or [b for _n, _e, _d, b in fresh] != [previous, *hashes[:-1]]:
+        return None
+    moved: dict[str, int] = {}
+    for event in events:
+        stream = event.stream
+        version = moved[stream] = (moved.get(stream) or versions[stream]) + 1
+        if version != event.version:
+            return None
+    versions.update(moved)
+    return [(number, e.id, e.stream, e.version, e.type, e.schema, e.occurred_at,
+             e.recorded_at, e.source, e.key, e.batch, data, e.hash)
+            for number, (_n, e, data, _b) in enumerate(fresh, start=seq + 1)]
 
 
 _CONTENT = ("stream", "type", "schema", "occurred_at", "recorded_at", "source", "key", "batch",
@@ -210,13 +237,54 @@ class _Merge:
 
     def fresh(self, chunk: list[Checked]) -> list[Checked]:
         """The events of ``chunk`` to append (raises BadInput on a conflict, unless dry)."""
-        known = self._hashes([e.id for _n, e, _d, _p in chunk]) if self.check_log else {}
+        ids = [e.id for _n, e, _d, _p in chunk]
+        known = self._hashes(ids) if self.check_log else {}
         keys = [e.key for _n, e, _d, _p in chunk if e.key is not None]
         known_keys = _present_keys(self.db, keys) if self.check_log and keys else set()
         seen_ids, seen_keys = self.seen_ids, self.seen_keys
-        fresh: list[Checked] = []
         found: list[Conflict] = []
         differ: list[Checked] = []  # in the log under another hash: content to compare
+        if not known and not known_keys and self._all_new(ids, keys) \
+                and all_stamps([e.occurred_at for _n, e, _d, _p in chunk]):
+            # (what the loop below finds when no id or key comes round again)
+            fresh = chunk
+            seen_ids.update(ids)
+            seen_keys.update(keys)
+        else:
+            fresh = self._sort(chunk, known, known_keys, found, differ)
+        unusable = first_data_problem([e.type for _n, e, _d, _p in fresh],
+                                      [d for _n, _e, d, _p in fresh],
+                                      [e.schema for _n, e, _d, _p in fresh])
+        if unusable is not None:
+            index, problem = unusable
+            raise BadInput(f"{self.name}: line {fresh[index][0]}: {problem}; nothing was "
+                           "imported")
+        if differ:
+            contents = self._stored([e.id for _n, e, _d, _p in differ])
+            for number, event, data, _before in differ:
+                found += self._compare(number, event, data, contents.get(event.id),
+                                       "the store already has")
+        if found:
+            found.sort()
+            if not self.dry_run:
+                raise BadInput(f"{self.name}: line {found[0].line}: {found[0].message}; "
+                               "nothing was imported")
+            self.found += len(found)
+            self.conflicts += found[:MAX_LISTED - len(self.conflicts)]
+        return fresh
+
+    def _all_new(self, ids: list[str], keys: list[str]) -> bool:
+        """Whether no id and no key of a chunk was seen before, in it or earlier."""
+        new_ids, new_keys = set(ids), set(keys)
+        return len(new_ids) == len(ids) and self.seen_ids.isdisjoint(new_ids) \
+            and len(new_keys) == len(keys) and self.seen_keys.isdisjoint(new_keys)
+
+    def _sort(self, chunk: list[Checked], known: dict[str, str], known_keys: set[str],
+              found: list[Conflict], differ: list[Checked]) -> list[Checked]:
+        """The events of ``chunk`` to append, one by one; conflicts go to ``found``,
+        events in the log under another hash to ``differ``."""
+        seen_ids, seen_keys = self.seen_ids, self.seen_keys
+        fresh: list[Checked] = []
         for item in chunk:
             number, event, data, _before = item
             if event.id in seen_ids:
@@ -241,25 +309,6 @@ class _Merge:
             if problem is not None:
                 raise BadInput(f"{self.name}: line {number}: {problem}; nothing was imported")
             fresh.append(item)
-        unusable = first_data_problem([e.type for _n, e, _d, _p in fresh],
-                                      [d for _n, _e, d, _p in fresh],
-                                      [e.schema for _n, e, _d, _p in fresh])
-        if unusable is not None:
-            index, problem = unusable
-            raise BadInput(f"{self.name}: line {fresh[index][0]}: {problem}; nothing was "
-                           "imported")
-        if differ:
-            contents = self._stored([e.id for _n, e, _d, _p in differ])
-            for number, event, data, _before in differ:
-                found += self._compare(number, event, data, contents.get(event.id),
-                                       "the store already has")
-        if found:
-            found.sort()
-            if not self.dry_run:
-                raise BadInput(f"{self.name}: line {found[0].line}: {found[0].message}; "
-                               "nothing was imported")
-            self.found += len(found)
-            self.conflicts += found[:MAX_LISTED - len(self.conflicts)]
         return fresh
 
     @staticmethod

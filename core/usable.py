@@ -15,7 +15,41 @@ from typing import Any
 
 from coffeechat.clock import WINDOW_TEXT, in_window, is_stamp
 from coffeechat.codec import UNREADABLE, decode_payload, decoder_for
-from coffeechat.limits import PAYLOAD_BYTES
+from coffeechat.limits import EARLIEST_STAMP, LATEST_STAMP, PAYLOAD_BYTES
+
+# Stamps joined by line breaks, with every digit made 0, are this form repeated.
+_ZEROED = bytes.maketrans(b"123456789", b"000000000")
+_FORM = b"0000-00-00T00:00:00Z\n"
+
+
+def stamp_forms(texts: list[str]) -> bool:
+    """Whether every one of ``texts`` has a stamp's form, 2026-11-20T18:00:00Z (one check).
+
+    False says that one has not, or may not have: ask each to find which.
+    """
+    try:
+        joined = ("\n".join(texts) + "\n").encode("ascii")
+    except (UnicodeError, TypeError):
+        return False
+    return joined.translate(_ZEROED) == _FORM * len(texts)
+
+
+def all_stamps(texts: list[str]) -> bool:
+    """Whether :func:`stamp_problem` finds nothing in any of ``texts``, checked at once.
+
+    False says only that one of them is not a stamp, or may not be: ask
+    :func:`stamp_problem` of each to find which and why.
+    """
+    if not texts:
+        return True
+    if not stamp_forms(texts) or min(texts) < EARLIEST_STAMP or max(texts) > LATEST_STAMP:
+        return False
+    try:
+        for _ in map(datetime.fromisoformat, texts):  # 2026-02-30, 25:00 ...
+            pass
+    except ValueError:
+        return False
+    return True
 
 
 def stamp_problem(value: object, field: str) -> str | None:
