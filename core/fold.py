@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from msgspec import UNSET
 
 from coffeechat.clock import is_stamp, stamp
-from coffeechat.codec import UNREADABLE, decode_as, decode_payload
+from coffeechat.codec import UNREADABLE, decode_payload
 from coffeechat.contact_state import ROW_COLUMNS as ROW_COLUMNS  # (imported from here too)
 from coffeechat.contact_state import Commitment, ContactState, Referral, Row
 from coffeechat.events import (
@@ -30,7 +30,6 @@ from coffeechat.events import (
     ContactArchived,
     ContactMerged,
     ContactUpdated,
-    EventRetracted,
     FollowupDone,
     FollowupSkipped,
     FollowupSnoozed,
@@ -45,6 +44,8 @@ from coffeechat.events import (
     RequestSent,
     ThanksSent,
 )
+from coffeechat.retractions import retracted_ids as retracted_ids  # (imported from here too)
+from coffeechat.retractions import retraction_target as retraction_target
 from coffeechat.stages import Stage
 from coffeechat.usable import payload_problem
 
@@ -57,37 +58,6 @@ _KEEPING_IN_TOUCH, _DECLINED, _ARCHIVED = Stage.KEEPING_IN_TOUCH, Stage.DECLINED
 _ACCEPTED = Stage.ACCEPTED
 _NOT_MET_YET = (_PROSPECT, _ASKED, _ACCEPTED, _DECLINED)  # a yes moves these to accepted
 _MET_STAGES = (_MET, _KEEPING_IN_TOUCH)
-
-
-def retracted_ids(rows: list[Row]) -> set[str]:
-    """Ids of the events that a live retraction undoes."""
-    retractors: dict[str, list[str]] = {}
-    for row in rows:
-        if row.type == RETRACTED:
-            target = retraction_target(row)
-            if target is not None:
-                retractors.setdefault(target, []).append(row.id)
-    if not retractors:
-        return set()
-    memo: dict[str, bool] = {}
-
-    def is_retracted(event_id: str, depth: int = 0) -> bool:
-        if event_id not in memo:
-            # Retracted when any retraction of it is itself still live.
-            memo[event_id] = depth < 64 and any(
-                not is_retracted(r, depth + 1) for r in retractors.get(event_id, ())
-            )
-        return memo[event_id]
-
-    return {event_id for event_id in retractors if is_retracted(event_id)}
-
-
-def retraction_target(row: Row) -> str | None:
-    """The id a retraction undoes; None when its payload cannot be read (it undoes nothing)."""
-    try:
-        return decode_as(EventRetracted, row.schema, row.data).target
-    except UNREADABLE:
-        return None
 
 
 def fold(stream: str, rows: list[Row]) -> ContactState:

@@ -244,11 +244,11 @@ def recent(db: apsw.Connection, schema: str, contact_id: str, recorded_by: str |
         "ORDER BY occurred_at DESC, id DESC", params).fetchall()
     undone = set()
     if any(row[1] == RETRACTED for row in rows):  # (the fold's own reading of undo)
-        from coffeechat.fold import ROW_COLUMNS, Row, retracted_ids
+        from coffeechat.retractions import Retraction, retracted_ids
 
-        undone = retracted_ids([Row._make(row) for row in db.execute(
-            f"SELECT {ROW_COLUMNS} FROM main.events WHERE {family} AND type = :retracted "
-            "ORDER BY occurred_at, id", {**params, "retracted": RETRACTED})])
+        undone = retracted_ids([Retraction._make(row) for row in db.execute(
+            f"SELECT id, type, schema, data FROM main.events WHERE {family} "
+            "AND type = :retracted ORDER BY occurred_at, id", {**params, "retracted": RETRACTED})])
     said = channel = None
     for event_id, event_type, version, data, occurred_at in rows:
         if event_type == RETRACTED or event_id in undone or not is_stamp(occurred_at):
