@@ -25,6 +25,7 @@ empty means built-ins only).
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -95,9 +96,6 @@ class Plugins:
         self.config = config
         folder = plugins_dir or config.plugins_dir
         self.plugins_dir = os.path.expanduser(folder) if folder else None
-        from coffeechat.plugin_calls import Guard
-
-        self.guard: Guard = Guard()
         self.trace = os.environ.get("COFFEECHAT_TRACE_PLUGINS") == "1"
         self._info: dict[str, PluginInfo] = {}
         self._pm: pluggy.PluginManager | None = None
@@ -113,10 +111,18 @@ class Plugins:
         folder = self.config.plugins_dir
         return os.path.expanduser(folder) if folder else None
 
+    @functools.cached_property
+    def guard(self) -> Guard:
+        """What isolates every call into a plugin (made when a plugin is first reached:
+        a command that records with the built-ins alone never imports plugin_calls)."""
+        from coffeechat.plugin_calls import Guard
+
+        return Guard()
+
     @property
     def failures(self) -> list[PluginFailure]:
         """What failed in this run, once per plugin and place (for the warnings)."""
-        return self.guard.failures
+        return self.guard.failures if "guard" in self.__dict__ else []
 
     # -- loading --------------------------------------------------------------------
 
@@ -270,22 +276,31 @@ class Plugins:
 
         Each call starts fresh time budgets (see ``RuleRunner``): ask once per catch-up.
         """
-        from coffeechat.plugin_calls import RuleRunner, rule_shape
-
         if self._rules is None:
-            self._rules = [(plugin, *args) for plugin, args in self._last_wins(
-                "register_followup_rules", rule_shape, config=self.config)]
+            if self._nobody_implements("register_followup_rules"):
+                self._rules = []  # (nor is plugin_calls imported)
+            else:
+                from coffeechat.plugin_calls import rule_shape
+
+                self._rules = [(plugin, *args) for plugin, args in self._last_wins(
+                    "register_followup_rules", rule_shape, config=self.config)]
+        if not self._rules:
+            return []
+        from coffeechat.plugin_calls import RuleRunner
+
         return [(name, RuleRunner(self.guard, plugin, name, rule), version)
                 for plugin, name, rule, version in self._rules]
 
     def projections(self) -> list[Projection]:
         """Plugins' projections (a name or a table already taken, by us or not, is refused)."""
-        from coffeechat.plugin_calls import projection_shape
-        from coffeechat.projections import VERSIONS
-        from coffeechat.projections.isolation import builtin_table
-
         if self._projections is None:
             self._projections = []
+            if self._nobody_implements("register_projections"):
+                return self._projections  # (nor is plugin_calls imported)
+            from coffeechat.plugin_calls import projection_shape
+            from coffeechat.projections import VERSIONS
+            from coffeechat.projections.isolation import builtin_table
+
             taken: set[str] = set()
             for plugin, (projection,) in self._last_wins("register_projections",
                                                          projection_shape, config=self.config):
