@@ -69,6 +69,42 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # A checked line: (line number, event, payload as text, the hash of the line before).
 Checked = tuple[int, ExportedEvent, str, str]
 
+
+class Lines:
+    """Checked lines as four lists side by side: numbers, events, payloads as text, and
+    the hash of the line before each (what a :data:`Checked` holds, line by line)."""
+
+    __slots__ = ("befores", "datas", "events", "numbers")
+
+    def __init__(self, numbers: list[int], events: list[ExportedEvent], datas: list[str],
+                 befores: list[str]) -> None:
+        self.numbers = numbers
+        self.events = events
+        self.datas = datas
+        self.befores = befores
+
+    @classmethod
+    def of(cls, items: Iterable[Checked]) -> Lines:
+        lines = cls([], [], [], [])
+        for number, event, data, before in items:
+            lines.numbers.append(number)
+            lines.events.append(event)
+            lines.datas.append(data)
+            lines.befores.append(before)
+        return lines
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    def items(self) -> list[Checked]:
+        return list(zip(self.numbers, self.events, self.datas, self.befores, strict=True))
+
+    def extend(self, other: Lines) -> None:
+        self.numbers += other.numbers
+        self.events += other.events
+        self.datas += other.datas
+        self.befores += other.befores
+
 _ids = attrgetter("id")
 _streams = attrgetter("stream")
 _types = attrgetter("type")
@@ -110,25 +146,30 @@ class JsonlFile:
 
     def __iter__(self) -> Iterator[Checked]:
         for chunk in self.chunks(BLOCK):
-            yield from chunk
+            yield from chunk.items()
 
-    def chunks(self, size: int) -> Iterator[list[Checked]]:
-        """The checked lines, ``size`` at a time (the last list may be shorter).
+    def chunks(self, size: int) -> Iterator[Lines]:
+        """The checked lines, ``size`` at a time (the last may be fewer).
 
-        A list is given out as soon as it is full, before any line after it
-        is read: what is done with it (a conflict found) comes before a bad
-        line further on, as when the lines are taken one by one.
+        Lines are given out as soon as there are ``size``, before any line
+        after them is read: what is done with them (a conflict found) comes
+        before a bad line further on, as when the lines are taken one by one.
         """
         lines = iter(self.lines)
         number = 0  # lines read so far
-        pending: list[Checked] = []
+        pending = Lines([], [], [], [])
         while block := list(islice(lines, size - len(pending))):
             checked = self._quick(block, number + 1) if self.quick else None
-            pending += checked if checked is not None else self._each(block, number + 1)
+            if checked is None:
+                checked = Lines.of(self._each(block, number + 1))
+            if pending:
+                pending.extend(checked)
+            else:
+                pending = checked
             number += len(block)
             if len(pending) >= size:
                 yield pending
-                pending = []
+                pending = Lines([], [], [], [])
         if pending:
             yield pending
 
@@ -164,7 +205,7 @@ class JsonlFile:
                                "imported") from None
             yield number, event, data, before
 
-    def _quick(self, block: list[bytes], first: int) -> list[Checked] | None:
+    def _quick(self, block: list[bytes], first: int) -> Lines | None:
         """``block`` checked whole, or None when a check fails or cannot be made so.
 
         It passes exactly the blocks that :meth:`_each` passes (or fewer), and
@@ -219,7 +260,7 @@ class JsonlFile:
         self.chained = chained
         self._streams |= contact
         self._recorded = events[-1].recorded_at
-        return list(zip(range(first, first + len(events)), events, datas, befores, strict=True))
+        return Lines(list(range(first, first + len(events))), events, datas, befores)
 
 
 def _has_control(event: ExportedEvent) -> bool:

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable
+from itertools import count
+from operator import attrgetter
 from typing import IO, NamedTuple
 
 import apsw
@@ -30,7 +32,7 @@ import msgspec
 from coffeechat.chain import chain_hash
 from coffeechat.codec import EVENT_COLUMNS, Event, event_from_row
 from coffeechat.errors import BadInput
-from coffeechat.jsonl_file import Checked, ExportedEvent, JsonlFile
+from coffeechat.jsonl_file import Checked, ExportedEvent, JsonlFile, Lines
 from coffeechat.store import Store
 from coffeechat.usable import all_stamps, first_data_problem, stamp_problem
 
@@ -130,11 +132,11 @@ def _import(store: Store, lines: JsonlFile, merge: _Merge, progress: Progress | 
             for chunk in lines.chunks(CHUNK):
                 read += len(chunk)
                 fresh = merge.fresh(chunk)
-                versions.update(store.versions({e.stream for _n, e, _d, _p in fresh}
+                versions.update(store.versions(set(map(_stream, fresh.events))
                                                - versions.keys()))
                 rows = _as_exported(fresh, seq, previous, versions)
                 if rows is None:
-                    rows = _rows(fresh, seq, previous, versions)
+                    rows = _rows(fresh.items(), seq, previous, versions)
                 seq += len(rows)
                 if rows:
                     previous = rows[-1][-1]  # type: ignore[assignment]  # (a hash)
@@ -157,6 +159,9 @@ def _import(store: Store, lines: JsonlFile, merge: _Merge, progress: Progress | 
 
 
 Row = tuple[object, ...]  # an events row, in the order of EVENT_COLUMNS
+_id, _stream, _version, _type, _schema, _occurred, _key, _hash = (
+    attrgetter(name) for name in ("id", "stream", "version", "type", "schema", "occurred_at",
+                                  "key", "hash"))
 
 
 def _rows(fresh: list[Checked], seq: int, previous: str, versions: dict[str, int]
@@ -179,7 +184,7 @@ def _rows(fresh: list[Checked], seq: int, previous: str, versions: dict[str, int
     return rows
 
 
-def _as_exported(fresh: list[Checked], seq: int, previous: str, versions: dict[str, int]
+def _as_exported(fresh: Lines, seq: int, previous: str, versions: dict[str, int]
                  ) -> list[Row] | None:
     """:func:`_rows` when every event keeps the version and hash it was exported with.
 
@@ -188,20 +193,20 @@ def _as_exported(fresh: list[Checked], seq: int, previous: str, versions: dict[s
     log's: the usual case, a whole export into an empty store or one that has
     imported the lines before. Otherwise None, and ``versions`` is left as it was.
     """
-    events = [e for _n, e, _d, _b in fresh]
-    hashes = [e.hash for e in events]
-    if None in hashes or [b for _n, _e, _d, b in fresh] != [previous, *hashes[:-1]]:
+    events = fresh.events
+    hashes = list(map(_hash, events))
+    if None in hashes or fresh.befores != [previous, *hashes[:-1]]:
         return None
     moved: dict[str, int] = {}
-    for event in events:
-        stream = event.stream
-        version = moved[stream] = (moved.get(stream) or versions[stream]) + 1
-        if version != event.version:
+    get = moved.get
+    for stream, exported in zip(map(_stream, events), map(_version, events), strict=True):
+        version = moved[stream] = (get(stream) or versions[stream]) + 1
+        if version != exported:
             return None
     versions.update(moved)
     return [(number, e.id, e.stream, e.version, e.type, e.schema, e.occurred_at,
              e.recorded_at, e.source, e.key, e.batch, data, e.hash)
-            for number, (_n, e, data, _b) in enumerate(fresh, start=seq + 1)]
+            for number, e, data in zip(count(seq + 1), events, fresh.datas)]
 
 
 _CONTENT = ("stream", "type", "schema", "occurred_at", "recorded_at", "source", "key", "batch",
@@ -235,30 +240,32 @@ class _Merge:
         self.found = 0  # conflicts
         self.conflicts: list[Conflict] = []
 
-    def fresh(self, chunk: list[Checked]) -> list[Checked]:
+    def fresh(self, chunk: Lines) -> Lines:
         """The events of ``chunk`` to append (raises BadInput on a conflict, unless dry)."""
-        ids = [e.id for _n, e, _d, _p in chunk]
+        events = chunk.events
+        ids = list(map(_id, events))
         known = self._hashes(ids) if self.check_log else {}
-        keys = [e.key for _n, e, _d, _p in chunk if e.key is not None]
+        keys = list(map(_key, events))
+        if None in keys:
+            keys = [key for key in keys if key is not None]
         known_keys = _present_keys(self.db, keys) if self.check_log and keys else set()
         seen_ids, seen_keys = self.seen_ids, self.seen_keys
         found: list[Conflict] = []
         differ: list[Checked] = []  # in the log under another hash: content to compare
         if not known and not known_keys and self._all_new(ids, keys) \
-                and all_stamps([e.occurred_at for _n, e, _d, _p in chunk]):
-            # (what the loop below finds when no id or key comes round again)
+                and all_stamps(list(map(_occurred, events))):
+            # (what _sort finds when no id or key comes round again)
             fresh = chunk
             seen_ids.update(ids)
             seen_keys.update(keys)
         else:
-            fresh = self._sort(chunk, known, known_keys, found, differ)
-        unusable = first_data_problem([e.type for _n, e, _d, _p in fresh],
-                                      [d for _n, _e, d, _p in fresh],
-                                      [e.schema for _n, e, _d, _p in fresh])
+            fresh = Lines.of(self._sort(chunk.items(), known, known_keys, found, differ))
+        unusable = first_data_problem(list(map(_type, fresh.events)), fresh.datas,
+                                      list(map(_schema, fresh.events)))
         if unusable is not None:
             index, problem = unusable
-            raise BadInput(f"{self.name}: line {fresh[index][0]}: {problem}; nothing was "
-                           "imported")
+            raise BadInput(f"{self.name}: line {fresh.numbers[index]}: {problem}; nothing "
+                           "was imported")
         if differ:
             contents = self._stored([e.id for _n, e, _d, _p in differ])
             for number, event, data, _before in differ:
