@@ -10,7 +10,6 @@ is a class like these, registered with :func:`register_event_type` (the base
 class, field types and registry are :mod:`coffeechat.payload`'s, imported here).
 """
 
-from __future__ import annotations
 
 import re
 from collections.abc import Mapping

@@ -17,7 +17,6 @@ is made of (times in local time, the values that are set, what to call a
 contact id or an event id).
 """
 
-from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
