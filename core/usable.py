@@ -131,47 +131,51 @@ def first_data_problem(types: list[str], datas: list[str], schemas: list[int] | 
 
     :func:`data_problem` for a whole batch (``schemas``: each payload's, today's
     when not given). Payloads written with today's schema are decoded one type
-    at a time in one call; a batch is mostly one or a few types.
+    at a time; a batch is mostly one or a few types.
     """
     from coffeechat.events import EVENT_TYPES, SCHEMAS
 
-    # One pass sorts the payloads by (type, schema); indexes are worked out only
-    # for a group that has a problem or whose payloads must be looked at one by one.
-    keys = list(zip(types, schemas, strict=True)) if schemas is not None \
-        else [(t, SCHEMAS.get(t, 1)) for t in types]
-    groups: dict[tuple[str, int], list[str]] = {}
+    # One pass sorts the payloads by type (by (type, schema) when a type comes with
+    # two schemas); indexes are worked out only for a group that has a problem or
+    # whose payloads must be looked at one by one.
+    pairs = set(zip(types, schemas, strict=True)) if schemas is not None \
+        else {(t, SCHEMAS.get(t, 1)) for t in set(types)}
+    keys: list[Any] = types
+    if schemas is not None and len(pairs) != len({t for t, _schema in pairs}):
+        keys = list(zip(types, schemas, strict=True))
+    groups: dict[Any, list[str]] = {}
     for key, data in zip(keys, datas, strict=True):
-        group = groups.get(key)
-        if group is None:
+        try:
+            groups[key].append(data)
+        except KeyError:
             groups[key] = [data]
-        else:
-            group.append(data)
+    schema_of = dict(pairs) if keys is types else None
     found: list[tuple[int, str]] = []
-    for (event_type, schema), texts in groups.items():
+    for key, texts in groups.items():
+        event_type, schema = (key, schema_of[key]) if schema_of is not None else key
         cls = EVENT_TYPES.get(event_type)
         problem = None
         if cls is None or schema != SCHEMAS.get(event_type, 1) \
                 or max(map(len, texts)) > PAYLOAD_BYTES:
-            problem = _first(event_type, schema, _indexes(keys, (event_type, schema)), datas)
+            problem = _first(event_type, schema, _indexes(keys, key), datas)
         else:
             try:
-                payloads = decoder_for(cls).decode_lines("\n".join(texts))
+                payloads = list(map(decoder_for(cls).decode, texts))
             except UNREADABLE:
-                problem = _first(event_type, schema, _indexes(keys, (event_type, schema)),
-                                 datas)
+                problem = _first(event_type, schema, _indexes(keys, key), datas)
             else:
                 if _datetime_fields(cls):
                     problem = next(((n, p) for n, payload in enumerate(payloads)
                                     if (p := payload_problem(payload)) is not None), None)
                     if problem is not None:
                         n, text = problem
-                        problem = _indexes(keys, (event_type, schema))[n], text
+                        problem = _indexes(keys, key)[n], text
         if problem is not None:
             found.append(problem)
     return min(found) if found else None
 
 
-def _indexes(keys: list[tuple[str, int]], key: tuple[str, int]) -> list[int]:
+def _indexes(keys: list[Any], key: object) -> list[int]:
     return [index for index, other in enumerate(keys) if other == key]
 
 

@@ -196,3 +196,36 @@ def test_hashes_at_once_are_the_chain_hash(exported: list[bytes]) -> None:
 ])
 def test_stamps_at_once_as_one_by_one(texts: list[str]) -> None:
     assert all_stamps(texts) == all(stamp_problem(t, "x") is None for t in texts)
+
+
+GOOD = {"contact.added": '{"name":"Jane Doe"}', "note.added": '{"text":"hi"}',
+        "meeting.scheduled": '{"at":"2026-11-20T18:00:00Z"}'}
+BAD = [
+    ("note.added", 1, '{"text":5}'),  # the wrong shape
+    ("note.added", 1, '{"text":"a"'),  # not JSON
+    ("note.added", 2, '{"text":"from a newer schema"}'),
+    ("note.added", 0, '{"text":"schema 0"}'),
+    ("meeting.scheduled", 1, '{"at":"2026-11-20T18:00:00"}'),  # no time zone
+    ("meeting.scheduled", 1, '{"at":"1800-11-20T18:00:00Z"}'),  # outside the window
+    ("plugin.thing", 1, '{"any":"thing"}'),  # a type no plugin registers: usable
+    ("plugin.thing", 1, "[1,"),
+    ("note.added", 1, '{"text":"' + "x" * 300_000 + '"}'),  # over the size limit
+]
+
+
+@pytest.mark.parametrize("bad", [*BAD, None])
+@pytest.mark.parametrize("where", [0, 3, 7])
+def test_a_batch_of_payloads_is_judged_as_each_alone(bad: tuple[str, int, str] | None,
+                                                     where: int) -> None:
+    from coffeechat.usable import data_problem, first_data_problem
+
+    batch = [(t, 1, d) for t, d in [*GOOD.items(), *GOOD.items(), *GOOD.items()]]
+    if bad is not None:
+        batch.insert(where, bad)
+        batch.insert(where + 2, bad)
+    types, schemas, datas = (list(column) for column in zip(*batch, strict=True))
+    alone = next(((n, p) for n, (t, s, d) in enumerate(batch)
+                  if (p := data_problem(t, s, d)) is not None), None)
+    assert first_data_problem(types, datas, schemas) == alone
+    if bad is None or bad[1] == 1:
+        assert first_data_problem(types, datas) == alone
