@@ -9,7 +9,7 @@ import click
 from coffeechat import queries
 from coffeechat.cli.completion import complete_contact
 from coffeechat.cli.main import context_app, json_option, output, when
-from coffeechat.cli.render import one_line, relative, table
+from coffeechat.cli.render import due_when, one_line, relative, table
 from coffeechat.clock import local_time as local
 from coffeechat.clock import stamp
 
@@ -136,7 +136,7 @@ def _print_profile(p: dict[str, Any], items: list[dict[str, Any]], now: str,
         mark = click.style("overdue", fg="red") if item["overdue"] else "due"
         handle = f"[{item['handle']}] " if item.get("handle") else ""
         click.echo(f"  {handle}{item['kind']} {mark} {local(item['due_at'])} "
-                   f"({relative(item['due_at'], now)}): {with_names(item['reason'], names)}")
+                   f"({due_when(item, now)}): {with_names(item['reason'], names)}")
 
 
 def _print_dates(p: dict[str, Any], now: str) -> None:
@@ -193,7 +193,7 @@ def due(within: float, show_all: bool, limit: int | None, as_of: str | None) -> 
         return
     table(
         ["HANDLE", "DUE", "WHEN", "KIND", "CONTACT", "REASON"],
-        [[i["handle"], local(i["due_at"]), relative(i["due_at"], now), i["kind"], i["name"],
+        [[i["handle"], local(i["due_at"]), due_when(i, now), i["kind"], i["name"],
           one_line(i["reason"])] for i in items],
         styles=[{"fg": "red"} if i["overdue"] else None for i in items],
         stretch=5,

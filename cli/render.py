@@ -26,6 +26,14 @@ def relative(stamp: str, now: str) -> str:
     return f"in {amount}" if seconds > 0 else f"{amount} overdue"
 
 
+def due_when(item: dict[str, Any], now: str) -> str:
+    """A due item's WHEN: :func:`relative`, or ``due`` for one whose time has come but
+    that is not overdue yet (a birthday's item, due days before the day)."""
+    if not item["overdue"] and item["due_at"] <= now:
+        return "due"
+    return relative(item["due_at"], now)
+
+
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], *,
           styles: Sequence[dict[str, Any] | None] | None = None, stretch: int = -1) -> None:
     """Print aligned columns; on a terminal the ``stretch`` column is cut to fit."""

@@ -10,12 +10,14 @@ module works out, at the moment asked (now, or ``--as-of``), which occurrence
 is open and when it is due.
 
 The item for a birthday on day B is due at the start of day B minus the lead
-(local time), overdue from then, and open until B has passed; then next
-year's is. ``done``, ``skip`` and ``snooze`` close or move one occurrence: the
-item names it in ``event`` as ``YYYY-MM-DD``, the day of that birthday. A
-snooze past the birthday keeps that year's item open until the snooze's day
-has passed. Every year's item has the same handle (handles are reused only
-after the item closes, and this one closes each year).
+(local time) and open until B has passed; then next year's is. It is never
+overdue before B has passed (a birthday cannot be missed days ahead of it), so
+only an occurrence snoozed past its day can be. ``done``, ``skip`` and
+``snooze`` close or move one occurrence: the item names it in ``event`` as
+``YYYY-MM-DD``, the day of that birthday. A snooze past the birthday keeps that
+year's item open until the snooze's day has passed. Every year's item has the
+same handle (handles are reused only after the item closes, and this one closes
+each year).
 """
 
 from __future__ import annotations
@@ -179,8 +181,9 @@ def _item(contact: str, name: str, birthday: str, handle: str, day: date, due: s
           now: str) -> dict[str, Any]:
     age = years_at(birthday, day)
     said = f"turns {age} on {spoken(day)}" if age else f"has a birthday on {spoken(day)}"
+    overdue = due < now and day_start(day + timedelta(days=1)) <= now
     return {"contact": contact, "name": name, "kind": Kind.BIRTHDAY.value, "due_at": due,
-            "overdue": due < now, "reason": f"{name} {said}", "event": day.isoformat(),
+            "overdue": overdue, "reason": f"{name} {said}", "event": day.isoformat(),
             "handle": handle, "date": day.isoformat(), "years": age}
 
 

@@ -93,15 +93,22 @@ def test_a_birthday_is_due_days_ahead_then_next_year(run: InProcessCLI) -> None:
     assert soon["reason"] == "Jane Doe turns 41 on Nov 12"
     run.now = "2026-11-09T08:00:00Z"
     [due] = birthdays(run, "--within", "0")
-    assert due["overdue"] and due["handle"] == soon["handle"]
-    assert "Jane Doe turns 41 on Nov 12" in run.run("due").out
+    # due from three days ahead, but not overdue: the birthday has not passed
+    assert not due["overdue"] and due["handle"] == soon["handle"]
+    [line] = [li for li in run.run("due").out.splitlines() if "Jane Doe turns 41" in li]
+    assert line.split()[3:5] == ["due", "birthday"]  # HANDLE, DUE (2 columns), WHEN, KIND
+    today = run.json("today")
+    assert [i["kind"] for i in today["due_today"]] == ["birthday"]
+    assert "birthday" not in [i["kind"] for i in today["overdue"]]
+    assert f"[{due['handle']}] birthday due 2026-11-09 00:00 (due): Jane Doe turns 41" \
+        in run.run("show", "jane").out
     run.now = "2026-11-13T08:00:00Z"  # the day has passed: next year's
     [later] = birthdays(run, "--all")
     assert (later["due_at"], later["reason"], later["handle"]) == (
         "2027-11-09T00:00:00Z", "Jane Doe turns 42 on Nov 12", soon["handle"])
     # --as-of judges at that moment
     [then] = birthdays(run, "--all", "--as-of", "2026-11-10")
-    assert (then["event"], then["overdue"]) == ("2026-11-12", True)
+    assert (then["event"], then["overdue"]) == ("2026-11-12", False)
 
 
 def test_done_skip_and_snooze_close_or_move_one_year(run: InProcessCLI) -> None:
