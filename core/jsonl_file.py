@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from itertools import islice, repeat
+from itertools import chain, islice, repeat
 from operator import attrgetter
 from typing import Annotated
 
@@ -223,10 +223,8 @@ class JsonlFile:
             return None
         # (as in _each: only a line with a backslash or DEL can hold a control character)
         joined = b"".join(block)
-        if b"\\" in joined or b"\x7f" in joined:
-            for line, event in zip(block, events, strict=True):
-                if (b"\\" in line or b"\x7f" in line) and _has_control(event):
-                    return None
+        if (b"\\" in joined or b"\x7f" in joined) and _any_control(events):
+            return None
         contact = {s for s in set(map(_streams, events)) - self._streams
                    if s.startswith("contact:")}
         if not all(map(_CONTACT_STREAM.match, contact)):
@@ -261,6 +259,20 @@ class JsonlFile:
         self._streams |= contact
         self._recorded = events[-1].recorded_at
         return Lines(list(range(first, first + len(events))), events, datas, befores)
+
+
+_CONTROLS = bytes(range(0x20)) + b"\x7f"
+_in_envelope = [attrgetter(name) for name in ("id", "stream", "source", "type")]
+_or_none = [attrgetter(name) for name in ("key", "batch")]
+
+
+def _any_control(events: list[ExportedEvent]) -> bool:
+    """Whether any envelope field that :func:`_has_control` looks at holds one, at once."""
+    text = " ".join(chain(*(map(field, events) for field in _in_envelope),
+                          *(filter(None, map(field, events)) for field in _or_none)))
+    # (UTF-8 writes a character from U+0080 up with bytes from 0x80 up only)
+    encoded = text.encode("utf-8", "surrogatepass")
+    return len(encoded.translate(None, _CONTROLS)) != len(encoded)
 
 
 def _has_control(event: ExportedEvent) -> bool:

@@ -113,6 +113,10 @@ EDITS: dict[str, Edit] = {
     "recorded_at after 2200": field("recorded_at", "2201-01-01T10:00:00Z", index=0),
     "a control character in source": field("source", "cli\x01"),
     "DEL in the id": field("id", "abc\x7f"),
+    "a tab in the key": field("key", "k\t"),
+    "a unit separator in the batch": field("batch", "b\x1f"),
+    "a line separator in source": field("source", "cli\u2028"),
+    "DEL in a payload": field("data", {"text": "a\x7fb"}),
     "a lone surrogate in source": raw(lambda lines: [
         *lines[:3], lines[3].replace(b'"source":"', b'"source":"\\ud800'), *lines[4:]]),
     "a schema from the future": field("schema", 99),
@@ -158,7 +162,8 @@ def test_checked_at_once_or_line_by_line_the_same(
         elif name == "a line twice":
             assert quick[:4] == ("imported", len(lines), len(exported), 1)
         elif name not in ("blank lines", "CRLF", "no final line break", "no hashes",
-                          "another stream", "an unknown type"):
+                          "another stream", "an unknown type", "a line separator in source",
+                          "DEL in a payload"):
             assert quick[0] == "refused", name
     assert differ == []
 
