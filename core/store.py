@@ -78,17 +78,29 @@ class Store:
     # -- transactions ---------------------------------------------------------
 
     @contextmanager
-    def write(self) -> Iterator[apsw.Connection]:
-        """A ``BEGIN IMMEDIATE`` transaction: committed on success, rolled back on error."""
-        self._begin()
+    def write(self, *, durable: bool = True) -> Iterator[apsw.Connection]:
+        """A ``BEGIN IMMEDIATE`` transaction: committed on success, rolled back on error.
+
+        ``durable=False`` is for what can be worked out again from the log (the
+        projections): its commit does not wait for the disk (``synchronous=NORMAL``
+        in WAL mode: a power cut may undo it whole, never half; the next commit of
+        an event syncs it with that event). Events are only ever written durably.
+        """
+        if not durable and self.path != MEMORY:
+            self.conn.execute("PRAGMA synchronous=NORMAL")
         try:
-            yield self.conn
-            self._commit()
-        except BaseException as error:
-            full = self._rolled_back(error)
-            if full is not None:
-                raise full from None
-            raise
+            self._begin()
+            try:
+                yield self.conn
+                self._commit()
+            except BaseException as error:
+                full = self._rolled_back(error)
+                if full is not None:
+                    raise full from None
+                raise
+        finally:
+            if not durable and self.path != MEMORY:
+                self.conn.execute("PRAGMA synchronous=FULL")
         self._remember_head()
 
     # (append runs these itself: a generator-based context manager per append

@@ -149,7 +149,7 @@ class Projector:
         if self.is_current():
             return 0
         self._load_plugins()
-        with self.store.write():
+        with self.store.write(durable=False):  # (the log has it all: no wait for the disk)
             return self._catch_up(progress)
 
     def _load_plugins(self) -> None:
@@ -257,7 +257,7 @@ class Projector:
     def rebuild(self, progress: Progress | None = None) -> int:
         """Rebuild every projection from the whole log; return the events read."""
         self._load_plugins()
-        with self.store.write():
+        with self.store.write(durable=False):
             setup = self.setup()
             unbuilt: set[str] = set()
             count = self._rebuild(setup.projections, setup, progress, failed=unbuilt)
