@@ -6,6 +6,7 @@ import os
 import re
 import time
 import unicodedata
+from functools import cache
 
 _last_ms = 0
 _counter = 0
@@ -26,19 +27,43 @@ def uuid7() -> str:
 
 
 def uuid7_batch(count: int) -> list[str]:
-    """``count`` increasing UUIDv7s, made cheaply for large batches."""
+    """``count`` increasing UUIDv7s, made cheaply for large batches.
+
+    The same ids as :func:`uuid7` would make, written differently: the random
+    tails of the whole batch get their variant bits and their hex in one go,
+    the counter's text comes from a table, and each id is one f-string (a
+    100,000-event append spent a tenth of its time here, one :func:`_format` an id).
+    """
     global _last_ms, _counter
     ms = max(time.time_ns() // 1_000_000, _last_ms + 1)
-    randomness = os.urandom(8 * count)
+    tails = bytearray(os.urandom(8 * count))
+    tails[0::8] = tails[0::8].translate(_variant_table())  # 10xxxxxx: RFC 9562's variant
+    hexed = tails.hex()
+    counters = _counter_texts()
     ids = []
     counter = 0
-    for i in range(count):
+    clock = f"{ms:012x}"
+    for start in range(0, 16 * count, 16):
         if counter > 0xFFF:
             ms, counter = ms + 1, 0
-        ids.append(_format(ms, counter, randomness[8 * i : 8 * i + 8]))
+            clock = f"{ms:012x}"
+        ids.append(f"{clock[:8]}-{clock[8:]}-{counters[counter]}-{hexed[start:start + 4]}-"
+                   f"{hexed[start + 4:start + 16]}")
         counter += 1
     _last_ms, _counter = ms, counter
     return ids
+
+
+@cache
+def _variant_table() -> bytes:
+    """A byte → the same byte with its top two bits 10 (for ``bytes.translate``)."""
+    return bytes((b & 0x3F) | 0x80 for b in range(256))
+
+
+@cache
+def _counter_texts() -> tuple[str, ...]:
+    """The third group of a UUIDv7 for each counter: ``7`` (the version), then 3 hex digits."""
+    return tuple(f"7{n:03x}" for n in range(0x1000))
 
 
 def _format(ms: int, counter: int, tail: bytes) -> str:
