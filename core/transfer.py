@@ -21,7 +21,7 @@ different events under one id are a conflict, never silently reduced to one.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from itertools import count
 from operator import attrgetter
 from typing import IO, NamedTuple
@@ -134,16 +134,17 @@ def _import(store: Store, lines: JsonlFile, merge: _Merge, progress: Progress | 
                 fresh = merge.fresh(chunk)
                 versions.update(store.versions(set(map(_stream, fresh.events))
                                                - versions.keys()))
-                rows = _as_exported(fresh, seq, previous, versions)
+                rows: Iterable[Row] | None = _as_exported(fresh, seq, previous, versions)
                 if rows is None:
-                    rows = _rows(fresh.items(), seq, previous, versions)
-                seq += len(rows)
-                if rows:
-                    previous = rows[-1][-1]  # type: ignore[assignment]  # (a hash)
+                    rows, previous = _rows(fresh.items(), seq, previous, versions)
+                elif fresh:
+                    previous = fresh.events[-1].hash  # type: ignore[assignment]  # (checked)
+                if fresh:
+                    seq += len(fresh)
                     db.executemany(f"INSERT INTO events({EVENT_COLUMNS}) "
                                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
                     store.appended(seq, previous)
-                added += len(rows)
+                added += len(fresh)
                 if progress is not None:
                     progress(read)
             appended = [event_from_row(r) for r in db.execute(
@@ -165,8 +166,9 @@ _id, _stream, _version, _type, _schema, _occurred, _key, _hash = (
 
 
 def _rows(fresh: list[Checked], seq: int, previous: str, versions: dict[str, int]
-          ) -> list[Row]:
-    """The rows of ``fresh``, after ``seq`` and ``previous``; ``versions`` moved on."""
+          ) -> tuple[list[Row], str]:
+    """The rows of ``fresh``, after ``seq`` and ``previous``, and the last one's hash;
+    ``versions`` moved on."""
     rows: list[Row] = []
     for _number, event, data, before in fresh:
         seq += 1
@@ -181,12 +183,13 @@ def _rows(fresh: list[Checked], seq: int, previous: str, versions: dict[str, int
         rows.append((seq, event.id, event.stream, version, event.type, event.schema,
                      event.occurred_at, event.recorded_at, event.source, event.key,
                      event.batch, data, previous))
-    return rows
+    return rows, previous
 
 
 def _as_exported(fresh: Lines, seq: int, previous: str, versions: dict[str, int]
-                 ) -> list[Row] | None:
-    """:func:`_rows` when every event keeps the version and hash it was exported with.
+                 ) -> Iterator[Row] | None:
+    """:func:`_rows` when every event keeps the version and hash it was exported with
+    (made as they are inserted: each row is let go once SQLite has it).
 
     That is when the chunk goes on where the log ends (each line's hash before
     it is the one last appended) and each stream's versions run on from the
@@ -204,9 +207,9 @@ def _as_exported(fresh: Lines, seq: int, previous: str, versions: dict[str, int]
         if version != exported:
             return None
     versions.update(moved)
-    return [(number, e.id, e.stream, e.version, e.type, e.schema, e.occurred_at,
+    return ((number, e.id, e.stream, e.version, e.type, e.schema, e.occurred_at,
              e.recorded_at, e.source, e.key, e.batch, data, e.hash)
-            for number, e, data in zip(count(seq + 1), events, fresh.datas)]
+            for number, e, data in zip(count(seq + 1), events, fresh.datas))
 
 
 _CONTENT = ("stream", "type", "schema", "occurred_at", "recorded_at", "source", "key", "batch",
