@@ -248,9 +248,12 @@ class Store:
             seq, previous = self.tail()
         self._check_expected(expected, versions)
         recorded_at = clock.stamp(clock.now())
-        datas = encode_payloads([new_events[index].payload for index in keep])
-        types = [new_events[index].type or type_name(new_events[index].payload)
-                 for index in keep]
+        payloads = [new_events[index].payload for index in keep]
+        datas = encode_payloads(payloads)
+        named: dict[type, str] = {}  # (each class's registered name, looked up once)
+        types = [new_events[index].type or named.get(type(payload))
+                 or named.setdefault(type(payload), type_name(payload))
+                 for index, payload in zip(keep, payloads, strict=True)]
         _check(new_events, keep, types, datas)
         rows = []
         for index, data, event_type in zip(keep, datas, types, strict=True):
@@ -450,11 +453,50 @@ def _check(new_events: Sequence[NewEvent], keep: Sequence[int], types: list[str]
     stored: a Struct built in Python is not checked against its field types and
     constraints. A batch repeats streams and times: each is checked once.
     """
-    from coffeechat.usable import first_data_problem, stamp_problem
+    from coffeechat.usable import first_data_problem
+
+    found = None
+    # (a large batch is checked at once first, and one by one only if that fails)
+    if len(keep) < 64 or not _envelopes_fine([new_events[index] for index in keep]):
+        found = _first_envelope_problem(new_events, keep)
+    found = found or first_data_problem(types, datas)
+    if found is not None:
+        n, problem = found
+        new = new_events[keep[n]]
+        total = len(new_events)
+        where = f"event {keep[n] + 1} of {total}" if total > 1 else "the event"
+        raise BadInput(f"{where} ({types[n]} on {new.stream[:80]}): {problem}; "
+                       "nothing was recorded")
+
+
+def _envelopes_fine(kept: list[NewEvent]) -> bool:
+    """Whether no event's stream, time or key has a problem: the whole batch checked at once.
+
+    False says only that one may have: :func:`_first_envelope_problem` finds which.
+    """
+    from coffeechat.usable import all_stamps
+
+    if not all_stamps(list({new.occurred_at for new in kept})):
+        return False
+    if any(_stream_problem(stream) for stream in {new.stream for new in kept}):
+        return False
+    keys = [new.key for new in kept if new.key is not None]
+    if not keys:
+        return True
+    try:
+        joined = "".join(keys)
+    except TypeError:  # (a key that is not text: the one by one check says so)
+        return False
+    return max(map(len, keys)) <= 1000 and _CONTROL.search(joined) is None
+
+
+def _first_envelope_problem(new_events: Sequence[NewEvent], keep: Sequence[int]
+                            ) -> tuple[int, str] | None:
+    """(n, problem) of the first kept event whose stream, time or key is refused."""
+    from coffeechat.usable import stamp_problem
 
     streams: set[str] = set()
     stamps: set[str] = set()
-    found = None
     for n, index in enumerate(keep):
         new = new_events[index]
         problem = None
@@ -468,16 +510,8 @@ def _check(new_events: Sequence[NewEvent], keep: Sequence[int], types: list[str]
                 len(new.key) > 1000 or _CONTROL.search(new.key)):
             problem = "key: must be one line of at most 1000 characters"
         if problem is not None:
-            found = (n, problem)
-            break
-    found = found or first_data_problem(types, datas)
-    if found is not None:
-        n, problem = found
-        new = new_events[keep[n]]
-        total = len(new_events)
-        where = f"event {keep[n] + 1} of {total}" if total > 1 else "the event"
-        raise BadInput(f"{where} ({types[n]} on {new.stream[:80]}): {problem}; "
-                       "nothing was recorded")
+            return n, problem
+    return None
 
 
 def _stream_problem(stream: str) -> str | None:

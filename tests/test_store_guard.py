@@ -63,7 +63,7 @@ def _jane(payload: object, **envelope: str) -> NewEvent:
     return NewEvent(payload=payload, **fields)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("event", "words"), [
+REFUSED = [
     (_jane(ContactAdded(name=42)), "Expected `str`, got `int`"),  # type: ignore[arg-type]
     (_jane(MeetingScheduled(at=datetime(9999, 12, 30, tzinfo=UTC))), "outside the dates"),
     (_jane(MeetingScheduled(at=datetime(2026, 12, 1))), "has no time zone"),
@@ -74,7 +74,11 @@ def _jane(payload: object, **envelope: str) -> NewEvent:
     (_jane(NoteAdded(text="hi"), occurred_at="2026-11-20 10:00"), "occurred_at"),
     (_jane(NoteAdded(text="hi"), stream="contact:../../etc"), "contact:<id>"),
     (_jane(NoteAdded(text="hi"), key="a\nb"), "key"),
-])
+    (_jane(NoteAdded(text="hi"), key="k" * 1001), "key"),
+]
+
+
+@pytest.mark.parametrize(("event", "words"), REFUSED)
 def test_the_store_api_refuses_what_a_read_could_not_use(tmp_path: Path, event: NewEvent,
                                                           words: str) -> None:
     store = open_store(tmp_path / "api.db")
@@ -84,6 +88,22 @@ def test_the_store_api_refuses_what_a_read_could_not_use(tmp_path: Path, event: 
     message = str(refused.value)
     assert "event 2 of 2" in message and words in message and "\n" not in message
     assert store.count() == 0  # the good event went nowhere either: one transaction
+    store.close()
+
+
+@pytest.mark.parametrize(("event", "words"), REFUSED)
+def test_a_large_batch_names_the_one_event_refused(tmp_path: Path, event: NewEvent,
+                                                    words: str) -> None:
+    # (a batch of 64 or more is checked at once first, then one by one to name the event)
+    store = open_store(tmp_path / "api.db")
+    goods = [_jane(NoteAdded(text=f"note {n}"), key=f"k{n}",
+                   occurred_at=f"2026-11-20T10:{n // 60:02d}:{n % 60:02d}Z") for n in range(119)]
+    with pytest.raises(BadInput) as refused:
+        store.append([*goods[:70], event, *goods[70:]])
+    message = str(refused.value)
+    assert "event 71 of 120" in message and words in message and "\n" not in message
+    assert store.count() == 0
+    assert len(store.append(goods)) == 119  # the same batch without it goes in
     store.close()
 
 
