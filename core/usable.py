@@ -22,16 +22,26 @@ _ZEROED = bytes.maketrans(b"123456789", b"000000000")
 _FORM = b"0000-00-00T00:00:00Z\n"
 
 
+_PIECE = 1024  # stamps checked in one go (what they make stays in the CPU's cache)
+_FORMS = _FORM * _PIECE
+
+
 def stamp_forms(texts: list[str]) -> bool:
-    """Whether every one of ``texts`` has a stamp's form, 2026-11-20T18:00:00Z (one check).
+    """Whether every one of ``texts`` has a stamp's form, 2026-11-20T18:00:00Z (one check
+    for many).
 
     False says that one has not, or may not have: ask each to find which.
     """
-    try:
-        joined = ("\n".join(texts) + "\n").encode("ascii")
-    except (UnicodeError, TypeError):
-        return False
-    return joined.translate(_ZEROED) == _FORM * len(texts)
+    for start in range(0, len(texts), _PIECE):
+        piece = texts[start:start + _PIECE]
+        try:
+            joined = ("\n".join(piece) + "\n").encode("ascii")
+        except (UnicodeError, TypeError):
+            return False
+        if joined.translate(_ZEROED) != (_FORMS if len(piece) == _PIECE
+                                         else _FORM * len(piece)):
+            return False
+    return True
 
 
 def all_stamps(texts: list[str]) -> bool:

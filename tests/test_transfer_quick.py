@@ -234,3 +234,22 @@ def test_a_batch_of_payloads_is_judged_as_each_alone(bad: tuple[str, int, str] |
     assert first_data_problem(types, datas, schemas) == alone
     if bad is None or bad[1] == 1:
         assert first_data_problem(types, datas) == alone
+
+
+def test_checks_made_a_piece_at_a_time_see_every_piece() -> None:
+    from coffeechat.jsonl_file import _may_hold_control
+
+    plain = [b'{"a":"b"}\n'] * 700
+    assert not _may_hold_control(plain)
+    for where in (0, 255, 256, 699):
+        for mark in (b"\\n", b"\x7f"):
+            block = list(plain)
+            block[where] = b'{"a":"' + mark + b'"}\n'
+            assert _may_hold_control(block)
+    stamps = ["2026-11-20T18:00:00Z"] * 2500
+    assert all_stamps(stamps)
+    for where in (0, 1023, 1024, 2499):
+        for wrong in ("2026-11-20T18:00:00", "2026-11-20T18:00:0Z0", "1800-11-20T18:00:00Z"):
+            bad = list(stamps)
+            bad[where] = wrong
+            assert not all_stamps(bad)
