@@ -129,6 +129,11 @@ EDITS: dict[str, Edit] = {
     "a version missing": field("version", None),
     "an id twice, other content": lambda lines: unparsed(
         [*parsed(lines), {**parsed(lines)[3], "source": "elsewhere"}]),
+    # which is named depends on how many lines are read before the merge sees them
+    "a conflict, then a line changed": lambda lines: [
+        *(rechained := unparsed([parsed(lines)[0], {**parsed(lines)[0], "source": "b"},
+                                 *parsed(lines)[1:]]))[:3],
+        rechained[3].replace(b'"hash": "', b'"hash": "0'), *rechained[4:]],
 }
 
 
@@ -147,7 +152,7 @@ def outcome(lines: list[bytes], quick: bool) -> tuple[Any, ...]:
         store.close()
 
 
-@pytest.mark.parametrize("chunk", [2, transfer.CHUNK])
+@pytest.mark.parametrize("chunk", [2, 5, transfer.CHUNK])
 def test_checked_at_once_or_line_by_line_the_same(
         exported: list[bytes], monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
     monkeypatch.setattr(transfer, "CHUNK", chunk)
