@@ -217,9 +217,8 @@ class JsonlFile:
             datas = list(map(str, map(_datas, events), repeat("utf-8")))
         except UNREADABLE:
             return None
-        # _Strict's pattern, for every occurred_at and recorded_at at once
-        if not (stamp_forms(list(map(_occurred, events)))
-                and stamp_forms(list(map(_recorded, events)))):
+        # _Strict's pattern, for every occurred_at at once (recorded_at: below)
+        if not stamp_forms(list(map(_occurred, events))):
             return None
         if _may_hold_control(block) and _any_control(events):
             return None
@@ -227,11 +226,18 @@ class JsonlFile:
                    if s.startswith("contact:")}
         if not all(map(_CONTACT_STREAM.match, contact)):
             return None
-        for event_type, schema in set(zip(map(_types, events), map(_schemas, events), strict=True)):
-            current = SCHEMAS.get(event_type)
-            if current is not None and not 1 <= schema <= current:
-                return None
-        recorded = [r for r in set(map(_recorded, events)) if r != self._recorded]
+        # (schema 1 is in range for every type: only other schemas need their type)
+        if set(map(_schemas, events)) != {1} or min(SCHEMAS.values(), default=1) < 1:
+            for event_type, schema in set(zip(map(_types, events), map(_schemas, events),
+                                              strict=True)):
+                current = SCHEMAS.get(event_type)
+                if current is not None and not 1 <= schema <= current:
+                    return None
+        # Each recorded_at is the last one found good or a stamp (is_stamp: so also of
+        # _Strict's pattern); a batch's events share one.
+        recorded = set(map(_recorded, events))
+        if self._recorded:
+            recorded.discard(self._recorded)
         if not all(map(is_stamp, recorded)):
             return None
         hashes = list(map(_hashes, events))

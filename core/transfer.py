@@ -249,7 +249,9 @@ class _Merge:
         ids = list(map(_id, events))
         known = self._hashes(ids) if self.check_log else {}
         keys = list(map(_key, events))
-        if None in keys:
+        if keys.count(None) == len(keys):
+            keys = []
+        elif None in keys:
             keys = [key for key in keys if key is not None]
         known_keys = _present_keys(self.db, keys) if self.check_log and keys else set()
         seen_ids, seen_keys = self.seen_ids, self.seen_keys

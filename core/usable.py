@@ -148,8 +148,13 @@ def first_data_problem(types: list[str], datas: list[str], schemas: list[int] | 
     # One pass sorts the payloads by type (by (type, schema) when a type comes with
     # two schemas); indexes are worked out only for a group that has a problem or
     # whose payloads must be looked at one by one.
-    pairs = set(zip(types, schemas, strict=True)) if schemas is not None \
-        else {(t, SCHEMAS.get(t, 1)) for t in set(types)}
+    if schemas is None:
+        pairs = {(t, SCHEMAS.get(t, 1)) for t in set(types)}
+    elif len(distinct := set(schemas)) == 1 and len(types) == len(schemas):
+        [schema] = distinct
+        pairs = {(t, schema) for t in set(types)}
+    else:
+        pairs = set(zip(types, schemas, strict=True))
     keys: list[Any] = types
     if schemas is not None and len(pairs) != len({t for t, _schema in pairs}):
         keys = list(zip(types, schemas, strict=True))

@@ -239,6 +239,10 @@ def test_a_batch_of_payloads_is_judged_as_each_alone(bad: tuple[str, int, str] |
     assert first_data_problem(types, datas, schemas) == alone
     if bad is None or bad[1] == 1:
         assert first_data_problem(types, datas) == alone
+    for schema in (0, 2):  # every payload of one schema, not today's
+        each = [data_problem(t, schema, d) for t, d in zip(types, datas, strict=True)]
+        assert first_data_problem(types, datas, [schema] * len(types)) == next(
+            (n, p) for n, p in enumerate(each) if p is not None)
 
 
 def test_checks_made_a_piece_at_a_time_see_every_piece() -> None:
