@@ -127,6 +127,9 @@ EDITS: dict[str, Edit] = {
     "an unknown type": field("type", "plugin.thing"),
     "a payload of the wrong shape": field("data", {"text": 5}),
     "a version missing": field("version", None),
+    "a key twice": lambda lines: unparsed([
+        {**line, "key": "note-1"} if n in (2, 4) else line
+        for n, line in enumerate(parsed(lines))]),
     "an id twice, other content": lambda lines: unparsed(
         [*parsed(lines), {**parsed(lines)[3], "source": "elsewhere"}]),
     # which is named depends on how many lines are read before the merge sees them
@@ -166,6 +169,8 @@ def test_checked_at_once_or_line_by_line_the_same(
             assert quick[:4] == ("imported", len(exported), len(exported), 0)
         elif name == "a line twice":
             assert quick[:4] == ("imported", len(lines), len(exported), 1)
+        elif name == "a key twice":
+            assert quick[:4] == ("imported", len(lines), len(lines) - 1, 1)
         elif name not in ("blank lines", "CRLF", "no final line break", "no hashes",
                           "another stream", "an unknown type", "a line separator in source",
                           "DEL in a payload"):
