@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 from typing import Any, NamedTuple
 
 import apsw
@@ -78,7 +77,6 @@ class PeoplePlan(NamedTuple):
     missing: list[str]  # names this source brought in before, not in the file
 
 
-@lru_cache(maxsize=1 << 16)
 def _fold(text: str | None) -> str:
     return unicodedata.normalize("NFKC", text or "").casefold().strip()
 

@@ -316,6 +316,7 @@ def _similar_words(one: list[str], other: list[str]) -> bool:
     return first == second or (len(first) == 1 and second.startswith(first))
 
 
+@lru_cache(maxsize=1 << 16)  # (an import of 10,000 connections asks for each one more than once)
 def linkedin_key(url: str | None) -> str | None:
     """A LinkedIn profile URL reduced to what identifies it: ``linkedin.com/in/jane-doe``."""
     if not url:
