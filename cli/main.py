@@ -301,23 +301,51 @@ def _shorten(text: str, limit: int) -> str:
 
 
 class PluginCommands(click.Group):
-    """What ``register_commands`` gets: each command added here accepts ``--json``."""
+    """What ``register_commands`` gets: each command added here accepts ``--json``, and
+    an error it did not expect is told in one line, as the built-in commands' are."""
 
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
-        super().add_command(_with_json(cmd), name)
+        super().add_command(_as_ours(cmd), name)
 
 
-def _with_json(command: click.Command) -> click.Command:
-    """A copy of a plugin's command (and its subcommands) that accepts ``--json``."""
-    if any("--json" in getattr(param, "opts", ()) for param in command.params):
-        return command  # it has its own
+def _as_ours(command: click.Command) -> click.Command:
+    """A copy of a plugin's command (and its subcommands) that accepts ``--json`` (unless
+    it has its own) and whose unexpected errors end the run with one line."""
     import copy
 
     copied = copy.copy(command)
-    copied.params = [*command.params, click.Option(["--json"], **_JSON)]
+    if not any("--json" in getattr(param, "opts", ()) for param in command.params):
+        copied.params = [*command.params, click.Option(["--json"], **_JSON)]
+    if copied.callback is not None:
+        copied.callback = _one_line_errors(copied.callback, copied.name or "?")
     if isinstance(copied, click.Group):
-        copied.commands = {name: _with_json(sub) for name, sub in copied.commands.items()}
+        copied.commands = {name: _as_ours(sub) for name, sub in copied.commands.items()}
     return copied
+
+
+def _one_line_errors(callback: Any, name: str) -> Any:
+    """``callback``, with an exception that is not one of coffeechat's or click's turned
+    into a one-line error naming the command (``COFFEECHAT_TRACE_PLUGINS=1``: the
+    traceback instead, for the plugin's author)."""
+    import functools
+
+    from coffeechat.errors import describe_error
+
+    @functools.wraps(callback)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return callback(*args, **kwargs)
+        except (CoffeechatError, click.ClickException, click.exceptions.Exit,
+                click.exceptions.Abort):
+            raise
+        except Exception as error:
+            if os.environ.get("COFFEECHAT_TRACE_PLUGINS") == "1":
+                raise
+            raise CoffeechatError(
+                f"plugin command {name!r} failed: {describe_error(error)} "
+                "(COFFEECHAT_TRACE_PLUGINS=1 shows where)") from error
+
+    return run
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

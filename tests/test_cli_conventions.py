@@ -416,6 +416,16 @@ def test_json_is_added_to_a_copy_of_the_plugin_command() -> None:
     assert has_json(formally) and not has_json(module.formally)
 
 
+def test_a_plugin_command_that_fails_says_so_in_one_line(run: InProcessCLI, cli: CLI) -> None:
+    env = {"COFFEECHAT_LOAD_PLUGINS": "cli_boom"}
+    failed = run.run("--plugins-dir", str(PLUGINS), "boom", expect=1, **env)
+    assert failed.err == ("coffeechat: error: plugin command 'boom' failed: KeyError: "
+                          "'missing' (COFFEECHAT_TRACE_PLUGINS=1 shows where)\n")
+    traced = cli.run("--plugins-dir", str(PLUGINS), "boom", expect=1,
+                     COFFEECHAT_TRACE_PLUGINS="1", **env)  # the plugin's author sees where
+    assert "Traceback" in traced.err and "cli_boom.py" in traced.err
+
+
 def test_plugin_commands_stay_with_their_run(run: InProcessCLI) -> None:
     hello(run, "hello")
     assert "No such command 'hello'" in run.run("hello", expect=2).err
