@@ -20,6 +20,7 @@ from coffeechat.store import open_store
 from coffeechat.transfer import import_jsonl
 from coffeechat.usable import all_stamps, stamp_problem
 from tests.conftest import InProcessCLI
+from tests.test_transfer_tamper import line_texts
 
 Line = dict[str, Any]
 Edit = Callable[[list[bytes]], list[bytes]]
@@ -47,20 +48,8 @@ def parsed(lines: list[bytes]) -> list[Line]:
 
 def unparsed(lines: list[Line], *, rechain: bool = True) -> list[bytes]:
     """Lines written back; with ``rechain``, seq and hashes made anew (a careful forger)."""
-    previous = ""
-    out = []
-    for number, line in enumerate(lines, start=1):
-        data = json.dumps(line["data"], separators=(",", ":"), ensure_ascii=False)
-        envelope = {k: v for k, v in line.items() if k != "data"}
-        if rechain:
-            envelope["seq"] = number
-            previous = envelope["hash"] = chain_hash(previous, (
-                envelope["id"], envelope["stream"], str(envelope["version"]), envelope["type"],
-                str(envelope["schema"]), envelope["occurred_at"], envelope["recorded_at"],
-                envelope["source"], envelope["key"] or "", envelope["batch"] or "", data))
-        text = json.dumps(envelope, ensure_ascii=False)[:-1] + f',"data":{data}}}\n'
-        out.append(text.encode("utf-8", "surrogatepass"))
-    return out
+    return [(text + "\n").encode("utf-8", "surrogatepass")
+            for text in line_texts(lines, rechain=rechain)]
 
 
 def field(name: str, value: object, index: int = 3) -> Edit:

@@ -41,6 +41,12 @@ def lines_of(path: Path) -> list[Line]:
 
 def write(path: Path, lines: list[Line], *, rechain: bool = False) -> Path:
     """Write lines back; with ``rechain``, hashes are recomputed as a careful forger would."""
+    path.write_text("\n".join(line_texts(lines, rechain=rechain)) + "\n")
+    return path
+
+
+def line_texts(lines: list[Line], *, rechain: bool) -> list[str]:
+    """Lines as export writes them; with ``rechain``, seq and hashes made anew."""
     previous = ""
     texts = []
     for number, line in enumerate(lines, start=1):
@@ -53,8 +59,7 @@ def write(path: Path, lines: list[Line], *, rechain: bool = False) -> Path:
                 str(envelope["schema"]), envelope["occurred_at"], envelope["recorded_at"],
                 envelope["source"], envelope["key"] or "", envelope["batch"] or "", data))
         texts.append(json.dumps(envelope, ensure_ascii=False)[:-1] + f',"data":{data}}}')
-    path.write_text("\n".join(texts) + "\n")
-    return path
+    return texts
 
 
 def refused(device: CLI, path: Path, line: int) -> str:
