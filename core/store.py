@@ -94,9 +94,7 @@ class Store:
                 yield self.conn
                 self._commit()
             except BaseException as error:
-                full = self._rolled_back(error)
-                if full is not None:
-                    raise full from None
+                self._roll_back(error)
                 raise
         finally:
             if not durable and self.path != MEMORY:
@@ -114,11 +112,14 @@ class Store:
     def _commit(self) -> None:
         self._retry_busy("COMMIT", "could not commit, the store stayed busy")
 
-    def _rolled_back(self, error: BaseException) -> StoreError | None:
-        """Roll back after ``error``; the error to raise instead of it, if the disk is full."""
+    def _roll_back(self, error: BaseException) -> None:
+        """Roll back after ``error``; if the disk is full, raise the error that says so
+        instead (the caller re-raises ``error`` itself otherwise)."""
         if not self.conn.getautocommit():
             self.conn.execute("ROLLBACK")
-        return _disk_full(error, self.path)
+        full = _disk_full(error, self.path)
+        if full is not None:
+            raise full from None
 
     def _remember_head(self) -> None:
         if self._appended is not None and self.path != MEMORY:
@@ -175,9 +176,7 @@ class Store:
             written = self._append(new_events, source, expected or {})
             self._commit()
         except BaseException as error:
-            full = self._rolled_back(error)
-            if full is not None:
-                raise full from None
+            self._roll_back(error)
             raise
         finally:
             if collecting:
