@@ -196,9 +196,10 @@ class App:
         from coffeechat import clock
 
         if as_of is None:
-            self.current()
+            self.current().map_for_reading()  # (a view reads many pages: no read() each)
             yield "main", clock.stamp(clock.now())
             return
+        self.store().map_for_reading()
         moment = clock.stamp(clock.parse_when(as_of, where="--as-of", end_of_day=True,
                                               past=True))
         with self.projector().as_of(moment) as schema:

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 # here: a view such as `due` opens the store and reads only the projections.)
 
 BUSY_TIMEOUT_MS = 5000
+MAP_BYTES = 1 << 30  # what map_for_reading maps of the file at most
 BUSY_RETRIES = 3
 MEMORY = ":memory:"
 
@@ -326,6 +327,16 @@ class Store:
                 raise ConflictError(stream, version, actual)
 
     # -- reading --------------------------------------------------------------
+
+    def map_for_reading(self) -> None:
+        """Read the file through a memory map from now on (SQLite's ``mmap_size``).
+
+        For a command that reads many pages and writes little (the views): each page
+        is then a memory access instead of a read() call, 1-5 ms of a ``due`` on the
+        100k store. Writes still go through write() and fsync, as before.
+        """
+        if self.path != MEMORY:
+            self.conn.execute(f"PRAGMA mmap_size={MAP_BYTES}")
 
     def last_seq(self) -> int:
         return self.conn.execute("SELECT max(seq) FROM events").get or 0
