@@ -59,7 +59,7 @@ def test_wheel_holds_every_module_and_no_stray_top_level(tmp_path: Path) -> None
     assert not tops & {"core", "cli", "plugins", "tests"}
     assert "coffeechat/py.typed" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "coffeechat = coffeechat.cli.main:main" in zipfile.ZipFile(wheel).read(
+    assert "coffeechat = coffeechat.cli.launch:main" in zipfile.ZipFile(wheel).read(
         entry_points).decode()
 
 
