@@ -387,7 +387,10 @@ def main(args: list[str] | None = None) -> None:
     except click.ClickException as error:
         error.show()
         sys.exit(error.exit_code)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as error:
+        if isinstance(error.__cause__, KeyboardInterrupt):  # (click's word for a Ctrl-C)
+            click.echo("coffeechat: interrupted", err=True)
+            sys.exit(130)
         click.echo("coffeechat: aborted", err=True)
         sys.exit(1)
     except BrokenPipeError:

@@ -202,6 +202,17 @@ class Store:
 
     def _append(self, new_events: Sequence[NewEvent], source: str, expected: dict[str, int]
                 ) -> list[Event]:
+        try:
+            return self._append_unnamed(new_events, source, expected)
+        except TypeError:  # (a field that is not text, from a plugin: name the event)
+            found = _first_envelope_problem(new_events, range(len(new_events)))
+            if found is None:
+                raise
+            _refuse(new_events, found[0], _type_label(new_events[found[0]]), found[1])
+            raise
+
+    def _append_unnamed(self, new_events: Sequence[NewEvent], source: str,
+                        expected: dict[str, int]) -> list[Event]:
         given = [e.id for e in new_events]
         missing = given.count(None)
         fresh = iter(uuid7_batch(missing) if missing else ())
@@ -472,11 +483,27 @@ def _check(new_events: Sequence[NewEvent], keep: Sequence[int], types: list[str]
     found = found or first_data_problem(types, datas)
     if found is not None:
         n, problem = found
-        new = new_events[keep[n]]
-        total = len(new_events)
-        where = f"event {keep[n] + 1} of {total}" if total > 1 else "the event"
-        raise BadInput(f"{where} ({types[n]} on {new.stream[:80]}): {problem}; "
-                       "nothing was recorded")
+        _refuse(new_events, keep[n], types[n], problem)
+
+
+def _refuse(new_events: Sequence[NewEvent], index: int, label: str, problem: str) -> None:
+    """Raise the one-line error naming the event at ``index`` and its ``problem``."""
+    total = len(new_events)
+    where = f"event {index + 1} of {total}" if total > 1 else "the event"
+    raise BadInput(f"{where} ({label} on {str(new_events[index].stream)[:80]}): {problem}; "
+                   "nothing was recorded")
+
+
+def _type_label(new: NewEvent) -> str:
+    """The event's type name for an error message (whatever a plugin put in it)."""
+    from coffeechat.events import type_name
+
+    if isinstance(new.type, str):
+        return new.type
+    try:
+        return type_name(new.payload)
+    except Exception:  # (an error message must not fail in turn)
+        return type(new.payload).__name__
 
 
 def _envelopes_fine(kept: list[NewEvent]) -> bool:
@@ -510,15 +537,22 @@ def _first_envelope_problem(new_events: Sequence[NewEvent], keep: Sequence[int]
     for n, index in enumerate(keep):
         new = new_events[index]
         problem = None
-        if new.stream not in streams:
+        if not isinstance(new.stream, str):
+            problem = "stream: must be one line of at most 1000 characters"
+        elif new.stream not in streams:
             problem = _stream_problem(new.stream)
             streams.add(new.stream)
-        if problem is None and new.occurred_at not in stamps:
+        if problem is None and (not isinstance(new.occurred_at, str)
+                                or new.occurred_at not in stamps):
             problem = stamp_problem(new.occurred_at, "occurred_at")
-            stamps.add(new.occurred_at)
+            if isinstance(new.occurred_at, str):
+                stamps.add(new.occurred_at)
         if problem is None and new.key is not None and (
-                len(new.key) > 1000 or _CONTROL.search(new.key)):
+                not isinstance(new.key, str) or len(new.key) > 1000
+                or _CONTROL.search(new.key)):
             problem = "key: must be one line of at most 1000 characters"
+        if problem is None and new.id is not None and not isinstance(new.id, str):
+            problem = "id: must be text"
         if problem is not None:
             return n, problem
     return None

@@ -1,0 +1,213 @@
+"""This session's speed work, attacked: the guarantees of docs/guarantees.md still hold.
+
+- ``Store.write(durable=False)`` (catch-ups and rebuilds without a disk wait): every
+  way out of it leaves the next event's commit waiting for the disk;
+- a batch of 64 or more is checked at once: it is refused (or taken) exactly as the
+  same events one by one are, and the first bad event is the one named;
+- plugin commands that end in every way a plugin's code can;
+- real processes: SIGKILL in the middle of catch-ups and rebuilds while another
+  process appends, views through the memory map while a writer, ``rebuild`` and
+  ``backup`` run, and ids made by two processes at once.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import apsw
+import pytest
+
+from coffeechat.errors import StoreError
+from coffeechat.events import NoteAdded
+from coffeechat.projections.projector import Projector
+from coffeechat.store import NewEvent, open_store
+from tests.conftest import InProcessCLI
+
+AT = "2026-11-20T10:00:00Z"
+FULL, NORMAL = 2, 1
+PLUGINS = Path(__file__).parent / "plugins"
+
+# -- write(durable=False): every way out restores FULL ----------------------------------------
+
+
+def _synchronous(db: apsw.Connection) -> int:
+    return int(db.execute("PRAGMA synchronous").get)  # type: ignore[arg-type]
+
+
+def _commits_under(db: apsw.Connection, work: Callable[[], Any]) -> list[int]:
+    """The synchronous setting in force at each COMMIT ``work()`` runs."""
+    seen: list[int] = []
+
+    def trace(_cursor: apsw.Cursor, sql: str, _bindings: Any) -> bool:
+        if sql.strip().upper().startswith("COMMIT"):
+            seen.append(_synchronous(db))
+        return True
+
+    db.exec_trace = trace
+    try:
+        work()
+    finally:
+        db.exec_trace = None
+    return seen
+
+
+def _note(n: int, stream: str = "contact:jane", **envelope: Any) -> NewEvent:
+    fields: dict[str, Any] = {"stream": stream, "occurred_at": AT, "key": f"k{n}", **envelope}
+    return NewEvent(payload=NoteAdded(text=f"note {n}"), **fields)
+
+
+def _next_append_is_durable(store: Any, n: int) -> None:
+    assert _synchronous(store.conn) == FULL
+    assert _commits_under(store.conn, lambda: store.append([_note(n)])) == [FULL]
+
+
+def test_ctrl_c_in_a_catch_up_leaves_the_next_append_durable(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "s.db")
+    try:
+        store.append([_note(n) for n in range(5)])
+        projector = Projector(store)
+
+        def interrupt(_done: int, _total: int) -> None:
+            raise KeyboardInterrupt
+
+        with pytest.raises(KeyboardInterrupt):
+            projector.catch_up(interrupt)
+        assert not projector.is_current()  # rolled back whole
+        _next_append_is_durable(store, 100)
+        with pytest.raises(KeyboardInterrupt):
+            projector.rebuild(interrupt)
+        _next_append_is_durable(store, 101)
+        assert projector.catch_up() == 7  # and the next catch-up does it all
+    finally:
+        store.close()
+
+
+def test_a_store_that_stays_busy_leaves_the_next_append_durable(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "s.db")
+    other = apsw.Connection(str(tmp_path / "s.db"))
+    try:
+        store.append([_note(1)])
+        store.conn.set_busy_timeout(20)
+        other.execute("BEGIN IMMEDIATE")
+        with pytest.raises(StoreError, match="stayed busy"):
+            Projector(store).catch_up()
+        other.execute("ROLLBACK")
+        _next_append_is_durable(store, 2)
+    finally:
+        other.close()
+        store.close()
+
+
+def test_an_error_at_commit_leaves_the_next_append_durable(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "s.db")
+    try:
+        store.append([_note(1)])
+
+        def refuse_commit(_cursor: apsw.Cursor, sql: str, _bindings: Any) -> bool:
+            return not sql.strip().upper().startswith("COMMIT")  # (False: SQLite refuses it)
+
+        store.conn.exec_trace = refuse_commit
+        with pytest.raises(apsw.ExecTraceAbort):
+            Projector(store).catch_up()
+        store.conn.exec_trace = None
+        assert store.conn.getautocommit()  # nothing left open
+        _next_append_is_durable(store, 2)
+    finally:
+        store.close()
+
+
+# -- a batch of 64+ is judged as the same events one by one ------------------------------------
+
+NOT_TEXT: list[tuple[str, Any]] = [
+    ("stream", 5), ("stream", None), ("stream", ["contact:jane"]), ("stream", b"contact:jane"),
+    ("occurred_at", 5), ("occurred_at", None), ("occurred_at", [AT]),
+    ("key", 5), ("key", ["k"]), ("key", b"k"),
+    ("id", 5), ("id", ["x"]),
+]
+BAD_TEXT: list[tuple[str, Any]] = [
+    ("stream", ""), ("stream", "x\x01y"), ("stream", "contact:../x"),
+    ("occurred_at", "2026-02-30T10:00:00Z"), ("occurred_at", AT + "\n"),
+    ("occurred_at", "2026-11-20t10:00:00z"), ("occurred_at", "٢٠٢٦-11-20T10:00:00Z"),
+    ("occurred_at", "9999-11-20T10:00:00Z"),
+    ("key", "a\tb"), ("key", "k" * 1001), ("key", "a\x7fb"),
+]
+
+
+def _outcome(tmp_path: Path, events: list[NewEvent]) -> tuple[str, str, int]:
+    """(error type or "ok", its message with the batch size taken out, events in the log)."""
+    path = tmp_path / f"{uuid.uuid4().hex}.db"
+    store = open_store(path)
+    try:
+        try:
+            written = store.append(events)
+            result = ("ok", str(len(written)))
+        except Exception as error:  # (any error: both paths must give the same one)
+            result = (type(error).__name__, str(error).replace(f"of {len(events)}", "of N"))
+        return (*result, store.count())
+    finally:
+        store.close()
+
+
+def _with(events: list[NewEvent], positions: list[int], field: str, value: Any) -> None:
+    for at in positions:
+        old = events[at]
+        fields = {"stream": old.stream, "occurred_at": old.occurred_at, "key": old.key,
+                  "payload": old.payload, field: value}
+        events[at] = NewEvent(**fields)
+
+
+@pytest.mark.parametrize(("field", "value"), BAD_TEXT + NOT_TEXT)
+@pytest.mark.parametrize("where", ["first", "middle", "last", "several"])
+def test_a_large_batch_is_refused_as_a_small_one(tmp_path: Path, field: str, value: Any,
+                                                 where: str) -> None:
+    outcomes = []
+    for size in (40, 100):
+        positions = {"first": [0], "middle": [size // 2], "last": [size - 1],
+                     "several": [size // 2, size // 2 + 3, size - 1]}[where]
+        events = [_note(n) for n in range(size)]
+        _with(events, positions, field, value)
+        kind, message, count = _outcome(tmp_path, events)
+        assert count == 0
+        assert kind == "BadInput", message  # one line naming the event, not a TypeError
+        assert f"event {positions[0] + 1} of N " in message and "\n" not in message
+        outcomes.append((kind, re.sub(r"event \d+ of N", "event ? of N", message)))
+    assert outcomes[0] == outcomes[1]
+
+
+def test_repeats_inside_a_batch_are_judged_alike_at_any_size(tmp_path: Path) -> None:
+    for size in (40, 100):
+        events = [_note(n) for n in range(size)]
+        twin_key = _note(size, key="k3")  # a key already in the batch: skipped
+        twin_id = NewEvent(stream="contact:jane", payload=NoteAdded(text="again"),
+                           occurred_at=AT, id="0190a0b0-0000-7000-8000-000000000001")
+        first_id = NewEvent(stream="contact:jane", payload=NoteAdded(text="first"),
+                            occurred_at=AT, id="0190a0b0-0000-7000-8000-000000000001")
+        events[size // 2:size // 2] = [first_id, twin_key, twin_id]
+        kind, written, count = _outcome(tmp_path, events)
+        assert (kind, written, count) == ("ok", str(size + 1), size + 1)
+
+
+# -- plugin commands that end in every way ------------------------------------------------------
+
+
+@pytest.mark.parametrize(("how", "code", "err"), [
+    ("bad", 1, "coffeechat: error: the file 'a b' is not a contact list fix it\n"),
+    ("lines", 1, "coffeechat: error: plugin command 'ends' failed: ValueError: first line "
+                 "second line third (COFFEECHAT_TRACE_PLUGINS=1 shows where)\n"),
+    ("abort", 1, "coffeechat: aborted\n"),
+    ("exit3", 3, ""),
+    # Ctrl-C: exit 130 as the user guide's table says (click turns it into its Abort,
+    # after a line break that ends the ^C the terminal echoed)
+    ("interrupt", 130, "\ncoffeechat: interrupted\n"),
+])
+def test_a_plugin_command_ends_as_the_docs_say(run: InProcessCLI, how: str, code: int,
+                                               err: str) -> None:
+    result = run.run("--plugins-dir", str(PLUGINS), "ends", how, expect=code,
+                     COFFEECHAT_LOAD_PLUGINS="cli_hostile")
+    assert result.err == err
+    assert run.count() == 0
+    run.run("add", "Jane Doe")  # and the store works on
