@@ -87,9 +87,10 @@ class Store:
         in WAL mode: a power cut may undo it whole, never half; the next commit of
         an event syncs it with that event). Events are only ever written durably.
         """
-        if not durable and self.path != MEMORY:
-            self.conn.execute("PRAGMA synchronous=NORMAL")
-        try:
+        lax = not durable and self.path != MEMORY
+        try:  # (the setting is put back whatever happens, a Ctrl-C at any point included)
+            if lax:
+                self.conn.execute("PRAGMA synchronous=NORMAL")
             self._begin()
             try:
                 yield self.conn
@@ -98,7 +99,7 @@ class Store:
                 self._roll_back(error)
                 raise
         finally:
-            if not durable and self.path != MEMORY:
+            if lax:
                 self.conn.execute("PRAGMA synchronous=FULL")
         self._remember_head()
 
@@ -517,14 +518,21 @@ def _envelopes_fine(kept: list[NewEvent]) -> bool:
         return False
     if any(_stream_problem(stream) for stream in {new.stream for new in kept}):
         return False
-    keys = [new.key for new in kept if new.key is not None]
-    if not keys:
+    return _all_lines([new.key for new in kept if new.key is not None], 0, 1000) \
+        and _all_lines([new.id for new in kept if new.id is not None], 1, 100)
+
+
+def _all_lines(texts: list[str], shortest: int, longest: int) -> bool:
+    """Whether every one of ``texts`` is one line of ``shortest`` to ``longest`` characters."""
+    if not texts:
         return True
     try:
-        joined = "".join(keys)
-    except TypeError:  # (a key that is not text: the one by one check says so)
+        joined = "".join(texts)
+    except TypeError:  # (one that is not text: the one by one check says so)
         return False
-    return max(map(len, keys)) <= 1000 and _CONTROL.search(joined) is None
+    lengths = list(map(len, texts))
+    return min(lengths) >= shortest and max(lengths) <= longest \
+        and _CONTROL.search(joined) is None
 
 
 def _first_envelope_problem(new_events: Sequence[NewEvent], keep: Sequence[int]
@@ -551,8 +559,10 @@ def _first_envelope_problem(new_events: Sequence[NewEvent], keep: Sequence[int]
                 not isinstance(new.key, str) or len(new.key) > 1000
                 or _CONTROL.search(new.key)):
             problem = "key: must be one line of at most 1000 characters"
-        if problem is None and new.id is not None and not isinstance(new.id, str):
-            problem = "id: must be text"
+        if problem is None and new.id is not None and (
+                not isinstance(new.id, str) or not 0 < len(new.id) <= 100
+                or _CONTROL.search(new.id)):
+            problem = "id: must be one line of 1 to 100 characters"
         if problem is not None:
             return n, problem
     return None

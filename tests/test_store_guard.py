@@ -75,6 +75,9 @@ REFUSED = [
     (_jane(NoteAdded(text="hi"), stream="contact:../../etc"), "contact:<id>"),
     (_jane(NoteAdded(text="hi"), key="a\nb"), "key"),
     (_jane(NoteAdded(text="hi"), key="k" * 1001), "key"),
+    (_jane(NoteAdded(text="hi"), id="a\nb"), "id: must be one line"),
+    (_jane(NoteAdded(text="hi"), id=""), "id: must be one line"),
+    (_jane(NoteAdded(text="hi"), id="i" * 101), "id: must be one line"),
 ]
 
 
