@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+# Control characters left in a message (an escape sequence from a plugin's error, say)
+# are shown as \xNN: a message cannot recolour, move or clear the user's terminal.
+_SHOWN_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))
+                   if c != 0x09}  # (a tab does no harm)
+
 
 class CoffeechatError(Exception):
     """Base of every error coffeechat reports to the user (exit code 1)."""
 
     def __init__(self, message: str) -> None:
         # One line, always: a message may quote user text with newlines in it.
-        super().__init__(" ".join(message.splitlines()))
+        super().__init__(" ".join(message.splitlines()).translate(_SHOWN_CONTROLS))
 
     @property
     def message(self) -> str:

@@ -421,6 +421,8 @@ def test_a_plugin_command_that_fails_says_so_in_one_line(run: InProcessCLI, cli:
     failed = run.run("--plugins-dir", str(PLUGINS), "boom", expect=1, **env)
     assert failed.err == ("coffeechat: error: plugin command 'boom' failed: KeyError: "
                           "'missing' (COFFEECHAT_TRACE_PLUGINS=1 shows where)\n")
+    red = run.run("--plugins-dir", str(PLUGINS), "boom-red", expect=1, **env)
+    assert ESC not in red.err and "\\x1b[2J\\x1b[31mcleared and red" in red.err
     traced = cli.run("--plugins-dir", str(PLUGINS), "boom", expect=1,
                      COFFEECHAT_TRACE_PLUGINS="1", **env)  # the plugin's author sees where
     assert "Traceback" in traced.err and "cli_boom.py" in traced.err

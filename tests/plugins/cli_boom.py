@@ -11,6 +11,13 @@ def boom():
     {}["missing"]  # the bug
 
 
+@click.command("boom-red")
+def boom_red():
+    """Fail with an error whose message holds a terminal escape (a test plugin command)."""
+    raise ValueError("\x1b[2J\x1b[31mcleared and red")
+
+
 @hookimpl
 def register_commands(cli):
     cli.add_command(boom)
+    cli.add_command(boom_red)
