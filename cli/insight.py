@@ -10,8 +10,7 @@ from typing import Any
 
 import click
 
-from coffeechat.cli.main import App, context_app, json_option, output, when
-from coffeechat.cli.read import as_of_option
+from coffeechat.cli.main import App, as_of_option, context_app, json_option, output, when
 from coffeechat.cli.render import table
 from coffeechat.clock import local_day, stamp
 from coffeechat.errors import BadInput

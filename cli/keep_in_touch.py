@@ -6,8 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from coffeechat.cli.main import context_app, json_option, output
-from coffeechat.cli.read import as_of_option
+from coffeechat.cli.main import as_of_option, context_app, json_option, output
 from coffeechat.cli.render import one_line, table
 from coffeechat.clock import local_time as local
 

@@ -231,6 +231,12 @@ _JSON: dict[str, Any] = {"is_flag": True, "expose_value": False, "callback": _se
 # `--json` after a command's name: the same as `coffeechat --json COMMAND`.
 json_option = click.option("--json", **_JSON)
 
+# Every view's `--as-of` (App.view reads it).
+as_of_option = click.option(
+    "--as-of", metavar="DATE",
+    help="Show the state as recorded by DATE, judged at DATE (a date means its end).",
+)
+
 
 class LazyGroup(click.Group):
     """A group whose subcommands are imported on first use; plugins add more."""

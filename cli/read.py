@@ -8,19 +8,13 @@ import click
 
 from coffeechat import queries
 from coffeechat.cli.completion import complete_contact
-from coffeechat.cli.main import context_app, json_option, output, when
+from coffeechat.cli.main import as_of_option, context_app, json_option, output, when
 from coffeechat.cli.render import due_when, one_line, relative, table
 from coffeechat.clock import local_time as local
 from coffeechat.clock import stamp
 
 if TYPE_CHECKING:  # (summary pulls in codec and the event types: due needs neither)
     from coffeechat.summary import Names
-
-as_of_option = click.option(
-    "--as-of", metavar="DATE",
-    help="Show the state as recorded by DATE, judged at DATE (a date means its end).",
-)
-
 
 # coffeechat.keep_in_touch.WARMTHS, written out so that reading this module (as `due`
 # does) does not import keep_in_touch; tests/test_keep_in_touch.py checks they agree.
