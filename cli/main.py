@@ -429,4 +429,13 @@ def output(value: Any) -> None:
     """
     import msgspec  # (not through coffeechat.codec, which loads every event type)
 
-    sys.stdout.write(msgspec.json.encode(value).decode() + "\n")
+    data = msgspec.json.encode(value) + b"\n"
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # (a text-only stream stands in for stdout)
+        sys.stdout.write(data.decode())
+        return
+    # The bytes as they are: `today --json` on the 100k store is 570 KB of UTF-8, and
+    # decoding it for the text layer to encode it again cost ~3 ms.
+    sys.stdout.flush()
+    buffer.write(data)
+    buffer.flush()
