@@ -20,7 +20,6 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ from coffeechat.events import NoteAdded
 from coffeechat.projections.projector import Projector
 from coffeechat.store import NewEvent, open_store
 from tests.conftest import CLI, InProcessCLI
+from tests.test_store_durability import committed_under, synchronous
 
 AT = "2026-11-20T10:00:00Z"
 FULL, NORMAL = 2, 1
@@ -40,35 +40,14 @@ PLUGINS = Path(__file__).parent / "plugins"
 # -- write(durable=False): every way out restores FULL ----------------------------------------
 
 
-def _synchronous(db: apsw.Connection) -> int:
-    return int(db.execute("PRAGMA synchronous").get)  # type: ignore[arg-type]
-
-
-def _commits_under(db: apsw.Connection, work: Callable[[], Any]) -> list[int]:
-    """The synchronous setting in force at each COMMIT ``work()`` runs."""
-    seen: list[int] = []
-
-    def trace(_cursor: apsw.Cursor, sql: str, _bindings: Any) -> bool:
-        if sql.strip().upper().startswith("COMMIT"):
-            seen.append(_synchronous(db))
-        return True
-
-    db.exec_trace = trace
-    try:
-        work()
-    finally:
-        db.exec_trace = None
-    return seen
-
-
 def _note(n: int, stream: str = "contact:jane", **envelope: Any) -> NewEvent:
     fields: dict[str, Any] = {"stream": stream, "occurred_at": AT, "key": f"k{n}", **envelope}
     return NewEvent(payload=NoteAdded(text=f"note {n}"), **fields)
 
 
 def _next_append_is_durable(store: Any, n: int) -> None:
-    assert _synchronous(store.conn) == FULL
-    assert _commits_under(store.conn, lambda: store.append([_note(n)])) == [FULL]
+    assert synchronous(store.conn) == FULL
+    assert committed_under(store.conn, lambda: store.append([_note(n)])) == [FULL]
 
 
 def test_ctrl_c_in_a_catch_up_leaves_the_next_append_durable(tmp_path: Path) -> None:
