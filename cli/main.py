@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -238,8 +238,33 @@ as_of_option = click.option(
 )
 
 
+class _ReaderGone(Exception):
+    """stdout's reader went away (``coffeechat log | head -1``), carried past click.
+
+    click's ``main`` turns a broken pipe into exit status 1, even outside its standalone
+    mode; :func:`main` ends such a run quietly instead.
+    """
+
+
+@contextmanager
+def _reader_gone_past_click() -> Iterator[None]:
+    try:
+        yield
+    except BrokenPipeError as error:
+        raise _ReaderGone from error
+
+
 class LazyGroup(click.Group):
     """A group whose subcommands are imported on first use; plugins add more."""
+
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        with _reader_gone_past_click():  # (`--help` and `--version` print while parsing)
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _reader_gone_past_click():  # (every command runs inside the group's invoke)
+            return super().invoke(ctx)
 
     def _plugin_commands(self, ctx: click.Context) -> dict[str, click.Command]:
         app = ctx.ensure_object(App)
@@ -343,7 +368,7 @@ def _one_line_errors(callback: Any, name: str) -> Any:
         try:
             return callback(*args, **kwargs)
         except (CoffeechatError, click.ClickException, click.exceptions.Exit,
-                click.exceptions.Abort):
+                click.exceptions.Abort, BrokenPipeError):  # (the last: its reader went away)
             raise
         except Exception as error:
             if os.environ.get("COFFEECHAT_TRACE_PLUGINS") == "1":
@@ -391,6 +416,8 @@ def main(args: list[str] | None = None) -> None:
         click.echo(f"coffeechat: error: {error.message}", err=True)
         sys.exit(1)
     except click.ClickException as error:
+        flat = _one_line(error.format_message())  # (a plugin's may hold newlines)
+        error.format_message = lambda: flat  # type: ignore[method-assign]
         error.show()
         sys.exit(error.exit_code)
     except click.exceptions.Abort as error:
@@ -399,9 +426,8 @@ def main(args: list[str] | None = None) -> None:
             sys.exit(130)
         click.echo("coffeechat: aborted", err=True)
         sys.exit(1)
-    except BrokenPipeError:
-        sys.stderr.close()  # e.g. `coffeechat log | head`
-        sys.exit(0)
+    except (_ReaderGone, BrokenPipeError):  # (the latter from the last flush, below)
+        _end_for_a_reader_gone()
     except KeyboardInterrupt:
         click.echo("coffeechat: interrupted", err=True)
         sys.exit(130)
@@ -409,7 +435,37 @@ def main(args: list[str] | None = None) -> None:
         click.echo(f"coffeechat: error: store: {error}", err=True)
         sys.exit(1)
     app.warn_plugin_failures()
+    try:  # (print() leaves output in the buffer: flushed here, a broken pipe is caught)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _end_for_a_reader_gone()
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _end_for_a_reader_gone() -> NoReturn:
+    """End a run whose stdout reader went away (``coffeechat log | head -1``): quietly, 0.
+
+    Status 0, as ripgrep gives, not 141 (128 + SIGPIPE, what git's death by the signal
+    shows): the reader took what it wanted, whatever the command recorded was committed
+    before it printed, and under ``set -o pipefail`` a non-zero status would fail every
+    script that pipes ``coffeechat log`` into ``head``. stdout is pointed at /dev/null
+    so that the interpreter's last flush of what is still buffered has somewhere to go,
+    instead of printing "Exception ignored ... BrokenPipeError" and exiting 120.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # (stdout is no file: in-process, a test's capture)
+        pass
+    sys.exit(0)
+
+
+def _one_line(message: str) -> str:
+    """A click error's message as one line: its lines joined by " / " and other control
+    characters shown as \\xNN, as :class:`CoffeechatError` shows them."""
+    lines = [line.strip() for line in message.splitlines()]
+    return CoffeechatError(" / ".join(line for line in lines if line)).message
 
 
 def context_app() -> App:
