@@ -7,6 +7,10 @@ STAMP := $(VENV)/.installed
 LOG := $(VENV)/install.log
 # (no "a new pip is out" check: it costs a request and says nothing we act on)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# Test processes (pytest-xdist). More than the cores: many tests wait on a child
+# process, a server or a timer, and another process's test runs meanwhile (on two
+# cores, 4 took the suite from 100 s to 80 s, against 186 s in one process).
+JOBS ?= 4
 
 .PHONY: demo test quick lint typecheck docs clean browser
 
@@ -41,8 +45,8 @@ test: $(STAMP) browser
 	@$(BIN)/ruff check .
 	@echo "Type-checking (mypy)…"
 	@$(MAKE) --no-print-directory typecheck
-	@echo "Running the whole test suite (pytest)…"
-	@$(BIN)/pytest
+	@echo "Running the whole test suite (pytest, $(JOBS) processes)…"
+	@$(BIN)/pytest -n $(JOBS)
 
 # The report's browser test (tests/test_report_browser.py) needs a Chromium: where
 # there is none and we are root with apt-get (CI), install Debian's, quietly; else
@@ -59,7 +63,7 @@ browser:
 	fi
 
 quick: $(STAMP)
-	@$(BIN)/pytest -q -m "not slow"
+	@$(BIN)/pytest -q -n $(JOBS) -m "not slow"
 
 docs: $(STAMP)
 	$(BIN)/python -m coffeechat.cli.reference > docs/cli.md
