@@ -493,5 +493,12 @@ def output(value: Any) -> None:
     # The bytes as they are: `today --json` on the 100k store is 570 KB of UTF-8, and
     # decoding it for the text layer to encode it again cost ~3 ms.
     sys.stdout.flush()
-    buffer.write(data)
+    remaining = memoryview(data)
+    while remaining:  # (unbuffered, `python -u`, stdout is the raw file: it may take a part)
+        written = buffer.write(remaining)
+        if written is None:  # (a non-blocking pipe that is full: wait until it drains)
+            import select
+
+            select.select([], [buffer], [])
+        remaining = remaining[written or 0:]
     buffer.flush()

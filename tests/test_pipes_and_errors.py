@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -84,6 +85,24 @@ def test_a_reader_that_stops_early_ends_the_run_quietly_with_0(
     code, head, err = read_a_little_then_close([*LAUNCHERS[launcher], *args], env)
     assert (code, err) == (0, b"")
     assert head == whole.stdout[:10]
+
+
+def test_json_into_a_full_non_blocking_pipe_arrives_whole(cli: CLI) -> None:
+    # Unbuffered, stdout is the raw file, and a write into a non-blocking pipe takes only
+    # what fits: the rest must wait for the reader, not be dropped.
+    many_contacts(cli.db)
+    env = cli.env(PYTHONUNBUFFERED="1")
+    argv = [*LAUNCHERS["script"], "contacts", "--json"]
+    whole = subprocess.run(argv, capture_output=True, env=env, timeout=60).stdout
+    reader, writer = os.pipe()
+    os.set_blocking(writer, False)  # (the child shares this open file, flags and all)
+    proc = subprocess.Popen(argv, stdout=writer, env=env)
+    os.close(writer)
+    time.sleep(0.5)  # (the pipe fills up meanwhile: 64 KiB of ~700 KB)
+    with os.fdopen(reader, "rb") as pipe:
+        got = pipe.read()
+    assert proc.wait(timeout=60) == 0
+    assert len(whole) > 3 * 65536 and got == whole
 
 
 @pytest.mark.parametrize("launcher", LAUNCHERS)
