@@ -30,3 +30,16 @@ def test_running_the_cli_in_process_leaves_the_collector_alone(run: InProcessCLI
     state = gc_state(run)
     assert state["enabled"] and gc.isenabled()
     assert gc.get_freeze_count() == frozen
+
+
+def test_the_launcher_gives_click_its_english_without_a_catalogue_search(cli: CLI) -> None:
+    # click's strings come out as written; the search for a catalogue that is not there
+    # (and the `locale` import it starts, 1-3 ms) is left out of every command.
+    shown = cli.run("due", "--help", PYTHONPROFILEIMPORTTIME="1")
+    assert "-h, --help" in shown.out and "Show this message and exit." in shown.out
+    assert "Show the version and exit." in cli.run("--help").out
+    assert cli.run("--version").out.startswith("coffeechat, version ")
+    imported = {line.split("|")[-1].strip() for line in shown.err.splitlines()}
+    assert "click.core" in imported and "locale" not in imported
+    failed = cli.run("due", "--limit", "x", expect=2)
+    assert "Error: Invalid value for '--limit'" in failed.err
