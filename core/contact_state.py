@@ -63,6 +63,7 @@ class ContactState:
         "archived",
         "asked",
         "birthday",
+        "birthday_id",
         "cadence_days",
         "checked_in_at",
         "closed",
@@ -126,6 +127,9 @@ class ContactState:
         self.tags: list[str] = []  # as recorded (coffeechat's own entry points lower-case them)
         # MM-DD or YYYY-MM-DD (coffeechat.yearly_dates), and other important dates by label:
         self.birthday: str | None = None
+        # the event that recorded the birthday in force (a contact.added or contact.updated,
+        # an importer's or a merged contact's too); None while there is no birthday
+        self.birthday_id: str | None = None
         self.dates: Mapping[str, str] = _NOTHING
         self.added_at: str | None = None  # the earliest live contact.added, and its id
         self.added_id: str | None = None
@@ -164,7 +168,8 @@ class ContactState:
         self.aliases: list[str] = []  # contacts merged into this one (folded with it)
         self.events: list[Row] = []  # the live events, oldest first (for plugin rules)
         # Bookkeeping for fold and the projections:
-        self.fills: list[ContactAdded | ContactUpdated] = []  # merged contacts' details
+        # merged contacts' details, each with its event's id
+        self.fills: list[tuple[str, ContactAdded | ContactUpdated]] = []
         self.kept: set[str] = set()  # ids of commitments marked done
         self.seqs: list[int] = []  # every event on the stream, retracted or not
         self.text_seqs: list[int] = []  # live events whose text is searchable

@@ -95,11 +95,13 @@ def fold(stream: str, rows: list[Row]) -> ContactState:
             state.last_touch_id = row.id
     for commitment_id in state.kept:  # kept promises, whatever order they were logged in
         state.commitments.pop(commitment_id, None)
-    for merged in state.fills:  # a merged contact's details fill what this one lacks
+    for merged_id, merged in state.fills:  # a merged contact's details fill what this one lacks
         for field in _EDITABLE:
             value = getattr(merged, field, UNSET)
             if value not in (UNSET, None, []) and getattr(state, field) in (None, []):
                 setattr(state, field, value)
+                if field == "birthday":
+                    state.birthday_id = merged_id
         tags = getattr(merged, "tags", UNSET)
         if tags is not UNSET:  # (an edit that left the tags alone has none to add)
             state.tags = list(dict.fromkeys([*state.tags, *tags]))
@@ -137,12 +139,13 @@ def _contact_added(state: ContactState, row: Row, p: ContactAdded) -> None:
         state.added_at, state.added_id = row.occurred_at, row.id
         state.added_source = row.source if isinstance(row.source, str) else None
     if row.stream != state.stream:  # a merged contact: its details only fill gaps
-        state.fills.append(p)
+        state.fills.append((row.id, p))
         return
     state.name, state.company, state.role = p.name, p.company, p.role
     state.email, state.linkedin, state.phone = p.email, p.linkedin, p.phone
     state.how_met, state.referred_by, state.tags = p.how_met, p.referred_by, list(p.tags)
     state.birthday, state.dates = p.birthday, p.dates
+    state.birthday_id = row.id if p.birthday is not None else None
 
 
 _EDITABLE = ("name", "company", "role", "email", "linkedin", "phone", "how_met",
@@ -152,12 +155,14 @@ _EDITABLE = ("name", "company", "role", "email", "linkedin", "phone", "how_met",
 @applies(ContactUpdated)
 def _contact_updated(state: ContactState, row: Row, p: ContactUpdated) -> None:
     if row.stream != state.stream:
-        state.fills.append(p)
+        state.fills.append((row.id, p))
         return
     for field in _EDITABLE:
         value = getattr(p, field)
         if value is not UNSET:
             setattr(state, field, value)
+    if p.birthday is not UNSET:
+        state.birthday_id = row.id if p.birthday is not None else None
     if p.dates:  # each label given is set, or removed when None
         dates = {**state.dates, **p.dates}
         state.dates = {k: v for k, v in dates.items() if v is not None}

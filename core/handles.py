@@ -84,7 +84,10 @@ def open_items(db: apsw.Connection, schema: str, now: str, *, handle: str | None
 
     Items are distinct by their stored handle (a plugin rule that yields one
     item twice gives one). Each: contact, name, kind, due_at, reason, event,
-    commitment, anchor, handle (as shown).
+    commitment, anchor, handle (as shown). Here ``event`` is what ``followup.*``
+    events name the item by: the cause event's id, but for a birthday the day of
+    that year's birthday (YYYY-MM-DD), since each year's is closed on its own; its
+    cause, the event that set the birthday, is what ``event=`` finds it by.
     """
     column, text = ("handle", handle) if handle is not None else \
         ("event", event) if event is not None else ("commitment", commitment)
@@ -102,9 +105,11 @@ def open_items(db: apsw.Connection, schema: str, now: str, *, handle: str | None
     found = [{"contact": r[0], "name": r[1], "kind": r[2], "due_at": r[3], "reason": r[4],
               "event": r[5], "commitment": r[6], "anchor": r[7], "handle": shown(r[8], r[9])}
              for r in rows]
-    if handle is not None:  # birthdays' items are worked out when read
-        from coffeechat.important_dates import items_by_handle
+    if handle is not None or event is not None:  # birthdays' items are worked out when read
+        from coffeechat.important_dates import items_by_event, items_by_handle
 
-        found += [{**item, "commitment": None, "anchor": None}
-                  for item in items_by_handle(db, schema, now, handle)]
+        birthdays = items_by_handle(db, schema, now, handle) if handle is not None \
+            else items_by_event(db, schema, now, text)
+        found += [{**item, "event": item["date"], "commitment": None, "anchor": None}
+                  for item in birthdays]
     return found

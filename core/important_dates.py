@@ -13,11 +13,15 @@ The item for a birthday on day B is due at the start of day B minus the lead
 (local time) and open until B has passed; then next year's is. It is never
 overdue before B has passed (a birthday cannot be missed days ahead of it), so
 only an occurrence snoozed past its day can be. ``done``, ``skip`` and
-``snooze`` close or move one occurrence: the item names it in ``event`` as
-``YYYY-MM-DD``, the day of that birthday. A snooze past the birthday keeps that
-year's item open until the snooze's day has passed. Every year's item has the
-same handle (handles are reused only after the item closes, and this one closes
-each year).
+``snooze`` close or move one occurrence: the ``followup.*`` event names it by
+``YYYY-MM-DD``, the day of that birthday (the item's ``date``). A snooze past
+the birthday keeps that year's item open until the snooze's day has passed.
+Every year's item has the same handle (handles are reused only after the item
+closes, and this one closes each year), and editing the birthday keeps it: the
+handle names the contact's birthday item. The item's ``event``, as for every
+other item, is the id of the event that caused it: the one that recorded the
+birthday in force (a ``contact.added`` or ``contact.updated``, an importer's,
+or a merged contact's), so it changes with each edit of the birthday.
 """
 
 from __future__ import annotations
@@ -83,7 +87,8 @@ def upcoming(db: apsw.Connection, schema: str, now: str, days: int) -> list[dict
 
 # -- the birthday follow-ups ----------------------------------------------------------------
 
-_COLUMNS = "c.id, c.name, c.birthday, c.birthday_lead, c.birthday_settled, c.birthday_handle"
+_COLUMNS = ("c.id, c.name, c.birthday, c.birthday_lead, c.birthday_settled, c.birthday_handle, "
+            "c.birthday_event")
 
 
 def birthday_items(db: apsw.Connection, schema: str, now: str, horizon: str | None, *,
@@ -140,6 +145,20 @@ def items_by_handle(db: apsw.Connection, schema: str, now: str, text: str
     """Open birthday items whose stored handle starts with ``text`` (for done, skip, snooze)."""
     sql = (f"SELECT {_COLUMNS} FROM {schema}.contacts c WHERE c.birthday_handle >= ? "
            "AND c.birthday_handle < ? AND c.birthday_lead IS NOT NULL LIMIT 20")
+    return _open_items(db, schema, now, sql, text)
+
+
+def items_by_event(db: apsw.Connection, schema: str, now: str, text: str
+                   ) -> list[dict[str, Any]]:
+    """Open birthday items whose ``event`` (the id of the event that set the birthday) starts
+    with ``text`` (for skip and snooze, which take a cause event id)."""
+    sql = (f"SELECT {_COLUMNS} FROM {schema}.contacts c WHERE c.birthday_event >= ? "
+           "AND c.birthday_event < ? AND c.birthday_lead IS NOT NULL LIMIT 20")
+    return _open_items(db, schema, now, sql, text)
+
+
+def _open_items(db: apsw.Connection, schema: str, now: str, sql: str, text: str
+                ) -> list[dict[str, Any]]:
     items = [item for row in db.execute(sql, (text, text + "\U0010ffff"))
              if (item := _open_item(row, now)) is not None]
     if items:
@@ -149,7 +168,7 @@ def items_by_handle(db: apsw.Connection, schema: str, now: str, text: str
 
 def _open_item(row: tuple[Any, ...], now: str) -> dict[str, Any] | None:
     """The open item of one contact's birthday at ``now`` (None: every one near is closed)."""
-    contact, name, birthday, lead, settled_json, handle = row
+    contact, name, birthday, lead, settled_json, handle, event = row
     settled: dict[str, str] = {}
     if settled_json:
         try:
@@ -165,7 +184,7 @@ def _open_item(row: tuple[Any, ...], now: str) -> dict[str, Any] | None:
         until = settled.get(day.isoformat())
         if day < today and until is not None and until not in _SETTLED_BY_HAND \
                 and local_date(until) >= today:
-            return _item(contact, name, birthday, handle, day, until, now)
+            return _item(contact, name, birthday, handle, event, day, until, now)
     for day in occurrences(birthday, today, 3):
         state = settled.get(day.isoformat())
         if state in _SETTLED_BY_HAND:
@@ -173,17 +192,17 @@ def _open_item(row: tuple[Any, ...], now: str) -> dict[str, Any] | None:
         due = day_start(day - timedelta(days=max(int(lead), 0)))
         if state is not None and state > due:
             due = state  # snoozed
-        return _item(contact, name, birthday, handle, day, due, now)
+        return _item(contact, name, birthday, handle, event, day, due, now)
     return None
 
 
-def _item(contact: str, name: str, birthday: str, handle: str, day: date, due: str,
-          now: str) -> dict[str, Any]:
+def _item(contact: str, name: str, birthday: str, handle: str, event: str | None, day: date,
+          due: str, now: str) -> dict[str, Any]:
     age = years_at(birthday, day)
     said = f"turns {age} on {spoken(day)}" if age else f"has a birthday on {spoken(day)}"
     overdue = due < now and day_start(day + timedelta(days=1)) <= now
     return {"contact": contact, "name": name, "kind": Kind.BIRTHDAY.value, "due_at": due,
-            "overdue": overdue, "reason": f"{name} {said}", "event": day.isoformat(),
+            "overdue": overdue, "reason": f"{name} {said}", "event": event,
             "handle": handle, "date": day.isoformat(), "years": age}
 
 

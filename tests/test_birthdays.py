@@ -88,7 +88,7 @@ def test_a_birthday_is_due_days_ahead_then_next_year(run: InProcessCLI) -> None:
     run.ids("add", "Jane Doe", "--birthday", "1985-11-12", "--on", "2020-01-01")
     assert birthdays(run, "--within", "0") == []
     [soon] = birthdays(run)  # due within 7 days (Nov 9, three days before the 12th)
-    assert (soon["due_at"], soon["overdue"], soon["event"]) == (
+    assert (soon["due_at"], soon["overdue"], soon["date"]) == (
         "2026-11-09T00:00:00Z", False, "2026-11-12")
     assert soon["reason"] == "Jane Doe turns 41 on Nov 12"
     run.now = "2026-11-09T08:00:00Z"
@@ -108,7 +108,7 @@ def test_a_birthday_is_due_days_ahead_then_next_year(run: InProcessCLI) -> None:
         "2027-11-09T00:00:00Z", "Jane Doe turns 42 on Nov 12", soon["handle"])
     # --as-of judges at that moment
     [then] = birthdays(run, "--all", "--as-of", "2026-11-10")
-    assert (then["event"], then["overdue"]) == ("2026-11-12", False)
+    assert (then["date"], then["overdue"]) == ("2026-11-12", False)
 
 
 def test_done_skip_and_snooze_close_or_move_one_year(run: InProcessCLI) -> None:
@@ -120,7 +120,7 @@ def test_done_skip_and_snooze_close_or_move_one_year(run: InProcessCLI) -> None:
     assert (event["type"], event["data"]) == ("followup.done",
                                               {"kind": "birthday", "event": "2026-11-12"})
     [nxt] = birthdays(run, "--all")
-    assert (nxt["event"], nxt["handle"]) == ("2027-11-12", item["handle"])
+    assert (nxt["date"], nxt["handle"]) == ("2027-11-12", item["handle"])
     run.ids("undo", done)
     assert birthdays(run, "--within", "0") == [item]
     [skipped] = run.ids("skip", item["handle"])
@@ -131,10 +131,10 @@ def test_done_skip_and_snooze_close_or_move_one_year(run: InProcessCLI) -> None:
     assert birthdays(run, "--within", "0") == []
     run.now = "2026-11-14T10:00:00Z"
     [late] = birthdays(run, "--within", "0")
-    assert (late["event"], late["due_at"], late["overdue"]) == (
+    assert (late["date"], late["due_at"], late["overdue"]) == (
         "2026-11-12", "2026-11-14T09:00:00Z", True)
     run.now = "2026-11-15T10:00:00Z"
-    assert birthdays(run, "--all")[0]["event"] == "2027-11-12"
+    assert birthdays(run, "--all")[0]["date"] == "2027-11-12"
 
 
 def test_birthday_days_and_rules_birthdays_false(run: InProcessCLI) -> None:

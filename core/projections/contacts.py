@@ -46,6 +46,7 @@ class ContactsProjection(Projection):
             birthday_settled TEXT,         -- JSON: occurrence day -> "done", "skipped", or
                                            -- the time it is snoozed until
             birthday_handle TEXT,          -- its handle (every year's item has the same)
+            birthday_event TEXT,           -- the id of the event that set the birthday
             scheduled_at TEXT,             -- the meeting scheduled now, when one is (UTC)
             scheduled_id TEXT,             -- the event that scheduled it
             last_met_id TEXT,              -- the event of the last meeting held
@@ -63,6 +64,8 @@ class ContactsProjection(Projection):
             WHERE birthday_lead IS NOT NULL;
         CREATE INDEX {s}.contacts_birthday_handle ON contacts(birthday_handle)
             WHERE birthday_handle IS NOT NULL;
+        CREATE INDEX {s}.contacts_birthday_event ON contacts(birthday_event)
+            WHERE birthday_lead IS NOT NULL;
         CREATE INDEX {s}.contacts_dated ON contacts(id)
             WHERE birthday IS NOT NULL OR dates IS NOT NULL;
         -- (each of `add`'s lookalike tests is one probe)
@@ -99,16 +102,22 @@ class ContactsProjection(Projection):
                 fold(s.name or ""), company_key(s.company) or None, linkedin_key(s.linkedin),
             ))
         db.executemany(
-            f"INSERT INTO {schema}.contacts VALUES ({','.join('?' * 28)})", rows
+            f"INSERT INTO {schema}.contacts VALUES ({','.join('?' * 29)})", rows
         )
 
 
-_NO_ITEM = (None, None, None, None)
+_NO_ITEM = (None, None, None, None, None)
 
 
 def _birthday_item(s: ContactState, rules: FollowupRules
-                   ) -> tuple[str | None, int | None, str | None, str | None]:
-    """(MM-DD, lead days, settled occurrences as JSON, handle) of the birthday follow-up."""
+                   ) -> tuple[str | None, int | None, str | None, str | None, str | None]:
+    """(MM-DD, lead days, settled occurrences as JSON, handle, the id of the event that set
+    the birthday) of the birthday follow-up.
+
+    The handle names the contact's birthday item, not the birthday: it stays when the
+    birthday is edited (every year's item, and every date's, has the same), while the
+    event id follows the edit.
+    """
     parts = parse(s.birthday)
     if parts is None or s.archived or not rules.birthdays:
         return _NO_ITEM
@@ -121,4 +130,4 @@ def _birthday_item(s: ContactState, rules: FollowupRules
             settled[day] = "done" if (kind, day) in s.closed else "skipped"
     return (f"{parts[1]:02}-{parts[2]:02}", rules.birthday_days,
             msgspec.json.encode(settled).decode() if settled else None,
-            handle_of(s.id, Kind.BIRTHDAY, BIRTHDAY))
+            handle_of(s.id, Kind.BIRTHDAY, BIRTHDAY), s.birthday_id)
