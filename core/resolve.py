@@ -11,9 +11,9 @@ anyone decides:
    order (``priya`` is Priya Natarajan, not Priyanka Das; ``doe jane`` is Jane Doe);
 4. a part of the name (``priyan``).
 
-Names are compared with accents, case and spacing folded away (``jose``
-finds José Álvarez), and an Obsidian link (``[[Dana Whitfield|Dana]]``)
-stands for its target. A step that finds several contacts is an error
+Names are compared with accents, case, spacing and invisible format
+characters folded away (``jose`` finds José Álvarez), and an Obsidian link
+(``[[Dana Whitfield|Dana]]``) stands for its target. A step that finds several contacts is an error
 listing them; nothing found at all is an error too.
 """
 
@@ -46,7 +46,8 @@ _SPACES = "[\t\u0020\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+"
 
 @lru_cache(maxsize=1 << 14)
 def fold(text: str) -> str:
-    """``text`` as names are compared: no accents, case folded, single spaces.
+    """``text`` as names are compared: no accents, case folded, single spaces, and
+    no format characters (zero-width spaces and joiners, soft hyphens).
 
     ``José  Álvarez`` → ``jose alvarez``; ``Łukasz`` → ``lukasz``; other
     scripts keep their letters (``李小龍`` stays as it is).
@@ -60,6 +61,9 @@ def fold(text: str) -> str:
         if "  " in low or "\t" in low:
             low = re.sub(_SPACES, " ", low)
         return low.strip(" ")
+    # Format characters (zero-width space, soft hyphen, BOM, joiners, direction
+    # marks) draw nothing: ``Ann\u200b Zero`` is Ann Zero.
+    text = "".join(char for char in text if unicodedata.category(char) != "Cf")
     decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
     bare = re.sub(_ACCENTS, "", decomposed).translate(_PLAIN)
     return re.sub(_SPACES, " ", unicodedata.normalize("NFC", bare)).strip(" ")

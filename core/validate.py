@@ -21,18 +21,61 @@ def _controls(value: str, allowed: str = "") -> bool:
     return (_CONTROL_IN_TEXT if allowed else _CONTROL).search(value) is not None
 
 
+# Bidirectional embeddings, overrides and isolates: in a one-line field they can
+# make a row of a table read as something else. (The marks U+200E and U+200F
+# only say which way a character leans; they cannot reorder what follows, so
+# they are allowed.)
+_BIDI = "[\u202a-\u202e\u2066-\u2069]"
+# Characters that draw nothing although they are not format characters (Cf):
+# the combining grapheme joiner, the Hangul fillers, Khmer's inherent vowels,
+# Mongolian variation selectors, the blank braille pattern and variation selectors.
+_BLANK_LOOKING = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180f"
+                           "\u2800\u3164\uffa0" + "".join(map(chr, range(0xFE00, 0xFE10))))
+
+
+def code_point(char: str) -> str:
+    """``U+202E``: how a message names a character it cannot show."""
+    return f"U+{ord(char):04X}"
+
+
+def _first_control(value: str) -> str | None:
+    found = _CONTROL.search(value)
+    return found.group() if found else None
+
+
+def invisible(value: str) -> bool:
+    """Whether ``value`` shows nothing: only spaces, format characters (Unicode's Cf,
+    U+200B, U+FEFF, U+00AD, ...) or characters that draw as a blank (U+2800, U+3164)."""
+    if value.isascii():
+        return not value.strip()
+    import unicodedata
+
+    return all(char.isspace() or char in _BLANK_LOOKING or unicodedata.category(char) == "Cf"
+               for char in value)
+
+
 def one_line(value: str, field: str, *, limit: int = FIELD_LIMIT, required: bool = False
              ) -> str:
-    """A single-line field: trimmed, no line breaks or control characters, bounded."""
+    """A single-line field: trimmed, no line breaks or control characters, bounded.
+
+    Text with nothing visible in it (see :func:`invisible`) counts as empty, and
+    the bidirectional controls that reorder text on screen are refused.
+    """
     text = value.strip()
-    if not text:
+    if not text or invisible(text):  # (a zero-width space is as empty as a space)
         if required:
             raise BadInput(f"{field}: must not be empty")
         return ""
     if "\n" in text or "\r" in text:
         raise BadInput(f"{field}: must be one line, got {quote(text)}")
-    if _controls(text):
-        raise BadInput(f"{field}: contains control characters: {quote(text)}")
+    control = _first_control(text)
+    if control is not None:
+        raise BadInput(f"{field}: contains control characters ({code_point(control)}): "
+                       f"{quote(text)}")
+    bidi = re.search(_BIDI, text) if not text.isascii() else None
+    if bidi is not None:
+        raise BadInput(f"{field}: contains {code_point(bidi.group())}, a control that "
+                       f"reorders text on screen: {quote(text)}")
     if len(text) > limit:
         raise BadInput(f"{field}: {len(text)} characters is too long (the limit is {limit})")
     return text
