@@ -95,6 +95,15 @@ dates_option = click.option(
          "MM-DD or YYYY-MM-DD); in edit, LABEL= removes that date.")
 
 
+def _birthday_checked(birthday: str | None) -> None:
+    """Refuse a --birthday whose year is still to come (the recorder checks the rest)."""
+    if birthday and birthday.strip():
+        from coffeechat.clock import now
+        from coffeechat.yearly_dates import checked_birthday
+
+        checked_birthday(birthday, "--birthday", now().year)
+
+
 def _date_pairs(pairs: Sequence[str]) -> dict[str, str]:
     """--date LABEL=DATE options as a dict (the recorder checks labels and dates)."""
     found: dict[str, str] = {}
@@ -134,6 +143,7 @@ def add(name: str, company: str | None, role: str | None, email: str | None,
     """
     from coffeechat.resolve import lookalikes
 
+    _birthday_checked(birthday)
     new = ContactAdded(name=name, company=company, role=role, email=email, linkedin=linkedin,
                        phone=phone, how_met=how_met, referred_by=referred_by, tags=list(tags),
                        birthday=birthday or None,
@@ -418,6 +428,7 @@ _EDIT_FIELDS = ("name", "company", "role", "email", "linkedin", "phone", "how_me
 def edit(contact: str, tags: tuple[str, ...], no_tags: bool, dates: tuple[str, ...],
          on: str | None, **fields: str | None) -> None:
     """Change a contact's details."""
+    _birthday_checked(fields.get("birthday"))
     changes: dict[str, Any] = {k: v for k, v in fields.items() if k in _EDIT_FIELDS
                                and v is not None}
     if tags or no_tags:
