@@ -9,6 +9,7 @@ is skipped and reported instead of breaking a read.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -129,7 +130,7 @@ def data_problem(event_type: str, schema: int, data: str | bytes) -> str | None:
     try:
         payload = decode_payload(event_type, schema, data)
     except UNREADABLE as error:
-        return f"payload: {' '.join(str(error).splitlines())}"
+        return f"payload: {readable(' '.join(str(error).splitlines()), data)}"
     if isinstance(payload, dict):
         return None
     return payload_problem(payload)
@@ -201,3 +202,69 @@ def _first(event_type: str, schema: int, indexes: list[int], datas: list[str]
         if problem is not None:
             return index, problem
     return None
+
+
+# -- what a payload's type said, in words -----------------------------------------------
+
+_PATTERN_SAID = (r"^Expected `str` matching regex '(?P<regex>.*)' - at "
+                 r"(?P<key>`key` in )?`\$(?P<path>[^`]*)`$")  # (re compiles it when first used)
+
+
+def readable(message: str, data: str | bytes) -> str:
+    """A payload type's complaint as a person can read it: no regular expression in it.
+
+    msgspec names a field whose text has the wrong form by quoting its pattern
+    (hundreds of characters for a date); this names the field and its value
+    instead, and says what the value should be when the field is a known one
+    (``birthday: '02-30' is not a day of the calendar``).
+    """
+    said = re.match(_PATTERN_SAID, message)
+    if said is None:
+        return message
+    # (msgspec doubles each backslash of the pattern it quotes)
+    regex, path = said.group("regex").replace("\\\\", "\\"), said.group("path")
+    field = path.lstrip(".").replace("[...]", "") or "payload"
+    value = _offending(data, path, regex, key=said.group("key") is not None)
+    from coffeechat import yearly_dates
+    from coffeechat.errors import BadInput, quote
+
+    if regex == yearly_dates.PATTERN:
+        if value is None:
+            return f"{field}: not a date ({yearly_dates.FORMS})"
+        try:
+            yearly_dates.checked(value, field)
+        except BadInput as error:
+            return str(error)
+    if said.group("key") is not None and field == "dates":
+        shown = "" if value is None else f"{quote(value)} "
+        return (f"{field}: the label {shown}is not one a date can have (one line, "
+                "without '=', not 'birthday')")
+    shown = "" if value is None else f" {quote(value)}"
+    return f"{field}:{shown} is not in the expected form"
+
+
+def _offending(data: str | bytes, path: str, regex: str, *, key: bool) -> str | None:
+    """The first text at ``path`` of the payload (``.dates[...]``: any value) that the
+    pattern refuses; with ``key``, the first such key of the table there."""
+    import msgspec
+
+    try:
+        found: list[object] = [msgspec.json.decode(data)]
+        pattern = re.compile(regex)
+    except (msgspec.DecodeError, re.error):
+        return None
+    for step in re.findall(r"\.[^.\[]+|\[[^\]]*\]", path):
+        nxt: list[object] = []
+        for place in found:
+            if step.startswith(".") and isinstance(place, dict):
+                nxt += [place[step[1:]]] if step[1:] in place else []
+            elif step == "[...]" and isinstance(place, dict):
+                nxt += list(place.values())
+            elif step[1:-1].isdigit() and isinstance(place, list) \
+                    and int(step[1:-1]) < len(place):
+                nxt.append(place[int(step[1:-1])])
+        found = nxt
+    if key:
+        found = [k for place in found if isinstance(place, dict) for k in place]
+    return next((text for text in found
+                 if isinstance(text, str) and not pattern.search(text)), None)
