@@ -104,7 +104,7 @@ class EmailSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, fr
     """How email goes out. The password is never in this file (see password_env)."""
 
     sender: str | None = msgspec.field(name="from", default=None)  # default: [me]
-    host: str = "localhost"
+    host: str | None = None  # no default: --send says to set it rather than try this computer
     port: int | None = None  # default: 587 for starttls, 465 for tls, 25 for none
     security: Literal["starttls", "tls", "none"] = "starttls"
     username: str | None = None
@@ -199,14 +199,29 @@ def _with_tiers(config: Config, path: str) -> Config:
 
 
 def _where(message: str, raw: bytes = b"") -> str:
-    # msgspec says "Expected `int`, got `str` - at `$.followups.nudge_days`".
+    # msgspec says "Expected `int`, got `str` - at `$.followups.nudge_days`", and of a
+    # table's key "Expected `str` of length >= 1 - at `key` in `$.keep_in_touch`".
+    if " - at `key` in `$." in message:
+        text, _, location = message.partition(" - at `key` in `$.")
+        return f"key {location.rstrip('`')}: {_tag_said(text)}"
     text, _, location = message.partition(" - at `$.")
     location = location.rstrip("`")
+    if location.startswith(("followups.reach_out_tags", "keep_in_touch")):
+        text = _tag_said(text)
     if location.startswith("keep_in_touch[...]"):  # (msgspec does not name a table's key)
         location = _tier_key(raw) or location
     if location.startswith("keep_in_touch"):
         text += "; a tier is { ideal = DAYS, max = DAYS } (max may be left out)"
     return f"key {location}: {text}" if location else text
+
+
+def _tag_said(text: str) -> str:
+    """What msgspec says of a tag's length, as a person would."""
+    if text == "Expected `str` of length >= 1":
+        return 'a tag must not be empty ("")'
+    if text.startswith("Expected `str` of length <= "):
+        return f"a tag may be at most {text.rpartition(' ')[2]} characters long"
+    return text
 
 
 def _tier_key(raw: bytes) -> str | None:
