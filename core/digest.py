@@ -317,8 +317,8 @@ def send(channel: Channel, me: Me, subject: str, body: str) -> str:
     if needed and not to:
         where = "set [me] email in config.toml" if field == "email" \
             else "config.toml has no place for it"
-        raise DeliveryError(f"--via: the {channel.name!r} channel sends the digest to your "
-                            f"own {ADDRESS_FIELDS[field]}: {where}; nothing was sent")
+        raise DeliveryError(f"--send: the digest goes to your own {ADDRESS_FIELDS[field]} "
+                            f"(the {channel.name!r} channel): {where}; nothing was sent")
     message = Message(kind="digest", contact="me", name=me.name or "me", to=to,
                       subject=subject, body=body)
     try:

@@ -86,6 +86,9 @@ class EmailChannel:
 
         mail = self.compose(message, "--send")
         s = self.settings
+        if not s.host:
+            raise DeliveryError("--send: no mail server is set: give its name as [email] host "
+                                "in config.toml (see docs/email.md); nothing was sent")
         port = s.port or _DEFAULT_PORTS[s.security]
         where = f"{s.host}:{port}"
         context = ssl.create_default_context(cafile=s.ca_file) if s.security != "none" \
