@@ -178,7 +178,8 @@ def _print_activity(weeks: list[dict[str, Any]], bars: Bars, limit: int = 12) ->
 
 @click.command()
 @click.option("--out", "out_path", metavar="FILE", default="report.html", show_default=True,
-              help="Where to write the report (written whole, readable by you only).")
+              help="Where to write the report (written whole, readable by you only), "
+                   "or '-' for stdout.")
 @click.option("--contacts", "pages", metavar="N", type=click.IntRange(0, 100_000), default=100,
               show_default=True,
               help="How many contacts get a section with their timeline (the most recently "
@@ -201,10 +202,13 @@ def report(out_path: str, pages: int, since: str | None, until: str | None,
     from coffeechat.stats import figures
 
     app = context_app()
+    to_stdout = out_path == "-"
+    if to_stdout and app.json:
+        raise BadInput("--json: with --out - the report itself goes to stdout; leave out --json")
     target = os.path.abspath(out_path)
-    if os.path.isdir(target):
+    if not to_stdout and os.path.isdir(target):
         raise BadInput(f"--out: {out_path} is a folder (name a file, e.g. {out_path}/report.html)")
-    if not os.path.isdir(os.path.dirname(target)):
+    if not to_stdout and not os.path.isdir(os.path.dirname(target)):
         raise BadInput(f"--out: the folder of {out_path} does not exist")
     with window(app, since, until, as_of) as (schema, now, start, end, recorded_by):
         found = figures(app.store().conn, since=start, until=end, recorded_by=recorded_by,
@@ -212,6 +216,9 @@ def report(out_path: str, pages: int, since: str | None, until: str | None,
         html = render_report(ReportInput(app.store(), schema, now, found,
                                          pages=pages, as_of=recorded_by))
     data = html.encode()
+    if to_stdout:
+        click.echo(data, nl=False)
+        return
     try:
         replace_file(target, data)
     except OSError as error:
