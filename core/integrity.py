@@ -15,8 +15,12 @@ The log guards itself three ways, and this module checks all three:
 None of this is a signature: the chain is unkeyed, so whoever can write the
 store and its head can rewrite both consistently. It catches accidents
 (a sync tool restoring an old copy, a truncated file) and casual tampering.
-Finally every event is checked with :func:`coffeechat.usable.event_problem`:
-an event this version cannot use is left out of every projection, and reported here.
+Every event is checked with :func:`coffeechat.usable.event_problem`: an event
+this version cannot use is left out of every projection, and reported here.
+Finally, a table coffeechat keeps beside the log (its bookkeeping, or a built-in
+projection's) that has gone missing is reported: nothing is lost, since the
+projector recreates it from the log on the next command, but only something
+other than coffeechat removes one.
 """
 
 from __future__ import annotations
@@ -163,6 +167,21 @@ def missing_triggers(db: apsw.Connection) -> list[str]:
             for name in TRIGGERS if name not in present]
 
 
+def missing_tables(db: apsw.Connection) -> list[str]:
+    """A problem for each bookkeeping or built-in projection table that is gone."""
+    from coffeechat.projections import VERSIONS
+    from coffeechat.store import missing_bookkeeping, table_names
+
+    present = table_names(db)
+    gone = [(name, "coffeechat's bookkeeping") for name in missing_bookkeeping(present)]
+    if "projections" in present:  # (a projection never built yet has no table to miss)
+        built = {row[0] for row in db.execute("SELECT name FROM projections")}
+        gone += [(name, "a view derived from the log") for name in VERSIONS
+                 if name in built and name not in present]
+    return [f"the table {name} is missing ({what}: nothing is lost); the next command, or "
+            "`coffeechat rebuild`, recreates it" for name, what in gone]
+
+
 class _Chain(NamedTuple):
     events: int  # how many the chain holds
     problems: list[str]
@@ -206,6 +225,7 @@ def verify(db: apsw.Connection, store_path: str | None) -> VerifyReport:
     problems = [f"integrity_check: {row[0]}" for row in db.execute("PRAGMA integrity_check")
                 if row[0] != "ok"]
     problems += missing_triggers(db)
+    problems += missing_tables(db)
     chain = _walk(db)
     problems += chain.problems
     if chain.unusable:

@@ -703,6 +703,12 @@ def _migrate(store: Store) -> None:
             "(name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
         )
         done = {row[0] for row in db.execute("SELECT name FROM migrations")}
+        # user_version says how many ran, in order: a migrations table that lost them
+        # (dropped behind our back, recreated empty above) must not make them run again.
+        lost = [(name, clock.stamp(clock.now())) for name, _step in MIGRATIONS[:version]
+                if name not in done]
+        db.executemany("INSERT INTO migrations(name, applied_at) VALUES (?, ?)", lost)
+        done.update(name for name, _stamp in lost)
         for name, step in MIGRATIONS:
             if name in done:
                 continue
@@ -712,3 +718,45 @@ def _migrate(store: Store) -> None:
                 (name, clock.stamp(clock.now())),
             )
         db.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
+
+
+# The bookkeeping tables beside the log, as the migrations made them (a test compares
+# them with a fresh store's). user_version gates the migrations, so a table dropped
+# behind coffeechat's back would never come back: the projector recreates it when it
+# next works (:func:`restore_bookkeeping`), and verify names it.
+BOOKKEEPING = {
+    "migrations": "CREATE TABLE migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)",
+    "projections": "CREATE TABLE projections (name TEXT PRIMARY KEY, "
+                   "version INTEGER NOT NULL, checkpoint INTEGER NOT NULL)",
+    "meta": "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+}
+
+
+def table_names(db: apsw.Connection) -> set[str]:
+    """The names of the main schema's tables, in lower case (one read of sqlite_master)."""
+    return {str(row[0]).lower() for row in db.execute(
+        "SELECT name FROM main.sqlite_master WHERE type = 'table'")}
+
+
+def missing_bookkeeping(present: set[str]) -> list[str]:
+    """The bookkeeping tables that are not among ``present`` (see :func:`table_names`)."""
+    return [name for name in BOOKKEEPING if name not in present]
+
+
+def restore_bookkeeping(db: apsw.Connection, present: set[str]) -> list[str]:
+    """Recreate the bookkeeping tables missing from ``present``; return their names.
+
+    Inside the caller's write transaction. ``projections`` and ``meta`` come back
+    empty (every projection is then rebuilt from the log, the settings noted
+    again); ``migrations`` gets the names of the migrations ``user_version`` says
+    have run.
+    """
+    missing = missing_bookkeeping(present)
+    for name in missing:
+        db.execute(BOOKKEEPING[name])
+    if "migrations" in missing:
+        version = db.execute("PRAGMA user_version").get
+        db.executemany("INSERT INTO migrations(name, applied_at) VALUES (?, ?)",
+                       [(name, clock.stamp(clock.now())) for name, _step
+                        in MIGRATIONS[:version]])
+    return missing

@@ -53,13 +53,25 @@ def is_current(db: apsw.Connection, *, check_config: bool = True, check_plugins:
     cheap fingerprint, without loading any). ``plugins_dir`` is a --plugins-dir
     given on the command line.
     """
-    rows = db.execute(
-        "SELECT name, version, checkpoint, (SELECT coalesce(max(seq), 0) FROM events) "
-        "FROM projections"
-    ).fetchall()
+    try:
+        return _is_current(db, check_config, check_plugins, plugins_dir)
+    except apsw.SQLError:  # (a bookkeeping table is gone: the projector recreates it)
+        return False
+
+
+# Each built-in projection keeps its rows in a table of its own name: one that is
+# missing (dropped by hand) makes its projection stale, rebuilt like a new version.
+_STATE = ("SELECT name, version, checkpoint, (SELECT coalesce(max(seq), 0) FROM events), "
+          "(SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ("
+          + ", ".join(f"'{name}'" for name in VERSIONS) + ")) FROM projections")
+
+
+def _is_current(db: apsw.Connection, check_config: bool, check_plugins: bool,
+                plugins_dir: str | None) -> bool:
+    rows = db.execute(_STATE).fetchall()
     seen = 0
-    for name, version, checkpoint, last in rows:
-        if checkpoint != last:
+    for name, version, checkpoint, last, tables in rows:
+        if checkpoint != last or tables != len(VERSIONS):
             return False
         if name in VERSIONS:
             if VERSIONS[name] != version:

@@ -7,7 +7,9 @@ re-folds the contacts that the new events touched, replaces their rows in every
 projection, and moves the checkpoints: rows and checkpoint commit together, so
 a crash leaves a projection either before or after the batch, never half way.
 A projection whose version changed, or that depends on follow-up settings,
-plugin rules or the local time zone that changed, is rebuilt from the whole log.
+plugin rules or the local time zone that changed, is rebuilt from the whole log;
+so is one whose table is missing (derived data, dropped behind our back), and
+a missing bookkeeping table (``projections``, ``meta``) is recreated first.
 
 A plugin's projection is isolated (:mod:`.isolation`): when it fails, its
 checkpoint stays put and the rest go on. Built-in ones are not: a failure
@@ -41,9 +43,9 @@ from coffeechat.projections.followups import FollowupsProjection
 from coffeechat.projections.isolation import Step, in_savepoint
 from coffeechat.projections.merges import MergesProjection
 from coffeechat.projections.referrals import ReferralsProjection
-from coffeechat.projections.search import SearchProjection
+from coffeechat.projections.search import PENDING, SearchProjection
 from coffeechat.rules import ExtraRule
-from coffeechat.store import Store
+from coffeechat.store import Store, missing_bookkeeping, restore_bookkeeping, table_names
 
 if TYPE_CHECKING:
     from coffeechat.plugin_manager import Plugins
@@ -176,6 +178,8 @@ class Projector:
     def _catch_up(self, progress: Progress | None) -> int:
         db = self.store.conn
         last = self.store.last_seq()
+        present = table_names(db)
+        restore_bookkeeping(db, present)
         setup = self.setup()
         state = {name: (version, checkpoint) for name, version, checkpoint
                  in db.execute("SELECT name, version, checkpoint FROM projections")}
@@ -183,7 +187,8 @@ class Projector:
         behind: list[Projection] = []
         for projection in setup.projections:
             version, checkpoint = state.get(projection.name, (None, 0))
-            if version != projection.version or (setup.rules_changed and projection.uses_rules):
+            if (version != projection.version or (setup.rules_changed and projection.uses_rules)
+                    or _missing_table(projection, present)):
                 stale.append(projection)
             elif checkpoint < last:
                 behind.append(projection)
@@ -258,6 +263,7 @@ class Projector:
         """Rebuild every projection from the whole log; return the events read."""
         self._load_plugins()
         with self.store.write(durable=False):
+            restore_bookkeeping(self.store.conn, table_names(self.store.conn))
             setup = self.setup()
             unbuilt: set[str] = set()
             count = self._rebuild(setup.projections, setup, progress, failed=unbuilt)
@@ -316,6 +322,9 @@ class Projector:
         """Build every projection, as recorded by ``recorded_by``, in a scratch schema."""
         db = self.store.conn
         self._load_plugins()
+        if missing_bookkeeping(table_names(db)):  # (the settings are read from meta)
+            with self.store.write(durable=False):
+                restore_bookkeeping(db, table_names(db))
         db.execute("ATTACH DATABASE ':memory:' AS asof")
         try:
             setup = self.setup(record=False)
@@ -328,3 +337,13 @@ class Projector:
         finally:
             db.execute("DETACH DATABASE asof")
 
+
+
+def _missing_table(projection: Projection, present: set[str]) -> bool:
+    """Whether a table the projection keeps is not among ``present`` (lower-case names).
+
+    (The search index's list of what is still to index exists only until the
+    first search: it is not missed.)
+    """
+    return any(table.lower() not in present for table in projection.tables
+               if table != PENDING)
