@@ -6,12 +6,13 @@ from collections.abc import Callable, Sequence
 from itertools import zip_longest
 from typing import TYPE_CHECKING, Any
 
+import apsw
 import click
 
 from coffeechat.channels import BUILTIN_CHANNELS
 from coffeechat.cli.main import context_app, json_option, output, when
 from coffeechat.codec import Event
-from coffeechat.errors import BadInput, quote
+from coffeechat.errors import BadInput, CoffeechatError, describe_error, quote
 from coffeechat.events import ContactAdded
 from coffeechat.recording import Promise
 
@@ -151,14 +152,19 @@ def add(name: str, company: str | None, role: str | None, email: str | None,
     recorder = context_app().recorder()
     events = recorder.add(new, when(on, "--on", past=True))
     report(events)
-    for event in events:
-        added = event.payload()
-        if isinstance(added, ContactAdded):  # (the batch may hold the referrer's side too)
-            new_id = event.stream.removeprefix("contact:")
-            for twin in lookalikes(recorder.store.conn, new_id, added.name,
-                                   company=added.company, email=added.email,
-                                   linkedin=added.linkedin):
-                click.echo(f"coffeechat: warning: {twin.warning(new_id, added.name)}", err=True)
+    try:  # (the contact is recorded: what goes wrong from here on is not the command's failure)
+        for event in events:
+            added = event.payload()
+            if isinstance(added, ContactAdded):  # (the batch may hold the referrer's side too)
+                new_id = event.stream.removeprefix("contact:")
+                for twin in lookalikes(recorder.store.conn, new_id, added.name,
+                                       company=added.company, email=added.email,
+                                       linkedin=added.linkedin):
+                    click.echo(f"coffeechat: warning: {twin.warning(new_id, added.name)}",
+                               err=True)
+    except (CoffeechatError, apsw.Error) as error:
+        click.echo(f"coffeechat: warning: recorded, but people like them could not be looked "
+                   f"for: {describe_error(error)} (`coffeechat rebuild` mends the views)", err=True)
 
 
 @click.command()

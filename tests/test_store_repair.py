@@ -172,3 +172,20 @@ def test_a_lost_migrations_table_does_not_run_migrations_again(recorded: InProce
     finally:
         conn.close()
     assert name.startswith("0004")  # (the index above is this migration's)
+
+
+def test_add_that_fails_after_its_commit_says_recorded_and_succeeds(
+        recorded: InProcessCLI) -> None:
+    # A contacts table whose columns were changed by hand (still there, so nothing is
+    # rebuilt): `add` records, then its look for people like the new one fails. What
+    # is committed is not a failure: exit 0, one warning, the contact there once.
+    recorded.run("due")  # (the projections caught up: the append projects nothing first)
+    _sql(recorded.db, "ALTER TABLE contacts RENAME COLUMN linkedin_key TO tampered")
+    result = recorded.run("add", "Lena Fox", "--linkedin", "https://linkedin.com/in/lena")
+    assert result.code == 0
+    [warning] = result.err.splitlines()
+    assert warning.startswith("coffeechat: warning: recorded, but people like them could "
+                              "not be looked for: SQLError: ")
+    assert "rebuild" in warning
+    recorded.run("rebuild")
+    assert [c["name"] for c in recorded.json("contacts")].count("Lena Fox") == 1
