@@ -44,10 +44,13 @@ from coffeechat.plugins.notes import NoteBook, NoteProblem, Parser
 from coffeechat.plugins.notes_parse import checked_events, run_parser
 from coffeechat.plugins.notes_read import Note, NoteError, read_note
 from coffeechat.resolve import ContactDirectory
+from coffeechat.retractions import Retraction
 from coffeechat.store import NewEvent, Store
 
 SOURCE = "notes:"
 FILE_STREAM = "note:"
+# Every contact stream sorts from "contact:" up to (not including) "contact;".
+CONTACT_STREAMS = (CONTACT_PREFIX, CONTACT_PREFIX[:-1] + ";")
 
 
 class FileRead(Payload):
@@ -93,7 +96,7 @@ class FileState(NamedTuple):
 
     digest: str | None  # the content last read (None: never read, or gone)
     live: list[Recorded]  # its events still in effect
-    by_key: dict[str, tuple[str, str]]  # key → (event id, stream): every event it recorded
+    by_key: dict[str, tuple[str, str]]  # key → (event id, stream): what this content recorded
     created: dict[str, str]  # folded name → id of the contacts it added (last time)
 
 
@@ -243,7 +246,8 @@ class NotesFolder:
     def _plan(self, found: list[tuple[str, Note | NoteError | None]],
               outcome: dict[str, list[str]]) -> list[tuple[list[NewEvent], str]]:
         """The batches that bring the log in step with what was read (inside the write)."""
-        states = _file_states(self.store, [path for path, _result in found])
+        states = _file_states(self.store, [path for path, _result in found],
+                              {path: r.digest for path, r in found if isinstance(r, Note)})
         notes: list[Note] = []
         gone: list[str] = []
         for path, result in found:
@@ -380,38 +384,58 @@ def _recent(path: str, since: float) -> bool:
         return False
 
 
-def _file_states(store: Store, paths: list[str]) -> dict[str, FileState]:
-    """What the log says about each of these files (read inside the write transaction)."""
+def _file_states(store: Store, paths: list[str], digests: dict[str, str]) -> dict[str, FileState]:
+    """What the log says about each of these files (read inside the write transaction).
+
+    ``digests`` gives the content just read of each file that is a note: of the
+    events a file ever recorded, only those keyed with that content are looked
+    up (:meth:`NotesFolder._changes` asks for no other), and only live events
+    keep their payload. A note edited thousands of times leaves thousands of
+    dead versions in the log; a save must not hold them all in memory at once
+    (a watcher's memory would follow the busiest note's history).
+    """
     db = store.conn
     if not paths:
         return {}
     sources = msgspec.json.encode([SOURCE + p for p in paths]).decode()
-    # (id, stream, type, source, key, data, occurred_at)
-    rows: list[tuple[str, str, str, str, str | None, str, str]] = list(db.execute(
-        "SELECT id, stream, type, source, key, data, occurred_at FROM events "
-        "WHERE source LIKE 'notes:%' AND source IN (SELECT value FROM json_each(?)) "
-        "ORDER BY seq", (sources,)))
-    contact_rows = [r for r in rows if r[1].startswith(CONTACT_PREFIX)]
-    streams = sorted({r[1] for r in contact_rows})
+    mine = ("WHERE source LIKE 'notes:%' AND source IN (SELECT value FROM json_each(?)) "
+            "AND +stream >= ? AND +stream < ?")
+    streams = [s for (s,) in db.execute(f"SELECT DISTINCT stream FROM events {mine}",
+                                        (sources, *CONTACT_STREAMS))]
     undone: set[str] = set()
     if streams:  # retractions of a note's events may come from anywhere (a CLI undo)
-        undone = retracted_ids([Row._make(r) for r in db.execute(
-            f"SELECT {ROW_COLUMNS} FROM events WHERE type = ? AND stream IN "
-            "(SELECT value FROM json_each(?))",
-            (RETRACTED, msgspec.json.encode(streams).decode()))])
+        undone = retracted_ids(Retraction._make(r) for r in db.execute(
+            "SELECT id, type, schema, data FROM events WHERE type = ? AND stream IN "
+            "(SELECT value FROM json_each(?))", (RETRACTED, msgspec.json.encode(streams).decode())))
     states: dict[str, FileState] = {}
-    for event_id, stream, event_type, source, key, data, occurred_at in contact_rows:
+    live: dict[str, tuple[str, str, str]] = {}  # event id → (path, stream, type)
+    # (a cursor, read row by row: dead versions pass through, none is kept)
+    for event_id, stream, event_type, source, name_data in db.execute(
+            "SELECT id, stream, type, source, "
+            "CASE WHEN type = 'contact.added' THEN data END "
+            f"FROM events {mine} AND type != ? ORDER BY seq", (sources, *CONTACT_STREAMS,
+                                                             RETRACTED)):
         path = source[len(SOURCE):]
         state = states.setdefault(path, FileState(None, [], {}, {}))
-        if event_type == RETRACTED:
-            continue
-        if key:
-            state.by_key[key] = (event_id, stream)
         if event_id not in undone:
-            state.live.append(Recorded(event_id, stream, event_type, data, occurred_at))
-        if event_type == "contact.added" and (event_id not in undone or not state.created):
-            name = decode_as(ContactAdded, 1, data).name
+            live[event_id] = (path, stream, event_type)
+        if name_data is not None and (event_id not in undone or not state.created):
+            name = decode_as(ContactAdded, 1, name_data).name
             state.created[name.strip().casefold()] = stream[len(CONTACT_PREFIX):]
+    if live:
+        for event_id, data, occurred_at in db.execute(
+                "SELECT id, data, occurred_at FROM events WHERE id IN "
+                "(SELECT value FROM json_each(?)) ORDER BY seq",
+                (msgspec.json.encode(list(live)).decode(),)):
+            path, stream, event_type = live[event_id]
+            states[path].live.append(Recorded(event_id, stream, event_type, data, occurred_at))
+    for path, digest in digests.items():
+        prefix = f"{SOURCE}{path}@{digest}:"
+        for key, event_id, stream in db.execute(
+                "SELECT key, id, stream FROM events WHERE key >= ? AND key < ? "
+                "AND source = ? AND +stream >= ? AND +stream < ? AND type != ?",
+                (prefix, prefix + "\U0010ffff", SOURCE + path, *CONTACT_STREAMS, RETRACTED)):
+            states.setdefault(path, FileState(None, [], {}, {})).by_key[key] = (event_id, stream)
     for path in paths:
         marker = db.execute(
             "SELECT type, data FROM events WHERE stream = ? ORDER BY version DESC "
