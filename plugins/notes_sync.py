@@ -429,8 +429,8 @@ def _file_states(store: Store, paths: list[str], digests: dict[str, str]) -> dic
                 (msgspec.json.encode(list(live)).decode(),)):
             path, stream, event_type = live[event_id]
             states[path].live.append(Recorded(event_id, stream, event_type, data, occurred_at))
-    for path, digest in digests.items():
-        prefix = f"{SOURCE}{path}@{digest}:"
+    for path, content in digests.items():
+        prefix = f"{SOURCE}{path}@{content}:"
         for key, event_id, stream in db.execute(
                 "SELECT key, id, stream FROM events WHERE key >= ? AND key < ? "
                 "AND source = ? AND +stream >= ? AND +stream < ? AND type != ?",
