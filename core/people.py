@@ -30,7 +30,7 @@ from coffeechat.fold import CONTACT_PREFIX
 from coffeechat.importing import ImportContext, Imported, Option, Reads, Report
 from coffeechat.importing import Plan as ImportPlan
 from coffeechat.plugin_calls import Refused, shown
-from coffeechat.resolve import free_id, id_taken
+from coffeechat.resolve import fold, free_id, id_taken
 from coffeechat.resolve import linkedin_key as linkedin_key  # (importers use it from here)
 from coffeechat.store import NewEvent, Store
 
@@ -81,6 +81,12 @@ def _fold(text: str | None) -> str:
     return unicodedata.normalize("NFKC", text or "").casefold().strip()
 
 
+def _same_person(name: str | None, company: str | None) -> tuple[str, str]:
+    """Name and company as :func:`coffeechat.resolve.fold` compares them (accents, case,
+    spaces and zero-width characters aside): the key a person is matched by."""
+    return fold(name or ""), fold(company or "")
+
+
 class _Known(NamedTuple):
     id: str
     name: str
@@ -110,7 +116,7 @@ class Matcher:
         if known.fields.get("email"):
             self.by_email.setdefault(_fold(known.fields["email"]), known.id)
         self.by_name_company.setdefault(
-            (_fold(known.name), _fold(known.fields.get("company"))), []).append(known.id)
+            _same_person(known.name, known.fields.get("company")), []).append(known.id)
 
     def match(self, person: Person) -> set[str]:
         """Every contact this person's identities point at (one, none, or a conflict)."""
@@ -122,7 +128,7 @@ class Matcher:
             if _fold(address) in self.by_email:
                 found.add(self.by_email[_fold(address)])
         if not found:
-            same = self.by_name_company.get((_fold(person.name), _fold(person.company)), [])
+            same = self.by_name_company.get(_same_person(person.name, person.company), [])
             found.update(same[:2])  # two contacts of that name at one company: a conflict
         return found
 

@@ -174,3 +174,24 @@ def test_merge_two_contacts_into_one_and_split_them_again(run: CLI) -> None:
     run.ids("undo")  # the merge
     assert (run.json("contacts"), run.json("due", "--all"), run.json("referrals")) == before
     assert "same contact" in run.run("merge", "jane doe", "jane-doe", expect=1).err
+
+
+def test_a_card_matches_the_contact_as_names_are_matched_everywhere(run: CLI,
+                                                                     tmp_path: Path) -> None:
+    # The importers compare name and company as `show` resolves a name: accents, case,
+    # spaces and zero-width characters aside. A card copied from a page with a zero-width
+    # space, or typed without accents, is the contact already there, not a second one.
+    run.run("add", "Ann Zero", "--company", "Acme")
+    run.run("add", "José Álvarez", "--company", "Northwind")
+    run.run("add", "Mina Ra\u200cfiei", "--company", "Acme")
+    cards = tmp_path / "cards.vcf"
+    cards.write_text("".join(
+        f"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:{name}\r\nORG:{org}\r\n"
+        f"EMAIL:{mail}@example.com\r\nEND:VCARD\r\n"
+        for name, org, mail in [("Ann\u200b Zero", "acme", "ann"), ("Jose  Alvarez", "Northwind",
+                                "jose"), ("Mina Rafiei", "Acme", "mina")]), encoding="utf-8")
+    report = run.run("import", "vcard", str(cards), "--json").json()
+    assert report["added"] == []
+    assert sorted(report["updated"]) == sorted(c["id"] for c in run.json("contacts"))
+    assert len(run.json("contacts")) == 3
+    assert run.json("show", "mina rafiei")["email"] == "mina@example.com"
