@@ -99,10 +99,10 @@ dates_option = click.option(
 def _birthday_checked(birthday: str | None) -> None:
     """Refuse a --birthday whose year is still to come (the recorder checks the rest)."""
     if birthday and birthday.strip():
-        from coffeechat.clock import now
+        from coffeechat.clock import local_date, now, stamp
         from coffeechat.yearly_dates import checked_birthday
 
-        checked_birthday(birthday, "--birthday", now().year)
+        checked_birthday(birthday, "--birthday", local_date(stamp(now())))
 
 
 def _date_pairs(pairs: Sequence[str]) -> dict[str, str]:

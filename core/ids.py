@@ -78,5 +78,7 @@ _NOT_WORD = re.compile(r"[^\w]+")
 def slugify(name: str) -> str:
     """A readable id from a name: ``Jane Doe`` → ``jane-doe``; keeps non-Latin letters."""
     folded = unicodedata.normalize("NFKC", name).casefold()
+    if not folded.isascii():  # (a zero-width joiner or space draws nothing: no hyphen for it)
+        folded = "".join(char for char in folded if unicodedata.category(char) != "Cf")
     slug = _NOT_WORD.sub("-", folded).replace("_", "-").strip("-")
     return re.sub("-{2,}", "-", slug)[:60].strip("-") or "contact"

@@ -78,17 +78,17 @@ def checked(text: str, field: str) -> str:
     raise BadInput(f"{field}: cannot read {quote(value[:40])} as a date ({FORMS})")
 
 
-def checked_birthday(text: str, field: str, this_year: int) -> str:
-    """:func:`checked`, and no one is born after ``this_year``: for what people type.
+def checked_birthday(text: str, field: str, today: date) -> str:
+    """:func:`checked`, and no one is born after ``today``: for what people type.
 
     (Only the commands ask this: the log keeps any date of its window, so what
     an importer or an older version wrote stays readable.) Other dates may lie
     ahead: an anniversary can start on a day still to come.
     """
     value = checked(text, field)
-    if len(value) == 10 and int(value[:4]) > this_year:
-        raise BadInput(f"{field}: {quote(value)} is after {this_year}, so not a birthday yet; "
-                       f"give it as MM-DD ({value[5:]}) if the year is not known")
+    if len(value) == 10 and value > today.isoformat():
+        raise BadInput(f"{field}: {quote(value)} is after today ({today.isoformat()}), so not "
+                       f"a birthday yet; give it as MM-DD ({value[5:]}) if the year is not known")
     return value
 
 

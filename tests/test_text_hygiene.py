@@ -92,12 +92,16 @@ def test_a_birthday_in_a_year_to_come_is_refused(run: InProcessCLI) -> None:
     run.ids("add", "Jane Doe")
     before = run.count()
     err = run.run("edit", "jane", "--birthday", "2100-05-05", expect=1).err
-    assert err == ("coffeechat: error: --birthday: '2100-05-05' is after 2026, so not a "
-                   "birthday yet; give it as MM-DD (05-05) if the year is not known\n")
-    assert "after 2026" in run.run("add", "Baby Doe", "--birthday", "2027-01-01", expect=1).err
+    assert err == ("coffeechat: error: --birthday: '2100-05-05' is after today (2026-03-22), "
+                   "so not a birthday yet; give it as MM-DD (05-05) if the year is not known\n")
+    assert "after today" in run.run("add", "Baby Doe", "--birthday", "2027-01-01",
+                                    expect=1).err
+    # Later this year is still to come too (the review found it accepted).
+    assert "after today" in run.run("add", "Kid Doe", "--birthday", "2026-12-31", expect=1).err
     assert run.count() == before
-    # This year, the year-less form and other dates ahead are fine.
-    run.ids("edit", "jane", "--birthday", "2026-12-01")
+    # Today, the year-less form and other dates ahead are fine.
+    run.ids("edit", "jane", "--birthday", "2026-03-22")
+    run.ids("edit", "jane", "--birthday", "12-31")
     run.ids("edit", "jane", "--birthday", "05-05", "--date", "wedding=2027-06-12")
     assert run.json("show", "jane")["dates"] == {"wedding": "2027-06-12"}
     # The clock decides what is to come.
@@ -169,3 +173,9 @@ def test_report_out_dash_writes_to_stdout(run: InProcessCLI, tmp_path: Path,
     assert list((tmp_path / "here").iterdir()) == []  # no file named "-"
     err = run.run("report", "--out", "-", "--json", expect=1).err
     assert err.startswith("coffeechat: error: --json: with --out - the report")
+
+
+def test_a_joiner_inside_a_name_makes_no_hyphen_in_its_id(run: InProcessCLI) -> None:
+    [added] = run.json("add", "Mina Ra\u200cfiei")["recorded"]
+    assert added["contact"] == "mina-rafiei"
+    assert run.json("show", "mina-rafiei")["name"] == "Mina Ra\u200cfiei"
