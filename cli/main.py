@@ -251,7 +251,28 @@ def _reader_gone_past_click() -> Iterator[None]:
     try:
         yield
     except BrokenPipeError as error:
-        raise _ReaderGone from error
+        if _stdout_gone():
+            raise _ReaderGone from error
+        raise
+
+
+def _stdout_gone() -> bool:
+    """Whether stdout is a pipe whose reader went away, rather than some other pipe broken.
+
+    A broken pipe a plugin opened itself (to a child process, a socket) is its failure,
+    not the end a closed ``| head`` asks for. A pipe with no reader polls as an error.
+    """
+    import select
+
+    try:
+        descriptor = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # (a stream with no file: in-process)
+        return False
+    if not hasattr(select, "poll"):  # (Windows: no poll(); a broken pipe there is stdout's)
+        return True
+    poller = select.poll()
+    poller.register(descriptor, select.POLLOUT)
+    return any(events & (select.POLLERR | select.POLLHUP) for _fd, events in poller.poll(0))
 
 
 class LazyGroup(click.Group):
@@ -368,9 +389,11 @@ def _one_line_errors(callback: Any, name: str) -> Any:
         try:
             return callback(*args, **kwargs)
         except (CoffeechatError, click.ClickException, click.exceptions.Exit,
-                click.exceptions.Abort, BrokenPipeError):  # (the last: its reader went away)
+                click.exceptions.Abort):
             raise
         except Exception as error:
+            if isinstance(error, BrokenPipeError) and _stdout_gone():
+                raise  # (its reader went away: the run ends quietly, see main)
             if os.environ.get("COFFEECHAT_TRACE_PLUGINS") == "1":
                 raise
             raise CoffeechatError(

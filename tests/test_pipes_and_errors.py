@@ -136,13 +136,36 @@ def test_what_is_left_in_stdouts_buffer_at_the_end_goes_quietly_too(cli: CLI) ->
     assert (code, head, err) == (0, b"line 0\nlin", b"")
 
 
-def test_a_closed_pipe_in_process_is_quiet_and_leaves_stdout_alone(run: InProcessCLI) -> None:
+def test_a_broken_pipe_with_stdout_fine_is_the_plugins_failure(run: InProcessCLI) -> None:
+    # In-process stdout is a capture, never a pipe whose reader went away: a broken pipe
+    # is then the plugin's own (a child process, a socket), and said so.
     before = sys.stdout, sys.stderr
-    gone = run.run("--plugins-dir", str(PLUGINS), "pipe-breaks", **LINES)
-    assert (gone.out, gone.err) == ("", "")
+    failed = run.run("--plugins-dir", str(PLUGINS), "pipe-breaks", expect=1, **LINES)
+    assert failed.err.startswith("coffeechat: error: plugin command 'pipe-breaks' failed: "
+                                 "BrokenPipeError: ")
     assert (sys.stdout, sys.stderr) == before  # (click would have wrapped them)
     run.run("add", "Ana Okafor")  # the next run writes as usual
     assert "Ana Okafor" in run.run("contacts").out
+
+
+@pytest.mark.parametrize("stdout", ["file", "pipe read whole"])
+def test_a_plugins_own_broken_pipe_is_its_failure_not_a_quiet_end(cli: CLI, tmp_path: Path,
+                                                                  stdout: str) -> None:
+    # Only stdout's reader going away ends a run quietly; a pipe the plugin broke itself
+    # (here: into a child process that has exited) is an error, whatever stdout is.
+    argv = [*LAUNCHERS["script"], "--plugins-dir", str(PLUGINS), "pipe-to-child"]
+    if stdout == "file":
+        with open(tmp_path / "out.txt", "wb") as out:
+            done = subprocess.run(argv, stdout=out, stderr=subprocess.PIPE,
+                                  env=cli.env(**LINES), timeout=60)
+        printed = (tmp_path / "out.txt").read_bytes()
+    else:
+        done = subprocess.run(argv, capture_output=True, env=cli.env(**LINES), timeout=60)
+        printed = done.stdout
+    assert done.returncode == 1
+    assert done.stderr.decode().startswith(
+        "coffeechat: error: plugin command 'pipe-to-child' failed: BrokenPipeError: ")
+    assert printed == b"before the child's pipe\n"
 
 
 def test_a_plugins_click_error_of_two_lines_is_one(run: InProcessCLI) -> None:

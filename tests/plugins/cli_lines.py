@@ -31,7 +31,19 @@ def pipe_breaks():
     raise BrokenPipeError(32, "Broken pipe")
 
 
+@click.command("pipe-to-child")
+def pipe_to_child():
+    """Write into a child process that has exited: the plugin's own pipe breaks (a test)."""
+    import subprocess
+
+    child = subprocess.Popen(["true"], stdin=subprocess.PIPE)
+    child.wait()
+    print("before the child's pipe")
+    child.stdin.write(b"x" * 200_000)
+    child.stdin.flush()
+
+
 @hookimpl
 def register_commands(cli):
-    for command in (two_lines, two_lines_usage, prints, pipe_breaks):
+    for command in (two_lines, two_lines_usage, prints, pipe_breaks, pipe_to_child):
         cli.add_command(command)
