@@ -451,6 +451,8 @@ def main(args: list[str] | None = None) -> None:
         sys.exit(1)
     except (_ReaderGone, BrokenPipeError):  # (the latter from the last flush, below)
         _end_for_a_reader_gone()
+    except OSError as error:  # (stdout on a full disk, say: `coffeechat log > /dev/full`)
+        _end_for_an_os_error(error)
     except KeyboardInterrupt:
         click.echo("coffeechat: interrupted", err=True)
         sys.exit(130)
@@ -462,6 +464,8 @@ def main(args: list[str] | None = None) -> None:
         sys.stdout.flush()
     except BrokenPipeError:
         _end_for_a_reader_gone()
+    except OSError as error:
+        _end_for_an_os_error(error)
     sys.exit(code if isinstance(code, int) else 0)
 
 
@@ -471,17 +475,29 @@ def _end_for_a_reader_gone() -> NoReturn:
     Status 0, as ripgrep gives, not 141 (128 + SIGPIPE, what git's death by the signal
     shows): the reader took what it wanted, whatever the command recorded was committed
     before it printed, and under ``set -o pipefail`` a non-zero status would fail every
-    script that pipes ``coffeechat log`` into ``head``. stdout is pointed at /dev/null
-    so that the interpreter's last flush of what is still buffered has somewhere to go,
-    instead of printing "Exception ignored ... BrokenPipeError" and exiting 120.
+    script that pipes ``coffeechat log`` into ``head``.
     """
+    _stdout_to_nowhere()
+    sys.exit(0)
+
+
+def _end_for_an_os_error(error: OSError) -> NoReturn:
+    """End a run that the system failed (output to a full disk, a file gone): one line, 1."""
+    where = f" ({error.filename})" if error.filename else ""
+    click.echo(f"coffeechat: error: {error.strerror or error}{where}", err=True)
+    _stdout_to_nowhere()
+    sys.exit(1)
+
+
+def _stdout_to_nowhere() -> None:
+    """Point stdout at /dev/null, so that the interpreter's last flush of what is still
+    buffered has somewhere to go (not "Exception ignored ..." on stderr)."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
     except (OSError, ValueError):  # (stdout is no file: in-process, a test's capture)
         pass
-    sys.exit(0)
 
 
 def _one_line(message: str) -> str:

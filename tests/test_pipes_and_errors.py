@@ -183,3 +183,14 @@ def test_a_plugins_usage_error_of_many_lines_is_one_error_line(run: InProcessCLI
 def test_a_plugins_click_error_is_one_line_from_a_process_too(cli: CLI) -> None:
     failed = cli.run("--plugins-dir", str(PLUGINS), "two-lines", expect=1, **LINES)
     assert failed.err == "Error: line one / line two\n"
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full here")
+@pytest.mark.parametrize("args", [("log",), ("--json", "log"), ("report", "--out", "-"),
+                                  ("contacts",)])
+def test_output_to_a_full_disk_is_one_line_and_exit_1(cli: CLI, args: tuple[str, ...]) -> None:
+    cli.run("add", "Ana Okafor")
+    with open("/dev/full", "wb") as full:
+        done = subprocess.run([*LAUNCHERS["script"], *args], stdout=full,
+                              stderr=subprocess.PIPE, env=cli.env(), timeout=60)
+    assert (done.returncode, done.stderr) == (1, b"coffeechat: error: No space left on device\n")
