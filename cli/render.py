@@ -10,6 +10,8 @@ from typing import Any
 
 import click
 
+from coffeechat.errors import visible
+
 
 def relative(stamp: str, now: str) -> str:
     """``in 3d`` / ``2h overdue`` / ``now``: how far a due time is from ``now``."""
@@ -39,7 +41,7 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], *,
     """Print aligned columns; on a terminal the ``stretch`` column is cut to fit."""
     if not rows:
         return
-    cells = [[str(c) for c in row] for row in rows]
+    cells = [[visible(str(c)) for c in row] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
     if sys.stdout.isatty():  # piped output keeps every character, for grep and friends
         from shutil import get_terminal_size
@@ -64,7 +66,7 @@ def _line(cells: Sequence[str], widths: Sequence[int]) -> str:
 
 
 def one_line(text: str, limit: int = 200) -> str:
-    flat = " ".join(text.split())
+    flat = visible(" ".join(text.split()))
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 

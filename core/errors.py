@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 # Control characters left in a message (an escape sequence from a plugin's error, say)
-# are shown as \xNN: a message cannot recolour, move or clear the user's terminal.
+# are shown as \xNN: a message cannot recolour, move or clear the user's terminal; and
+# the controls that reorder text (bidi embeddings, overrides, isolates) as \uNNNN, so a
+# name cannot disguise the rest of its line.
 _SHOWN_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))
                    if c != 0x09}  # (a tab does no harm)
+_SHOWN_CONTROLS |= {c: f"\\u{c:04x}" for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+
+
+def visible(text: str) -> str:
+    """``text`` as it may reach a terminal: control and reordering characters shown as
+    escapes (a name from an old log or an import can hold them)."""
+    return text if text.isprintable() else text.translate(_SHOWN_CONTROLS)
 
 
 class CoffeechatError(Exception):

@@ -179,3 +179,25 @@ def test_a_joiner_inside_a_name_makes_no_hyphen_in_its_id(run: InProcessCLI) -> 
     [added] = run.json("add", "Mina Ra\u200cfiei")["recorded"]
     assert added["contact"] == "mina-rafiei"
     assert run.json("show", "mina-rafiei")["name"] == "Mina Ra\u200cfiei"
+
+
+def test_a_name_that_came_in_by_another_door_cannot_disguise_a_table(
+        run: InProcessCLI) -> None:
+    # The CLI refuses these characters, but the log may hold them (an old version, a
+    # plugin's event through the store API): text output shows them as escapes.
+    from coffeechat.events import ContactAdded
+    from coffeechat.store import NewEvent, open_store
+
+    store = open_store(run.db)
+    try:
+        store.append([NewEvent(stream="contact:eve", occurred_at="2026-11-01T09:00:00Z",
+                               payload=ContactAdded(name="Eve\u202eevil\nX\x1b[2J",
+                                                    company="Acme"))])
+    finally:
+        store.close()
+    for args in [("contacts",), ("due", "--all")]:
+        out = run.run(*args).out
+        assert "\u202e" not in out and "\x1b" not in out
+        [row] = [line for line in out.splitlines() if "Eve" in line]
+        assert "Eve\\u202eevil\\x0aX\\x1b[2J" in row
+    assert run.json("contacts")[0]["name"] == "Eve\u202eevil\nX\x1b[2J"  # JSON: as stored
