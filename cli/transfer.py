@@ -105,7 +105,8 @@ def _open_input(path: str) -> Iterator[IO[bytes]]:
 
 
 @export_group.command("jsonl")
-@click.option("--out", "out_path", metavar="FILE", help="Write here instead of stdout.")
+@click.option("--out", "out_path", metavar="FILE",
+              help="Write here instead of stdout ('-': stdout, as without --out).")
 @json_option
 def export_jsonl_command(out_path: str | None) -> None:
     """The whole log, one event per line, every envelope field (for backups and sync).
@@ -116,7 +117,7 @@ def export_jsonl_command(out_path: str | None) -> None:
 
     app = context_app()
     store = app.store()
-    if out_path is None:
+    if out_path is None or out_path == "-":
         export_jsonl(store, sys.stdout.buffer)
         sys.stdout.flush()
         return
@@ -201,7 +202,8 @@ def _report(app: Any, document: dict[str, Any], text: str) -> None:
 
 
 @export_group.command("ics")
-@click.option("--out", "out_path", metavar="FILE", help="Write here instead of stdout.")
+@click.option("--out", "out_path", metavar="FILE",
+              help="Write here instead of stdout ('-': stdout, as without --out).")
 @json_option
 def export_ics_command(out_path: str | None) -> None:
     """Meetings (VEVENT, with a reminder) and open follow-ups (VTODO) as iCalendar.
@@ -216,7 +218,7 @@ def export_ics_command(out_path: str | None) -> None:
     app = context_app()
     store = app.current()
     data = export_calendar(store, app.config(), app.projector().fold_stream).to_ical()
-    if out_path is None:
+    if out_path is None or out_path == "-":
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return

@@ -140,3 +140,14 @@ def test_an_export_file_is_private_and_reported(device_a: CLI, tmp_path: Path) -
     bad = device_a.run("export", "jsonl", "--out", str(tmp_path / "no" / "such" / "x"),
                        expect=1)
     assert "--out: cannot write" in bad.err
+
+
+@pytest.mark.parametrize("kind", ["jsonl", "ics"])
+def test_out_dash_is_stdout_as_for_the_report(run: CLI, tmp_path: Path, kind: str,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    run.run("add", "Jane Doe")
+    run.run("schedule", "jane", "--at", "2026-11-20 15:00")
+    whole = run.run("export", kind).out
+    assert whole and run.run("export", kind, "--out", "-").out == whole
+    assert not (tmp_path / "-").exists()
