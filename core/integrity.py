@@ -169,7 +169,7 @@ def missing_triggers(db: apsw.Connection) -> list[str]:
 
 def missing_tables(db: apsw.Connection) -> list[str]:
     """A problem for each bookkeeping or built-in projection table that is gone."""
-    from coffeechat.projections import VERSIONS
+    from coffeechat.projections import SHADOWS, VERSIONS
     from coffeechat.store import missing_bookkeeping, table_names
 
     present = table_names(db)
@@ -178,6 +178,9 @@ def missing_tables(db: apsw.Connection) -> list[str]:
         built = {row[0] for row in db.execute("SELECT name FROM projections")}
         gone += [(name, "a view derived from the log") for name in VERSIONS
                  if name in built and name not in present]
+        gone += [(table, f"part of the {name} view") for name, tables in SHADOWS.items()
+                 if name in built and name in present for table in tables
+                 if table not in present]
     return [f"the table {name} is missing ({what}: nothing is lost); the next command, or "
             "`coffeechat rebuild`, recreates it" for name, what in gone]
 
@@ -222,10 +225,19 @@ def _walk(db: apsw.Connection) -> _Chain:
 
 def verify(db: apsw.Connection, store_path: str | None) -> VerifyReport:
     """Everything ``coffeechat verify`` checks (see the module docs)."""
-    problems = [f"integrity_check: {row[0]}" for row in db.execute("PRAGMA integrity_check")
-                if row[0] != "ok"]
+    import apsw
+
+    missing = missing_tables(db)
+    try:
+        problems = [f"integrity_check: {row[0]}" for row in db.execute("PRAGMA integrity_check")
+                    if row[0] != "ok"]
+    except apsw.SQLError as error:  # (an index missing a table of its own cannot be checked)
+        if not missing:
+            raise
+        problems = [f"integrity_check could not read every table: {error}"]
     problems += missing_triggers(db)
-    problems += missing_tables(db)
+    problems += missing
+
     chain = _walk(db)
     problems += chain.problems
     if chain.unusable:

@@ -23,6 +23,13 @@ META_ZONE = "zone"
 # meaning of its rows change: the projection is then rebuilt from the log.
 VERSIONS = {"contacts": 8, "followups": 4, "referrals": 1, "search": 3, "merges": 1}
 
+# Tables SQLite keeps for a projection beside its own: FTS5's for the search index.
+# One dropped by hand leaves the index unreadable (every search, and dropping it,
+# fails), so it counts as missing as the projection's own table does.
+SHADOWS = {"search": ("search_data", "search_idx", "search_content", "search_docsize",
+                      "search_config")}
+_KEPT = [*VERSIONS, *(table for tables in SHADOWS.values() for table in tables)]
+
 
 def local_zone() -> str:
     """A cheap fingerprint of the local time zone: ``TZ`` and what /etc/localtime is.
@@ -60,10 +67,11 @@ def is_current(db: apsw.Connection, *, check_config: bool = True, check_plugins:
 
 
 # Each built-in projection keeps its rows in a table of its own name: one that is
-# missing (dropped by hand) makes its projection stale, rebuilt like a new version.
+# missing (dropped by hand), or one of its SHADOWS, makes its projection stale,
+# rebuilt like a new version.
 _STATE = ("SELECT name, version, checkpoint, (SELECT coalesce(max(seq), 0) FROM events), "
           "(SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ("
-          + ", ".join(f"'{name}'" for name in VERSIONS) + ")) FROM projections")
+          + ", ".join(f"'{name}'" for name in _KEPT) + ")) FROM projections")
 
 
 def _is_current(db: apsw.Connection, check_config: bool, check_plugins: bool,
@@ -71,7 +79,7 @@ def _is_current(db: apsw.Connection, check_config: bool, check_plugins: bool,
     rows = db.execute(_STATE).fetchall()
     seen = 0
     for name, version, checkpoint, last, tables in rows:
-        if checkpoint != last or tables != len(VERSIONS):
+        if checkpoint != last or tables != len(_KEPT):
             return False
         if name in VERSIONS:
             if VERSIONS[name] != version:

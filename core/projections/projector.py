@@ -32,6 +32,7 @@ from coffeechat.projections import (
     META_PLUGIN_ENV,
     META_PLUGINS_DIR,
     META_ZONE,
+    SHADOWS,
     folding,
     is_current,
     local_zone,
@@ -345,5 +346,6 @@ def _missing_table(projection: Projection, present: set[str]) -> bool:
     (The search index's list of what is still to index exists only until the
     first search: it is not missed.)
     """
-    return any(table.lower() not in present for table in projection.tables
+    return any(table.lower() not in present
+               for table in (*projection.tables, *SHADOWS.get(projection.name, ()))
                if table != PENDING)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import apsw
 
 from coffeechat.errors import StoreError
-from coffeechat.projections import VERSIONS
+from coffeechat.projections import SHADOWS, VERSIONS
 from coffeechat.projections.base import Folded, Projection
 
 _NOT_TEXT = ("('channel', 'commitment', 'meeting', 'request', 'target', 'contact', 'referred_by', "
@@ -50,7 +50,11 @@ class SearchProjection(Projection):
     """
 
     def create(self, db: apsw.Connection, schema: str) -> None:
-        super().create(db, schema)
+        try:
+            super().create(db, schema)
+        except apsw.SQLError:  # (FTS5 cannot open an index missing one of its tables to drop it)
+            _mend_shadows(db, schema)
+            super().create(db, schema)
         db.execute(f"CREATE TABLE {schema}.{PENDING} "
                    "(seq INTEGER PRIMARY KEY, contact TEXT NOT NULL)")
 
@@ -101,3 +105,27 @@ def ensure_built(db: apsw.Connection, schema: str) -> None:
         db.execute("ROLLBACK" if own else "ROLLBACK TO search_build; RELEASE search_build")
         raise
     db.execute("COMMIT" if own else "RELEASE search_build")
+
+
+def _mend_shadows(db: apsw.Connection, schema: str) -> None:
+    """Put back the index's own tables that were dropped by hand, as FTS5 makes them.
+
+    With one of them gone FTS5 cannot open the index, not even to drop it; made
+    again as a new index has them (empty, its settings row included), it can be.
+    """
+    present = {name for (name,) in db.execute(
+        f"SELECT name FROM {schema}.sqlite_master WHERE type = 'table'")}
+    fresh = apsw.Connection(":memory:")
+    try:
+        fresh.execute(SearchProjection.ddl.format(s="main"))
+        for name in SHADOWS["search"]:
+            if name in present:
+                continue
+            sql = fresh.execute("SELECT sql FROM sqlite_master WHERE name = ?", (name,)).get
+            db.execute(sql.replace("CREATE TABLE ", f"CREATE TABLE {schema}.", 1))
+            rows = fresh.execute(f"SELECT * FROM {name}").fetchall()
+            if rows:
+                marks = ", ".join("?" * len(rows[0]))
+                db.executemany(f"INSERT INTO {schema}.{name} VALUES ({marks})", rows)
+    finally:
+        fresh.close()
