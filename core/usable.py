@@ -210,6 +210,24 @@ _PATTERN_SAID = (r"^Expected `str` matching regex '(?P<regex>.*)' - at "
                  r"(?P<key>`key` in )?`\$(?P<path>[^`]*)`$")  # (re compiles it when first used)
 
 
+_LENGTH_SAID = (r"^Expected `str` of length (?P<bound>[<>])= (?P<count>\d+) - at "
+                r"(?P<key>`key` in )?`\$(?P<path>[^`]*)`$")
+
+
+def _length_said(message: str) -> str | None:
+    """msgspec's complaint about a text's length, in words (None: not one)."""
+    said = re.match(_LENGTH_SAID, message)
+    if said is None:
+        return None
+    field = said.group("path").lstrip(".").replace("[...]", "") or "payload"
+    what = "a label" if said.group("key") is not None else "the text"
+    count = int(said.group("count"))
+    if said.group("bound") == ">":
+        return f"{field}: {what} must not be empty" if count == 1 else \
+            f"{field}: {what} must have at least {count} characters"
+    return f"{field}: {what} must have at most {count} characters"
+
+
 def readable(message: str, data: str | bytes) -> str:
     """A payload type's complaint as a person can read it: no regular expression in it.
 
@@ -220,7 +238,7 @@ def readable(message: str, data: str | bytes) -> str:
     """
     said = re.match(_PATTERN_SAID, message)
     if said is None:
-        return message
+        return _length_said(message) or message
     # (msgspec doubles each backslash of the pattern it quotes)
     regex, path = said.group("regex").replace("\\\\", "\\"), said.group("path")
     field = path.lstrip(".").replace("[...]", "") or "payload"

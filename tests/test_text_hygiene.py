@@ -123,6 +123,7 @@ def _line(data: dict[str, object]) -> str:
     ({"dates": {"start": "01-01", "wedding": "2026-13-01"}},
      "dates: '2026-13-01' is not a day of the calendar"),
     ({"dates": {"Birthday": "01-01"}}, "dates: the label 'Birthday' is not one a date can have"),
+    ({"dates": {"": "01-01"}}, "dates: a label must not be empty"),
 ])
 def test_an_imported_pattern_field_is_named_not_its_regex(run: InProcessCLI, tmp_path: Path,
                                                           data: dict[str, object],
