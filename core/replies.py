@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 from coffeechat.clock import in_window, stamp
 from coffeechat.errors import BadInput
 from coffeechat.events import ReplyReceived
-from coffeechat.files import read_input
+from coffeechat.files import NotRegular, read_input, read_regular
 from coffeechat.fold import CONTACT_PREFIX, ContactState
 from coffeechat.importing import (
     ImportContext,
@@ -42,6 +42,9 @@ from coffeechat.importing import (
 )
 from coffeechat.resolve import contacts_by_email
 from coffeechat.store import NewEvent, Store
+
+# What is read of one message of a Maildir folder: its headers must end within it.
+MAIL_HEADER_BYTES = 1024 * 1024
 
 # Subjects mail programs give automatic answers (Outlook, Gmail, Exchange, ...).
 _AUTO_SUBJECTS = ("automatic reply", "auto-reply", "autoreply", "auto reply",
@@ -61,6 +64,7 @@ class MailboxRead(NamedTuple):
     messages: int  # every message in the mailbox
     automatic: int  # auto-replies left out
     unreadable: int  # messages without a From address or a readable Date
+    refused: tuple[str, ...] = ()  # files not read, each "NAME: why" (a FIFO, a link out...)
 
 
 class ReplyImport(NamedTuple):
@@ -71,6 +75,7 @@ class ReplyImport(NamedTuple):
     automatic: int
     unreadable: int
     why: list[str]  # what the messages record, and why the others record nothing
+    refused: tuple[str, ...] = ()  # the mailbox's files that were not read, and why
 
 
 def read_mbox(path: str, progress: Progress = no_progress) -> MailboxRead:
@@ -88,14 +93,79 @@ def read_mbox(path: str, progress: Progress = no_progress) -> MailboxRead:
 
 
 def read_maildir(path: str, progress: Progress = no_progress) -> MailboxRead:
-    """The messages of a Maildir folder (its cur/ and new/)."""
-    import mailbox
+    """The messages of a Maildir folder (its cur/ and new/).
 
+    Only regular files inside the folder are read, opened without blocking,
+    and only their first :data:`MAIL_HEADER_BYTES` (the headers): a FIFO, a
+    device, a link leading out of the folder, or headers that do not end
+    within the cap are left out, each named in ``refused``, and the rest is
+    read.
+    """
     missing = [sub for sub in ("cur", "new") if not os.path.isdir(os.path.join(path, sub))]
     if missing:
         raise BadInput(f"DIR: {path} is not a Maildir folder (it has no {missing[0]}/)")
-    box = mailbox.Maildir(path, factory=None, create=False)
-    return _read(box, progress)
+    root = os.path.realpath(path)
+    names = _maildir_names(path)
+    parser = BytesHeaderParser(policy=compat32)
+    mails: list[Mail] = []
+    messages = automatic = unreadable = 0
+    refused: list[str] = []
+    with progress(len(names), "reading mail") as advance:
+        for done, name in enumerate(names, 1):
+            advance(done)
+            head, why = _maildir_head(root, os.path.join(path, name))
+            if head is None:
+                if why:
+                    refused.append(f"{os.path.join(path, name)}: {why}")
+                continue
+            messages += 1
+            headers = parser.parsebytes(head)
+            if is_automatic(headers):
+                automatic += 1
+                continue
+            mail = _mail(headers)
+            if mail is None:
+                unreadable += 1
+            else:
+                mails.append(mail)
+    return MailboxRead(mails, messages, automatic, unreadable, tuple(refused))
+
+
+def _maildir_names(path: str) -> list[str]:
+    """The entries of new/ and cur/ (as ``new/NAME``), hidden ones and folders left out."""
+    names = []
+    for sub in ("new", "cur"):
+        try:
+            entries = sorted(os.listdir(os.path.join(path, sub)))
+        except OSError as error:
+            raise BadInput(f"DIR: cannot read {os.path.join(path, sub)} "
+                           f"({error.strerror})") from None
+        for entry in entries:
+            if entry.startswith(".") or os.path.isdir(os.path.join(path, sub, entry)):
+                continue  # (a Maildir program's own files, a Maildir++ subfolder)
+            names.append(f"{sub}/{entry}")
+    return names
+
+
+def _maildir_head(root: str, full: str) -> tuple[bytes | None, str]:
+    """A message file's headers, or None and why not ("" when it went away meanwhile)."""
+    real = os.path.realpath(full)
+    if not real.startswith(root + os.sep):
+        return None, "a link leading out of the Maildir folder; not read"
+    try:
+        raw, _info = read_regular(real, MAIL_HEADER_BYTES + 1, follow_links=False)
+    except NotRegular:
+        return None, "not a regular file; not read"
+    except FileNotFoundError:
+        return None, ""  # (moved from new/ to cur/ by a mail program while we read)
+    except OSError as error:
+        return None, f"cannot read it ({error.strerror})"
+    end = min((at for at in (raw.find(b"\n\n"), raw.find(b"\r\n\r\n")) if at >= 0),
+              default=-1)
+    if end < 0 and len(raw) > MAIL_HEADER_BYTES:
+        return None, (f"its headers go on past {MAIL_HEADER_BYTES // 1024 // 1024} MiB; "
+                      "not read")
+    return (raw if end < 0 else raw[:end + 2]), ""
 
 
 def _read(box: Any, progress: Progress) -> MailboxRead:
@@ -210,7 +280,8 @@ def plan_replies(store: Store, fold_contact: Callable[[str], ContactState], read
         why.append(f"{contact_id}: a reply on {stamp(first.at)} ({first.message_id})")
     if strangers:
         why.append(f"{strangers:,} messages from addresses that are not a contact's")
-    return events, ReplyImport(replied, read.messages, read.automatic, read.unreadable, why)
+    return events, ReplyImport(replied, read.messages, read.automatic, read.unreadable, why,
+                               tuple(read.refused))
 
 
 class MailboxImporter:
@@ -240,13 +311,15 @@ class MailboxImporter:
                 + (f"; {outcome.automatic:,} auto-replies left out" if outcome.automatic
                    else "")
                 + (f"; {outcome.unreadable:,} without a sender or a usable date"
-                   if outcome.unreadable else "")]
+                   if outcome.unreadable else "")
+                + (f"; {len(outcome.refused):,} files not read" if outcome.refused else "")]
         if result.dry_run:
             text += [f"  {line}" for line in outcome.why]
         document: dict[str, object] = {"replied": outcome.replied, "messages": outcome.messages,
                                        "automatic": outcome.automatic,
-                                       "unreadable": outcome.unreadable}
-        return Report(document, text)
+                                       "unreadable": outcome.unreadable,
+                                       "refused": list(outcome.refused)}
+        return Report(document, text, list(outcome.refused))
 
 
 MBOX = MailboxImporter(

@@ -89,7 +89,7 @@ def test_a_message_dated_outside_the_window_is_unreadable_not_recorded(
     write_mbox(box, [message("priya@example.com", "Fri, 31 Dec 9999 23:00:00 +0000", "Re: hi")])
     before = run.count()
     assert run.json("import", "mbox", str(box)) == {
-        "replied": [], "messages": 1, "automatic": 0, "unreadable": 1}
+        "replied": [], "messages": 1, "automatic": 0, "unreadable": 1, "refused": []}
     assert run.count() == before
     run.run("log")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import mailbox
+import os
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
@@ -78,7 +79,7 @@ def test_a_reply_in_an_mbox_answers_the_ask_and_auto_replies_do_not(run: CLI,
 
     result = run.json("import", "mbox", str(box))
     assert result == {"replied": ["priya-raman"], "messages": 8, "automatic": 2,
-                      "unreadable": 0}
+                      "unreadable": 0, "refused": []}
     priya = run.json("show", "priya", COFFEECHAT_NOW="2026-11-12T09:00:00Z")
     reply = [e for e in priya["timeline"] if e["type"] == "reply.received"]
     assert [(e["occurred_at"], e["data"]["subject"]) for e in reply] == \
@@ -139,7 +140,8 @@ def test_messages_without_sender_or_date_are_counted_not_guessed(run: CLI,
     box = tmp_path / "odd.mbox"
     write_mbox(box, [undated, nobody])
     result = run.json("import", "mbox", str(box))
-    assert result == {"replied": [], "messages": 2, "automatic": 0, "unreadable": 2}
+    assert result == {"replied": [], "messages": 2, "automatic": 0, "unreadable": 2,
+                      "refused": []}
 
 
 def test_bad_mailboxes_are_one_line_errors_and_record_nothing(run: CLI, tmp_path: Path) -> None:
@@ -157,3 +159,43 @@ def test_bad_mailboxes_are_one_line_errors_and_record_nothing(run: CLI, tmp_path
         assert len(result.err.strip().splitlines()) == 1
     assert run.count() == before
     assert not (tmp_path / "nowhere.mbox").exists()  # reading never creates a mailbox
+
+
+def test_a_maildir_reads_only_its_own_regular_files(cli: CLI, tmp_path: Path) -> None:
+    """A FIFO, a link to /dev/zero and a link out of the folder are each one warning line
+    naming the file; the other messages are imported (subprocess: a hang would show)."""
+    setup(cli)
+    folder = tmp_path / "Maildir"
+    box = mailbox.Maildir(str(folder))
+    reply = box.add(mailbox.MaildirMessage(inbox()[1]))
+    box.close()
+    secret = tmp_path / "passwd"
+    secret.write_text("From: root@example.com\nDate: Tue, 03 Nov 2026 10:00:00 +0000\n\nx\n")
+    os.mkfifo(folder / "new" / "1800000000.fifo.host")
+    (folder / "new" / "1800000001.zero.host").symlink_to("/dev/zero")
+    (folder / "cur" / "1800000002.out.host:2,S").symlink_to(secret)
+    (folder / "cur" / "1800000003.in.host:2,S").symlink_to(folder / "new" / reply)
+    result = cli.run("import", "maildir", str(folder), "--json")
+    assert result.json()["replied"] == ["priya-raman"]
+    assert result.json()["messages"] == 2  # the reply, and the link to it inside the folder
+    warnings = result.err.strip().splitlines()
+    assert len(warnings) == 3, result.err
+    for name, why in [("new/1800000000.fifo.host", "not a regular file"),
+                      ("new/1800000001.zero.host", "a link leading out of the Maildir"),
+                      ("cur/1800000002.out.host:2,S", "a link leading out of the Maildir")]:
+        assert any(f"{folder}/{name}: {why}" in line for line in warnings), (name, warnings)
+    assert len(result.json()["refused"]) == 3
+    text = cli.run("import", "maildir", str(folder)).out
+    assert "3 files not read" in text
+
+
+def test_a_maildir_message_whose_headers_never_end_is_refused(run: CLI, tmp_path: Path) -> None:
+    setup(run)
+    folder = tmp_path / "Maildir"
+    box = mailbox.Maildir(str(folder))
+    box.add(mailbox.MaildirMessage(inbox()[1]))
+    box.close()
+    (folder / "new" / "1800000000.big.host").write_bytes(b"X-Long: " + b"a" * (1 << 21))
+    result = run.run("import", "maildir", str(folder), "--json")
+    assert result.json()["replied"] == ["priya-raman"] and result.json()["messages"] == 1
+    assert "1800000000.big.host: its headers go on past 1 MiB" in result.err
