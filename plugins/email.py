@@ -30,6 +30,7 @@ from coffeechat.hookspecs import hookimpl
 
 _LINE_BREAK = re.compile(r"[\r\n]")
 _DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
+QUIT_SECONDS = 5.0  # how long a server that has the message may take to answer QUIT
 
 
 class EmailChannel:
@@ -93,18 +94,19 @@ class EmailChannel:
         where = f"{s.host}:{port}"
         context = ssl.create_default_context(cafile=s.ca_file) if s.security != "none" \
             else None
+        smtp: smtplib.SMTP | None = None
+        taken = False  # once the server has answered the message with 250
         try:
             if s.security == "tls":
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(s.host, port, timeout=s.timeout,
-                                                      context=context)
+                smtp = smtplib.SMTP_SSL(s.host, port, timeout=s.timeout, context=context)
             else:
                 smtp = smtplib.SMTP(s.host, port, timeout=s.timeout)
-            with smtp:
-                if s.security == "starttls":
-                    smtp.starttls(context=context)
-                if s.username:
-                    smtp.login(s.username, self._password())
-                refused = smtp.send_message(mail)
+            if s.security == "starttls":
+                smtp.starttls(context=context)
+            if s.username:
+                smtp.login(s.username, self._password())
+            refused = smtp.send_message(mail)
+            taken = True
         except smtplib.SMTPNotSupportedError as error:  # (a server without STARTTLS, say)
             said = str(error).rstrip(".")
             raise DeliveryError(f"--send: the mail server at {where} said: {said}; set [email] "
@@ -118,9 +120,18 @@ class EmailChannel:
             reason = " ".join(str(error).splitlines()) or type(error).__name__
             raise DeliveryError(f"--send: the mail server at {where} did not take the message "
                                 f"({reason}); nothing was recorded") from None
+        finally:
+            if smtp is not None and not taken:
+                smtp.close()
+        # The server has taken the message: it is sent, and will be recorded, whatever
+        # saying goodbye brings (a retry after a failed QUIT would send it twice).
+        farewell = _quit(smtp, min(s.timeout, QUIT_SECONDS))
         if refused:
             raise DeliveryError(f"--send: {where} refused {', '.join(refused)}")
-        return f"sent: {where} accepted {mail['Message-ID']}"
+        receipt = f"sent: {where} accepted {mail['Message-ID']}"
+        if farewell:
+            receipt += f" (then saying goodbye failed: {farewell}; the message went out)"
+        return receipt
 
     def _password(self) -> str:
         s = self.settings
@@ -140,6 +151,28 @@ class EmailChannel:
             raise DeliveryError(f"--send: set {s.password_env} to the SMTP password "
                                 "(it is never read from a file)")
         return secret
+
+
+def _quit(smtp: Any, seconds: float) -> str | None:
+    """Say goodbye to a server that has taken the message; what went wrong, if anything.
+
+    Nothing here can unsend the message, so nothing here is an error: a refused
+    QUIT, a dropped or silent connection (waited on for ``seconds`` at most) is
+    only said. The connection is closed either way.
+    """
+    import smtplib
+
+    try:
+        if smtp.sock is not None:
+            smtp.sock.settimeout(seconds)
+        code, said = smtp.docmd("QUIT")
+        if code != 221:
+            return f"{code} {said.decode(errors='replace')}".strip()
+        return None
+    except (smtplib.SMTPException, OSError) as error:
+        return " ".join(str(error).splitlines()) or type(error).__name__
+    finally:
+        smtp.close()
 
 
 def _address(name: str, address: str) -> Address:

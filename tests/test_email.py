@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -280,3 +281,39 @@ def test_two_drafts_written_in_the_same_second_are_both_kept(jane: CLI, tmp_path
         message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         assert message["To"] == "Zoë Ångström <zoe@acme.example>"
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+class Grumpy(Inbox):
+    """Takes the message, then answers QUIT with an error, or not at all."""
+
+    def __init__(self, quit_answer: str | None) -> None:
+        super().__init__()
+        self.quit_answer = quit_answer
+
+    async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.quit_answer is None:
+            await asyncio.sleep(30)  # (the client gives up long before)
+        return self.quit_answer or "221 Bye"
+
+
+@pytest.mark.parametrize("quit_answer", ["502 5.5.1 Not now", None])
+def test_a_message_the_server_took_is_recorded_whatever_quit_brings(
+        jane: CLI, quit_answer: str | None) -> None:
+    box, port = Grumpy(quit_answer), free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        configure(jane, port)
+        with (jane.home / "config.toml").open("a") as config:
+            config.write("timeout = 1\n")
+        started = time.monotonic()
+        result = jane.run("ask", "zoë", "--send")
+        assert time.monotonic() - started < 10
+        assert len(box.messages) == 1 and len(recorded(jane, "request.sent")) == 1
+        assert result.out.startswith(f"sent: 127.0.0.1:{port} accepted <")
+        assert "saying goodbye failed" in result.out and "the message went out" in result.out
+        if quit_answer:
+            assert "502 5.5.1 Not now" in result.out
+        assert len(result.out.strip().splitlines()) == 2  # the receipt, the event
+    finally:
+        controller.stop()
