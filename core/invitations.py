@@ -19,7 +19,7 @@ same way.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
 from coffeechat import validate
@@ -48,6 +48,7 @@ class Invitation(NamedTuple):
     contact: str | None  # X-COFFEECHAT-CONTACT, in our own exports
     number: int = 0  # which VEVENT of the file (from 1), for messages
     line: int = 0  # the line it begins on
+    unknown_zone: str | None = None  # a TZID no zone database knows (read as local time)
 
 
 class Known(NamedTuple):
@@ -67,6 +68,7 @@ class IcsImport(NamedTuple):
     added: list[str]  # contacts the invitations brought
     unchanged: int
     why: list[str]  # one line per invitation: what it records, or why nothing
+    warnings: tuple[str, ...] = ()  # what was read by a guess (an unknown time zone)
 
 
 def read_invitations(path: str, me: str | None) -> list[Invitation]:
@@ -102,8 +104,12 @@ def read_invitations(path: str, me: str | None) -> list[Invitation]:
 
 
 def _invitation(event: Any, method: str, me: str) -> Invitation:
+    if "UID" not in event:
+        raise BadInput("no UID: not an invitation coffeechat can track")
     uid = validate.one_line(str(event["UID"]), "UID", limit=500, required=True)
     start = event.decoded("DTSTART")
+    zone = event["DTSTART"].params.get("TZID") if isinstance(start, datetime) \
+        and start.tzinfo is None else None  # (icalendar knew no such zone)
     if not isinstance(start, datetime):  # an all-day event: from the start of that day
         start = datetime.combine(start, datetime.min.time())
     try:
@@ -117,7 +123,7 @@ def _invitation(event: Any, method: str, me: str) -> Invitation:
                        f"({WINDOW_TEXT})")
     start = in_utc
     if "DTEND" in event:
-        minutes = int((event.decoded("DTEND") - event.decoded("DTSTART")).total_seconds() // 60)
+        minutes = _minutes_between(event.decoded("DTSTART"), event.decoded("DTEND"))
     elif "DURATION" in event:
         minutes = int(event.decoded("DURATION").total_seconds() // 60)
     else:
@@ -142,7 +148,20 @@ def _invitation(event: Any, method: str, me: str) -> Invitation:
                       min(max(minutes, 1), DAY_MINUTES),
                       " ".join(str(event.get("LOCATION", "")).split())[:200] or None, people,
                       str(event["X-COFFEECHAT-CONTACT"]) if "X-COFFEECHAT-CONTACT" in event
-                      else None)
+                      else None, unknown_zone=str(zone)[:100] if zone else None)
+
+
+def _minutes_between(start: date | datetime, end: date | datetime) -> int:
+    """DTSTART to DTEND in minutes; an all-day DTSTART makes it all day, whatever DTEND is."""
+    if not isinstance(start, datetime):
+        return DAY_MINUTES
+    if not isinstance(end, datetime):  # a day for an end: the start of that day
+        end = datetime.combine(end, datetime.min.time())
+    if start.tzinfo is None:  # a floating time beside a zoned one: read in that zone
+        start = start.replace(tzinfo=end.tzinfo)
+    elif end.tzinfo is None:
+        end = end.replace(tzinfo=start.tzinfo)
+    return int((end - start).total_seconds() // 60)
 
 
 def _list(value: Any) -> list[Any]:
@@ -198,7 +217,11 @@ def plan_invitations(store: Store, fold_contact: FoldContact, invitations: list[
         known[invitation.uid] = Known(contact, invitation.sequence, invitation.cancelled,
                                       current=not invitation.cancelled)
     unchanged = len(invitations) - len(outcome.scheduled) - len(outcome.cancelled)
-    return events, outcome._replace(unchanged=unchanged)
+    warnings = tuple(
+        f"event {i.number}" + (f" (line {i.line})" if i.line else "")
+        + f": unknown time zone {i.unknown_zone!r}: its time was read as this computer's "
+        f"local time ({stamp(i.at)})" for i in invitations if i.unknown_zone)
+    return events, outcome._replace(unchanged=unchanged, warnings=warnings)
 
 
 def _newer(invitation: Invitation, meeting: Known) -> bool:
@@ -265,4 +288,4 @@ class IcsImporter:
         document: dict[str, object] = {"scheduled": outcome.scheduled,
                                        "cancelled": outcome.cancelled,
                                        "added": outcome.added, "unchanged": outcome.unchanged}
-        return Report(document, text)
+        return Report(document, text, outcome.warnings)

@@ -29,12 +29,19 @@ if TYPE_CHECKING:
 
 
 def _text(path: str) -> str:
-    """A text file's content: UTF-8 (with or without a BOM), else Windows-1252.
+    """A text file's content: UTF-8 (with or without a BOM), UTF-16 with a BOM (as Excel
+    and Outlook save "Unicode text"), else Windows-1252.
 
     Anything else (a binary file, text in another encoding) is a BadInput naming
     the line, never a traceback.
     """
     raw = read_input(path)
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) and not raw.startswith(b"\xff\xfe\0\0"):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            raise BadInput(f"{path}: it begins as UTF-16 text but is not UTF-16 throughout: "
+                           "save the file as UTF-8 and import it again") from None
     nul = raw.find(b"\0")
     if nul >= 0:
         raise BadInput(f"{path}: line {_line_at(raw, nul)}: a NUL byte: this is a binary file, "
@@ -54,9 +61,9 @@ def _line_at(raw: bytes, offset: int) -> int:
     return raw.count(b"\n", 0, offset) + 1
 
 
-def _rows(text: str, path: str) -> list[tuple[int, list[str]]]:
+def _rows(text: str, path: str, delimiter: str = ",") -> list[tuple[int, list[str]]]:
     """CSV records with the line each starts on (quoted fields may span lines)."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows = []
     start = 1
     try:
@@ -72,6 +79,21 @@ def _rows(text: str, path: str) -> list[tuple[int, list[str]]]:
     return rows
 
 
+def _header_rows(path: str, names: set[str]) -> list[tuple[int, list[str]]]:
+    """The CSV's records, split at commas, or at semicolons when only then does a row hold
+    one of ``names`` (Excel saves "CSV" with ';' where ',' is the decimal mark)."""
+    text = _text(path)
+    rows = _rows(text, path)
+    if ";" in text and not any(names & {c.strip() for c in cells} for _l, cells in rows):
+        try:
+            by_semicolon = _rows(text, path, ";")
+        except BadInput:
+            return rows
+        if any(names & {c.strip() for c in cells} for _l, cells in by_semicolon):
+            return by_semicolon
+    return rows
+
+
 def _blank(cells: list[str]) -> bool:
     return not any(cell.strip() for cell in cells)
 
@@ -83,7 +105,7 @@ _LINKEDIN_DATES = ("%d %b %Y", "%d %B %Y", "%m/%d/%y", "%m/%d/%Y", "%Y-%m-%d")
 
 def read_linkedin(path: str) -> Parsed:
     """LinkedIn's Connections.csv: a notes preamble, then the header, then a row a person."""
-    rows = _rows(_text(path), path)
+    rows = _header_rows(path, {"First Name", "Last Name"})
     header_at = next((i for i, (_line, cells) in enumerate(rows)
                       if {"First Name", "Last Name"} <= {c.strip() for c in cells}), None)
     if header_at is None:
@@ -137,7 +159,9 @@ def _date(text: str) -> str | None:
 
 def read_google(path: str) -> Parsed:
     """Google Contacts' CSV (both the older and the current column names)."""
-    rows = [(line, cells) for line, cells in _rows(_text(path), path) if not _blank(cells)]
+    rows = [(line, cells) for line, cells in _header_rows(path, {"Name", "Given Name",
+                                                                 "First Name"})
+            if not _blank(cells)]
     if not rows:
         raise BadInput(f"{path}: the file is empty")
     header = [c.strip() for c in rows[0][1]]
