@@ -4,18 +4,21 @@ A reader (linkedin, vcard, google, or a plugin's) turns a file into
 :class:`Person` rows; :class:`PeopleImporter` makes it an importer (see
 ``coffeechat.importing``). The rows are validated as the file is read; inside
 the write transaction :func:`plan_import` matches each person to the contacts
-the store already has, by stable identity (LinkedIn URL, then email, then
-name and company together), and works out the events: a ``contact.added``
-for someone new, a ``contact.updated`` with just the fields that changed for
-someone known, nothing for someone unchanged. A person who matches two
-different contacts is not merged into either: they are reported. People this
-source brought in before but missing from the file are reported, never
-removed.
+the store already has (``coffeechat.people_matching``: by LinkedIn URL, then
+email, current or past, then name and company together) and works out the
+events: a ``contact.added`` for someone new, a ``contact.updated`` for someone
+known, nothing for someone unchanged. Rows of one file that are one person are
+combined first (the later row's values win). A known contact's field changes
+only where the source's value changed since that source last gave one (a
+three-way comparison: what the user or another source set since stays), or,
+for a field this source never gave, where the contact has none; the fields
+that differ and were kept are reported. A person who matches two different
+contacts is not merged into either: they are reported. People this source
+brought in before but missing from the file are reported, never removed.
 """
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
@@ -29,12 +32,11 @@ from coffeechat.events import ContactAdded, ContactUpdated, Payload
 from coffeechat.fold import CONTACT_PREFIX
 from coffeechat.importing import ImportContext, Imported, Option, Reads, Report
 from coffeechat.importing import Plan as ImportPlan
+from coffeechat.people_matching import FIELDS, History, Known, Matcher, fold_text, read_history
 from coffeechat.plugin_calls import Refused, shown
-from coffeechat.resolve import fold, free_id, id_taken
+from coffeechat.resolve import company_key, free_id, id_taken
 from coffeechat.resolve import linkedin_key as linkedin_key  # (importers use it from here)
 from coffeechat.store import NewEvent, Store
-
-FIELDS = ("company", "role", "email", "linkedin", "phone")
 
 
 class Person(msgspec.Struct, kw_only=True):
@@ -72,65 +74,11 @@ class PeoplePlan(NamedTuple):
     events: list[tuple[str, Payload, str | None]]  # (contact id, payload, occurred_at)
     added: list[str]
     updated: list[str]
-    unchanged: int
+    unchanged: int  # people (rows of one person count once) with nothing to record
     conflicts: list[RowError]  # people matching two different contacts
     missing: list[str]  # names this source brought in before, not in the file
-
-
-def _fold(text: str | None) -> str:
-    return unicodedata.normalize("NFKC", text or "").casefold().strip()
-
-
-def _same_person(name: str | None, company: str | None) -> tuple[str, str]:
-    """Name and company as :func:`coffeechat.resolve.fold` compares them (accents, case,
-    spaces and zero-width characters aside): the key a person is matched by."""
-    return fold(name or ""), fold(company or "")
-
-
-class _Known(NamedTuple):
-    id: str
-    name: str
-    fields: dict[str, Any]  # FIELDS, birthday, and dates (JSON text or a dict)
-
-
-class Matcher:
-    """The store's contacts, indexed by each kind of identity."""
-
-    def __init__(self, db: apsw.Connection) -> None:
-        self.by_linkedin: dict[str, str] = {}
-        self.by_email: dict[str, str] = {}
-        self.by_name_company: dict[tuple[str, str], list[str]] = {}
-        self.known: dict[str, _Known] = {}
-        for row in db.execute("SELECT id, name, company, role, email, linkedin, phone, "
-                              "birthday, dates FROM contacts"):
-            fields = dict(zip(FIELDS, row[2:7], strict=True))
-            fields["birthday"] = row[7]
-            fields["dates"] = row[8]  # JSON text, or None
-            self.remember(_Known(row[0], row[1], fields))
-
-    def remember(self, known: _Known) -> None:
-        self.known[known.id] = known
-        key = linkedin_key(known.fields.get("linkedin"))
-        if key:
-            self.by_linkedin.setdefault(key, known.id)
-        if known.fields.get("email"):
-            self.by_email.setdefault(_fold(known.fields["email"]), known.id)
-        self.by_name_company.setdefault(
-            _same_person(known.name, known.fields.get("company")), []).append(known.id)
-
-    def match(self, person: Person) -> set[str]:
-        """Every contact this person's identities point at (one, none, or a conflict)."""
-        found: set[str] = set()
-        key = linkedin_key(person.linkedin)
-        if key and key in self.by_linkedin:
-            found.add(self.by_linkedin[key])
-        for address in person.emails or ([person.email] if person.email else []):
-            if _fold(address) in self.by_email:
-                found.add(self.by_email[_fold(address)])
-        if not found:
-            same = self.by_name_company.get(_same_person(person.name, person.company), [])
-            found.update(same[:2])  # two contacts of that name at one company: a conflict
-        return found
+    kept: list[tuple[str, str, list[str]]]  # (contact id, name, fields the file differs in)
+    repeated: list[RowError]  # a later row of one person that changed what an earlier gave
 
 
 def checked(person: Person) -> Person:
@@ -172,66 +120,112 @@ def _email(address: str | None) -> str | None:
 def plan_import(db: apsw.Connection, people: list[Person], source: str,
                 progress: Callable[[int], None] | None = None) -> PeoplePlan:
     """What importing ``people`` records (see the module docs)."""
-    matcher = Matcher(db)
-    events: list[tuple[str, Payload, str | None]] = []
-    added: list[str] = []
-    updated: list[str] = []
+    history = read_history(db, source)
+    matcher = Matcher(db, history)
     conflicts: list[RowError] = []
-    unchanged = 0
-    seen: set[str] = set()
+    repeated: list[RowError] = []
+    found: dict[str, Person] = {}  # contact -> the person (their rows combined), file order
+    new: set[str] = set()
     for done, person in enumerate(people, start=1):
         if progress is not None and done % 500 == 0:
             progress(done)
-        matches = matcher.match(person)
+        matches = matcher.match(person.name, person.company, _emails(person), person.linkedin)
         if len(matches) > 1:
-            names = ", ".join(sorted(matcher.known[m].name for m in matches))
+            names = ", ".join(sorted(found[m].name if m in new else matcher.known[m].name
+                                     for m in matches))
             conflicts.append(RowError(person.row, f"{person.name} matches several contacts "
                                                   f"({names}); not imported"))
             continue
         if matches:
             contact_id = matches.pop()
-            seen.add(contact_id)
-            changes = _changes(matcher.known[contact_id], person)
-            if changes:
-                events.append((contact_id, ContactUpdated(**changes), None))
-                updated.append(contact_id)
-                known = matcher.known[contact_id]
-                matcher.remember(known._replace(fields={**known.fields, **changes}))
-            else:
-                unchanged += 1
+        else:
+            contact_id = free_id(person.name, lambda c: c in matcher.known or c in new
+                                 or id_taken(db, c))
+            new.add(contact_id)
+        earlier = found.get(contact_id)
+        if earlier is not None:
+            person, differs = _combined(earlier, person)
+            if differs:
+                repeated.append(RowError(differs, f"the same person as row {earlier.row} "
+                                                  f"({earlier.name}): this row's values win"))
+        found[contact_id] = person
+        matcher.remember_identities(contact_id, person.name, person.company, _emails(person),
+                                    person.linkedin)
+    plan = _planned(found, new, matcher, history)
+    return plan._replace(conflicts=conflicts, repeated=repeated)
+
+
+def _emails(person: Person) -> list[str]:
+    return person.emails or ([person.email] if person.email else [])
+
+
+def _planned(found: dict[str, Person], new: set[str], matcher: Matcher,
+             history: History) -> PeoplePlan:
+    """The events for each person found: added if new, else what changed."""
+    plan = PeoplePlan([], [], [], 0, [], [], [], [])
+    unchanged = 0
+    for contact_id, person in found.items():
+        if contact_id in new:
+            plan.events.append((contact_id, ContactAdded(
+                name=person.name, company=person.company, role=person.role,
+                email=person.email, linkedin=person.linkedin, phone=person.phone,
+                how_met=person.how_met, tags=person.tags, birthday=person.birthday,
+                dates=person.dates), person.met_on))
+            plan.added.append(contact_id)
             continue
-        contact_id = _new_id(person.name, matcher, db)
-        payload = ContactAdded(name=person.name, company=person.company, role=person.role,
-                               email=person.email, linkedin=person.linkedin,
-                               phone=person.phone, how_met=person.how_met, tags=person.tags,
-                               birthday=person.birthday, dates=person.dates)
-        events.append((contact_id, payload, person.met_on))
-        added.append(contact_id)
-        seen.add(contact_id)
-        matcher.remember(_Known(contact_id, person.name,
-                                {**{f: getattr(person, f) for f in FIELDS},
-                                 "birthday": person.birthday, "dates": person.dates}))
-    missing = [name for contact_id, name in _brought_in_by(db, source) if contact_id not in seen]
-    return PeoplePlan(events, added, updated, unchanged, conflicts, missing)
+        known = matcher.known[contact_id]
+        changes, kept = _changes(known, person, history.gave.get(contact_id, {}))
+        if changes:
+            plan.events.append((contact_id, ContactUpdated(**changes), None))
+            plan.updated.append(contact_id)
+        else:
+            unchanged += 1
+        if kept:
+            plan.kept.append((contact_id, known.name, kept))
+    missing = sorted(matcher.known[c].name for c in history.brought_in
+                     if c in matcher.known and c not in found)
+    return plan._replace(unchanged=unchanged, missing=missing)
 
 
-def _changes(known: _Known, person: Person) -> dict[str, Any]:
-    """Fields the source gives that differ from what the contact has (never blanks one)."""
+def _same(field: str, value: str, other: object) -> bool:
+    """Whether a field's ``value`` says nothing new over ``other`` (a value or None)."""
+    if not isinstance(other, str) or not other:
+        return False
+    if field == "linkedin":
+        return linkedin_key(value) == linkedin_key(other)
+    if field == "company" and company_key(value):  # ("Acme Inc." is Acme)
+        return company_key(value) == company_key(other)
+    if field in ("birthday", "date"):  # a day without its year says nothing new
+        return value == other or (len(value) == 5 and other.endswith("-" + value))
+    return fold_text(value) == fold_text(other)
+
+
+def _changes(known: Known, person: Person, gave: dict[str, Any]
+             ) -> tuple[dict[str, Any], list[str]]:
+    """The fields to update, and those the file differs in but the contact keeps.
+
+    A field changes where the source's value changed since this source last gave
+    one, or, if it never gave one, where the contact has none. A file never
+    blanks a field.
+    """
     changes: dict[str, Any] = {}
-    for field in FIELDS:
+    kept: list[str] = []
+
+    def weigh(field: str, value: str, current: object, last: object) -> bool | None:
+        """True: update; False: keep the contact's; None: the same already."""
+        what = "date" if field.startswith("dates") else field
+        if _same(what, value, current):
+            return None
+        return not _same(what, value, last) if last else not current
+
+    for field in (*FIELDS, "birthday"):
         value = getattr(person, field)
-        if not value:
-            continue
-        current = known.fields.get(field)
-        same = (linkedin_key(value) == linkedin_key(current) if field == "linkedin"
-                else _fold(value) == _fold(current))
-        if not same:
-            changes[field] = value
-    current = known.fields.get("birthday")
-    # A birthday without its year says nothing new about one with the year.
-    if person.birthday and person.birthday != current and not (
-            len(person.birthday) == 5 and str(current).endswith("-" + person.birthday)):
-        changes["birthday"] = person.birthday
+        if value:
+            verdict = weigh(field, value, known.fields.get(field), gave.get(field))
+            if verdict:
+                changes[field] = value
+            elif verdict is False:
+                kept.append(field)
     had = known.fields.get("dates")
     if isinstance(had, str):
         try:
@@ -240,27 +234,47 @@ def _changes(known: _Known, person: Person) -> dict[str, Any]:
             had = None
     had = had if isinstance(had, dict) else {}
     named = {label.casefold(): label for label in had}  # (labels match whatever their case)
+    gave_dates = gave.get("dates", {})
     dates = {}
     for label, day in person.dates.items():
-        label = named.get(label.casefold(), label)
-        if day != had.get(label) and not (
-                len(day) == 5 and str(had.get(label)).endswith("-" + day)):
-            dates[label] = day
+        stored = named.get(label.casefold(), label)
+        verdict = weigh("dates", day, had.get(stored), gave_dates.get(label.casefold()))
+        if verdict:
+            dates[stored] = day
+        elif verdict is False and "dates" not in kept:
+            kept.append("dates")
     if dates:
         changes["dates"] = dates
-    return changes
+    return changes, kept
 
 
-def _new_id(name: str, matcher: Matcher, db: apsw.Connection) -> str:
-    return free_id(name, lambda c: c in matcher.known or id_taken(db, c))
+def _combined(earlier: Person, later: Person) -> tuple[Person, int]:
+    """Two rows of one person as one: the later row's values win where it has them.
 
-
-def _brought_in_by(db: apsw.Connection, source: str) -> list[tuple[str, str]]:
-    """(id, name) of live contacts whose contact.added came from ``source``."""
-    return list(db.execute(
-        "SELECT c.id, c.name FROM contacts c WHERE EXISTS (SELECT 1 FROM events e "
-        "WHERE e.stream = 'contact:' || c.id AND e.type = 'contact.added' AND e.source = ?) "
-        "ORDER BY c.name", (source,)))
+    Also the later row's number if it changed a value the earlier row gave, else 0.
+    """
+    changes: dict[str, Any] = {}
+    differs = False
+    for field in (*FIELDS, "birthday", "how_met", "met_on"):
+        value = getattr(later, field)
+        if value:
+            before = getattr(earlier, field)
+            differs = differs or (field in (*FIELDS, "birthday") and bool(before)
+                                  and not _same(field, value, before)
+                                  and not _same(field, before, value))
+            changes[field] = value
+    dates = {label: day for label, day in earlier.dates.items()
+             if label.casefold() not in {other.casefold() for other in later.dates}}
+    for label, day in later.dates.items():
+        before = next((d for other, d in earlier.dates.items()
+                       if other.casefold() == label.casefold()), None)
+        differs = differs or (before is not None and before != day)
+        dates[label] = day
+    emails = list(dict.fromkeys([*_emails(later), *_emails(earlier)]))
+    person = msgspec.structs.replace(
+        earlier, **changes, emails=emails, email=later.email or earlier.email,
+        tags=list(dict.fromkeys([*earlier.tags, *later.tags])), dates=dates)
+    return person, later.row if differs else 0
 
 
 def validate_people(people: list[Person]) -> Parsed:
@@ -277,7 +291,8 @@ def validate_people(people: list[Person]) -> Parsed:
 # -- the importer -------------------------------------------------------------------------
 
 MATCHING = ("People are matched to your contacts by LinkedIn URL, then email, then name and "
-            "company: new people are added, changed details updated, and nobody is removed. "
+            "company: new people are added, details this source changed since its last "
+            "import updated (your own edits are kept), and nobody is removed. "
             "Rows that are not a person (a group card) are listed and left out. A file with "
             "bad rows imports nothing unless --skip-bad is given.")
 SKIP_BAD = Option("skip-bad", "Import the good rows; list the bad ones.")
@@ -342,12 +357,21 @@ class PeopleImporter:
             "skipped": [{"row": e.row, "message": e.message} for e in skipped],
             "conflicts": [{"row": e.row, "message": e.message} for e in plan.conflicts],
             "missing": plan.missing,
+            "kept": [{"contact": contact, "name": name, "fields": fields}
+                     for contact, name, fields in plan.kept],
+            "repeated": [{"row": e.row, "message": e.message} for e in plan.repeated],
         }
         would = "would be " if result.dry_run else ""
         text = [f"{result.path}: {len(plan.added)} {would}added, {len(plan.updated)} {would}"
                 f"updated, {plan.unchanged} unchanged"]
         if result.dry_run:
             text += [f"  {line}" for line in planned_changes(plan)]
+            text += [f"  keep {contact}: {', '.join(fields)} (the file differs; yours kept)"
+                     for contact, _name, fields in plan.kept]
+        elif plan.kept:
+            text.append("kept your values where the file differs: " + ", ".join(
+                f"{name} ({', '.join(fields)})" for _id, name, fields in plan.kept[:10])
+                + (" ..." if len(plan.kept) > 10 else ""))
         if batch:
             text.append(f"batch {batch} (undo it with: coffeechat undo --batch {batch})")
         if plan.missing:
@@ -355,7 +379,8 @@ class PeopleImporter:
                         "(kept): " + ", ".join(plan.missing[:10])
                         + (" ..." if len(plan.missing) > 10 else ""))
         notes = [f"skipped row {row.row}: {row.message}" for row in skipped]
-        notes += [f"row {row.row}: {row.message}" for row in plan.conflicts]
+        notes += [f"row {row.row}: {row.message}"
+                  for row in sorted([*plan.conflicts, *plan.repeated])]
         return Report(document, text, notes)
 
 
