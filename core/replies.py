@@ -106,9 +106,7 @@ def read_maildir(path: str, progress: Progress = no_progress) -> MailboxRead:
         raise BadInput(f"DIR: {path} is not a Maildir folder (it has no {missing[0]}/)")
     root = os.path.realpath(path)
     names = _maildir_names(path)
-    parser = BytesHeaderParser(policy=compat32)
-    mails: list[Mail] = []
-    messages = automatic = unreadable = 0
+    tally = _Tally()
     refused: list[str] = []
     with progress(len(names), "reading mail") as advance:
         for done, name in enumerate(names, 1):
@@ -118,17 +116,8 @@ def read_maildir(path: str, progress: Progress = no_progress) -> MailboxRead:
                 if why:
                     refused.append(f"{os.path.join(path, name)}: {why}")
                 continue
-            messages += 1
-            headers = parser.parsebytes(head)
-            if is_automatic(headers):
-                automatic += 1
-                continue
-            mail = _mail(headers)
-            if mail is None:
-                unreadable += 1
-            else:
-                mails.append(mail)
-    return MailboxRead(mails, messages, automatic, unreadable, tuple(refused))
+            tally.add(head)
+    return tally.read(tuple(refused))
 
 
 def _maildir_names(path: str) -> list[str]:
@@ -169,22 +158,37 @@ def _maildir_head(root: str, full: str) -> tuple[bytes | None, str]:
 
 
 def _read(box: Any, progress: Progress) -> MailboxRead:
-    parser = BytesHeaderParser(policy=compat32)
-    mails, messages, automatic, unreadable = [], 0, 0, 0
+    tally = _Tally()
     with progress(len(box), "reading mail") as advance:
-        for key in box.iterkeys():
-            messages += 1
-            advance(messages)
-            headers = parser.parsebytes(box.get_bytes(key))
-            if is_automatic(headers):
-                automatic += 1
-                continue
-            mail = _mail(headers)
-            if mail is None:
-                unreadable += 1
-            else:
-                mails.append(mail)
-    return MailboxRead(mails, messages, automatic, unreadable)
+        for done, key in enumerate(box.iterkeys(), 1):
+            advance(done)
+            tally.add(box.get_bytes(key))
+    return tally.read()
+
+
+class _Tally:
+    """Messages sorted as they are read: the mails kept, auto-replies, unreadable ones."""
+
+    def __init__(self) -> None:
+        self.parser = BytesHeaderParser(policy=compat32)
+        self.mails: list[Mail] = []
+        self.messages = self.automatic = self.unreadable = 0
+
+    def add(self, message: bytes) -> None:
+        """One message (its headers, at least) as it was read."""
+        self.messages += 1
+        headers = self.parser.parsebytes(message)
+        if is_automatic(headers):
+            self.automatic += 1
+            return
+        mail = _mail(headers)
+        if mail is None:
+            self.unreadable += 1
+        else:
+            self.mails.append(mail)
+
+    def read(self, refused: tuple[str, ...] = ()) -> MailboxRead:
+        return MailboxRead(self.mails, self.messages, self.automatic, self.unreadable, refused)
 
 
 def is_automatic(headers: Message) -> bool:
