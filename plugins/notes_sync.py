@@ -33,6 +33,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
+import apsw
 import msgspec
 
 from coffeechat.codec import Event, decode_as, encode_payloads
@@ -49,6 +50,7 @@ from coffeechat.store import NewEvent, Store
 
 SOURCE = "notes:"
 FILE_STREAM = "note:"
+META_NOTES_FOLDER = "notes_folder"  # the real path of the folder the store is synced with
 # Every contact stream sorts from "contact:" up to (not including) "contact;".
 CONTACT_STREAMS = (CONTACT_PREFIX, CONTACT_PREFIX[:-1] + ";")
 
@@ -177,6 +179,39 @@ class NotesFolder:
             "SELECT DISTINCT stream FROM events WHERE stream >= ? AND stream < ?",
             (prefix, prefix + "\U0010ffff"))
         return [row[0][len(FILE_STREAM):] for row in rows]
+
+    def claim(self, *, moved: bool = False) -> str | None:
+        """Make sure this store's notes come from this folder; a line to tell, if any.
+
+        The store remembers the real path of the folder it is synced with (the
+        ``notes_folder`` meta key). Another folder, or a folder inside it, would
+        take back every note it does not hold: refused (BadInput), unless the
+        remembered folder is gone or ``moved`` says the notes moved here. A store
+        without the key (synced before it existed, or its meta lost) adopts this one.
+        """
+        mine = self.real_root
+        try:
+            if _meta_folder(self.store) == mine:
+                return None
+            with self.store.write():
+                known = _meta_folder(self.store)
+                if known == mine:
+                    return None
+                if known is not None and not moved and os.path.isdir(known):
+                    inside = mine.startswith(known + os.sep)
+                    raise BadInput(
+                        f"watch: {mine} is " + ("a folder inside " if inside else "not ")
+                        + f"{known}, this store's notes folder; watch {known}, or if the notes "
+                        f"moved to {mine}, add --moved (other notes need a store of their "
+                        "own: --db FILE)")
+                self.store.conn.execute(
+                    "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) "
+                    "DO UPDATE SET value = excluded.value", (META_NOTES_FOLDER, mine))
+        except apsw.SQLError:  # (no meta table: it comes back empty, and this check with it)
+            return None
+        if known is None:
+            return None
+        return f"notes folder is now {mine} (was {known}" + (")" if moved else ", now gone)")
 
     def current_errors(self) -> list[NoteError]:
         return [self.errors[path] for path in sorted(self.errors)]
@@ -355,6 +390,12 @@ class NotesFolder:
     def _marker(self, path: str, digest: str | None) -> NewEvent:
         payload: Payload = FileRead(digest=digest) if digest else FileGone()
         return NewEvent(stream=FILE_STREAM + path, payload=payload, occurred_at=_now())
+
+
+def _meta_folder(store: Store) -> str | None:
+    row = store.conn.execute("SELECT value FROM meta WHERE key = ?",
+                             (META_NOTES_FOLDER,)).fetchone()
+    return row[0] if row else None
 
 
 def _check_default_views(views_dir: str, expected: str) -> None:
