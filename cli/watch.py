@@ -17,8 +17,11 @@ from coffeechat.cli.main import context_app, json_option, output
               help="Where to write the Markdown views (default: NOTES/_coffeechat).")
 @click.option("--once", is_flag=True,
               help="Read the folder and write the views once, then exit (1 if a note is bad).")
+@click.option("--moved", is_flag=True,
+              help="The store's notes folder moved to NOTES: sync with NOTES from now on "
+                   "(without it, a folder other than the store's own is refused).")
 @json_option
-def watch(notes: str, views_dir: str | None, once: bool) -> None:
+def watch(notes: str, views_dir: str | None, once: bool, moved: bool) -> None:
     """Record from a folder of Markdown notes and keep Markdown views up to date.
 
     Any .md file whose YAML front matter has a `contact` key is a note (see
@@ -26,7 +29,10 @@ def watch(notes: str, views_dir: str | None, once: bool) -> None:
     recorded; deleting it takes that back. Views (due.md, contacts.md,
     referrals.md, a page per contact, errors.md, and report.html unless
     [views] report = false) are rewritten as the notes or the store change.
-    Ctrl-C stops.
+    A store is synced with one notes folder: the first it watches. Another
+    folder, or a folder inside it, is refused (a folder that moved: --moved).
+    If the folder is deleted and made again while watching, the new one is
+    read and watched; while it is gone, the watcher waits for it. Ctrl-C stops.
     """
     from coffeechat.plugins.notes_sync import NotesFolder
     from coffeechat.plugins.notes_watch import GRACE_SECONDS, Watcher
@@ -38,6 +44,8 @@ def watch(notes: str, views_dir: str | None, once: bool) -> None:
     folder = NotesFolder(notes, store, plugins.note_parsers(), views_dir=views_dir,
                          catch_up=projector.catch_up_locked,
                          on_commit=lambda events: plugins.event_appended(events, store))
+    if (moved_from := folder.claim(moved=moved)) is not None:
+        click.echo(f"coffeechat: {moved_from}", err=True)
     live = Terminal(sys.stderr.isatty(), folder.views_dir)
     views = plugins.views()
     if not app.config().views.report:  # ([views] report = false in config.toml)

@@ -14,12 +14,12 @@ from __future__ import annotations
 import os
 import stat
 import time
-from collections.abc import Callable
-from typing import Any, NamedTuple
+from collections.abc import Callable, Generator, Iterator
+from typing import Any, NamedTuple, cast
 
 from coffeechat import limits
 from coffeechat.clock import now, stamp
-from coffeechat.errors import describe_error
+from coffeechat.errors import describe_error, visible
 from coffeechat.files import (
     PRIVATE_FILE,
     PRIVATE_FOLDER,
@@ -228,6 +228,7 @@ class Watcher:
     def __init__(self, folder: NotesFolder, projector: Projector, views: dict[str, Render], *,
                  grace: float = GRACE_SECONDS, warn: Warn | None = None) -> None:
         self.folder = folder
+        self.warn = warn or (lambda _text: None)
         self.grace = grace  # 0 for a single pass: report every bad note at once
         self.store = folder.store
         self.projector = projector
@@ -287,8 +288,6 @@ class Watcher:
         Ctrl-C while a step runs ends it too: a write it had begun is rolled back
         whole, and the next run reads those notes again.
         """
-        from watchfiles import watch
-
         folder = self.folder
 
         def wanted(_change: Any, path: str) -> bool:
@@ -302,14 +301,14 @@ class Watcher:
 
         scanned = False
         try:
-            for changes in watch(folder.root, watch_filter=wanted, debounce=DEBOUNCE_MS, step=20,
-                                 rust_timeout=TICK_MS, yield_on_timeout=True,
-                                 raise_interrupt=False):
-                if not scanned:  # the first scan runs once watching has begun: nothing slips by
+            for changes in self._following(wanted):
+                # The first scan runs once watching has begun: nothing slips by. None:
+                # watchfiles was started again, and what it missed meanwhile is read now.
+                if not scanned or changes is None:
                     scanned = True
                     on_update(self.step(None))
                 paths: set[str] = set()
-                for _change, path in changes:
+                for _change, path in changes or ():
                     if folder.is_folder(path):  # a new folder: notes may be in it already
                         paths.update(folder.files(path))
                     elif (note := folder.relative(path)) is not None:
@@ -321,3 +320,85 @@ class Watcher:
                     on_update(update)
         except KeyboardInterrupt:  # Ctrl-C during a step: a write in progress was rolled back
             return
+
+    def _changes(self, wanted: Callable[[Any, str], bool]) -> Iterator[set[Any] | None]:
+        """watchfiles' batches of changes to the folder, and None where it was restarted.
+
+        watchfiles gives up on a path it cannot decode (a file name that is not
+        UTF-8, anywhere under the folder, even in .git/): its iterator ends with
+        an internal error. Then one warning line, and it is started again (after
+        a pause, should it fail again at once).
+        """
+        from watchfiles import watch
+        from watchfiles._rust_notify import WatchfilesRustInternalError
+
+        failed_at = -1.0
+        while True:
+            try:
+                yield from watch(self.folder.root, watch_filter=wanted, debounce=DEBOUNCE_MS,
+                                 step=20, rust_timeout=TICK_MS, yield_on_timeout=True,
+                                 raise_interrupt=False)
+                return  # (Ctrl-C)
+            except WatchfilesRustInternalError as error:
+                if time.monotonic() - failed_at < 1:
+                    time.sleep(1)
+                failed_at = time.monotonic()
+                self.warn(f"watching {self.folder.root} failed ({visible(str(error))}); "
+                          "watching it again, the whole folder read anew")
+            yield None
+
+    def _following(self, wanted: Callable[[Any, str], bool]) -> Iterator[set[Any] | None]:
+        """:meth:`_changes` of whatever folder is at the notes folder's path now.
+
+        A folder deleted and made again (a re-clone, some sync tools) is a new
+        folder that watchfiles does not see: each batch and each tick compares the
+        folder's device and inode with those it started with. A new folder is
+        watched from then on and read whole (None); while there is none, one line,
+        and the watcher waits for it to come back (its notes stay recorded meanwhile).
+        """
+        identity = _identity(self.folder.root)
+        anew = False
+        while True:
+            # (a generator: closing it stops the old folder's watch now)
+            changes = cast(Generator[Any, None, None], self._changes(wanted))
+            try:
+                for batch in changes:
+                    if _identity(self.folder.root) != identity:
+                        break
+                    if anew:  # (read once the new watch has begun: nothing slips by)
+                        anew = False
+                        yield None
+                    yield batch
+                else:
+                    return  # (Ctrl-C)
+            finally:
+                changes.close()
+            identity = self._wait_for_folder()
+            anew = True
+
+    def _wait_for_folder(self) -> tuple[int, int]:
+        """Wait until a folder is at the notes folder's path; get ready to watch it anew."""
+        root = self.folder.root
+        identity = _identity(root)
+        if identity is None:
+            self.warn(f"notes folder {root} is gone: waiting for it to come back")
+            while (identity := _identity(root)) is None:
+                time.sleep(TICK_MS / 1000)
+            self.warn(f"notes folder {root} is back: watching it again")
+        else:
+            self.warn(f"notes folder {root} was replaced: watching the new one")
+        self.folder.real_root = os.path.realpath(root)
+        self.writer.written.clear()  # (the views folder went with the old folder)
+        self.writer.file_mode, self.writer.folder_mode = view_modes(root, self.folder.views_dir)
+        self.rendered_seq = -1
+        self.pending.clear()
+        return identity
+
+
+def _identity(folder: str) -> tuple[int, int] | None:
+    """The folder's (device, inode), or None when no folder is there."""
+    try:
+        info = os.stat(folder)
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino) if stat.S_ISDIR(info.st_mode) else None
