@@ -59,7 +59,7 @@ def watch(notes: str, views_dir: str | None, once: bool, moved: bool) -> None:
 
     logging.getLogger("watchfiles").setLevel(logging.ERROR)  # we say "stopped" ourselves
     try:
-        watcher.run(lambda update: live.show(update, len(folder.known())))
+        watcher.run(lambda update: live.show(update, folder.recorded_count()))
     finally:
         live.close()
 

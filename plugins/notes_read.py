@@ -7,7 +7,8 @@ is opened without blocking and read only if it is a regular file, and never
 past :data:`~coffeechat.limits.NOTE_BYTES`: a FIFO, a device or a huge file in
 the notes folder costs one error line, never a hang. YAML anchors and aliases
 are refused, since a small note could otherwise expand into an enormous event.
-Errors name the file, the line and the key.
+Errors name the file, the line and the key. A note's name must be one the log
+can hold (:func:`name_problem`); errors show it as :func:`shown_name`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from datetime import UTC, datetime
 
 import msgspec
 
+from coffeechat.errors import visible
 from coffeechat.files import NotRegular, read_regular
 from coffeechat.limits import NOTE_BYTES
 
@@ -33,6 +35,10 @@ from coffeechat.notebook import (  # noqa: F401 - the names plugins knew them by
 )
 from coffeechat.notebook import line_of as _line_of
 
+# A note's events are keyed "notes:<path>@<content hash>:<n>", and the store takes
+# keys of at most 1000 characters: this leaves room for the rest.
+NAME_CHARS = 900
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # (what the store refuses in a stream or key)
 _CLOSING = re.compile(r"^---[ \t]*$", re.MULTILINE)
 _NAMES_CONTACT = re.compile(rb"^contact[ \t]*:", re.MULTILINE)
 
@@ -59,6 +65,30 @@ def read_note(full: str, path: str) -> Note | NoteError | None:
         return NoteError(path, 1, None, f"{info.st_size:,} bytes is over the limit of "
                                         f"{NOTE_BYTES:,} bytes for a note")
     return parse_note(raw, path, _modified(info))
+
+
+def name_problem(path: str) -> str | None:
+    """Why a note of this name (its path in the folder) cannot be recorded, or None.
+
+    The path becomes part of the note's stream and keys: it must be UTF-8 text,
+    one line, and short enough for a key.
+    """
+    try:
+        path.encode()
+    except UnicodeEncodeError:  # (os.walk's undecodable bytes, as surrogates)
+        return "its name is not UTF-8 text: rename the file to record it"
+    if _CONTROL.search(path):
+        return ("its name holds a control character (a line break, say): rename the file "
+                "to record it")
+    if len(path) > NAME_CHARS:
+        return (f"its path in the notes folder is {len(path):,} characters, over the limit "
+                f"of {NAME_CHARS}: move or rename the file to record it")
+    return None
+
+
+def shown_name(path: str) -> str:
+    """A note's path as one line of text: undecodable bytes and control characters escaped."""
+    return visible(os.fsencode(path).decode("utf-8", "backslashreplace"))
 
 
 def _modified(info: os.stat_result) -> datetime | None:

@@ -43,7 +43,7 @@ from coffeechat.fold import CONTACT_PREFIX, ROW_COLUMNS, Row, retracted_ids
 from coffeechat.hookspecs import hookimpl
 from coffeechat.plugins.notes import NoteBook, NoteProblem, Parser
 from coffeechat.plugins.notes_parse import checked_events, run_parser
-from coffeechat.plugins.notes_read import Note, NoteError, read_note
+from coffeechat.plugins.notes_read import Note, NoteError, name_problem, read_note, shown_name
 from coffeechat.resolve import ContactDirectory
 from coffeechat.retractions import Retraction
 from coffeechat.store import NewEvent, Store
@@ -213,6 +213,13 @@ class NotesFolder:
             return None
         return f"notes folder is now {mine} (was {known}" + (")" if moved else ", now gone)")
 
+    def recorded_count(self) -> int:
+        """How many note files the log reflects now (read, and not gone since)."""
+        return self.store.conn.execute(
+            "SELECT count(*) FROM (SELECT type, max(version) FROM events "
+            "WHERE stream >= ? AND stream < ? GROUP BY stream) WHERE type = ?",
+            (FILE_STREAM, FILE_STREAM[:-1] + ";", FileRead.type_name)).get
+
     def current_errors(self) -> list[NoteError]:
         return [self.errors[path] for path in sorted(self.errors)]
 
@@ -275,13 +282,18 @@ class NotesFolder:
                     os.path.join(self.root, path), recent):
                 self.deferred.append(path)  # half saved: look again in a moment
                 continue
+            problem = name_problem(path)
+            if problem is not None:  # a note the log cannot hold; any other file is let be
+                if result is None:
+                    continue
+                result = NoteError(path, 1, None, problem)
             found.append((path, result))
         return found
 
     def _plan(self, found: list[tuple[str, Note | NoteError | None]],
               outcome: dict[str, list[str]]) -> list[tuple[list[NewEvent], str]]:
         """The batches that bring the log in step with what was read (inside the write)."""
-        states = _file_states(self.store, [path for path, _result in found],
+        states = _file_states(self.store, [p for p, _r in found if name_problem(p) is None],
                               {path: r.digest for path, r in found if isinstance(r, Note)})
         notes: list[Note] = []
         gone: list[str] = []
@@ -293,7 +305,7 @@ class NotesFolder:
                 else:
                     notes.append(result)
             elif isinstance(result, NoteError):
-                self.errors[path] = result
+                self.errors[path] = result._replace(path=shown_name(result.path))  # (one line)
             else:
                 self.errors.pop(path, None)
                 if state.digest is not None:  # it was a note, and now is not (or is gone)
@@ -363,7 +375,7 @@ class NotesFolder:
         except NoteProblem as problem:
             if book is not None:
                 book.withdraw()
-            self.errors[note.path] = NoteError(note.path, note.line_of(problem.key),
+            self.errors[note.path] = NoteError(shown_name(note.path), note.line_of(problem.key),
                                                problem.key, problem.message)
             return None
 

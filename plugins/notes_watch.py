@@ -333,6 +333,7 @@ class Watcher:
         from watchfiles._rust_notify import WatchfilesRustInternalError
 
         failed_at = -1.0
+        said: set[str] = set()  # (a file that keeps changing would say it again and again)
         while True:
             try:
                 yield from watch(self.folder.root, watch_filter=wanted, debounce=DEBOUNCE_MS,
@@ -343,8 +344,11 @@ class Watcher:
                 if time.monotonic() - failed_at < 1:
                     time.sleep(1)
                 failed_at = time.monotonic()
-                self.warn(f"watching {self.folder.root} failed ({visible(str(error))}); "
-                          "watching it again, the whole folder read anew")
+                text = (f"watching {self.folder.root} failed ({visible(str(error))}); "
+                        "watching it again, the whole folder read anew")
+                if text not in said:
+                    said.add(text)
+                    self.warn(text)
             yield None
 
     def _following(self, wanted: Callable[[Any, str], bool]) -> Iterator[set[Any] | None]:
