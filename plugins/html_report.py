@@ -132,7 +132,10 @@ def _section(given: ReportInput, profile: dict[str, Any], names: Names) -> dict[
 # ~20 s. The watcher also re-renders every minute, which picks up what a skipped
 # round left out.
 REWRITE_FACTOR = 10
-_LAST: dict[str, float] = {}  # "at": when the last render ended (monotonic), "cost": its seconds
+# store path -> (when its last render ended (monotonic), what it cost in seconds): per
+# store, so that one process rendering two stores' reports (tests in one process) does
+# not hold one back for the other's.
+_LAST: dict[str, tuple[float, float]] = {}
 
 
 def report_view(ctx: ViewContext) -> dict[str, str]:
@@ -143,9 +146,11 @@ def report_view(ctx: ViewContext) -> dict[str, str]:
     from coffeechat.stats import figures
 
     started = time.monotonic()
-    if "at" in _LAST and started - _LAST["at"] < min(REWRITE_FACTOR * _LAST["cost"], 60):
+    last = _LAST.get(ctx.store.path)
+    if last is not None and started - last[0] < min(REWRITE_FACTOR * last[1], 60):
         return {}  # (too soon after the last one: the file stays as it was)
     found = figures(ctx.db, since=None, until=ctx.now, rules=load_config().followups)
     html = render_report(ReportInput(ctx.store, ctx.schema, ctx.now, found))
-    _LAST.update(at=time.monotonic(), cost=time.monotonic() - started)
+    ended = time.monotonic()
+    _LAST[ctx.store.path] = (ended, ended - started)
     return {"report.html": html}
