@@ -327,18 +327,24 @@ class Watcher:
         watchfiles gives up on a path it cannot decode (a file name that is not
         UTF-8, anywhere under the folder, even in .git/): its iterator ends with
         an internal error. Then one warning line, and it is started again (after
-        a pause, should it fail again at once).
+        a pause, should it fail again at once); once the new watch runs, None: the
+        folder is read anew (before that, a save could fall between the two).
         """
         from watchfiles import watch
         from watchfiles._rust_notify import WatchfilesRustInternalError
 
         failed_at = -1.0
         said: set[str] = set()  # (a file that keeps changing would say it again and again)
+        restarted = False
         while True:
             try:
-                yield from watch(self.folder.root, watch_filter=wanted, debounce=DEBOUNCE_MS,
-                                 step=20, rust_timeout=TICK_MS, yield_on_timeout=True,
-                                 raise_interrupt=False)
+                for batch in watch(self.folder.root, watch_filter=wanted, debounce=DEBOUNCE_MS,
+                                   step=20, rust_timeout=TICK_MS, yield_on_timeout=True,
+                                   raise_interrupt=False):
+                    if restarted:  # (the new watch runs: what changed meanwhile is read now)
+                        restarted = False
+                        yield None
+                    yield batch
                 return  # (Ctrl-C)
             except WatchfilesRustInternalError as error:
                 if time.monotonic() - failed_at < 1:
@@ -349,7 +355,7 @@ class Watcher:
                 if text not in said:
                     said.add(text)
                     self.warn(text)
-            yield None
+                restarted = True
 
     def _following(self, wanted: Callable[[Any, str], bool]) -> Iterator[set[Any] | None]:
         """:meth:`_changes` of whatever folder is at the notes folder's path now.

@@ -95,11 +95,12 @@ def test_create_edit_delete_rename_while_watching(run: CLI, watching: Watching) 
     (watching.folder / "meeting.md").rename(watching.folder / "2026-11-20-jane.md")
     until(lambda: "notes:2026-11-20-jane.md" in live_sources(run), what="the rename")
     until(lambda: "notes:meeting.md" not in live_sources(run), what="the old path retracted")
-    assert "thank-you" in watching.view("due.md")  # the facts survived the rename
+    # the facts survived the rename (the views are written one after another: waited on)
+    until(lambda: "thank-you" in watching.view("due.md"), what="the meeting after the rename")
 
     (watching.folder / "2026-11-20-jane.md").unlink()
     until(lambda: "thank-you" not in watching.view("due.md"), what="the delete")
-    assert "Bob Smith" not in watching.view("contacts.md")
+    until(lambda: "Bob Smith" not in watching.view("contacts.md"), what="the delete's contacts")
     assert live_sources(run) == {"notes:jane.md"}
     assert watching.stop() == 0
     assert "coffeechat: stopped watching" in watching.err
