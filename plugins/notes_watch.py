@@ -75,8 +75,11 @@ class ViewWriter:
 
     def __init__(self, views_dir: str, views: dict[str, Render], *,
                  modes: tuple[int, int] = (PRIVATE_FILE, PRIVATE_FOLDER),
-                 warn: Warn | None = None) -> None:
+                 warn: Warn | None = None, inside: str | None = None) -> None:
         self.views_dir = os.path.abspath(views_dir)
+        # The folder the views folder is inside of (the notes folder) is never made here:
+        # a notes folder deleted while watched must not come back holding only the views.
+        self.inside = inside
         self.views = views
         self.file_mode, self.folder_mode = modes
         self.warn = warn or (lambda _text: None)
@@ -156,6 +159,8 @@ class ViewWriter:
         """Create ``folder`` if needed; whether its real path is where it says."""
         known = self._folders.get(folder)
         if known is None:
+            if self.inside is not None and not os.path.isdir(self.inside):
+                return False  # (not remembered: the folder may come back)
             try:
                 make_folder(folder, self.folder_mode)
             except OSError:
@@ -232,7 +237,9 @@ class Watcher:
         self.grace = grace  # 0 for a single pass: report every bad note at once
         self.store = folder.store
         self.projector = projector
-        self.writer = ViewWriter(folder.views_dir, views, warn=warn,
+        inside = folder.root if os.path.abspath(folder.views_dir).startswith(
+            os.path.join(os.path.abspath(folder.root), "")) else None
+        self.writer = ViewWriter(folder.views_dir, views, warn=warn, inside=inside,
                                  modes=view_modes(folder.root, folder.views_dir))
         self.rendered_seq = -1
         self.rendered_at = 0.0
