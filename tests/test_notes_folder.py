@@ -102,6 +102,19 @@ def test_the_folder_is_known_by_its_real_path(run: CLI, folders: tuple[Path, Pat
     assert once(run, a)["events"] == 0
 
 
+def _watching_jane(cli: CLI, notes: Path) -> Watching:
+    """A live watcher of ``notes``, started with Jane's note in it and her in the views."""
+    cli.now = "2026-11-21T09:00:00Z"
+    write(notes, "jane.md", JANE)
+    watching = Watching(cli, notes)
+    try:
+        until(lambda: "Jane Doe" in watching.view("contacts.md"), what="Jane in the views")
+    except BaseException:
+        watching.stop()
+        raise
+    return watching
+
+
 def _removed(folder: Path) -> bool:
     shutil.rmtree(folder, ignore_errors=True)
     return not folder.exists()
@@ -109,12 +122,9 @@ def _removed(folder: Path) -> bool:
 
 @pytest.mark.slow
 def test_a_folder_deleted_and_made_again_is_watched(cli: CLI, tmp_path: Path) -> None:
-    cli.now = "2026-11-21T09:00:00Z"
     notes = tmp_path / "notes"
-    write(notes, "jane.md", JANE)
-    watching = Watching(cli, notes)
+    watching = _watching_jane(cli, notes)
     try:
-        until(lambda: "Jane Doe" in watching.view("contacts.md"), what="Jane in the views")
         # (as `rm -rf` would: the watcher may write its views into the folder meanwhile)
         until(lambda: _removed(notes), what="the folder removed")
         until(lambda: "is gone" in watching.err, what="the folder gone")
@@ -134,12 +144,9 @@ def test_a_folder_deleted_and_made_again_is_watched(cli: CLI, tmp_path: Path) ->
 
 @pytest.mark.slow
 def test_a_folder_replaced_at_once_is_watched(cli: CLI, tmp_path: Path) -> None:
-    cli.now = "2026-11-21T09:00:00Z"
     notes = tmp_path / "notes"
-    write(notes, "jane.md", JANE)
-    watching = Watching(cli, notes)
+    watching = _watching_jane(cli, notes)
     try:
-        until(lambda: "Jane Doe" in watching.view("contacts.md"), what="Jane in the views")
         fresh = tmp_path / "fresh"
         write(fresh, "bob.md", BOB)
         os.rename(notes, tmp_path / "old")
