@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import CLI
 
 PREAMBLE = ('Notes:\n"When exporting your connection data, you may notice that some of the '
@@ -84,25 +86,21 @@ def test_an_invitation_without_a_uid_is_one_line_naming_it(run: CLI, tmp_path: P
     assert run.count() == 0
 
 
-def test_an_all_day_start_with_a_timed_end_is_all_day(run: CLI, tmp_path: Path) -> None:
-    path = tmp_path / "allday.ics"
-    path.write_text(invitation("UID:allday-1", "DTSTART;VALUE=DATE:20261110",
-                               "DTEND:20261110T120000Z"))
-    run.run("import", "ics", str(path))
-    [meeting] = [e for e in run.json("log") if e["type"] == "meeting.scheduled"]
-    assert meeting["data"]["at"].startswith("2026-11-10T00:00:00")
-    assert meeting["data"]["minutes"] == 24 * 60
-
-
-def test_a_floating_end_beside_a_zoned_start_is_read_in_that_zone(run: CLI,
-                                                                  tmp_path: Path) -> None:
+@pytest.mark.parametrize(("start", "end", "at", "minutes"), [
+    # an all-day start with a timed end: all day
+    ("DTSTART;VALUE=DATE:20261110", "DTEND:20261110T120000Z", "2026-11-10T00:00:00", 24 * 60),
+    # a floating end beside a zoned start: read in that zone
+    ("DTSTART;TZID=Europe/Berlin:20261110T100000", "DTEND:20261110T104500",
+     "2026-11-10T09:00:00", 45),
+])
+def test_a_start_and_end_of_different_kinds_are_read_as_one(
+        run: CLI, tmp_path: Path, start: str, end: str, at: str, minutes: int) -> None:
     path = tmp_path / "mixed.ics"
-    path.write_text(invitation("UID:mixed-1", "DTSTART;TZID=Europe/Berlin:20261110T100000",
-                               "DTEND:20261110T104500"))
+    path.write_text(invitation("UID:mixed-1", start, end))
     run.run("import", "ics", str(path))
     [meeting] = [e for e in run.json("log") if e["type"] == "meeting.scheduled"]
-    assert meeting["data"]["at"].startswith("2026-11-10T09:00:00")
-    assert meeting["data"]["minutes"] == 45
+    assert meeting["data"]["at"].startswith(at)
+    assert meeting["data"]["minutes"] == minutes
 
 
 def test_an_unknown_time_zone_is_named_in_a_warning(run: CLI, tmp_path: Path) -> None:
