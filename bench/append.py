@@ -24,6 +24,7 @@ Both libraries run SQLite in WAL mode with synchronous=FULL (checked below).
 from __future__ import annotations
 
 import argparse
+import random
 import gc
 import os
 import shutil
@@ -348,8 +349,11 @@ def measure_single(events: list[NewEvent], repeats: int, work: Path
                    ) -> dict[str, list[Run]]:
     """(wall, CPU) of every commit, each contender's commit of event i one after another.
 
-    Every contender has its own fresh file; the order turns with each event, so an
-    fsync stall or a burst of other work on the machine hits all of them alike.
+    Every contender has its own fresh file; the order is shuffled for each event
+    (seeded), so an fsync stall or a burst of other work on the machine hits all of
+    them alike, and no contender always runs right after the same other one (what
+    ran before a commit decides how cold the CPU's caches are: with the order only
+    turning, each contender kept its neighbours, and the ratios moved by ~0.1).
     """
     samples: dict[str, list[Run]] = {name: [] for name in SINGLE}
     names = list(SINGLE)
@@ -359,9 +363,11 @@ def measure_single(events: list[NewEvent], repeats: int, work: Path
         opened = {name: SINGLE[name](folders[name] / "events.db", events) for name in names}
         gc.collect()
         try:
+            order = list(names)
+            shuffle = random.Random(round_no).shuffle
             for i in range(len(events)):
-                turn = i % len(names)
-                for name in names[turn:] + names[:turn]:
+                shuffle(order)  # (a fixed turn would always put the same contender after each)
+                for name in order:
                     commit = opened[name][0]
                     w, c = wall(), cpu()
                     commit(i)

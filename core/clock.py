@@ -16,7 +16,7 @@ import os
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from time import localtime
+from time import gmtime, localtime, strftime
 
 from coffeechat.errors import BadDate
 from coffeechat.limits import EARLIEST, EARLIEST_STAMP, LATEST, LATEST_STAMP
@@ -41,6 +41,13 @@ def now() -> datetime:
             raise BadDate(f"COFFEECHAT_NOW: cannot read {fixed!r} as ISO 8601") from None
         return within_window(moment, "COFFEECHAT_NOW")
     return datetime.now(UTC).replace(microsecond=0)
+
+
+def now_stamp() -> str:
+    """:func:`stamp` of :func:`now` (the time an event is recorded at), in fewer steps."""
+    if os.environ.get("COFFEECHAT_NOW"):
+        return stamp(now())
+    return strftime("%Y-%m-%dT%H:%M:%SZ", gmtime())
 
 
 def stamp(moment: datetime) -> str:

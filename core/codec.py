@@ -62,6 +62,11 @@ def event_from_row(row: tuple[Any, ...]) -> Event:
     return Event(*row)
 
 
+def encode_payload(payload: Payload) -> str:
+    """A payload → its JSON text (as :func:`encode_payloads` writes each)."""
+    return _encoder.encode(payload).decode()
+
+
 def encode_payloads(payloads: list[Payload]) -> list[str]:
     """Many payloads → JSON texts, in one call (JSON text never holds a raw newline)."""
     if not payloads:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -22,7 +21,7 @@ import apsw
 import msgspec
 
 from coffeechat import clock
-from coffeechat.errors import BadInput, ConflictError, StoreError
+from coffeechat.errors import ConflictError, StoreError
 from coffeechat.ids import uuid7, uuid7_batch
 from coffeechat.migrations import EVENT_COLUMNS, MIGRATIONS
 
@@ -75,6 +74,9 @@ class Store:
         self.path = path
         self._appended: tuple[int, str] | None = None  # the tail this transaction wrote
         self._head: HeadFile | None = None
+        # After this connection's last single append: the file's data version then,
+        # the log's tail (seq, hash) and the versions of the streams it appended to.
+        self._known: tuple[int, int, str, dict[str, int]] | None = None
 
     # -- transactions ---------------------------------------------------------
 
@@ -107,12 +109,18 @@ class Store:
     # costs more than the rest of its Python)
 
     def _begin(self) -> None:
-        self._retry_busy("BEGIN IMMEDIATE",
-                         "the store stayed busy (another coffeechat is writing); try again")
         self._appended = None
+        try:  # (the retries' loop only when needed: a frame less for every append)
+            self.conn.execute("BEGIN IMMEDIATE")
+        except apsw.BusyError:
+            self._retry_busy("BEGIN IMMEDIATE",
+                             "the store stayed busy (another coffeechat is writing); try again")
 
     def _commit(self) -> None:
-        self._retry_busy("COMMIT", "could not commit, the store stayed busy")
+        try:
+            self.conn.execute("COMMIT")
+        except apsw.BusyError:
+            self._retry_busy("COMMIT", "could not commit, the store stayed busy")
 
     def _roll_back(self, error: BaseException) -> None:
         """Roll back after ``error``; if the disk is full, raise the error that says so
@@ -140,15 +148,16 @@ class Store:
         self._appended = (seq, last_hash)
 
     def _retry_busy(self, statement: str, failure: str) -> None:
-        """Run ``statement``, waiting out a busy store: the timeout, then a few retries."""
-        for attempt in range(BUSY_RETRIES):
+        """Run ``statement`` again after it found the store busy (SQLite's busy timeout
+        waited already): a few more tries, a pause before each."""
+        for attempt in range(1, BUSY_RETRIES):
+            time.sleep(0.05 * attempt)
             try:
                 self.conn.execute(statement)
                 return
             except apsw.BusyError:
-                if attempt == BUSY_RETRIES - 1:
-                    raise StoreError(f"{self.path}: {failure}") from None
-                time.sleep(0.05 * (attempt + 1))
+                pass
+        raise StoreError(f"{self.path}: {failure}") from None
 
     # -- appending ------------------------------------------------------------
 
@@ -164,27 +173,90 @@ class Store:
         An event whose id (or idempotency key) is already in the log is skipped:
         appending it again is a no-op. ``expected`` maps a stream to the version
         the caller last saw; if the stream has moved on, :class:`ConflictError`
-        is raised and nothing is written.
+        is raised and nothing is written. Events are checked, encoded and given
+        ids before the write lock is taken.
         """
         if not new_events:
             return []
+        from coffeechat.appending import prepare
+
+        if len(new_events) == 1:
+            return self._append_one(new_events[0], source, expected)
+        prepared = prepare(new_events)
         # What write() and _no_cyclic_gc() do, spelled out (see _begin).
-        self._begin()
         import gc  # (here, not at the top: a read never appends)
 
         collecting = gc.isenabled()
         gc.disable()
         try:
-            written = self._append(new_events, source, expected or {})
-            self._commit()
-        except BaseException as error:
-            self._roll_back(error)
-            raise
+            ids = _ids(new_events)
+            self._begin()
+            try:
+                written = self._append_prepared(new_events, prepared, ids, source,
+                                                expected or {})
+                self._commit()
+            except BaseException as error:
+                self._roll_back(error)
+                raise
         finally:
             if collecting:
                 gc.enable()
         self._remember_head()
         return written
+
+    def _append_one(self, new: NewEvent, source: str, expected: dict[str, int] | None
+                    ) -> list[Event]:
+        """:meth:`append` of one event (the usual command's), kept short.
+
+        The write lock is held for one read of the tail (none when the file is
+        as this connection's last append left it), one INSERT and the commit.
+        One event needs neither a savepoint (SQLite undoes a failed statement
+        whole) nor a pause of the cyclic collector.
+        """
+        from coffeechat.appending import chained_row, prepare_one, written
+
+        event_type, data = prepare_one(new)
+        made, batch = uuid7_batch(2)  # (the event's id if it has none, and the batch's)
+        event_id = new.id or made
+        recorded_at = clock.now_stamp()
+        stream, db = new.stream, self.conn
+        self._begin()
+        try:
+            known, self._known = self._known, None
+            unchanged = known is not None and known[0] == db.data_version()
+            versions = known[3] if known is not None and unchanged else {}
+            if known is not None and stream in versions:
+                # Nothing has changed the file since this connection's last append: the
+                # tail is where that left it (a long-lived writer saves a read).
+                seq, previous = known[1], known[2]
+            else:
+                last = db.execute(_TAIL_AND_VERSION, (stream,)).fetchone()
+                seq, previous, version = last if last else (0, "", 0)
+                versions[stream] = version or 0
+            if expected:
+                seen = {stream: versions[stream]}
+                if expected.keys() - seen.keys():  # (a caller may watch another stream too)
+                    seen.update(self.versions(expected.keys() - seen.keys()))
+                self._check_expected(expected, seen)
+            row = chained_row(previous, seq + 1, event_id, new, versions[stream] + 1,
+                              event_type, data, recorded_at, source, batch)
+            try:
+                db.execute(_INSERT, row)
+            except apsw.ConstraintError as error:
+                if not _recorded_already(error):
+                    raise
+                self._check_expected(expected or {}, self.versions(set(expected or ())))
+                self._commit()
+                return []
+            self._appended = (row[0], row[-1])
+            self._commit()
+        except BaseException as error:
+            self._roll_back(error)
+            raise
+        versions[stream] = row[3]
+        self._known = (db.data_version(), row[0], row[-1], versions)
+        self._remember_head()
+        return written(row)
 
     def append_planned(self, plan: Callable[[], Sequence[tuple[Sequence[NewEvent], str]]]
                        ) -> list[list[Event]]:
@@ -195,94 +267,55 @@ class Store:
         gets its own batch id and can be undone alone; writing them together saves
         a commit per batch (a first scan of a notes folder has thousands).
         """
+        from coffeechat.appending import prepare
+
         with self.write():
             batches = plan()
             with _no_cyclic_gc():
-                return [self._append(events, source, {}) if events else []
+                return [self._append_prepared(events, prepare(events), _ids(events), source,
+                                              {}) if events else []
                         for events, source in batches]
 
-    def _append(self, new_events: Sequence[NewEvent], source: str, expected: dict[str, int]
-                ) -> list[Event]:
-        try:
-            return self._append_unnamed(new_events, source, expected)
-        except TypeError:  # (a field that is not text, from a plugin: name the event)
-            found = _first_envelope_problem(new_events, range(len(new_events)))
-            if found is None:
-                raise
-            _refuse(new_events, found[0], _type_label(new_events[found[0]]), found[1])
-            raise
-
-    def _append_unnamed(self, new_events: Sequence[NewEvent], source: str,
-                        expected: dict[str, int]) -> list[Event]:
-        given = [e.id for e in new_events]
-        missing = given.count(None)
-        fresh = iter(uuid7_batch(missing) if missing else ())
-        ids = [i if i is not None else next(fresh) for i in given]
+    def _append_prepared(self, new_events: Sequence[NewEvent],
+                         prepared: tuple[list[str], list[str]], ids: list[str], source: str,
+                         expected: dict[str, int]) -> list[Event]:
+        """Append events :func:`~coffeechat.appending.prepare` found fine (inside the
+        caller's transaction), skipping those the log holds already."""
         batch = uuid7()
         # Optimistically write everything; a batch that repeats a recorded id or
         # key (a re-import, a retried append) is undone to its savepoint and
-        # written again without the events already in the log. One event needs
-        # no savepoint: its INSERT is one statement, and SQLite undoes a failed
-        # statement whole, leaving the transaction as it was.
+        # written again without the events already in the log.
         try:
-            if len(new_events) == 1:
-                return self._insert(new_events, (0,), ids, source, expected, batch)
             with self.conn:
-                return self._insert(new_events, range(len(new_events)), ids, source,
-                                    expected, batch)
+                return self._insert(new_events, range(len(new_events)), prepared, ids,
+                                    source, expected, batch)
         except apsw.ConstraintError as error:
-            if "events.id" not in str(error) and "events.key" not in str(error):
+            if not _recorded_already(error):
                 raise
         keep = self._not_yet_recorded(new_events, ids)
         if not keep:
             self._check_expected(expected, self.versions(set(expected)))
             return []
         with self.conn:  # (apsw's __exit__ never swallows the error: mypy cannot tell)
-            written = self._insert(new_events, keep, ids, source, expected, batch)
+            written = self._insert(new_events, keep, prepared, ids, source, expected, batch)
         return written
 
-    def _insert(self, new_events: Sequence[NewEvent], keep: Sequence[int], ids: list[str],
-                source: str, expected: dict[str, int], batch: str) -> list[Event]:
+    def _insert(self, new_events: Sequence[NewEvent], keep: Sequence[int],
+                prepared: tuple[list[str], list[str]], ids: list[str], source: str,
+                expected: dict[str, int], batch: str) -> list[Event]:
         """Number, hash and insert the events at ``keep`` (inside the caller's transaction)."""
-        from coffeechat.chain import chain_hash
-        from coffeechat.codec import Event, encode_payloads
-        from coffeechat.events import SCHEMAS, type_name
+        from coffeechat.appending import numbered_rows
+        from coffeechat.codec import Event
 
-        db = self.conn
         streams = {new_events[index].stream for index in keep} | expected.keys()
-        if len(streams) == 1:  # the usual append: one stream, where it and the log end
-            (stream,) = streams
-            last = db.execute(_TAIL_AND_VERSION, (stream,)).fetchone()
-            seq, previous, version = last if last else (0, "", 0)
-            versions = {stream: version or 0}
-        else:
-            versions = self.versions(streams)
-            seq, previous = self.tail()
+        versions = self.versions(streams)
         self._check_expected(expected, versions)
-        recorded_at = clock.stamp(clock.now())
-        payloads = [new_events[index].payload for index in keep]
-        datas = encode_payloads(payloads)
-        named: dict[type, str] = {}  # (each class's registered name, looked up once)
-        types = [new_events[index].type or named.get(type(payload))
-                 or named.setdefault(type(payload), type_name(payload))
-                 for index, payload in zip(keep, payloads, strict=True)]
-        _check(new_events, keep, types, datas)
-        rows = []
-        for index, data, event_type in zip(keep, datas, types, strict=True):
-            new = new_events[index]
-            schema = SCHEMAS.get(event_type, 1)
-            seq += 1
-            version = versions[new.stream] = versions[new.stream] + 1
-            key = new.key
-            previous = chain_hash(previous, (
-                ids[index], new.stream, str(version), event_type, str(schema),
-                new.occurred_at, recorded_at, source, key or "", batch, data,
-            ))
-            rows.append((seq, ids[index], new.stream, version, event_type, schema,
-                         new.occurred_at, recorded_at, source, key, batch, data, previous))
-        db.executemany(_INSERT, rows)
+        types, datas = prepared
+        rows = numbered_rows(new_events, keep, ids, types, datas, self.tail(), versions,
+                             clock.stamp(clock.now()), source, batch)
+        self.conn.executemany(_INSERT, rows)
         if rows:
-            self.appended(seq, previous)
+            self.appended(rows[-1][0], rows[-1][-1])
         return list(starmap(Event, rows))  # (event_from_row without a frame per row)
 
     def _not_yet_recorded(self, new_events: Sequence[NewEvent], ids: list[str]) -> list[int]:
@@ -464,119 +497,17 @@ def _no_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+def _ids(new_events: Sequence[NewEvent]) -> list[str]:
+    """Each event's id: its own, or a new one (made in bulk)."""
+    given = [new.id for new in new_events]
+    missing = given.count(None)
+    fresh = iter(uuid7_batch(missing) if missing else ())
+    return [i if i is not None else next(fresh) for i in given]
 
 
-def _check(new_events: Sequence[NewEvent], keep: Sequence[int], types: list[str],
-           datas: list[str]) -> None:
-    """Refuse a batch holding an event this version could not read back.
-
-    See coffeechat.usable. Payloads are decoded again from the JSON about to be
-    stored: a Struct built in Python is not checked against its field types and
-    constraints. A batch repeats streams and times: each is checked once.
-    """
-    from coffeechat.usable import first_data_problem
-
-    found = None
-    # (a large batch is checked at once first, and one by one only if that fails)
-    if len(keep) < 64 or not _envelopes_fine([new_events[index] for index in keep]):
-        found = _first_envelope_problem(new_events, keep)
-    found = found or first_data_problem(types, datas)
-    if found is not None:
-        n, problem = found
-        _refuse(new_events, keep[n], types[n], problem)
-
-
-def _refuse(new_events: Sequence[NewEvent], index: int, label: str, problem: str) -> None:
-    """Raise the one-line error naming the event at ``index`` and its ``problem``."""
-    total = len(new_events)
-    where = f"event {index + 1} of {total}" if total > 1 else "the event"
-    raise BadInput(f"{where} ({label} on {str(new_events[index].stream)[:80]}): {problem}; "
-                   "nothing was recorded")
-
-
-def _type_label(new: NewEvent) -> str:
-    """The event's type name for an error message (whatever a plugin put in it)."""
-    from coffeechat.events import type_name
-
-    if isinstance(new.type, str):
-        return new.type
-    try:
-        return type_name(new.payload)
-    except Exception:  # (an error message must not fail in turn)
-        return type(new.payload).__name__
-
-
-def _envelopes_fine(kept: list[NewEvent]) -> bool:
-    """Whether no event's stream, time or key has a problem: the whole batch checked at once.
-
-    False says only that one may have: :func:`_first_envelope_problem` finds which.
-    """
-    from coffeechat.usable import all_stamps
-
-    if not all_stamps(list({new.occurred_at for new in kept})):
-        return False
-    if any(_stream_problem(stream) for stream in {new.stream for new in kept}):
-        return False
-    return _all_lines([new.key for new in kept if new.key is not None], 0, 1000) \
-        and _all_lines([new.id for new in kept if new.id is not None], 1, 100)
-
-
-def _all_lines(texts: list[str], shortest: int, longest: int) -> bool:
-    """Whether every one of ``texts`` is one line of ``shortest`` to ``longest`` characters."""
-    if not texts:
-        return True
-    try:
-        joined = "".join(texts)
-    except TypeError:  # (one that is not text: the one by one check says so)
-        return False
-    lengths = list(map(len, texts))
-    return min(lengths) >= shortest and max(lengths) <= longest \
-        and _CONTROL.search(joined) is None
-
-
-def _first_envelope_problem(new_events: Sequence[NewEvent], keep: Sequence[int]
-                            ) -> tuple[int, str] | None:
-    """(n, problem) of the first kept event whose stream, time or key is refused."""
-    from coffeechat.usable import stamp_problem
-
-    streams: set[str] = set()
-    stamps: set[str] = set()
-    for n, index in enumerate(keep):
-        new = new_events[index]
-        problem = None
-        if not isinstance(new.stream, str):
-            problem = "stream: must be one line of at most 1000 characters"
-        elif new.stream not in streams:
-            problem = _stream_problem(new.stream)
-            streams.add(new.stream)
-        if problem is None and (not isinstance(new.occurred_at, str)
-                                or new.occurred_at not in stamps):
-            problem = stamp_problem(new.occurred_at, "occurred_at")
-            if isinstance(new.occurred_at, str):
-                stamps.add(new.occurred_at)
-        if problem is None and new.key is not None and (
-                not isinstance(new.key, str) or len(new.key) > 1000
-                or _CONTROL.search(new.key)):
-            problem = "key: must be one line of at most 1000 characters"
-        if problem is None and new.id is not None and (
-                not isinstance(new.id, str) or not 0 < len(new.id) <= 100
-                or _CONTROL.search(new.id)):
-            problem = "id: must be one line of 1 to 100 characters"
-        if problem is not None:
-            return n, problem
-    return None
-
-
-def _stream_problem(stream: str) -> str | None:
-    from coffeechat.events import CONTACT_PREFIX, CONTACT_STREAM
-
-    if stream.startswith(CONTACT_PREFIX):
-        if CONTACT_STREAM.fullmatch(stream) is None:
-            return "stream: a contact stream is contact:<id> (letters, digits, -)"
-    elif not stream or len(stream) > 1000 or _CONTROL.search(stream):
-        return "stream: must be one line of at most 1000 characters"
-    return None
+def _recorded_already(error: apsw.ConstraintError) -> bool:
+    """Whether a failed INSERT met an event id or key the log holds already."""
+    return "events.id" in str(error) or "events.key" in str(error)
 
 
 def _create_private_file(path: str) -> None:

@@ -3,6 +3,8 @@ the stream's version): they must end exactly where a batch would."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -71,4 +73,58 @@ def test_the_first_event_of_an_empty_log(tmp_path: Path) -> None:
     store = open_store(tmp_path / "events.db")
     written = store.append([note("contact:a", "one")], expected={"contact:a": 0})
     assert [(e.seq, e.version) for e in written] == [(1, 1)]
+    assert store.verify().ok
+
+
+# A connection remembers the tail its last one-event append left, and reads it again
+# only when the file has changed since (SQLite's data version): every writer below
+# changes the file between two appends of one connection.
+
+def test_another_connection_appending_in_between_is_seen(tmp_path: Path) -> None:
+    first, second = open_store(tmp_path / "events.db"), open_store(tmp_path / "events.db")
+    first.append([note("contact:a", "1")])
+    second.append([note("contact:a", "2")])
+    second.append([note("contact:b", "3")])
+    written = first.append([note("contact:a", "4")])
+    assert [(e.seq, e.version) for e in written] == [(4, 3)]
+    assert first.verify().ok
+
+
+def test_another_process_appending_in_between_is_seen(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "events.db")
+    store.append([note("contact:a", "mine")])
+    worker = Path(__file__).parent / "procs" / "append_worker.py"  # three one-event appends
+    subprocess.run([sys.executable, str(worker), str(tmp_path / "events.db"), "a", "3", "1"],
+                   check=True, capture_output=True)
+    written = store.append([note("contact:a", "mine again")])
+    assert [(e.seq, e.version) for e in written] == [(5, 5)]
+    assert store.verify().ok
+
+
+def test_the_same_connections_other_writes_are_seen(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "events.db")
+    store.append([note("contact:a", "1")])
+    store.append([note("contact:a", "2"), note("contact:b", "3")])  # a batch
+    with store.write() as db:  # rows written by hand, as the jsonl import does
+        tail = store.tail()
+        from coffeechat.appending import chained_row
+
+        row = chained_row(tail[1], tail[0] + 1, "01900000-0000-7000-8000-00000000000a",
+                          note("contact:a", "4"), 3, "note.added", '{"text":"4"}',
+                          AT, "cli", "01900000-0000-7000-8000-00000000000b")
+        db.execute("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", row)
+        store.appended(row[0], row[-1])
+    written = store.append([note("contact:a", "5")])
+    assert [(e.seq, e.version) for e in written] == [(5, 4)]
+    assert store.verify().ok
+
+
+def test_a_refused_or_repeated_append_leaves_the_tail_right(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "events.db")
+    store.append([note("contact:a", "1", key="k")])
+    with pytest.raises(ConflictError):
+        store.append([note("contact:a", "2")], expected={"contact:a": 0})
+    assert store.append([note("contact:a", "again", key="k")]) == []
+    written = store.append([note("contact:a", "3")])
+    assert [(e.seq, e.version) for e in written] == [(2, 2)]
     assert store.verify().ok
