@@ -105,8 +105,8 @@ class Store:
                 self.conn.execute("PRAGMA synchronous=FULL")
         self._remember_head()
 
-    # (append runs these itself: a generator-based context manager per append
-    # costs more than the rest of its Python)
+    # (a one-event append runs these itself: a generator-based context manager
+    # costs it more than the rest of its Python)
 
     def _begin(self) -> None:
         self._appended = None
@@ -178,17 +178,12 @@ class Store:
         """
         if not new_events:
             return []
-        from coffeechat.appending import prepare
-
         if len(new_events) == 1:
             return self._append_one(new_events[0], source, expected)
-        prepared = prepare(new_events)
-        # What write() and _no_cyclic_gc() do, spelled out (see _begin).
-        import gc  # (here, not at the top: a read never appends)
+        from coffeechat.appending import prepare
 
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with _no_cyclic_gc():  # (the checks make an object or more per event, too)
+            prepared = prepare(new_events)
             ids = _ids(new_events)
             self._begin()
             try:
@@ -198,9 +193,6 @@ class Store:
             except BaseException as error:
                 self._roll_back(error)
                 raise
-        finally:
-            if collecting:
-                gc.enable()
         self._remember_head()
         return written
 

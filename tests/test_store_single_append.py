@@ -128,3 +128,17 @@ def test_a_refused_or_repeated_append_leaves_the_tail_right(tmp_path: Path) -> N
     written = store.append([note("contact:a", "3")])
     assert [(e.seq, e.version) for e in written] == [(2, 2)]
     assert store.verify().ok
+
+
+def test_a_batchs_hashes_are_each_events_chain_hash(tmp_path: Path) -> None:
+    from coffeechat.chain import chain_hash
+
+    store = open_store(tmp_path / "events.db")
+    store.append([note("contact:a", "one", key="k1"), note("contact:b", "two"),
+                  note("contact:a", "three")])
+    previous = ""
+    for e in store.events():
+        assert e.hash == chain_hash(previous, (
+            e.id, e.stream, str(e.version), e.type, str(e.schema), e.occurred_at,
+            e.recorded_at, e.source, e.key or "", e.batch or "", e.data))
+        previous = e.hash
