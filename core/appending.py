@@ -194,7 +194,8 @@ def _envelopes_fine(new_events: Sequence[NewEvent]) -> bool:
     """
     if not all_stamps(list({new.occurred_at for new in new_events})):
         return False
-    if any(stream_problem(stream) for stream in {new.stream for new in new_events}):
+    if any(not isinstance(stream, str) or stream_problem(stream)
+           for stream in {new.stream for new in new_events}):
         return False
     return _all_lines([new.key for new in new_events if new.key is not None], 0, 1000) \
         and _all_lines([new.id for new in new_events if new.id is not None], 1, 100)
