@@ -160,6 +160,22 @@ def due(db: apsw.Connection, schema: str, now: str, horizon: str | None, *,
     return with_birthdays(db, schema, now, horizon, items, contact_id=contact_id, limit=limit)
 
 
+def due_by_contact(db: apsw.Connection, schema: str, now: str, contact_ids: list[str]
+                   ) -> dict[str, list[dict[str, Any]]]:
+    """:func:`due` of each of several contacts (all open items, whenever due): a query
+    each for a few, one for all of them when they are many."""
+    if len(contact_ids) <= _FEW:
+        return {c: due(db, schema, now, None, contact_id=c) for c in contact_ids}
+    found: dict[str, list[dict[str, Any]]] = {c: [] for c in contact_ids}
+    for item in due(db, schema, now, None):
+        if item["contact"] in found:
+            found[item["contact"]].append(item)
+    return found
+
+
+_FEW = 20  # contacts looked at one by one; beyond, everything is read at once
+
+
 def _names(db: apsw.Connection, schema: str, contact_ids: set[str]) -> dict[str, str]:
     """Contact id → name now, for the ids given (a merged-away id: the name it became)."""
     if not contact_ids:
@@ -269,17 +285,48 @@ def shown_events(store: Store, *, contact_id: str | None = None, event_type: str
     notes sync), those retractions, and the ``note:`` streams. An undo by the
     user is not bookkeeping: the event stays, marked ``retracted``.
     """
-    from coffeechat.codec import event_document
-    from coffeechat.events import RETRACTED
-    from coffeechat.usable import event_problem
-
     rows: list[Event] = []
     for stream in _streams(store.conn, schema, contact_id):
         rows += store.events(stream=stream, event_type=event_type, since=since,
                              recorded_by=recorded_by, by_time=by_time)
     if contact_id is not None:  # several streams: one order again
         rows.sort(key=(lambda e: (e.occurred_at, e.id)) if by_time else (lambda e: (e.seq, "")))
-    retracted, superseded = _retracted(store.conn, rows, recorded_by)
+    docs = _documents(rows, *_retracted(store.conn, rows, recorded_by), everything=everything)
+    return ShownEvents(docs, len(rows) - len(docs))
+
+
+def stories(store: Store, contact_ids: list[str], schema: str = "main"
+            ) -> dict[str, list[dict[str, Any]]]:
+    """Each contact's events as :func:`events` gives them (``by_time``), for many contacts
+    at once: one read of their streams, not a few queries a contact."""
+    from coffeechat.codec import EVENT_COLUMNS, event_from_row
+    from coffeechat.events import CONTACT_PREFIX
+    from coffeechat.projections.merges import alias_roots
+
+    try:
+        merged = alias_roots(store.conn, schema)
+    except apsw.SQLError:  # (no merges table: the projections were never built)
+        merged = {}
+    owner = {CONTACT_PREFIX + c: c for c in contact_ids}
+    owner |= {CONTACT_PREFIX + alias: root for alias, root in merged.items()
+              if CONTACT_PREFIX + root in owner}
+    rows = [event_from_row(row) for row in store.conn.execute(
+        f"SELECT {EVENT_COLUMNS} FROM events WHERE stream IN (SELECT value FROM json_each(?)) "
+        "ORDER BY occurred_at, id", (msgspec.json.encode(sorted(owner)).decode(),))]
+    found: dict[str, list[Event]] = {c: [] for c in contact_ids}
+    for e in rows:
+        found[owner[e.stream]].append(e)
+    retracted, superseded = _retracted(store.conn, rows, None)
+    return {c: _documents(told, retracted, superseded) for c, told in found.items()}
+
+
+def _documents(rows: list[Event], retracted: set[str], superseded: set[str], *,
+               everything: bool = False) -> list[dict[str, Any]]:
+    """The events shown, as documents (see :func:`shown_events`)."""
+    from coffeechat.codec import event_document
+    from coffeechat.events import RETRACTED
+    from coffeechat.usable import event_problem
+
     docs = []
     for e in rows:
         if not everything and (e.id in superseded or e.stream.startswith(NOTE_STREAM) or (
@@ -288,7 +335,7 @@ def shown_events(store: Store, *, contact_id: str | None = None, event_type: str
         docs.append(event_document(e, retracted=e.id in retracted,
                                    unusable=event_problem(e.type, e.schema, e.occurred_at,
                                                           e.data)))
-    return ShownEvents(docs, len(rows) - len(docs))
+    return docs
 
 
 def _streams(db: apsw.Connection, schema: str, contact_id: str | None) -> list[str | None]:

@@ -21,6 +21,7 @@ import apsw
 import msgspec
 
 from coffeechat import clock
+from coffeechat.collector import collector_paused
 from coffeechat.errors import ConflictError, StoreError
 from coffeechat.ids import uuid7, uuid7_batch
 from coffeechat.migrations import EVENT_COLUMNS, MIGRATIONS
@@ -182,7 +183,7 @@ class Store:
             return self._append_one(new_events[0], source, expected)
         from coffeechat.appending import prepare
 
-        with _no_cyclic_gc():  # (the checks make an object or more per event, too)
+        with collector_paused():  # (the checks make an object or more per event, too)
             prepared = prepare(new_events)
             ids = _ids(new_events)
             self._begin()
@@ -263,7 +264,7 @@ class Store:
 
         with self.write():
             batches = plan()
-            with _no_cyclic_gc():
+            with collector_paused():
                 return [self._append_prepared(events, prepare(events), _ids(events), source,
                                               {}) if events else []
                         for events, source in batches]
@@ -470,23 +471,6 @@ class Store:
         if self._head is not None:
             self._head.close()
         self.conn.close()
-
-
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """Pause the cyclic collector: an append makes objects by the row and no cycles.
-
-    The collector would only walk them again and again (a tenth of a large batch).
-    """
-    import gc  # (here, not at the top: a read never appends)
-
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _ids(new_events: Sequence[NewEvent]) -> list[str]:

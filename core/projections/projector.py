@@ -18,7 +18,6 @@ there is a bug of ours and must show.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import msgspec
 
+from coffeechat.collector import collector_paused
 from coffeechat.config import FollowupRules, config_stat, load_config
 from coffeechat.fold import ContactState
 from coffeechat.projections import (
@@ -286,11 +286,7 @@ class Projector:
         for projection in projections:
             self._run(projection, failed, ("create", partial(projection.create, db, schema)))
         count = 0
-        # Folding makes millions of small objects and no cycles: the cyclic garbage
-        # collector, run every 700 allocations, only costs time here (a tenth of it).
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with collector_paused():  # (folding makes millions of small objects, no cycles)
             for chunk, read in folding.fold_all(db, setup.rules, setup.extra_rules,
                                                 recorded_by=recorded_by):
                 for projection in projections:
@@ -299,9 +295,6 @@ class Projector:
                 count = read
                 if progress is not None:
                     progress(read, 0)
-        finally:
-            if collecting:
-                gc.enable()
         for projection in projections:
             self._run(projection, failed, ("finish", partial(projection.finish, db, schema)))
         return count
