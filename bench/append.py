@@ -24,9 +24,9 @@ Both libraries run SQLite in WAL mode with synchronous=FULL (checked below).
 from __future__ import annotations
 
 import argparse
-import random
 import gc
 import os
+import random
 import shutil
 import sys
 import tempfile

@@ -124,19 +124,25 @@ class NoteBook:
     """Collects the events of one note, and finds or allocates the contacts it names."""
 
     def __init__(self, directory: ContactDirectory, note: Note, previous: dict[str, str], *,
-                 own: str | None = None) -> None:
+                 own: str | None = None, recorded_at: str | None = None) -> None:
         self.directory = directory
         self.note = note
         self.previous = previous  # folded name → id this file (or a renamed one) created
         self.own = own  # for a contact note: the contact it is about, whatever its name
+        self.recorded_at = recorded_at  # the time its events carry now, if it was recorded
         self.events: list[tuple[str, Payload]] = []
         self.introduced: list[str] = []  # contacts this note adds to the directory
         self.occurred_at = self._when()
 
     def _when(self) -> str:
+        """The time the note's events happened: its ``date``; without one, the time its
+        file was first recorded at (saving it again does not move what it says), and
+        for a note read for the first time, the file's modification time."""
         value = self.note.front.date
         if value is not None:
             return stamp(moment(value, "date", self.note))
+        if self.recorded_at is not None:
+            return self.recorded_at
         modified = self.note.modified
         if modified is None or not in_window(modified):
             shown = f", {modified.date()}," if modified is not None else ""

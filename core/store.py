@@ -216,8 +216,7 @@ class Store:
         self._begin()
         try:
             known, self._known = self._known, None
-            unchanged = known is not None and known[0] == db.data_version()
-            versions = known[3] if known is not None and unchanged else {}
+            versions = known[3] if known is not None and known[0] == db.data_version() else {}
             if known is not None and stream in versions:
                 # Nothing has changed the file since this connection's last append: the
                 # tail is where that left it (a long-lived writer saves a read).

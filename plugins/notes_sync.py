@@ -369,7 +369,9 @@ class NotesFolder:
                                   f"(known: {', '.join(sorted(self.parsers))})")
             own = next(iter(state.created.values()), None) if note.front.type == "contact" \
                 else None
-            book = NoteBook(directory, note, {**released, **state.created}, own=own)
+            recorded_at = min((r.occurred_at for r in state.live), default=None)
+            book = NoteBook(directory, note, {**released, **state.created}, own=own,
+                            recorded_at=recorded_at)
             run_parser(parser, note.front.type, note, book)
             return checked_events(note, book, f"{SOURCE}{note.path}@{note.digest}:")
         except NoteProblem as problem:

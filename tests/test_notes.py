@@ -136,6 +136,31 @@ def test_editing_deleting_and_renaming(run: CLI, notes: Path) -> None:
     assert run.run("verify").code == 0
 
 
+
+def test_a_note_without_a_date_keeps_the_time_it_was_first_recorded_at(
+        run: CLI, notes: Path) -> None:
+    write(notes, "jane.md", JANE)
+    undated = MEETING.replace("date: 2026-11-20 10:00\n", "")
+    meeting = write(notes, "meeting.md", undated)
+    first = 1_794_304_800  # 2026-11-10T10:00:00Z, the file's time when first read
+    os.utime(meeting, (first, first))
+    once(run, notes)
+
+    def held_at() -> list[str]:
+        return [e["occurred_at"] for e in live(run, "notes:meeting.md")
+                if e["type"] == "meeting.held"]
+
+    assert held_at() == ["2026-11-10T10:00:00Z"]
+    # Saved again days later: what it says changes, when it happened does not.
+    write(notes, "meeting.md", undated.replace("how her team hires", "how her team grows"))
+    os.utime(meeting, (first + 5 * 86_400, first + 5 * 86_400))
+    assert once(run, notes)["recorded"] == ["meeting.md"]
+    assert held_at() == ["2026-11-10T10:00:00Z"]
+    # A date written into it later is the date.
+    write(notes, "meeting.md", MEETING)
+    once(run, notes)
+    assert held_at() == ["2026-11-20T10:00:00Z"]
+
 BAD = [
     ("invalid-yaml.md", "---\ncontact: Jane Doe\ntakeaways: [unclosed\n---\n", 3, None,
      "invalid YAML"),
