@@ -17,11 +17,14 @@ from typing import Any
 import msgspec
 import pytest
 
+from coffeechat import queries
 from coffeechat.appending import chained_row
 from coffeechat.codec import EVENT_COLUMNS
 from coffeechat.errors import BadInput, ConflictError, StoreError
-from coffeechat.events import NoteAdded
+from coffeechat.events import EventRetracted, NoteAdded
+from coffeechat.plugins.markdown_views import render_pages
 from coffeechat.store import MEMORY, NewEvent, Store, open_store
+from coffeechat.views import ViewContext
 from tests.conftest import CLI
 from tests.test_notes import JANE, MEETING, live, notes, once, write
 from tests.test_store_guard import _fill, small_disk
@@ -235,3 +238,81 @@ def test_an_unregistered_payload_class_is_refused_naming_the_event(size: int) ->
                                        r"[^\n]*nothing was recorded$"):
         store.append(events)
     assert store.count() == 0
+
+
+# -- 2. Contact pages read 500 contacts at a time ----------------------------------------
+
+PAGES_NOW = "2026-11-21T09:00:00Z"
+
+
+def _many(run: CLI, tmp_path: Path, count: int = 110) -> None:
+    """``count`` contacts from one LinkedIn import (over 100 streams: the stories' read of
+    retractions then takes the whole log), merged in a chain, a merge undone, met, promised."""
+    run.now = PAGES_NOW
+    csv = tmp_path / "Connections.csv"
+    csv.write_text("First Name,Last Name,URL,Email Address,Company,Position,Connected On\n"
+                   + "".join(f"P{n:03d},Person,https://www.linkedin.com/in/p{n},,Acme,Eng,"
+                             "01 Nov 2026\n" for n in range(count)))
+    run.run("import", "linkedin", str(csv))
+    run.ids("met", "p000-person", "--on", "2026-11-02T10:00")
+    run.ids("met", "p001-person", "--on", "2026-11-03T10:00")
+    run.ids("commit", "p002-person", "send the deck", "--due", "2026-11-25")
+    run.ids("merge", "p001-person", "p000-person", "--on", "2026-11-10T10:00")  # 000 into 001
+    run.ids("merge", "p002-person", "p001-person", "--on", "2026-11-11T10:00")  # 001 into 002
+    run.ids("met", "p004-person", "--on", "2026-11-04T10:00")
+    [merge] = run.ids("merge", "p003-person", "p004-person", "--on", "2026-11-12T10:00")
+    run.ids("undo", merge)
+    [note] = run.ids("note", "p005-person", "met at the fair")
+    run.ids("undo", note)
+    run.run("due")  # (the projections caught up)
+
+
+def _compare(store: Store, ids: list[str]) -> None:
+    stories = queries.stories(store, ids)
+    items = queries.due_by_contact(store.conn, "main", PAGES_NOW, ids)
+    for contact_id in ids:
+        assert stories[contact_id] == queries.events(store, contact_id=contact_id,
+                                                     by_time=True), contact_id
+        assert items[contact_id] == queries.due(store.conn, "main", PAGES_NOW, None,
+                                                contact_id=contact_id), contact_id
+
+
+def test_pages_read_at_once_over_merge_chains_and_undone_merges(run: CLI, tmp_path: Path
+                                                                ) -> None:
+    _many(run, tmp_path)
+    store = open_store(run.db)
+    try:
+        ids = [c["id"] for c in queries.contacts(store.conn, "main", PAGES_NOW)]
+        assert "p000-person" not in ids and "p001-person" not in ids and "p004-person" in ids
+        _compare(store, ids)
+        _compare(store, ids[:5])  # (a few: one query a contact)
+        every = render_pages(ViewContext(store, "main", PAGES_NOW, [], None))
+        for contact_id in ("p002-person", "p003-person", "p004-person", "p005-person"):
+            rel = f"contacts/{contact_id}.md"
+            assert render_pages(ViewContext(store, "main", PAGES_NOW, [], {contact_id})) == {
+                rel: every[rel]}
+        chain = every["contacts/p002-person.md"]
+        assert chain.count("meeting.held") == 2 and "send the deck" in chain
+    finally:
+        store.close()
+
+
+@pytest.mark.xfail(strict=True, reason="queries.stories reads every retraction of the log "
+                   "once its contacts have over 100 streams: a retraction kept on another "
+                   "stream strikes an event through that `show` and the fold keep")
+def test_a_retraction_on_another_stream_is_read_as_show_reads_it(run: CLI, tmp_path: Path
+                                                                 ) -> None:
+    _many(run, tmp_path)
+    store = open_store(run.db)
+    try:
+        [met] = [e for e in store.events(stream="contact:p004-person")
+                 if e.type == "meeting.held"]
+        # A plugin's (or an imported log's) retraction, kept on another contact's stream.
+        store.append([NewEvent(stream="contact:p010-person", occurred_at=AT,
+                               payload=EventRetracted(target=met.id))], source="plugin:x")
+        run.run("due")
+        ids = [c["id"] for c in queries.contacts(store.conn, "main", PAGES_NOW)]
+        assert run.json("show", "p004-person")["stage"] == "met"  # (the fold keeps it)
+        _compare(store, ids)
+    finally:
+        store.close()
