@@ -48,7 +48,7 @@ def prepare(new_events: Sequence[NewEvent]) -> tuple[list[str], list[str]]:
 def prepare_one(new: NewEvent) -> tuple[str, str]:
     """:func:`prepare` of one event: its type name and its payload as JSON."""
     try:
-        event_type = new.type or type_name(new.payload)
+        event_type = new.type or _registered_name(new.payload, (new,), 0)
         data = encode_payload(new.payload)
         problem = envelope_problem(new) or data_problem(
             event_type, SCHEMAS.get(event_type, 1), data)
@@ -63,17 +63,28 @@ def prepare_one(new: NewEvent) -> tuple[str, str]:
 def _prepared(new_events: Sequence[NewEvent]) -> tuple[list[str], list[str]]:
     datas = encode_payloads([new.payload for new in new_events])
     named: dict[type, str] = {}  # (each class's registered name, looked up once)
-    types = [new.type or named.get(type(new.payload))
-             or named.setdefault(type(new.payload), type_name(new.payload))
-             for new in new_events]
+    types = [new.type or named.get(type(new.payload)) or named.setdefault(
+                 type(new.payload), _registered_name(new.payload, new_events, n))
+             for n, new in enumerate(new_events)]
     found = None
     if len(new_events) < _LARGE or not _envelopes_fine(new_events):
         found = first_envelope_problem(new_events)
     found = found or first_data_problem(types, datas)
     if found is not None:
         n, problem = found
-        refuse(new_events, n, types[n], problem)
+        refuse(new_events, n, type_label(new_events[n]), problem)
     return types, datas
+
+
+def _registered_name(payload: object, new_events: Sequence[NewEvent], index: int) -> str:
+    """The name a payload's class is registered under; BadInput naming the event if none."""
+    try:
+        return type_name(payload)  # type: ignore[arg-type]  # (whatever a plugin gave)
+    except KeyError:
+        refuse(new_events, index, type(payload).__name__,
+               f"payload: {type(payload).__name__} is not a registered event type (a plugin "
+               "registers its own with register_event_type)")
+        raise
 
 
 def chained_row(previous: str, seq: int, event_id: str, new: NewEvent, version: int,

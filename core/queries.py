@@ -20,6 +20,7 @@ from coffeechat.stages import Stage
 # needs neither the fold, the event types nor the keep-in-touch settings)
 if TYPE_CHECKING:
     from coffeechat.codec import Event
+    from coffeechat.fold import Row
     from coffeechat.keep_in_touch import Judge
     from coffeechat.store import Store
     from coffeechat.summary import Names
@@ -316,8 +317,10 @@ def stories(store: Store, contact_ids: list[str], schema: str = "main"
     found: dict[str, list[Event]] = {c: [] for c in contact_ids}
     for e in rows:
         found[owner[e.stream]].append(e)
-    retracted, superseded = _retracted(store.conn, rows, None)
-    return {c: _documents(told, retracted, superseded) for c, told in found.items()}
+    kept: dict[str, list[tuple[Row, str]]] = {}  # each contact's retractions, as show reads them
+    for retraction in _retractions(store.conn, {e.stream for e in rows}, None):
+        kept.setdefault(owner[retraction[0].stream], []).append(retraction)
+    return {c: _documents(told, *_undone(kept.get(c, []))) for c, told in found.items()}
 
 
 def _documents(rows: list[Event], retracted: set[str], superseded: set[str], *,
@@ -403,24 +406,40 @@ def retracted_everywhere(db: apsw.Connection) -> set[str]:
 def _retracted(db: apsw.Connection, shown: Iterable[Event], recorded_by: str | None
                ) -> tuple[set[str], set[str]]:
     """(ids a live retraction undoes, ids a live retraction by the notes sync undoes)."""
-    from coffeechat.events import RETRACTED
-    from coffeechat.fold import ROW_COLUMNS, Row, retracted_ids, retraction_target
+    return _undone(_retractions(db, {e.stream for e in shown}, recorded_by))
 
-    streams = {e.stream for e in shown}
+
+def _retractions(db: apsw.Connection, streams: set[str], recorded_by: str | None
+                 ) -> list[tuple[Row, str]]:
+    """The retractions kept on these streams (each with its source), in ``seq`` order.
+
+    A retraction counts where it is kept, as the fold reads it: one kept on
+    another contact's stream does not undo this contact's event.
+    """
+    from coffeechat.events import RETRACTED
+    from coffeechat.fold import ROW_COLUMNS, Row
+
     if not streams:
-        return set(), set()
+        return []
     sql = f"SELECT {ROW_COLUMNS}, source FROM events WHERE type = ?"
     params: list[Any] = [RETRACTED]
-    if len(streams) <= 100:
+    if len(streams) <= 100:  # (more: all are read, and those elsewhere left out here)
         sql += f" AND stream IN ({','.join('?' * len(streams))})"
         params.extend(streams)
     if recorded_by is not None:
         sql += " AND recorded_at <= ?"
         params.append(recorded_by)
-    found = list(db.execute(sql, params))
-    rows = [Row._make(r[:-1]) for r in found]
-    retracted = retracted_ids(rows)
-    by_notes = {target for row, (*_, source) in zip(rows, found, strict=True)
+    sql += " ORDER BY seq"
+    found = [(Row._make(r[:-1]), r[-1]) for r in db.execute(sql, params)]
+    return [(row, source) for row, source in found if row.stream in streams]
+
+
+def _undone(found: list[tuple[Row, str]]) -> tuple[set[str], set[str]]:
+    """(ids these retractions undo, ids those of them by the notes sync undo)."""
+    from coffeechat.fold import retracted_ids, retraction_target
+
+    retracted = retracted_ids([row for row, _source in found])
+    by_notes = {target for row, source in found
                 if source.startswith(NOTES_SOURCE) and row.id not in retracted
                 and (target := retraction_target(row)) is not None}
     return retracted, by_notes & retracted

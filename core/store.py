@@ -211,10 +211,10 @@ class Store:
         event_type, data = prepare_one(new)
         made, batch = uuid7_batch(2)  # (the event's id if it has none, and the batch's)
         event_id = new.id or made
-        recorded_at = clock.now_stamp()
         stream, db = new.stream, self.conn
         self._begin()
         try:
+            recorded_at = clock.now_stamp()  # (once the lock is ours: it never goes back)
             known, self._known = self._known, None
             versions = known[3] if known is not None and known[0] == db.data_version() else {}
             if known is not None and stream in versions:

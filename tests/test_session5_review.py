@@ -199,8 +199,6 @@ def test_a_long_lived_store_on_a_full_disk_goes_on_where_it_left(small_disk: Pat
     other.close()
 
 
-@pytest.mark.xfail(strict=True, reason="a one-event append stamps recorded_at before it "
-                   "waits for the write lock: a later seq can carry an earlier recorded_at")
 def test_recorded_at_never_goes_back_along_the_log(tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("COFFEECHAT_NOW", raising=False)  # (the real clock moves on)
@@ -224,8 +222,6 @@ def test_recorded_at_never_goes_back_along_the_log(tmp_path: Path,
 
 
 @pytest.mark.parametrize("size", [1, 2, 100])
-@pytest.mark.xfail(strict=True, reason="an unregistered payload class is a KeyError, not "
-                   "the one-line refusal naming the event (as before this session)")
 def test_an_unregistered_payload_class_is_refused_naming_the_event(size: int) -> None:
     class Stranger(msgspec.Struct):
         text: str = "?"
@@ -297,9 +293,6 @@ def test_pages_read_at_once_over_merge_chains_and_undone_merges(run: CLI, tmp_pa
         store.close()
 
 
-@pytest.mark.xfail(strict=True, reason="queries.stories reads every retraction of the log "
-                   "once its contacts have over 100 streams: a retraction kept on another "
-                   "stream strikes an event through that `show` and the fold keep")
 def test_a_retraction_on_another_stream_is_read_as_show_reads_it(run: CLI, tmp_path: Path
                                                                  ) -> None:
     _many(run, tmp_path)
@@ -366,18 +359,12 @@ def _watch_with(run: CLI, tmp_path: Path, notes: Path, name: str, source: str
     return notes / "_coffeechat", result.err
 
 
-@pytest.mark.xfail(strict=True, reason="notes_watch pauses the cyclic collector around "
-                   "every view, a plugin's too: a plugin's view that makes reference cycles "
-                   "keeps them all until it returns (up to its 10 s)")
 def test_a_plugins_view_runs_with_the_collector_on(run: CLI, tmp_path: Path, notes: Path
                                                    ) -> None:
     views, _err = _watch_with(run, tmp_path, notes, "review_gc_view", GC_VIEW)
     assert (views / "gc.md").read_text().endswith("collector on: True\n")
 
 
-@pytest.mark.xfail(strict=True, reason="a view counts as coffeechat's own by its function's "
-                   "__module__, which functools.wraps copies: a plugin's view wrapped so "
-                   "has no time limit")
 def test_a_plugins_wrapped_view_keeps_the_time_limit(run: CLI, tmp_path: Path, notes: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     # (the watcher's views read limits.HOOK_SECONDS, not $COFFEECHAT_HOOK_SECONDS)
