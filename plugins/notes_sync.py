@@ -312,25 +312,33 @@ class NotesFolder:
                     gone.append(path)
         batches: list[tuple[list[NewEvent], str]] = []
         released: dict[str, str] = {}  # contacts of gone files, for the renamed ones
+        moved: dict[str, str] = {}  # content of a gone file → the time its events carried
         for path in gone:
             state = states[path]
             released.update(state.created)
+            if state.digest is not None and state.live:  # (renamed: the same content)
+                moved[state.digest] = min(r.occurred_at for r in state.live)
             batches.append(([*self._retract([(r.id, r.stream) for r in state.live]),
                              self._marker(path, None)], SOURCE + path))
             outcome["retracted"].append(path)
         directory = ContactDirectory.load(self.store.conn)
         # Contact notes first: other notes in the same sync may name those contacts.
         for note in sorted(notes, key=lambda n: (n.front.type != "contact", n.path)):
-            events = self._record(note, states.get(note.path, NO_STATE), directory, released)
+            events = self._record(note, states.get(note.path, NO_STATE), directory, released,
+                                  moved.get(note.digest))
             if events is not None:
                 batches.append((events, SOURCE + note.path))
                 outcome["recorded"].append(note.path)
         return batches
 
     def _record(self, note: Note, state: FileState, directory: ContactDirectory,
-                released: dict[str, str]) -> list[NewEvent] | None:
-        """The batch that brings this file's new content into the log, or None if it is bad."""
-        made = self._parse(note, state, directory, released)
+                released: dict[str, str], moved_at: str | None) -> list[NewEvent] | None:
+        """The batch that brings this file's new content into the log, or None if it is bad.
+
+        ``moved_at``: the time the events of a gone file with this same content carried
+        (the note was renamed), for a note without a date.
+        """
+        made = self._parse(note, state, directory, released, moved_at)
         if made is None:
             return None
         self.errors.pop(note.path, None)
@@ -360,7 +368,7 @@ class NotesFolder:
         return [*self._retract(gone), *self._restore(back), *appended]
 
     def _parse(self, note: Note, state: FileState, directory: ContactDirectory,
-               released: dict[str, str]) -> list[NewEvent] | None:
+               released: dict[str, str], moved_at: str | None) -> list[NewEvent] | None:
         parser = self.parsers.get(note.front.type)
         book: NoteBook | None = None
         try:
@@ -369,7 +377,7 @@ class NotesFolder:
                                   f"(known: {', '.join(sorted(self.parsers))})")
             own = next(iter(state.created.values()), None) if note.front.type == "contact" \
                 else None
-            recorded_at = min((r.occurred_at for r in state.live), default=None)
+            recorded_at = min((r.occurred_at for r in state.live), default=moved_at)
             book = NoteBook(directory, note, {**released, **state.created}, own=own,
                             recorded_at=recorded_at)
             run_parser(parser, note.front.type, note, book)
