@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -245,14 +246,15 @@ def _google_values(record: dict[str, str], kind: str) -> list[str]:
 # -- vCard ----------------------------------------------------------------------------------
 
 def read_vcard(path: str) -> Parsed:
-    """vCard 3.0 and 4.0, as Apple, Google and others write them (parsed by vobject).
+    """vCard 2.1, 3.0 and 4.0, as Android, Apple, Google and others write them (parsed
+    by vobject).
 
     Cards that are not a person (a group, an organisation, Apple's company
     cards) are left out and listed.
     """
     import vobject
 
-    text = _text(path)
+    text = _soft_breaks_joined(_text(path))
     people: list[Person] = []
     errors: list[RowError] = []
     skipped: list[RowError] = []
@@ -276,6 +278,31 @@ def read_vcard(path: str) -> Parsed:
         except (KeyError, IndexError, AttributeError, TypeError, ValueError) as error:
             errors.append(RowError(row, f"card {number + 1}: {error}"))
     return Parsed(people, errors, skipped)
+
+
+# A vCard 2.1 property whose value is quoted-printable (ENCODING=QUOTED-PRINTABLE, or the
+# bare QUOTED-PRINTABLE 2.1 allows), as Android and older Outlook write non-ASCII names.
+_QUOTED_PRINTABLE = re.compile(r"^[^:]*;(?:ENCODING=)?QUOTED-PRINTABLE[;:]", re.IGNORECASE)
+
+
+def _soft_breaks_joined(text: str) -> str:
+    """vCard 2.1's quoted-printable values go on past a line that ends with "=" (a soft
+    line break, with no space before the next line, unlike vCard's own folding): each
+    such value on one line, which is how vobject reads it (and decodes it)."""
+    if "QUOTED-PRINTABLE" not in text.upper():
+        return text
+    lines = text.split("\n")
+    joined = []
+    n = 0
+    while n < len(lines):
+        line = lines[n]
+        if _QUOTED_PRINTABLE.match(line):
+            while line.rstrip("\r").endswith("=") and n + 1 < len(lines):
+                n += 1
+                line = line.rstrip("\r")[:-1] + lines[n]
+        joined.append(line)
+        n += 1
+    return "\n".join(joined)
 
 
 _NOT_PEOPLE = {"group": "a group", "org": "an organisation", "location": "a place"}

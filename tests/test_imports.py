@@ -96,6 +96,18 @@ def test_vcards_from_apple_and_version_4(run: CLI) -> None:
     assert run.json("show", "mei")["email"] == "mei@northwind.example"  # PREF=1
 
 
+
+def test_vcards_version_2_1_from_android_with_quoted_printable(run: CLI) -> None:
+    # Android's export: non-ASCII values quoted-printable, long ones broken with "=" at
+    # the end of a line (a soft break, not vCard's folding), CRLF line ends.
+    report = imported(run, "vcard", "contacts-android-v21.vcf")
+    assert sorted(report["added"]) == ["jürgen-müller", "sam-okafor"]
+    jurgen = run.json("show", "jürgen")
+    assert (jurgen["name"], jurgen["company"]) == ("Jürgen Müller", "Große Firma GmbH")
+    assert jurgen["role"] == "Leiter Produktdesign und Nutzerforschung"  # (a soft break)
+    assert (jurgen["email"], jurgen["phone"]) == ("juergen@example.com", "+49 170 1234567")
+    assert run.json("show", "sam")["email"] == "sam@tailspin.example"
+
 def test_the_same_person_from_two_sources_is_one_contact(run: CLI) -> None:
     imported(run, "linkedin", "linkedin-connections.csv")
     report = imported(run, "vcard", "contacts-apple.vcf")  # Jane again, matched by URL
