@@ -86,6 +86,26 @@ def name_problem(path: str) -> str | None:
     return None
 
 
+# What sync tools call the second version of a file two devices changed at once:
+# Dropbox, Nextcloud and Obsidian Sync "jane (conflicted copy 2026-11-20).md",
+# Syncthing "jane.sync-conflict-20261120-101010-ABCDEFG.md".
+_CONFLICT_COPY = re.compile(r"\s*\([^()/]*conflicted copy[^()/]*\)|\.sync-conflict-[^./]*",
+                            re.IGNORECASE)
+
+
+def conflict_problem(path: str) -> str | None:
+    """Why a note that looks like a sync tool's conflict copy is not recorded, or None.
+
+    Recorded, a copy of a meeting note would be a second meeting, and two contact
+    notes for one person would take turns at the facts: the user merges the two.
+    """
+    original = _CONFLICT_COPY.sub("", path)
+    if original == path:
+        return None
+    return (f"looks like a sync tool's conflict copy of {shown_name(original)}: not recorded "
+            "(merge what it says into that note, then delete it)")
+
+
 def shown_name(path: str) -> str:
     """A note's path as one line of text: undecodable bytes and control characters escaped."""
     return visible(os.fsencode(path).decode("utf-8", "backslashreplace"))

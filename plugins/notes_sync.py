@@ -43,7 +43,14 @@ from coffeechat.fold import CONTACT_PREFIX, ROW_COLUMNS, Row, retracted_ids
 from coffeechat.hookspecs import hookimpl
 from coffeechat.plugins.notes import NoteBook, NoteProblem, Parser
 from coffeechat.plugins.notes_parse import checked_events, run_parser
-from coffeechat.plugins.notes_read import Note, NoteError, name_problem, read_note, shown_name
+from coffeechat.plugins.notes_read import (
+    Note,
+    NoteError,
+    conflict_problem,
+    name_problem,
+    read_note,
+    shown_name,
+)
 from coffeechat.resolve import ContactDirectory
 from coffeechat.retractions import Retraction
 from coffeechat.store import NewEvent, Store
@@ -282,7 +289,7 @@ class NotesFolder:
                     os.path.join(self.root, path), recent):
                 self.deferred.append(path)  # half saved: look again in a moment
                 continue
-            problem = name_problem(path)
+            problem = name_problem(path) or conflict_problem(path)
             if problem is not None:  # a note the log cannot hold; any other file is let be
                 if result is None:
                     continue

@@ -115,3 +115,27 @@ def test_the_live_watcher_outlives_an_undecodable_name_and_counts_the_notes_ther
         'caf\\xE9" to string); watching it again, the whole folder read anew'], err
     assert "error: two\\x0alines.md:1: its name holds a control character" in err
     assert "coffeechat: stopped watching" in err
+
+
+def test_a_sync_tools_conflict_copy_is_one_bad_note_not_a_second_meeting(
+        run: InProcessCLI, notes: Path) -> None:
+    meeting = "---\ntype: meeting\ncontact: Jane Doe\ndate: 2026-11-20 10:00\n---\nlunch\n"
+    write(notes, "meeting.md", meeting)
+    once(run, notes)
+    # Two devices saved at once: Dropbox's copy of the meeting, Syncthing's of Jane.
+    write(notes, "meeting (Maya's conflicted copy 2026-11-20).md",
+          meeting.replace("lunch", "lunch, and a walk"))
+    write(notes, "jane.sync-conflict-20261120-101010-ABCDEFG.md",
+          JANE.replace("Acme", "Globex"))
+    write(notes, "groceries (conflicted copy 2026-11-20).md", "# milk\n")  # not a note
+    result = once(run, notes, expect=1)
+    assert errors(result) == [
+        "coffeechat: note error: jane.sync-conflict-20261120-101010-ABCDEFG.md:1: looks like "
+        "a sync tool's conflict copy of jane.md: not recorded (merge what it says into that "
+        "note, then delete it)",
+        "coffeechat: note error: meeting (Maya's conflicted copy 2026-11-20).md:1: looks "
+        "like a sync tool's conflict copy of meeting.md: not recorded (merge what it says "
+        "into that note, then delete it)"]
+    assert sources(run) == {"notes:jane.md", "notes:meeting.md"}
+    assert run.json("show", "jane")["meetings"] == 1
+    assert run.json("show", "jane")["company"] == "Acme"
