@@ -20,6 +20,7 @@ from coffeechat.store import open_store
 from coffeechat.views import ViewContext
 from tests.conftest import CLI
 from tests.test_notes import JANE, MEETING, write
+from tests.test_story import merged_becker
 
 NOW = "2026-11-21T09:00:00Z"
 
@@ -31,12 +32,7 @@ def story(run: CLI, tmp_path: Path) -> None:
     run.ids("add", "Priya Natarajan", "--birthday", "1985-11-30", "--company", "Acme")
     run.ids("add", "Marcus O'Brien", "--referred-by", "priya")
     run.ids("refer", "priya", "Dana Whitfield", "--company", "Beta")
-    csv = tmp_path / "Connections.csv"
-    csv.write_text("First Name,Last Name,URL,Email Address,Company,Position,Connected On\n"
-                   "Tom,Becker,https://www.linkedin.com/in/tb,,Gamma,Engineer,01 Nov 2026\n")
-    run.run("import", "linkedin", str(csv))
-    run.ids("add", "Thomas Becker", "--email", "tom@example.com")
-    run.ids("merge", "thomas-becker", "tom-becker", "--on", "2026-11-12T10:00")
+    merged_becker(run, tmp_path)
     run.ids("met", "thomas", "--on", "2026-11-13T15:00")
     notes = run.home / "notes"
     write(notes, "jane.md", JANE)

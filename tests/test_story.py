@@ -58,14 +58,19 @@ def test_a_renamed_referrer_is_named_as_they_are_now(priya: CLI) -> None:
     assert "Marcus O'Brien (referred by Priya Natarajan-Lee)" in priya.run("log").out
 
 
-def test_a_merge_is_told_from_the_side_of_the_contact_that_stays(run: CLI,
-                                                                tmp_path: Path) -> None:
+def merged_becker(run: CLI, tmp_path: Path) -> None:
+    """Tom Becker from a LinkedIn import, merged into Thomas Becker (added by hand)."""
     csv = tmp_path / "Connections.csv"
     csv.write_text("First Name,Last Name,URL,Email Address,Company,Position,Connected On\n"
                    "Tom,Becker,https://www.linkedin.com/in/tb,,Gamma,Engineer,01 Nov 2026\n")
     run.run("import", "linkedin", str(csv))
     run.ids("add", "Thomas Becker", "--email", "tom@example.com")
     run.ids("merge", "thomas-becker", "tom-becker", "--on", "2026-11-12T10:00")
+
+
+def test_a_merge_is_told_from_the_side_of_the_contact_that_stays(run: CLI,
+                                                                tmp_path: Path) -> None:
+    merged_becker(run, tmp_path)
     shown = run.run("show", "thomas").out
     assert ("Tom Becker (from the LinkedIn import) merged into this contact on 2026-11-12"
             in shown)
