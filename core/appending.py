@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from coffeechat.chain import chain_hash
 from coffeechat.codec import Event, encode_payload, encode_payloads
@@ -84,7 +84,6 @@ def _registered_name(payload: object, new_events: Sequence[NewEvent], index: int
         refuse(new_events, index, type(payload).__name__,
                f"payload: {type(payload).__name__} is not a registered event type (a plugin "
                "registers its own with register_event_type)")
-        raise
 
 
 def chained_row(previous: str, seq: int, event_id: str, new: NewEvent, version: int,
@@ -122,7 +121,8 @@ def written(row: Row) -> list[Event]:
     return [Event(*row)]
 
 
-def refuse(new_events: Sequence[NewEvent], index: int, label: str, problem: str) -> None:
+def refuse(new_events: Sequence[NewEvent], index: int, label: str, problem: str
+           ) -> NoReturn:
     """Raise the one-line error naming the event at ``index`` and its ``problem``."""
     total = len(new_events)
     where = f"event {index + 1} of {total}" if total > 1 else "the event"
