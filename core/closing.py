@@ -81,13 +81,18 @@ StateOf = Callable[[str], ContactState]  # folds a contact and notes its version
 
 def done_event(store: Store, text: str, on: datetime, state_of: StateOf
                ) -> tuple[str, Payload]:
-    """(contact id, the event to record) for `done TEXT`: a handle, or a commitment id."""
-    item = find(store.conn, text, stamp(now()), by_event=False)
+    """(contact id, the event to record) for `done TEXT`: a handle, a commitment id, or an
+    open item's cause event id (as `skip` and `snooze` take)."""
+    at = stamp(now())
+    item = find(store.conn, text, at, by_event=False)
     if item is not None:
         return item.contact, closing_event(item, state_of(item.contact), store, on)
     try:  # the old form: a commitment id, or an unambiguous start of one
         made = find_event(store, text, "COMMITMENT_ID", "commitment.made")
     except UnknownEvent:
+        item = find(store.conn, text, at, by_event=True)
+        if item is not None:
+            return item.contact, closing_event(item, state_of(item.contact), store, on)
         typed = text.strip()
         if looks_like_handle(typed.lower()):
             raise unknown(text, by_event=False) from None

@@ -205,6 +205,18 @@ def test_done_takes_the_old_form_and_says_what_is_wrong(everything: InProcessCLI
     assert "--on:" in err and "before the meeting it thanks for" in err
 
 
+
+def test_done_takes_the_cause_event_id_as_skip_and_snooze_do(everything: InProcessCLI) -> None:
+    run = everything
+    nudge = item(run, "nudge", "sam-lee")
+    [recorded] = run.json("done", nudge["event"][:13])["recorded"]  # (a start of the ask's id)
+    assert (recorded["type"], recorded["contact"]) == ("request.sent", "sam-lee")
+    assert nudge["handle"] not in {i["handle"] for i in due(run)}
+    # A meeting causes a thank-you and a check-in: its id names both, and the error says so.
+    thank = item(run, "thank-you", "mei-chen")
+    err = run.run("done", thank["event"], expect=1).err
+    assert "names several open follow-ups" in err and "give the handle" in err
+
 def test_done_help_names_the_event_of_every_kind(run: InProcessCLI) -> None:
     text = " ".join(run.run("done", "--help").out.split())
     for kind, event in [("thank-you", "thanks.sent"), ("nudge", "request.sent"),
