@@ -136,8 +136,9 @@ class NoteBook:
 
     def _when(self) -> str:
         """The time the note's events happened: its ``date``; without one, the time its
-        file was first recorded at (saving it again does not move what it says), and
-        for a note read for the first time, the file's modification time."""
+        events carry already (``recorded_at``: saving it again, or renaming it, does not
+        move what it says), and for a note read for the first time, its file's
+        modification time."""
         value = self.note.front.date
         if value is not None:
             return stamp(moment(value, "date", self.note))

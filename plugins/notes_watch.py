@@ -261,16 +261,16 @@ class Watcher:
     def step(self, paths: set[str] | None) -> Update:
         """Sync the given files (None: the whole folder), then bring the views up to date.
 
-        A tick with nothing to read costs no query while the store's file is as the
-        last step left it (SQLite's data version: another process's commit changes
-        it) and the views are not due for time passing: an idle watcher uses ~no CPU.
+        A tick with nothing to read asks the store one question and stops there
+        while the store's file is as the last step left it (SQLite's data version:
+        another process's commit changes it) and the views are not due for time
+        passing: an idle watcher costs little CPU.
         """
         seen = self.seen
+        version = self._data_version()  # (before the step: a commit while it runs is seen)
         if paths is not None and not paths and not self.pending and seen is not None \
-                and seen[0] == self._data_version() \
-                and time.monotonic() - self.rendered_at < CLOCK_SECONDS:
+                and seen[0] == version and time.monotonic() - self.rendered_at < CLOCK_SECONDS:
             return Update(None, [], seen[1], seen[2])
-        version = self._data_version()  # (before: a commit while it runs is seen next tick)
         update = self._step(paths)
         self.seen = (version, update.due, update.overdue)
         return update
