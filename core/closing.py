@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 import apsw
 
 from coffeechat.clock import local_time, now, stamp
-from coffeechat.codec import UNREADABLE, decode_as
+from coffeechat.codec import UNREADABLE, Event, decode_as
 from coffeechat.corrections import find_event
 from coffeechat.errors import BadInput, UnknownEvent, quote
 from coffeechat.events import (
@@ -82,25 +82,33 @@ StateOf = Callable[[str], ContactState]  # folds a contact and notes its version
 def done_event(store: Store, text: str, on: datetime, state_of: StateOf
                ) -> tuple[str, Payload]:
     """(contact id, the event to record) for `done TEXT`: a handle, a commitment id, or an
-    open item's cause event id (as `skip` and `snooze` take)."""
+    open item's cause event id (as `skip` and `snooze` take).
+
+    A start of an id that is both a commitment's and another open item's cause is
+    refused: ids made within the same minute share their first characters.
+    """
     at = stamp(now())
     item = find(store.conn, text, at, by_event=False)
     if item is not None:
         return item.contact, closing_event(item, state_of(item.contact), store, on)
     try:  # the old form: a commitment id, or an unambiguous start of one
-        made = find_event(store, text, "COMMITMENT_ID", "commitment.made")
+        made: Event | None = find_event(store, text, "COMMITMENT_ID", "commitment.made")
     except UnknownEvent:
-        item = find(store.conn, text, at, by_event=True)
-        if item is not None:
-            return item.contact, closing_event(item, state_of(item.contact), store, on)
-        typed = text.strip()
+        made = None
+    caused = find(store.conn, text, at, by_event=True)  # (BadInput when it names several)
+    typed = text.strip()
+    if caused is not None and (made is None or caused.commitment != made.id):
+        if made is not None:
+            raise BadInput(f"HANDLE: {quote(typed)} starts the id of commitment {made.id} and "
+                           f"of the event behind {caused.label()}: give the handle (see "
+                           "`coffeechat due`) or the whole id")
+        return caused.contact, closing_event(caused, state_of(caused.contact), store, on)
+    if made is None:
         if looks_like_handle(typed.lower()):
-            raise unknown(text, by_event=False) from None
-        if len(typed) < 8:  # (too short for an id to mean much: most likely a mistyped handle)
-            raise BadInput(f"HANDLE: no open follow-up has handle {quote(typed)}, and no "
-                           "commitment id starts with it (handles have 4 characters: see "
-                           "`coffeechat due`)") from None
-        raise
+            raise unknown(text, by_event=False)
+        hint = " (handles have 4 characters)" if len(typed) < 8 else ""
+        raise BadInput(f"HANDLE: no open follow-up has handle or event id {quote(typed)}, and "
+                       f"no commitment id starts with it{hint}: see `coffeechat due`")
     contact_id = made.stream[len(CONTACT_PREFIX):]
     if made.id not in state_of(contact_id).commitments:
         raise BadInput(f"COMMITMENT_ID: {made.id} is already done or was undone")

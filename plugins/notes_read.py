@@ -99,7 +99,8 @@ def conflict_problem(path: str) -> str | None:
     Recorded, a copy of a meeting note would be a second meeting, and two contact
     notes for one person would take turns at the facts: the user merges the two.
     """
-    original = _CONFLICT_COPY.sub("", path)
+    folder, name = os.path.split(path)  # (only the file's name: a folder may be called so)
+    original = os.path.join(folder, _CONFLICT_COPY.sub("", name))
     if original == path:
         return None
     return (f"looks like a sync tool's conflict copy of {shown_name(original)}: not recorded "

@@ -289,7 +289,9 @@ class NotesFolder:
                     os.path.join(self.root, path), recent):
                 self.deferred.append(path)  # half saved: look again in a moment
                 continue
-            problem = name_problem(path) or conflict_problem(path)
+            problem = name_problem(path)
+            if problem is None and result is not None:  # (a gone copy: what it said goes too)
+                problem = conflict_problem(path)
             if problem is not None:  # a note the log cannot hold; any other file is let be
                 if result is None:
                     continue

@@ -197,9 +197,9 @@ def test_done_takes_the_old_form_and_says_what_is_wrong(everything: InProcessCLI
     assert err == "coffeechat: error: HANDLE: no open follow-up has handle 'zzzz' " \
                   "(see `coffeechat due`)\n"
     err = run.run("done", "tr7", expect=1).err  # a handle typed short
-    assert err == "coffeechat: error: HANDLE: no open follow-up has handle 'tr7', and no " \
-                  "commitment id starts with it (handles have 4 characters: see " \
-                  "`coffeechat due`)\n"
+    assert err == "coffeechat: error: HANDLE: no open follow-up has handle or event id " \
+                  "'tr7', and no commitment id starts with it (handles have 4 characters): " \
+                  "see `coffeechat due`\n"
     thank = item(run, "thank-you")
     err = run.run("done", thank["handle"], "--on", "2026-11-01", expect=1).err
     assert "--on:" in err and "before the meeting it thanks for" in err

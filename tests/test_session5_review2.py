@@ -16,6 +16,7 @@ import pytest
 
 from tests.conftest import InProcessCLI
 from tests.test_notes import JANE, write
+from tests.test_notes import live as live_events
 from tests.test_notes_hostile import errors, once, sources
 
 MEETING = "---\ntype: meeting\ncontact: Jane Doe\ndate: 2026-11-20 10:00\n---\nlunch\n"
@@ -55,8 +56,6 @@ def test_a_conflict_copy_in_a_subfolder_names_its_original_there(run: InProcessC
     assert sources(run) == {"notes:jane.md", "notes:2026/lunch.md"}
 
 
-@pytest.mark.xfail(strict=True, reason="conflict_problem matches the whole path: a note in a "
-                   "folder whose name holds '(conflicted copy)' is refused")
 def test_a_folder_named_like_a_conflict_copy_does_not_make_its_notes_conflict_copies(
         run: InProcessCLI, notes: Path) -> None:
     write(notes, "old (conflicted copy 2025-01-01)/lunch.md", MEETING)
@@ -88,9 +87,6 @@ def test_a_conflict_copy_recorded_before_the_change_keeps_its_events_while_there
     assert run.json("show", "jane")["meetings"] == 2  # a bad note keeps its last good version
 
 
-@pytest.mark.xfail(strict=True, reason="a conflict copy recorded before the change, then "
-                   "deleted as the error says: notes_sync._read skips it (result None, "
-                   "conflict name), so its second meeting is never retracted")
 def test_deleting_a_conflict_copy_recorded_before_the_change_retracts_its_events(
         run: InProcessCLI, notes: Path) -> None:
     copy = _record_conflict_copy_as_before(run, notes)
@@ -98,7 +94,7 @@ def test_deleting_a_conflict_copy_recorded_before_the_change_retracts_its_events
     copy.unlink()  # what the error asks for
     assert errors(once(run, notes)) == []
     assert run.json("show", "jane")["meetings"] == 1
-    assert sources(run) == {"notes:jane.md", "notes:lunch.md"}
+    assert live_events(run, "notes:lunch (conflicted copy 2026-11-20).md") == []  # (taken back)
 
 
 class Live:
@@ -135,8 +131,6 @@ def live(tmp_path: Path, notes: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
     watching.store.close()
 
 
-@pytest.mark.xfail(strict=True, reason="a live watcher never forgets a conflict copy's error "
-                   "once the copy is deleted: _read skips the gone file before errors.pop")
 def test_the_live_watcher_forgets_a_conflict_copys_error_once_it_is_deleted(
         live: Live, notes: Path) -> None:
     name = "jane (conflicted copy 2026-11-20).md"
@@ -175,10 +169,6 @@ def test_done_by_a_cause_event_id_is_what_skip_takes_and_undo_brings_it_back(
         assert err.count("\n") == 1 and "names several open follow-ups" in err, (command, err)
 
 
-@pytest.mark.xfail(strict=True, reason="done falls back to the commitment id first: a start of "
-                   "an id that names several open items (the other ids made in the same "
-                   "minute share it) silently closes the one commitment that starts so, where "
-                   "skip says it names several")
 def test_a_start_of_an_id_shared_with_a_commitment_is_not_taken_as_the_commitment(
         run: InProcessCLI) -> None:
     from tests.test_followups_closing import due, item
@@ -195,9 +185,6 @@ def test_a_start_of_an_id_shared_with_a_commitment_is_not_taken_as_the_commitmen
     assert result.code == 1 and "names several" in result.err
 
 
-@pytest.mark.xfail(strict=True, reason="done with the cause event id of an item already closed "
-                   "says 'COMMITMENT_ID: no commitment has an id starting ...': it names the "
-                   "wrong thing and not what to do (see `coffeechat due`)")
 def test_done_with_the_cause_of_a_closed_item_says_no_open_follow_up(
         run: InProcessCLI) -> None:
     from tests.test_followups_closing import item
