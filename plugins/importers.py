@@ -288,7 +288,11 @@ _QUOTED_PRINTABLE = re.compile(r"^[^:]*;(?:ENCODING=)?QUOTED-PRINTABLE[;:]", re.
 def _soft_breaks_joined(text: str) -> str:
     """vCard 2.1's quoted-printable values go on past a line that ends with "=" (a soft
     line break, with no space before the next line, unlike vCard's own folding): each
-    such value on one line, which is how vobject reads it (and decodes it)."""
+    such value on one line, which is how vobject reads it (and decodes it).
+
+    A value without a CHARSET whose bytes are not UTF-8 gets CHARSET=windows-1252,
+    as older phones and Outlook wrote them (vobject would read UTF-8 and fail).
+    """
     if "QUOTED-PRINTABLE" not in text.upper():
         return text
     lines = text.split("\n")
@@ -300,9 +304,29 @@ def _soft_breaks_joined(text: str) -> str:
             while line.rstrip("\r").endswith("=") and n + 1 < len(lines):
                 n += 1
                 line = line.rstrip("\r")[:-1] + lines[n]
+            line = _with_a_charset(line)
         joined.append(line)
         n += 1
     return "\n".join(joined)
+
+
+def _with_a_charset(line: str) -> str:
+    """A quoted-printable property line, with CHARSET=windows-1252 added where it names
+    no charset and its value is not UTF-8."""
+    params, _colon, value = line.partition(":")
+    if "CHARSET=" in params.upper():
+        return line
+    import quopri
+
+    try:
+        raw = quopri.decodestring(value.rstrip("\r").encode("ascii"))
+    except UnicodeEncodeError:  # (not quoted-printable as written: let vobject judge)
+        return line
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return f"{params};CHARSET=windows-1252:{value}"
+    return line
 
 
 _NOT_PEOPLE = {"group": "a group", "org": "an organisation", "location": "a place"}

@@ -241,9 +241,6 @@ def test_a_soft_break_at_the_end_of_the_file_is_one_line_naming_it(run: InProces
     assert run.json("contacts") == []
 
 
-@pytest.mark.xfail(strict=True, reason="an old phone's 2.1 export: quoted-printable Latin-1 "
-                   "with no CHARSET fails the whole file (\"a card: 'utf-8' codec can't "
-                   "decode\"), naming no card, and no one in the file is imported")
 def test_quoted_printable_without_a_charset_from_an_old_phone(run: InProcessCLI) -> None:
     _vcard(run, "nokia.vcf", "BEGIN:VCARD\r\nVERSION:2.1\r\n"
            "N;ENCODING=QUOTED-PRINTABLE:M=FCller;J=FCrgen\r\n"
