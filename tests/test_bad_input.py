@@ -59,7 +59,7 @@ CASES = [
     (["ask", "Jane Smith", "--send"], ["--send: Jane Smith has no email address",
                                        "nothing was recorded"]),
     (["answer", "Jane Doe", "accepted"], ["CONTACT", "no open request"]),
-    (["done", "0123456789"], ["COMMITMENT_ID", "no commitment", "'0123456789'"]),
+    (["done", "0123456789"], ["HANDLE", "no open follow-up", "no commitment", "'0123456789'"]),
     (["undo", "ffffffff"], ["EVENT_ID", "no event"]),
     (["edit", "Jane Doe"], ["edit", "nothing to change"]),
     (["cadence", "Jane Doe", "0"], ["DAYS", "between 1 and 3650"]),

@@ -18,17 +18,11 @@ from tests.conftest import InProcessCLI
 from tests.test_notes import JANE, write
 from tests.test_notes import live as live_events
 from tests.test_notes_hostile import errors, once, sources
+from tests.test_notes_names import notes
 
 MEETING = "---\ntype: meeting\ncontact: Jane Doe\ndate: 2026-11-20 10:00\n---\nlunch\n"
 
-
-@pytest.fixture
-def notes(run: InProcessCLI) -> Path:
-    folder = run.home / "notes"
-    folder.mkdir()
-    run.now = "2026-11-21T09:00:00Z"
-    write(folder, "jane.md", JANE)
-    return folder
+__all__ = ["notes"]  # (the fixture of the notes-name tests: a folder holding Jane's note)
 
 
 # -- 1. sync conflict copies -----------------------------------------------------------------
