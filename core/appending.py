@@ -149,7 +149,7 @@ def type_label(new: NewEvent) -> str:
 
 def envelope_problem(new: NewEvent, streams: frozenset[str] | set[str] = frozenset(),
                      stamps: frozenset[str] | set[str] = frozenset()) -> str | None:
-    """What is wrong with an event's stream, time, key or id, or None.
+    """What is wrong with an event's stream, time, key, id or type, or None.
 
     ``streams`` and ``stamps`` are ones already found fine (a batch repeats them).
     """
@@ -172,11 +172,15 @@ def envelope_problem(new: NewEvent, streams: frozenset[str] | set[str] = frozens
     if given is not None and (not isinstance(given, str) or not 0 < len(given) <= 100
                               or _CONTROL.search(given)):
         return "id: must be one line of 1 to 100 characters"
+    kind = new.type
+    if kind is not None and (not isinstance(kind, str) or not 0 < len(kind) <= 100
+                             or _CONTROL.search(kind)):  # (None: the payload's own type)
+        return "type: must be one line of 1 to 100 characters"
     return None
 
 
 def first_envelope_problem(new_events: Sequence[NewEvent]) -> tuple[int, str] | None:
-    """(index, problem) of the first event whose stream, time, key or id is refused."""
+    """(index, problem) of the first event whose stream, time, key, id or type is refused."""
     streams: set[str] = set()
     stamps: set[str] = set()
     for n, new in enumerate(new_events):
@@ -199,7 +203,8 @@ def stream_problem(stream: str) -> str | None:
 
 
 def _envelopes_fine(new_events: Sequence[NewEvent]) -> bool:
-    """Whether no event's stream, time, key or id has a problem: the batch checked at once.
+    """Whether no event's stream, time, key, id or type has a problem: the batch checked
+    at once.
 
     False says only that one may have: :func:`first_envelope_problem` finds which.
     """
@@ -209,7 +214,8 @@ def _envelopes_fine(new_events: Sequence[NewEvent]) -> bool:
            for stream in {new.stream for new in new_events}):
         return False
     return _all_lines([new.key for new in new_events if new.key is not None], 0, 1000) \
-        and _all_lines([new.id for new in new_events if new.id is not None], 1, 100)
+        and _all_lines([new.id for new in new_events if new.id is not None], 1, 100) \
+        and _all_lines([new.type for new in new_events if new.type is not None], 1, 100)
 
 
 def _all_lines(texts: list[str], shortest: int, longest: int) -> bool:

@@ -112,6 +112,7 @@ NOT_TEXT: list[tuple[str, Any]] = [
     ("occurred_at", 5), ("occurred_at", None), ("occurred_at", [AT]),
     ("key", 5), ("key", ["k"]), ("key", b"k"),
     ("id", 5), ("id", ["x"]),
+    ("type", 5), ("type", ["note.added"]),
 ]
 BAD_TEXT: list[tuple[str, Any]] = [
     ("stream", ""), ("stream", "x\x01y"), ("stream", "contact:../x"),
@@ -119,6 +120,7 @@ BAD_TEXT: list[tuple[str, Any]] = [
     ("occurred_at", "2026-11-20t10:00:00z"), ("occurred_at", "٢٠٢٦-11-20T10:00:00Z"),
     ("occurred_at", "9999-11-20T10:00:00Z"),
     ("key", "a\tb"), ("key", "k" * 1001), ("key", "a\x7fb"),
+    ("type", ""), ("type", "note.added\n"), ("type", "t" * 101),
 ]
 
 
@@ -141,7 +143,7 @@ def _with(events: list[NewEvent], positions: list[int], field: str, value: Any) 
     for at in positions:
         old = events[at]
         fields = {"stream": old.stream, "occurred_at": old.occurred_at, "key": old.key,
-                  "payload": old.payload, field: value}
+                  "type": old.type, "payload": old.payload, field: value}
         events[at] = NewEvent(**fields)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from coffeechat.errors import ConflictError
+from coffeechat.errors import BadInput, ConflictError
 from coffeechat.events import NoteAdded
 from coffeechat.integrity import read_head
 from coffeechat.store import NewEvent, open_store
@@ -142,3 +142,15 @@ def test_a_batchs_hashes_are_each_events_chain_hash(tmp_path: Path) -> None:
             e.id, e.stream, str(e.version), e.type, str(e.schema), e.occurred_at,
             e.recorded_at, e.source, e.key or "", e.batch or "", e.data))
         previous = e.hash
+
+
+@pytest.mark.parametrize("kind", ["", "note.added\n", 5])
+def test_a_type_given_must_be_one_line_of_text(tmp_path: Path, kind: object) -> None:
+    store = open_store(tmp_path / "events.db")
+    for events in ([note("contact:a", "one")], [note("contact:a", "one"), note("contact:b", "2")]):
+        events[0] = NewEvent(stream="contact:a", payload=NoteAdded(text="x"), occurred_at=AT,
+                             type=kind)  # type: ignore[arg-type]  # (whatever a plugin gave)
+        with pytest.raises(BadInput, match=r"type: must be one line of 1 to 100 characters; "
+                                           r"nothing was recorded$"):
+            store.append(events)
+    assert store.count() == 0
