@@ -1,7 +1,8 @@
-"""An adversarial review of session 5's changes (see the report): each finding is a test.
+"""An adversarial review of session 5's changes: each finding is a test.
 
-A test marked ``xfail(strict=True)`` shows a problem that is still there; the others
-guard what was tried and found to hold.
+Every problem the review found is fixed; its test guards the fix, and the others
+guard what was tried and found to hold (a stale remembered tail, pages read at
+once, undated notes, the watcher's views).
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 Sync conflict copies of notes (notes_read.conflict_problem), `done` taking a
 cause event id (closing.done_event), vCard 2.1 quoted-printable soft breaks
 (importers._soft_breaks_joined) and the idle watcher's data-version tick
-(notes_watch.Watcher.step). A test marked xfail(strict) shows a problem that is
-still there; the others guard what was tried.
+(notes_watch.Watcher.step). Every problem found is fixed; its test guards the
+fix, and the others guard what was tried and found to hold.
 """
 
 from __future__ import annotations
