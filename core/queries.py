@@ -302,14 +302,9 @@ def stories(store: Store, contact_ids: list[str], schema: str = "main"
     at once: one read of their streams, not a few queries a contact."""
     from coffeechat.codec import EVENT_COLUMNS, event_from_row
     from coffeechat.events import CONTACT_PREFIX
-    from coffeechat.projections.merges import alias_roots
 
-    try:
-        merged = alias_roots(store.conn, schema)
-    except apsw.SQLError:  # (no merges table: the projections were never built)
-        merged = {}
     owner = {CONTACT_PREFIX + c: c for c in contact_ids}
-    owner |= {CONTACT_PREFIX + alias: root for alias, root in merged.items()
+    owner |= {CONTACT_PREFIX + alias: root for alias, root in _merged(store.conn, schema).items()
               if CONTACT_PREFIX + root in owner}
     rows = [event_from_row(row) for row in store.conn.execute(
         f"SELECT {EVENT_COLUMNS} FROM events WHERE stream IN (SELECT value FROM json_each(?)) "
@@ -346,13 +341,19 @@ def _streams(db: apsw.Connection, schema: str, contact_id: str | None) -> list[s
     if contact_id is None:
         return [None]
     from coffeechat.events import CONTACT_PREFIX
+
+    merged = sorted(a for a, root in _merged(db, schema).items() if root == contact_id)
+    return [CONTACT_PREFIX + c for c in (contact_id, *merged)]
+
+
+def _merged(db: apsw.Connection, schema: str) -> dict[str, str]:
+    """Merged-away contact → the contact it now belongs to ({} before any projection)."""
     from coffeechat.projections.merges import alias_roots
 
     try:
-        merged = sorted(a for a, root in alias_roots(db, schema).items() if root == contact_id)
+        return alias_roots(db, schema)
     except apsw.SQLError:  # (no merges table: the projections were never built)
-        merged = []
-    return [CONTACT_PREFIX + c for c in (contact_id, *merged)]
+        return {}
 
 
 def names(store: Store, schema: str = "main") -> Names:
