@@ -7,6 +7,7 @@ Not a test module and not part of the package: each script puts this folder on
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import statistics
@@ -16,6 +17,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 # -- timing ---------------------------------------------------------------------
@@ -126,3 +128,13 @@ def machine() -> dict[str, Any]:
 
     return {"python": platform.python_version(), "cpus": os.cpu_count(),
             "platform": platform.platform()}
+
+
+def contender(text: str) -> tuple[str, str]:
+    """``LABEL=PYTHON`` or just ``PYTHON`` (labelled by its venv's folder)."""
+    label, sep, python = text.partition("=")
+    if not sep:
+        python, label = text, Path(text).resolve().parent.parent.name
+    if not Path(python).exists():
+        raise argparse.ArgumentTypeError(f"no interpreter at {python}")
+    return label, python

@@ -11,7 +11,8 @@ imports, no rebuild) shows the floor. Generation runs in its own process so
 that this parent stays small: a child's ru_maxrss counts its parent's size at
 fork.
 
-    python bench/rebuild.py [--events 1000000] [--contacts 100000] [--repeats 3] [--json]
+    python bench/rebuild.py [--events 1000000] [--contacts 100000] [--repeats 3]
+                            [--python [LABEL=]PY ...] [--json]
 
 Each repeat also runs a raw-limit child (every row read in seq order and every
 payload decoded with msgspec, nothing else), interleaved with the rebuild, and
@@ -26,10 +27,12 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (
+    contender,
     emit_json,
     machine,
     median,
@@ -86,69 +89,86 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
                         help="where generated stores are cached")
-    parser.add_argument("--python", default=sys.executable,
-                        help="the interpreter (with coffeechat installed) the child runs")
+    parser.add_argument("--python", dest="contenders", type=contender, action="append",
+                        metavar="[LABEL=]PYTHON",
+                        help="an interpreter with coffeechat installed, whose child rebuilds "
+                             "(repeatable: each rebuilds in turn, interleaved; default: this one)")
     parser.add_argument("--json", action="store_true", help="print a JSON summary instead")
     args = parser.parse_args()
+    contenders = dict(args.contenders or [("coffeechat", sys.executable)])
 
     path = cached_store(args.data, args.events, args.contacts)
+    first = next(iter(contenders.values()))
+    runs: dict[str, list[dict[str, Any]]] = {label: [] for label in contenders}
+    raws = []
     with tempfile.TemporaryDirectory(prefix="coffeechat-home-") as home:
         env = child_env(home)
-        idle = run_child([args.python, "-c", CHILD, str(path), "idle"], env)
-        runs, raws = [], []
-        for n in range(args.repeats):  # interleaved: the raw limit, then the rebuild
-            raw = json.loads(run_child([args.python, "-c", CHILD, str(path), "raw"], env).stdout)
+        idle = run_child([first, "-c", CHILD, str(path), "idle"], env)
+        for n in range(args.repeats):  # interleaved: the raw limit, then each rebuild
+            raw = json.loads(run_child([first, "-c", CHILD, str(path), "raw"], env).stdout)
             raws.append({"seconds": raw["seconds"], "cpu": raw["cpu"]})
-            run = run_child([args.python, "-c", CHILD, str(path), "rebuild"], env)
-            report = json.loads(run.stdout)
-            runs.append({"seconds": report["seconds"], "cpu": report["cpu"],
-                         "events": report["events"],
-                         "process_s": run.seconds, "max_rss_mb": run.max_rss_mb,
-                         "vm_hwm_mb": report["vm_hwm_mb"],
-                         "rows": report["rows"], "ratio": report["seconds"] / raw["seconds"],
-                         "cpu_ratio": report["cpu"] / raw["cpu"]})
-            print(f"  run {n + 1}/{args.repeats}: {report['seconds']:.2f} s "
-                  f"(raw {raw['seconds']:.2f} s), {run.max_rss_mb:.0f} MB",
-                  file=sys.stderr, flush=True)
+            order = list(contenders) if n % 2 == 0 else list(reversed(contenders))
+            for label in order:
+                run = run_child([contenders[label], "-c", CHILD, str(path), "rebuild"], env)
+                report = json.loads(run.stdout)
+                runs[label].append({
+                    "seconds": report["seconds"], "cpu": report["cpu"],
+                    "events": report["events"], "process_s": run.seconds,
+                    "max_rss_mb": run.max_rss_mb, "vm_hwm_mb": report["vm_hwm_mb"],
+                    "rows": report["rows"], "ratio": report["seconds"] / raw["seconds"],
+                    "cpu_ratio": report["cpu"] / raw["cpu"]})
+                print(f"  run {n + 1}/{args.repeats}, {label}: {report['seconds']:.2f} s "
+                      f"(raw {raw['seconds']:.2f} s), {run.max_rss_mb:.0f} MB",
+                      file=sys.stderr, flush=True)
 
-    events = runs[0]["events"]
-    seconds = median([r["seconds"] for r in runs])
     raw_s = median([r["seconds"] for r in raws])
-    ratio = median([r["ratio"] for r in runs])
-    cpu_ratio = median([r["cpu_ratio"] for r in runs])
-    rate = events / seconds
-    rss = median([r["max_rss_mb"] for r in runs])
-    peak = max(r["max_rss_mb"] for r in runs)
-    goals = [
-        (f"rebuild ≤ {GOAL_RATIO}× the raw limit: {ratio:.2f}× wall, {cpu_ratio:.2f}× CPU "
-         f"({seconds:.2f} s vs {raw_s:.2f} s)", ratio <= GOAL_RATIO),
-        (f"peak RSS ≤ {GOAL_RSS_MB} MB: {peak:.0f} MB (median {rss:.0f})", peak <= GOAL_RSS_MB),
-    ]
+    summary = {label: _summary(label, done) for label, done in runs.items()}
+    events = next(iter(runs.values()))[0]["events"]
     if args.json:
         emit_json({"benchmark": "rebuild", "machine": machine(), "store": str(path),
                    "store_mb": path.stat().st_size / 1e6, "events": events,
-                   "median_s": seconds, "raw_limit_s": raw_s, "ratio": ratio,
-                   "cpu_ratio": cpu_ratio, "events_per_s": rate, "median_rss_mb": rss,
-                   "peak_rss_mb": peak, "idle_rss_mb": idle.max_rss_mb, "runs": runs,
-                   "raw_runs": raws,
-                   "goals": [{"goal": text, "pass": ok} for text, ok in goals]})
+                   "raw_limit_s": raw_s, "idle_rss_mb": idle.max_rss_mb, "raw_runs": raws,
+                   "contenders": {label: {**summary[label], "runs": runs[label]}
+                                  for label in runs},
+                   "goals": [{"goal": text, "pass": ok} for label in summary
+                             for text, ok in summary[label]["goals"]]})
         return
     print(f"rebuild benchmark: {events:,} events over {args.contacts:,} contacts "
           f"({path}, {path.stat().st_size / 1e6:,.0f} MB), median of {args.repeats} runs; "
           "raw limit: every row in seq order, every payload decoded, same store, same run")
-    print_table(
-        ["", "rebuild s", "CPU s", "raw limit s", "raw CPU s", "ratio", "events/s",
-         "peak RSS MB", "VmHWM MB"],
-        [*([f"run {n + 1}", r["seconds"], r["cpu"], w["seconds"], w["cpu"], r["ratio"],
-            events / r["seconds"], r["max_rss_mb"], r["vm_hwm_mb"]]
-           for n, (r, w) in enumerate(zip(runs, raws, strict=True))),
-         ["median", seconds, median([r["cpu"] for r in runs]), raw_s,
-          median([r["cpu"] for r in raws]), ratio, rate, rss, ""],
-         ["idle child (no rebuild)", "", "", "", "", "", "", idle.max_rss_mb,
-          json.loads(idle.stdout)["vm_hwm_mb"]]])
-    print("rows:", ", ".join(f"{k} {v:,}" for k, v in runs[0]["rows"].items()),
+    rows: list[list[object]] = []
+    for label, done in runs.items():
+        rows += [[f"{label}, run {n + 1}", r["seconds"], r["cpu"], w["seconds"], w["cpu"],
+                  r["ratio"], events / r["seconds"], r["max_rss_mb"], r["vm_hwm_mb"]]
+                 for n, (r, w) in enumerate(zip(done, raws, strict=True))]
+        s = summary[label]
+        rows.append([f"{label}, median", s["median_s"], s["median_cpu_s"], raw_s,
+                     median([r["cpu"] for r in raws]), s["ratio"], s["events_per_s"],
+                     s["median_rss_mb"], ""])
+    rows.append(["idle child (no rebuild)", "", "", "", "", "", "", idle.max_rss_mb,
+                 json.loads(idle.stdout)["vm_hwm_mb"]])
+    print_table(["", "rebuild s", "CPU s", "raw limit s", "raw CPU s", "ratio", "events/s",
+                 "peak RSS MB", "VmHWM MB"], rows)
+    print("rows:", ", ".join(f"{k} {v:,}" for k, v in next(iter(runs.values()))[0]["rows"].items()),
           "(search_pending: indexed by the first search)")
-    print_goals(goals)
+    print_goals([goal for label in summary for goal in summary[label]["goals"]])
+
+
+def _summary(label: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One contender's medians, ratios (each run against its own round's raw limit) and goals."""
+    seconds = median([r["seconds"] for r in runs])
+    ratio = median([r["ratio"] for r in runs])
+    cpu_ratio = median([r["cpu_ratio"] for r in runs])
+    peak = max(r["max_rss_mb"] for r in runs)
+    return {
+        "median_s": seconds, "median_cpu_s": median([r["cpu"] for r in runs]),
+        "ratio": ratio, "cpu_ratio": cpu_ratio, "events_per_s": runs[0]["events"] / seconds,
+        "median_rss_mb": median([r["max_rss_mb"] for r in runs]), "peak_rss_mb": peak,
+        "goals": [
+            (f"{label}: rebuild ≤ {GOAL_RATIO}× the raw limit: {ratio:.2f}× wall, "
+             f"{cpu_ratio:.2f}× CPU ({seconds:.2f} s)", ratio <= GOAL_RATIO),
+            (f"{label}: peak RSS ≤ {GOAL_RSS_MB} MB: {peak:.0f} MB", peak <= GOAL_RSS_MB)]}
+
 
 if __name__ == "__main__":
     main()

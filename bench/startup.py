@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cli import CURRENT_CHECK, FLOOR, NOTES, coffeechat_command, env_for  # noqa: I001
 from common import (
+    contender,
     emit_json,
     interleaved,
     machine,
@@ -46,16 +47,6 @@ from history import DEFAULT_DATA, cached_store
 
 # command → its goal as a ratio of wall time to the floor's (issue 13)
 GOALS = {"--help": 1.2, "add": 1.5, "met": 1.5, "due --json": 1.3, "today --json": 1.5}
-
-
-def contender(text: str) -> tuple[str, str]:
-    """``LABEL=PYTHON`` or just ``PYTHON`` (labelled by its venv's folder)."""
-    label, sep, python = text.partition("=")
-    if not sep:
-        python, label = text, Path(text).resolve().parent.parent.name
-    if not Path(python).exists():
-        raise argparse.ArgumentTypeError(f"no interpreter at {python}")
-    return label, python
 
 
 # Runs a command (or the floor's imports) and writes the names in sys.modules at exit

@@ -209,3 +209,42 @@ def test_config_errors_name_the_file_and_key(run: CLI) -> None:
     config.write_text("[followups]\nnudge_days = 3\n")
     run.ids("ask", "jane")
     assert run.json("due")[0]["due_at"] == "2026-11-05T09:00:00Z"
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3])
+def test_a_rebuild_in_small_chunks_equals_one_in_a_single_chunk(
+        mem: Store, monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+    from coffeechat.projections import folding
+
+    mem.append(story())
+    mem.append([NewEvent(stream=f"contact:p{n}", payload=ContactAdded(name=f"Person {n}"),
+                         occurred_at=f"2026-11-0{n + 1}T09:00:00Z") for n in range(5)])
+    Projector(mem).rebuild()
+    whole = snapshot(mem)
+    monkeypatch.setattr(folding, "CHUNK", chunk)
+    Projector(mem).rebuild()
+    assert snapshot(mem) == whole
+    assert len(whole[0]) == 7
+
+
+def test_a_rebuild_gives_the_sorter_helper_threads_and_takes_them_back(
+        tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from coffeechat.projections import folding
+
+    store = open_store(tmp_path / "events.db")
+    store.append(story())
+    store.conn.execute("PRAGMA threads = 0")
+    during: list[int] = []
+    fold_all = folding.fold_all
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        for chunk in fold_all(*args, **kwargs):
+            during.append(store.conn.execute("PRAGMA threads").get)
+            yield chunk
+
+    monkeypatch.setattr(folding, "SORT_THREADS", 2)
+    monkeypatch.setattr(folding, "CHUNK", 1)  # (a chunk while the sort is being read)
+    monkeypatch.setattr(folding, "fold_all", watched)
+    Projector(store).rebuild()
+    assert during[0] == 2
+    assert store.conn.execute("PRAGMA threads").get == 0

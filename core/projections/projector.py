@@ -39,7 +39,7 @@ from coffeechat.projections import (
 )
 from coffeechat.projections.base import Projection
 from coffeechat.projections.contacts import ContactsProjection
-from coffeechat.projections.folding import CHUNK, CONTACT_STREAMS
+from coffeechat.projections.folding import CONTACT_STREAMS
 from coffeechat.projections.followups import FollowupsProjection
 from coffeechat.projections.isolation import Step, in_savepoint
 from coffeechat.projections.merges import MergesProjection
@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from coffeechat.plugin_manager import Plugins
 
 FULL_REFOLD_RATIO = 4  # above 1 touched contact in 4, fold everything in one pass
+FULL_REFOLD_MIN = 2000  # ... but never for fewer touched contacts than a quarter of this
 
 Progress = Callable[[int, int], None]  # (done, total) events
 
@@ -210,7 +211,7 @@ class Projector:
                 f"SELECT DISTINCT stream FROM events {by_seq}"
                 "WHERE seq > ? AND +stream >= ? AND +stream < ?", (since, *CONTACT_STREAMS))]
             contacts = db.execute("SELECT count(*) FROM contacts").get
-            if len(streams) * FULL_REFOLD_RATIO > max(contacts, CHUNK):
+            if len(streams) * FULL_REFOLD_RATIO > max(contacts, FULL_REFOLD_MIN):
                 self._rebuild(behind, setup, progress, failed=unbuilt)
             else:
                 folded = folding.refold(db, streams, setup.rules, setup.extra_rules)
