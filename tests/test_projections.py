@@ -248,3 +248,52 @@ def test_a_rebuild_gives_the_sorter_helper_threads_and_takes_them_back(
     Projector(store).rebuild()
     assert during[0] == 2
     assert store.conn.execute("PRAGMA threads").get == 0
+
+
+def _indexes(db: Any, schema: str = "main") -> set[str]:
+    return {name for (name,) in db.execute(
+        f"SELECT name FROM {schema}.sqlite_master WHERE type = 'index' AND sql IS NOT NULL")}
+
+
+class Indexed(Projection):
+    """A plugin-style projection whose index is made after a rebuild's rows."""
+
+    name = "indexed"
+    version = 1
+    tables = ("indexed",)
+    ddl = "CREATE TABLE {s}.indexed (contact TEXT NOT NULL)"
+    indexes = "CREATE INDEX {s}.indexed_contact ON indexed(contact)"
+
+    def __init__(self, seen: list[bool]) -> None:
+        self.seen = seen  # at each insert: was the index there?
+
+    def remove(self, db: Any, schema: str, folded: list[Folded]) -> None:
+        db.executemany(f"DELETE FROM {schema}.indexed WHERE contact = ?",
+                       [(f.state.id,) for f in folded])
+
+    def insert(self, db: Any, schema: str, folded: list[Folded]) -> None:
+        self.seen.append("indexed_contact" in _indexes(db, schema))
+        db.executemany(f"INSERT INTO {schema}.indexed VALUES (?)", [(f.state.id,) for f in folded])
+
+
+def test_a_rebuild_makes_the_indexes_once_the_rows_are_in(mem: Store) -> None:
+    seen: list[bool] = []
+
+    class IndexedProjector(Projector):
+        def setup(self, *, record: bool = True) -> Setup:
+            setup = super().setup(record=record)
+            return setup._replace(projections=[*setup.projections, Indexed(seen)])
+
+    mem.append(story())
+    IndexedProjector(mem).rebuild()
+    assert seen == [False]  # the rows went in before the index was made
+    indexes = _indexes(mem.conn)
+    assert {"indexed_contact", "contacts_name", "contacts_email", "followups_handle",
+            "followups_due", "followups_contact"} <= indexes
+    mem.append([NewEvent(stream="contact:jane", payload=NoteAdded(text="more"),
+                         occurred_at="2026-11-20T09:00:00Z")])
+    IndexedProjector(mem).catch_up()
+    assert seen == [False, True]  # a catch-up keeps the index up to date row by row
+    assert mem.conn.execute("SELECT count(*) FROM indexed").get == 2
+    IndexedProjector(mem).rebuild()
+    assert _indexes(mem.conn) == indexes

@@ -56,6 +56,8 @@ class ContactsProjection(Projection):
             company_key TEXT,
             linkedin_key TEXT
         );
+    """
+    indexes = """
         -- (due reads each item's contact name from the index alone)
         CREATE INDEX {s}.contacts_name ON contacts(id, name);
         CREATE INDEX {s}.contacts_scheduled ON contacts(scheduled_at)

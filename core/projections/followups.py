@@ -27,6 +27,8 @@ class FollowupsProjection(Projection):
             anchor TEXT,
             handle TEXT NOT NULL           -- 8 characters; see coffeechat.handles
         );
+    """
+    indexes = """
         CREATE INDEX {s}.followups_due ON followups(due_at);
         CREATE INDEX {s}.followups_handle ON followups(handle);
         CREATE INDEX {s}.followups_contact ON followups(contact);

@@ -297,7 +297,9 @@ class Projector:
                 if progress is not None:
                     progress(read, 0)
         for projection in projections:
-            self._run(projection, failed, ("finish", partial(projection.finish, db, schema)))
+            self._run(projection, failed,
+                      ("indexes", partial(projection.create_indexes, db, schema)),
+                      ("finish", partial(projection.finish, db, schema)))
         return count
 
     # -- folding one contact (coffeechat.projections.folding) -------------------------
