@@ -289,7 +289,7 @@ def test_a_rebuild_makes_the_indexes_once_the_rows_are_in(mem: Store) -> None:
     assert seen == [False]  # the rows went in before the index was made
     indexes = _indexes(mem.conn)
     assert {"indexed_contact", "contacts_name", "contacts_email", "followups_handle",
-            "followups_due", "followups_contact"} <= indexes
+            "followups_due", "followups_contact", "search_pending_seq"} <= indexes
     mem.append([NewEvent(stream="contact:jane", payload=NoteAdded(text="more"),
                          occurred_at="2026-11-20T09:00:00Z")])
     IndexedProjector(mem).catch_up()

@@ -48,6 +48,7 @@ class SearchProjection(Projection):
             tokenize = 'unicode61 remove_diacritics 2'
         );
     """
+    indexes = f"CREATE INDEX {{s}}.{PENDING}_seq ON {PENDING}(seq)"
 
     def create(self, db: apsw.Connection, schema: str) -> None:
         try:
@@ -55,8 +56,8 @@ class SearchProjection(Projection):
         except apsw.SQLError:  # (FTS5 cannot open an index missing one of its tables to drop it)
             _mend_shadows(db, schema)
             super().create(db, schema)
-        db.execute(f"CREATE TABLE {schema}.{PENDING} "
-                   "(seq INTEGER PRIMARY KEY, contact TEXT NOT NULL)")
+        # (rows come by contact, not by seq: appended here, indexed by seq at the end)
+        db.execute(f"CREATE TABLE {schema}.{PENDING} (seq INTEGER NOT NULL, contact TEXT NOT NULL)")
 
     def remove(self, db: apsw.Connection, schema: str, folded: list[Folded]) -> None:
         table = f"{PENDING}" if _pending(db, schema) else "search"
