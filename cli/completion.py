@@ -87,9 +87,9 @@ def complete_contact(ctx: click.Context, _param: click.Parameter, incomplete: st
     for contact_id, name in names.items():
         folded = _fold(name)
         if _fold(contact_id).startswith(typed):
-            first.append(CompletionItem(contact_id, help=name))
+            first.append(CompletionItem(contact_id, help=_shown(name)))
         elif folded.startswith(typed) or any(w.startswith(typed) for w in folded.split()):
-            then.append(CompletionItem(contact_id, help=name))
+            then.append(CompletionItem(contact_id, help=_shown(name)))
     return first + then
 
 
@@ -110,7 +110,7 @@ def complete_commitment(ctx: click.Context, _param: click.Parameter, incomplete:
         "SELECT json_extract(data, '$.commitment') FROM events "
         "WHERE type = 'commitment.done' AND " + _since("followups"))
     closed = {commitment for (commitment,) in kept}
-    return [CompletionItem(commitment, help=f"{name}: {reason}")
+    return [CompletionItem(commitment, help=_shown(f"{name}: {reason}"))
             for commitment, name, reason in [*known, *made]
             if commitment.startswith(incomplete) and commitment not in closed]
 
@@ -176,13 +176,23 @@ def complete_handle(ctx: click.Context, _param: click.Parameter, incomplete: str
                 or (contact, kind) in closed_kinds:
             continue
         seen.add(shown)
-        found.append(CompletionItem(shown, help=f"{name}: {kind}, {_reason(reason, anchor)}"))
-    found += [CompletionItem(item["handle"], help=f"{item['name']}: birthday, {item['reason']}")
+        found.append(CompletionItem(shown,
+                                    help=_shown(f"{name}: {kind}, {_reason(reason, anchor)}")))
+    found += [CompletionItem(item["handle"],
+                             help=_shown(f"{item['name']}: birthday, {item['reason']}"))
               for item in _birthdays(ctx, at)
               if item["handle"].startswith(typed) and item["handle"] not in seen]
     if typed:
         found += complete_commitment(ctx, _param, typed)
     return found
+
+
+def _shown(help_text: str) -> str:
+    """A completion's help as one line (zsh and fish read one item a line): the names
+    and reasons it holds come from the log, which may hold line breaks and escapes."""
+    from coffeechat.cli.render import LINE, inline
+
+    return inline(help_text, LINE)
 
 
 def _birthdays(ctx: click.Context, at: str) -> list[dict[str, Any]]:

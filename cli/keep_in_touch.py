@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from coffeechat.cli.main import as_of_option, context_app, json_option, output
-from coffeechat.cli.render import one_line, table
+from coffeechat.cli.render import LINE, inline, one_line, table
 from coffeechat.clock import local_time as local
 
 if TYPE_CHECKING:
@@ -79,8 +79,9 @@ def today(send: bool, via: str | None, force: bool, as_of: str | None) -> None:
     if app.json:
         output(found)
         return
-    for line, heading in digest.lines(found, now):
-        click.echo(click.style(line, bold=True) if heading else line)
+    for line, heading in digest.lines(found, now):  # (one line each, from names and notes)
+        shown = inline(line, LINE)
+        click.echo(click.style(shown, bold=True) if heading else shown)
 
 
 def _send(app: App, found: dict[str, list[dict[str, Any]]], now: str, via: str,

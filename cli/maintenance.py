@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from coffeechat.cli.main import context_app, json_option, output
-from coffeechat.cli.render import counted
+from coffeechat.cli.render import counted, inline
 from coffeechat.errors import BadInput
 from coffeechat.integrity import HEAD_SUFFIX
 
@@ -83,10 +83,10 @@ def verify(ctx: click.Context, reset_head: bool) -> None:
     elif report.ok:
         click.echo(f"OK: {counted(report.events, 'event')}, hash chain intact")
         for note in report.notes:
-            click.echo(f"note: {note}")
+            click.echo(f"note: {inline(note, None)}")
     else:
-        for problem in report.problems:
-            click.echo(f"problem: {problem}", err=True)
+        for problem in report.problems:  # (quoting rows, which may hold anything)
+            click.echo(f"problem: {inline(problem, None)}", err=True)
         click.echo(f"coffeechat: error: verify found {counted(len(report.problems), 'problem')}"
                    f" in {counted(report.events, 'event')}", err=True)
     if not report.ok:

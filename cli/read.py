@@ -9,7 +9,7 @@ import click
 from coffeechat import queries
 from coffeechat.cli.completion import complete_contact
 from coffeechat.cli.main import as_of_option, context_app, json_option, output, when
-from coffeechat.cli.render import due_when, one_line, relative, table
+from coffeechat.cli.render import LINE, due_when, inline, one_line, relative, table
 from coffeechat.clock import local_time as local
 from coffeechat.clock import stamp
 
@@ -110,27 +110,28 @@ def _print_profile(p: dict[str, Any], items: list[dict[str, Any]], now: str,
                    names: Names) -> None:
     from coffeechat.summary import with_names
 
-    click.echo(click.style(f"{p['name']} ({p['id']})", bold=True))
+    # Every text from the log through inline(): the log may hold what the CLI refuses.
+    click.echo(click.style(f"{inline(p['name'])} ({p['id']})", bold=True))
     facts = [p.get(k) for k in ("company", "role", "email", "phone", "linkedin")]
     if any(facts):
-        click.echo("  " + " · ".join(f for f in facts if f))
+        click.echo("  " + " · ".join(inline(f) for f in facts if f))
     warmth = f"   warmth: {p['warmth']}" if p.get("warmth") else ""
     click.echo(f"  stage: {p['stage']}   last touch: {local(p['last_touch_at']) or 'never'}"
                + warmth)
     if p.get("how_met"):
-        click.echo(f"  how met: {with_names(p['how_met'], names)}")
+        click.echo(f"  how met: {inline(with_names(p['how_met'], names))}")
     if p.get("referred_by"):
-        click.echo(f"  referred by: {names.get(p['referred_by'], p['referred_by'])}")
+        click.echo(f"  referred by: {inline(names.get(p['referred_by'], p['referred_by']))}")
     if p.get("tags"):
-        click.echo(f"  tags: {', '.join(p['tags'])}")
+        click.echo(f"  tags: {', '.join(inline(tag) for tag in p['tags'])}")
     if p.get("cadence_days"):
         click.echo(f"  check in every {p['cadence_days']} days")
     _print_dates(p, now)
     for item in items:
         mark = click.style("overdue", fg="red") if item["overdue"] else "due"
         handle = f"[{item['handle']}] " if item.get("handle") else ""
-        click.echo(f"  {handle}{item['kind']} {mark} {local(item['due_at'])} "
-                   f"({due_when(item, now)}): {with_names(item['reason'], names)}")
+        click.echo(f"  {handle}{inline(item['kind'])} {mark} {local(item['due_at'])} "
+                   f"({due_when(item, now)}): {inline(with_names(item['reason'], names), LINE)}")
 
 
 def _print_dates(p: dict[str, Any], now: str) -> None:
@@ -141,7 +142,7 @@ def _print_dates(p: dict[str, Any], now: str) -> None:
     dates = [(BIRTHDAY, p["birthday"])] if p.get("birthday") else []
     dates += sorted((p.get("dates") or {}).items())
     for label, value in dates:
-        click.echo("  " + profile_line(label, value, local_date(now)))
+        click.echo("  " + inline(profile_line(label, value, local_date(now)), LINE))
 
 
 def _details(doc: dict[str, Any], line: str, limit: int = 200) -> str:
@@ -218,7 +219,7 @@ def referrals(contact: str | None, as_of: str | None) -> None:
         return
     if not tree or (root and not tree[0]["referred"]):
         click.echo("No referrals yet." if not root
-                   else f"{tree[0]['name']} has not referred anyone yet.")
+                   else f"{inline(tree[0]['name'])} has not referred anyone yet.")
         return
     for node in tree:
         _print_node(node, "", None)
@@ -227,7 +228,7 @@ def referrals(contact: str | None, as_of: str | None) -> None:
 def _print_node(node: dict[str, Any], indent: str, last: bool | None) -> None:
     branch = "" if last is None else ("└── " if last else "├── ")
     when_text = f"  ({local(node['at'])[:10]})" if node["at"] else ""
-    click.echo(f"{indent}{branch}{node['name']} [{node['id']}]{when_text}")
+    click.echo(f"{indent}{branch}{inline(node['name'])} [{node['id']}]{when_text}")
     child_indent = indent + ("" if last is None else ("    " if last else "│   "))
     for i, child in enumerate(node["referred"]):
         _print_node(child, child_indent, i == len(node["referred"]) - 1)

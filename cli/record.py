@@ -142,6 +142,7 @@ def add(name: str, company: str | None, role: str | None, email: str | None,
     email or LinkedIn profile, or the same company and a similar name), with
     the `merge` command that makes them one contact.
     """
+    from coffeechat.cli.render import LINE, inline
     from coffeechat.resolve import lookalikes
 
     _birthday_checked(birthday)
@@ -160,8 +161,8 @@ def add(name: str, company: str | None, role: str | None, email: str | None,
                 for twin in lookalikes(recorder.store.conn, new_id, added.name,
                                        company=added.company, email=added.email,
                                        linkedin=added.linkedin):
-                    click.echo(f"coffeechat: warning: {twin.warning(new_id, added.name)}",
-                               err=True)
+                    warning = inline(twin.warning(new_id, added.name), LINE)  # (their name)
+                    click.echo(f"coffeechat: warning: {warning}", err=True)
     except (CoffeechatError, apsw.Error) as error:
         click.echo(f"coffeechat: warning: recorded, but people like them could not be looked "
                    f"for: {describe_error(error)} (`coffeechat rebuild` mends the views)", err=True)

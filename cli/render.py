@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from coffeechat.errors import visible
+from coffeechat.validate import FIELD_LIMIT
 
 
 def relative(stamp: str, now: str) -> str:
@@ -66,8 +67,32 @@ def _line(cells: Sequence[str], widths: Sequence[int]) -> str:
 
 
 def one_line(text: str, limit: int = 200) -> str:
-    flat = visible(" ".join(text.split()))
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    """Free text (a note, a reason) as one line: runs of spaces and line breaks made one
+    space, then as :func:`inline`."""
+    return inline(" ".join(text.split()), limit)
+
+
+FIELD = FIELD_LIMIT  # (what the CLI takes in a one-line field is never cut)
+LINE = 1_000  # a line made of such fields (a line of `today`)
+
+
+def inline(text: object, limit: int | None = FIELD) -> str:
+    """Text from the log inside a line of output: control, line-breaking and reordering
+    characters shown as escapes (:func:`coffeechat.errors.visible`), and cut to ``limit``
+    characters with "…" (None: uncut, for a line that lists many names).
+
+    The log may hold what the CLI refuses (an old version's events, a plugin's, an
+    import's), so every text output shows it through this (tables do, cell by cell);
+    text the CLI would take is shown as it is.
+    """
+    shown = visible(str(text))
+    return shown if limit is None or len(shown) <= limit else shown[: limit - 1] + "…"
+
+
+def inline_lines(text: str) -> str:
+    """Text whose line breaks are meant (a rendered message): each line as :func:`inline`,
+    uncut; a CRLF ends a line like an LF."""
+    return "\n".join(visible(line.removesuffix("\r")) for line in text.split("\n"))
 
 
 def color_setting() -> bool | None:

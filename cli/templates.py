@@ -70,4 +70,8 @@ def render_template(name: str, contact: str) -> None:
         output({"template": name, "contact": contact_id, "subject": message.subject,
                 "body": message.body})
     else:
-        click.echo(f"Subject: {message.subject}\n\n{message.body}", nl=False)
+        from coffeechat.cli.render import inline, inline_lines
+
+        # (made from the contact's fields, which the log may hold unchecked)
+        click.echo(f"Subject: {inline(message.subject, None)}\n\n"
+                   f"{inline_lines(message.body)}", nl=False)

@@ -13,7 +13,7 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 
 from coffeechat.cli.main import context_app, json_option, output
-from coffeechat.cli.render import counted, dated
+from coffeechat.cli.render import counted, dated, inline
 from coffeechat.errors import BadInput
 from coffeechat.files import replace_file
 
@@ -180,7 +180,8 @@ def import_jsonl_command(file: str, dry_run: bool) -> None:
             f"{report.added:,} would be added, {report.skipped:,} are already here"
             + (f" ({why})" if why else "") + "; nothing was recorded (dry run)")
     for conflict in report.conflicts:
-        click.echo(f"coffeechat: {file}: line {conflict.line}: {conflict.message}", err=True)
+        click.echo(inline(f"coffeechat: {file}: line {conflict.line}: {conflict.message}",
+                          None), err=True)
     if report.conflicts_found:
         more = report.conflicts_found - len(report.conflicts)
         raise BadInput(f"{file}: {report.conflicts_found} conflicts"
@@ -254,13 +255,14 @@ def _import_command(importer: Registered) -> click.Command:
         if not dry_run:
             _settle(app, store, imported.events)
         report = importing.report(importer, imported, app.plugins().guard)
+        # (a report names people as the log and the file have them: shown, not obeyed)
         if app.json:
             output(report.document)
         else:
             for line in report.text:
-                click.echo(line)
+                click.echo(inline(line, None))
         for note in report.notes:
-            click.echo(f"coffeechat: {note}", err=True)
+            click.echo(inline(f"coffeechat: {note}", None), err=True)
 
     command = json_option(command)
     command = dry_run_option(command)

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from coffeechat.cli.main import context_app, json_option, output
+from coffeechat.errors import visible
 
 
 @click.command()
@@ -77,7 +78,7 @@ def _finish_once(as_json: bool, views_dir: str, update: Any) -> None:
                    f" ({report.events} events); {update.due} follow-ups open, "
                    f"{update.overdue} overdue; views in {views_dir}")
     for error in report.errors:
-        click.echo(f"coffeechat: note error: {error}", err=True)
+        click.echo(visible(f"coffeechat: note error: {error}"), err=True)
     if report.errors:
         click.get_current_context().exit(1)
 
@@ -125,6 +126,7 @@ class Terminal:
         self._line(f"coffeechat: warning: {text}")
 
     def _line(self, text: str) -> None:
+        text = visible(text)  # (a note's problem may quote what the note holds)
         click.echo(self._over(text) if self.live else text, err=True)
         self.shown = 0
 

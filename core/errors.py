@@ -8,7 +8,9 @@ from __future__ import annotations
 # name cannot disguise the rest of its line.
 _SHOWN_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))
                    if c != 0x09}  # (a tab does no harm)
-_SHOWN_CONTROLS |= {c: f"\\u{c:04x}" for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+# The line and paragraph separators too: Unicode's line breaks, so a row cannot be split.
+_SHOWN_CONTROLS |= {c: f"\\u{c:04x}" for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A),
+                                               0x2028, 0x2029)}
 
 
 def visible(text: str) -> str:
