@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from coffeechat import __version__
-from coffeechat.errors import CoffeechatError
+from coffeechat.errors import CoffeechatError, visible
 
 if TYPE_CHECKING:
     from coffeechat.config import Config
@@ -187,8 +187,8 @@ class App:
         """Report plugins that failed (the command itself went on without them)."""
         if self._plugins is None:
             return
-        for failure in self._plugins.failures:
-            click.echo(f"coffeechat: warning: {failure}", err=True)
+        for failure in self._plugins.failures:  # (its message may quote names from the log)
+            click.echo(f"coffeechat: warning: {visible(str(failure))}", err=True)
 
     @contextmanager
     def view(self, as_of: str | None) -> Iterator[tuple[str, str]]:

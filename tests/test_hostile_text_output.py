@@ -227,3 +227,21 @@ def test_the_watchers_lines_show_controls_as_escapes(
     Terminal(False, str(tmp_path)).warn(f"view failed: {evil('view')}")
     err = capsys.readouterr().err
     assert err == f"coffeechat: warning: view failed: {shown('view')}\n"
+
+
+def test_a_plugins_failure_quoting_a_name_is_shown_escaped(hostile: InProcessCLI,
+                                                           tmp_path: Path) -> None:
+    # A plugin's error may quote what it was handed: here a rule's, the contact's name.
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    (folder / "picky_rule.py").write_text(
+        "from coffeechat import hookimpl\n\n\n"
+        "def picky(state):\n"
+        "    raise ValueError(f'no rule for {state.name}')\n\n\n"
+        "@hookimpl\n"
+        "def register_followup_rules(register):\n"
+        "    register('picky', picky)\n", encoding="utf-8")
+    result = hostile.run("--plugins-dir", str(folder), "due", "--all",
+                         COFFEECHAT_LOAD_PLUGINS="picky_rule")
+    assert leaks(result.err) == [] and leaks(result.out) == []
+    assert "ValueError: no rule for name:\\x1b[31mEvil Second line\\u202ereversed" in result.err
