@@ -299,13 +299,13 @@ class Plugins:
                 return self._projections  # (nor is plugin_calls imported)
             from coffeechat.plugin_calls import projection_shape
             from coffeechat.projections import VERSIONS
-            from coffeechat.projections.isolation import builtin_table
+            from coffeechat.projections.isolation import builtin_name
 
             taken: set[str] = set()
             for plugin, (projection,) in self._last_wins("register_projections",
                                                          projection_shape, config=self.config):
                 name, tables = projection.name, {t.lower() for t in projection.tables}
-                clash = sorted(t for t in tables if t in taken or builtin_table(t))
+                clash = sorted(t for t in tables if t in taken or builtin_name(t))
                 if name in VERSIONS or name in self._owners or clash:
                     what = f"table {clash[0]!r}" if clash else f"a projection named {name!r}"
                     self.guard.fail(plugin, "register_projections", f"{what} is taken")

@@ -640,8 +640,17 @@ BOOKKEEPING = {
 
 def table_names(db: apsw.Connection) -> set[str]:
     """The names of the main schema's tables, in lower case (one read of sqlite_master)."""
+    return _names(db, "table")
+
+
+def index_names(db: apsw.Connection) -> set[str]:
+    """The names of the main schema's indexes, in lower case."""
+    return _names(db, "index")
+
+
+def _names(db: apsw.Connection, kind: str) -> set[str]:
     return {str(row[0]).lower() for row in db.execute(
-        "SELECT name FROM main.sqlite_master WHERE type = 'table'")}
+        "SELECT name FROM main.sqlite_master WHERE type = ?", (kind,))}
 
 
 def missing_bookkeeping(present: set[str]) -> list[str]:

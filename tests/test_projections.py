@@ -317,3 +317,16 @@ def test_a_search_list_left_by_an_older_version_keeps_working(mem: Store) -> Non
     assert queries.search(db, "main", "rust")  # the note, found once the index is built
     assert "search_pending" not in {n for (n,) in db.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def test_the_list_of_built_in_indexes_is_what_the_projections_make() -> None:
+    import re
+
+    from coffeechat.config import FollowupRules
+    from coffeechat.projections.contacts import ContactsProjection
+    from coffeechat.projections.followups import FollowupsProjection
+
+    for projection in (ContactsProjection(FollowupRules()), FollowupsProjection()):
+        made = re.findall(r"CREATE INDEX \{s\}\.(\w+)", projection.indexes)
+        assert tuple(made) == projections.INDEXES[projection.name]
+        assert "CREATE INDEX" not in projection.ddl

@@ -28,7 +28,18 @@ VERSIONS = {"contacts": 8, "followups": 4, "referrals": 1, "search": 3, "merges"
 # fails), so it counts as missing as the projection's own table does.
 SHADOWS = {"search": ("search_data", "search_idx", "search_content", "search_docsize",
                       "search_config")}
-_KEPT = [*VERSIONS, *(table for tables in SHADOWS.values() for table in tables)]
+# The indexes a built-in projection makes once a rebuild's rows are in (its
+# ``indexes``; a test holds the two lists together). Queries name some of them
+# (INDEXED BY), so one dropped by hand makes its projection stale too.
+INDEXES = {
+    "contacts": ("contacts_name", "contacts_scheduled", "contacts_birthday",
+                 "contacts_birthday_handle", "contacts_birthday_event", "contacts_dated",
+                 "contacts_name_key", "contacts_company_key", "contacts_linkedin_key",
+                 "contacts_email"),
+    "followups": ("followups_due", "followups_handle", "followups_contact"),
+}
+_KEPT = [*VERSIONS, *(table for tables in SHADOWS.values() for table in tables),
+         *(index for indexes in INDEXES.values() for index in indexes)]
 
 
 def local_zone() -> str:
@@ -67,10 +78,10 @@ def is_current(db: apsw.Connection, *, check_config: bool = True, check_plugins:
 
 
 # Each built-in projection keeps its rows in a table of its own name: one that is
-# missing (dropped by hand), or one of its SHADOWS, makes its projection stale,
-# rebuilt like a new version.
+# missing (dropped by hand), or one of its SHADOWS or INDEXES, makes its projection
+# stale, rebuilt like a new version.
 _STATE = ("SELECT name, version, checkpoint, (SELECT coalesce(max(seq), 0) FROM events), "
-          "(SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ("
+          "(SELECT count(*) FROM sqlite_master WHERE type IN ('table', 'index') AND name IN ("
           + ", ".join(f"'{name}'" for name in _KEPT) + ")) FROM projections")
 
 

@@ -21,11 +21,12 @@ from typing import TYPE_CHECKING
 
 import apsw
 
+from coffeechat.projections import INDEXES
 from coffeechat.projections.contacts import ContactsProjection
 from coffeechat.projections.followups import FollowupsProjection
 from coffeechat.projections.merges import MergesProjection
 from coffeechat.projections.referrals import ReferralsProjection
-from coffeechat.projections.search import SearchProjection
+from coffeechat.projections.search import PENDING, SearchProjection
 
 if TYPE_CHECKING:
     from coffeechat.plugin_calls import Guard
@@ -33,19 +34,23 @@ if TYPE_CHECKING:
 Step = tuple[str, Callable[[], object]]  # (what is called, e.g. "insert"; the call)
 
 PROGRESS_STEPS = 1000  # SQLite steps between chances for a time limit to stop a query
-BUILTIN_TABLES = frozenset((
+# The names a plugin may not take: tables and indexes share one namespace, and a
+# built-in projection makes its indexes after the plugins' projections made theirs.
+BUILTIN_NAMES = frozenset((
     "events", "meta", "migrations", "projections",  # the log and its bookkeeping
     *ContactsProjection.tables, *FollowupsProjection.tables, *ReferralsProjection.tables,
-    *SearchProjection.tables, *MergesProjection.tables))
+    *SearchProjection.tables, *MergesProjection.tables,
+    *(index for indexes in INDEXES.values() for index in indexes), f"{PENDING}_seq"))
 FTS_SHADOWS = ("data", "idx", "content", "docsize", "config")  # tables an FTS5 table keeps
 _SAVEPOINT = "coffeechat_plugin_work"
 
 
-def builtin_table(name: str) -> bool:
-    """Whether a table is coffeechat's own (an FTS table's shadow tables included)."""
+def builtin_name(name: str) -> bool:
+    """Whether a table or index name is coffeechat's own (an FTS table's shadow tables
+    included)."""
     name = name.lower()
     base, _, suffix = name.rpartition("_")
-    return name in BUILTIN_TABLES or (base in BUILTIN_TABLES and suffix in FTS_SHADOWS)
+    return name in BUILTIN_NAMES or (base in BUILTIN_NAMES and suffix in FTS_SHADOWS)
 
 
 def in_savepoint(db: apsw.Connection, guard: Guard, plugin: str, where: str,
@@ -58,7 +63,7 @@ def in_savepoint(db: apsw.Connection, guard: Guard, plugin: str, where: str,
     ok = True
     db.execute(f"SAVEPOINT {_SAVEPOINT}")
     db.set_progress_handler(_keep_going, PROGRESS_STEPS)
-    db.authorizer = partial(_authorize, builtin_table)
+    db.authorizer = partial(_authorize, builtin_name)
     try:
         for name, call in steps:
             ok, _ = guard.call(plugin, where, call, step=name)
@@ -91,6 +96,8 @@ def _authorize(protected: Callable[[str], bool], operation: int, one: str | None
     if operation in _TABLE_FIRST:
         table = one
     elif operation in _TABLE_SECOND:
+        if operation == apsw.SQLITE_CREATE_INDEX and one is not None and protected(one):
+            return apsw.SQLITE_DENY  # (an index of its own table, under one of our names)
         table = two
     elif operation in (apsw.SQLITE_TRANSACTION, apsw.SQLITE_ATTACH, apsw.SQLITE_DETACH):
         return apsw.SQLITE_DENY

@@ -29,6 +29,7 @@ from coffeechat.collector import collector_paused
 from coffeechat.config import FollowupRules, config_stat, load_config
 from coffeechat.fold import ContactState
 from coffeechat.projections import (
+    INDEXES,
     META_PLUGIN_ENV,
     META_PLUGINS_DIR,
     META_ZONE,
@@ -46,7 +47,13 @@ from coffeechat.projections.merges import MergesProjection
 from coffeechat.projections.referrals import ReferralsProjection
 from coffeechat.projections.search import PENDING, SearchProjection
 from coffeechat.rules import ExtraRule
-from coffeechat.store import Store, missing_bookkeeping, restore_bookkeeping, table_names
+from coffeechat.store import (
+    Store,
+    index_names,
+    missing_bookkeeping,
+    restore_bookkeeping,
+    table_names,
+)
 
 if TYPE_CHECKING:
     from coffeechat.plugin_manager import Plugins
@@ -182,6 +189,7 @@ class Projector:
         last = self.store.last_seq()
         present = table_names(db)
         restore_bookkeeping(db, present)
+        present |= index_names(db)
         setup = self.setup()
         state = {name: (version, checkpoint) for name, version, checkpoint
                  in db.execute("SELECT name, version, checkpoint FROM projections")}
@@ -337,11 +345,13 @@ class Projector:
 
 
 def _missing_table(projection: Projection, present: set[str]) -> bool:
-    """Whether a table the projection keeps is not among ``present`` (lower-case names).
+    """Whether a table (or a built-in index) the projection keeps is not among ``present``
+    (lower-case names).
 
     (The search index's list of what is still to index exists only until the
     first search: it is not missed.)
     """
-    return any(table.lower() not in present
-               for table in (*projection.tables, *SHADOWS.get(projection.name, ()))
-               if table != PENDING)
+    return any(name.lower() not in present
+               for name in (*projection.tables, *SHADOWS.get(projection.name, ()),
+                            *INDEXES.get(projection.name, ()))
+               if name != PENDING)
