@@ -14,7 +14,8 @@ line); :func:`plan_invitations` decides what to record against the log,
 inside the write transaction. :class:`IcsImporter` puts the two together for
 ``coffeechat import ics``. Another calendar source (a plugin reading a
 calendar service, say) can make :class:`Invitation` rows and plan them the
-same way.
+same way. A recurring invitation is recorded one occurrence at a time
+(:mod:`coffeechat.recurrence`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from coffeechat.events import ContactAdded, MeetingCancelled, MeetingScheduled, 
 from coffeechat.files import read_input
 from coffeechat.fold import CONTACT_PREFIX
 from coffeechat.importing import ImportContext, Imported, Plan, Reads, Report
+from coffeechat.recurrence import occurrence, recurs
 from coffeechat.resolve import ContactDirectory, contacts_by_email
 from coffeechat.store import NewEvent, Store
 
@@ -49,6 +51,7 @@ class Invitation(NamedTuple):
     number: int = 0  # which VEVENT of the file (from 1), for messages
     line: int = 0  # the line it begins on
     unknown_zone: str | None = None  # a TZID no zone database knows (read as local time)
+    recurring: bool = False  # a series: ``at`` is the occurrence recorded (coffeechat.recurrence)
 
 
 class Known(NamedTuple):
@@ -58,6 +61,7 @@ class Known(NamedTuple):
     sequence: int
     cancelled: bool
     current: bool
+    at: str  # when it is (or was) scheduled
 
 
 class IcsImport(NamedTuple):
@@ -112,6 +116,10 @@ def _invitation(event: Any, method: str, me: str) -> Invitation:
         and start.tzinfo is None else None  # (icalendar knew no such zone)
     if not isinstance(start, datetime):  # an all-day event: from the start of that day
         start = datetime.combine(start, datetime.min.time())
+    minutes = min(max(_minutes(event), 1), DAY_MINUTES)
+    recurring = recurs(event)
+    if recurring:  # a series: the occurrence not yet over (see coffeechat.recurrence)
+        start = occurrence(event, start, minutes, now())
     try:
         if start.tzinfo is None:
             start = start.astimezone()  # floating time: the reader's zone
@@ -122,12 +130,6 @@ def _invitation(event: Any, method: str, me: str) -> Invitation:
         raise BadInput(f"DTSTART: {start.date()} is outside the dates coffeechat keeps "
                        f"({WINDOW_TEXT})")
     start = in_utc
-    if "DTEND" in event:
-        minutes = _minutes_between(event.decoded("DTSTART"), event.decoded("DTEND"))
-    elif "DURATION" in event:
-        minutes = int(event.decoded("DURATION").total_seconds() // 60)
-    else:
-        minutes = 30
     sequence = int(event.get("SEQUENCE", 0))
     if not 0 <= sequence <= MAX_SEQUENCE:
         raise BadInput(f"SEQUENCE: {sequence} is not between 0 and {MAX_SEQUENCE}")
@@ -145,10 +147,20 @@ def _invitation(event: Any, method: str, me: str) -> Invitation:
             people.append((address, name))
     status = str(event.get("STATUS", "")).upper()
     return Invitation(uid, sequence, method == "CANCEL" or status == "CANCELLED", start,
-                      min(max(minutes, 1), DAY_MINUTES),
+                      minutes,
                       " ".join(str(event.get("LOCATION", "")).split())[:200] or None, people,
                       str(event["X-COFFEECHAT-CONTACT"]) if "X-COFFEECHAT-CONTACT" in event
-                      else None, unknown_zone=str(zone)[:100] if zone else None)
+                      else None, unknown_zone=str(zone)[:100] if zone else None,
+                      recurring=recurring)
+
+
+def _minutes(event: Any) -> int:
+    """How long the meeting lasts: DTSTART to DTEND, or its DURATION (30 minutes without)."""
+    if "DTEND" in event:
+        return _minutes_between(event.decoded("DTSTART"), event.decoded("DTEND"))
+    if "DURATION" in event:
+        return int(event.decoded("DURATION").total_seconds() // 60)
+    return 30
 
 
 def _minutes_between(start: date | datetime, end: date | datetime) -> int:
@@ -176,7 +188,7 @@ def plan_invitations(store: Store, fold_contact: FoldContact, invitations: list[
     outcome = IcsImport([], [], [], 0, [])
     directory = ContactDirectory.load(store.conn)
     by_email = contacts_by_email(store.conn)
-    known = {m.uid: Known(m.contact, m.sequence, m.cancelled, m.current)
+    known = {m.uid: Known(m.contact, m.sequence, m.cancelled, m.current, m.at)
              for m in all_meetings(store, fold_contact)}
     events: list[NewEvent] = []
     for invitation in invitations:
@@ -188,7 +200,8 @@ def plan_invitations(store: Store, fold_contact: FoldContact, invitations: list[
             continue
         if seen is not None and not _newer(invitation, seen):
             outcome.why.append(f"{what}: unchanged: already recorded at SEQUENCE "
-                               f"{seen.sequence}")
+                               f"{seen.sequence}" + (f", the occurrence at {seen.at}"
+                                                     if invitation.recurring else ""))
             continue
         contact = seen.contact if seen is not None else _contact_for(
             invitation, directory, by_email, events, outcome)
@@ -197,6 +210,8 @@ def plan_invitations(store: Store, fold_contact: FoldContact, invitations: list[
             continue
         at = stamp(now())
         key = f"ics:{invitation.uid}#{invitation.sequence}"
+        if invitation.recurring and not invitation.cancelled:
+            key += f"@{stamp(invitation.at)}"  # (each occurrence of a series in turn)
         payload: Payload
         if invitation.cancelled:
             payload = MeetingCancelled(uid=invitation.uid, sequence=invitation.sequence,
@@ -210,12 +225,14 @@ def plan_invitations(store: Store, fold_contact: FoldContact, invitations: list[
                                        sequence=invitation.sequence)
             outcome.scheduled.append(contact)
             outcome.why.append(f"{what}: schedule a meeting with {contact} at "
-                               f"{stamp(invitation.at)}")
+                               f"{stamp(invitation.at)}" + (", the next occurrence of a "
+                                                            "recurring invitation"
+                                                            if invitation.recurring else ""))
         events.append(NewEvent(stream=CONTACT_PREFIX + contact, payload=payload,
                                occurred_at=at, key=key))
         # A later event of the file with the same UID is judged against this one.
         known[invitation.uid] = Known(contact, invitation.sequence, invitation.cancelled,
-                                      current=not invitation.cancelled)
+                                      not invitation.cancelled, stamp(invitation.at))
     unchanged = len(invitations) - len(outcome.scheduled) - len(outcome.cancelled)
     warnings = tuple(
         f"event {i.number}" + (f" (line {i.line})" if i.line else "")
@@ -228,12 +245,15 @@ def _newer(invitation: Invitation, meeting: Known) -> bool:
     """Whether an invitation changes a meeting already known.
 
     A lower SEQUENCE never overrides a higher; the same one only if it cancels
-    (some calendars cancel without raising it).
+    (some calendars cancel without raising it), or, for a series not cancelled,
+    when its occurrence has moved on (the one recorded is over).
     """
     if invitation.sequence > meeting.sequence:
         return True
-    return (invitation.sequence == meeting.sequence and invitation.cancelled
-            and not meeting.cancelled)
+    if invitation.sequence != meeting.sequence or meeting.cancelled:
+        return False
+    return invitation.cancelled or (invitation.recurring
+                                    and stamp(invitation.at) > meeting.at)
 
 
 def _contact_for(invitation: Invitation, directory: ContactDirectory,
@@ -265,8 +285,9 @@ class IcsImporter:
     help = ("Calendar invitations (.ics from Google Calendar, Outlook, ...) as scheduled "
             "meetings.\n\nThe contact is the organiser or an attendee other than you ([me] "
             "email); someone unknown is added. A higher SEQUENCE reschedules, a cancellation "
-            "cancels, and the same file imported again records nothing. An invitation dated "
-            "outside 1900-2200 makes the file import nothing.")
+            "cancels, and the same file imported again records nothing. A recurring "
+            "invitation is its next occurrence, moved on when imported again after it. An "
+            "invitation dated outside 1900-2200 makes the file import nothing.")
     reads: Reads = "file"
     options = ()
 

@@ -1,0 +1,108 @@
+"""`import ics` of a recurring invitation (RRULE, EXDATE, RDATE): the occurrence not yet
+over is the meeting recorded, and importing again once it is over moves it on."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tests.conftest import CLI
+from tests.test_calendar import DATA, configure, exported, utc
+
+WEEKLY = DATA / "invite-google-weekly.ics"  # Tuesdays 10:00 New York since 2026-09-01,
+#                                             but not 2026-12-08
+
+
+def scheduled(run: CLI, tmp_path: Path, uid: str = "7fk2") -> datetime:
+    """The time of the meeting recorded for the series whose UID begins with ``uid``."""
+    [event] = [e for e in exported(run, tmp_path).walk("VEVENT")
+               if str(e["UID"]).startswith(uid)]
+    return utc(event)
+
+
+def test_a_weekly_invitation_is_the_next_meeting_and_moves_on(run: CLI, tmp_path: Path
+                                                               ) -> None:
+    configure(run)
+    run.now = "2026-11-30T12:00:00Z"  # a Monday
+    first = run.json("import", "ics", str(WEEKLY))
+    assert first == {"scheduled": ["samira-haddad"], "cancelled": [],
+                     "added": ["samira-haddad"], "unchanged": 0}
+    # 10:00 in New York on Tuesday 1 December: EST by then, though the series began in EDT
+    assert scheduled(run, tmp_path) == datetime(2026, 12, 1, 15, tzinfo=UTC)
+    assert run.json("show", "samira-haddad")["stage"] == "scheduled"
+
+    before = run.count()
+    assert run.json("import", "ics", str(WEEKLY))["unchanged"] == 1  # the same week
+    run.now = "2026-12-01T15:20:00Z"  # under way: still this one
+    assert run.json("import", "ics", str(WEEKLY))["unchanged"] == 1
+    assert run.count() == before
+
+    run.run("met", "samira", "--notes", "portfolio review")
+    run.now = "2026-12-02T09:00:00Z"
+    again = run.json("import", "ics", str(WEEKLY))
+    assert again["scheduled"] == ["samira-haddad"] and again["added"] == []
+    # 8 December is excluded (EXDATE): the 15th
+    assert scheduled(run, tmp_path) == datetime(2026, 12, 15, 15, tzinfo=UTC)
+    dry = run.run("import", "ics", str(WEEKLY), "--dry-run").out
+    assert "unchanged: already recorded at SEQUENCE 0, the occurrence at " \
+           "2026-12-15T15:00:00Z" in dry
+
+
+def test_a_series_that_has_ended_is_its_last_meeting(run: CLI, tmp_path: Path) -> None:
+    configure(run)
+    run.now = "2026-11-30T12:00:00Z"
+    text = WEEKLY.read_text().replace("RRULE:FREQ=WEEKLY;BYDAY=TU",
+                                      "RRULE:FREQ=WEEKLY;BYDAY=TU;UNTIL=20261021T035959Z")
+    ended = tmp_path / "ended.ics"
+    ended.write_text(text)
+    run.run("import", "ics", str(ended))
+    # the last Tuesday before UNTIL (23:59:59 on the 20th in New York): 20 October, EDT
+    assert scheduled(run, tmp_path) == datetime(2026, 10, 20, 14, tzinfo=UTC)
+
+    counted = tmp_path / "counted.ics"
+    counted.write_text(WEEKLY.read_text().replace(
+        "RRULE:FREQ=WEEKLY;BYDAY=TU", "RRULE:FREQ=WEEKLY;BYDAY=TU;COUNT=3").replace(
+        "UID:7fk2", "UID:8fk2"))
+    run.json("import", "ics", str(counted))
+    assert scheduled(run, tmp_path, "8fk2") == datetime(2026, 9, 15, 14, tzinfo=UTC)
+
+
+def test_extra_dates_and_all_day_series(run: CLI, tmp_path: Path) -> None:
+    configure(run)
+    run.now = "2026-11-30T12:00:00Z"
+    extra = tmp_path / "extra.ics"
+    extra.write_text(WEEKLY.read_text().replace(  # (two Tuesdays in September, and a Friday)
+        "RRULE:FREQ=WEEKLY;BYDAY=TU\n", "RRULE:FREQ=WEEKLY;BYDAY=TU;COUNT=2\n"
+        "RDATE;TZID=America/New_York:20261204T090000\n"))
+    run.run("import", "ics", str(extra))
+    assert scheduled(run, tmp_path) == datetime(2026, 12, 4, 14, tzinfo=UTC)  # the RDATE
+
+    monthly = tmp_path / "monthly.ics"
+    monthly.write_text(WEEKLY.read_text()
+                       .replace("DTSTART;TZID=America/New_York:20260901T100000",
+                                "DTSTART;VALUE=DATE:20260115")
+                       .replace("DTEND;TZID=America/New_York:20260901T103000",
+                                "DTEND;VALUE=DATE:20260116")
+                       .replace("RRULE:FREQ=WEEKLY;BYDAY=TU", "RRULE:FREQ=MONTHLY")
+                       .replace("UID:7fk2", "UID:9fk2"))
+    run.json("import", "ics", str(monthly))
+    # all day on the 15th (floating: this computer's zone, UTC here)
+    assert scheduled(run, tmp_path, "9fk2") == datetime(2026, 12, 15, tzinfo=UTC)
+
+
+def test_a_bad_or_endless_series_is_a_one_line_error_and_records_nothing(
+        run: CLI, tmp_path: Path) -> None:
+    configure(run)
+    run.now = "2026-11-30T12:00:00Z"
+    for rule, message in [
+        ("RRULE:FREQ=FORTNIGHTLY", "RRULE: cannot read 'FREQ=FORTNIGHTLY'"),
+        ("RRULE:FREQ=MINUTELY", "RRULE: more than 100,000 occurrences before today"),
+        ("RRULE:FREQ=WEEKLY;UNTIL=2026X101T000000Z", "RRULE: UNTIL=2026X101T000000Z is not a time"),
+    ]:
+        bad = tmp_path / "bad.ics"
+        bad.write_text(WEEKLY.read_text().replace("RRULE:FREQ=WEEKLY;BYDAY=TU", rule))
+        result = run.run("import", "ics", str(bad), expect=1)
+        lines = result.err.strip().splitlines()
+        assert len(lines) == 1 and message in lines[0], result.err
+        assert lines[0].endswith("nothing was imported") and "event 1" in lines[0]
+    assert run.count() == 0
