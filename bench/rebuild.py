@@ -12,7 +12,7 @@ that this parent stays small: a child's ru_maxrss counts its parent's size at
 fork.
 
     python bench/rebuild.py [--events 1000000] [--contacts 100000] [--repeats 3]
-                            [--python [LABEL=]PY ...] [--json]
+                            [--python [LABEL=]PY ...] [--parts] [--json]
 
 Each repeat also runs a raw-limit child (every row read in seq order and every
 payload decoded with msgspec, nothing else), interleaved with the rebuild, and
@@ -65,13 +65,54 @@ elif sys.argv[2] == "raw":  # the limit: every row in seq order, every payload d
                                   "source FROM events ORDER BY seq"):
         decode(row[5])
     seconds, cpu = time.perf_counter() - start, time.process_time() - start_cpu
+elif sys.argv[2] == "parts":  # where a rebuild's time goes, each part alone
+    import coffeechat.projections.folding as folding
+    from coffeechat.contact_state import ContactState
+    setup = projector.setup(record=False)
+    real = folding.fold, folding.due_items  # the read as a rebuild does it, folding nothing
+    folding.fold = lambda stream, rows: ContactState(stream)
+    folding.due_items = lambda state, rules, extra: []
+    start = time.perf_counter()
+    for _chunk, _read in folding.fold_all(store.conn, setup.rules, ()):
+        pass
+    parts = {"sorted read": time.perf_counter() - start}
+    folding.fold, folding.due_items = real
+
+    class Timed:  # the connection, timing what the projections write (rows built already)
+        def __init__(self, conn):
+            self.conn, self.spent = conn, 0.0
+        def __getattr__(self, name):
+            return getattr(self.conn, name)
+        def executemany(self, *args):
+            begun = time.perf_counter()
+            try:
+                return self.conn.executemany(*args)
+            finally:
+                self.spent += time.perf_counter() - begun
+        def execute(self, sql, *args):
+            if sql.lstrip()[:6].upper() == "SELECT":  # (the read: its first step sorts)
+                return self.conn.execute(sql, *args)
+            begun = time.perf_counter()
+            try:
+                return self.conn.execute(sql, *args)
+            finally:
+                self.spent += time.perf_counter() - begun
+    store.conn = timed = Timed(store.conn)
+    start, start_cpu = time.perf_counter(), time.process_time()
+    events = projector.rebuild()
+    seconds, cpu = time.perf_counter() - start, time.process_time() - start_cpu
+    parts["SQLite writes (rows, indexes, commit)"] = timed.spent
+    parts["the rest: folding, rules, building rows"] = \
+        seconds - parts["sorted read"] - timed.spent
+    store.conn = timed.conn
 counts = {t: store.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
           for t in ("contacts", "followups", "referrals", "search_pending")} if events else {}
 store.close()
 with open("/proc/self/status") as status:  # this process's own high-water mark
     hwm = [int(line.split()[1]) for line in status if line.startswith("VmHWM:")]
 print(json.dumps({"seconds": seconds, "cpu": cpu, "events": events, "rows": counts,
-                  "vm_hwm_mb": hwm[0] / 1024 if hwm else None}))
+                  "vm_hwm_mb": hwm[0] / 1024 if hwm else None,
+                  "parts": parts if sys.argv[2] == "parts" else None}))
 """
 
 
@@ -93,9 +134,13 @@ def main() -> None:
                         metavar="[LABEL=]PYTHON",
                         help="an interpreter with coffeechat installed, whose child rebuilds "
                              "(repeatable: each rebuilds in turn, interleaved; default: this one)")
+    parser.add_argument("--parts", action="store_true",
+                        help="also time where a rebuild goes, each part alone (one more child "
+                             "per contender a round): the sorted read, SQLite's writes, the rest")
     parser.add_argument("--json", action="store_true", help="print a JSON summary instead")
     args = parser.parse_args()
     contenders = dict(args.contenders or [("coffeechat", sys.executable)])
+    parts: dict[str, list[dict[str, float]]] = {label: [] for label in contenders}
 
     path = cached_store(args.data, args.events, args.contacts)
     first = next(iter(contenders.values()))
@@ -120,12 +165,18 @@ def main() -> None:
                 print(f"  run {n + 1}/{args.repeats}, {label}: {report['seconds']:.2f} s "
                       f"(raw {raw['seconds']:.2f} s), {run.max_rss_mb:.0f} MB",
                       file=sys.stderr, flush=True)
+                if args.parts:
+                    found = json.loads(run_child([contenders[label], "-c", CHILD, str(path),
+                                                  "parts"], env).stdout)["parts"]
+                    parts[label].append({**found, "raw": raw["seconds"]})
 
     raw_s = median([r["seconds"] for r in raws])
     summary = {label: _summary(label, done) for label, done in runs.items()}
     events = next(iter(runs.values()))[0]["events"]
+    parted = {label: _parts(done) for label, done in parts.items() if done}
     if args.json:
         emit_json({"benchmark": "rebuild", "machine": machine(), "store": str(path),
+                   "parts": parted,
                    "store_mb": path.stat().st_size / 1e6, "events": events,
                    "raw_limit_s": raw_s, "idle_rss_mb": idle.max_rss_mb, "raw_runs": raws,
                    "contenders": {label: {**summary[label], "runs": runs[label]}
@@ -151,7 +202,19 @@ def main() -> None:
                  "peak RSS MB", "VmHWM MB"], rows)
     print("rows:", ", ".join(f"{k} {v:,}" for k, v in next(iter(runs.values()))[0]["rows"].items()),
           "(search_pending: indexed by the first search)")
+    for label, medians in parted.items():
+        print(f"\n{label}: where a rebuild goes, each part timed alone (medians; × the raw "
+              "limit of the same round)")
+        print_table(["part", "s", "× raw"], [[name, seconds, ratio]
+                                             for name, (seconds, ratio) in medians.items()])
     print_goals([goal for label in summary for goal in summary[label]["goals"]])
+
+
+def _parts(runs: list[dict[str, float]]) -> dict[str, tuple[float, float]]:
+    """Each part's median seconds and median ratio to its round's raw limit."""
+    names = [name for name in runs[0] if name != "raw"]
+    return {name: (median([r[name] for r in runs]), median([r[name] / r["raw"] for r in runs]))
+            for name in names}
 
 
 def _summary(label: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
