@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from coffeechat.chain import chain_hash
+from coffeechat.chain import event_hash
 from coffeechat.codec import Event, encode_payload, encode_payloads
 from coffeechat.errors import BadInput
 from coffeechat.events import CONTACT_PREFIX, CONTACT_STREAM, SCHEMAS, type_name
@@ -90,11 +90,11 @@ def chained_row(previous: str, seq: int, event_id: str, new: NewEvent, version: 
                 event_type: str, data: str, recorded_at: str, source: str, batch: str) -> Row:
     """The row of one event, its hash chained over ``previous`` (the log's last hash)."""
     schema = SCHEMAS.get(event_type, 1)
-    key = new.key
-    return (seq, event_id, new.stream, version, event_type, schema, new.occurred_at,
-            recorded_at, source, key, batch, data, chain_hash(previous, (
-                event_id, new.stream, str(version), event_type, str(schema),
-                new.occurred_at, recorded_at, source, key or "", batch, data)))
+    stream, occurred_at, key = new.stream, new.occurred_at, new.key
+    return (seq, event_id, stream, version, event_type, schema, occurred_at, recorded_at,
+            source, key, batch, data,
+            event_hash(previous, event_id, stream, version, event_type, schema, occurred_at,
+                       recorded_at, source, key, batch, data))
 
 
 def numbered_rows(new_events: Sequence[NewEvent], keep: Sequence[int], ids: list[str],
@@ -104,15 +104,19 @@ def numbered_rows(new_events: Sequence[NewEvent], keep: Sequence[int], ids: list
     """The rows of the events at ``keep``, numbered on from ``tail`` (the log's last seq
     and hash) and from each stream's version in ``versions`` (moved on as they go)."""
     seq, previous = tail
-    rows = []
+    rows: list[Row] = []
+    append, schemas = rows.append, SCHEMAS  # (the loop runs for every event of a batch)
     for index in keep:
         new = new_events[index]
+        stream, occurred_at, key = new.stream, new.occurred_at, new.key
+        event_id, event_type, data = ids[index], types[index], datas[index]
         seq += 1
-        version = versions[new.stream] = versions[new.stream] + 1
-        row = chained_row(previous, seq, ids[index], new, version, types[index],
-                          datas[index], recorded_at, source, batch)
-        previous = row[-1]
-        rows.append(row)
+        version = versions[stream] = versions[stream] + 1
+        schema = schemas.get(event_type, 1)
+        previous = event_hash(previous, event_id, stream, version, event_type, schema,
+                              occurred_at, recorded_at, source, key, batch, data)
+        append((seq, event_id, stream, version, event_type, schema, occurred_at, recorded_at,
+                source, key, batch, data, previous))
     return rows
 
 

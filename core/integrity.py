@@ -193,7 +193,7 @@ class _Chain(NamedTuple):
 
 def _walk(db: apsw.Connection) -> _Chain:
     """Seq continuity, the hash chain and usability of every event, in one scan."""
-    from coffeechat.chain import chain_hash
+    from coffeechat.chain import event_hash
     from coffeechat.usable import event_problem
 
     problems: list[str] = []
@@ -210,8 +210,7 @@ def _walk(db: apsw.Connection) -> _Chain:
         if seq != expected_seq:
             problems.append(f"seq {seq}: expected seq {expected_seq} (a gap in the log)")
             expected_seq = seq
-        fields = ["" if v is None else str(v) for v in row[1:12]]
-        if chain_hash(previous, fields) != row[12]:
+        if event_hash(previous, *row[1:12]) != row[12]:
             problems.append(f"seq {seq} (event {row[1]}): hash does not match its content")
         previous = row[12]
         problem = event_problem(str(row[4]), row[5], row[6], row[11] or "")

@@ -25,7 +25,7 @@ from typing import Annotated
 
 import msgspec
 
-from coffeechat.chain import chain_hash, exported_hashes
+from coffeechat.chain import event_hash, exported_hashes
 from coffeechat.clock import is_stamp
 from coffeechat.codec import UNREADABLE
 from coffeechat.errors import BadInput
@@ -328,10 +328,9 @@ def _chained(event: ExportedEvent, data: str, previous: str, seq: int) -> str:
                          "added or moved since the export")
     if event.version is None:
         raise ValueError("a hash without the version it covers")
-    expected = chain_hash(previous, (
-        event.id, event.stream, str(event.version), event.type, str(event.schema),
-        event.occurred_at, event.recorded_at, event.source, event.key or "",
-        event.batch or "", data))
+    expected = event_hash(previous, event.id, event.stream, event.version, event.type,
+                          event.schema, event.occurred_at, event.recorded_at, event.source,
+                          event.key, event.batch, data)
     if event.hash != expected:
         raise ValueError(f"event {event.id}: its hash does not match its content: the line "
                          "was changed since it was exported")

@@ -28,7 +28,7 @@ from typing import IO, NamedTuple
 import apsw
 import msgspec
 
-from coffeechat.chain import chain_hash
+from coffeechat.chain import event_hash
 from coffeechat.codec import EVENT_COLUMNS, Event, event_from_row
 from coffeechat.collector import collector_paused
 from coffeechat.errors import BadInput
@@ -171,10 +171,9 @@ def _rows(fresh: list[Checked], seq: int, previous: str, versions: dict[str, int
         if event.hash is not None and previous == before and version == event.version:
             previous = event.hash  # (the same fields over the same hash)
         else:
-            previous = chain_hash(previous, (
-                event.id, event.stream, str(version), event.type, str(event.schema),
-                event.occurred_at, event.recorded_at, event.source, event.key or "",
-                event.batch or "", data))
+            previous = event_hash(previous, event.id, event.stream, version, event.type,
+                                  event.schema, event.occurred_at, event.recorded_at,
+                                  event.source, event.key, event.batch, data)
         rows.append((seq, event.id, event.stream, version, event.type, event.schema,
                      event.occurred_at, event.recorded_at, event.source, event.key,
                      event.batch, data, previous))
