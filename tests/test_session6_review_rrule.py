@@ -248,9 +248,136 @@ def test_a_secondly_rule_filtered_to_once_a_day_is_not_walked_for_seconds(
         run: CLI, tmp_path: Path) -> None:
     configure(run)
     run.now = MONDAY
-    path = variant(tmp_path, "secondly", (START, "DTSTART:20251101T150000Z"),
-                   (END, "DTEND:20251101T153000Z"),
+    path = variant(tmp_path, "secondly", (START, "DTSTART:20260501T150000Z"),
+                   (END, "DTEND:20260501T153000Z"),
                    (RULE, "RRULE:FREQ=SECONDLY;BYHOUR=15;BYMINUTE=0;BYSECOND=0"))
-    started = time.monotonic()
+    started = time.monotonic()  # (seven months of seconds: 1.4 s here)
     run.run("import", "ics", str(path), expect=None)
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 0.5
+
+
+# -- re-imports over days --------------------------------------------------------------------
+
+@pytest.mark.xfail(strict=True, reason="a hand-made change to this week's occurrence raises the "
+                   "meeting's SEQUENCE above the invitation's (meetings_of: cancel, met "
+                   "--minutes other than the invitation's, schedule), so _newer never lets the "
+                   "series move on again: 'unchanged: already recorded at SEQUENCE 1' every week "
+                   "after, though docs/calendar.md says it moves on once over, held or not")
+@pytest.mark.parametrize("action", [["cancel", "samira", "--reason", "ill"],
+                                    ["met", "samira", "--minutes", "50"],
+                                    ["schedule", "samira", "--at", "2026-12-02T15:00:00Z"]],
+                         ids=["cancel", "met-longer", "moved-by-hand"])
+def test_a_series_moves_on_after_this_week_is_changed_by_hand(
+        run: CLI, tmp_path: Path, action: list[str]) -> None:
+    configure(run)
+    run.now = MONDAY
+    run.run("import", "ics", str(WEEKLY))
+    run.run(*action)
+    run.now = "2026-12-03T09:00:00Z"
+    assert run.json("import", "ics", str(WEEKLY))["scheduled"] == ["samira-haddad"]
+    assert at(run, tmp_path) == tuesday(15)
+
+
+def test_a_series_moved_on_can_be_cancelled_and_stays_cancelled(run: CLI, tmp_path: Path) -> None:
+    configure(run)
+    run.now = MONDAY
+    run.run("import", "ics", str(WEEKLY))
+    run.run("met", "samira")
+    run.now = "2026-12-02T09:00:00Z"
+    assert run.json("import", "ics", str(WEEKLY))["scheduled"] == ["samira-haddad"]
+    cancel = variant(tmp_path, "cancel", ("METHOD:REQUEST", "METHOD:CANCEL"),
+                     ("STATUS:CONFIRMED", "STATUS:CANCELLED"))
+    assert run.json("import", "ics", str(cancel))["cancelled"] == ["samira-haddad"]
+    [event] = exported(run, tmp_path).walk("VEVENT")
+    assert str(event["STATUS"]) == "CANCELLED" and utc(event) == tuesday(15)
+    # neither the old request nor the cancellation again changes anything, weeks later
+    run.now = "2027-01-20T09:00:00Z"
+    before = run.count()
+    assert run.json("import", "ics", str(WEEKLY))["unchanged"] == 1
+    assert run.json("import", "ics", str(cancel))["unchanged"] == 1
+    assert run.count() == before
+    assert run.json("show", "samira")["stage"] != "scheduled"
+
+
+def test_a_higher_sequence_changes_the_rule_and_an_older_one_is_ignored(
+        run: CLI, tmp_path: Path) -> None:
+    configure(run)
+    run.now = MONDAY
+    run.run("import", "ics", str(WEEKLY))
+    thursdays = variant(tmp_path, "thursdays", (RULE, "RRULE:FREQ=WEEKLY;BYDAY=TH"),
+                        ("SEQUENCE:0", "SEQUENCE:1"))
+    assert run.json("import", "ics", str(thursdays))["scheduled"] == ["samira-haddad"]
+    assert at(run, tmp_path) == tuesday(3)  # Thursday 3 December
+    assert run.json("import", "ics", str(WEEKLY))["unchanged"] == 1
+    run.now = "2026-12-04T09:00:00Z"  # the Thursday is over (not held): on to the next
+    assert run.json("import", "ics", str(WEEKLY))["unchanged"] == 1
+    assert run.json("import", "ics", str(thursdays))["scheduled"] == ["samira-haddad"]
+    assert at(run, tmp_path) == tuesday(10)
+
+
+def test_our_own_export_of_a_series_records_nothing(run: CLI, tmp_path: Path) -> None:
+    configure(run)
+    run.now = MONDAY
+    run.run("import", "ics", str(WEEKLY))
+    run.run("met", "samira")
+    run.now = "2026-12-09T09:00:00Z"
+    run.run("import", "ics", str(WEEKLY))
+    assert at(run, tmp_path) == tuesday(15)
+    own = tmp_path / "own.ics"
+    run.run("export", "ics", "--out", str(own))
+    before = run.count()
+    for moment in ("2026-12-09T09:00:00Z", "2026-12-20T09:00:00Z"):
+        run.now = moment
+        assert run.json("import", "ics", str(own))["scheduled"] == []
+    assert run.count() == before
+
+
+def override(tmp_path: Path, name: str, *lines: str) -> Path:
+    """The weekly series with a second VEVENT changing its 1 December occurrence."""
+    text = WEEKLY.read_text()
+    event = text[text.index("BEGIN:VEVENT"):text.index("END:VCALENDAR")]
+    changed = event.replace(f"{RULE}\n{EXDATE}\n",
+                            "RECURRENCE-ID;TZID=America/New_York:20261201T100000\n")
+    for line in lines:
+        key = line.split(":")[0].split(";")[0]
+        changed = "\n".join(line if x.split(":")[0].split(";")[0] == key else x
+                            for x in changed.split("\n"))
+    path = tmp_path / f"{name}.ics"
+    path.write_text(text.replace("END:VCALENDAR", changed + "END:VCALENDAR"))
+    return path
+
+
+@pytest.mark.xfail(strict=True, reason="a RECURRENCE-ID VEVENT is skipped, so when it moves the "
+                   "next occurrence (1 December to Wednesday the 2nd) the meeting is recorded at "
+                   "the old time")
+def test_an_override_moving_the_next_occurrence_is_followed(run: CLI, tmp_path: Path) -> None:
+    configure(run)
+    run.now = MONDAY
+    moved = override(tmp_path, "moved", "DTSTART;TZID=America/New_York:20261202T110000",
+                     "DTEND;TZID=America/New_York:20261202T113000", "SEQUENCE:1")
+    run.run("import", "ics", str(moved))
+    assert at(run, tmp_path) == tuesday(2, hour=16)
+
+
+@pytest.mark.xfail(strict=True, reason="a RECURRENCE-ID VEVENT with STATUS:CANCELLED (how "
+                   "Google and Outlook call off one occurrence) is skipped: the called-off "
+                   "1 December is recorded as the next meeting")
+def test_an_override_cancelling_the_next_occurrence_is_followed(run: CLI, tmp_path: Path) -> None:
+    configure(run)
+    run.now = MONDAY
+    off = override(tmp_path, "off", "STATUS:CANCELLED", "SEQUENCE:1")
+    run.run("import", "ics", str(off))
+    assert at(run, tmp_path) == tuesday(15)  # (the 8th is excluded)
+
+
+@pytest.mark.xfail(strict=True, reason="after `undo` of an import, importing the file again says "
+                   "'1 scheduled' and adds the contact again, but the meeting.scheduled is "
+                   "dropped: its key (ics:UID#SEQ@occurrence) is still held by the retracted "
+                   "event (the same happens to a single invitation, before f4f72a5)")
+def test_an_undone_import_can_be_imported_again(run: CLI, tmp_path: Path) -> None:
+    configure(run)
+    run.now = MONDAY
+    run.run("import", "ics", str(WEEKLY))
+    run.run("undo")
+    assert run.json("import", "ics", str(WEEKLY))["scheduled"] == ["samira-haddad-2"]
+    assert at(run, tmp_path) == tuesday(1)
