@@ -381,3 +381,18 @@ def test_an_undone_import_can_be_imported_again(run: CLI, tmp_path: Path) -> Non
     run.run("undo")
     assert run.json("import", "ics", str(WEEKLY))["scheduled"] == ["samira-haddad-2"]
     assert at(run, tmp_path) == tuesday(1)
+
+
+def test_a_series_in_outlooks_own_zone_definition(run: CLI, tmp_path: Path) -> None:
+    """Outlook names its VTIMEZONE 'Customized Time Zone': the series follows its rules."""
+    configure(run)
+    run.now = MONDAY
+    text = WEEKLY.read_text().replace("America/New_York", "Customized Time Zone")
+    path = tmp_path / "outlook.ics"
+    path.write_text(text.replace("X-LIC-LOCATION:Customized Time Zone\n", ""))
+    run.run("import", "ics", str(path))
+    assert at(run, tmp_path) == tuesday(1)  # 10:00 at -05:00 by the file's own rules
+    run.run("met", "samira")
+    run.now = "2026-12-02T09:00:00Z"
+    run.run("import", "ics", str(path))
+    assert at(run, tmp_path) == tuesday(15)  # its EXDATE in that zone is honoured
