@@ -53,6 +53,8 @@ class Meeting(NamedTuple):
     cancelled: bool
     current: bool = False  # the one now scheduled (not yet held or cancelled)
     held: bool = False  # it happened (`met`): no reminder any more
+    invited: int = -1  # the SEQUENCE of the last invitation imported for it (-1: none)
+    called_off: bool = False  # cancelled by an imported invitation, not by hand
 
 
 MEETING_TYPES = ("meeting.scheduled", "meeting.cancelled", "meeting.held")
@@ -77,8 +79,10 @@ def meetings_of(contact_id: str, name: str, email: str | None, rows: list[Row]) 
             before = found.get(uid)
             sequence = p.sequence if p.sequence is not None else (
                 before.sequence + 1 if before else 0)
+            invited = p.sequence if p.sequence is not None else (
+                before.invited if before else -1)
             found[uid] = Meeting(uid, sequence, contact_id, name, email, stamp(p.at),
-                                 p.minutes, p.where, False)
+                                 p.minutes, p.where, False, invited=invited)
             current = uid
         elif row.type == "meeting.held":
             found.update(_held(found.get(current) if current else None, row, p,
@@ -87,7 +91,8 @@ def meetings_of(contact_id: str, name: str, email: str | None, rows: list[Row]) 
         elif current is not None:
             old = found[current]
             sequence = p.sequence if p.sequence is not None else old.sequence + 1
-            found[current] = old._replace(cancelled=True, sequence=sequence)
+            found[current] = old._replace(cancelled=True, sequence=sequence,
+                                          called_off=p.sequence is not None)
             current = None
     if current is not None:
         found[current] = found[current]._replace(current=True)

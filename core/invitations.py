@@ -23,15 +23,17 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
+import msgspec
+
 from coffeechat import validate
 from coffeechat.calendars import DATE_MARK, DOMAIN, FoldContact, all_meetings
-from coffeechat.clock import WINDOW_TEXT, in_window, now, stamp
+from coffeechat.clock import WINDOW_TEXT, in_window, moved_by, now, stamp
 from coffeechat.errors import BadInput
 from coffeechat.events import ContactAdded, MeetingCancelled, MeetingScheduled, Payload
 from coffeechat.files import read_input
 from coffeechat.fold import CONTACT_PREFIX
 from coffeechat.importing import ImportContext, Imported, Plan, Reads, Report
-from coffeechat.recurrence import occurrence, recurs
+from coffeechat.recurrence import Override, occurrence, recurs
 from coffeechat.resolve import ContactDirectory, contacts_by_email
 from coffeechat.store import NewEvent, Store
 
@@ -62,6 +64,9 @@ class Known(NamedTuple):
     cancelled: bool
     current: bool
     at: str  # when it is (or was) scheduled
+    minutes: int = 0
+    invited: int = -1  # the SEQUENCE of the last invitation imported for it
+    called_off: bool = False  # cancelled by an invitation (not by hand)
 
 
 class IcsImport(NamedTuple):
@@ -88,16 +93,19 @@ def read_invitations(path: str, me: str | None) -> list[Invitation]:
     starts = [n + 1 for n, line in enumerate(data.splitlines())
               if line.strip().upper() == b"BEGIN:VEVENT"]
     method = str(cal.get("method", "")).upper()
+    events = cal.walk("VEVENT")
+    overrides = _overrides(events)
     found = []
-    for number, event in enumerate(cal.walk("VEVENT"), start=1):
+    for number, event in enumerate(events, start=1):
         line = starts[number - 1] if number <= len(starts) else 0
         where = f"{path}: line {line}: event {number}" if line else f"{path}: event {number}"
         if "RECURRENCE-ID" in event:
-            continue  # one occurrence of a recurring series changed: not a coffee chat
+            continue  # one occurrence of a series, moved or called off: read with the series
         if DATE_MARK in event:
             continue  # a birthday or important date of our own export: not a meeting
         try:
-            invitation = _invitation(event, method, (me or "").lower())
+            invitation = _invitation(event, method, (me or "").lower(),
+                                     overrides.get(str(event.get("UID", ""))))
         except BadInput as error:
             raise BadInput(f"{where}: {error.message}; nothing was imported") from None
         except (KeyError, ValueError, TypeError, OverflowError) as error:
@@ -107,7 +115,27 @@ def read_invitations(path: str, me: str | None) -> list[Invitation]:
     return found
 
 
-def _invitation(event: Any, method: str, me: str) -> Invitation:
+def _overrides(events: list[Any]) -> dict[str, list[Override]]:
+    """UID → the occurrences the file moves or calls off (VEVENTs with a RECURRENCE-ID).
+
+    One that cannot be read is left out: it changes one occurrence, not the series.
+    """
+    found: dict[str, list[Override]] = {}
+    for event in events:
+        if "RECURRENCE-ID" not in event or "UID" not in event:
+            continue
+        try:
+            moved = None if str(event.get("STATUS", "")).upper() == "CANCELLED" \
+                else event.decoded("DTSTART")
+            found.setdefault(str(event["UID"]), []).append(
+                (event.decoded("RECURRENCE-ID"), moved))
+        except (KeyError, ValueError, TypeError):
+            continue
+    return found
+
+
+def _invitation(event: Any, method: str, me: str, overrides: list[Override] | None = None
+                ) -> Invitation:
     if "UID" not in event:
         raise BadInput("no UID: not an invitation coffeechat can track")
     uid = validate.one_line(str(event["UID"]), "UID", limit=500, required=True)
@@ -119,7 +147,7 @@ def _invitation(event: Any, method: str, me: str) -> Invitation:
     minutes = min(max(_minutes(event), 1), DAY_MINUTES)
     recurring = recurs(event)
     if recurring:  # a series: the occurrence not yet over (see coffeechat.recurrence)
-        start = occurrence(event, start, minutes, now())
+        start = occurrence(event, start, minutes, now(), overrides or ())
     try:
         if start.tzinfo is None:
             start = start.astimezone()  # floating time: the reader's zone
@@ -127,7 +155,8 @@ def _invitation(event: Any, method: str, me: str) -> Invitation:
     except (OverflowError, ValueError):  # (a year at the very edge of what Python keeps)
         in_utc = None
     if in_utc is None or not in_window(in_utc):
-        raise BadInput(f"DTSTART: {start.date()} is outside the dates coffeechat keeps "
+        what = "RRULE: the occurrence to record," if recurring else "DTSTART:"
+        raise BadInput(f"{what} {start.date()} is outside the dates coffeechat keeps "
                        f"({WINDOW_TEXT})")
     start = in_utc
     sequence = int(event.get("SEQUENCE", 0))
@@ -188,8 +217,10 @@ def plan_invitations(store: Store, fold_contact: FoldContact, invitations: list[
     outcome = IcsImport([], [], [], 0, [])
     directory = ContactDirectory.load(store.conn)
     by_email = contacts_by_email(store.conn)
-    known = {m.uid: Known(m.contact, m.sequence, m.cancelled, m.current, m.at)
+    known = {m.uid: Known(m.contact, m.sequence, m.cancelled, m.current, m.at, m.minutes,
+                          m.invited, m.called_off)
              for m in all_meetings(store, fold_contact)}
+    moment = now()
     events: list[NewEvent] = []
     for invitation in invitations:
         what = f"event {invitation.number} ({invitation.uid[:60]})"
@@ -198,7 +229,7 @@ def plan_invitations(store: Store, fold_contact: FoldContact, invitations: list[
             outcome.why.append(f"{what}: unchanged: a cancellation, and nothing is scheduled "
                                "under this UID")
             continue
-        if seen is not None and not _newer(invitation, seen):
+        if seen is not None and not _newer(invitation, seen, moment):
             outcome.why.append(f"{what}: unchanged: already recorded at SEQUENCE "
                                f"{seen.sequence}" + (f", the occurrence at {seen.at}"
                                                      if invitation.recurring else ""))
@@ -232,7 +263,10 @@ def plan_invitations(store: Store, fold_contact: FoldContact, invitations: list[
                                occurred_at=at, key=key))
         # A later event of the file with the same UID is judged against this one.
         known[invitation.uid] = Known(contact, invitation.sequence, invitation.cancelled,
-                                      not invitation.cancelled, stamp(invitation.at))
+                                      not invitation.cancelled, stamp(invitation.at),
+                                      invitation.minutes, invitation.sequence,
+                                      invitation.cancelled)
+    events = _unblocked(store, events)
     unchanged = len(invitations) - len(outcome.scheduled) - len(outcome.cancelled)
     warnings = tuple(
         f"event {i.number}" + (f" (line {i.line})" if i.line else "")
@@ -241,19 +275,52 @@ def plan_invitations(store: Store, fold_contact: FoldContact, invitations: list[
     return events, outcome._replace(unchanged=unchanged, warnings=warnings)
 
 
-def _newer(invitation: Invitation, meeting: Known) -> bool:
+def _unblocked(store: Store, events: list[NewEvent]) -> list[NewEvent]:
+    """The events, each key the log already holds given a suffix (``~2``, ``~3`` ...).
+
+    A key planned here belongs to a meeting the log does not show as live: the
+    event holding it was undone (or its contact was). Appended under the same
+    key, the store would take it for a repeat and skip it.
+    """
+    keys = [e.key for e in events if e.key is not None]
+    if not keys:
+        return events
+    taken = {row[0] for row in store.conn.execute(
+        "SELECT key FROM events WHERE key IN (SELECT value FROM json_each(?))",
+        (msgspec.json.encode(keys).decode(),))}
+    if not taken:
+        return events
+    fresh = []
+    for event in events:
+        base = event.key
+        if base is not None and base in taken:
+            used = {row[0] for row in store.conn.execute(
+                "SELECT key FROM events WHERE key >= ? AND key < ?", (base + "~", base + "\x7f"))}
+            number = 2
+            while f"{base}~{number}" in used:
+                number += 1
+            event = msgspec.structs.replace(event, key=f"{base}~{number}")
+        fresh.append(event)
+    return fresh
+
+
+def _newer(invitation: Invitation, meeting: Known, moment: datetime) -> bool:
     """Whether an invitation changes a meeting already known.
 
     A lower SEQUENCE never overrides a higher; the same one only if it cancels
-    (some calendars cancel without raising it), or, for a series not cancelled,
-    when its occurrence has moved on (the one recorded is over).
+    (some calendars cancel without raising it). A series moves on to a later
+    occurrence once the one recorded is over (held, cancelled or moved by hand
+    or not), unless the organiser called it off or this is an older version of it.
     """
+    if invitation.recurring and not invitation.cancelled and not meeting.called_off \
+            and invitation.sequence >= meeting.invited and stamp(invitation.at) > meeting.at \
+            and (not meeting.current or moved_by(meeting.at, minutes=meeting.minutes)
+                 <= stamp(moment)):
+        return True
     if invitation.sequence > meeting.sequence:
         return True
-    if invitation.sequence != meeting.sequence or meeting.cancelled:
-        return False
-    return invitation.cancelled or (invitation.recurring
-                                    and stamp(invitation.at) > meeting.at)
+    return (invitation.sequence == meeting.sequence and invitation.cancelled
+            and not meeting.cancelled)
 
 
 def _contact_for(invitation: Invitation, directory: ContactDirectory,

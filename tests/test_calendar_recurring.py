@@ -96,13 +96,32 @@ def test_a_bad_or_endless_series_is_a_one_line_error_and_records_nothing(
     run.now = "2026-11-30T12:00:00Z"
     for rule, message in [
         ("RRULE:FREQ=FORTNIGHTLY", "RRULE: cannot read 'FREQ=FORTNIGHTLY'"),
-        ("RRULE:FREQ=MINUTELY", "RRULE: more than 100,000 occurrences before today"),
+        ("RRULE:FREQ=MINUTELY", "RRULE: FREQ=MINUTELY: a meeting repeating more often than "
+                                "daily is not one coffeechat can track"),
+        ("RRULE:FREQ=DAILY", "RRULE: more than 20,000 occurrences before today"),
         ("RRULE:FREQ=WEEKLY;UNTIL=2026X101T000000Z", "RRULE: UNTIL=2026X101T000000Z is not a time"),
     ]:
         bad = tmp_path / "bad.ics"
-        bad.write_text(WEEKLY.read_text().replace("RRULE:FREQ=WEEKLY;BYDAY=TU", rule))
+        text = WEEKLY.read_text().replace("RRULE:FREQ=WEEKLY;BYDAY=TU", rule)
+        if rule == "RRULE:FREQ=DAILY":  # (every day since 1900: 46,000 days)
+            text = text.replace("20260901T10", "19000901T10")
+        bad.write_text(text)
         result = run.run("import", "ics", str(bad), expect=1)
         lines = result.err.strip().splitlines()
         assert len(lines) == 1 and message in lines[0], result.err
         assert lines[0].endswith("nothing was imported") and "event 1" in lines[0]
     assert run.count() == 0
+
+
+def test_a_meeting_moved_later_by_hand_stands_until_it_is_over(run: CLI, tmp_path: Path
+                                                                ) -> None:
+    configure(run)
+    run.now = "2026-11-30T12:00:00Z"
+    run.run("import", "ics", str(WEEKLY))
+    run.run("schedule", "samira", "--at", "2026-12-09T15:00:00Z")  # this week's, a week late
+    run.now = "2026-12-02T09:00:00Z"  # the series' next (the 15th) is later, but not yet
+    assert run.json("import", "ics", str(WEEKLY))["unchanged"] == 1
+    assert scheduled(run, tmp_path) == datetime(2026, 12, 9, 15, tzinfo=UTC)
+    run.now = "2026-12-10T09:00:00Z"  # the moved meeting is over (not held): the 15th
+    assert run.json("import", "ics", str(WEEKLY))["scheduled"] == ["samira-haddad"]
+    assert scheduled(run, tmp_path) == datetime(2026, 12, 15, 15, tzinfo=UTC)
