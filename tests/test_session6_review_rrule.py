@@ -60,6 +60,12 @@ def refused(run: CLI, path: Path) -> str:
     return lines[0]
 
 
+def on_monday(run: CLI) -> None:
+    """You configured ([me] email), the clock on Monday 30 November."""
+    configure(run)
+    run.now = MONDAY
+
+
 def tuesday(day: int, month: int = 12, hour: int = 15) -> datetime:
     return datetime(2026, month, day, hour, tzinfo=UTC)
 
@@ -87,15 +93,13 @@ def tuesday(day: int, month: int = 12, hour: int = 15) -> datetime:
 ])
 def test_rfc_5545_corners_pick_the_right_occurrence(run: CLI, tmp_path: Path, lines: list[str],
                                                      expected: datetime) -> None:
-    configure(run)
-    run.now = MONDAY
+    on_monday(run)
     run.run("import", "ics", str(with_rule(tmp_path, "corner", *lines)))
     assert at(run, tmp_path) == expected
 
 
 def test_an_extra_date_given_as_a_period_is_its_start(run: CLI, tmp_path: Path) -> None:
-    configure(run)
-    run.now = MONDAY
+    on_monday(run)
     path = with_rule(tmp_path, "period", "RRULE:FREQ=WEEKLY;COUNT=2",
                      "RDATE;VALUE=PERIOD:20261204T140000Z/PT30M")
     run.run("import", "ics", str(path))
@@ -103,15 +107,13 @@ def test_an_extra_date_given_as_a_period_is_its_start(run: CLI, tmp_path: Path) 
 
 
 def test_until_as_a_date_keeps_the_meeting_on_that_day(run: CLI, tmp_path: Path) -> None:
-    configure(run)
-    run.now = MONDAY
+    on_monday(run)
     run.run("import", "ics", str(with_rule(tmp_path, "until", "RRULE:FREQ=WEEKLY;UNTIL=20261110")))
     assert at(run, tmp_path) == tuesday(10, 11)
 
 
 def test_a_series_of_extra_dates_starts_at_its_dtstart(run: CLI, tmp_path: Path) -> None:
-    configure(run)
-    run.now = MONDAY
+    on_monday(run)
     path = variant(tmp_path, "rdates",
                    (START, "DTSTART;TZID=America/New_York:20261201T100000"),
                    (END, "DTEND;TZID=America/New_York:20261201T103000"),
@@ -123,8 +125,7 @@ def test_a_series_of_extra_dates_starts_at_its_dtstart(run: CLI, tmp_path: Path)
 def test_a_floating_series_keeps_its_wall_time_across_daylight_saving(
         run: CLI, tmp_path: Path) -> None:
     """No zone: 10:00 wherever the computer is (Berlin: CEST in September, CET in December)."""
-    configure(run)
-    run.now = MONDAY
+    on_monday(run)
     path = variant(tmp_path, "floating", (START, "DTSTART:20260901T100000"),
                    (END, "DTEND:20260901T103000"), (EXDATE + "\n", ""))
     run.run("import", "ics", str(path), TZ="Europe/Berlin")
@@ -139,8 +140,7 @@ def test_a_floating_series_keeps_its_wall_time_across_daylight_saving(
 
 
 def test_series_from_1900_and_up_to_2200(run: CLI, tmp_path: Path) -> None:
-    configure(run)
-    run.now = MONDAY
+    on_monday(run)
     weekly = variant(tmp_path, "old", (START, "DTSTART:19000102T150000Z"),
                      (END, "DTEND:19000102T153000Z"), (EXDATE + "\n", ""))
     started = time.monotonic()
@@ -182,14 +182,12 @@ def test_an_occurrence_out_of_range_is_not_called_dtstart(run: CLI, tmp_path: Pa
 ])
 def test_a_bad_rule_or_date_is_one_line_and_records_nothing(run: CLI, tmp_path: Path,
                                                             rule: str, message: str) -> None:
-    configure(run)
-    run.now = MONDAY
+    on_monday(run)
     assert message in refused(run, with_rule(tmp_path, "bad", rule))
 
 
 def test_a_bad_second_event_imports_none_of_the_file(run: CLI, tmp_path: Path) -> None:
-    configure(run)
-    run.now = MONDAY
+    on_monday(run)
     text = WEEKLY.read_text()
     event = text[text.index("BEGIN:VEVENT"):text.index("END:VCALENDAR")]
     second = event.replace("UID:7fk2", "UID:8fk2").replace(RULE, "RRULE:FREQ=MONTHLY;BYDAY=0MO")
@@ -203,8 +201,7 @@ def test_a_bad_second_event_imports_none_of_the_file(run: CLI, tmp_path: Path) -
 @pytest.mark.parametrize(("rule", "part"), [("RRULE:FREQ=WEEKLY;INTERVAL=0", "INTERVAL"),
                                             ("RRULE:FREQ=WEEKLY;WKST=XX", "WKST")])
 def test_a_bad_part_of_a_rule_is_named(run: CLI, tmp_path: Path, rule: str, part: str) -> None:
-    configure(run)
-    run.now = MONDAY
+    on_monday(run)
     line = refused(run, with_rule(tmp_path, "bad", rule))
     assert "RRULE" in line and part in line and "'FREQ'" not in line
 
@@ -212,8 +209,7 @@ def test_a_bad_part_of_a_rule_is_named(run: CLI, tmp_path: Path, rule: str, part
 def test_a_rule_that_never_matches_is_not_walked_for_seconds(run: CLI, tmp_path: Path) -> None:
     """(dateutil walks a rule that yields nothing to the year 9999, whatever its UNTIL:
     seconds for one line; the walk has a time limit)"""
-    configure(run)
-    run.now = MONDAY
+    on_monday(run)
     path = with_rule(tmp_path, "never", "RRULE:FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30")
     started = time.monotonic()
     assert "takes longer than 0.5 s to follow" in refused(run, path)
@@ -221,8 +217,7 @@ def test_a_rule_that_never_matches_is_not_walked_for_seconds(run: CLI, tmp_path:
 
 
 def test_a_huge_count_is_a_series_without_end(run: CLI, tmp_path: Path) -> None:
-    configure(run)
-    run.now = MONDAY
+    on_monday(run)
     run.run("import", "ics", str(with_rule(tmp_path, "huge", "RRULE:FREQ=WEEKLY;"
                                                                "COUNT=999999999999999999999")))
     assert at(run, tmp_path) == tuesday(1)
@@ -231,8 +226,7 @@ def test_a_huge_count_is_a_series_without_end(run: CLI, tmp_path: Path) -> None:
 def test_a_secondly_rule_filtered_to_once_a_day_is_refused_at_once(
         run: CLI, tmp_path: Path) -> None:
     """(dateutil visits every second of such a rule: 2.4 s per year before today)"""
-    configure(run)
-    run.now = MONDAY
+    on_monday(run)
     path = variant(tmp_path, "secondly", (START, "DTSTART:20260501T150000Z"),
                    (END, "DTEND:20260501T153000Z"),
                    (RULE, "RRULE:FREQ=SECONDLY;BYHOUR=15;BYMINUTE=0;BYSECOND=0"))
@@ -243,26 +237,27 @@ def test_a_secondly_rule_filtered_to_once_a_day_is_refused_at_once(
 
 # -- re-imports over days --------------------------------------------------------------------
 
+def weekly_then(run: CLI, *action: str) -> None:
+    """The weekly series imported on Monday 30 November, then ``action`` done by hand."""
+    on_monday(run)
+    run.run("import", "ics", str(WEEKLY))
+    run.run(*action)
+
+
 @pytest.mark.parametrize("action", [["cancel", "samira", "--reason", "ill"],
                                     ["met", "samira", "--minutes", "50"],
                                     ["schedule", "samira", "--at", "2026-12-02T15:00:00Z"]],
                          ids=["cancel", "met-longer", "moved-by-hand"])
 def test_a_series_moves_on_after_this_week_is_changed_by_hand(
         run: CLI, tmp_path: Path, action: list[str]) -> None:
-    configure(run)
-    run.now = MONDAY
-    run.run("import", "ics", str(WEEKLY))
-    run.run(*action)
+    weekly_then(run, *action)
     run.now = "2026-12-03T09:00:00Z"
     assert run.json("import", "ics", str(WEEKLY))["scheduled"] == ["samira-haddad"]
     assert at(run, tmp_path) == tuesday(15)
 
 
 def test_a_series_moved_on_can_be_cancelled_and_stays_cancelled(run: CLI, tmp_path: Path) -> None:
-    configure(run)
-    run.now = MONDAY
-    run.run("import", "ics", str(WEEKLY))
-    run.run("met", "samira")
+    weekly_then(run, "met", "samira")
     run.now = "2026-12-02T09:00:00Z"
     assert run.json("import", "ics", str(WEEKLY))["scheduled"] == ["samira-haddad"]
     cancel = variant(tmp_path, "cancel", ("METHOD:REQUEST", "METHOD:CANCEL"),
@@ -281,8 +276,7 @@ def test_a_series_moved_on_can_be_cancelled_and_stays_cancelled(run: CLI, tmp_pa
 
 def test_a_higher_sequence_changes_the_rule_and_an_older_one_is_ignored(
         run: CLI, tmp_path: Path) -> None:
-    configure(run)
-    run.now = MONDAY
+    on_monday(run)
     run.run("import", "ics", str(WEEKLY))
     thursdays = variant(tmp_path, "thursdays", (RULE, "RRULE:FREQ=WEEKLY;BYDAY=TH"),
                         ("SEQUENCE:0", "SEQUENCE:1"))
@@ -296,10 +290,7 @@ def test_a_higher_sequence_changes_the_rule_and_an_older_one_is_ignored(
 
 
 def test_our_own_export_of_a_series_records_nothing(run: CLI, tmp_path: Path) -> None:
-    configure(run)
-    run.now = MONDAY
-    run.run("import", "ics", str(WEEKLY))
-    run.run("met", "samira")
+    weekly_then(run, "met", "samira")
     run.now = "2026-12-09T09:00:00Z"
     run.run("import", "ics", str(WEEKLY))
     assert at(run, tmp_path) == tuesday(15)
@@ -328,8 +319,7 @@ def override(tmp_path: Path, name: str, *lines: str) -> Path:
 
 
 def test_an_override_moving_the_next_occurrence_is_followed(run: CLI, tmp_path: Path) -> None:
-    configure(run)
-    run.now = MONDAY
+    on_monday(run)
     moved = override(tmp_path, "moved", "DTSTART;TZID=America/New_York:20261202T110000",
                      "DTEND;TZID=America/New_York:20261202T113000", "SEQUENCE:1")
     run.run("import", "ics", str(moved))
@@ -337,16 +327,14 @@ def test_an_override_moving_the_next_occurrence_is_followed(run: CLI, tmp_path: 
 
 
 def test_an_override_cancelling_the_next_occurrence_is_followed(run: CLI, tmp_path: Path) -> None:
-    configure(run)
-    run.now = MONDAY
+    on_monday(run)
     off = override(tmp_path, "off", "STATUS:CANCELLED", "SEQUENCE:1")
     run.run("import", "ics", str(off))
     assert at(run, tmp_path) == tuesday(15)  # (the 8th is excluded)
 
 
 def test_an_undone_import_can_be_imported_again(run: CLI, tmp_path: Path) -> None:
-    configure(run)
-    run.now = MONDAY
+    on_monday(run)
     run.run("import", "ics", str(WEEKLY))
     run.run("undo")
     assert run.json("import", "ics", str(WEEKLY))["scheduled"] == ["samira-haddad-2"]
@@ -355,8 +343,7 @@ def test_an_undone_import_can_be_imported_again(run: CLI, tmp_path: Path) -> Non
 
 def test_a_series_in_outlooks_own_zone_definition(run: CLI, tmp_path: Path) -> None:
     """Outlook names its VTIMEZONE 'Customized Time Zone': the series follows its rules."""
-    configure(run)
-    run.now = MONDAY
+    on_monday(run)
     text = WEEKLY.read_text().replace("America/New_York", "Customized Time Zone")
     path = tmp_path / "outlook.ics"
     path.write_text(text.replace("X-LIC-LOCATION:Customized Time Zone\n", ""))
