@@ -34,7 +34,7 @@ import apsw
 from coffeechat.clock import from_stamp, stamp
 from coffeechat.codec import readable_payload
 from coffeechat.config import FollowupRules
-from coffeechat.contact_state import ROW_COLUMNS, ContactState, Row
+from coffeechat.contact_state import ContactState
 from coffeechat.events import (
     CheckinDone,
     CommitmentDone,
@@ -50,7 +50,7 @@ from coffeechat.events import (
 )
 from coffeechat.fold import fold
 from coffeechat.keep_in_touch import ideal_days
-from coffeechat.projections.folding import CONTACT_STREAMS, fold_family, links
+from coffeechat.projections.folding import contact_streams, fold_family, links
 from coffeechat.projections.merges import roots
 from coffeechat.replies import automatic_subject
 from coffeechat.rules import after_days
@@ -122,21 +122,9 @@ def _folded(db: apsw.Connection, merged_into: dict[str, str], recorded_by: str |
             ) -> Iterator[ContactState]:
     """Each contact folded once, with the contacts merged into it (the log read once)."""
     families = {f"contact:{c}" for c in {*merged_into, *merged_into.values()}}
-    sql = f"SELECT {ROW_COLUMNS} FROM events WHERE +stream >= ? AND +stream < ?"
-    params: tuple[str, ...] = CONTACT_STREAMS
-    if recorded_by is not None:
-        sql += " AND recorded_at <= ?"
-        params += (recorded_by,)
-    current: str | None = None
-    rows: list[Row] = []
-    for row in db.execute(sql + " ORDER BY +stream, +occurred_at, +id", params):
-        if row[6] != current:
-            if current is not None and current not in families:
-                yield fold(current, rows)
-            current, rows = row[6], []
-        rows.append(Row._make(row))
-    if current is not None and current not in families:
-        yield fold(current, rows)
+    for stream, rows, _read in contact_streams(db, recorded_by):
+        if stream not in families:
+            yield fold(stream, rows)
     for root in sorted(set(merged_into.values()) - set(merged_into)):
         aliases = sorted(a for a, r in merged_into.items() if r == root)
         yield fold_family(db, root, aliases, recorded_by)

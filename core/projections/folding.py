@@ -116,40 +116,49 @@ def fold_all(db: apsw.Connection, rules: FollowupRules, extra: tuple[ExtraRule, 
     now_links = links(db, recorded_by)
     after = roots(now_links)
     merged = {CONTACT_PREFIX + c for c in {*after, *after.values()}}  # folded at the end
-    sql = (f"SELECT {ROW_COLUMNS} FROM events "
-           "WHERE +stream >= ? AND +stream < ?")
-    params: tuple[str, ...] = CONTACT_STREAMS
-    if recorded_by is not None:
-        sql += " AND recorded_at <= ?"
-        params += (recorded_by,)
-    sql += " ORDER BY +stream, +occurred_at, +id"
     chunk: list[Folded] = []
-    current = None
-    stream_rows: list[Row] = []
     read = 0
-    new, row_type = tuple.__new__, Row  # (Row._make's Python frame cost 0.3 s per 1M rows)
-    with _sorting_threads(db):
-        for row in db.execute(sql, params):
-            read += 1
-            stream = row[6]
-            if stream != current:
-                if current is not None and current not in merged:
-                    state = fold(current, stream_rows)
-                    chunk.append(Folded(current, state, due_items(state, rules, extra)))
-                    if len(chunk) >= CHUNK:
-                        yield chunk, read
-                        chunk = []
-                current, stream_rows = stream, []
-            stream_rows.append(new(row_type, row))
-    if current is not None and current not in merged:
-        state = fold(current, stream_rows)
-        chunk.append(Folded(current, state, due_items(state, rules, extra)))
+    for stream, rows, read in contact_streams(db, recorded_by):
+        if stream not in merged:
+            state = fold(stream, rows)
+            chunk.append(Folded(stream, state, due_items(state, rules, extra)))
+            if len(chunk) >= CHUNK:
+                yield chunk, read
+                chunk = []
     for root in sorted(set(after.values()) - set(after)):
         family = sorted(a for a, r in after.items() if r == root)
         chunk.append(_family(db, root, family, rules, extra, recorded_by))
     chunk += [_alias(db, a, now_links[a]) for a in sorted(after)]
     if chunk or read == 0:
         yield chunk, read
+
+
+def contact_streams(db: apsw.Connection, recorded_by: str | None = None
+                    ) -> Iterator[tuple[str, list[Row], int]]:
+    """Every contact stream with its rows in fold order, and the rows read so far: the
+    whole log in one sorted read (SQLite's sorter given helper threads); with
+    ``recorded_by``, only what was recorded by then."""
+    sql = f"SELECT {ROW_COLUMNS} FROM events WHERE +stream >= ? AND +stream < ?"
+    params: tuple[str, ...] = CONTACT_STREAMS
+    if recorded_by is not None:
+        sql += " AND recorded_at <= ?"
+        params += (recorded_by,)
+    sql += " ORDER BY +stream, +occurred_at, +id"
+    current = None
+    stream_rows: list[Row] = []
+    read = 0
+    new, row_type = tuple.__new__, Row  # (Row._make's Python frame cost 0.3 s per 1M rows)
+    with _sorting_threads(db):
+        for row in db.execute(sql, params):
+            stream = row[6]
+            if stream != current:
+                if current is not None:
+                    yield current, stream_rows, read
+                current, stream_rows = stream, []
+            read += 1
+            stream_rows.append(new(row_type, row))
+    if current is not None:
+        yield current, stream_rows, read
 
 
 @contextmanager
