@@ -127,10 +127,12 @@ def _overrides(events: list[Any]) -> dict[str, list[Override]]:
         try:
             moved = None if str(event.get("STATUS", "")).upper() == "CANCELLED" \
                 else event.decoded("DTSTART")
-            found.setdefault(str(event["UID"]), []).append(
-                (event.decoded("RECURRENCE-ID"), moved))
+            recurrence_id = event.decoded("RECURRENCE-ID")
         except (KeyError, ValueError, TypeError):
             continue
+        # (icalendar hands back the text of a time it could not read)
+        if isinstance(recurrence_id, date) and (moved is None or isinstance(moved, date)):
+            found.setdefault(str(event["UID"]), []).append((recurrence_id, moved))
     return found
 
 
@@ -278,9 +280,10 @@ def plan_invitations(store: Store, fold_contact: FoldContact, invitations: list[
 def _unblocked(store: Store, events: list[NewEvent]) -> list[NewEvent]:
     """The events, each key the log already holds given a suffix (``~2``, ``~3`` ...).
 
-    A key planned here belongs to a meeting the log does not show as live: the
-    event holding it was undone (or its contact was). Appended under the same
-    key, the store would take it for a repeat and skip it.
+    The event holding such a key no longer says what the log shows: it was undone
+    (or its contact was), or a change by hand came after it and the series has
+    come back to that occurrence. Appended under the same key, the store would
+    take the new event for a repeat and skip it.
     """
     keys = [e.key for e in events if e.key is not None]
     if not keys:

@@ -125,3 +125,15 @@ def test_a_meeting_moved_later_by_hand_stands_until_it_is_over(run: CLI, tmp_pat
     run.now = "2026-12-10T09:00:00Z"  # the moved meeting is over (not held): the 15th
     assert run.json("import", "ics", str(WEEKLY))["scheduled"] == ["samira-haddad"]
     assert scheduled(run, tmp_path) == datetime(2026, 12, 15, 15, tzinfo=UTC)
+
+
+def test_an_override_that_cannot_be_read_is_left_out(run: CLI, tmp_path: Path) -> None:
+    configure(run)
+    run.now = "2026-11-30T12:00:00Z"
+    text = WEEKLY.read_text()
+    event = text[text.index("BEGIN:VEVENT"):text.index("END:VCALENDAR")]
+    broken = event.replace("RRULE:FREQ=WEEKLY;BYDAY=TU\n", "RECURRENCE-ID:the first one\n")
+    path = tmp_path / "broken.ics"
+    path.write_text(text.replace("END:VCALENDAR", broken + "END:VCALENDAR"))
+    run.run("import", "ics", str(path))
+    assert scheduled(run, tmp_path) == datetime(2026, 12, 1, 15, tzinfo=UTC)
