@@ -15,13 +15,15 @@ from typing import Any, TypeVar
 from msgspec import UNSET
 
 from coffeechat.clock import is_stamp, stamp
-from coffeechat.codec import UNREADABLE, decode_payload
+from coffeechat.codec import UNREADABLE, decode_payload, decoder_for
 from coffeechat.contact_state import ROW_COLUMNS as ROW_COLUMNS  # (imported from here too)
 from coffeechat.contact_state import Commitment, ContactState, Referral, Row
 from coffeechat.events import (
     CONTACT_PREFIX,
     CONTACT_STREAM,
+    EVENT_TYPES,
     RETRACTED,
+    SCHEMAS,
     CadenceSet,
     CheckinDone,
     CommitmentDone,
@@ -44,10 +46,11 @@ from coffeechat.events import (
     RequestSent,
     ThanksSent,
 )
+from coffeechat.payload import REGISTRATIONS
 from coffeechat.retractions import retracted_ids as retracted_ids  # (imported from here too)
 from coffeechat.retractions import retraction_target as retraction_target
 from coffeechat.stages import Stage
-from coffeechat.usable import payload_problem
+from coffeechat.usable import all_stamps, has_time_fields, payload_problem
 
 P = TypeVar("P", bound=Payload)
 
@@ -66,14 +69,18 @@ def fold(stream: str, rows: list[Row]) -> ContactState:
     retracted = state.retracted = retracted_ids(rows)
     seqs, events, text_seqs = state.seqs, state.events, state.text_seqs
     own_stream_usable = CONTACT_STREAM.fullmatch(stream) is not None
+    stamped = all_stamps([row.occurred_at for row in rows])  # (all at once: the usual case)
+    decoders = _decoders()
     for row in rows:
         seqs.append(row.seq)
         if row.type == RETRACTED or row.id in retracted:
             continue
-        if not own_stream_usable or not is_stamp(row.occurred_at):
+        if not own_stream_usable or not (stamped or is_stamp(row.occurred_at)):
             continue  # a row this version cannot place (see coffeechat.usable)
+        known = decoders.get(row.type)
         try:
-            payload = decode_payload(row.type, row.schema, row.data)
+            payload = known[1](row.data) if known is not None and known[0] == row.schema \
+                else decode_payload(row.type, row.schema, row.data)
         except UNREADABLE:
             # A payload this version cannot read (written by a newer one, say):
             # the event stays in the log and counts for nothing here.
@@ -82,7 +89,7 @@ def fold(stream: str, rows: list[Row]) -> ContactState:
             events.append(row)
             text_seqs.append(row.seq)  # searchable as is
             continue
-        if payload_problem(payload) is not None:
+        if (known is None or known[2]) and payload_problem(payload) is not None:
             continue
         events.append(row)
         apply = _APPLY.get(type(payload))
@@ -111,6 +118,26 @@ def fold(stream: str, rows: list[Row]) -> ContactState:
     if state.archived:
         state.stage = _ARCHIVED
     return state
+
+
+Decoder = tuple[int, Callable[[str | bytes], Any], bool]
+_decoders_made: list[Any] = [None, {}]  # (the registry they were made for, the decoders)
+
+
+def _decoders() -> dict[str, Decoder]:
+    """Each registered type's (schema today, the decode of its class, whether it has a
+    time field for :func:`payload_problem` to check), remade when the registry changes
+    (a type registered, or taken out as a test does).
+
+    (A fold decodes every event: looked up once, not through two calls each.)
+    """
+    registry = (REGISTRATIONS[0], len(EVENT_TYPES), len(SCHEMAS))
+    if _decoders_made[0] != registry:
+        _decoders_made[:] = [registry, {
+            name: (SCHEMAS.get(name, 1), decoder_for(cls).decode, has_time_fields(cls))
+            for name, cls in EVENT_TYPES.items()}]
+    decoders: dict[str, Decoder] = _decoders_made[1]
+    return decoders
 
 
 # -- what each built-in event type does to a contact --------------------------------

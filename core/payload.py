@@ -99,6 +99,8 @@ def called(names: Mapping[str, str] | None, key: str) -> str:
 # read (see coffeechat.codec.register_upcaster).
 EVENT_TYPES: dict[str, type[Payload]] = {}
 SCHEMAS: dict[str, int] = {}
+# How many registrations there have been: what caches the two above may compare with.
+REGISTRATIONS = [0]
 
 # What a payload class says about its type: a field by one of these names would hide it.
 CLASS_FACTS = ("type_name", "schema", "touch", "searchable", "describe")
@@ -135,3 +137,4 @@ def register_event_type(name: str, payload_type: type[Payload], schema: int | No
         payload_type.schema = schema
     EVENT_TYPES[name] = payload_type
     SCHEMAS[name] = payload_type.schema
+    REGISTRATIONS[0] += 1

@@ -93,6 +93,12 @@ def _holds_datetime(kind: Any) -> bool:
         isinstance(t, msgspec.inspect.DateTimeType) for t in kind.types)
 
 
+def has_time_fields(cls: type) -> bool:
+    """Whether a payload class has a field that may hold a datetime (what
+    :func:`payload_problem` looks at: a class without one never has a problem)."""
+    return bool(_datetime_fields(cls))
+
+
 def payload_problem(payload: object) -> str | None:
     """What is wrong with a decoded payload that its type cannot say itself, or None.
 

@@ -222,3 +222,41 @@ def test_store_path_in_error_when_unopenable(tmp_path: Path) -> None:
     os.chmod(bad, 0o600)
     with pytest.raises(StoreError, match=r"not-a-db\.db"):
         open_store(bad)
+
+
+def test_a_fold_follows_the_registry_as_it_changes() -> None:
+    """A fold decodes by the types registered when it runs: a type registered after a
+    first fold, then registered again with a newer schema, then taken out."""
+    from coffeechat.contact_state import ROW_COLUMNS, ContactState, Row
+    from coffeechat.fold import fold
+
+    class Parcel(Payload):
+        touch = True  # (a class fact, not a field: no annotation)
+        size: int
+
+    store = open_store(":memory:")
+    store.conn.executemany(  # (rows of schema 1, {"weight": ...}, and 2: planted with SQL)
+        "INSERT INTO events(seq, id, stream, version, type, schema, occurred_at, recorded_at,"
+        " source, data, hash) VALUES (?, ?, 'contact:x', ?, 'test.parcel', ?, ?, ?, 'cli', ?,"
+        " '')", [(1, "old", 1, 1, AT, AT, '{"weight":3}'), (2, "new", 2, 2, AT, AT,
+                                                         '{"size":5}')])
+
+    def folded() -> ContactState:
+        rows = [Row(*r) for r in store.conn.execute(f"SELECT {ROW_COLUMNS} FROM events")]
+        return fold("contact:x", rows)
+
+    def as_is(state: ContactState) -> bool:  # kept as what nothing registers (no touch)
+        return [r.id for r in state.events] == ["old", "new"] and state.last_touch_at is None
+
+    assert as_is(folded())
+    register_event_type("test.parcel", Parcel)
+    try:
+        assert folded().events == []  # schema 1 today: one row does not read, one is newer
+        register_event_type("test.parcel", Parcel, schema=2)
+        register_upcaster("test.parcel", 1, lambda old: {"size": old["weight"]})
+        state = folded()  # the old one upcast, not read as today's schema
+        assert [r.id for r in state.events] == ["old", "new"] and state.last_touch_at == AT
+    finally:
+        EVENT_TYPES.pop("test.parcel")
+        SCHEMAS.pop("test.parcel")
+    assert as_is(folded())
