@@ -54,6 +54,9 @@ class Invitation(NamedTuple):
     line: int = 0  # the line it begins on
     unknown_zone: str | None = None  # a TZID no zone database knows (read as local time)
     recurring: bool = False  # a series: ``at`` is the occurrence recorded (coffeechat.recurrence)
+    # One occurrence of a series, sent alone: the time (UTC) of the occurrence it moves
+    # (to ``at``) or calls off (RECURRENCE-ID)
+    changes: datetime | None = None
 
 
 class Known(NamedTuple):
@@ -95,17 +98,21 @@ def read_invitations(path: str, me: str | None) -> list[Invitation]:
     method = str(cal.get("method", "")).upper()
     events = cal.walk("VEVENT")
     overrides = _overrides(events)
+    series = {str(event.get("UID", "")) for event in events if "RECURRENCE-ID" not in event}
     found = []
     for number, event in enumerate(events, start=1):
         line = starts[number - 1] if number <= len(starts) else 0
         where = f"{path}: line {line}: event {number}" if line else f"{path}: event {number}"
-        if "RECURRENCE-ID" in event:
+        alone = "RECURRENCE-ID" in event and str(event.get("UID", "")) not in series
+        if "RECURRENCE-ID" in event and not alone:
             continue  # one occurrence of a series, moved or called off: read with the series
         if DATE_MARK in event:
             continue  # a birthday or important date of our own export: not a meeting
         try:
             invitation = _invitation(event, method, (me or "").lower(),
                                      overrides.get(str(event.get("UID", ""))))
+            if alone:  # (an update of one occurrence, as Outlook and Google send it)
+                invitation = invitation._replace(changes=_changed(event))
         except BadInput as error:
             raise BadInput(f"{where}: {error.message}; nothing was imported") from None
         except (KeyError, ValueError, TypeError, OverflowError) as error:
@@ -136,6 +143,32 @@ def _overrides(events: list[Any]) -> dict[str, list[Override]]:
     return found
 
 
+def _changed(event: Any) -> datetime:
+    """The time (UTC) of the occurrence a VEVENT with a RECURRENCE-ID changes."""
+    value = event.decoded("RECURRENCE-ID")
+    if not isinstance(value, date):
+        raise BadInput(f"RECURRENCE-ID: {str(value)[:40]!r} is not a time")
+    if not isinstance(value, datetime):
+        value = datetime.combine(value, datetime.min.time())
+    found = _in_utc(value)
+    if found is None:
+        raise BadInput(f"RECURRENCE-ID: {value.date()} is outside the dates coffeechat keeps "
+                       f"({WINDOW_TEXT})")
+    return found
+
+
+def _in_utc(moment: datetime) -> datetime | None:
+    """A decoded time in UTC (a floating one read in this computer's zone); None when
+    it lies outside the dates coffeechat keeps."""
+    try:
+        if moment.tzinfo is None:
+            moment = moment.astimezone()
+        in_utc = moment.astimezone(UTC)
+    except (OverflowError, ValueError):  # (a year at the very edge of what Python keeps)
+        return None
+    return in_utc if in_window(in_utc) else None
+
+
 def _invitation(event: Any, method: str, me: str, overrides: list[Override] | None = None
                 ) -> Invitation:
     if "UID" not in event:
@@ -150,13 +183,8 @@ def _invitation(event: Any, method: str, me: str, overrides: list[Override] | No
     recurring = recurs(event)
     if recurring:  # a series: the occurrence not yet over (see coffeechat.recurrence)
         start = occurrence(event, start, minutes, now(), overrides or ())
-    try:
-        if start.tzinfo is None:
-            start = start.astimezone()  # floating time: the reader's zone
-        in_utc: datetime | None = start.astimezone(UTC)
-    except (OverflowError, ValueError):  # (a year at the very edge of what Python keeps)
-        in_utc = None
-    if in_utc is None or not in_window(in_utc):
+    in_utc = _in_utc(start)  # (a floating time: the reader's zone)
+    if in_utc is None:
         what = "RRULE: the occurrence to record," if recurring else "DTSTART:"
         raise BadInput(f"{what} {start.date()} is outside the dates coffeechat keeps "
                        f"({WINDOW_TEXT})")
@@ -227,6 +255,14 @@ def plan_invitations(store: Store, fold_contact: FoldContact, invitations: list[
     for invitation in invitations:
         what = f"event {invitation.number} ({invitation.uid[:60]})"
         seen = known.get(invitation.uid) or known.get(invitation.uid.removesuffix(f"@{DOMAIN}"))
+        if invitation.changes is not None:
+            change = _occurrence_changed(invitation, seen, what, outcome)
+            if change is not None and seen is not None:
+                events.append(change)
+                known[invitation.uid] = seen._replace(
+                    at=stamp(invitation.at), cancelled=invitation.cancelled,
+                    current=not invitation.cancelled)
+            continue
         if invitation.cancelled and (seen is None or not seen.current):
             outcome.why.append(f"{what}: unchanged: a cancellation, and nothing is scheduled "
                                "under this UID")
@@ -275,6 +311,38 @@ def plan_invitations(store: Store, fold_contact: FoldContact, invitations: list[
         + f": unknown time zone {i.unknown_zone!r}: its time was read as this computer's "
         f"local time ({stamp(i.at)})" for i in invitations if i.unknown_zone)
     return events, outcome._replace(unchanged=unchanged, warnings=warnings)
+
+
+def _occurrence_changed(invitation: Invitation, seen: Known | None, what: str,
+                        outcome: IcsImport) -> NewEvent | None:
+    """The event that moves or calls off the meeting recorded, when the invitation changes
+    that very occurrence of its series; else None (and why, in the report).
+
+    Recorded as a change by hand is (no SEQUENCE of the series'): the series goes on.
+    """
+    changed = stamp(invitation.changes) if invitation.changes is not None else ""
+    if seen is None or not seen.current or seen.at != changed:
+        recorded = f" (the meeting recorded is at {seen.at})" if seen is not None else ""
+        outcome.why.append(f"{what}: unchanged: it changes the occurrence at {changed}, "
+                           f"not a meeting scheduled now{recorded}")
+        return None
+    key = f"ics:{invitation.uid}#{invitation.sequence}@{changed}"
+    payload: Payload
+    if invitation.cancelled:
+        payload = MeetingCancelled(uid=invitation.uid,
+                                   reason="this occurrence cancelled by the organiser")
+        outcome.cancelled.append(seen.contact)
+        outcome.why.append(f"{what}: cancel the meeting with {seen.contact} at {changed}")
+        key += ":cancel"
+    else:
+        payload = MeetingScheduled(at=invitation.at, minutes=invitation.minutes,
+                                   where=invitation.where, uid=invitation.uid)
+        outcome.scheduled.append(seen.contact)
+        outcome.why.append(f"{what}: move the meeting with {seen.contact} from {changed} to "
+                           f"{stamp(invitation.at)}")
+        key += f">{stamp(invitation.at)}"
+    return NewEvent(stream=CONTACT_PREFIX + seen.contact, payload=payload,
+                    occurred_at=stamp(now()), key=key)
 
 
 def _unblocked(store: Store, events: list[NewEvent]) -> list[NewEvent]:

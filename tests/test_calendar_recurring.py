@@ -137,3 +137,67 @@ def test_an_override_that_cannot_be_read_is_left_out(run: CLI, tmp_path: Path) -
     path.write_text(text.replace("END:VCALENDAR", broken + "END:VCALENDAR"))
     run.run("import", "ics", str(path))
     assert scheduled(run, tmp_path) == datetime(2026, 12, 1, 15, tzinfo=UTC)
+
+
+def alone(tmp_path: Path, name: str, *changes: tuple[str, str]) -> Path:
+    """A file holding only one occurrence of the weekly series (RECURRENCE-ID 1 December),
+    as Outlook and Google send a change to one occurrence."""
+    text = WEEKLY.read_text().replace(
+        "RRULE:FREQ=WEEKLY;BYDAY=TU\nEXDATE;TZID=America/New_York:20261208T100000\n",
+        "RECURRENCE-ID;TZID=America/New_York:20261201T100000\n").replace(
+        "SEQUENCE:0", "SEQUENCE:1")
+    for old, new in changes:
+        assert old in text, old
+        text = text.replace(old, new)
+    path = tmp_path / f"{name}.ics"
+    path.write_text(text)
+    return path
+
+
+def test_one_occurrence_moved_in_a_file_of_its_own(run: CLI, tmp_path: Path) -> None:
+    configure(run)
+    run.now = "2026-11-30T12:00:00Z"
+    run.run("import", "ics", str(WEEKLY))
+    moved = alone(tmp_path, "moved",
+                  ("DTSTART;TZID=America/New_York:20260901T100000",
+                   "DTSTART;TZID=America/New_York:20261202T110000"),
+                  ("DTEND;TZID=America/New_York:20260901T103000",
+                   "DTEND;TZID=America/New_York:20261202T113000"))
+    assert run.json("import", "ics", str(moved))["scheduled"] == ["samira-haddad"]
+    assert scheduled(run, tmp_path) == datetime(2026, 12, 2, 16, tzinfo=UTC)  # Wednesday
+    before = run.count()
+    assert run.json("import", "ics", str(moved))["unchanged"] == 1  # the same file again
+    assert run.count() == before
+    run.now = "2026-12-03T09:00:00Z"  # the moved meeting is over: the series goes on
+    assert run.json("import", "ics", str(WEEKLY))["scheduled"] == ["samira-haddad"]
+    assert scheduled(run, tmp_path) == datetime(2026, 12, 15, 15, tzinfo=UTC)
+
+
+def test_one_occurrence_called_off_in_a_file_of_its_own(run: CLI, tmp_path: Path) -> None:
+    configure(run)
+    run.now = "2026-11-30T12:00:00Z"
+    run.run("import", "ics", str(WEEKLY))
+    off = alone(tmp_path, "off", ("METHOD:REQUEST", "METHOD:CANCEL"),
+                ("STATUS:CONFIRMED", "STATUS:CANCELLED"))
+    assert run.json("import", "ics", str(off))["cancelled"] == ["samira-haddad"]
+    assert run.json("show", "samira")["stage"] != "scheduled"
+    run.now = "2026-12-02T09:00:00Z"  # the series goes on (the 8th is excluded)
+    assert run.json("import", "ics", str(WEEKLY))["scheduled"] == ["samira-haddad"]
+    assert scheduled(run, tmp_path) == datetime(2026, 12, 15, 15, tzinfo=UTC)
+
+
+def test_a_change_to_another_occurrence_or_an_unknown_series_records_nothing(
+        run: CLI, tmp_path: Path) -> None:
+    configure(run)
+    run.now = "2026-11-30T12:00:00Z"
+    unknown = alone(tmp_path, "unknown", ("METHOD:REQUEST", "METHOD:CANCEL"))
+    assert run.json("import", "ics", str(unknown)) == {
+        "scheduled": [], "cancelled": [], "added": [], "unchanged": 1}
+    run.run("import", "ics", str(WEEKLY))
+    later = alone(tmp_path, "later", ("RECURRENCE-ID;TZID=America/New_York:20261201T100000",
+                                      "RECURRENCE-ID;TZID=America/New_York:20261215T100000"))
+    dry = run.run("import", "ics", str(later), "--dry-run").out
+    assert "unchanged: it changes the occurrence at 2026-12-15T15:00:00Z, not a meeting " \
+           "scheduled now (the meeting recorded is at 2026-12-01T15:00:00Z)" in dry
+    assert scheduled(run, tmp_path) == datetime(2026, 12, 1, 15, tzinfo=UTC)
+    assert run.count() == 2  # Samira, and her meeting
