@@ -139,19 +139,24 @@ def test_an_override_that_cannot_be_read_is_left_out(run: CLI, tmp_path: Path) -
     assert scheduled(run, tmp_path) == datetime(2026, 12, 1, 15, tzinfo=UTC)
 
 
-def alone(tmp_path: Path, name: str, *changes: tuple[str, str]) -> Path:
-    """A file holding only one occurrence of the weekly series (RECURRENCE-ID 1 December),
-    as Outlook and Google send a change to one occurrence."""
-    text = WEEKLY.read_text().replace(
-        "RRULE:FREQ=WEEKLY;BYDAY=TU\nEXDATE;TZID=America/New_York:20261208T100000\n",
-        "RECURRENCE-ID;TZID=America/New_York:20261201T100000\n").replace(
-        "SEQUENCE:0", "SEQUENCE:1")
+def variant(tmp_path: Path, name: str, *changes: tuple[str, str]) -> Path:
+    """The weekly invitation with each (old, new) text replaced, written to a file."""
+    text = WEEKLY.read_text()
     for old, new in changes:
         assert old in text, old
         text = text.replace(old, new)
     path = tmp_path / f"{name}.ics"
     path.write_text(text)
     return path
+
+
+def alone(tmp_path: Path, name: str, *changes: tuple[str, str]) -> Path:
+    """A file holding only one occurrence of the weekly series (RECURRENCE-ID 1 December),
+    as Outlook and Google send a change to one occurrence."""
+    return variant(tmp_path, name, (
+        "RRULE:FREQ=WEEKLY;BYDAY=TU\nEXDATE;TZID=America/New_York:20261208T100000\n",
+        "RECURRENCE-ID;TZID=America/New_York:20261201T100000\n"),
+        ("SEQUENCE:0", "SEQUENCE:1"), *changes)
 
 
 def test_one_occurrence_moved_in_a_file_of_its_own(run: CLI, tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import CLI
 from tests.test_calendar import configure, exported, utc
-from tests.test_calendar_recurring import WEEKLY
+from tests.test_calendar_recurring import WEEKLY, variant
 
 # WEEKLY: Tuesdays 10:00 New York from 2026-09-01 (EDT), without 2026-12-08; organiser Samira.
 START = "DTSTART;TZID=America/New_York:20260901T100000"
@@ -24,17 +24,6 @@ END = "DTEND;TZID=America/New_York:20260901T103000"
 RULE = "RRULE:FREQ=WEEKLY;BYDAY=TU"
 EXDATE = "EXDATE;TZID=America/New_York:20261208T100000"
 MONDAY = "2026-11-30T12:00:00Z"  # the day before Tuesday 1 December (10:00 EST = 15:00Z)
-
-
-def variant(tmp_path: Path, name: str, *changes: tuple[str, str]) -> Path:
-    """The weekly invitation with each (old, new) text replaced, written to a file."""
-    text = WEEKLY.read_text()
-    for old, new in changes:
-        assert old in text, old
-        text = text.replace(old, new)
-    path = tmp_path / f"{name}.ics"
-    path.write_text(text)
-    return path
 
 
 def with_rule(tmp_path: Path, name: str, *lines: str) -> Path:
