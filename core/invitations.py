@@ -180,9 +180,11 @@ def _invitation(event: Any, method: str, me: str, overrides: list[Override] | No
     if not isinstance(start, datetime):  # an all-day event: from the start of that day
         start = datetime.combine(start, datetime.min.time())
     minutes = min(max(_minutes(event), 1), DAY_MINUTES)
-    recurring = recurs(event)
+    recurring, emptied = recurs(event), False
     if recurring:  # a series: the occurrence not yet over (see coffeechat.recurrence)
-        start = occurrence(event, start, minutes, now(), overrides or ())
+        found = occurrence(event, start, minutes, now(), overrides or ())
+        emptied = found is None  # (every occurrence excluded: as if called off)
+        start = start if found is None else found
     in_utc = _in_utc(start)  # (a floating time: the reader's zone)
     if in_utc is None:
         what = "RRULE: the occurrence to record," if recurring else "DTSTART:"
@@ -205,8 +207,8 @@ def _invitation(event: Any, method: str, me: str, overrides: list[Override] | No
                 if "CN" in prop.params else None
             people.append((address, name))
     status = str(event.get("STATUS", "")).upper()
-    return Invitation(uid, sequence, method == "CANCEL" or status == "CANCELLED", start,
-                      minutes,
+    return Invitation(uid, sequence, method == "CANCEL" or status == "CANCELLED" or emptied,
+                      start, minutes,
                       " ".join(str(event.get("LOCATION", "")).split())[:200] or None, people,
                       str(event["X-COFFEECHAT-CONTACT"]) if "X-COFFEECHAT-CONTACT" in event
                       else None, unknown_zone=str(zone)[:100] if zone else None,

@@ -40,13 +40,13 @@ def recurs(event: Any) -> bool:
 
 
 def occurrence(event: Any, start: datetime, minutes: int, moment: datetime,
-               overrides: Iterable[Override] = ()) -> datetime:
+               overrides: Iterable[Override] = ()) -> datetime | None:
     """The occurrence of the series starting at ``start`` to record, as of ``moment``.
 
     ``start`` is the decoded ``DTSTART`` (aware in its zone, or naive: floating);
     the result is in the same form. The first occurrence whose end (``minutes``
-    on) is after ``moment``; else the last one (``start`` itself at least: it is
-    the series' first instance, RFC 5545 3.8.5.3).
+    on) is after ``moment``; else the last one (``start`` is the series' first
+    instance, RFC 5545 3.8.5.3); None when every one is excluded.
     """
     from dateutil.rrule import rruleset
 
@@ -69,7 +69,7 @@ def occurrence(event: Any, start: datetime, minutes: int, moment: datetime,
             series.rdate(_wall(moved, wall, zone))
     now = _wall(moment, wall, zone)
     length = timedelta(minutes=minutes)
-    chosen = wall
+    chosen = None
     try:
         # (a rule no day can match, 30 February, yields nothing: dateutil walks it to the
         # year 9999 whatever its UNTIL, seconds of work; so the walk has a time limit)
@@ -87,7 +87,7 @@ def occurrence(event: Any, start: datetime, minutes: int, moment: datetime,
         raise BadInput(f"RRULE: {_texts(event)!r} takes longer than {WALK_SECONDS:g} s to "
                        "follow (a rule no day matches?); not a meeting coffeechat can "
                        "track") from None
-    return _in_zone(chosen, zone)
+    return None if chosen is None else _in_zone(chosen, zone)
 
 
 def _rule(rule: Any, wall: datetime, zone: tzinfo | None, end: datetime) -> Any:

@@ -206,3 +206,29 @@ def test_a_change_to_another_occurrence_or_an_unknown_series_records_nothing(
            "scheduled now (the meeting recorded is at 2026-12-01T15:00:00Z)" in dry
     assert scheduled(run, tmp_path) == datetime(2026, 12, 1, 15, tzinfo=UTC)
     assert run.count() == 2  # Samira, and her meeting
+
+
+def test_a_series_with_every_occurrence_excluded_is_no_meeting(run: CLI, tmp_path: Path
+                                                                ) -> None:
+    configure(run)
+    run.now = "2026-11-30T12:00:00Z"
+    two = variant(tmp_path, "two", ("RRULE:FREQ=WEEKLY;BYDAY=TU\n",
+                                    "RRULE:FREQ=WEEKLY;BYDAY=TU;COUNT=2\n"))
+    run.run("import", "ics", str(two))  # 1 and 8 September: the last one is recorded
+    assert scheduled(run, tmp_path) == datetime(2026, 9, 8, 14, tzinfo=UTC)
+    none = variant(tmp_path, "none", ("RRULE:FREQ=WEEKLY;BYDAY=TU\n",
+                                      "RRULE:FREQ=WEEKLY;BYDAY=TU;COUNT=2\n"),
+                   ("EXDATE;TZID=America/New_York:20261208T100000",
+                    "EXDATE;TZID=America/New_York:20260901T100000,20260908T100000"))
+    run.run("met", "samira")  # (so that nothing is scheduled: a new import then adds none)
+    before = run.count()
+    assert run.json("import", "ics", str(none))["unchanged"] == 1
+    assert run.count() == before
+    fresh = variant(tmp_path, "fresh", ("RRULE:FREQ=WEEKLY;BYDAY=TU\n",
+                                        "RRULE:FREQ=WEEKLY;BYDAY=TU;COUNT=2\n"),
+                    ("EXDATE;TZID=America/New_York:20261208T100000",
+                     "EXDATE;TZID=America/New_York:20260901T100000,20260908T100000"),
+                    ("UID:7fk2", "UID:6fk2"), ("samira.haddad", "omar.haddad"),
+                    ("Samira Haddad", "Omar Haddad"))
+    assert run.json("import", "ics", str(fresh)) == {
+        "scheduled": [], "cancelled": [], "added": [], "unchanged": 1}  # nobody added
