@@ -55,6 +55,8 @@ class Meeting(NamedTuple):
     held: bool = False  # it happened (`met`): no reminder any more
     invited: int = -1  # the SEQUENCE of the last invitation imported for it (-1: none)
     called_off: bool = False  # cancelled by an imported invitation, not by hand
+    occurrence: str = ""  # which occurrence of its series it is (where it was first put)
+    changed: int = -1  # the SEQUENCE of the last change sent for that occurrence alone
 
 
 MEETING_TYPES = ("meeting.scheduled", "meeting.cancelled", "meeting.held")
@@ -76,13 +78,7 @@ def meetings_of(contact_id: str, name: str, email: str | None, rows: list[Row]) 
         p: Any = decode_payload(row.type, row.schema, row.data)
         if row.type == "meeting.scheduled":
             uid = p.uid or current or row.id
-            before = found.get(uid)
-            sequence = p.sequence if p.sequence is not None else (
-                before.sequence + 1 if before else 0)
-            invited = p.sequence if p.sequence is not None else (
-                before.invited if before else -1)
-            found[uid] = Meeting(uid, sequence, contact_id, name, email, stamp(p.at),
-                                 p.minutes, p.where, False, invited=invited)
+            found[uid] = _scheduled(found.get(uid), uid, p, contact_id, name, email)
             current = uid
         elif row.type == "meeting.held":
             found.update(_held(found.get(current) if current else None, row, p,
@@ -97,6 +93,26 @@ def meetings_of(contact_id: str, name: str, email: str | None, rows: list[Row]) 
     if current is not None:
         found[current] = found[current]._replace(current=True)
     return list(found.values())
+
+
+def _scheduled(before: Meeting | None, uid: str, p: Any, contact_id: str, name: str,
+               email: str | None) -> Meeting:
+    """The meeting a ``meeting.scheduled`` row makes: from an invitation (its SEQUENCE),
+    from a change sent for one occurrence of a series, or by hand (its SEQUENCE raised)."""
+    local = before.sequence + 1 if before else 0
+    at = stamp(p.at)
+    if p.occurrence is not None:  # one occurrence moved: the series' bookkeeping stays
+        return Meeting(uid, local, contact_id, name, email, at, p.minutes, p.where, False,
+                       invited=before.invited if before else -1,
+                       occurrence=stamp(p.occurrence),
+                       changed=p.sequence if p.sequence is not None else -1)
+    if p.sequence is not None:  # an invitation: a new occurrence, nothing changed yet
+        return Meeting(uid, p.sequence, contact_id, name, email, at, p.minutes, p.where,
+                       False, invited=p.sequence, occurrence=at)
+    return Meeting(uid, local, contact_id, name, email, at, p.minutes, p.where, False,
+                   invited=before.invited if before else -1,
+                   occurrence=before.occurrence if before else at,
+                   changed=before.changed if before else -1)
 
 
 def _held(scheduled: Meeting | None, row: Row, held: Any, contact_id: str, name: str,

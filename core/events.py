@@ -196,6 +196,9 @@ class MeetingScheduled(Payload):
     where: str | None = None
     uid: str | None = None  # the calendar event it came from (import ics)
     sequence: Sequence | None = None  # that event's SEQUENCE
+    # For one occurrence of a series moved by a change sent for it alone: that
+    # occurrence's time in the series (its RECURRENCE-ID; ``sequence`` is the change's)
+    occurrence: datetime | None = None
 
     def describe(self) -> str:
         where = f", {self.where}" if self.where else ""

@@ -70,6 +70,8 @@ class Known(NamedTuple):
     minutes: int = 0
     invited: int = -1  # the SEQUENCE of the last invitation imported for it
     called_off: bool = False  # cancelled by an invitation (not by hand)
+    occurrence: str = ""  # which occurrence of its series it is
+    changed: int = -1  # the SEQUENCE of the last change sent for that occurrence alone
 
 
 class IcsImport(NamedTuple):
@@ -250,7 +252,7 @@ def plan_invitations(store: Store, fold_contact: FoldContact, invitations: list[
     directory = ContactDirectory.load(store.conn)
     by_email = contacts_by_email(store.conn)
     known = {m.uid: Known(m.contact, m.sequence, m.cancelled, m.current, m.at, m.minutes,
-                          m.invited, m.called_off)
+                          m.invited, m.called_off, m.occurrence, m.changed)
              for m in all_meetings(store, fold_contact)}
     moment = now()
     events: list[NewEvent] = []
@@ -263,7 +265,7 @@ def plan_invitations(store: Store, fold_contact: FoldContact, invitations: list[
                 events.append(change)
                 known[invitation.uid] = seen._replace(
                     at=stamp(invitation.at), cancelled=invitation.cancelled,
-                    current=not invitation.cancelled)
+                    current=not invitation.cancelled, changed=invitation.sequence)
             continue
         if invitation.cancelled and (seen is None or not seen.current):
             outcome.why.append(f"{what}: unchanged: a cancellation, and nothing is scheduled "
@@ -305,7 +307,7 @@ def plan_invitations(store: Store, fold_contact: FoldContact, invitations: list[
         known[invitation.uid] = Known(contact, invitation.sequence, invitation.cancelled,
                                       not invitation.cancelled, stamp(invitation.at),
                                       invitation.minutes, invitation.sequence,
-                                      invitation.cancelled)
+                                      invitation.cancelled, stamp(invitation.at))
     events = _unblocked(store, events)
     unchanged = len(invitations) - len(outcome.scheduled) - len(outcome.cancelled)
     warnings = tuple(
@@ -323,10 +325,16 @@ def _occurrence_changed(invitation: Invitation, seen: Known | None, what: str,
     Recorded as a change by hand is (no SEQUENCE of the series'): the series goes on.
     """
     changed = stamp(invitation.changes) if invitation.changes is not None else ""
-    if seen is None or not seen.current or seen.at != changed:
-        recorded = f" (the meeting recorded is at {seen.at})" if seen is not None else ""
+    if seen is None or not seen.current or (seen.occurrence or seen.at) != changed:
+        recorded = f" (the meeting recorded is the one at {seen.occurrence or seen.at})" \
+            if seen is not None else ""
         outcome.why.append(f"{what}: unchanged: it changes the occurrence at {changed}, "
                            f"not a meeting scheduled now{recorded}")
+        return None
+    if invitation.sequence < seen.changed or (invitation.sequence == seen.changed
+                                              and not invitation.cancelled):
+        outcome.why.append(f"{what}: unchanged: a change to the occurrence at {changed} "
+                           f"already recorded at SEQUENCE {seen.changed}")
         return None
     key = f"ics:{invitation.uid}#{invitation.sequence}@{changed}"
     payload: Payload
@@ -338,7 +346,8 @@ def _occurrence_changed(invitation: Invitation, seen: Known | None, what: str,
         key += ":cancel"
     else:
         payload = MeetingScheduled(at=invitation.at, minutes=invitation.minutes,
-                                   where=invitation.where, uid=invitation.uid)
+                                   where=invitation.where, uid=invitation.uid,
+                                   sequence=invitation.sequence, occurrence=invitation.changes)
         outcome.scheduled.append(seen.contact)
         outcome.why.append(f"{what}: move the meeting with {seen.contact} from {changed} to "
                            f"{stamp(invitation.at)}")

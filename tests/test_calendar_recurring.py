@@ -203,7 +203,7 @@ def test_a_change_to_another_occurrence_or_an_unknown_series_records_nothing(
                                       "RECURRENCE-ID;TZID=America/New_York:20261215T100000"))
     dry = run.run("import", "ics", str(later), "--dry-run").out
     assert "unchanged: it changes the occurrence at 2026-12-15T15:00:00Z, not a meeting " \
-           "scheduled now (the meeting recorded is at 2026-12-01T15:00:00Z)" in dry
+           "scheduled now (the meeting recorded is the one at 2026-12-01T15:00:00Z)" in dry
     assert scheduled(run, tmp_path) == datetime(2026, 12, 1, 15, tzinfo=UTC)
     assert run.count() == 2  # Samira, and her meeting
 
