@@ -392,13 +392,16 @@ def _newer(invitation: Invitation, meeting: Known, moment: datetime) -> bool:
     A lower SEQUENCE never overrides a higher; the same one only if it cancels
     (some calendars cancel without raising it). A series moves on to a later
     occurrence once the one recorded is over (held, cancelled or moved by hand
-    or not), unless the organiser called it off or this is an older version of it.
+    or not), unless the organiser called it off or this is an older version of it,
+    and never back to the occurrence the meeting recorded was (moved earlier).
     """
+    occurrence = stamp(invitation.at)
     if invitation.recurring and not invitation.cancelled and not meeting.called_off \
-            and invitation.sequence >= meeting.invited and stamp(invitation.at) > meeting.at \
+            and invitation.sequence >= meeting.invited and occurrence > meeting.at \
+            and occurrence != meeting.occurrence \
             and (not meeting.current or moved_by(meeting.at, minutes=meeting.minutes)
                  <= stamp(moment)):
-        return True
+        return True  # (not the occurrence the meeting recorded was, moved earlier)
     if invitation.sequence > meeting.sequence:
         return True
     return (invitation.sequence == meeting.sequence and invitation.cancelled

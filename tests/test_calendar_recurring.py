@@ -232,3 +232,22 @@ def test_a_series_with_every_occurrence_excluded_is_no_meeting(run: CLI, tmp_pat
                     ("Samira Haddad", "Omar Haddad"))
     assert run.json("import", "ics", str(fresh)) == {
         "scheduled": [], "cancelled": [], "added": [], "unchanged": 1}  # nobody added
+
+
+def test_an_occurrence_moved_earlier_is_not_recorded_again_at_its_old_time(
+        run: CLI, tmp_path: Path) -> None:
+    configure(run)
+    run.now = "2026-11-30T12:00:00Z"
+    run.run("import", "ics", str(WEEKLY))
+    earlier = alone(tmp_path, "earlier",  # Tuesday's call moved to Monday 18:00 New York
+                    ("DTSTART;TZID=America/New_York:20260901T100000",
+                     "DTSTART;TZID=America/New_York:20261130T180000"),
+                    ("DTEND;TZID=America/New_York:20260901T103000",
+                     "DTEND;TZID=America/New_York:20261130T183000"))
+    run.run("import", "ics", str(earlier))
+    run.now = "2026-12-01T03:00:00Z"  # Monday's meeting over, Tuesday 10:00 still to come
+    assert run.json("import", "ics", str(WEEKLY))["unchanged"] == 1
+    assert scheduled(run, tmp_path) == datetime(2026, 11, 30, 23, tzinfo=UTC)
+    run.now = "2026-12-02T09:00:00Z"  # then on to the next (the 8th is excluded)
+    assert run.json("import", "ics", str(WEEKLY))["scheduled"] == ["samira-haddad"]
+    assert scheduled(run, tmp_path) == datetime(2026, 12, 15, 15, tzinfo=UTC)
