@@ -26,14 +26,14 @@ from typing import Any, NamedTuple
 import msgspec
 
 from coffeechat import validate
-from coffeechat.calendars import DATE_MARK, DOMAIN, FoldContact, all_meetings
+from coffeechat.calendars import DATE_MARK, DOMAIN, FoldContact, Meeting, all_meetings
 from coffeechat.clock import WINDOW_TEXT, in_window, moved_by, now, stamp
 from coffeechat.errors import BadInput
 from coffeechat.events import ContactAdded, MeetingCancelled, MeetingScheduled, Payload
 from coffeechat.files import read_input
 from coffeechat.fold import CONTACT_PREFIX
 from coffeechat.importing import ImportContext, Imported, Plan, Reads, Report
-from coffeechat.recurrence import Override, occurrence, recurs
+from coffeechat.recurrence import Override, every, occurrence, recurs
 from coffeechat.resolve import ContactDirectory, contacts_by_email
 from coffeechat.store import NewEvent, Store
 
@@ -57,21 +57,6 @@ class Invitation(NamedTuple):
     # One occurrence of a series, sent alone: the time (UTC) of the occurrence it moves
     # (to ``at``) or calls off (RECURRENCE-ID)
     changes: datetime | None = None
-
-
-class Known(NamedTuple):
-    """What an import needs of a meeting already in the log, by its UID."""
-
-    contact: str
-    sequence: int
-    cancelled: bool
-    current: bool
-    at: str  # when it is (or was) scheduled
-    minutes: int = 0
-    invited: int = -1  # the SEQUENCE of the last invitation imported for it
-    called_off: bool = False  # cancelled by an invitation (not by hand)
-    occurrence: str = ""  # which occurrence of its series it is
-    changed: int = -1  # the SEQUENCE of the last change sent for that occurrence alone
 
 
 class IcsImport(NamedTuple):
@@ -198,7 +183,7 @@ def _invitation(event: Any, method: str, me: str, overrides: list[Override] | No
         raise BadInput(f"SEQUENCE: {sequence} is not between 0 and {MAX_SEQUENCE}")
     people: list[tuple[str, str | None]] = []
     roles = [("ORGANIZER", event.get("ORGANIZER"))]
-    roles += [("ATTENDEE", prop) for prop in _list(event.get("ATTENDEE"))]
+    roles += [("ATTENDEE", prop) for prop in every(event.get("ATTENDEE"))]
     for role, prop in roles:
         if prop is None:
             continue
@@ -239,21 +224,13 @@ def _minutes_between(start: date | datetime, end: date | datetime) -> int:
     return int((end - start).total_seconds() // 60)
 
 
-def _list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
 def plan_invitations(store: Store, fold_contact: FoldContact, invitations: list[Invitation]
                      ) -> tuple[list[NewEvent], IcsImport]:
     """What the invitations change: the events to append, and the report."""
     outcome = IcsImport([], [], [], 0, [])
     directory = ContactDirectory.load(store.conn)
     by_email = contacts_by_email(store.conn)
-    known = {m.uid: Known(m.contact, m.sequence, m.cancelled, m.current, m.at, m.minutes,
-                          m.invited, m.called_off, m.occurrence, m.changed)
-             for m in all_meetings(store, fold_contact)}
+    known = {m.uid: m for m in all_meetings(store, fold_contact)}
     moment = now()
     events: list[NewEvent] = []
     for invitation in invitations:
@@ -304,10 +281,11 @@ def plan_invitations(store: Store, fold_contact: FoldContact, invitations: list[
         events.append(NewEvent(stream=CONTACT_PREFIX + contact, payload=payload,
                                occurred_at=at, key=key))
         # A later event of the file with the same UID is judged against this one.
-        known[invitation.uid] = Known(contact, invitation.sequence, invitation.cancelled,
-                                      not invitation.cancelled, stamp(invitation.at),
-                                      invitation.minutes, invitation.sequence,
-                                      invitation.cancelled, stamp(invitation.at))
+        known[invitation.uid] = Meeting(
+            invitation.uid, invitation.sequence, contact, "", None, stamp(invitation.at),
+            invitation.minutes, invitation.where, invitation.cancelled,
+            current=not invitation.cancelled, invited=invitation.sequence,
+            called_off=invitation.cancelled, occurrence=stamp(invitation.at))
     events = _unblocked(store, events)
     unchanged = len(invitations) - len(outcome.scheduled) - len(outcome.cancelled)
     warnings = tuple(
@@ -317,7 +295,7 @@ def plan_invitations(store: Store, fold_contact: FoldContact, invitations: list[
     return events, outcome._replace(unchanged=unchanged, warnings=warnings)
 
 
-def _occurrence_changed(invitation: Invitation, seen: Known | None, what: str,
+def _occurrence_changed(invitation: Invitation, seen: Meeting | None, what: str,
                         outcome: IcsImport) -> NewEvent | None:
     """The event that moves or calls off the meeting recorded, when the invitation changes
     that very occurrence of its series; else None (and why, in the report).
@@ -386,7 +364,7 @@ def _unblocked(store: Store, events: list[NewEvent]) -> list[NewEvent]:
     return fresh
 
 
-def _newer(invitation: Invitation, meeting: Known, moment: datetime) -> bool:
+def _newer(invitation: Invitation, meeting: Meeting, moment: datetime) -> bool:
     """Whether an invitation changes a meeting already known.
 
     A lower SEQUENCE never overrides a higher; the same one only if it cancels

@@ -57,10 +57,10 @@ def occurrence(event: Any, start: datetime, minutes: int, moment: datetime,
     end = _wall(LATEST + timedelta(days=366), wall, zone)
     series = rruleset()
     series.rdate(wall)
-    for rule in _all(event.get("RRULE")):
+    for rule in every(event.get("RRULE")):
         series.rrule(_rule(rule, wall, zone, end))
     for name, add in (("RDATE", series.rdate), ("EXDATE", series.exdate)):
-        for prop in _all(event.get(name)):
+        for prop in every(event.get(name)):
             for value in prop.dts:
                 add(_wall(_start_of(value.dt), wall, zone))
     for recurrence_id, moved in overrides:  # (the original out; its new time, if any, in)
@@ -115,10 +115,11 @@ def _text(rule: Any) -> str:
 
 
 def _texts(event: Any) -> str:
-    return "; ".join(_text(rule) for rule in _all(event.get("RRULE")))[:100]
+    return "; ".join(_text(rule) for rule in every(event.get("RRULE")))[:100]
 
 
-def _all(value: Any) -> list[Any]:
+def every(value: Any) -> list[Any]:
+    """A property icalendar gives as one value, or as a list when it repeats: a list."""
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
