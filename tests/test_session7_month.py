@@ -423,3 +423,104 @@ Thanked her for the call and the January tip.
     assert stages(run)["Tom Reed"] == "unanswered"
     # Lena's promise is done three days late.
     run.ids("done", handle(run, "Lena Vogel", "commitment"))
+
+    # ---- Tue Nov 10: the weekly call, recorded after it; the series moves on to Nov 17.
+    run.now = "2026-11-10T16:00:00Z"
+    run.ids("met", "samira", "--on", "2026-11-10T10:00")
+    run.ids("skip", handle(run, "Samira Haddad", "thank-you"), "--reason", "weekly call")
+    assert run.json("import", "ics", str(WEEKLY))["scheduled"]
+
+    # ---- Mon Nov 16, 09:00 EST: the month in review. Expected, from the docs, event by
+    # event (check-ins: 90 calendar days after the last touch, at its wall-clock time):
+    run.now = "2026-11-16T14:00:00Z"
+    expected: dict[tuple[str, str], str | None] = {
+        ("Marco Rossi", "schedule"): "2026-10-22T15:00:00Z",  # the yes, never a time
+        ("Tom Reed", "unanswered"): "2026-11-02T14:30:00Z",
+        ("Kira Ito", "nudge"): "2026-11-06T14:00:00Z",  # asked Fri Oct 30 09:00 EDT
+        ("Olga Petrova", "nudge"): "2026-11-13T14:00:00Z",
+        ("Paul Grant", "referral-outreach"): "2026-11-13T14:00:00Z",
+        ("Samira Haddad", "prep"): "2026-11-16T15:00:00Z",  # Tue Nov 17 10:00 EST
+        ("Priya Shah", "check-in"): "2027-01-29T03:00:00Z",  # the link, Fri 22:00 EDT
+        ("Lena Vogel", "check-in"): "2027-02-07T14:00:00Z",  # her promise kept, Nov 9
+        ("Nate Cole", "check-in"): "2027-02-03T20:00:00Z",  # thanked Nov 5 15:00 EST
+    }  # (no check-in for Samira: her next call is scheduled, so her stage is `scheduled`)
+    check(run, expected)
+    items = due(run)
+    assert stages(run) == {
+        "Priya Shah": "met", "Marco Rossi": "accepted", "Lena Vogel": "met",
+        "Tom Reed": "unanswered", "Kira Ito": "asked", "Bo Chen": "asked",
+        "Samira Haddad": "scheduled", "Nate Cole": "met", "Olga Petrova": "asked",
+        "Paul Grant": "prospect", **{n: "prospect" for n in (
+            "Quinn Adams", "Rosa Diaz", "Sven Berg", "Tara Nolan", "Uma Rao", "Victor Hugo",
+            "Wen Li", "Xavier Ortiz", "Yara Kim", "Zed Park")}}
+
+    # `today` and `due` agree: the same items, the same handles, split at the local day.
+    day = today(run)
+    end_of_day = "2026-11-17T04:59:59Z"
+    assert [i["handle"] for i in day["overdue"]] == [
+        i["handle"] for i in items if i["overdue"]]
+    assert [i["handle"] for i in day["due_today"]] == [
+        i["handle"] for i in items if not i["overdue"] and i["due_at"] <= end_of_day]
+    assert [(m["name"], m["at"]) for m in day["meetings"]] == [
+        ("Samira Haddad", "2026-11-17T15:00:00Z")]
+    assert meeting_lines(run.run("today").out) == ["2026-11-17 10:00  Samira Haddad"]
+
+    # `contacts` names each person's earliest open item; `show` lists the same items.
+    by_contact: dict[str, list[dict[str, Any]]] = {}
+    for item in items:
+        by_contact.setdefault(item["contact"], []).append(item)
+    for person in run.json("contacts"):
+        mine = by_contact.get(person["id"], [])
+        first = mine[0] if mine else None
+        assert (person["next_due_kind"], person["next_due_at"]) == (
+            (first["kind"], first["due_at"]) if first else (None, None)), person["id"]
+        shown = run.json("show", person["id"])
+        assert [(f["handle"], f["due_at"]) for f in shown["followups"]] == [
+            (i["handle"], i["due_at"]) for i in mine], person["id"]
+
+    # `export ics`: one to-do per open item, due when `due` says; the meetings as `show`.
+    calendar = ics_events(run.run("export", "ics").out)
+    todos = sorted((o["X-COFFEECHAT-CONTACT"], o["DUE"]) for o in calendar
+                   if o["KIND"] == "VTODO")
+    assert todos == sorted((i["contact"], i["due_at"].replace("-", "").replace(":", ""))
+                           for i in items)
+    events = {(o["X-COFFEECHAT-CONTACT"], o["DTSTART"], o["STATUS"]) for o in calendar
+              if o["KIND"] == "VEVENT"}
+    assert ("samira-haddad", "20261117T150000Z", "CONFIRMED") in events
+    assert ("bo-chen", "20261028T133000Z", "CANCELLED") in events
+    assert ("lena-vogel", "20261027T200000Z", "CONFIRMED") in events  # the notes' meeting
+    assert ("priya-shah", "20261026T190000Z", "CONFIRMED") in events
+    assert ("nate-cole", "20261105T170000Z", "CONFIRMED") in events
+    assert not [e for e in events if e[0] == "tom-reed"]  # the undone `met`
+
+    # The notes folder's due.md: the same items (due times in local time, as `due` prints).
+    watch(run, notes)
+    rows = re.findall(r"^\| (\d{4}-\d\d-\d\d \d\d:\d\d) \| ([a-z-]+) \| \[([^\]]+)\]",
+                      (notes / "_coffeechat" / "due.md").read_text(), re.M)
+    by_handle = {i["handle"]: i for i in items}
+    table = [line.split() for line in run.run("due", "--all").out.splitlines()[1:]]
+    assert sorted(rows) == sorted((f"{cells[1]} {cells[2]}", by_handle[cells[0]]["kind"],
+                                   by_handle[cells[0]]["name"]) for cells in table)
+
+    # `stats`: what happened this month, as the story tells it.
+    stats = run.json("stats")
+    funnel = {step["step"]: step["count"] for step in stats["funnel"]}
+    # (Bo counts as answered and accepted: he agreed to a time, cancelled later.)
+    assert funnel == {"added": 20, "asked": 8, "answered": 5, "accepted": 5,
+                      "scheduled": 5, "met": 4, "thanked_on_time": 3, "referrals": 3,
+                      "referrals_met": 1}
+    thanks = stats["follow_through"]["thanks"]
+    assert (thanks["meetings"], thanks["on_time"], thanks["late"]) == (8, 4, 1)
+    promises = stats["follow_through"]["commitments"]
+    assert (promises["made"], promises["kept_on_time"], promises["kept_late"],
+            promises["open"]) == (2, 1, 1, 0)
+    [priya] = [r for r in stats["referrals"] if r["contact"] == "priya-shah"]
+    assert (priya["introductions"], priya["met"], priya["depth"]) == (1, 1, 3)
+
+    # The report: one page naming everyone with an open item, and no trace of Tom's meeting.
+    out = tmp_path / "report.html"
+    run.run("report", "--out", str(out))
+    page = out.read_text()
+    for name in {i["name"] for i in items}:
+        assert name in page
+    assert (out.stat().st_mode & 0o777) == 0o600
