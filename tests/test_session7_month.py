@@ -589,3 +589,29 @@ def test_a_one_off_coffee_does_not_swallow_the_next_weekly_call(maya: NewYorkCLI
     maya.json("import", "ics", str(WEEKLY))
     maya.now = "2026-11-03T14:00:00Z"  # Tue 09:00 EST
     assert meeting_lines(maya.run("today").out) == ["2026-11-03 10:00  Samira Haddad"]
+
+
+@pytest.mark.xfail(strict=True, reason="correcting the time in a meeting note retracts and "
+                   "re-records the promise it holds, so the open promise gets a new handle "
+                   "and id; notes.md says a promise keeps the id `done` takes")
+def test_fixing_a_meeting_notes_time_keeps_its_promise(maya: NewYorkCLI, tmp_path: Path) -> None:
+    notes = tmp_path / "notes"
+    maya.now = "2026-10-27T21:00:00Z"
+    maya.ids("add", "Lena Vogel")
+    note = """\
+---
+type: meeting
+contact: Lena Vogel
+date: 2026-10-27 {time}
+commitments:
+  - text: introduce her to my design lead
+    due: 2026-11-06
+---
+"""
+    write_note(notes, "lena.md", note.format(time="16:00"))
+    watch(maya, notes)
+    [before] = [i for i in due(maya) if i["kind"] == "commitment"]
+    write_note(notes, "lena.md", note.format(time="15:30"))  # it started earlier
+    watch(maya, notes)
+    [after] = [i for i in due(maya) if i["kind"] == "commitment"]
+    assert (after["handle"], after["commitment"]) == (before["handle"], before["commitment"])
