@@ -230,3 +230,322 @@ def test_under_umask_000_a_separate_process_makes_private_files_too(cli: CLI, tm
     assert {"coffeechat.db", ".cache"} <= {p.name for p in made}
     assert [loose(p) for p in made] == [{}] * len(made)
     assert mode(tmp_path / "log.jsonl") == 0o600
+
+
+# -- part 2: credentials ---------------------------------------------------------------------
+
+USER = "maya"
+SMTP_SECRET = "Smtp-S3cret-7f1q"
+CALDAV_WRONG = "Cal-Wrong-S3cret-9x"
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def forms(secret: str) -> set[str]:
+    """The secret as typed, and as it travels: AUTH PLAIN, AUTH LOGIN, HTTP Basic."""
+    return {secret, b64(f"\0{USER}\0{secret}"), b64(secret), b64(f"{USER}:{secret}")}
+
+
+def shown_anywhere(texts: list[str], secrets: set[str]) -> list[str]:
+    return [f"{secret!r} in {text[:300]!r}" for text in texts for secret in secrets
+            if secret in text]
+
+
+def one_line_failure(result: Result, *words: str) -> str:
+    """A refused command: exit 1, no traceback, one line on stderr (after any trace lines)."""
+    assert result.code == 1 and "Traceback" not in result.err, result
+    lines = [x for x in result.err.splitlines() if not x.startswith("coffeechat: hook ")]
+    assert len(lines) == 1 and lines[0].startswith("coffeechat: error: "), result.err
+    assert all(word in lines[0] for word in words), (words, lines[0])
+    return lines[0]
+
+
+def surfaces(run: InProcessCLI, tmp_path: Path, **env: str) -> list[str]:
+    """What every other way out shows, with the secret still in the environment.
+
+    The log and every read of it, the views and report.html, what prints the
+    setup (plugins, paths, verify), a plugin trace, and the bytes of every
+    file coffeechat keeps (config.toml aside: the user wrote it).
+    """
+    texts = []
+    for args in (("export", "jsonl"), ("log", "--json"), ("contacts", "--json"), ("due",),
+                 ("today",), ("export", "ics"), ("report", "--out", "-"), ("plugins",),
+                 ("plugins", "--json"), ("paths",), ("paths", "--json"), ("verify",),
+                 ("stats", "--json")):
+        result = run.run(*args, COFFEECHAT_TRACE_PLUGINS="1", **env)
+        texts += [result.out, result.err]
+    notes = tmp_path / "notes"
+    notes.mkdir(exist_ok=True)
+    result = run.run("watch", str(notes), "--once", "--views", str(tmp_path / "views"), **env)
+    texts += [result.out, result.err]
+    kept = [path for root in (run.home, tmp_path / "views", tmp_path / "outbox")
+            for path in root.rglob("*") if path.is_file() and path.name != "config.toml"]
+    names = {path.name for path in kept}
+    assert {"coffeechat.db", "coffeechat.db.head", "entry-points.json", "report.html",
+            "jane-doe.md"} <= names
+    return texts + [path.read_bytes().decode(errors="replace") for path in kept]
+
+
+class Mailroom:
+    """An SMTP server's answers: it takes mail, or quotes the login back after it."""
+
+    def __init__(self, quote_login_after_auth: bool = False) -> None:
+        self.quote = quote_login_after_auth
+        self.login = ""
+        self.messages = 0
+
+    def authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str,
+                     data: Any) -> AuthResult:
+        assert isinstance(data, LoginPassword)
+        user, password = data.login.decode(), data.password.decode()
+        plain = b64(f"\0{user}\0{password}")
+        self.login = f"AUTH {mechanism} {plain} ({user}:{password})"
+        if password == SMTP_SECRET:
+            return AuthResult(success=True)
+        # A server that quotes what it was sent: the password, plain and in base64.
+        return AuthResult(success=False, handled=False,
+                          message=f"535 5.7.8 refused {self.login}")
+
+    async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str,
+                          options: list[str]) -> str:
+        if self.quote:
+            return f"550 5.7.1 {self.login} may not send as {address}"
+        envelope.mail_from = address
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages += 1
+        return "250 OK"
+
+
+def smtp_server(room: Mailroom, **options: Any) -> tuple[Controller, int]:
+    port = free_port()
+    controller = Controller(room, hostname="127.0.0.1", port=port,
+                            authenticator=room.authenticate, **options)
+    controller.start()
+    return controller, port
+
+
+def configure_smtp(run: CLI, port: int, security: str = "none", **extra: str | int) -> None:
+    lines = ["[me]", 'name = "Maya López"', 'email = "maya@example.com"', "[email]",
+             'host = "127.0.0.1"', f"port = {port}", f'security = "{security}"',
+             f'username = "{USER}"', f'outbox = "{run.home.parent / "outbox"}"']
+    lines += [f"{k} = {v!r}" if isinstance(v, int) else f'{k} = "{v}"' for k, v in extra.items()]
+    (run.home / "config.toml").write_text("\n".join(lines) + "\n")
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A port that takes connections and never says a word (a server that hangs)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    yield sock.getsockname()[1]
+    sock.close()
+
+
+@pytest.mark.slow  # real servers
+def test_smtp_failures_never_show_the_password(run: InProcessCLI, tmp_path: Path,
+                                               certificate: tuple[Path, Path],  # noqa: F811
+                                               silent_port: int) -> None:
+    run.now = NOW
+    run.run("add", "Jane Doe", "--email", "jane@acme.example")
+    env = {"COFFEECHAT_SMTP_PASSWORD": SMTP_SECRET}
+    texts: list[str] = []
+
+    def refused(*words: str) -> None:
+        """ask --send fails, plain and with --json and a plugin trace; nothing recorded."""
+        for extra, more in (((), {}), (("--json",), {"COFFEECHAT_TRACE_PLUGINS": "1"})):
+            result = run.run("ask", "jane", "--send", *extra, expect=None, **env, **more)
+            one_line_failure(result, *words)
+            texts.extend([result.out, result.err])
+
+    wrong, _ = smtp_server(wrong_room := Mailroom(), auth_require_tls=False)
+    plain, plain_port = smtp_server(Mailroom(), auth_require_tls=False)
+    tls_only, tls_port = smtp_server(Mailroom(), tls_context=server_context(certificate),
+                                     require_starttls=True, auth_require_tls=True)
+    try:
+        # The login refused, by a server quoting the password back (plain and base64).
+        configure_smtp(run, wrong.port)
+        env["COFFEECHAT_SMTP_PASSWORD"] = SMTP_SECRET + "-but-wrong"
+        refused("did not accept the login for maya")
+        assert SMTP_SECRET in wrong_room.login  # (it did quote it)
+        env["COFFEECHAT_SMTP_PASSWORD"] = SMTP_SECRET
+        # No server there.
+        configure_smtp(run, free_port())
+        refused("did not take the message")
+        # STARTTLS asked for, not offered; implicit TLS asked for, a plain server answering.
+        configure_smtp(run, plain_port, "starttls")
+        refused("set [email] security")
+        configure_smtp(run, plain_port, "tls")
+        refused("did not take the message")
+        # A server that wants STARTTLS first, asked to log in in the clear.
+        configure_smtp(run, tls_port, "none")
+        refused("set [email] security")
+        # A server that never answers.
+        configure_smtp(run, silent_port, timeout=1)
+        refused("timed out")
+        # Another variable named for the password, and it is not set.
+        configure_smtp(run, plain_port, password_env="MY_MAIL_PASSWORD")
+        refused("set MY_MAIL_PASSWORD")
+        # A password written into config.toml is refused, and not repeated.
+        configure_smtp(run, plain_port, password=SMTP_SECRET)
+        refused("config.toml", "password")
+        # At last it goes out.
+        configure_smtp(run, plain_port)
+        sent = run.run("ask", "jane", "--send", "--json", COFFEECHAT_TRACE_PLUGINS="1", **env)
+        texts += [sent.out, sent.err]
+        assert [e["type"] for e in run.json("log")][-1] == "request.sent"
+        run.run("thank", "jane", "--draft", **env)
+        assert [p.suffix for p in (tmp_path / "outbox").iterdir()] == [".eml"]
+        texts += surfaces(run, tmp_path, **env)
+    finally:
+        for controller in (wrong, plain, tls_only):
+            controller.stop()
+    assert shown_anywhere(texts, forms(SMTP_SECRET)) == []
+    assert shown_anywhere(texts, forms(SMTP_SECRET + "-but-wrong")) == []
+
+
+@pytest.mark.slow  # a real SMTP server
+@pytest.mark.xfail(strict=True, reason="--send shows the server's answer verbatim: a server "
+                   "that quotes the login in a later answer (here to MAIL FROM) puts the "
+                   "password on stderr; calendar push shows only a status for this reason")
+def test_a_server_quoting_the_login_later_does_not_show_the_password(run: InProcessCLI
+                                                                     ) -> None:
+    run.now = NOW
+    run.run("add", "Jane Doe", "--email", "jane@acme.example")
+    room = Mailroom(quote_login_after_auth=True)
+    controller, port = smtp_server(room, auth_require_tls=False)
+    try:
+        configure_smtp(run, port)
+        result = run.run("ask", "jane", "--send", expect=None,
+                         COFFEECHAT_SMTP_PASSWORD=SMTP_SECRET)
+    finally:
+        controller.stop()
+    one_line_failure(result, "did not take the message")
+    assert shown_anywhere([result.out, result.err], forms(SMTP_SECRET)) == []
+
+
+class _Echoing(BaseHTTPRequestHandler):
+    """A CalDAV server gone wrong: every answer quotes the request, Authorization included.
+
+    Without credentials it asks for them (401, Basic); with them it answers as
+    ``server.answer`` says: a 500, a 403, a 404, or a 207 whose body is no XML.
+    """
+
+    def _answer(self) -> None:
+        said = f"{self.command} {self.path}\n{self.headers}"
+        self.server.seen.append(self.headers.get("Authorization", ""))  # type: ignore[attr-defined]
+        if "Authorization" not in self.headers:
+            status, extra = 401, [("WWW-Authenticate", 'Basic realm="dav"')]
+        else:
+            status, extra = self.server.answer, []  # type: ignore[attr-defined]
+        body = (f"<h1>{status}</h1><pre>{said}</pre>" if status != 207
+                else f"not xml at all: {said}").encode()
+        self.send_response(status)
+        for name, value in [*extra, ("Content-Type", "text/html"),
+                            ("Content-Length", str(len(body)))]:
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_PUT = do_PROPFIND = do_REPORT = do_OPTIONS = do_HEAD = _answer
+
+    def log_message(self, *_args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def echoing() -> Iterator[ThreadingHTTPServer]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Echoing)
+    server.answer = 500  # type: ignore[attr-defined]
+    server.seen = []  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def configure_caldav(run: CLI, url: str, **extra: str) -> None:
+    lines = ["[me]", 'name = "Maya López"', 'email = "maya@example.com"', "[calendar]",
+             f'url = "{url}"', f'username = "{USER}"']
+    lines += [f'{k} = "{v}"' for k, v in extra.items()]
+    (run.home / "config.toml").write_text("\n".join(lines) + "\n")
+
+
+def with_password(url: str, secret: str) -> str:
+    return url.replace("http://", f"http://{USER}:{secret}@").replace(
+        "https://", f"https://{USER}:{secret}@")
+
+
+@pytest.mark.slow  # a real CalDAV server
+def test_caldav_failures_never_show_the_password(run: InProcessCLI, tmp_path: Path,
+                                                 radicale: str,  # noqa: F811
+                                                 echoing: ThreadingHTTPServer) -> None:
+    run.now = NOW
+    run.run("add", "Jane Doe", "--email", "jane@acme.example", "--birthday", "03-04")
+    run.run("schedule", "jane", "--at", "2026-11-10T15:00:00Z", "--where", "Zoom")
+    env = {"COFFEECHAT_CALDAV_PASSWORD": RADICALE_PASSWORD}
+    texts: list[str] = []
+
+    def refused(*words: str) -> None:
+        for extra, more in (((), {}), (("--json",), {"COFFEECHAT_TRACE_PLUGINS": "1"})):
+            result = run.run("calendar", "push", *extra, expect=None, **env, **more)
+            one_line_failure(result, *words)
+            texts.extend([result.out, result.err])
+
+    # Pushed, with the password in the environment and in the URL too.
+    configure_caldav(run, with_password(radicale, RADICALE_PASSWORD))
+    for extra in ((), ("--json",)):
+        pushed = run.run("calendar", "push", *extra, COFFEECHAT_TRACE_PLUGINS="1", **env)
+        assert radicale in pushed.out
+        texts += [pushed.out, pushed.err]
+    # The wrong password, in the environment and in the URL.
+    env["COFFEECHAT_CALDAV_PASSWORD"] = CALDAV_WRONG
+    configure_caldav(run, with_password(radicale, CALDAV_WRONG))
+    refused("refused maya", radicale)
+    env["COFFEECHAT_CALDAV_PASSWORD"] = RADICALE_PASSWORD
+    # No server there; a plain HTTP server asked for TLS.
+    configure_caldav(run, with_password(f"http://127.0.0.1:{free_port()}/maya/", CALDAV_WRONG))
+    refused("127.0.0.1")
+    port = echoing.server_address[1]
+    configure_caldav(run, with_password(f"https://127.0.0.1:{port}/maya/", CALDAV_WRONG))
+    refused(f"https://127.0.0.1:{port}/maya/")
+    # A server whose every answer quotes the request, Authorization header included.
+    configure_caldav(run, with_password(f"http://127.0.0.1:{port}/maya/cal/", CALDAV_WRONG))
+    for status in (500, 403, 404, 207):
+        echoing.answer = status  # type: ignore[attr-defined]
+        refused(f"http://127.0.0.1:{port}/maya/cal/")
+    # (the password from the environment went out, and came back in every page)
+    assert f"Basic {b64(f'{USER}:{RADICALE_PASSWORD}')}" in echoing.seen  # type: ignore[attr-defined]
+    # A password written into config.toml is refused, and not repeated.
+    configure_caldav(run, radicale, password=CALDAV_WRONG)
+    refused("config.toml", "password")
+
+    configure_caldav(run, with_password(radicale, RADICALE_PASSWORD))
+    texts += surfaces(run, tmp_path, **env)
+    assert shown_anywhere(texts, forms(RADICALE_PASSWORD) | forms(CALDAV_WRONG)) == []
+
+
+@pytest.mark.slow  # a process that would hang
+@pytest.mark.xfail(strict=True, reason="calendar push has no time limit: the caldav client "
+                   "is made without a timeout, so a server that takes the connection and "
+                   "never answers hangs the command for ever ([email] has a timeout, [calendar] "
+                   "none: this test sets [calendar] timeout = 2, as [email] timeout is set)")
+def test_a_caldav_server_that_never_answers_is_given_up_on(cli: CLI, silent_port: int) -> None:
+    cli.run("add", "Jane Doe")
+    cli.run("schedule", "jane", "--at", "2026-11-10T15:00:00Z")
+    configure_caldav(cli, f"http://127.0.0.1:{silent_port}/maya/cal/", timeout="2")
+    (cli.home / "config.toml").write_text(
+        (cli.home / "config.toml").read_text().replace('timeout = "2"', "timeout = 2"))
+    try:
+        result = subprocess.run([sys.executable, "-m", "coffeechat", "calendar", "push"],
+                                capture_output=True, text=True, timeout=10,
+                                env=cli.env(COFFEECHAT_CALDAV_PASSWORD=RADICALE_PASSWORD))
+    except subprocess.TimeoutExpired:
+        pytest.fail("calendar push was still waiting after 10 s")
+    one_line_failure(Result(result.returncode, result.stdout, result.stderr), "timed out")
