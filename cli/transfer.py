@@ -15,7 +15,7 @@ import click
 from coffeechat.cli.main import context_app, json_option, output
 from coffeechat.cli.render import counted, dated, inline
 from coffeechat.errors import BadInput
-from coffeechat.files import replace_file
+from coffeechat.files import replace_file, replacing
 
 if TYPE_CHECKING:
     from coffeechat.importing import OptionValue, Registered
@@ -121,18 +121,11 @@ def export_jsonl_command(out_path: str | None) -> None:
         export_jsonl(store, sys.stdout.buffer)
         sys.stdout.flush()
         return
-    partial = out_path + ".partial"
     try:
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with replacing(out_path) as out, progress_bar(store.count(), "exporting") as advance:
+            count = export_jsonl(store, out, progress=advance)
     except OSError as error:
         raise BadInput(f"--out: cannot write {out_path} ({error.strerror})") from None
-    try:
-        with os.fdopen(fd, "wb") as out, progress_bar(store.count(), "exporting") as advance:
-            count = export_jsonl(store, out, progress=advance)
-        os.replace(partial, out_path)
-    except BaseException:
-        os.unlink(partial)
-        raise
     _report(app, {"out": out_path, "events": count}, f"Exported {count:,} events to {out_path}")
 
 

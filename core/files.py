@@ -16,6 +16,8 @@ import contextlib
 import errno
 import os
 import stat
+from collections.abc import Iterator
+from typing import BinaryIO
 
 from coffeechat.errors import BadInput
 
@@ -89,15 +91,24 @@ def make_folder(path: str, mode: int = PRIVATE_FOLDER) -> None:
 
 
 def replace_file(path: str, data: bytes, *, mode: int = PRIVATE_FILE) -> None:
-    """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``.
+    """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``
+    (see :func:`replacing`)."""
+    with replacing(path, mode=mode) as out:
+        out.write(data)
+
+
+@contextlib.contextmanager
+def replacing(path: str, *, mode: int = PRIVATE_FILE) -> Iterator[BinaryIO]:
+    """A new file to write, renamed over ``path`` once the ``with`` block ends well.
 
     The file gets ``mode`` (0600 unless asked otherwise). The temporary name
     carries the process id, so two processes writing the same file at once
-    cannot interleave; the last rename wins whole. On failure the temporary
-    file is removed and ``path`` is left as it was. A device, FIFO, socket or
-    folder at ``path`` is never renamed over (``--out /dev/null`` run as root
-    would replace the device with a file): NotRegular. A link is replaced, its
-    target left alone.
+    cannot interleave; the last rename wins whole. It is made anew
+    (``O_EXCL``): a file or link already at that name is removed, never written
+    through. On failure the temporary file is removed and ``path`` is left as
+    it was. A device, FIFO, socket or folder at ``path`` is never renamed over
+    (``--out /dev/null`` run as root would replace the device with a file):
+    NotRegular. A link is replaced, its target left alone.
     """
     _refuse_special(path)
     partial = f"{path}.{os.getpid()}.partial"
@@ -108,7 +119,7 @@ def replace_file(path: str, data: bytes, *, mode: int = PRIVATE_FILE) -> None:
         with os.fdopen(fd, "wb") as out:
             if hasattr(os, "fchmod"):
                 os.fchmod(out.fileno(), mode)
-            out.write(data)
+            yield out
         _refuse_special(path)  # (again: it may have appeared while we wrote)
         os.replace(partial, path)
     except BaseException:
