@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 from coffeechat.clock import from_stamp, now, stamp
 from coffeechat.codec import decode_payload
 from coffeechat.config import Config
-from coffeechat.errors import BadInput, describe_error
+from coffeechat.errors import BadInput, describe_error, without_secrets
 from coffeechat.fold import CONTACT_PREFIX, ContactState, Row
 from coffeechat.store import Store
 
@@ -318,7 +318,7 @@ def push(store: Store, config: Config, fold_contact: FoldContact, password: str 
     except BadInput:
         raise
     except Exception as error:  # the caldav library's and the network's own errors
-        raise push_failure(error, settings.url, password) from None
+        raise push_failure(error, settings.url, password, settings.username) from None
 
 
 def _push(store: Store, config: Config, fold_contact: FoldContact, password: str | None
@@ -326,7 +326,8 @@ def _push(store: Store, config: Config, fold_contact: FoldContact, password: str
     from caldav.davclient import DAVClient  # (the package's own name is a lazy, untyped alias)
 
     settings = config.calendar
-    client = DAVClient(url=settings.url, username=settings.username, password=password)
+    client = DAVClient(url=settings.url, username=settings.username, password=password,
+                       timeout=settings.timeout)  # type: ignore[arg-type]  # (seconds, float)
     calendar = client.calendar(url=settings.url)
     _check_calendar(calendar, config)
     events = todos = dates = 0
@@ -381,7 +382,8 @@ def shown_url(url: str | None) -> str:
     return _USERINFO.sub("", url or "")
 
 
-def push_failure(error: BaseException, url: str, password: str | None) -> BadInput:
+def push_failure(error: BaseException, url: str, password: str | None,
+                 username: str | None = None) -> BadInput:
     """The one line saying why a push failed: never a credential, never a server's body.
 
     A server's error page can echo the request, headers included; only its
@@ -402,11 +404,21 @@ def push_failure(error: BaseException, url: str, password: str | None) -> BadInp
             said = f"{status}"
         what = f"the server answered {said} ({type(error).__name__})"
     else:
-        what = describe_error(error)[:300]
-        what = _USERINFO.sub("", what)
-        for secret in _url_password(url) | ({password} if password else set()):
-            what = what.replace(secret, "***")
+        # (hidden before the cut: a secret cut in two would no longer be found)
+        what = _USERINFO.sub("", describe_error(error))
+        what = without_secrets(what, _url_password(url), _url_user(url))
+        what = without_secrets(what, [password], username)[:300]
     return BadInput(f"calendar push: {shown_url(url)}: {what}")
+
+
+def _url_user(url: str) -> str | None:
+    """The user name written into the URL, if any."""
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(url).username
+    except ValueError:
+        return None
 
 
 def _url_password(url: str) -> set[str]:

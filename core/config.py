@@ -122,6 +122,7 @@ class CalendarSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True,
     username: str | None = None
     password_env: str = "COFFEECHAT_CALDAV_PASSWORD"
     reminder_minutes: int = 15  # the VALARM before each meeting
+    timeout: float = 30.0  # seconds to wait for the server, each request
 
 
 class ViewSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):

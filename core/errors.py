@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
 # Control characters left in a message (an escape sequence from a plugin's error, say)
 # are shown as \xNN: a message cannot recolour, move or clear the user's terminal; and
 # the controls that reorder text (bidi embeddings, overrides, isolates) as \uNNNN, so a
@@ -34,6 +39,26 @@ class CoffeechatError(Exception):
 def describe_error(error: BaseException) -> str:
     """An unexpected error (a library's, a plugin's) as one line: its type and message."""
     return " ".join(f"{type(error).__name__}: {error}".splitlines())
+
+
+def without_secrets(text: str, secrets: Iterable[str | None], user: str | None = None) -> str:
+    """``text`` (a server's answer, say) with every given secret shown as ``***``.
+
+    Each secret is hidden as written and in the forms a login sends it in, which a
+    server may quote back: base64 of the secret alone (AUTH LOGIN), of NUL user NUL
+    secret (AUTH PLAIN) and of user:secret (HTTP Basic). Hide before cutting a text
+    short: a secret cut in two is no longer found.
+    """
+    from base64 import b64encode
+
+    name = user or ""
+    for secret in filter(None, secrets):
+        sent = (secret, f"\0{name}\0{secret}", f"{name}:{secret}")
+        for form in sorted({b64encode(s.encode()).decode() for s in sent}, key=len,
+                           reverse=True):
+            text = text.replace(form, "***")
+        text = text.replace(secret, "***")
+    return text
 
 
 class BadInput(CoffeechatError):

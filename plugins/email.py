@@ -26,6 +26,7 @@ from coffeechat.channels import DeliveryError, Message
 from coffeechat.clock import now
 from coffeechat.config import Config, EmailSettings
 from coffeechat.delivery import draft_stem, outbox, write_draft
+from coffeechat.errors import without_secrets
 from coffeechat.hookspecs import hookimpl
 
 _LINE_BREAK = re.compile(r"[\r\n]")
@@ -96,6 +97,7 @@ class EmailChannel:
             else None
         smtp: smtplib.SMTP | None = None
         taken = False  # once the server has answered the message with 250
+        secret: str | None = None  # (hidden in whatever the server is quoted as saying)
         try:
             if s.security == "tls":
                 smtp = smtplib.SMTP_SSL(s.host, port, timeout=s.timeout, context=context)
@@ -104,11 +106,12 @@ class EmailChannel:
             if s.security == "starttls":
                 smtp.starttls(context=context)
             if s.username:
-                smtp.login(s.username, self._password())
+                secret = self._password()
+                smtp.login(s.username, secret)
             refused = smtp.send_message(mail)
             taken = True
         except smtplib.SMTPNotSupportedError as error:  # (a server without STARTTLS, say)
-            said = str(error).rstrip(".")
+            said = without_secrets(str(error).rstrip("."), [secret], s.username)
             raise DeliveryError(f"--send: the mail server at {where} said: {said}; set [email] "
                                 "security (and username) to what it offers: \"tls\", or "
                                 "\"none\" for a server on this computer; nothing was recorded"
@@ -118,6 +121,7 @@ class EmailChannel:
                                 f"{s.username}; nothing was recorded") from None
         except (smtplib.SMTPException, OSError) as error:
             reason = " ".join(str(error).splitlines()) or type(error).__name__
+            reason = without_secrets(reason, [secret], s.username)
             raise DeliveryError(f"--send: the mail server at {where} did not take the message "
                                 f"({reason}); nothing was recorded") from None
         finally:
@@ -126,6 +130,8 @@ class EmailChannel:
         # The server has taken the message: it is sent, and will be recorded, whatever
         # saying goodbye brings (a retry after a failed QUIT would send it twice).
         farewell = _quit(smtp, min(s.timeout, QUIT_SECONDS))
+        if farewell:
+            farewell = without_secrets(farewell, [secret], s.username)
         if refused:
             raise DeliveryError(f"--send: {where} refused {', '.join(refused)}")
         receipt = f"sent: {where} accepted {mail['Message-ID']}"
