@@ -1,0 +1,593 @@
+"""Review: long random sessions of real commands, the views compared three ways.
+
+A Hypothesis state machine drives the real CLI in-process (one fresh folder per
+example) with commands whose arguments come from small pools, so that they collide
+often: a handful of names, two companies, two tags, times before and after now, the
+same contact scheduled twice, merges, undo of the last command and of older events,
+handles taken from ``due --json``. The clock only moves forward.
+
+After every step it checks that
+
+1. the views the live store caught up incrementally (``contacts``, ``due``,
+   ``today``, ``stats``, ``referrals``, ``search`` and ``show`` of every contact,
+   all ``--json``) equal those of a copy of the store (``backup``) after a full
+   ``rebuild``; nothing is normalised: the copy has the same log, settings and clock;
+2. ``verify`` passes;
+3. (every few steps) ``export jsonl`` imported into a fresh store gives the same
+   views again, and the views ``--as-of`` an earlier moment equal what the live
+   store showed at that moment (only ``stats``' echo of its own ``as_of`` option is
+   dropped; a settings change forgets the earlier moments, since ``--as-of`` reads
+   with the current settings);
+4. every command exits 0, or 1 with one line on stderr (and the log untouched),
+   never with a traceback.
+
+Runs are derandomized with a modest budget for CI; ``STATEFUL_EXAMPLES=300
+STATEFUL_STEPS=60`` explores longer, with fresh random examples each run.
+Bugs found are kept below as plain, deterministic tests.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import apsw
+import pytest
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from tests.conftest import InProcessCLI, Result
+
+EXPLORE = int(os.environ.get("STATEFUL_EXAMPLES", "0"))
+STEPS = int(os.environ.get("STATEFUL_STEPS", "0"))
+
+START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+# Small pools, so that commands run into each other.
+NAMES = ("Ann Lee", "Bob Ray", "Cy Young", "Di Fox", "Ann Leigh")
+REFS = ("ann-lee", "bob-ray", "cy-young", "di-fox", "ann-leigh", "ann", "bob-ray-2")
+COMPANIES = ("Acme", "Globex")
+TAGS = ("mentor", "peer")
+WHEN = ("-3d", "-1d", "-2h", "+2h", "+1d", "+3d", "+2w", "tomorrow", "yesterday")
+PAST = ("-3d", "-1d", "-2h", "yesterday", "-5w")
+STEP = (timedelta(minutes=7), timedelta(hours=3), timedelta(days=1), timedelta(days=3),
+        timedelta(days=8), timedelta(days=40))
+CONFIGS = (
+    "",
+    "[followups]\ncheckin_days = 30\nnudge_days = 3\n",
+    "[keep_in_touch]\nmentor = { ideal = 20, max = 50 }\n",
+    "[rules]\nbirthdays = false\n[followups]\nthank_you_hours = 48\n",
+)
+
+
+def stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def settled(result: Result, args: tuple[str, ...]) -> None:
+    """Exit 0, or 1 with one line on stderr naming coffeechat; never a traceback."""
+    where = f"coffeechat {' '.join(args)}"
+    assert result.code in (0, 1), f"{where} exited {result.code}: {result.err[-2000:]}"
+    assert "Traceback" not in result.err + result.out, f"{where}: {result.err[-2000:]}"
+    if result.code == 1:
+        lines = result.err.splitlines()
+        assert len(lines) == 1, f"{where}: stderr is not one line: {result.err[-2000:]}"
+        assert lines[0].startswith("coffeechat: "), f"{where}: {lines[0]}"
+
+
+def log_rows(db: Path) -> list[tuple[Any, ...]]:
+    if not db.exists():
+        return []
+    conn = apsw.Connection(str(db), flags=apsw.SQLITE_OPEN_READONLY)
+    try:
+        return conn.execute("SELECT * FROM events ORDER BY seq").fetchall()
+    except apsw.SQLError:
+        return []
+    finally:
+        conn.close()
+
+
+# The projections' own tables, compared row for row (search is left to `search`: a
+# rebuild only lists what to index, and the first search indexes it).
+PROJECTED = {
+    "contacts": "SELECT * FROM contacts",
+    "followups": "SELECT * FROM followups",
+    "referrals": "SELECT * FROM referrals",
+    "merges": "SELECT * FROM merges",
+}
+FULL_EVERY = int(os.environ.get("STATEFUL_FULL_EVERY", "3"))
+
+
+def copy_store(source: Path, dest: Path) -> None:
+    """A consistent copy of the store (its -wal included), by SQLite's backup API."""
+    into = apsw.Connection(str(dest))
+    try:
+        from_ = apsw.Connection(str(source), flags=apsw.SQLITE_OPEN_READONLY)
+        try:
+            with into.backup("main", from_, "main") as backup:
+                backup.step()
+        finally:
+            from_.close()
+    finally:
+        into.close()
+
+
+def projected(db: Path) -> dict[str, Any]:
+    """Every row of the projections' tables, in one order."""
+    conn = apsw.Connection(str(db), flags=apsw.SQLITE_OPEN_READONLY)
+    try:
+        return {name: sorted(map(repr, conn.execute(sql))) for name, sql in PROJECTED.items()}
+    finally:
+        conn.close()
+
+
+def views(run: InProcessCLI, slugs: list[str], db: Path | None = None,
+          as_of: str | None = None) -> dict[str, Any]:
+    """Every read view as JSON, from the store at ``db`` (default: the live one)."""
+    env = {"COFFEECHAT_DB": str(db)} if db is not None else {}
+    extra = ("--as-of", as_of) if as_of else ()
+
+    def read(*args: str) -> Any:
+        result = run.run(*args, *extra, "--json", expect=None, **env)
+        settled(result, args)
+        return result.json() if result.code == 0 else ("refused", result.err.strip())
+
+    got: dict[str, Any] = {
+        "contacts": read("contacts"),
+        "archived": read("contacts", "--stage", "archived"),
+        "due": read("due", "--all"),
+        "today": read("today"),
+        "stats": read("stats"),
+        "referrals": read("referrals"),
+        "search": read("search", "cv"),
+    }
+    if as_of and isinstance(got["stats"], dict):
+        got["stats"].pop("as_of", None)  # the echo of the option itself
+    for slug in slugs:
+        got[f"show {slug}"] = read("show", slug)
+    return got
+
+
+def _item_key(item: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(str(item.get(key)) for key in ("due_at", "name", "kind", "contact", "event",
+                                                  "commitment", "handle"))
+
+
+def untie(got: dict[str, Any]) -> dict[str, Any]:
+    """Follow-up lists put in one total order.
+
+    ``due`` sorts by due time, name and kind only, so two items that tie on all three
+    (two contacts of the same name) come in the order their rows happen to be stored,
+    which differs between a caught-up store and a rebuilt one: see
+    ``test_due_order_of_namesakes_survives_a_rebuild``. The comparison here looks past
+    that order (and only that) to find other differences.
+    """
+    fixed = dict(got)
+    if isinstance(fixed.get("due"), list):
+        fixed["due"] = sorted(fixed["due"], key=_item_key)
+    if isinstance(fixed.get("today"), dict):
+        fixed["today"] = {key: sorted(value, key=_item_key)
+                          if key in ("overdue", "due_today") else value
+                          for key, value in fixed["today"].items()}
+    for key, value in got.items():
+        if key.startswith("show ") and isinstance(value, dict) and "followups" in value:
+            fixed[key] = {**value, "followups": sorted(value["followups"], key=_item_key)}
+    return fixed
+
+
+def first_difference(a: Any, b: Any, path: str = "") -> str:
+    """Where two JSON values first differ, for a readable failure."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(set(a) | set(b)):
+            if a.get(key, "<missing>") != b.get(key, "<missing>"):
+                return first_difference(a.get(key, "<missing>"), b.get(key, "<missing>"),
+                                        f"{path}.{key}")
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return f"{path}: {len(a)} items against {len(b)}:\n  {a}\n  {b}"
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            if x != y:
+                return first_difference(x, y, f"{path}[{i}]")
+    return f"{path}: {a!r}\n  against {b!r}"
+
+
+def assert_same(expected: dict[str, Any], got: dict[str, Any], what: str,
+                history: list[str]) -> None:
+    expected, got = untie(expected), untie(got)
+    for key in expected.keys() | got.keys():
+        if expected.get(key) != got.get(key):
+            steps = "\n".join(history[-40:])
+            raise AssertionError(
+                f"{what}: `{key}` differs at {first_difference(expected.get(key), got.get(key))}"
+                f"\nlast commands:\n{steps}")
+
+
+class Session(RuleBasedStateMachine):
+    """One user's random session against one fresh store."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.folder = Path(tempfile.mkdtemp(prefix="stateful-"))
+        (self.folder / "home").mkdir()
+        self.run = InProcessCLI(self.folder / "home")
+        self.now = START
+        self.run.now = stamp(self.now)
+        self.commitments: list[str] = []
+        self.steps = 0
+        self.history: list[str] = []
+        self.seen: dict[str, dict[str, Any]] = {}  # moment -> the live views then
+        self.copies = 0
+        self.undoable = 0  # roughly: commands recorded and not undone since
+        self.device: InProcessCLI | None = None
+        self.handles: dict[tuple[Any, ...], str] = {}  # open item -> its handle
+
+    def teardown(self) -> None:
+        if os.environ.get("STATEFUL_TRACE"):
+            with open(os.environ["STATEFUL_TRACE"], "a") as trace:
+                trace.write("\n".join(["== example", *self.history, ""]))
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    # -- running commands ---------------------------------------------------------------
+
+    def cli(self, *args: str, where: InProcessCLI | None = None) -> Result:
+        """A recording command: settled, the log untouched when refused."""
+        run = where or self.run
+        before = log_rows(run.db)
+        result = run.run(*args, "--json", expect=None)
+        self.history.append(f"[{run.now}]{' (device)' if where else ''} {' '.join(args)} "
+                            f"-> {result.code}" + (f" {result.err.strip()}" if result.code else ""))
+        settled(result, args)
+        if result.code == 0 and where is None:
+            self.seen.pop(self.run.now, None)  # what was seen at this moment is not final
+            self.undoable += 1
+            for event in result.json().get("recorded", []):
+                if event["type"] == "commitment.made":
+                    self.commitments.append(event["id"])
+        else:
+            assert log_rows(run.db) == before, f"{args!r} was refused but changed the log"
+        return result
+
+    def who(self, data: st.DataObject, label: str = "contact") -> str:
+        """Mostly a contact the log has (or a short form of one); sometimes one it has not."""
+        known = self.slugs()
+        pool = [*known, *(slug.split("-")[0] for slug in known)] if known else list(REFS)
+        if data.draw(st.integers(0, 5), label=f"{label}: one it has not") == 5:
+            pool = list(REFS)
+        return data.draw(st.sampled_from(pool), label=label)
+
+    def advance(self, data: st.DataObject) -> None:
+        """Time passes between commands (often not at all: the same second)."""
+        step = data.draw(st.sampled_from((timedelta(0), timedelta(0), *STEP[:4])), label="wait")
+        if step:
+            self.now += step
+            self.run.now = stamp(self.now)
+
+    def slugs(self) -> list[str]:
+        """Every contact the log names, merged-away ones too."""
+        found = {row[2].removeprefix("contact:") for row in log_rows(self.run.db)}
+        return sorted(found)
+
+    # -- the clock -----------------------------------------------------------------------
+
+    @rule(step=st.sampled_from(STEP))
+    def tick(self, step: timedelta) -> None:
+        self.now += step
+        self.run.now = stamp(self.now)
+        self.history.append(f"(clock: {self.run.now})")
+
+    # -- recording ----------------------------------------------------------------------
+
+    @initialize(names=st.lists(st.sampled_from(NAMES), min_size=2, max_size=3))
+    def first_contacts(self, names: list[str]) -> None:
+        for name in names:
+            self.cli("add", name)
+
+    @rule(data=st.data(), name=st.sampled_from(NAMES),
+          company=st.sampled_from((None, *COMPANIES)), tag=st.sampled_from((None, *TAGS)),
+          birthday=st.sampled_from((None, "11-05", "1990-12-01")),
+          on=st.sampled_from((None, *PAST)))
+    def add(self, data: st.DataObject, name: str, company: str | None, tag: str | None,
+            birthday: str | None, on: str | None) -> None:
+        self.advance(data)
+        args = ["add", name]
+        for option, value in (("--company", company), ("--tag", tag), ("--birthday", birthday),
+                              ("--on", on)):
+            if value is not None:
+                args += [option, value]
+        self.cli(*args)
+
+    @rule(data=st.data(), change=st.sampled_from((
+        ("--company", "Globex"), ("--company", ""), ("--tag", "mentor"), ("--no-tags",),
+        ("--name", "Ann Lee"), ("--name", "Eve Stone"), ("--birthday", ""),
+        ("--birthday", "11-20"), ("--referred-by", "bob-ray"))))
+    def edit(self, data: st.DataObject, change: tuple[str, ...]) -> None:
+        self.advance(data)
+        self.cli("edit", self.who(data), *change)
+
+    @rule(data=st.data(), via=st.sampled_from(("email", "linkedin")),
+          on=st.sampled_from((None, None, *PAST)))
+    def ask(self, data: st.DataObject, via: str, on: str | None) -> None:
+        self.advance(data)
+        self.cli("ask", self.who(data), "--via", via, *(("--on", on) if on else ()))
+
+    @rule(data=st.data(), answer=st.sampled_from(("accepted", "accepted", "declined")))
+    def answer(self, data: st.DataObject, answer: str) -> None:
+        self.advance(data)
+        self.cli("answer", self.who(data), answer)
+
+    @rule(data=st.data(), at=st.sampled_from(WHEN))
+    def schedule(self, data: st.DataObject, at: str) -> None:
+        self.advance(data)
+        self.cli("schedule", self.who(data), "--at", at)
+
+    @rule(data=st.data())
+    def cancel(self, data: st.DataObject) -> None:
+        self.advance(data)
+        self.cli("cancel", self.who(data))
+
+    @rule(data=st.data(), commitment=st.sampled_from((None, "send cv")),
+          due=st.sampled_from((None, "+2d", "yesterday")),
+          referral=st.sampled_from((None, *NAMES)), on=st.sampled_from((None, None, *PAST)))
+    def met(self, data: st.DataObject, commitment: str | None, due: str | None,
+            referral: str | None, on: str | None) -> None:
+        self.advance(data)
+        args = ["met", self.who(data), "--notes", "talked about cv"]
+        if commitment:
+            args += ["--commitment", commitment]
+            if due:
+                args += ["--due", due]
+        if referral:
+            args += ["--referral", referral]
+        if on:
+            args += ["--on", on]
+        self.cli(*args)
+
+    @rule(data=st.data(), on=st.sampled_from((None, None, *PAST)))
+    def thank(self, data: st.DataObject, on: str | None) -> None:
+        self.advance(data)
+        self.cli("thank", self.who(data), *(("--on", on) if on else ()))
+
+    @rule(data=st.data(), on=st.sampled_from((None, None, *PAST)))
+    def checkin(self, data: st.DataObject, on: str | None) -> None:
+        self.advance(data)
+        self.cli("checkin", self.who(data), *(("--on", on) if on else ()))
+
+    @rule(data=st.data(), name=st.sampled_from(NAMES))
+    def refer(self, data: st.DataObject, name: str) -> None:
+        self.advance(data)
+        self.cli("refer", self.who(data), name)
+
+    @rule(data=st.data(), due=st.sampled_from((None, "+1d", "-1d")))
+    def commit(self, data: st.DataObject, due: str | None) -> None:
+        self.advance(data)
+        self.cli("commit", self.who(data), "intro cv", *(("--due", due) if due else ()))
+
+    @rule(data=st.data(), days=st.sampled_from(("7", "30")))
+    def cadence(self, data: st.DataObject, days: str) -> None:
+        self.advance(data)
+        self.cli("cadence", self.who(data), days)
+
+    @rule(data=st.data())
+    def note(self, data: st.DataObject) -> None:
+        self.advance(data)
+        self.cli("note", self.who(data), "cv sent")
+
+    @rule(data=st.data())
+    def archive(self, data: st.DataObject) -> None:
+        self.advance(data)
+        self.cli("archive", self.who(data))
+
+    @rule(data=st.data())
+    def merge(self, data: st.DataObject) -> None:
+        self.advance(data)
+        self.cli("merge", self.who(data, "kept"), self.who(data, "merged"))
+
+    @rule(data=st.data(), action=st.sampled_from(("done", "skip", "snooze")),
+          on=st.sampled_from((None, "-1h")))
+    def close(self, data: st.DataObject, action: str, on: str | None) -> None:
+        self.advance(data)
+        items = self.run.json("due", "--all")
+        if not items:
+            return
+        item = data.draw(st.sampled_from(items), label="item")
+        args = [action, item["handle"]]
+        if action == "snooze":
+            args.append(data.draw(st.sampled_from(("+2d", "tomorrow", "+5w")), label="until"))
+        if on:
+            args += ["--on", on]
+        self.cli(*args)
+
+    @precondition(lambda self: self.commitments)
+    @rule(data=st.data())
+    def commitment_done(self, data: st.DataObject) -> None:
+        self.cli("done", data.draw(st.sampled_from(self.commitments), label="commitment"))
+
+    @precondition(lambda self: self.undoable > 0)
+    @rule(data=st.data())
+    def undo_last(self, data: st.DataObject) -> None:
+        self.advance(data)
+        if self.cli("undo").code == 0:
+            self.undoable -= 2  # (the undo itself counted one)
+
+    @precondition(lambda self: self.run.db.exists())
+    @rule(data=st.data(), on=st.sampled_from((None, None, "-1d")))
+    def undo_event(self, data: st.DataObject, on: str | None) -> None:
+        """Retract an older event (a retraction too: that brings its event back),
+        sometimes back-dated before it."""
+        self.advance(data)
+        ids = [row[1] for row in log_rows(self.run.db)]
+        event = data.draw(st.sampled_from(ids), label="event")
+        self.cli("undo", event, *(("--on", on) if on else ()))
+
+    # -- another device -------------------------------------------------------------------
+
+    @precondition(lambda self: self.device is None and self.run.db.exists())
+    @rule()
+    def fork(self) -> None:
+        """A second device starts from a copy of this store."""
+        (self.folder / "device").mkdir()
+        self.device = InProcessCLI(self.folder / "device")
+        copy_store(self.run.db, self.device.db)
+        self.history.append("(a second device starts from a copy of the store)")
+
+    @precondition(lambda self: self.device is not None)
+    @rule(data=st.data(), command=st.sampled_from((
+        ("note", "@", "from the phone"), ("ask", "@"), ("checkin", "@"), ("thank", "@"),
+        ("met", "@", "--commitment", "send cv"), ("archive", "@"), ("undo",),
+        ("add", "Di Fox"), ("edit", "@", "--company", "Initech"), ("schedule", "@", "--at", "+1d"),
+        ("merge", "@", "@"))))
+    def on_device(self, data: st.DataObject, command: tuple[str, ...]) -> None:
+        assert self.device is not None
+        self.device.now = self.run.now
+        args = [self.who(data, "device contact") if arg == "@" else arg for arg in command]
+        self.cli(*args, where=self.device)
+
+    @precondition(lambda self: self.device is not None)
+    @rule(both=st.booleans())
+    def sync(self, both: bool) -> None:
+        """The device's log merged in here (and, ``both``, this log merged in there)."""
+        assert self.device is not None
+        exported = self.folder / "device.jsonl"
+        self.device.run("export", "jsonl", "--out", str(exported))
+        self.cli("import", "jsonl", str(exported))
+        if both:
+            self.run.run("export", "jsonl", "--out", str(exported))
+            self.cli("import", "jsonl", str(exported), where=self.device)
+
+    @rule(text=st.sampled_from(CONFIGS))
+    def edit_config(self, text: str) -> None:
+        """Change config.toml as an editor would (a new file put in place)."""
+        config = self.run.home / "config.toml"
+        if config.exists() and config.read_text() == text:
+            return
+        fresh = config.with_suffix(".new")
+        fresh.write_text(text)
+        fresh.replace(config)
+        self.seen.clear()  # --as-of reads with the current settings
+        self.history.append(f"(config.toml: {text!r})")
+
+    @rule(which=st.sampled_from(REFS))
+    def read_text(self, which: str) -> None:
+        """The text views: exit 0 (or 1 for an unknown contact), never a traceback."""
+        for args in (("show", which), ("due",), ("today",), ("contacts",), ("log",),
+                     ("reconnect",), ("stats",)):
+            settled(self.run.run(*args, expect=None), args)
+
+    # -- what must always hold ----------------------------------------------------------
+
+    @invariant()
+    def views_agree(self) -> None:
+        if not self.run.db.exists():
+            return
+        self.steps += 1
+        slugs = self.slugs()
+        full = self.steps % FULL_EVERY == 0
+        live = views(self.run, slugs) if full else {"due": self.run.json("due", "--all")}
+
+        self.handles_stay(live["due"])
+
+        self.copies += 1
+        copy = self.folder / f"rebuilt-{self.copies}.db"
+        copy_store(self.run.db, copy)
+        settled(self.run.run("rebuild", expect=None, COFFEECHAT_DB=str(copy)), ("rebuild",))
+        assert_same(projected(self.run.db), projected(copy),
+                    "live projection rows against a full rebuild", self.history)
+        if full:
+            assert_same(live, views(self.run, slugs, copy), "live views against a full rebuild",
+                        self.history)
+            self.seen[self.run.now] = live
+        copy.unlink()
+
+        verified = self.run.run("verify", "--json", expect=None)
+        assert verified.code == 0, f"verify failed: {verified.out} {verified.err}"
+
+        if self.steps % (2 * FULL_EVERY) == 0:
+            self.round_trip(live, slugs)
+            self.as_of_agrees()
+
+    def handles_stay(self, items: list[dict[str, Any]]) -> None:
+        """An item still open keeps its handle (grown from four characters to eight at
+        most, while another open item shares the first four)."""
+        now = {(i["contact"], i["kind"], i["event"], i.get("commitment")): i["handle"]
+               for i in items}
+        for key, handle in now.items():
+            before = self.handles.get(key)
+            if before is not None:
+                assert handle[:4] == before[:4], (
+                    f"the open item {key} had handle {before}, now {handle}\n"
+                    + "\n".join(self.history[-20:]))
+        self.handles = now
+
+    def round_trip(self, live: dict[str, Any], slugs: list[str]) -> None:
+        exported = self.folder / "export.jsonl"
+        fresh = self.folder / f"fresh-{self.copies}.db"
+        self.run.run("export", "jsonl", "--out", str(exported))
+        self.run.run("import", "jsonl", str(exported), COFFEECHAT_DB=str(fresh))
+        assert log_rows(fresh) == log_rows(self.run.db), "export then import changed the log"
+        assert_same(live, views(self.run, slugs, fresh), "live views against export+import",
+                    self.history)
+        fresh.unlink()
+        exported.unlink()
+
+    def as_of_agrees(self) -> None:
+        """``--as-of`` an earlier moment shows what the live views showed then."""
+        earlier = [moment for moment in self.seen if moment < self.run.now]
+        if not earlier:
+            return
+        for moment in (earlier[0], earlier[-1]):
+            then = dict(self.seen[moment])
+            then["stats"] = dict(then["stats"])
+            then["stats"].pop("as_of", None)
+            shown = [key.removeprefix("show ") for key in then if key.startswith("show ")]
+            assert_same(then, views(self.run, shown, as_of=moment),
+                        f"views --as-of {moment} against the live views at {moment}",
+                        self.history)
+
+
+Session.TestCase.settings = settings(
+    max_examples=EXPLORE or 4,
+    stateful_step_count=STEPS or 20,
+    deadline=None,
+    derandomize=not EXPLORE,
+    database=None,
+    print_blob=False,
+    # (STATEFUL_SHRINK=0 while hunting: shrinking a long session can take minutes)
+    phases=[phase for phase in Phase
+            if phase is not Phase.shrink or os.environ.get("STATEFUL_SHRINK", "1") != "0"],
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                           HealthCheck.filter_too_much],
+)
+TestSession = Session.TestCase
+
+
+# -- what the sessions found, each on its own --------------------------------------------
+
+
+@pytest.fixture
+def session(run: InProcessCLI) -> InProcessCLI:
+    run.now = stamp(START)
+    return run
+
+
+def rebuilt(run: InProcessCLI, *args: str) -> Any:
+    """``args --json`` read from a copy of the store after a full rebuild."""
+    copy = run.home / "rebuilt.db"
+    run.run("backup", str(copy), "--force")
+    run.run("rebuild", COFFEECHAT_DB=str(copy))
+    return run.json(*args, COFFEECHAT_DB=str(copy))
+
+
+@pytest.mark.xfail(strict=True, reason="due sorts by due time, name and kind only: namesakes' "
+                   "items come in stored row order, which a catch-up and a rebuild leave "
+                   "different (core/queries.py followups ORDER BY)")
+def test_due_order_of_namesakes_survives_a_rebuild(session: InProcessCLI) -> None:
+    session.run("add", "Ann Lee")
+    session.run("add", "Ann Lee")  # another person of the same name: ann-lee-2
+    session.run("note", "ann-lee", "met at a meetup")  # re-folds ann-lee only
+    live = [item["contact"] for item in session.json("due", "--all")]
+    assert live == [item["contact"] for item in rebuilt(session, "due", "--all")]
