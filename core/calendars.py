@@ -33,7 +33,7 @@ from coffeechat.clock import from_stamp, now, stamp
 from coffeechat.codec import decode_payload
 from coffeechat.config import Config
 from coffeechat.errors import BadInput, describe_error, without_secrets
-from coffeechat.fold import CONTACT_PREFIX, ContactState, Row
+from coffeechat.fold import CONTACT_PREFIX, ContactState, Row, held_as_scheduled
 from coffeechat.store import Store
 
 DOMAIN = "coffeechat"
@@ -57,6 +57,7 @@ class Meeting(NamedTuple):
     called_off: bool = False  # cancelled by an imported invitation, not by hand
     occurrence: str = ""  # which occurrence of its series it is (where it was first put)
     changed: int = -1  # the SEQUENCE of the last change sent for that occurrence alone
+    invitation: str = ""  # the UID of the invitation it came from ("" if none; see uid)
 
 
 MEETING_TYPES = ("meeting.scheduled", "meeting.cancelled", "meeting.held")
@@ -67,23 +68,34 @@ def meetings_of(contact_id: str, name: str, email: str | None, rows: list[Row]) 
     """The meetings in a contact's live events, each under its stable UID.
 
     A meeting that was held (``met``) lasts what ``met --minutes`` says, if it
-    says; one that was never scheduled is a meeting of its own, at the time it
-    was held, under the UID of its ``meeting.held`` event.
+    says; one that was never scheduled, or held days before the meeting scheduled
+    (:func:`~coffeechat.fold.held_as_scheduled`), is a meeting of its own, at the
+    time it was held, under the UID of its ``meeting.held`` event. When a series
+    moves on past an occurrence that was held, the next one is a meeting of its
+    own too (:func:`_next_uid`), so the one held stays.
     """
     found: dict[str, Meeting] = {}
     current: str | None = None  # the UID of the meeting now scheduled
+    latest: dict[str, str] = {}  # an invitation's UID → the UID of its latest meeting
     for row in rows:
         if row.type not in MEETING_TYPES:
             continue
         p: Any = decode_payload(row.type, row.schema, row.data)
         if row.type == "meeting.scheduled":
-            uid = p.uid or current or row.id
+            uid = (latest.get(p.uid, p.uid) if p.uid else None) or current or row.id
+            if p.uid and uid in found and found[uid].held:
+                uid = _next_uid(p.uid, stamp(p.at), found, row.id)
+            if p.uid:
+                latest[p.uid] = uid
             found[uid] = _scheduled(found.get(uid), uid, p, contact_id, name, email)
             current = uid
         elif row.type == "meeting.held":
-            found.update(_held(found.get(current) if current else None, row, p,
-                               contact_id, name, email))
-            current = None
+            scheduled = found[current] if current is not None else None
+            if scheduled is not None and not held_as_scheduled(row.occurred_at, scheduled.at):
+                scheduled = None  # (another meeting, days before the one scheduled)
+            found.update(_held(scheduled, row, p, contact_id, name, email))
+            if scheduled is not None:
+                current = None
         elif current is not None:
             old = found[current]
             sequence = p.sequence if p.sequence is not None else old.sequence + 1
@@ -95,24 +107,33 @@ def meetings_of(contact_id: str, name: str, email: str | None, rows: list[Row]) 
     return list(found.values())
 
 
+def _next_uid(invitation: str, at: str, found: dict[str, Meeting], event_id: str) -> str:
+    """The UID of a series' occurrence recorded after one that was held: the series' own
+    with the occurrence after it (``UID#20261215T150000Z``; the event's id if taken)."""
+    uid = f"{invitation}#{at.replace('-', '').replace(':', '')}"
+    return uid if uid not in found else event_id
+
+
 def _scheduled(before: Meeting | None, uid: str, p: Any, contact_id: str, name: str,
                email: str | None) -> Meeting:
     """The meeting a ``meeting.scheduled`` row makes: from an invitation (its SEQUENCE),
     from a change sent for one occurrence of a series, or by hand (its SEQUENCE raised)."""
     local = before.sequence + 1 if before else 0
     at = stamp(p.at)
+    invitation = p.uid or (before.invitation if before else "")
     if p.occurrence is not None:  # one occurrence moved: the series' bookkeeping stays
         return Meeting(uid, local, contact_id, name, email, at, p.minutes, p.where, False,
                        invited=before.invited if before else -1,
                        occurrence=stamp(p.occurrence),
-                       changed=p.sequence if p.sequence is not None else -1)
+                       changed=p.sequence if p.sequence is not None else -1,
+                       invitation=invitation)
     if p.sequence is not None:  # an invitation: a new occurrence, nothing changed yet
         return Meeting(uid, p.sequence, contact_id, name, email, at, p.minutes, p.where,
-                       False, invited=p.sequence, occurrence=at)
+                       False, invited=p.sequence, occurrence=at, invitation=invitation)
     return Meeting(uid, local, contact_id, name, email, at, p.minutes, p.where, False,
                    invited=before.invited if before else -1,
                    occurrence=before.occurrence if before else at,
-                   changed=before.changed if before else -1)
+                   changed=before.changed if before else -1, invitation=invitation)
 
 
 def _held(scheduled: Meeting | None, row: Row, held: Any, contact_id: str, name: str,

@@ -10,11 +10,12 @@ merged logs all give the same state.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from msgspec import UNSET
 
-from coffeechat.clock import is_stamp, stamp
+from coffeechat.clock import from_stamp, is_stamp, stamp
 from coffeechat.codec import UNREADABLE, decode_payload, decoder_for
 from coffeechat.contact_state import ROW_COLUMNS as ROW_COLUMNS  # (imported from here too)
 from coffeechat.contact_state import Commitment, ContactState, Referral, Row
@@ -118,6 +119,20 @@ def fold(stream: str, rows: list[Row]) -> ContactState:
     if state.archived:
         state.stage = _ARCHIVED
     return state
+
+
+HELD_EARLY = timedelta(days=2)  # a meeting held up to this long before the one scheduled is it
+
+
+def held_as_scheduled(held_at: str, scheduled_at: str) -> bool:
+    """Whether a meeting held at ``held_at`` is the one scheduled at ``scheduled_at``.
+
+    It is unless the one scheduled is more than :data:`HELD_EARLY` (two days) later:
+    a coffee on Saturday is not Tuesday's weekly call held early, a call on Monday
+    may be. Held later than scheduled, it is that meeting, late. (Stored stamps;
+    ``met`` links the two by this, and the fold and ``export ics`` judge by it.)
+    """
+    return scheduled_at <= stamp(from_stamp(held_at) + HELD_EARLY)
 
 
 Decoder = tuple[int, Callable[[str | bytes], Any], bool]
@@ -267,11 +282,17 @@ def _meeting_cancelled(state: ContactState, row: Row, p: MeetingCancelled) -> No
 
 @applies(MeetingHeld)
 def _meeting_held(state: ContactState, row: Row, p: MeetingHeld) -> None:
-    state.stage = _MET
     state.meetings += 1
     state.last_met_at, state.last_met_id = row.occurred_at, row.id
-    state.scheduled_at = state.scheduled_on = state.scheduled_id = None
     state.request_open = False
+    if state.scheduled_at is not None and not held_as_scheduled(row.occurred_at,
+                                                                state.scheduled_at):
+        # Another meeting than the one scheduled, days before it: that one stays ahead
+        # (a cancellation of it goes back to met).
+        state.stage_before_schedule = _MET
+        return
+    state.stage = _MET
+    state.scheduled_at = state.scheduled_on = state.scheduled_id = None
 
 
 @applies(ThanksSent)

@@ -230,7 +230,11 @@ def plan_invitations(store: Store, fold_contact: FoldContact, invitations: list[
     outcome = IcsImport([], [], [], 0, [])
     directory = ContactDirectory.load(store.conn)
     by_email = contacts_by_email(store.conn)
-    known = {m.uid: m for m in all_meetings(store, fold_contact)}
+    known: dict[str, Meeting] = {}
+    for meeting in all_meetings(store, fold_contact):  # (oldest first)
+        known[meeting.uid] = meeting  # (as exported: our own file imported again)
+        if meeting.invitation:  # a series' latest meeting, once one held stays apart
+            known[meeting.invitation] = meeting
     moment = now()
     events: list[NewEvent] = []
     for invitation in invitations:

@@ -39,7 +39,7 @@ from coffeechat.events import (
     RequestSent,
     ThanksSent,
 )
-from coffeechat.fold import CONTACT_PREFIX, ContactState
+from coffeechat.fold import CONTACT_PREFIX, ContactState, held_as_scheduled
 from coffeechat.projections.projector import Projector
 from coffeechat.resolve import free_id, id_taken, resolve_contact
 from coffeechat.store import NewEvent, Store
@@ -316,11 +316,13 @@ class Recorder:
         """A meeting happened: its notes, takeaways, referrals and my commitments, as one batch."""
         contact_id = self.contact(contact)
         state = self.state(contact_id)
+        scheduled = state.scheduled_id if state.scheduled_at is not None and \
+            held_as_scheduled(stamp(on), state.scheduled_at) else None  # (not days before it)
         held = MeetingHeld(
             notes=validate.text(notes, "--notes") if notes else None,
             takeaways=[validate.text(t, "--takeaway") for t in takeaways],
             minutes=validate.positive(minutes, "--minutes", limit=1440) if minutes else None,
-            meeting=state.scheduled_id,
+            meeting=scheduled,
         )
         self._add(contact_id, held, on)
         for name in referrals:

@@ -217,3 +217,36 @@ def test_an_ask_while_scheduled_survives_a_cancellation(run: CLI) -> None:
     run.ids("cancel", "gus")
     [gus] = run.json("contacts")
     assert (gus["stage"], gus["next_due_kind"]) == ("asked", "nudge")
+
+
+def test_a_coffee_days_before_the_meeting_scheduled_is_a_meeting_of_its_own(run: CLI) -> None:
+    run.now = "2026-11-20T12:00:00Z"  # a Friday
+    run.run("add", "Jane Doe")
+    run.run("schedule", "jane", "--at", "2026-11-24T15:00:00Z")  # Tuesday
+    # Saturday: a coffee, three days before Tuesday's meeting, which stays ahead.
+    run.run("met", "jane", "--on", "2026-11-21T10:00:00Z", "--notes", "coffee")
+    assert run.json("log")[-1]["data"].get("meeting") is None  # (not linked to Tuesday's)
+    [jane] = run.json("contacts")
+    assert (jane["stage"], jane["meetings"]) == ("scheduled", 1)
+    assert {(i["kind"], i["due_at"]) for i in run.json("due", "--all")} == {
+        ("thank-you", "2026-11-22T10:00:00Z"), ("prep", "2026-11-23T15:00:00Z")}
+    starts = sorted(line for line in run.run("export", "ics").out.splitlines()
+                    if line.startswith("DTSTART"))
+    assert starts == ["DTSTART:20261121T100000Z", "DTSTART:20261124T150000Z"]
+    # Called off: back to met, not to before the meeting was scheduled.
+    run.run("cancel", "jane")
+    assert run.json("contacts")[0]["stage"] == "met"
+    assert "prep" not in {i["kind"] for i in run.json("due", "--all")}
+
+
+def test_a_meeting_held_a_day_early_is_the_one_scheduled(run: CLI) -> None:
+    run.now = "2026-11-20T12:00:00Z"
+    run.run("add", "Jane Doe")
+    scheduled = run.json("schedule", "jane", "--at", "2026-11-24T15:00:00Z")
+    run.run("met", "jane", "--on", "2026-11-23T10:00:00Z")  # Monday: moved a day earlier
+    assert run.json("log")[-1]["data"]["meeting"] == scheduled["recorded"][0]["id"]
+    assert run.json("contacts")[0]["stage"] == "met"
+    assert "prep" not in {i["kind"] for i in run.json("due", "--all")}
+    starts = [line for line in run.run("export", "ics").out.splitlines()
+              if line.startswith("DTSTART")]
+    assert starts == ["DTSTART:20261124T150000Z"]  # (it keeps the scheduled start)
