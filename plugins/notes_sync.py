@@ -38,7 +38,14 @@ import msgspec
 
 from coffeechat.codec import Event, decode_as, encode_payloads
 from coffeechat.errors import BadInput
-from coffeechat.events import RETRACTED, ContactAdded, EventRetracted, Payload, type_name
+from coffeechat.events import (
+    RETRACTED,
+    CommitmentMade,
+    ContactAdded,
+    EventRetracted,
+    Payload,
+    type_name,
+)
 from coffeechat.fold import CONTACT_PREFIX, ROW_COLUMNS, Row, retracted_ids
 from coffeechat.hookspecs import hookimpl
 from coffeechat.plugins.notes import NoteBook, NoteProblem, Parser
@@ -366,11 +373,21 @@ class NotesFolder:
         for r in state.live:
             if r.id not in keep:
                 same.setdefault((r.stream, r.type, r.data, r.occurred_at), []).append(r.id)
+        # A promise is the same promise when only the note's time moved: it keeps its id
+        # (the one `done` takes) and the time it was first recorded at.
+        promises: dict[tuple[str, str], list[str]] = {}
+        for (stream, kind, data, _at), ids in same.items():
+            if kind == _PROMISE:
+                promises.setdefault((stream, data), []).extend(ids)
         appended = []
         for new, data in zip(fresh, encode_payloads([n.payload for n in fresh]), strict=True):
-            found = same.get((new.stream, type_name(new.payload), data, new.occurred_at))
+            kind = type_name(new.payload)
+            found = [i for i in same.get((new.stream, kind, data, new.occurred_at), ())
+                     if i not in keep]
+            if not found and kind == _PROMISE:
+                found = [i for i in promises.get((new.stream, data), ()) if i not in keep]
             if found:
-                keep.add(found.pop(0))
+                keep.add(found[0])
             else:
                 appended.append(new)
         gone = [(r.id, r.stream) for r in state.live if r.id not in keep]
@@ -421,6 +438,9 @@ class NotesFolder:
     def _marker(self, path: str, digest: str | None) -> NewEvent:
         payload: Payload = FileRead(digest=digest) if digest else FileGone()
         return NewEvent(stream=FILE_STREAM + path, payload=payload, occurred_at=_now())
+
+
+_PROMISE = CommitmentMade.type_name
 
 
 def _meta_folder(store: Store) -> str | None:

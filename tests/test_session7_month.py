@@ -584,9 +584,6 @@ def test_a_one_off_coffee_does_not_swallow_the_next_weekly_call(maya: NewYorkCLI
     assert meeting_lines(maya.run("today").out) == ["2026-11-03 10:00  Samira Haddad"]
 
 
-@pytest.mark.xfail(strict=True, reason="correcting the time in a meeting note retracts and "
-                   "re-records the promise it holds, so the open promise gets a new handle "
-                   "and id; notes.md says a promise keeps the id `done` takes")
 def test_fixing_a_meeting_notes_time_keeps_its_promise(maya: NewYorkCLI, tmp_path: Path) -> None:
     notes = tmp_path / "notes"
     maya.now = "2026-10-27T21:00:00Z"
