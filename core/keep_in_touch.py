@@ -118,6 +118,20 @@ class Judge:
                 t for t in tags if isinstance(t, str)] if isinstance(tags, list) else [])
         return found
 
+    def since_when(self, last_touch: str | None, added_at: str | None, by_hand: object,
+                   cadence: int | None, tags_json: str) -> str | None:
+        """What a contact's warmth counts from: its last touch; for one never touched, when
+        it was added, if you added them yourself, or gave them a cadence or a tier's tag.
+
+        Someone only imported (a LinkedIn connection from years ago) and never touched
+        has no warmth: an address book is not people you are losing touch with.
+        """
+        if last_touch:
+            return last_touch
+        if by_hand or cadence is not None or self.gaps(cadence, tags_json).tier is not None:
+            return added_at
+        return None
+
     def warmth(self, stage: str, last: str | None, cadence: int | None, tags_json: str
                ) -> str | None:
         """``warm``, ``due``, ``cold`` or None: a contact last touched (or added) at ``last``."""
@@ -142,8 +156,8 @@ class Judge:
 # -- reconnect -----------------------------------------------------------------------
 
 _ROWS = """
-    SELECT c.id, c.name, {stage},
-           coalesce(c.last_touch_at, c.added_at), c.cadence_days, c.tags
+    SELECT c.id, c.name, {stage}, c.last_touch_at, c.added_at, c.added_by_hand,
+           c.cadence_days, c.tags
     FROM {s}.contacts c
 """
 
@@ -179,9 +193,11 @@ def reconnect(db: apsw.Connection, schema: str, now: str, limit: int | None = No
         "(typeof(c.cadence_days) != 'integer' OR c.cadence_days < :least))")
     params = {"now": now, "cutoff": judge.since(least), "least": least}
     behind: list[tuple[int, str, str]] = []
-    for contact_id, name, stage, last, cadence, tags in db.execute(sql, params):
+    for contact_id, name, stage, touched, added, by_hand, cadence, tags in db.execute(sql,
+                                                                                       params):
+        last = judge.since_when(touched, added, by_hand, cadence, tags)
         warmth = judge.warmth(stage, last, cadence, tags)
-        if warmth is None or warmth == WARM:
+        if last is None or warmth is None or warmth == WARM:
             continue
         behind.append((judge.days_past(last, judge.gaps(cadence, tags).ideal),
                        str(name).lower(), contact_id))

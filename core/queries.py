@@ -40,7 +40,8 @@ _CONTACT_SELECT = f"""
            coalesce((SELECT m.into_id FROM {{s}}.merges m WHERE m.alias = c.referred_by),
                     c.referred_by),
            c.tags, c.email, c.linkedin, c.phone,
-           c.how_met, c.cadence_days, c.meetings, c.added_at, c.birthday, c.dates
+           c.how_met, c.cadence_days, c.meetings, c.added_at, c.birthday, c.dates,
+           c.added_by_hand
     FROM {{s}}.contacts c
     LEFT JOIN (SELECT f.contact, f.kind, min(f.due_at) AS due_at
                FROM {{s}}.followups f WHERE {_LIVE} {{only}} GROUP BY f.contact) n
@@ -59,7 +60,8 @@ def _contact_doc(row: tuple[Any, ...], judge: Judge) -> dict[str, Any]:
         "cadence_days": row[14], "meetings": row[15], "added_at": row[16],
         "birthday": row[17], "dates": msgspec.json.decode(row[18]) if row[18] else {},
         # warm, due, cold or None (coffeechat.keep_in_touch), from the last touch or the adding
-        "warmth": judge.warmth(row[4], row[5] or row[16], row[14], row[9]),
+        "warmth": judge.warmth(row[4], judge.since_when(row[5], row[16], row[19], row[14],
+                                                        row[9]), row[14], row[9]),
     }
 
 

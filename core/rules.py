@@ -127,7 +127,8 @@ def referral_outreach(state: ContactState, rules: FollowupRules) -> Iterator[Fol
                        anchor=state.added_at)
 
 
-def _added_by_hand(source: str | None) -> bool:
+def added_by_hand(source: str | None) -> bool:
+    """Whether a contact was added by you (the CLI, a note), not by an import."""
     return source == "cli" or (source or "").startswith("notes:")
 
 
@@ -141,7 +142,7 @@ def reach_out(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
             or state.scheduled_id or state.stage != Stage.PROSPECT \
             or not state.added_at or not state.added_id:
         return
-    if not _added_by_hand(state.added_source):
+    if not added_by_hand(state.added_source):
         wanted = {tag.lower() for tag in rules.reach_out_tags}
         if not wanted or not any(tag.lower() in wanted for tag in state.tags):
             return

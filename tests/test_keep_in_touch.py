@@ -182,3 +182,25 @@ def test_the_warmth_filter_offers_every_warmth() -> None:
     from coffeechat.keep_in_touch import WARMTHS
 
     assert OFFERED == WARMTHS
+
+
+def test_an_imported_address_book_is_not_people_you_are_losing_touch_with(run: CLI) -> None:
+    from tests.test_calendar import DATA
+
+    (run.home / "config.toml").write_text(TIERS)
+    run.now = "2026-11-20T12:00:00Z"
+    run.run("import", "linkedin", str(DATA / "linkedin-connections.csv"))  # since 2022-2024
+    run.ids("add", "Sam Lee")  # by hand, never touched: counts from today
+    imported = {c["id"] for c in run.json("contacts")} - {"sam-lee"}
+    assert imported and set(warmth(run).values()) == {None, "warm"}
+    assert {i for i, w in warmth(run).items() if w is None} == imported
+    assert run.json("reconnect") == [] and run.json("today")["reconnect"] == []
+    # A tier's tag, a cadence or a touch: then it counts (the tag and cadence from the import).
+    jane, raj, zoe = sorted(imported)[:3]
+    run.ids("edit", jane, "--tag", "mentor")
+    run.ids("cadence", raj, "60")
+    run.now = "2027-06-01T12:00:00Z"
+    run.ids("ask", zoe, "--via", "linkedin")
+    cold = {c["id"] for c in run.json("reconnect")}
+    assert cold == {jane, raj, "sam-lee"}  # (zoe's touch is recent: warm)
+    assert warmth(run)[zoe] == "warm"

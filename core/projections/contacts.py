@@ -15,7 +15,7 @@ from coffeechat.handles import handle_of
 from coffeechat.projections import VERSIONS
 from coffeechat.projections.base import Folded, Projection
 from coffeechat.resolve import company_key, fold, linkedin_key
-from coffeechat.rules import FollowupRules, unanswered_at
+from coffeechat.rules import FollowupRules, added_by_hand, unanswered_at
 from coffeechat.stages import Kind
 from coffeechat.yearly_dates import BIRTHDAY, parse
 
@@ -54,7 +54,10 @@ class ContactsProjection(Projection):
             -- the company's key and the LinkedIn profile's (NULL when there is none)
             name_key TEXT NOT NULL,
             company_key TEXT,
-            linkedin_key TEXT
+            linkedin_key TEXT,
+            -- 1: added by you (the CLI, a note), 0: by an import (an address book: warmth
+            -- counts from its first touch, not from the import; coffeechat.keep_in_touch)
+            added_by_hand INTEGER NOT NULL
         );
     """
     indexes = """
@@ -102,9 +105,10 @@ class ContactsProjection(Projection):
                 s.birthday, encode(s.dates).decode() if s.dates else None,
                 *_birthday_item(s, rules), s.scheduled_at, s.scheduled_id, s.last_met_id,
                 fold(s.name or ""), company_key(s.company) or None, linkedin_key(s.linkedin),
+                int(added_by_hand(s.added_source)),
             ))
         db.executemany(
-            f"INSERT INTO {schema}.contacts VALUES ({','.join('?' * 29)})", rows
+            f"INSERT INTO {schema}.contacts VALUES ({','.join('?' * 30)})", rows
         )
 
 
