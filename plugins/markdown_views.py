@@ -40,9 +40,10 @@ def render_due(ctx: ViewContext) -> dict[str, str]:
         if not group:
             lines += ["Nothing.", ""]
             continue
-        lines += ["| due | what | who | why |", "|---|---|---|---|"]
-        lines += [f"| {local_time(i['due_at'])} | {i['kind']} | {_link(i['contact'], i['name'])} "
-                  f"| {_cell(i['reason'])} |" for i in group]
+        # (the handle closes it from a terminal: coffeechat done/skip/snooze HANDLE)
+        lines += ["| handle | due | what | who | why |", "|---|---|---|---|---|"]
+        lines += [f"| `{i['handle']}` | {local_time(i['due_at'])} | {i['kind']} "
+                  f"| {_link(i['contact'], i['name'])} | {_cell(i['reason'])} |" for i in group]
         lines.append("")
     return {"due.md": "\n".join(lines)}
 
@@ -127,7 +128,7 @@ def _page(contact_id: str, p: dict[str, Any], items: list[dict[str, Any]],
         lines.append(f"- tags: {', '.join(p['tags'])}")
     lines += ["", "## Follow-ups", ""]
     lines += [f"- {i['kind']} by {local_time(i['due_at'])}: {_cell(with_names(i['reason'], names))}"
-              for i in items] or ["Nothing open."]
+              f" (`{i['handle']}`)" for i in items] or ["Nothing open."]
     lines += ["", "## Timeline", ""]
     for doc, line in zip(docs, timeline_lines(docs, contact_id, names), strict=True):
         if doc["type"] == "event.retracted":

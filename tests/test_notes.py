@@ -382,3 +382,16 @@ commitments:
     assert "no contact matches 'Zed Quux'" in errors["b-ask.md"]
     streams = {e["stream"] for e in run.json("log")}
     assert "contact:zed-quux" not in streams
+
+
+def test_due_md_and_the_contact_pages_give_each_item_its_handle(run: CLI, notes: Path) -> None:
+    run.now = "2026-11-20T12:00:00Z"
+    run.run("add", "Jane Doe")
+    run.run("ask", "jane", "--via", "email")
+    run.run("watch", "--once", str(notes))
+    [item] = run.json("due", "--all")
+    views = notes / "_coffeechat"
+    assert f"| `{item['handle']}` | " in (views / "due.md").read_text()
+    assert f"(`{item['handle']}`)" in (views / "contacts" / "jane-doe.md").read_text()
+    run.run("done", item["handle"])  # (what a handle copied from the view is for)
+    assert item["handle"] not in {i["handle"] for i in run.json("due", "--all")}
