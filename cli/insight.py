@@ -138,7 +138,8 @@ def _print_follow_through(follow: dict[str, Any]) -> None:
         median = thanks["median_hours"]
         click.echo(f"  thank-yous: {thanks['on_time']} of {thanks['meetings']} meetings thanked "
                    f"within 24 h ({_percent(thanks['on_time_share'])}), {thanks['late']} late, "
-                   f"{thanks['not_yet']} not yet"
+                   + (f"{thanks['skipped']} skipped, " if thanks["skipped"] else "")
+                   + f"{thanks['not_yet']} not yet"
                    + (f"; median {wait_words(median)} after" if median is not None else ""))
     else:
         click.echo("  thank-yous: no meetings in this period")

@@ -16,7 +16,8 @@ The rules, in words (docs/user-guide.md says them for users):
   auto-reply does not count), ``meeting.scheduled`` or ``meeting.held`` after
   it, and *accepted* by a yes or a meeting;
 - a thank-you is on time when it went out within 24 real hours of the meeting
-  (the first thank-you after a meeting, before the next one, is its);
+  (the first thank-you after a meeting, before the next one, is its); a meeting
+  whose thank-you item was skipped, and none sent, is skipped, not still to thank;
 - a promise without a due date is due ``commitment_days`` after it was made;
 - a check-in falls due a cadence after each touch (from the first meeting on)
   that no other touch followed within the cadence (the contact's ideal gap:
@@ -54,6 +55,7 @@ from coffeechat.projections.folding import contact_streams, fold_family, links
 from coffeechat.projections.merges import roots
 from coffeechat.replies import automatic_subject
 from coffeechat.rules import after_days
+from coffeechat.stages import Kind
 
 # Types whose time is all that counts here: not decoded (a row the fold kept is usable).
 _HELD, _SCHEDULED = MeetingHeld.type_name, MeetingScheduled.type_name
@@ -77,6 +79,8 @@ class Ask:
 class Meeting:
     at: str
     thanked_at: str | None = None  # its thank-you (None: none yet)
+    id: str = ""  # its meeting.held event
+    skipped: bool = False  # its thank-you item was skipped (by ``until``), none sent
 
     @property
     def thanked_on_time(self) -> bool:
@@ -147,7 +151,7 @@ def history(state: ContactState, until: str, rules: FollowupRules) -> History:
             if kind == _HELD:
                 if ask is not None:
                     _answers(ask, None, at)
-                meeting = Meeting(at)
+                meeting = Meeting(at, id=row.id)
                 found.meetings.append(meeting)
             elif kind == _SCHEDULED:
                 if ask is not None:
@@ -184,6 +188,9 @@ def history(state: ContactState, until: str, rules: FollowupRules) -> History:
             found.referrals.append((at, payload.contact))
         if payload.touch and found.meetings:
             touches.append(at)
+    for held in found.meetings:  # (a thank-you skipped is not one still to send)
+        skip = state.skipped.get((Kind.THANK_YOU, held.id))
+        held.skipped = held.thanked_at is None and skip is not None and skip[1] <= until
     found.promises = list(promises.values())
     found.checkins_due = _checkins_due(touches, until, ideal_days(state, rules))
     return found

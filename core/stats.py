@@ -134,6 +134,7 @@ def _follow_through(people: list[History], inside: Callable[[str | None], bool],
     meetings = [m for p in people for m in p.meetings if inside(m.at)]
     on_time = [m for m in meetings if m.thanked_on_time]
     thanked = [m for m in meetings if m.thanked_at]
+    skipped = sum(m.skipped for m in meetings)
     promises = [c for p in people for c in p.promises if inside(c.at)]
     kept = [c for c in promises if c.kept_at]
     kept_on_time = sum(c.kept_at is not None and c.kept_at <= c.due for c in kept)
@@ -143,7 +144,8 @@ def _follow_through(people: list[History], inside: Callable[[str | None], bool],
     return {
         "thanks": {
             "meetings": len(meetings), "on_time": len(on_time),
-            "late": len(thanked) - len(on_time), "not_yet": len(meetings) - len(thanked),
+            "late": len(thanked) - len(on_time), "skipped": skipped,
+            "not_yet": len(meetings) - len(thanked) - skipped,
             "on_time_share": rate(len(on_time), len(meetings)),
             "median_hours": _median([hours_between(m.at, m.thanked_at) for m in thanked
                                      if m.thanked_at]),

@@ -159,7 +159,7 @@ def test_every_figure_of_the_whole_history(history: InProcessCLI) -> None:
                                              ("eng", 1, 0, None)]
     assert found["follow_through"] == {
         # Ann (4 h), Gus (49 h), Fay (none): median of 4 and 49
-        "thanks": {"meetings": 3, "on_time": 1, "late": 1, "not_yet": 1,
+        "thanks": {"meetings": 3, "on_time": 1, "late": 1, "skipped": 0, "not_yet": 1,
                    "on_time_share": 0.3333, "median_hours": 26.5},
         "commitments": {"made": 1, "kept_on_time": 0, "kept_late": 1, "open": 0, "overdue": 0},
         # Fay's fell due on Oct 20 and the check-in of Oct 25 caught up
@@ -202,7 +202,7 @@ def test_since_and_until_count_what_happened_between(history: InProcessCLI) -> N
     }
     assert found["replies"]["overall"]["median_hours"] == 72.0  # 24, 72, 96
     assert found["follow_through"]["thanks"] == {
-        "meetings": 1, "on_time": 1, "late": 0, "not_yet": 0, "on_time_share": 1.0,
+        "meetings": 1, "on_time": 1, "late": 0, "skipped": 0, "not_yet": 0, "on_time_share": 1.0,
         "median_hours": 4.0}
     assert found["follow_through"]["commitments"]["kept_late"] == 1
     assert found["follow_through"]["checkins"] == {  # Fay's fell due Oct 20: after
@@ -295,3 +295,19 @@ def test_check_ins_fall_due_by_the_keep_in_touch_tier(run: InProcessCLI) -> None
     assert (tiered["fell_due"], tiered["still_due"]) == (1, 1)
     [item] = [i for i in run.json("due") if i["kind"] == "check-in"]
     assert item["due_at"] == "2026-09-21T09:00:00Z"
+
+
+def test_a_thank_you_skipped_is_not_one_still_to_send(run: InProcessCLI) -> None:
+    run.now = "2026-11-02T09:00:00Z"
+    for name in ("Ann Lee", "Bo Chen", "Cy Diaz"):
+        run.ids("add", name)
+        run.ids("met", name.split()[0].lower(), "--on", "2026-11-02T08:00:00Z")
+    run.ids("thank", "ann", "--via", "email")
+    [bo] = [i for i in run.json("due") if i["contact"] == "bo-chen" and i["kind"] == "thank-you"]
+    run.ids("skip", bo["handle"])
+    thanks = run.json("stats")["follow_through"]["thanks"]
+    assert (thanks["meetings"], thanks["on_time"], thanks["skipped"], thanks["not_yet"]) == \
+        (3, 1, 1, 1)
+    assert "0 late, 1 skipped, 1 not yet" in run.run("stats").out
+    before = run.json("stats", "--until", "2026-11-02T08:30:00Z")  # (the skip came later)
+    assert before["follow_through"]["thanks"]["skipped"] == 0
