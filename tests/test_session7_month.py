@@ -494,12 +494,14 @@ Thanked her for the call and the January tip.
 
     # The notes folder's due.md: the same items (due times in local time, as `due` prints).
     watch(run, notes)
-    rows = re.findall(r"^\| (\d{4}-\d\d-\d\d \d\d:\d\d) \| ([a-z-]+) \| \[([^\]]+)\]",
-                      (notes / "_coffeechat" / "due.md").read_text(), re.M)
+    # (and the same handles: due.md gives each item's)
+    rows = re.findall(r"^\| `(\w+)` \| (\d{4}-\d\d-\d\d \d\d:\d\d) \| ([a-z-]+) \| "
+                      r"\[([^\]]+)\]", (notes / "_coffeechat" / "due.md").read_text(), re.M)
     by_handle = {i["handle"]: i for i in items}
     table = [line.split() for line in run.run("due", "--all").out.splitlines()[1:]]
-    assert sorted(rows) == sorted((f"{cells[1]} {cells[2]}", by_handle[cells[0]]["kind"],
-                                   by_handle[cells[0]]["name"]) for cells in table)
+    assert sorted(rows) == sorted((cells[0], f"{cells[1]} {cells[2]}",
+                                   by_handle[cells[0]]["kind"], by_handle[cells[0]]["name"])
+                                  for cells in table)
 
     # `stats`: what happened this month, as the story tells it.
     stats = run.json("stats")
