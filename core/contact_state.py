@@ -65,6 +65,8 @@ class ContactState:
         "birthday",
         "birthday_id",
         "cadence_days",
+        "called_off_at",
+        "called_off_id",
         "checked_in_at",
         "closed",
         "commitments",
@@ -148,6 +150,10 @@ class ContactState:
         self.scheduled_at: str | None = None  # the scheduled meeting's time (None: none is)
         self.scheduled_on: str | None = None  # when it was scheduled, and that event's id
         self.scheduled_id: str | None = None
+        # The latest meeting cancelled before any met, and its event, while nothing has
+        # been scheduled or held since (None otherwise): the rebook item's cause.
+        self.called_off_at: str | None = None
+        self.called_off_id: str | None = None
         self.meetings = 0  # how many meetings were held
         self.last_met_at: str | None = None  # the latest meeting held, and its id
         self.last_met_id: str | None = None

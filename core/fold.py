@@ -235,6 +235,7 @@ def _request_sent(state: ContactState, row: Row, p: RequestSent) -> None:
     state.request_open = True
     state.request_at, state.request_id, state.nudged_at = row.occurred_at, row.id, None
     state.accepted_at = state.accepted_id = None
+    state.called_off_at = state.called_off_id = None  # (asked again: the rebooking is under way)
     if state.stage == _SCHEDULED:
         state.stage_before_schedule = _ASKED  # where a cancellation returns to
     else:
@@ -271,12 +272,14 @@ def _meeting_scheduled(state: ContactState, row: Row, p: MeetingScheduled) -> No
     state.scheduled_at = stamp(p.at)
     state.scheduled_on, state.scheduled_id = row.occurred_at, row.id
     state.request_open = False
+    state.called_off_at = state.called_off_id = None
 
 
 @applies(MeetingCancelled)
 def _meeting_cancelled(state: ContactState, row: Row, p: MeetingCancelled) -> None:
     if state.scheduled_id is not None:
         state.stage = state.stage_before_schedule
+        state.called_off_at, state.called_off_id = row.occurred_at, row.id
     state.scheduled_at = state.scheduled_on = state.scheduled_id = None
 
 
@@ -285,6 +288,7 @@ def _meeting_held(state: ContactState, row: Row, p: MeetingHeld) -> None:
     state.meetings += 1
     state.last_met_at, state.last_met_id = row.occurred_at, row.id
     state.request_open = False
+    state.called_off_at = state.called_off_id = None
     if state.scheduled_at is not None and not held_as_scheduled(row.occurred_at,
                                                                 state.scheduled_at):
         # Another meeting than the one scheduled, days before it: that one stays ahead

@@ -94,12 +94,21 @@ def unanswered(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
                        state.request_id, anchor=state.request_at)
 
 
+_NOT_MET = (Stage.PROSPECT, Stage.ASKED)  # (accepted has its own item; declined: none)
+
+
 def schedule(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
-    """They said yes: send times within ``schedule_days``, until a meeting is scheduled."""
+    """They said yes, or the meeting was called off before you met: send times within
+    ``schedule_days``, until a meeting is scheduled (or held)."""
     if state.stage == Stage.ACCEPTED and state.accepted_at and state.accepted_id:
         due = after_days(state.accepted_at, rules.schedule_days)
         yield FollowUp(state.id, Kind.SCHEDULE, due, "said yes on {day}, no meeting scheduled",
                        state.accepted_id, anchor=state.accepted_at)
+    elif state.stage in _NOT_MET and state.called_off_at and state.called_off_id \
+            and not state.request_open:  # (an ask open: its nudge is the way back)
+        due = after_days(state.called_off_at, rules.schedule_days)
+        yield FollowUp(state.id, Kind.SCHEDULE, due, "meeting cancelled on {day}, not rebooked",
+                       state.called_off_id, anchor=state.called_off_at)
 
 
 def prep(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
@@ -120,7 +129,8 @@ def commitments(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]
 
 def referral_outreach(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
     """Reach out to someone we were introduced to, within ``referral_days``."""
-    if state.referred_by and not state.asked and not state.meetings and state.added_at:
+    if state.referred_by and not state.asked and not state.meetings and state.added_at \
+            and not state.called_off_id:  # (a meeting called off: the rebook item instead)
         due = after_days(state.added_at, rules.referral_days)
         reason = f"introduced by {name_of(state.referred_by)} on {{day}}"
         yield FollowUp(state.id, Kind.REFERRAL_OUTREACH, due, reason, state.added_id or "",

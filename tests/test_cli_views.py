@@ -184,7 +184,9 @@ def test_cancel_a_scheduled_meeting(run: CLI) -> None:
     assert [d["kind"] for d in run.json("due")] == ["prep"]
     run.ids("cancel", "jane", "--reason", "she is travelling")
     assert run.json("show", "jane")["stage"] == "asked"
-    assert run.json("due", "--all") == []
+    # (no prep, no nudge: the ask was closed by the scheduling; a time is to be found again)
+    assert [(d["kind"], d["reason"]) for d in run.json("due", "--all")] == [
+        ("schedule", "meeting cancelled on 2026-11-02, not rebooked")]
     assert "no scheduled meeting" in run.run("cancel", "jane", expect=1).err
 
 

@@ -250,3 +250,28 @@ def test_a_meeting_held_a_day_early_is_the_one_scheduled(run: CLI) -> None:
     starts = [line for line in run.run("export", "ics").out.splitlines()
               if line.startswith("DTSTART")]
     assert starts == ["DTSTART:20261124T150000Z"]  # (it keeps the scheduled start)
+
+
+def test_a_meeting_cancelled_before_you_met_asks_to_be_rebooked(run: CLI) -> None:
+    run.now = "2026-11-02T09:00:00Z"
+    run.run("add", "Bo Chen")
+    run.run("ask", "bo", "--via", "email")
+    run.run("schedule", "bo", "--at", "2026-11-05T15:00:00Z")  # (the ask closes)
+    run.now = "2026-11-04T09:00:00Z"
+    cancelled = run.json("cancel", "bo", "--reason", "sick")["recorded"][0]["id"]
+    [item] = run.json("due", "--all")
+    assert (item["kind"], item["due_at"], item["event"]) == (
+        "schedule", "2026-11-06T09:00:00Z", cancelled)
+    assert item["reason"] == "meeting cancelled on 2026-11-04, not rebooked"
+    # Rebooked: it closes. Cancelled again, it comes back; asked again, it goes.
+    run.run("schedule", "bo", "--at", "2026-11-12T15:00:00Z")
+    assert "schedule" not in {i["kind"] for i in run.json("due", "--all")}
+    run.run("cancel", "bo")
+    assert "schedule" in {i["kind"] for i in run.json("due", "--all")}
+    run.run("ask", "bo", "--via", "email")
+    assert {i["kind"] for i in run.json("due", "--all")} == {"nudge"}
+    # Once met, a cancelled follow-up meeting is no rebook item: check-ins take over.
+    run.run("met", "bo")
+    run.run("schedule", "bo", "--at", "2026-12-12T15:00:00Z")
+    run.run("cancel", "bo")
+    assert "schedule" not in {i["kind"] for i in run.json("due", "--all")}

@@ -261,6 +261,8 @@ def test_a_month_of_networking_day_by_day(maya: NewYorkCLI, smtp: tuple[Inbox, i
     assert ("Tom Reed", "nudge") not in items and ("Priya Shah", "prep") not in items
     assert ("Bo Chen", "prep") not in items and ("Bo Chen", "nudge") not in items
     assert stages(run)["Bo Chen"] == "asked"  # back to before the meeting was scheduled
+    # ... and something prompts a new time: rebook within schedule_days (Wed 09:30 EDT)
+    assert items[("Bo Chen", "schedule")] == "2026-10-28T13:30:00Z"
     # Priya at 15:00 EDT; recorded at 16:30 with a referral and a promise due "friday".
     run.now = "2026-10-26T20:30:00Z"
     met = run.json("met", "priya", "--on", "2026-10-26T15:00",
@@ -434,6 +436,7 @@ Thanked her for the call and the January tip.
     run.now = "2026-11-16T14:00:00Z"
     expected: dict[tuple[str, str], str | None] = {
         ("Marco Rossi", "schedule"): "2026-10-22T15:00:00Z",  # the yes, never a time
+        ("Bo Chen", "schedule"): "2026-10-28T13:30:00Z",  # cancelled, never rebooked
         ("Tom Reed", "unanswered"): "2026-11-02T14:30:00Z",
         ("Kira Ito", "nudge"): "2026-11-06T14:00:00Z",  # asked Fri Oct 30 09:00 EDT
         ("Olga Petrova", "nudge"): "2026-11-13T14:00:00Z",
