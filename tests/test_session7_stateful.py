@@ -48,7 +48,9 @@ from tests.conftest import InProcessCLI, Result
 EXPLORE = int(os.environ.get("STATEFUL_EXAMPLES", "0"))
 STEPS = int(os.environ.get("STATEFUL_STEPS", "0"))
 
-START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+# (STATEFUL_START=2027-03-10T09:00:00 starts near a change of daylight saving time)
+START = datetime.fromisoformat(os.environ.get("STATEFUL_START", "2026-11-02T09:00:00")
+                               ).replace(tzinfo=UTC)
 
 # Small pools, so that commands run into each other.
 NAMES = ("Ann Lee", "Bob Ray", "Cy Young", "Di Fox", "Ann Leigh")
@@ -226,6 +228,18 @@ def assert_same(expected: dict[str, Any], got: dict[str, Any], what: str,
                 f"\nlast commands:\n{steps}")
 
 
+class ZonedCLI(InProcessCLI):
+    """The in-process CLI in a time zone of the test's choosing (TZ)."""
+
+    zone = "UTC"
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return super().env(**{"TZ": self.zone, **extra})
+
+
+ZONES = ("UTC", "America/New_York", "Asia/Kolkata")
+
+
 class Session(RuleBasedStateMachine):
     """One user's random session against one fresh store."""
 
@@ -233,7 +247,7 @@ class Session(RuleBasedStateMachine):
         super().__init__()
         self.folder = Path(tempfile.mkdtemp(prefix="stateful-"))
         (self.folder / "home").mkdir()
-        self.run = InProcessCLI(self.folder / "home")
+        self.run = ZonedCLI(self.folder / "home")
         self.now = START
         self.run.now = stamp(self.now)
         self.commitments: list[str] = []
@@ -450,7 +464,7 @@ class Session(RuleBasedStateMachine):
     def fork(self) -> None:
         """A second device starts from a copy of this store."""
         (self.folder / "device").mkdir()
-        self.device = InProcessCLI(self.folder / "device")
+        self.device = ZonedCLI(self.folder / "device")
         copy_store(self.run.db, self.device.db)
         self.history.append("(a second device starts from a copy of the store)")
 
@@ -493,6 +507,14 @@ class Session(RuleBasedStateMachine):
         self.seen.clear()  # --as-of reads with the current settings
         self.history.append(f"(config.toml: {text!r})")
 
+    @rule(zone=st.sampled_from(ZONES))
+    def move_zone(self, zone: str) -> None:
+        """The user travels: due times in days are local, so they are worked out again."""
+        if zone != self.run.zone:
+            self.run.zone = zone
+            self.seen.clear()  # (the views of earlier moments were shown in another zone)
+            self.history.append(f"(TZ={zone})")
+
     @rule(which=st.sampled_from(REFS))
     def read_text(self, which: str) -> None:
         """The text views: exit 0 (or 1 for an unknown contact), never a traceback."""
@@ -523,6 +545,7 @@ class Session(RuleBasedStateMachine):
             assert_same(live, views(self.run, slugs, copy), "live views against a full rebuild",
                         self.history)
             self.seen[self.run.now] = live
+            self.views_consistent(live)
         copy.unlink()
 
         verified = self.run.run("verify", "--json", expect=None)
@@ -531,6 +554,21 @@ class Session(RuleBasedStateMachine):
         if self.steps % (2 * FULL_EVERY) == 0:
             self.round_trip(live, slugs)
             self.as_of_agrees()
+
+    def views_consistent(self, live: dict[str, Any]) -> None:
+        """A contact's ``show`` has its ``contacts`` row, and its follow-ups are its
+        items in ``due --all``."""
+        rows = {row["id"]: row for row in [*live["contacts"], *live["archived"]]}
+        for slug, row in rows.items():
+            shown = live.get(f"show {slug}")
+            assert isinstance(shown, dict), f"show {slug}: {shown}"
+            profile = {k: v for k, v in shown.items() if k not in ("followups", "timeline")}
+            assert_same({"row": row}, {"row": profile}, f"show {slug} against its contacts row",
+                        self.history)
+            mine = [item for item in live["due"] if item["contact"] == slug]
+            assert_same({"items": sorted(mine, key=_item_key)},
+                        {"items": sorted(shown["followups"], key=_item_key)},
+                        f"show {slug}'s follow-ups against due --all", self.history)
 
     def handles_stay(self, items: list[dict[str, Any]]) -> None:
         """An item still open keeps its handle (grown from four characters to eight at
