@@ -592,6 +592,10 @@ class Session(RuleBasedStateMachine):
         assert_same(live, views(self.run, slugs, fresh), "live views against export+import",
                     self.history)
         fresh.unlink()
+        before = log_rows(self.run.db)
+        again = self.run.json("import", "jsonl", str(exported))
+        assert again["added"] == 0 and log_rows(self.run.db) == before, (
+            f"importing the store's own export added to it: {again}")
 
         # The same events arriving in another order (a file without hashes, shuffled:
         # seq, version and the chain are assigned anew) fold to the same views.
