@@ -483,4 +483,24 @@ def undo(event_id: str | None, batch: str | None, on: str | None) -> None:
     """
     if event_id and batch:
         raise click.UsageError("give EVENT_ID or --batch, not both")
-    report(context_app().recorder().undo(event_id, when(on, "--on", past=True), batch=batch))
+    from coffeechat.cli.render import LINE, inline
+
+    app = context_app()
+    retractions = app.recorder().undo(event_id, when(on, "--on", past=True), batch=batch)
+    report(retractions)
+    for path in _from_notes(app.store().conn, retractions):
+        click.echo(f"coffeechat: warning: undone, but the note {inline(path, LINE)} still says "
+                   "it, and a note is read again only when it changes: edit or delete the "
+                   "note to match (or `undo` the retraction to bring it back)", err=True)
+
+
+def _from_notes(db: apsw.Connection, retractions: Sequence[Event]) -> list[str]:
+    """The notes (paths in the folder) that recorded what these retractions undid."""
+    import msgspec
+
+    targets = [msgspec.json.decode(e.data).get("target") for e in retractions]
+    sources = db.execute(
+        "SELECT DISTINCT source FROM events WHERE source LIKE 'notes:%' "
+        "AND id IN (SELECT value FROM json_each(?)) ORDER BY source",
+        (msgspec.json.encode(targets).decode(),))
+    return [source.removeprefix("notes:") for (source,) in sources]

@@ -395,3 +395,22 @@ def test_due_md_and_the_contact_pages_give_each_item_its_handle(run: CLI, notes:
     assert f"(`{item['handle']}`)" in (views / "contacts" / "jane-doe.md").read_text()
     run.run("done", item["handle"])  # (what a handle copied from the view is for)
     assert item["handle"] not in {i["handle"] for i in run.json("due", "--all")}
+
+
+def test_undo_of_what_a_note_recorded_says_the_note_still_says_it(run: CLI, notes: Path) -> None:
+    run.run("add", "Jane Doe")
+    (notes / "jane.md").write_text("---\ntype: meeting\ncontact: Jane Doe\n"
+                                   "date: 2026-11-20 10:00\n---\nPlatform teams.\n")
+    run.run("watch", "--once", str(notes))
+    undone = run.run("undo")
+    assert undone.err.strip() == (
+        "coffeechat: warning: undone, but the note jane.md still says it, and a note is read "
+        "again only when it changes: edit or delete the note to match (or `undo` the "
+        "retraction to bring it back)")
+    assert run.json("contacts")[0]["stage"] == "prospect"  # (undone it is)
+    retraction = undone.out.split()[0]
+    assert run.run("undo", retraction).err == ""  # (brought back: nothing to say)
+    assert run.json("contacts")[0]["stage"] == "met"
+    # What the CLI recorded has no note behind it: no warning.
+    run.run("note", "jane", "likes tea")
+    assert run.run("undo").err == ""
