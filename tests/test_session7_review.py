@@ -1,0 +1,195 @@
+"""Session 7 review: this session's behaviour changes, attacked.
+
+Each test drives the real CLI in-process against a real store (and real files:
+calendars, notes) and checks what a user sees. The changes under attack: a
+meeting held days before the one scheduled is a meeting of its own (be9d290),
+the rebook item after a cancellation (7f11339), no warmth for someone only
+imported (455bc93), a meeting note's corrected time keeping its promise
+(2c26206), skipped thank-yous in stats (a087505). The xfails are bugs found
+here, each reduced to the fewest steps.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import InProcessCLI
+from tests.test_calendar import configure
+from tests.test_session7_month import ics_events
+from tests.test_session7_stateful import rebuilt
+
+DATA = Path(__file__).parent / "data"
+WEEKLY = DATA / "invite-google-weekly.ics"  # Samira, Tuesdays 10:00 New York
+SERIES = "7fk2m0qz3r9c1h5t8wbn4x6d2e@google.com"
+
+
+def items(run: InProcessCLI, *args: str) -> set[tuple[str, str, str]]:
+    """(name, kind, due_at) of every open follow-up."""
+    return {(i["name"], i["kind"], i["due_at"]) for i in run.json("due", "--all", *args)}
+
+
+def contact(run: InProcessCLI, slug: str, *args: str) -> dict[str, Any]:
+    [found] = [c for c in run.json("contacts", *args) if c["id"] == slug]
+    return found
+
+
+def same_after_rebuild(run: InProcessCLI) -> None:
+    """contacts and due read live equal the same read after a full rebuild."""
+    live = (run.json("contacts"), items(run))
+    again = (rebuilt(run, "contacts"),
+             {(i["name"], i["kind"], i["due_at"]) for i in rebuilt(run, "due", "--all")})
+    assert live == again
+
+
+def starts(run: InProcessCLI) -> list[str]:
+    return sorted(e["DTSTART"] for e in ics_events(run.run("export", "ics").out)
+                  if e["KIND"] == "VEVENT")
+
+
+# -- a meeting held days before the one scheduled ---------------------------------
+
+
+@pytest.mark.parametrize(("held", "same"), [
+    ("2026-11-22T15:00:00Z", True),   # exactly two days before: the meeting scheduled
+    ("2026-11-22T14:59:59Z", False),  # a second more: a meeting of its own
+    ("2026-11-25T09:00:00Z", True),   # the day after: that meeting, held late
+])
+def test_the_two_day_boundary_is_one_rule_for_met_the_fold_and_export(
+        run: InProcessCLI, held: str, same: bool) -> None:
+    run.now = "2026-11-20T12:00:00Z"
+    run.run("add", "Jane Doe")
+    scheduled = run.json("schedule", "jane", "--at", "2026-11-24T15:00:00Z")["recorded"][0]["id"]
+    run.now = "2026-11-26T12:00:00Z"
+    run.run("met", "jane", "--on", held)
+    linked = run.json("log")[-1]["data"].get("meeting")
+    jane = contact(run, "jane-doe")
+    if same:
+        assert (linked, jane["stage"]) == (scheduled, "met")
+        assert starts(run) == ["20261124T150000Z"]
+        assert "prep" not in {kind for _, kind, _ in items(run)}
+    else:
+        assert (linked, jane["stage"]) == (None, "scheduled")
+        assert starts(run) == [held.replace("-", "").replace(":", ""), "20261124T150000Z"]
+    assert jane["meetings"] == 1
+    same_after_rebuild(run)
+
+
+def test_an_early_coffee_undone_and_redone_and_the_call_cancelled_match_a_rebuild(
+        run: InProcessCLI) -> None:
+    run.now = "2026-11-20T12:00:00Z"
+    run.run("add", "Jane Doe")
+    run.run("ask", "jane")
+    run.run("answer", "jane", "accepted")
+    run.run("schedule", "jane", "--at", "2026-11-24T15:00:00Z")
+    run.run("met", "jane", "--on", "2026-11-21T10:00:00Z")  # Saturday
+    run.run("undo")
+    assert contact(run, "jane-doe")["stage"] == "scheduled"
+    assert contact(run, "jane-doe")["meetings"] == 0
+    run.run("met", "jane", "--on", "2026-11-21T10:00:00Z")
+    same_after_rebuild(run)
+    run.now = "2026-11-22T12:00:00Z"
+    run.run("cancel", "jane")
+    # Met on Saturday: back to met (no rebook item, no said-yes item), a thank-you left
+    assert contact(run, "jane-doe")["stage"] == "met"
+    kinds = {kind for _, kind, _ in items(run)}
+    assert "thank-you" in kinds and not {"schedule", "prep"} & kinds, kinds
+    same_after_rebuild(run)
+    run.run("undo")  # the cancel taken back: the call is ahead again, with its prep
+    assert contact(run, "jane-doe")["stage"] == "scheduled"
+    assert "prep" in {kind for _, kind, _ in items(run)}
+    same_after_rebuild(run)
+
+
+def test_a_schedule_recorded_after_a_back_dated_met_is_the_next_meeting(
+        run: InProcessCLI) -> None:
+    run.now = "2026-11-20T12:00:00Z"
+    run.run("add", "Jane Doe")
+    run.run("met", "jane", "--on", "-3d")
+    run.run("schedule", "jane", "--at", "+2w")
+    jane = contact(run, "jane-doe")
+    assert (jane["stage"], jane["meetings"]) == ("scheduled", 1)
+    assert len(starts(run)) == 2
+    same_after_rebuild(run)
+
+
+@pytest.mark.xfail(strict=True, reason="met links the meeting scheduled by the state as it is "
+                   "now (core/recording.py met: state.scheduled_id), while the fold places a "
+                   "met dated before the schedule was recorded ahead of it: the meeting.held "
+                   "says meeting=<the call> but the call stays scheduled, with its prep, and "
+                   "export ics shows two meetings")
+def test_a_met_dated_before_the_schedule_was_recorded_is_linked_as_the_fold_reads_it(
+        run: InProcessCLI) -> None:
+    run.now = "2026-11-02T09:00:00Z"
+    run.run("add", "Bo Chen")
+    run.run("schedule", "bo", "--at", "2026-11-03T15:00:00Z")  # tomorrow afternoon
+    run.now = "2026-11-02T12:00:00Z"
+    run.run("met", "bo", "--on", "2026-11-02T08:00:00Z")  # this morning, before scheduling
+    linked = run.json("log")[-1]["data"].get("meeting") is not None
+    still_scheduled = contact(run, "bo-chen")["stage"] == "scheduled"
+    assert linked != still_scheduled  # either the meeting held is the call, or it is not
+
+
+# -- the rebook item ---------------------------------------------------------------
+
+
+def test_the_rebook_item_closes_and_comes_back_as_the_user_works_it(run: InProcessCLI) -> None:
+    run.now = "2026-11-02T09:00:00Z"
+    run.run("add", "Bo Chen")
+    run.run("ask", "bo")
+    run.run("schedule", "bo", "--at", "2026-11-05T15:00:00Z")
+    run.now = "2026-11-04T09:00:00Z"
+    run.run("cancel", "bo")
+    rebook = ("Bo Chen", "schedule", "2026-11-06T09:00:00Z")
+    assert items(run) == {rebook}
+    # --as-of before the cancel: the prep; after: the rebook item
+    assert {k for _, k, _ in items(run, "--as-of", "2026-11-03T09:00:00Z")} == {"prep"}
+    assert items(run, "--as-of", "2026-11-05T09:00:00Z") == {rebook}
+    # undo of the cancel: scheduled again, no rebook item
+    run.run("undo")
+    assert contact(run, "bo-chen")["stage"] == "scheduled"
+    assert "schedule" not in {k for _, k, _ in items(run)}
+    run.run("cancel", "bo")
+    [item] = run.json("due", "--all")
+    run.run("snooze", item["handle"], "2026-11-10T09:00:00Z")
+    assert items(run) == {("Bo Chen", "schedule", "2026-11-10T09:00:00Z")}
+    run.run("skip", item["handle"])
+    assert items(run) == set()
+    same_after_rebuild(run)
+    run.run("undo")
+    assert {k for _, k, _ in items(run)} == {"schedule"}
+    run.run("archive", "bo")
+    assert items(run) == set()
+    same_after_rebuild(run)
+
+
+def test_a_cancellation_from_the_organiser_asks_to_rebook(run: InProcessCLI) -> None:
+    configure(run)
+    run.now = "2026-11-02T09:00:00Z"
+    run.json("import", "ics", str(DATA / "invite-outlook.ics"))
+    [who] = [c["id"] for c in run.json("contacts")]
+    assert contact(run, who)["stage"] == "scheduled"
+    run.json("import", "ics", str(DATA / "invite-outlook-cancel.ics"))
+    assert [k for _, k, _ in items(run)] == ["schedule"]
+    [item] = run.json("due", "--all")
+    assert "not rebooked" in item["reason"]
+    same_after_rebuild(run)
+
+
+def test_a_merge_keeps_one_rebook_item_and_a_rebooking_closes_it(run: InProcessCLI) -> None:
+    run.now = "2026-11-02T09:00:00Z"
+    run.run("add", "Bo Chen")
+    run.run("add", "Bo Chen", "--email", "bo@example.org")  # bo-chen-2
+    for slug, at in (("bo-chen", "2026-11-05T15:00:00Z"), ("bo-chen-2", "2026-11-06T15:00:00Z")):
+        run.run("ask", slug)
+        run.run("schedule", slug, "--at", at)
+        run.run("cancel", slug)
+        run.now = "2026-11-02T10:00:00Z"
+    run.run("merge", "bo-chen", "bo-chen-2")
+    assert [k for _, k, _ in items(run)] == ["schedule"]
+    same_after_rebuild(run)
+    run.run("schedule", "bo-chen", "--at", "2026-11-12T15:00:00Z")
+    assert [k for _, k, _ in items(run)] == ["prep"]
+    same_after_rebuild(run)
