@@ -19,7 +19,6 @@ import pytest
 from tests.conftest import InProcessCLI
 from tests.test_calendar import configure
 from tests.test_session7_month import ics_events, watch, write_note
-from tests.test_session7_stateful import rebuilt
 
 DATA = Path(__file__).parent / "data"
 WEEKLY = DATA / "invite-google-weekly.ics"  # Samira, Tuesdays 10:00 New York
@@ -34,6 +33,14 @@ def items(run: InProcessCLI, *args: str) -> set[tuple[str, str, str]]:
 def contact(run: InProcessCLI, slug: str, *args: str) -> dict[str, Any]:
     [found] = [c for c in run.json("contacts", *args) if c["id"] == slug]
     return found
+
+
+def rebuilt(run: InProcessCLI, *args: str) -> Any:
+    """``args --json`` read from a backup of the store whose projections were rebuilt."""
+    copy = run.home / "rebuilt.db"
+    run.run("backup", str(copy), "--force")
+    run.run("rebuild", COFFEECHAT_DB=str(copy))
+    return run.json(*args, COFFEECHAT_DB=str(copy))
 
 
 def same_after_rebuild(run: InProcessCLI) -> None:
@@ -324,3 +331,73 @@ def test_a_contact_added_by_hand_keeps_its_warmth_when_merged_with_an_old_import
     assert contact(run, "jane-doe-2")["warmth"] == "warm"
     run.run("merge", "jane-doe-2", "jane-doe")
     assert contact(run, "jane-doe-2")["warmth"] == "warm"
+
+
+# -- a meeting note's corrected time ---------------------------------------------------
+
+MEETING_NOTE = """\
+---
+type: meeting
+contact: Lena Vogel
+date: {date}
+commitments:
+  - text: {first}
+    due: 2026-11-06
+  - text: send the deck
+    due: 2026-11-06
+---
+"""
+
+
+def promises(run: InProcessCLI) -> list[tuple[str, str]]:
+    return sorted((i["commitment"], i["handle"]) for i in run.json("due", "--all")
+                  if i["kind"] == "commitment")
+
+
+def test_two_like_promises_both_keep_their_ids_when_the_time_moves(
+        run: InProcessCLI, tmp_path: Path) -> None:
+    notes = tmp_path / "notes"
+    run.now = "2026-10-27T21:00:00Z"
+    run.run("add", "Lena Vogel")
+    write_note(notes, "lena.md", MEETING_NOTE.format(date="2026-10-27 16:00",
+                                                     first="send the deck"))
+    watch(run, notes)
+    before = promises(run)
+    assert len(before) == 2 and len(set(before)) == 2
+    write_note(notes, "lena.md", MEETING_NOTE.format(date="2026-10-26 15:30",
+                                                     first="send the deck"))
+    watch(run, notes)
+    assert promises(run) == before
+    assert contact(run, "lena-vogel")["meetings"] == 1
+    same_after_rebuild(run)
+    # the time and one text changed at once: that promise is another, the other stays
+    write_note(notes, "lena.md", MEETING_NOTE.format(date="2026-10-27 16:00",
+                                                     first="send the slides"))
+    watch(run, notes)
+    after = promises(run)
+    assert len(after) == 2 and len(set(before) & set(after)) == 1
+    reasons = sorted(i["reason"] for i in run.json("due", "--all") if i["kind"] == "commitment")
+    assert reasons == ["promised: send the deck", "promised: send the slides"]
+    same_after_rebuild(run)
+
+
+# -- stats: skipped thank-yous ---------------------------------------------------------
+
+
+def test_a_skipped_thank_you_then_sent_counts_as_sent(run: InProcessCLI) -> None:
+    run.now = "2026-11-02T09:00:00Z"
+    run.run("add", "Bo Chen")
+    run.run("met", "bo")
+    [thanks] = [i for i in run.json("due", "--all") if i["kind"] == "thank-you"]
+    run.run("skip", thanks["handle"])
+    counted = run.json("stats")["follow_through"]["thanks"]
+    assert (counted["skipped"], counted["not_yet"]) == (1, 0)
+    assert "skipped" in run.run("stats").out
+    run.run("undo")
+    counted = run.json("stats")["follow_through"]["thanks"]
+    assert (counted["skipped"], counted["not_yet"]) == (0, 1)
+    run.run("skip", thanks["handle"])
+    run.now = "2026-11-09T09:00:00Z"
+    run.run("thank", "bo")
+    counted = run.json("stats")["follow_through"]["thanks"]
+    assert (counted["skipped"], counted["not_yet"], counted["late"]) == (0, 0, 1)
