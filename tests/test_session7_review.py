@@ -401,3 +401,23 @@ def test_a_skipped_thank_you_then_sent_counts_as_sent(run: InProcessCLI) -> None
     run.run("thank", "bo")
     counted = run.json("stats")["follow_through"]["thanks"]
     assert (counted["skipped"], counted["not_yet"], counted["late"]) == (0, 0, 1)
+
+
+def test_undo_of_a_promise_kept_through_a_time_correction_names_its_note(
+        run: InProcessCLI, tmp_path: Path) -> None:
+    notes = tmp_path / "notes"
+    run.now = "2026-10-27T21:00:00Z"
+    run.run("add", "Lena Vogel")
+    write_note(notes, "lena.md", MEETING_NOTE.format(date="2026-10-27 16:00",
+                                                     first="introduce her to Ada"))
+    watch(run, notes)
+    write_note(notes, "lena.md", MEETING_NOTE.format(date="2026-10-27 15:30",
+                                                     first="introduce her to Ada"))
+    watch(run, notes)
+    promise = promises(run)[0][0]
+    undone = run.run("undo", promise)
+    assert "the note lena.md still says it" in undone.err
+    assert promise not in {p for p, _ in promises(run)}
+    # the batch of the CLI's own command: no warning
+    run.run("note", "lena-vogel", "likes tea")
+    assert run.run("undo").err == ""
