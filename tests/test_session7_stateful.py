@@ -61,12 +61,12 @@ WHEN = ("-3d", "-1d", "-2h", "+2h", "+1d", "+3d", "+2w", "tomorrow", "yesterday"
 PAST = ("-3d", "-1d", "-2h", "yesterday", "-5w")
 STEP = (timedelta(minutes=7), timedelta(hours=3), timedelta(days=1), timedelta(days=3),
         timedelta(days=8), timedelta(days=40))
-CONFIGS = (
+CONFIGS = tuple("[views]\nreport = false\n" + text for text in (
     "",
     "[followups]\ncheckin_days = 30\nnudge_days = 3\n",
     "[keep_in_touch]\nmentor = { ideal = 20, max = 50 }\n",
     "[rules]\nbirthdays = false\n[followups]\nthank_you_hours = 48\n",
-)
+))
 
 
 def stamp(moment: datetime) -> str:
@@ -74,12 +74,18 @@ def stamp(moment: datetime) -> str:
 
 
 def settled(result: Result, args: tuple[str, ...]) -> None:
-    """Exit 0, or 1 with one line on stderr naming coffeechat; never a traceback."""
+    """Exit 0, or 1 with one line on stderr naming coffeechat; never a traceback.
+
+    (``watch --once`` names each bad note on a line of its own.)
+    """
     where = f"coffeechat {' '.join(args)}"
     assert result.code in (0, 1), f"{where} exited {result.code}: {result.err[-2000:]}"
     assert "Traceback" not in result.err + result.out, f"{where}: {result.err[-2000:]}"
     if result.code == 1:
         lines = result.err.splitlines()
+        if args[0] == "watch":
+            assert lines and all(line.startswith("coffeechat: ") for line in lines), where
+            lines = lines[-1:]
         assert len(lines) == 1, f"{where}: stderr is not one line: {result.err[-2000:]}"
         assert lines[0].startswith("coffeechat: "), f"{where}: {lines[0]}"
 
@@ -255,6 +261,7 @@ class Session(RuleBasedStateMachine):
         self.history: list[str] = []
         self.seen: dict[str, dict[str, Any]] = {}  # moment -> the live views then
         self.copies = 0
+        (self.run.home / "config.toml").write_text(CONFIGS[0])  # (watch: no report.html)
         self.undoable = 0  # roughly: commands recorded and not undone since
         self.device: InProcessCLI | None = None
         self.handles: dict[tuple[Any, ...], str] = {}  # open item -> its handle
@@ -275,13 +282,13 @@ class Session(RuleBasedStateMachine):
         self.history.append(f"[{run.now}]{' (device)' if where else ''} {' '.join(args)} "
                             f"-> {result.code}" + (f" {result.err.strip()}" if result.code else ""))
         settled(result, args)
-        if result.code == 0 and where is None:
+        if (result.code == 0 or args[0] == "watch") and where is None:
             self.seen.pop(self.run.now, None)  # what was seen at this moment is not final
             self.undoable += 1
             for event in result.json().get("recorded", []):
-                if event["type"] == "commitment.made":
+                if isinstance(event, dict) and event["type"] == "commitment.made":
                     self.commitments.append(event["id"])
-        elif result.code != 0:
+        elif result.code != 0 and args[0] != "watch":  # (watch records the good notes)
             assert log_rows(run.db) == before, f"{args!r} was refused but changed the log"
         return result
 
@@ -302,7 +309,8 @@ class Session(RuleBasedStateMachine):
 
     def slugs(self) -> list[str]:
         """Every contact the log names, merged-away ones too."""
-        found = {row[2].removeprefix("contact:") for row in log_rows(self.run.db)}
+        found = {row[2].removeprefix("contact:") for row in log_rows(self.run.db)
+                 if row[2].startswith("contact:")}
         return sorted(found)
 
     # -- the clock -----------------------------------------------------------------------
@@ -456,6 +464,32 @@ class Session(RuleBasedStateMachine):
         ids = [row[1] for row in log_rows(self.run.db)]
         event = data.draw(st.sampled_from(ids), label="event")
         self.cli("undo", event, *(("--on", on) if on else ()))
+
+    # -- the notes folder -----------------------------------------------------------------
+
+    @rule(data=st.data(), slot=st.sampled_from(("a.md", "b.md", "c.md")),
+          kind=st.sampled_from(("meeting", "note", "checkin", "ask", "thanks", None)),
+          back=st.sampled_from((timedelta(0), timedelta(hours=5), timedelta(days=2))),
+          commitment=st.booleans())
+    def note_file(self, data: st.DataObject, slot: str, kind: str | None, back: timedelta,
+                  commitment: bool) -> None:
+        """Write, rewrite or (kind None) delete a note, then ``watch --once``."""
+        self.advance(data)
+        notes = self.folder / "notes"
+        notes.mkdir(exist_ok=True)
+        path = notes / slot
+        if kind is None:
+            path.unlink(missing_ok=True)
+            self.history.append(f"(notes: {slot} deleted)")
+        else:
+            when = (self.now - back).strftime("%Y-%m-%d %H:%M")
+            lines = ["---", f"type: {kind}", f"contact: {self.who(data)}", f"date: {when}Z"]
+            if commitment and kind == "meeting":
+                lines += ["commitments:", "  - text: send the cv", "    due: +3d"]
+            text = "\n".join([*lines, "---", f"Talked about the cv ({kind}).", ""])
+            path.write_text(text)
+            self.history.append(f"(notes: {slot} = {lines[1:]})")
+        self.cli("watch", str(notes), "--once")
 
     # -- another device -------------------------------------------------------------------
 
