@@ -659,6 +659,7 @@ class Session(RuleBasedStateMachine):
             assert_same(then, views(self.run, shown, as_of=moment),
                         f"views --as-of {moment} against the live views at {moment}",
                         self.history)
+            self.history.append(f"(checked: views --as-of {moment})")
 
 
 Session.TestCase.settings = settings(
