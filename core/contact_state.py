@@ -50,6 +50,11 @@ class Referral(NamedTuple):
     at: str
 
 
+def added_by_hand(source: object) -> bool:
+    """Whether an event's source is you (the CLI, a note), not an import or a plugin."""
+    return source == "cli" or (isinstance(source, str) and source.startswith("notes:"))
+
+
 class ContactState:
     """Everything the projections and follow-up rules need about one contact."""
 
@@ -75,6 +80,7 @@ class ContactState:
         "email",
         "events",
         "fills",
+        "hand_added_at",
         "how_met",
         "id",
         "kept",
@@ -136,6 +142,9 @@ class ContactState:
         self.added_at: str | None = None  # the earliest live contact.added, and its id
         self.added_id: str | None = None
         self.added_source: str | None = None  # that event's source: cli, notes:..., import:...
+        # the earliest live contact.added you recorded (the CLI, a note; a merged contact's
+        # too), None when only imports added them: an address book, not a to-do list
+        self.hand_added_at: str | None = None
         self.archived = False
         self.cadence_days: int | None = None  # its own check-in cadence; None: the default
         self.stage: Stage = _PROSPECT  # never UNANSWERED: the views judge that at read time

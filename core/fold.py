@@ -18,7 +18,7 @@ from msgspec import UNSET
 from coffeechat.clock import from_stamp, is_stamp, stamp
 from coffeechat.codec import UNREADABLE, decode_payload, decoder_for
 from coffeechat.contact_state import ROW_COLUMNS as ROW_COLUMNS  # (imported from here too)
-from coffeechat.contact_state import Commitment, ContactState, Referral, Row
+from coffeechat.contact_state import Commitment, ContactState, Referral, Row, added_by_hand
 from coffeechat.events import (
     CONTACT_PREFIX,
     CONTACT_STREAM,
@@ -180,6 +180,9 @@ def _contact_added(state: ContactState, row: Row, p: ContactAdded) -> None:
     if state.added_at is None or row.occurred_at < state.added_at:
         state.added_at, state.added_id = row.occurred_at, row.id
         state.added_source = row.source if isinstance(row.source, str) else None
+    if added_by_hand(row.source) and (state.hand_added_at is None
+                                      or row.occurred_at < state.hand_added_at):
+        state.hand_added_at = row.occurred_at
     if row.stream != state.stream:  # a merged contact: its details only fill gaps
         state.fills.append((row.id, p))
         return

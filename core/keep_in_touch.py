@@ -7,10 +7,12 @@ that tier's ``max`` when the ideal comes from a tier that sets one, else twice
 the ideal. The check-in rule uses the ideal gap (:func:`ideal_days`).
 
 Its **warmth**, judged at read time against the clock (or ``--as-of``), counts
-from the last touch (any event whose type is a ``touch``), or from when it was
-added if it was never touched: ``warm`` inside the ideal gap, ``due`` past it,
-``cold`` past the longest. Archived and declined contacts, and asks that went
-unanswered, have no warmth (None): there is no relationship to keep warm.
+from the last touch (any event whose type is a ``touch``), or from when you
+added them if they were never touched (:meth:`Judge.since_when`): ``warm`` inside
+the ideal gap, ``due`` past it, ``cold`` past the longest. Archived and declined
+contacts, asks that went unanswered, and people only imported and never touched
+(unless given a cadence or a tier) have no warmth (None): there is no relationship
+to keep warm.
 Gaps are calendar days in the local time zone, as for every follow-up.
 """
 
@@ -118,17 +120,20 @@ class Judge:
                 t for t in tags if isinstance(t, str)] if isinstance(tags, list) else [])
         return found
 
-    def since_when(self, last_touch: str | None, added_at: str | None, by_hand: object,
-                   cadence: int | None, tags_json: str) -> str | None:
+    def since_when(self, last_touch: str | None, added_at: str | None,
+                   hand_added_at: str | None, cadence: int | None, tags_json: str
+                   ) -> str | None:
         """What a contact's warmth counts from: its last touch; for one never touched, when
-        it was added, if you added them yourself, or gave them a cadence or a tier's tag.
+        you added them, or when they were added if you gave them a cadence or a tier's tag.
 
         Someone only imported (a LinkedIn connection from years ago) and never touched
         has no warmth: an address book is not people you are losing touch with.
         """
         if last_touch:
             return last_touch
-        if by_hand or cadence is not None or self.gaps(cadence, tags_json).tier is not None:
+        if hand_added_at:
+            return hand_added_at
+        if cadence is not None or self.gaps(cadence, tags_json).tier is not None:
             return added_at
         return None
 
@@ -156,7 +161,7 @@ class Judge:
 # -- reconnect -----------------------------------------------------------------------
 
 _ROWS = """
-    SELECT c.id, c.name, {stage}, c.last_touch_at, c.added_at, c.added_by_hand,
+    SELECT c.id, c.name, {stage}, c.last_touch_at, c.added_at, c.hand_added_at,
            c.cadence_days, c.tags
     FROM {s}.contacts c
 """

@@ -41,7 +41,7 @@ _CONTACT_SELECT = f"""
                     c.referred_by),
            c.tags, c.email, c.linkedin, c.phone,
            c.how_met, c.cadence_days, c.meetings, c.added_at, c.birthday, c.dates,
-           c.added_by_hand
+           c.hand_added_at
     FROM {{s}}.contacts c
     LEFT JOIN (SELECT f.contact, f.kind, min(f.due_at) AS due_at
                FROM {{s}}.followups f WHERE {_LIVE} {{only}} GROUP BY f.contact) n

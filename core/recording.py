@@ -39,7 +39,7 @@ from coffeechat.events import (
     RequestSent,
     ThanksSent,
 )
-from coffeechat.fold import CONTACT_PREFIX, ContactState, held_as_scheduled
+from coffeechat.fold import CONTACT_PREFIX, ContactState, fold, held_as_scheduled
 from coffeechat.projections.projector import Projector
 from coffeechat.resolve import free_id, id_taken, resolve_contact
 from coffeechat.store import NewEvent, Store
@@ -316,8 +316,12 @@ class Recorder:
         """A meeting happened: its notes, takeaways, referrals and my commitments, as one batch."""
         contact_id = self.contact(contact)
         state = self.state(contact_id)
-        scheduled = state.scheduled_id if state.scheduled_at is not None and \
-            held_as_scheduled(stamp(on), state.scheduled_at) else None  # (not days before it)
+        # The meeting it is, as the fold will read it: what was scheduled by ``on`` (a met
+        # dated before a schedule was recorded is not that meeting), not days before it.
+        held_at = stamp(on)
+        then = fold(state.stream, [r for r in state.events if r.occurred_at <= held_at])
+        scheduled = then.scheduled_id if then.scheduled_at is not None and \
+            held_as_scheduled(held_at, then.scheduled_at) else None
         held = MeetingHeld(
             notes=validate.text(notes, "--notes") if notes else None,
             takeaways=[validate.text(t, "--takeaway") for t in takeaways],

@@ -137,11 +137,6 @@ def referral_outreach(state: ContactState, rules: FollowupRules) -> Iterator[Fol
                        anchor=state.added_at)
 
 
-def added_by_hand(source: str | None) -> bool:
-    """Whether a contact was added by you (the CLI, a note), not by an import."""
-    return source == "cli" or (source or "").startswith("notes:")
-
-
 def reach_out(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
     """Someone you added yourself and never contacted: reach out within ``reach_out_days``.
 
@@ -152,12 +147,13 @@ def reach_out(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
             or state.scheduled_id or state.stage != Stage.PROSPECT \
             or not state.added_at or not state.added_id:
         return
-    if not added_by_hand(state.added_source):
+    if state.hand_added_at is None:
         wanted = {tag.lower() for tag in rules.reach_out_tags}
         if not wanted or not any(tag.lower() in wanted for tag in state.tags):
             return
-    yield FollowUp(state.id, Kind.REACH_OUT, after_days(state.added_at, rules.reach_out_days),
-                   "added on {day}, not contacted yet", state.added_id, anchor=state.added_at)
+    added = state.hand_added_at or state.added_at  # (you added them then: an import earlier)
+    yield FollowUp(state.id, Kind.REACH_OUT, after_days(added, rules.reach_out_days),
+                   "added on {day}, not contacted yet", state.added_id, anchor=added)
 
 
 def check_in(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:

@@ -122,11 +122,6 @@ def test_a_schedule_recorded_after_a_back_dated_met_is_the_next_meeting(
     same_after_rebuild(run)
 
 
-@pytest.mark.xfail(strict=True, reason="met links the meeting scheduled by the state as it is "
-                   "now (core/recording.py met: state.scheduled_id), while the fold places a "
-                   "met dated before the schedule was recorded ahead of it: the meeting.held "
-                   "says meeting=<the call> but the call stays scheduled, with its prep, and "
-                   "export ics shows two meetings")
 def test_a_met_dated_before_the_schedule_was_recorded_is_linked_as_the_fold_reads_it(
         run: InProcessCLI) -> None:
     run.now = "2026-11-02T09:00:00Z"
@@ -318,10 +313,6 @@ def test_warmth_by_how_a_contact_came(run: InProcessCLI, tmp_path: Path) -> None
     same_after_rebuild(run)
 
 
-@pytest.mark.xfail(strict=True, reason="a merged contact's source is the oldest contact.added "
-                   "of the two (core/fold.py _contact_added), so someone you added yourself, "
-                   "merged with an old LinkedIn import of the same person, counts as only "
-                   "imported: no warmth (and no reach-out), whichever of the two stays")
 def test_a_contact_added_by_hand_keeps_its_warmth_when_merged_with_an_old_import(
         run: InProcessCLI) -> None:
     run.now = "2026-11-02T09:00:00Z"

@@ -15,7 +15,7 @@ from coffeechat.handles import handle_of
 from coffeechat.projections import VERSIONS
 from coffeechat.projections.base import Folded, Projection
 from coffeechat.resolve import company_key, fold, linkedin_key
-from coffeechat.rules import FollowupRules, added_by_hand, unanswered_at
+from coffeechat.rules import FollowupRules, unanswered_at
 from coffeechat.stages import Kind
 from coffeechat.yearly_dates import BIRTHDAY, parse
 
@@ -55,9 +55,9 @@ class ContactsProjection(Projection):
             name_key TEXT NOT NULL,
             company_key TEXT,
             linkedin_key TEXT,
-            -- 1: added by you (the CLI, a note), 0: by an import (an address book: warmth
-            -- counts from its first touch, not from the import; coffeechat.keep_in_touch)
-            added_by_hand INTEGER NOT NULL
+            -- when you added them (the CLI, a note); NULL when only imports did (an address
+            -- book: warmth counts from the first touch, not the import; keep_in_touch)
+            hand_added_at TEXT
         );
     """
     indexes = """
@@ -105,7 +105,7 @@ class ContactsProjection(Projection):
                 s.birthday, encode(s.dates).decode() if s.dates else None,
                 *_birthday_item(s, rules), s.scheduled_at, s.scheduled_id, s.last_met_id,
                 fold(s.name or ""), company_key(s.company) or None, linkedin_key(s.linkedin),
-                int(added_by_hand(s.added_source)),
+                s.hand_added_at,
             ))
         db.executemany(
             f"INSERT INTO {schema}.contacts VALUES ({','.join('?' * 30)})", rows
