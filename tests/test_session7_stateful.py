@@ -136,6 +136,15 @@ def projected(db: Path) -> dict[str, Any]:
         conn.close()
 
 
+def batches_of(db: Path) -> list[str]:
+    conn = apsw.Connection(str(db), flags=apsw.SQLITE_OPEN_READONLY)
+    try:
+        return [row[0] for row in conn.execute(
+            "SELECT DISTINCT batch FROM events WHERE batch IS NOT NULL ORDER BY batch")]
+    finally:
+        conn.close()
+
+
 def views(run: InProcessCLI, slugs: list[str], db: Path | None = None,
           as_of: str | None = None) -> dict[str, Any]:
     """Every read view as JSON, from the store at ``db`` (default: the live one)."""
@@ -161,6 +170,11 @@ def views(run: InProcessCLI, slugs: list[str], db: Path | None = None,
     for slug in slugs:
         got[f"show {slug}"] = read("show", slug)
     return got
+
+
+def _open_key(item: dict[str, Any]) -> tuple[Any, ...]:
+    """What an open item is (its handle is a hash of this)."""
+    return item["contact"], item["kind"], item["event"], item.get("commitment")
 
 
 def _item_key(item: dict[str, Any]) -> tuple[str, ...]:
@@ -441,7 +455,17 @@ class Session(RuleBasedStateMachine):
             args.append(data.draw(st.sampled_from(("+2d", "tomorrow", "+5w")), label="until"))
         if on:
             args += ["--on", on]
-        self.cli(*args)
+        if self.cli(*args).code != 0:
+            return
+        # Closed or put off: the item is no longer open as it was.
+        key = _open_key(item)
+        after = [i for i in self.run.json("due", "--all") if _open_key(i) == key]
+        assert all(i["due_at"] != item["due_at"] for i in after), (
+            f"{' '.join(args)} left {item} open as it was: {after}\n"
+            + "\n".join(self.history[-20:]))
+        if action == "snooze":
+            assert after and all(i["due_at"] > item["due_at"] for i in after), (
+                f"{' '.join(args)}: {item} is now {after}\n" + "\n".join(self.history[-20:]))
 
     @precondition(lambda self: self.commitments)
     @rule(data=st.data())
@@ -461,8 +485,13 @@ class Session(RuleBasedStateMachine):
         """Retract an older event (a retraction too: that brings its event back),
         sometimes back-dated before it."""
         self.advance(data)
-        ids = [row[1] for row in log_rows(self.run.db)]
-        event = data.draw(st.sampled_from(ids), label="event")
+        rows = log_rows(self.run.db)
+        if data.draw(st.booleans(), label="a whole batch"):
+            batches = batches_of(self.run.db)
+            if batches:
+                self.cli("undo", "--batch", data.draw(st.sampled_from(batches), label="batch"))
+                return
+        event = data.draw(st.sampled_from([row[1] for row in rows]), label="event")
         self.cli("undo", event, *(("--on", on) if on else ()))
 
     # -- the notes folder -----------------------------------------------------------------
@@ -607,8 +636,9 @@ class Session(RuleBasedStateMachine):
     def handles_stay(self, items: list[dict[str, Any]]) -> None:
         """An item still open keeps its handle (grown from four characters to eight at
         most, while another open item shares the first four)."""
-        now = {(i["contact"], i["kind"], i["event"], i.get("commitment")): i["handle"]
-               for i in items}
+        now = {_open_key(i): i["handle"] for i in items}
+        handles = [i["handle"] for i in items]
+        assert len(set(handles)) == len(handles), f"two open items share a handle: {items}"
         for key, handle in now.items():
             before = self.handles.get(key)
             if before is not None:
