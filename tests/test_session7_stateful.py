@@ -631,6 +631,14 @@ class Session(RuleBasedStateMachine):
             profile = {k: v for k, v in shown.items() if k not in ("followups", "timeline")}
             assert_same({"row": row}, {"row": profile}, f"show {slug} against its contacts row",
                         self.history)
+            # (a birthday is never a contact's next follow-up: it has a column of its own)
+            steps = [item for item in shown["followups"] if item["kind"] != "birthday"]
+            first = min((item["due_at"] for item in steps), default=None)
+            kinds = {item["kind"] for item in steps if item["due_at"] == first}
+            assert row["next_due_at"] == first and (first is None or row["next_due_kind"]
+                                                    in kinds), (
+                f"{slug}: next due {row['next_due_kind']} at {row['next_due_at']}, but its "
+                f"follow-ups are {shown['followups']}\n" + "\n".join(self.history[-20:]))
             mine = [item for item in live["due"] if item["contact"] == slug]
             assert_same({"items": sorted(mine, key=_item_key)},
                         {"items": sorted(shown["followups"], key=_item_key)},
