@@ -631,6 +631,8 @@ class Session(RuleBasedStateMachine):
             profile = {k: v for k, v in shown.items() if k not in ("followups", "timeline")}
             assert_same({"row": row}, {"row": profile}, f"show {slug} against its contacts row",
                         self.history)
+            assert row["stage"] != "archived" or not shown["followups"], (
+                f"archived {slug} has follow-ups: {shown['followups']}")
             # (a birthday is never a contact's next follow-up: it has a column of its own)
             steps = [item for item in shown["followups"] if item["kind"] != "birthday"]
             first = min((item["due_at"] for item in steps), default=None)
