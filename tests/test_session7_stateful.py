@@ -497,6 +497,18 @@ class Session(RuleBasedStateMachine):
         event = data.draw(st.sampled_from([row[1] for row in rows]), label="event")
         self.cli("undo", event, *(("--on", on) if on else ()))
 
+    @rule(data=st.data(), commands=st.lists(st.sampled_from((
+        ("ask", "@"), ("answer", "@", "accepted"), ("schedule", "@", "--at", "+1d"),
+        ("met", "@", "--referral", "Di Fox"), ("thank", "@"), ("checkin", "@", "--on", "-2d"),
+        ("note", "@", "cv"), ("archive", "@"), ("merge", "@", "@"), ("undo",),
+        ("edit", "@", "--name", "Bob Ray"), ("cancel", "@"), ("add", "Ann Lee"))),
+        min_size=2, max_size=6))
+    def burst(self, data: st.DataObject, commands: list[tuple[str, ...]]) -> None:
+        """Several commands with no read between them: one catch-up takes them all."""
+        for command in commands:
+            self.advance(data)
+            self.cli(*[self.who(data) if arg == "@" else arg for arg in command])
+
     # -- the notes folder -----------------------------------------------------------------
 
     @rule(data=st.data(), slot=st.sampled_from(("a.md", "b.md", "c.md")),
