@@ -61,6 +61,14 @@ WHEN = ("-3d", "-1d", "-2h", "+2h", "+1d", "+3d", "+2w", "tomorrow", "yesterday"
 PAST = ("-3d", "-1d", "-2h", "yesterday", "-5w")
 STEP = (timedelta(minutes=7), timedelta(hours=3), timedelta(days=1), timedelta(days=3),
         timedelta(days=8), timedelta(days=40))
+# Commands for the rules that run several at once ("@": a contact)
+BURST = (
+    ("ask", "@"), ("answer", "@", "accepted"), ("schedule", "@", "--at", "+1d"),
+    ("met", "@", "--referral", "Di Fox", "--commitment", "send cv"), ("thank", "@"),
+    ("checkin", "@", "--on", "-2d"), ("note", "@", "cv"), ("archive", "@"), ("merge", "@", "@"),
+    ("edit", "@", "--name", "Bob Ray"), ("edit", "@", "--tag", "mentor", "--birthday", "11-03"),
+    ("cancel", "@"), ("add", "Ann Lee"), ("cadence", "@", "7"), ("refer", "@", "Cy Young"),
+)
 CONFIGS = tuple("[views]\nreport = false\n" + text for text in (
     "",
     "[followups]\ncheckin_days = 30\nnudge_days = 3\n",
@@ -497,17 +505,35 @@ class Session(RuleBasedStateMachine):
         event = data.draw(st.sampled_from([row[1] for row in rows]), label="event")
         self.cli("undo", event, *(("--on", on) if on else ()))
 
-    @rule(data=st.data(), commands=st.lists(st.sampled_from((
-        ("ask", "@"), ("answer", "@", "accepted"), ("schedule", "@", "--at", "+1d"),
-        ("met", "@", "--referral", "Di Fox"), ("thank", "@"), ("checkin", "@", "--on", "-2d"),
-        ("note", "@", "cv"), ("archive", "@"), ("merge", "@", "@"), ("undo",),
-        ("edit", "@", "--name", "Bob Ray"), ("cancel", "@"), ("add", "Ann Lee"))),
-        min_size=2, max_size=6))
+    @rule(data=st.data(), commands=st.lists(st.sampled_from((*BURST, ("undo",))),
+                                            min_size=2, max_size=6))
     def burst(self, data: st.DataObject, commands: list[tuple[str, ...]]) -> None:
         """Several commands with no read between them: one catch-up takes them all."""
         for command in commands:
             self.advance(data)
             self.cli(*[self.who(data) if arg == "@" else arg for arg in command])
+
+    @rule(data=st.data(), command=st.sampled_from(BURST))
+    def do_and_undo(self, data: st.DataObject, command: tuple[str, ...]) -> None:
+        """A command then ``undo``, in the same second: the views are as they were
+        (undo is exact), the timelines aside (they show the undone events)."""
+        self.advance(data)
+        slugs = self.slugs()
+        before = views(self.run, slugs)
+        if self.cli(*[self.who(data) if arg == "@" else arg for arg in command]).code != 0:
+            return
+        undone = self.cli("undo")
+        assert undone.code == 0, "the command just recorded cannot be undone"
+        self.undoable -= 2
+
+        def untimed(got: dict[str, Any]) -> dict[str, Any]:
+            return {key: {k: v for k, v in value.items() if k != "timeline"}
+                    if key.startswith("show ") and isinstance(value, dict) else value
+                    for key, value in got.items()}
+
+        assert_same(untimed(before), untimed(views(self.run, slugs)),
+                    f"views before `{' '.join(command)}` against after it and undo",
+                    self.history)
 
     # -- the notes folder -----------------------------------------------------------------
 
