@@ -182,7 +182,12 @@ def views(run: InProcessCLI, slugs: list[str], db: Path | None = None,
         "stats": read("stats"),
         "referrals": read("referrals"),
         "search": read("search", "cv"),
+        "reconnect": read("reconnect"),
     }
+    if not as_of:  # (the calendar is always of now)
+        calendar = run.run("export", "ics", expect=None, **env)
+        settled(calendar, ("export", "ics"))
+        got["export ics"] = calendar.out
     if as_of and isinstance(got["stats"], dict):
         got["stats"].pop("as_of", None)  # the echo of the option itself
     for slug in slugs:
@@ -206,8 +211,9 @@ def untie(got: dict[str, Any]) -> dict[str, Any]:
     ``due`` sorts by due time, name and kind only, so two items that tie on all three
     (two contacts of the same name) come in the order their rows happen to be stored,
     which differs between a caught-up store and a rebuilt one: see
-    ``test_due_order_of_namesakes_survives_a_rebuild``. The comparison here looks past
-    that order (and only that) to find other differences.
+    ``test_due_order_of_namesakes_survives_a_rebuild``; ``export ics`` sorts its to-dos
+    by due time alone (``test_calendar_export_survives_a_rebuild``). The comparison
+    here looks past those orders (and only those) to find other differences.
     """
     fixed = dict(got)
     if isinstance(fixed.get("due"), list):
@@ -216,6 +222,9 @@ def untie(got: dict[str, Any]) -> dict[str, Any]:
         fixed["today"] = {key: sorted(value, key=_item_key)
                           if key in ("overdue", "due_today") else value
                           for key, value in fixed["today"].items()}
+    if isinstance(fixed.get("export ics"), str):
+        fixed["export ics"] = sorted(
+            fixed["export ics"].replace("END:VCALENDAR\r\n", "").split("BEGIN:"))
     for key, value in got.items():
         if key.startswith("show ") and isinstance(value, dict) and "followups" in value:
             fixed[key] = {**value, "followups": sorted(value["followups"], key=_item_key)}
@@ -744,6 +753,7 @@ class Session(RuleBasedStateMachine):
             return
         for moment in (earlier[0], earlier[-1]):
             then = dict(self.seen[moment])
+            then.pop("export ics")  # (no --as-of: the calendar is always of now)
             then["stats"] = dict(then["stats"])
             then["stats"].pop("as_of", None)
             shown = [key.removeprefix("show ") for key in then if key.startswith("show ")]
@@ -817,3 +827,17 @@ def test_search_ties_do_not_follow_arrival(session: InProcessCLI) -> None:
     here = [hit["contact"] for hit in session.json("search", "cv")]
     there = [hit["contact"] for hit in session.json("search", "cv", COFFEECHAT_DB=other)]
     assert here == there
+
+
+@pytest.mark.xfail(strict=True, reason="export ics lists to-dos by due time only "
+                   "(core/calendars.py ORDER BY f.due_at): items due at the same time come "
+                   "in stored row order, which a rebuild changes, so the same log exports a "
+                   "different file")
+def test_calendar_export_survives_a_rebuild(session: InProcessCLI) -> None:
+    session.run("add", "Ann Leigh")
+    session.run("add", "Ann Lee")  # both reach-outs are due at the same time
+    live = session.run("export", "ics").out
+    copy = session.home / "rebuilt.db"
+    session.run("backup", str(copy))
+    session.run("rebuild", COFFEECHAT_DB=str(copy))
+    assert session.run("export", "ics", COFFEECHAT_DB=str(copy)).out == live
