@@ -187,7 +187,8 @@ def export_calendar(store: Store, config: Config, fold_contact: FoldContact) -> 
     for item in store.conn.execute(
             "SELECT f.contact, c.name, f.kind, f.due_at, f.reason, f.event, f.anchor "
             "FROM followups f JOIN contacts c ON c.id = f.contact "
-            "WHERE f.expires_at IS NULL OR f.expires_at > ? ORDER BY f.due_at",
+            "WHERE f.expires_at IS NULL OR f.expires_at > ? "
+            "ORDER BY f.due_at, f.contact, f.kind, f.handle",
             (stamp(stamp_now),)):
         cal.add_component(_vtodo(*item, stamp_now=stamp_now))
     for yearly in yearly_dates_of(store):

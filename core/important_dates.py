@@ -230,11 +230,13 @@ def with_birthdays(db: apsw.Connection, schema: str, now: str, horizon: str | No
     """``due``'s items with the open birthday items among them, in ``due``'s order.
 
     (Ordered as the followups query orders: due time, name as SQLite's NOCASE
-    compares it, kind; ``limit`` keeps the first so many of the whole.)
+    compares it, kind, contact id, handle; ``limit`` keeps the first so many of the
+    whole.)
     """
     birthdays = birthday_items(db, schema, now, horizon, contact_id=contact_id)
     if not birthdays:
         return items
     merged = sorted([*items, *birthdays],
-                    key=lambda i: (i["due_at"], i["name"].translate(_NOCASE), i["kind"]))
+                    key=lambda i: (i["due_at"], i["name"].translate(_NOCASE), i["kind"],
+                                   i["contact"], i["handle"]))
     return merged if limit is None else merged[:limit]

@@ -140,7 +140,7 @@ def due(db: apsw.Connection, schema: str, now: str, horizon: str | None, *,
         FROM {schema}.followups f
         JOIN {schema}.contacts c INDEXED BY contacts_name ON c.id = f.contact
         WHERE {" AND ".join(where)}
-        ORDER BY f.due_at, c.name COLLATE NOCASE, f.kind
+        ORDER BY f.due_at, c.name COLLATE NOCASE, f.kind, f.contact, f.handle
     """
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
@@ -238,7 +238,8 @@ def fts_query(text: str) -> str:
 
 
 def search(db: apsw.Connection, schema: str, text: str, limit: int = 50) -> list[dict[str, Any]]:
-    """Events whose text matches, best first, with a highlighted snippet."""
+    """Events whose text matches, best first (those that tie: the latest first), with a
+    highlighted snippet. The order depends on the events only, not on when they arrived."""
     from coffeechat.projections.search import ensure_built
 
     ensure_built(db, schema)  # (a rebuild leaves the index to the first search)
@@ -248,7 +249,7 @@ def search(db: apsw.Connection, schema: str, text: str, limit: int = 50) -> list
         FROM {schema}.search s
         JOIN {schema}.contacts c ON c.id = s.contact
         JOIN main.events e ON e.seq = s.rowid
-        WHERE search MATCH ? ORDER BY rank LIMIT ?
+        WHERE search MATCH ? ORDER BY rank, e.occurred_at DESC, e.id LIMIT ?
     """
     return [
         {"contact": r[0], "name": r[1], "type": r[2], "snippet": r[3], "occurred_at": r[4],

@@ -796,9 +796,6 @@ def rebuilt(run: InProcessCLI, *args: str) -> Any:
     return run.json(*args, COFFEECHAT_DB=str(copy))
 
 
-@pytest.mark.xfail(strict=True, reason="due sorts by due time, name and kind only: namesakes' "
-                   "items come in stored row order, which a catch-up and a rebuild leave "
-                   "different (core/queries.py followups ORDER BY)")
 def test_due_order_of_namesakes_survives_a_rebuild(session: InProcessCLI) -> None:
     session.run("add", "Ann Lee")
     session.run("add", "Ann Lee")  # another person of the same name: ann-lee-2
@@ -807,9 +804,6 @@ def test_due_order_of_namesakes_survives_a_rebuild(session: InProcessCLI) -> Non
     assert live == [item["contact"] for item in rebuilt(session, "due", "--all")]
 
 
-@pytest.mark.xfail(strict=True, reason="search orders by rank only: hits that tie (the same "
-                   "words) come in the order their events arrived, so a store that received "
-                   "the same events in another order lists them otherwise (core/queries.py)")
 def test_search_ties_do_not_follow_arrival(session: InProcessCLI) -> None:
     session.run("add", "Ann Lee")
     session.run("add", "Bob Ray")
@@ -829,10 +823,6 @@ def test_search_ties_do_not_follow_arrival(session: InProcessCLI) -> None:
     assert here == there
 
 
-@pytest.mark.xfail(strict=True, reason="export ics lists to-dos by due time only "
-                   "(core/calendars.py ORDER BY f.due_at): items due at the same time come "
-                   "in stored row order, which a rebuild changes, so the same log exports a "
-                   "different file")
 def test_calendar_export_survives_a_rebuild(session: InProcessCLI) -> None:
     session.run("add", "Ann Leigh")
     session.run("add", "Ann Lee")  # both reach-outs are due at the same time
