@@ -19,6 +19,7 @@ import pytest
 from tests.conftest import InProcessCLI
 from tests.test_calendar import configure
 from tests.test_session7_month import ics_events, watch, write_note
+from tests.test_session7_stateful import rebuilt
 
 DATA = Path(__file__).parent / "data"
 WEEKLY = DATA / "invite-google-weekly.ics"  # Samira, Tuesdays 10:00 New York
@@ -33,14 +34,6 @@ def items(run: InProcessCLI, *args: str) -> set[tuple[str, str, str]]:
 def contact(run: InProcessCLI, slug: str, *args: str) -> dict[str, Any]:
     [found] = [c for c in run.json("contacts", *args) if c["id"] == slug]
     return found
-
-
-def rebuilt(run: InProcessCLI, *args: str) -> Any:
-    """``args --json`` read from a backup of the store whose projections were rebuilt."""
-    copy = run.home / "rebuilt.db"
-    run.run("backup", str(copy), "--force")
-    run.run("rebuild", COFFEECHAT_DB=str(copy))
-    return run.json(*args, COFFEECHAT_DB=str(copy))
 
 
 def same_after_rebuild(run: InProcessCLI) -> None:
@@ -340,6 +333,16 @@ commitments:
 """
 
 
+def lena_with_a_note(run: InProcessCLI, tmp_path: Path, date: str, first: str) -> Path:
+    """Lena added, and her meeting note (MEETING_NOTE at ``date``) read: the notes folder."""
+    notes = tmp_path / "notes"
+    run.now = "2026-10-27T21:00:00Z"
+    run.run("add", "Lena Vogel")
+    write_note(notes, "lena.md", MEETING_NOTE.format(date=date, first=first))
+    watch(run, notes)
+    return notes
+
+
 def promises(run: InProcessCLI) -> list[tuple[str, str]]:
     return sorted((i["commitment"], i["handle"]) for i in run.json("due", "--all")
                   if i["kind"] == "commitment")
@@ -347,12 +350,7 @@ def promises(run: InProcessCLI) -> list[tuple[str, str]]:
 
 def test_two_like_promises_both_keep_their_ids_when_the_time_moves(
         run: InProcessCLI, tmp_path: Path) -> None:
-    notes = tmp_path / "notes"
-    run.now = "2026-10-27T21:00:00Z"
-    run.run("add", "Lena Vogel")
-    write_note(notes, "lena.md", MEETING_NOTE.format(date="2026-10-27 16:00",
-                                                     first="send the deck"))
-    watch(run, notes)
+    notes = lena_with_a_note(run, tmp_path, "2026-10-27 16:00", "send the deck")
     before = promises(run)
     assert len(before) == 2 and len(set(before)) == 2
     write_note(notes, "lena.md", MEETING_NOTE.format(date="2026-10-26 15:30",
@@ -396,12 +394,7 @@ def test_a_skipped_thank_you_then_sent_counts_as_sent(run: InProcessCLI) -> None
 
 def test_undo_of_a_promise_kept_through_a_time_correction_names_its_note(
         run: InProcessCLI, tmp_path: Path) -> None:
-    notes = tmp_path / "notes"
-    run.now = "2026-10-27T21:00:00Z"
-    run.run("add", "Lena Vogel")
-    write_note(notes, "lena.md", MEETING_NOTE.format(date="2026-10-27 16:00",
-                                                     first="introduce her to Ada"))
-    watch(run, notes)
+    notes = lena_with_a_note(run, tmp_path, "2026-10-27 16:00", "introduce her to Ada")
     write_note(notes, "lena.md", MEETING_NOTE.format(date="2026-10-27 15:30",
                                                      first="introduce her to Ada"))
     watch(run, notes)
