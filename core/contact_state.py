@@ -86,6 +86,7 @@ class ContactState:
         "kept",
         "last_met_at",
         "last_met_id",
+        "last_met_series",
         "last_touch_at",
         "last_touch_id",
         "linkedin",
@@ -105,6 +106,7 @@ class ContactState:
         "scheduled_at",
         "scheduled_id",
         "scheduled_on",
+        "scheduled_series",
         "seqs",
         "skipped",
         "snoozed",
@@ -159,6 +161,7 @@ class ContactState:
         self.scheduled_at: str | None = None  # the scheduled meeting's time (None: none is)
         self.scheduled_on: str | None = None  # when it was scheduled, and that event's id
         self.scheduled_id: str | None = None
+        self.scheduled_series = False  # it is an occurrence of a recurring invitation
         # The latest meeting cancelled before any met, and its event, while nothing has
         # been scheduled or held since (None otherwise): the rebook item's cause.
         self.called_off_at: str | None = None
@@ -166,6 +169,7 @@ class ContactState:
         self.meetings = 0  # how many meetings were held
         self.last_met_at: str | None = None  # the latest meeting held, and its id
         self.last_met_id: str | None = None
+        self.last_met_series = False  # it was an occurrence of a series: no thank-you due
         self.thanked_at: str | None = None  # the latest thank-you
         self.checked_in_at: str | None = None  # the latest check-in
         self.last_touch_at: str | None = None  # the latest event that counts as a touch

@@ -199,6 +199,7 @@ class MeetingScheduled(Payload):
     # For one occurrence of a series moved by a change sent for it alone: that
     # occurrence's time in the series (its RECURRENCE-ID; ``sequence`` is the change's)
     occurrence: datetime | None = None
+    series: bool = False  # an occurrence of a recurring invitation (a weekly call, say)
 
     def describe(self) -> str:
         where = f", {self.where}" if self.where else ""

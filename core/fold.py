@@ -274,6 +274,7 @@ def _meeting_scheduled(state: ContactState, row: Row, p: MeetingScheduled) -> No
     state.stage = _SCHEDULED
     state.scheduled_at = stamp(p.at)
     state.scheduled_on, state.scheduled_id = row.occurred_at, row.id
+    state.scheduled_series = p.series
     state.request_open = False
     state.called_off_at = state.called_off_id = None
 
@@ -284,6 +285,7 @@ def _meeting_cancelled(state: ContactState, row: Row, p: MeetingCancelled) -> No
         state.stage = state.stage_before_schedule
         state.called_off_at, state.called_off_id = row.occurred_at, row.id
     state.scheduled_at = state.scheduled_on = state.scheduled_id = None
+    state.scheduled_series = False
 
 
 @applies(MeetingHeld)
@@ -297,9 +299,12 @@ def _meeting_held(state: ContactState, row: Row, p: MeetingHeld) -> None:
         # Another meeting than the one scheduled, days before it: that one stays ahead
         # (a cancellation of it goes back to met).
         state.stage_before_schedule = _MET
+        state.last_met_series = False
         return
     state.stage = _MET
+    state.last_met_series = state.scheduled_at is not None and state.scheduled_series
     state.scheduled_at = state.scheduled_on = state.scheduled_id = None
+    state.scheduled_series = False
 
 
 @applies(ThanksSent)

@@ -18,6 +18,7 @@ The rules, in words (docs/user-guide.md says them for users):
 - a thank-you is on time when it went out within 24 real hours of the meeting
   (the first thank-you after a meeting, before the next one, is its); a meeting
   whose thank-you item was skipped, and none sent, is skipped, not still to thank;
+  an occurrence of a recurring invitation (a weekly call) asks for no thanks;
 - a promise without a due date is due ``commitment_days`` after it was made;
 - a check-in falls due a cadence after each touch (from the first meeting on)
   that no other touch followed within the cadence (the contact's ideal gap:
@@ -40,6 +41,7 @@ from coffeechat.events import (
     CheckinDone,
     CommitmentDone,
     CommitmentMade,
+    MeetingCancelled,
     MeetingHeld,
     MeetingScheduled,
     Payload,
@@ -49,7 +51,7 @@ from coffeechat.events import (
     RequestSent,
     ThanksSent,
 )
-from coffeechat.fold import fold
+from coffeechat.fold import fold, held_as_scheduled
 from coffeechat.keep_in_touch import ideal_days
 from coffeechat.projections.folding import contact_streams, fold_family, links
 from coffeechat.projections.merges import roots
@@ -58,9 +60,9 @@ from coffeechat.rules import after_days
 from coffeechat.stages import Kind
 
 # Types whose time is all that counts here: not decoded (a row the fold kept is usable).
-_HELD, _SCHEDULED = MeetingHeld.type_name, MeetingScheduled.type_name
+_HELD = MeetingHeld.type_name
 _THANKS, _CHECKIN = ThanksSent.type_name, CheckinDone.type_name
-_TIME_ONLY = frozenset((_HELD, _SCHEDULED, _THANKS, _CHECKIN))
+_TIME_ONLY = frozenset((_HELD, _THANKS, _CHECKIN))
 THANKS_HOURS = 24  # "thank within 24 hours": real hours, whatever the settings say
 
 
@@ -81,6 +83,7 @@ class Meeting:
     thanked_at: str | None = None  # its thank-you (None: none yet)
     id: str = ""  # its meeting.held event
     skipped: bool = False  # its thank-you item was skipped (by ``until``), none sent
+    series: bool = False  # an occurrence of a recurring invitation: no thank-you asked for
 
     @property
     def thanked_on_time(self) -> bool:
@@ -140,6 +143,7 @@ def history(state: ContactState, until: str, rules: FollowupRules) -> History:
                     state.added_at if state.added_at and state.added_at <= until else None)
     ask: Ask | None = None
     meeting: Meeting | None = None
+    scheduled: tuple[str, bool] | None = None  # the meeting scheduled now: (at, a series')
     promises: dict[str, Promise] = {}
     touches: list[str] = []
     for row in state.events:
@@ -151,12 +155,12 @@ def history(state: ContactState, until: str, rules: FollowupRules) -> History:
             if kind == _HELD:
                 if ask is not None:
                     _answers(ask, None, at)
-                meeting = Meeting(at, id=row.id)
+                series = scheduled is not None and held_as_scheduled(at, scheduled[0]) \
+                    and scheduled[1]  # (as the fold judges which meeting it was)
+                meeting = Meeting(at, id=row.id, series=series)
                 found.meetings.append(meeting)
-            elif kind == _SCHEDULED:
-                if ask is not None:
-                    _answers(ask, None, at)
-                found.scheduled.append(at)
+                if scheduled is not None and held_as_scheduled(at, scheduled[0]):
+                    scheduled = None
             elif kind == _THANKS:
                 if meeting is not None and meeting.thanked_at is None:
                     meeting.thanked_at = at
@@ -168,7 +172,14 @@ def history(state: ContactState, until: str, rules: FollowupRules) -> History:
         payload = readable_payload(row.type, row.schema, row.data)
         if payload is None:
             continue
-        if isinstance(payload, RequestSent):
+        if isinstance(payload, MeetingScheduled):
+            if ask is not None:
+                _answers(ask, None, at)
+            found.scheduled.append(at)
+            scheduled = (stamp(payload.at), payload.series)
+        elif isinstance(payload, MeetingCancelled):
+            scheduled = None
+        elif isinstance(payload, RequestSent):
             if payload.nudge and ask is not None and ask.answered_at is None:
                 found.nudges.append(at)
             else:

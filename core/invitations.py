@@ -276,7 +276,8 @@ def plan_invitations(store: Store, fold_contact: FoldContact, invitations: list[
         else:
             payload = MeetingScheduled(at=invitation.at, minutes=invitation.minutes,
                                        where=invitation.where, uid=invitation.uid,
-                                       sequence=invitation.sequence)
+                                       sequence=invitation.sequence,
+                                       series=invitation.recurring)
             outcome.scheduled.append(contact)
             outcome.why.append(f"{what}: schedule a meeting with {contact} at "
                                f"{stamp(invitation.at)}" + (", the next occurrence of a "
@@ -329,7 +330,8 @@ def _occurrence_changed(invitation: Invitation, seen: Meeting | None, what: str,
     else:
         payload = MeetingScheduled(at=invitation.at, minutes=invitation.minutes,
                                    where=invitation.where, uid=invitation.uid,
-                                   sequence=invitation.sequence, occurrence=invitation.changes)
+                                   sequence=invitation.sequence, occurrence=invitation.changes,
+                                   series=True)
         outcome.scheduled.append(seen.contact)
         outcome.why.append(f"{what}: move the meeting with {seen.contact} from {changed} to "
                            f"{stamp(invitation.at)}")

@@ -54,9 +54,11 @@ ExtraRule = Callable[[ContactState], Iterable[FollowUp]]  # a plugin's rule
 
 
 def thank_you(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
-    """Thank within ``thank_you_hours`` of the latest meeting, unless already thanked."""
+    """Thank within ``thank_you_hours`` of the latest meeting, unless already thanked, or
+    it was an occurrence of a recurring invitation (a weekly call asks for no thanks)."""
     met = state.last_met_at
-    if met and state.last_met_id and (state.thanked_at is None or state.thanked_at < met):
+    if met and state.last_met_id and not state.last_met_series \
+            and (state.thanked_at is None or state.thanked_at < met):
         due = _after(met, hours=rules.thank_you_hours)
         yield FollowUp(state.id, Kind.THANK_YOU, due, "met on {day}", state.last_met_id,
                        anchor=met)

@@ -131,7 +131,8 @@ def _reply_group(key: str | None, asks: list[Ask]) -> dict[str, Any]:
 
 def _follow_through(people: list[History], inside: Callable[[str | None], bool], until: str
                     ) -> dict[str, Any]:
-    meetings = [m for p in people for m in p.meetings if inside(m.at)]
+    # (an occurrence of a recurring invitation, a weekly call, asks for no thank-you)
+    meetings = [m for p in people for m in p.meetings if inside(m.at) and not m.series]
     on_time = [m for m in meetings if m.thanked_on_time]
     thanked = [m for m in meetings if m.thanked_at]
     skipped = sum(m.skipped for m in meetings)

@@ -258,3 +258,26 @@ def test_an_occurrence_moved_earlier_is_not_recorded_again_at_its_old_time(
     run.now = "2026-12-02T09:00:00Z"  # then on to the next (the 8th is excluded)
     assert run.json("import", "ics", str(WEEKLY))["scheduled"] == ["samira-haddad"]
     assert scheduled(run, tmp_path) == datetime(2026, 12, 15, 15, tzinfo=UTC)
+
+
+def test_a_weekly_call_asks_for_no_thank_you_a_one_off_invitation_does(run: CLI) -> None:
+    configure(run)
+    run.now = "2026-11-30T12:00:00Z"
+    run.run("import", "ics", str(WEEKLY))
+    run.now = "2026-12-01T16:00:00Z"  # after Tuesday's call
+    run.run("met", "samira")
+    kinds = {(i["contact"], i["kind"]) for i in run.json("due", "--all")}
+    assert ("samira-haddad", "thank-you") not in kinds
+    assert run.json("stats")["follow_through"]["thanks"]["meetings"] == 0
+    # The same person met outside the series: thanks are due as ever.
+    run.now = "2026-12-05T16:00:00Z"
+    run.run("met", "samira", "--notes", "lunch")
+    kinds = {(i["contact"], i["kind"]) for i in run.json("due", "--all")}
+    assert ("samira-haddad", "thank-you") in kinds
+    assert run.json("stats")["follow_through"]["thanks"]["meetings"] == 1
+    # A one-off invitation held: a thank-you is due.
+    one_off = run.json("import", "ics", str(WEEKLY.parent / "invite-google.ics"))
+    [contact] = one_off["scheduled"]
+    run.now = "2026-12-03T16:00:00Z"
+    run.run("met", contact)
+    assert (contact, "thank-you") in {(i["contact"], i["kind"]) for i in run.json("due")}

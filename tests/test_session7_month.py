@@ -188,7 +188,8 @@ def test_a_month_of_networking_day_by_day(maya: NewYorkCLI, smtp: tuple[Inbox, i
     run.now = "2026-10-20T15:00:00Z"
     run.ids("met", "samira", "--on", "2026-10-20T10:00",
             "--takeaway", "Ship small things and write them up")
-    assert open_items(run)[("Samira Haddad", "thank-you")] == "2026-10-21T14:00:00Z"
+    # (an occurrence of a recurring invitation asks for no thank-you; Maya sends one anyway)
+    assert ("Samira Haddad", "thank-you") not in open_items(run)
     run.ids("thank", "samira", "--via", "email")  # within the hour: on time
     run.ids("answer", "marco", "accepted")  # ... and then no time is ever agreed
     run.ids("answer", "lena", "accepted")
@@ -321,7 +322,7 @@ channel: email
 Thanked her for the call and the January tip.
 """)
     watch(run, notes)
-    run.ids("skip", handle(run, "Samira Haddad", "thank-you"), "--reason", "weekly call")
+    assert ("Samira Haddad", "thank-you") not in open_items(run)  # (a weekly call)
     assert run.json("import", "ics", str(WEEKLY))["scheduled"]
     items = open_items(run)
     for who in ("Priya Shah", "Lena Vogel", "Samira Haddad"):
@@ -378,7 +379,7 @@ Thanked her for the call and the January tip.
     run.ids("schedule", "nate", "--at", "2026-11-05T12:00", "--where", "Acme HQ")
     run.now = "2026-11-03T16:00:00Z"
     run.ids("met", "samira", "--on", "2026-11-03T10:00")
-    run.ids("skip", handle(run, "Samira Haddad", "thank-you"), "--reason", "weekly call")
+    assert ("Samira Haddad", "thank-you") not in open_items(run)  # (a weekly call)
     assert run.json("import", "ics", str(WEEKLY))["scheduled"]
     assert open_items(run)[("Samira Haddad", "prep")] == "2026-11-09T15:00:00Z"
 
@@ -428,7 +429,7 @@ Thanked her for the call and the January tip.
     # ---- Tue Nov 10: the weekly call, recorded after it; the series moves on to Nov 17.
     run.now = "2026-11-10T16:00:00Z"
     run.ids("met", "samira", "--on", "2026-11-10T10:00")
-    run.ids("skip", handle(run, "Samira Haddad", "thank-you"), "--reason", "weekly call")
+    assert ("Samira Haddad", "thank-you") not in open_items(run)  # (a weekly call)
     assert run.json("import", "ics", str(WEEKLY))["scheduled"]
 
     # ---- Mon Nov 16, 09:00 EST: the month in review. Expected, from the docs, event by
@@ -514,7 +515,8 @@ Thanked her for the call and the January tip.
                       "scheduled": 5, "met": 4, "thanked_on_time": 3, "referrals": 3,
                       "referrals_met": 1}
     thanks = stats["follow_through"]["thanks"]
-    assert (thanks["meetings"], thanks["on_time"], thanks["late"]) == (8, 4, 1)
+    # (the four weekly calls ask for no thanks: Priya, Lena, Nate and the coffee count)
+    assert (thanks["meetings"], thanks["on_time"], thanks["late"]) == (4, 3, 1)
     promises = stats["follow_through"]["commitments"]
     assert (promises["made"], promises["kept_on_time"], promises["kept_late"],
             promises["open"]) == (2, 1, 1, 0)
