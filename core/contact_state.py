@@ -86,7 +86,6 @@ class ContactState:
         "kept",
         "last_met_at",
         "last_met_id",
-        "last_met_series",
         "last_touch_at",
         "last_touch_id",
         "linkedin",
@@ -108,6 +107,7 @@ class ContactState:
         "scheduled_on",
         "scheduled_series",
         "seqs",
+        "series_held",
         "skipped",
         "snoozed",
         "stage",
@@ -169,7 +169,6 @@ class ContactState:
         self.meetings = 0  # how many meetings were held
         self.last_met_at: str | None = None  # the latest meeting held, and its id
         self.last_met_id: str | None = None
-        self.last_met_series = False  # it was an occurrence of a series: no thank-you due
         self.thanked_at: str | None = None  # the latest thank-you
         self.checked_in_at: str | None = None  # the latest check-in
         self.last_touch_at: str | None = None  # the latest event that counts as a touch
@@ -179,6 +178,9 @@ class ContactState:
         # (Shared empty values until an event gives one: most contacts have none, and
         # four fresh containers per contact cost a rebuild a tenth of its time in GC.)
         self.prepared: frozenset[str] = _NO_IDS  # ids of scheduled meetings marked prepared
+        # ids of the meeting.held events that were occurrences of a recurring invitation
+        # (a weekly call: no thank-you is due for one, and stats leaves it out)
+        self.series_held: frozenset[str] = _NO_IDS
         # Follow-ups closed by hand, each keyed (kind, id of the event that caused it):
         self.closed: frozenset[tuple[str, str]] = _NO_ITEMS  # done (followup.done)
         self.skipped: Mapping[tuple[str, str], tuple[str, str]] = _NOTHING  # -> (skip's id, when)

@@ -299,10 +299,10 @@ def _meeting_held(state: ContactState, row: Row, p: MeetingHeld) -> None:
         # Another meeting than the one scheduled, days before it: that one stays ahead
         # (a cancellation of it goes back to met).
         state.stage_before_schedule = _MET
-        state.last_met_series = False
         return
     state.stage = _MET
-    state.last_met_series = state.scheduled_at is not None and state.scheduled_series
+    if state.scheduled_at is not None and state.scheduled_series:
+        state.series_held = state.series_held | {row.id}
     state.scheduled_at = state.scheduled_on = state.scheduled_id = None
     state.scheduled_series = False
 

@@ -41,7 +41,6 @@ from coffeechat.events import (
     CheckinDone,
     CommitmentDone,
     CommitmentMade,
-    MeetingCancelled,
     MeetingHeld,
     MeetingScheduled,
     Payload,
@@ -51,7 +50,7 @@ from coffeechat.events import (
     RequestSent,
     ThanksSent,
 )
-from coffeechat.fold import fold, held_as_scheduled
+from coffeechat.fold import fold
 from coffeechat.keep_in_touch import ideal_days
 from coffeechat.projections.folding import contact_streams, fold_family, links
 from coffeechat.projections.merges import roots
@@ -60,9 +59,9 @@ from coffeechat.rules import after_days
 from coffeechat.stages import Kind
 
 # Types whose time is all that counts here: not decoded (a row the fold kept is usable).
-_HELD = MeetingHeld.type_name
+_HELD, _SCHEDULED = MeetingHeld.type_name, MeetingScheduled.type_name
 _THANKS, _CHECKIN = ThanksSent.type_name, CheckinDone.type_name
-_TIME_ONLY = frozenset((_HELD, _THANKS, _CHECKIN))
+_TIME_ONLY = frozenset((_HELD, _SCHEDULED, _THANKS, _CHECKIN))
 THANKS_HOURS = 24  # "thank within 24 hours": real hours, whatever the settings say
 
 
@@ -143,7 +142,6 @@ def history(state: ContactState, until: str, rules: FollowupRules) -> History:
                     state.added_at if state.added_at and state.added_at <= until else None)
     ask: Ask | None = None
     meeting: Meeting | None = None
-    scheduled: tuple[str, bool] | None = None  # the meeting scheduled now: (at, a series')
     promises: dict[str, Promise] = {}
     touches: list[str] = []
     for row in state.events:
@@ -155,12 +153,12 @@ def history(state: ContactState, until: str, rules: FollowupRules) -> History:
             if kind == _HELD:
                 if ask is not None:
                     _answers(ask, None, at)
-                series = scheduled is not None and held_as_scheduled(at, scheduled[0]) \
-                    and scheduled[1]  # (as the fold judges which meeting it was)
-                meeting = Meeting(at, id=row.id, series=series)
+                meeting = Meeting(at, id=row.id, series=row.id in state.series_held)
                 found.meetings.append(meeting)
-                if scheduled is not None and held_as_scheduled(at, scheduled[0]):
-                    scheduled = None
+            elif kind == _SCHEDULED:
+                if ask is not None:
+                    _answers(ask, None, at)
+                found.scheduled.append(at)
             elif kind == _THANKS:
                 if meeting is not None and meeting.thanked_at is None:
                     meeting.thanked_at = at
@@ -172,14 +170,7 @@ def history(state: ContactState, until: str, rules: FollowupRules) -> History:
         payload = readable_payload(row.type, row.schema, row.data)
         if payload is None:
             continue
-        if isinstance(payload, MeetingScheduled):
-            if ask is not None:
-                _answers(ask, None, at)
-            found.scheduled.append(at)
-            scheduled = (stamp(payload.at), payload.series)
-        elif isinstance(payload, MeetingCancelled):
-            scheduled = None
-        elif isinstance(payload, RequestSent):
+        if isinstance(payload, RequestSent):
             if payload.nudge and ask is not None and ask.answered_at is None:
                 found.nudges.append(at)
             else:

@@ -198,9 +198,9 @@ def reconnect(db: apsw.Connection, schema: str, now: str, limit: int | None = No
         "(typeof(c.cadence_days) != 'integer' OR c.cadence_days < :least))")
     params = {"now": now, "cutoff": judge.since(least), "least": least}
     behind: list[tuple[int, str, str]] = []
-    for contact_id, name, stage, touched, added, by_hand, cadence, tags in db.execute(sql,
-                                                                                       params):
-        last = judge.since_when(touched, added, by_hand, cadence, tags)
+    for contact_id, name, stage, touched, added, hand_added, cadence, tags in db.execute(
+            sql, params):
+        last = judge.since_when(touched, added, hand_added, cadence, tags)
         warmth = judge.warmth(stage, last, cadence, tags)
         if last is None or warmth is None or warmth == WARM:
             continue

@@ -57,7 +57,7 @@ def thank_you(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
     """Thank within ``thank_you_hours`` of the latest meeting, unless already thanked, or
     it was an occurrence of a recurring invitation (a weekly call asks for no thanks)."""
     met = state.last_met_at
-    if met and state.last_met_id and not state.last_met_series \
+    if met and state.last_met_id and state.last_met_id not in state.series_held \
             and (state.thanked_at is None or state.thanked_at < met):
         due = _after(met, hours=rules.thank_you_hours)
         yield FollowUp(state.id, Kind.THANK_YOU, due, "met on {day}", state.last_met_id,
