@@ -17,12 +17,11 @@ import pytest
 from tests.conftest import InProcessCLI
 from tests.test_session7_stateful import rebuilt
 
-TOKYO = {"TZ": "Asia/Tokyo"}
-LOS_ANGELES = {"TZ": "America/Los_Angeles"}
+TOKYO, LOS_ANGELES = "Asia/Tokyo", "America/Los_Angeles"
 
 
 def due(run: InProcessCLI, *args: str, **env: str) -> list[dict[str, Any]]:
-    return run.json("due", "--all", *args, **env)  # type: ignore[no-any-return]
+    return run.json("due", "--all", *args, **env)  # type: ignore[no-any-return,unused-ignore]
 
 
 def items(run: InProcessCLI, *args: str, **env: str) -> list[tuple[str, str, str]]:
@@ -157,24 +156,24 @@ def test_the_due_day_follows_the_zone_of_each_command(run: InProcessCLI) -> None
     # Asked Friday 30 Oct 20:00 UTC: Saturday 05:00 in Tokyo, Friday 13:00 (PDT) in Los
     # Angeles. Seven calendar days later at the same wall time; LA leaves DST on 1 Nov.
     run.now = "2026-10-30T20:00:00Z"
-    run.run("add", "Grace Hopper", **TOKYO)
-    run.run("ask", "grace", **TOKYO)
+    run.run("add", "Grace Hopper", TZ=TOKYO)
+    run.run("ask", "grace", TZ=TOKYO)
     run.now = "2026-11-02T12:00:00Z"
     tokyo = ("grace-hopper", "nudge", "2026-11-06T20:00:00Z")  # Sat 7 Nov 05:00 JST
     la = ("grace-hopper", "nudge", "2026-11-06T21:00:00Z")  # Fri 6 Nov 13:00 PST
-    assert items(run, **TOKYO) == [tokyo]
-    assert due(run, **TOKYO)[0]["reason"] == "asked on 2026-10-31, no answer yet"
-    assert items(run, **LOS_ANGELES) == [la]
-    assert due(run, **LOS_ANGELES)[0]["reason"] == "asked on 2026-10-30, no answer yet"
-    assert "2026-11-06 13:00" in run.run("show", "grace", **LOS_ANGELES).out
-    assert items(run, **TOKYO) == [tokyo]  # and back again
-    run.run("rebuild", **LOS_ANGELES)
-    assert items(run, **TOKYO) == [tokyo]
-    assert items(run, "--as-of", "2026-11-01", **LOS_ANGELES) == [la]
+    assert items(run, TZ=TOKYO) == [tokyo]
+    assert due(run, TZ=TOKYO)[0]["reason"] == "asked on 2026-10-31, no answer yet"
+    assert items(run, TZ=LOS_ANGELES) == [la]
+    assert due(run, TZ=LOS_ANGELES)[0]["reason"] == "asked on 2026-10-30, no answer yet"
+    assert "2026-11-06 13:00" in run.run("show", "grace", TZ=LOS_ANGELES).out
+    assert items(run, TZ=TOKYO) == [tokyo]  # and back again
+    run.run("rebuild", TZ=LOS_ANGELES)
+    assert items(run, TZ=TOKYO) == [tokyo]
+    assert items(run, "--as-of", "2026-11-01", TZ=LOS_ANGELES) == [la]
     # 20:30 UTC on the 6th: past Tokyo's 05:00 on the 7th, before LA's 13:00 on the 6th
     run.now = "2026-11-06T20:30:00Z"
-    assert [i["kind"] for i in run.json("today", **TOKYO)["overdue"]] == ["nudge"]
-    assert [i["kind"] for i in run.json("today", **LOS_ANGELES)["due_today"]] == ["nudge"]
+    assert [i["kind"] for i in run.json("today", TZ=TOKYO)["overdue"]] == ["nudge"]
+    assert [i["kind"] for i in run.json("today", TZ=LOS_ANGELES)["due_today"]] == ["nudge"]
 
 
 def test_a_birthday_passes_at_local_midnight(run: InProcessCLI) -> None:
@@ -182,9 +181,9 @@ def test_a_birthday_passes_at_local_midnight(run: InProcessCLI) -> None:
     run.run("add", "Grace Hopper", "--birthday", "11-12", "--how-met", "PyCon")
     run.run("ask", "grace")
 
-    def dates(now: str, zone: dict[str, str]) -> list[str]:
+    def dates(now: str, zone: str) -> list[str]:
         run.now = now
-        return [i["date"] for i in due(run, **zone) if i["kind"] == "birthday"]
+        return [i["date"] for i in due(run, TZ=zone) if i["kind"] == "birthday"]
 
     # 16:00 UTC on the 12th is already the 13th in Tokyo, still the 12th in LA
     assert dates("2026-11-12T10:00:00Z", TOKYO) == ["2026-11-12"]
@@ -233,7 +232,8 @@ def test_rescheduled_twice_then_met_late(run: InProcessCLI) -> None:
     assert stage(run, "grace-hopper") == "met"
     thanks = one(run, "thank-you")
     assert (thanks["due_at"], thanks["reason"]) == ("2026-11-15T10:00:00Z", "met on 2026-11-14")
-    assert f"[{thanks['handle']}] thank-you overdue 2026-11-15 10:00" in run.run("show", "grace").out
+    shown = run.run("show", "grace").out
+    assert f"[{thanks['handle']}] thank-you overdue 2026-11-15 10:00" in shown
     same_after_rebuild(run)
 
 
