@@ -82,6 +82,23 @@ def test_a_meeting_cancelled_after_a_yes_is_rebooked_days_after_the_cancel(
     assert (rebook["due_at"], rebook["overdue"]) == ("2026-11-21T10:00:00Z", False)
 
 
+@pytest.mark.xfail(strict=True, reason="a snooze of the 'send times' item, made before any "
+                   "meeting, also hides the rebook item after that meeting is cancelled")
+def test_a_snooze_before_the_meeting_does_not_hide_the_rebook_after_its_cancel(
+        run: InProcessCLI) -> None:
+    run.run("add", "Grace Hopper")
+    run.run("ask", "grace")
+    run.now = "2026-11-03T10:00:00Z"
+    run.run("answer", "grace", "accepted")
+    run.run("snooze", one(run, "schedule")["handle"], "2026-11-30")  # she is travelling
+    run.now = "2026-11-06T10:00:00Z"
+    run.run("schedule", "grace", "--at", "2026-11-12T15:00")  # she sent times herself
+    run.now = "2026-11-11T10:00:00Z"
+    run.run("cancel", "grace")
+    # seen: due 2026-11-30 23:59, the old snooze: the cancelled meeting waits three weeks
+    assert one(run, "schedule")["due_at"] == "2026-11-13T10:00:00Z"
+
+
 @pytest.mark.xfail(strict=True, reason="merged with a contact added earlier, the referred "
                    "person's referral-outreach says they were introduced on the other's add day")
 def test_a_referral_merged_into_a_known_contact_keeps_the_day_of_the_introduction(
