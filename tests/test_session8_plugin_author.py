@@ -184,13 +184,19 @@ def register_projections(register: coffeechat.RegisterProjection,
 
 
 @click.command("company-meetings")
+@click.option("--as-of", metavar="DATE", help="As recorded by DATE.")
 @click.pass_obj
-def company_meetings(app) -> None:
+def company_meetings(app, as_of) -> None:
     """Meetings held, per company."""
-    store = coffeechat.Reader(app.store(), app.plugins()).current()
-    rows = store.conn.execute(
-        "SELECT company, sum(meetings) FROM company_meetings GROUP BY company ORDER BY company")
-    counts = {company: n for company, n in rows}
+    if as_of is None:  # what the docs suggest: the Reader catches the projections up
+        store = coffeechat.Reader(app.store(), app.plugins()).current()
+        rows = list(store.conn.execute(
+            "SELECT company, sum(meetings) FROM company_meetings GROUP BY company"))
+    else:  # (undocumented: found in cli/main.py, App.view gives the --as-of schema)
+        with app.view(as_of) as (schema, _now):
+            rows = list(app.store().conn.execute(
+                f"SELECT company, sum(meetings) FROM {schema}.company_meetings GROUP BY company"))
+    counts = {company: n for company, n in sorted(rows)}
     if app.json:
         click.echo(json.dumps(counts))
     else:
@@ -450,6 +456,8 @@ def test_send_the_deck_rule_and_meetings_per_company_projection(author: Author) 
     assert _deck_items(author, "--as-of", "2026-11-02") == [
         ("Ivy Investor", "2026-11-04T10:00:00Z")]
     assert author.json("company-meetings") == {"Acme": 1, "Seed Fund": 3}
+    assert author.json("company-meetings", "--as-of", "2026-11-02") == {"Acme": 1, "Seed Fund": 1}
+    assert author.json("company-meetings", "--as-of", "2026-10-01") == {}
 
     # done closes one item; the rule's others stand; rebuild agrees
     [handle] = [i["handle"] for i in author.json("due", "--all")
@@ -463,11 +471,15 @@ def test_send_the_deck_rule_and_meetings_per_company_projection(author: Author) 
     # undoing a meeting takes its item and its count away
     [pat_met] = [e["id"] for e in author.log() if e["type"] == "meeting.held"
                  and e["stream"] == "contact:pat-partner"]
+    author.cli.now = "2026-11-04T09:00:00Z"
     author("undo", pat_met)
     assert [n for n, _ in _deck_items(author)] == ["Ivy Investor"]
     assert author.json("company-meetings") == {"Acme": 1, "Seed Fund": 2}
     author("rebuild")
     assert author.json("company-meetings") == {"Acme": 1, "Seed Fund": 2}
+    # as recorded before the undo, Pat's meeting still counted
+    assert author.json("company-meetings", "--as-of", "2026-11-03T12:00") == {
+        "Acme": 1, "Seed Fund": 3}
 
 
 # -- 4. a command on coffeechat.Reader ------------------------------------------
