@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 import apsw
 
+from coffeechat import validate
 from coffeechat.clock import local_time, now, stamp
 from coffeechat.codec import UNREADABLE, Event, decode_as
 from coffeechat.corrections import find_event
@@ -181,9 +182,7 @@ def closing_event(item: Item, state: ContactState, store: Store, on: datetime) -
 
 def _not_before(at: str, since: str | None, what: str, item: Item) -> None:
     # A check-in, thank-you or nudge dated before what it answers would not close the item.
-    if since is not None and at < since:
-        raise BadInput(f"--on: {local_time(at)} is before {what} ({local_time(since)}): "
-                       f"it would not close {item.label()}")
+    validate.not_before(at, since, what, f"not close {item.label()}")
 
 
 def _channel_of(store: Store, request_id: str) -> str:

@@ -96,6 +96,7 @@ class ContactState:
         "phone",
         "prepared",
         "referrals",
+        "referred_at",
         "referred_by",
         "request_at",
         "request_id",
@@ -134,6 +135,9 @@ class ContactState:
         self.phone: str | None = None
         self.how_met: str | None = None
         self.referred_by: str | None = None  # the contact id of whoever introduced us
+        # when the event that gave ``referred_by`` happened (an add, an edit, or a merged
+        # contact's add: the day of the introduction); None while nobody introduced us
+        self.referred_at: str | None = None
         self.tags: list[str] = []  # as recorded (coffeechat's own entry points lower-case them)
         # MM-DD or YYYY-MM-DD (coffeechat.yearly_dates), and other important dates by label:
         self.birthday: str | None = None
@@ -190,7 +194,8 @@ class ContactState:
         self.events: list[Row] = []  # the live events, oldest first (for plugin rules)
         # Bookkeeping for fold and the projections:
         # merged contacts' details, each with its event's id
-        self.fills: list[tuple[str, ContactAdded | ContactUpdated]] = []
+        # (the event's id, its details, when it happened)
+        self.fills: list[tuple[str, ContactAdded | ContactUpdated, str]] = []
         self.kept: set[str] = set()  # ids of commitments marked done
         self.seqs: list[int] = []  # every event on the stream, retracted or not
         self.text_seqs: list[int] = []  # live events whose text is searchable

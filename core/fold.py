@@ -103,13 +103,15 @@ def fold(stream: str, rows: list[Row]) -> ContactState:
             state.last_touch_id = row.id
     for commitment_id in state.kept:  # kept promises, whatever order they were logged in
         state.commitments.pop(commitment_id, None)
-    for merged_id, merged in state.fills:  # a merged contact's details fill what this one lacks
+    for merged_id, merged, merged_at in state.fills:  # a merged contact's details fill gaps
         for field in _EDITABLE:
             value = getattr(merged, field, UNSET)
             if value not in (UNSET, None, []) and getattr(state, field) in (None, []):
                 setattr(state, field, value)
                 if field == "birthday":
                     state.birthday_id = merged_id
+                elif field == "referred_by":
+                    state.referred_at = merged_at
         tags = getattr(merged, "tags", UNSET)
         if tags is not UNSET:  # (an edit that left the tags alone has none to add)
             state.tags = list(dict.fromkeys([*state.tags, *tags]))
@@ -184,11 +186,12 @@ def _contact_added(state: ContactState, row: Row, p: ContactAdded) -> None:
                                       or row.occurred_at < state.hand_added_at):
         state.hand_added_at = row.occurred_at
     if row.stream != state.stream:  # a merged contact: its details only fill gaps
-        state.fills.append((row.id, p))
+        state.fills.append((row.id, p, row.occurred_at))
         return
     state.name, state.company, state.role = p.name, p.company, p.role
     state.email, state.linkedin, state.phone = p.email, p.linkedin, p.phone
     state.how_met, state.referred_by, state.tags = p.how_met, p.referred_by, list(p.tags)
+    state.referred_at = row.occurred_at if p.referred_by is not None else None
     state.birthday, state.dates = p.birthday, p.dates
     state.birthday_id = row.id if p.birthday is not None else None
 
@@ -200,8 +203,10 @@ _EDITABLE = ("name", "company", "role", "email", "linkedin", "phone", "how_met",
 @applies(ContactUpdated)
 def _contact_updated(state: ContactState, row: Row, p: ContactUpdated) -> None:
     if row.stream != state.stream:
-        state.fills.append((row.id, p))
+        state.fills.append((row.id, p, row.occurred_at))
         return
+    if p.referred_by is not UNSET and p.referred_by != state.referred_by:  # introduced now
+        state.referred_at = row.occurred_at if p.referred_by is not None else None
     for field in _EDITABLE:
         value = getattr(p, field)
         if value is not UNSET:
@@ -232,8 +237,9 @@ def _cadence_set(state: ContactState, row: Row, p: CadenceSet) -> None:
 @applies(RequestSent)
 def _request_sent(state: ContactState, row: Row, p: RequestSent) -> None:
     state.asked = True
-    if p.nudge and state.request_open:
-        state.nudged_at = state.nudged_at or row.occurred_at
+    if p.nudge:  # a reminder of the open ask; one that crossed their answer reminds of nothing
+        if state.request_open:
+            state.nudged_at = state.nudged_at or row.occurred_at
         return
     state.request_open = True
     state.request_at, state.request_id, state.nudged_at = row.occurred_at, row.id, None

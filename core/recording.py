@@ -284,6 +284,7 @@ class Recorder:
         if not state.request_open:
             raise BadInput(f"CONTACT: {contact_id} has no open request to answer "
                            "(record the ask with `coffeechat ask` first)")
+        validate.not_before(stamp(on), state.request_at, "the ask it answers", "answer nothing")
         self._add(contact_id, RequestAnswered(answer=answer,  # type: ignore[arg-type]
                                               request=state.request_id), on)
         return self._commit()
@@ -305,6 +306,8 @@ class Recorder:
         state = self.state(contact_id)
         if state.scheduled_id is None:
             raise BadInput(f"CONTACT: {contact_id} has no scheduled meeting to cancel")
+        validate.not_before(stamp(on), state.scheduled_on, "the meeting was scheduled",
+                            "cancel nothing")
         self._add(contact_id, MeetingCancelled(reason=validate.optional(reason, "--reason"),
                                                meeting=state.scheduled_id), on)
         return self._commit()

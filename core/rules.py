@@ -101,16 +101,18 @@ _NOT_MET = (Stage.PROSPECT, Stage.ASKED)  # (accepted has its own item; declined
 
 def schedule(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
     """They said yes, or the meeting was called off before you met: send times within
-    ``schedule_days``, until a meeting is scheduled (or held)."""
-    if state.stage == Stage.ACCEPTED and state.accepted_at and state.accepted_id:
-        due = after_days(state.accepted_at, rules.schedule_days)
-        yield FollowUp(state.id, Kind.SCHEDULE, due, "said yes on {day}, no meeting scheduled",
-                       state.accepted_id, anchor=state.accepted_at)
-    elif state.stage in _NOT_MET and state.called_off_at and state.called_off_id \
-            and not state.request_open:  # (an ask open: its nudge is the way back)
-        due = after_days(state.called_off_at, rules.schedule_days)
-        yield FollowUp(state.id, Kind.SCHEDULE, due, "meeting cancelled on {day}, not rebooked",
-                       state.called_off_id, anchor=state.called_off_at)
+    ``schedule_days`` of the later of the two, until a meeting is scheduled (or held)."""
+    yes_at, yes_id = state.accepted_at, state.accepted_id
+    said_yes = state.stage == Stage.ACCEPTED and yes_at is not None and yes_id is not None
+    off_at, off_id = state.called_off_at, state.called_off_id
+    if off_at is not None and off_id is not None and (
+            (said_yes and yes_at is not None and yes_at <= off_at)  # a yes, then called off
+            or (state.stage in _NOT_MET and not state.request_open)):  # (an ask open: its nudge)
+        yield FollowUp(state.id, Kind.SCHEDULE, after_days(off_at, rules.schedule_days),
+                       "meeting cancelled on {day}, not rebooked", off_id, anchor=off_at)
+    elif said_yes and yes_at is not None and yes_id is not None:
+        yield FollowUp(state.id, Kind.SCHEDULE, after_days(yes_at, rules.schedule_days),
+                       "said yes on {day}, no meeting scheduled", yes_id, anchor=yes_at)
 
 
 def prep(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
@@ -132,11 +134,12 @@ def commitments(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]
 def referral_outreach(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
     """Reach out to someone we were introduced to, within ``referral_days``."""
     if state.referred_by and not state.asked and not state.meetings and state.added_at \
-            and not state.called_off_id:  # (a meeting called off: the rebook item instead)
-        due = after_days(state.added_at, rules.referral_days)
+            and not state.scheduled_id and not state.called_off_id:  # (booked; or rebook)
+        since = state.referred_at or state.added_at  # (the day they were introduced)
+        due = after_days(since, rules.referral_days)
         reason = f"introduced by {name_of(state.referred_by)} on {{day}}"
         yield FollowUp(state.id, Kind.REFERRAL_OUTREACH, due, reason, state.added_id or "",
-                       anchor=state.added_at)
+                       anchor=since)
 
 
 def reach_out(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:

@@ -117,3 +117,13 @@ def positive(value: int, field: str, *, limit: int) -> int:
     if not 0 < value <= limit:
         raise BadInput(f"{field}: must be between 1 and {limit}, got {value}")
     return value
+
+
+def not_before(at: str, since: str | None, what: str, outcome: str) -> None:
+    """Refuse an ``--on`` (stored time ``at``) dated before ``since``, the time of what the
+    event answers: recorded there, it would do nothing (``outcome`` says what not)."""
+    if since is not None and at < since:
+        from coffeechat.clock import local_time
+
+        raise BadInput(f"--on: {local_time(at)} is before {what} ({local_time(since)}): "
+                       f"it would {outcome}")

@@ -51,9 +51,11 @@ def test_a_yes_makes_the_contact_accepted_and_schedule_due_until_a_meeting(
     run.ids("schedule", "grace", "--at", "2026-11-10T15:00")
     assert run.json("contacts")[0]["stage"] == "scheduled"
     assert [k for _, k in kinds(run)] == ["prep"]
-    run.ids("cancel", "grace")  # back to accepted: the yes still waits for times
+    [off] = run.ids("cancel", "grace")  # back to accepted: times to send again, from now
     assert run.json("contacts")[0]["stage"] == "accepted"
-    assert item(run, "schedule") == schedule
+    rebook = item(run, "schedule")
+    assert (rebook["due_at"], rebook["event"]) == ("2026-11-05T10:00:00Z", off)
+    assert rebook["reason"] == "meeting cancelled on 2026-11-03, not rebooked"
 
 
 def test_schedule_days_is_a_setting(run: InProcessCLI) -> None:

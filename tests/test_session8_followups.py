@@ -45,11 +45,9 @@ def same_after_rebuild(run: InProcessCLI) -> None:
     assert live == [(i["contact"], i["kind"], i["due_at"]) for i in rebuilt(run, "due", "--all")]
 
 
-# -- bugs -------------------------------------------------------------------------------------
+# -- found in review, fixed -------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="a schedule item marked done (times sent) stays closed "
-                   "after the meeting it led to is cancelled: no rebook item at all")
 def test_times_sent_then_the_meeting_cancelled_still_asks_to_rebook(run: InProcessCLI) -> None:
     run.run("add", "Grace Hopper")
     run.run("ask", "grace")
@@ -65,8 +63,6 @@ def test_times_sent_then_the_meeting_cancelled_still_asks_to_rebook(run: InProce
     assert [k for _, k, _ in items(run)] == ["schedule"]
 
 
-@pytest.mark.xfail(strict=True, reason="after a yes, a cancelled meeting's schedule item is due "
-                   "schedule_days after the yes (born weeks overdue), not after the cancel")
 def test_a_meeting_cancelled_after_a_yes_is_rebooked_days_after_the_cancel(
         run: InProcessCLI) -> None:
     # configuration.md, schedule_days: "After a yes, or a meeting cancelled before you
@@ -82,8 +78,6 @@ def test_a_meeting_cancelled_after_a_yes_is_rebooked_days_after_the_cancel(
     assert (rebook["due_at"], rebook["overdue"]) == ("2026-11-21T10:00:00Z", False)
 
 
-@pytest.mark.xfail(strict=True, reason="a snooze of the 'send times' item, made before any "
-                   "meeting, also hides the rebook item after that meeting is cancelled")
 def test_a_snooze_before_the_meeting_does_not_hide_the_rebook_after_its_cancel(
         run: InProcessCLI) -> None:
     run.run("add", "Grace Hopper")
@@ -99,8 +93,6 @@ def test_a_snooze_before_the_meeting_does_not_hide_the_rebook_after_its_cancel(
     assert one(run, "schedule")["due_at"] == "2026-11-13T10:00:00Z"
 
 
-@pytest.mark.xfail(strict=True, reason="merged with a contact added earlier, the referred "
-                   "person's referral-outreach says they were introduced on the other's add day")
 def test_a_referral_merged_into_a_known_contact_keeps_the_day_of_the_introduction(
         run: InProcessCLI) -> None:
     run.now = "2026-10-01T09:00:00Z"
@@ -116,8 +108,6 @@ def test_a_referral_merged_into_a_known_contact_keeps_the_day_of_the_introductio
     assert outreach["reason"] == "introduced by Priya Natarajan on 2026-11-10"
 
 
-@pytest.mark.xfail(strict=True, reason="referral-outreach lingers (and goes overdue) while a "
-                   "meeting with the referred person is scheduled; reach-out closes then")
 def test_a_meeting_scheduled_with_a_referred_person_closes_the_outreach(
         run: InProcessCLI) -> None:
     run.run("add", "Priya Natarajan")
@@ -127,8 +117,6 @@ def test_a_meeting_scheduled_with_a_referred_person_closes_the_outreach(
     assert [k for c, k, _ in items(run) if c == "bob-smith"] == ["prep"]
 
 
-@pytest.mark.xfail(strict=True, reason="a nudge sent after their (back-dated) yes reopens the "
-                   "ask: the yes is lost, stage asked, a new nudge, no schedule item")
 def test_a_yes_that_crossed_the_nudge_is_still_a_yes(run: InProcessCLI) -> None:
     run.run("add", "Grace Hopper")
     run.run("ask", "grace")
@@ -140,8 +128,6 @@ def test_a_yes_that_crossed_the_nudge_is_still_a_yes(run: InProcessCLI) -> None:
     assert [k for _, k, _ in items(run)] == ["schedule"]
 
 
-@pytest.mark.xfail(strict=True, reason="answer --on before the ask is recorded (exit 0) and "
-                   "answers nothing: the ask stays open and its nudge overdue")
 def test_an_answer_dated_before_the_ask_is_refused(run: InProcessCLI) -> None:
     run.run("add", "Grace Hopper")
     run.run("ask", "grace")
@@ -153,8 +139,6 @@ def test_an_answer_dated_before_the_ask_is_refused(run: InProcessCLI) -> None:
     assert "answer" in result.err or "--on" in result.err
 
 
-@pytest.mark.xfail(strict=True, reason="cancel --on before the meeting was scheduled is recorded "
-                   "(exit 0) and cancels nothing: still scheduled, prep still due")
 def test_a_cancel_dated_before_the_schedule_does_not_silently_do_nothing(
         run: InProcessCLI) -> None:
     run.run("add", "Grace Hopper")
