@@ -459,6 +459,12 @@ def main(args: list[str] | None = None) -> None:
     except apsw.Error as error:
         click.echo(f"coffeechat: error: store: {error}", err=True)
         sys.exit(1)
+    except UnicodeEncodeError as error:  # (a read given argv bytes that are not UTF-8)
+        if "surrogate" not in str(error.reason):
+            raise
+        click.echo("coffeechat: error: an argument is not UTF-8 text: check the terminal's "
+                   "encoding", err=True)
+        sys.exit(1)
     app.warn_plugin_failures()
     try:  # (print() leaves output in the buffer: flushed here, a broken pipe is caught)
         sys.stdout.flush()

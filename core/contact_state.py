@@ -200,3 +200,31 @@ class ContactState:
         self.seqs: list[int] = []  # every event on the stream, retracted or not
         self.text_seqs: list[int] = []  # live events whose text is searchable
         self.retracted: set[str] = set()  # ids of the undone events
+
+
+class _Sealed(ContactState):
+    """A contact's state as a plugin's rule sees it: setting or deleting a field raises."""
+
+    __slots__ = ()
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"ContactState is read-only in a follow-up rule (it set {name!r})")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"ContactState is read-only in a follow-up rule (it deleted "
+                             f"{name!r})")
+
+
+_COPIED = (list, dict, set)
+
+
+def sealed_copy(state: ContactState) -> ContactState:
+    """A copy of ``state`` for plugins' rules: fields cannot be set, and its lists, dicts
+    and sets are copies, so what a rule does to them stays with the copy (the views are
+    built from ``state`` itself)."""
+    copy = object.__new__(_Sealed)
+    put = object.__setattr__
+    for name in ContactState.__slots__:
+        value = getattr(state, name)
+        put(copy, name, value.copy() if type(value) in _COPIED else value)
+    return copy

@@ -3,7 +3,7 @@
 A plugin may raise anything, return anything, or hang. Every call coffeechat
 makes into plugin code goes through a :class:`Guard`:
 
-- an exception (even ``SystemExit``) becomes a :class:`PluginFailure` naming
+- an exception (even ``SystemExit`` or ``GeneratorExit``) becomes a :class:`PluginFailure` naming
   the plugin and where it failed, and the caller carries on without the result;
 - a call runs for at most :func:`hook_seconds`; one that takes longer is
   stopped, and that plugin's hook is not called again in the same run;
@@ -53,6 +53,12 @@ def hook_seconds() -> float:
         if seconds >= 0 and math.isfinite(seconds):
             return seconds
     return limits.HOOK_SECONDS
+
+
+# What a plugin's call may raise and the command survives: any error, and the two exits
+# a plugin has no business raising (SystemExit would end the command, GeneratorExit is
+# a generator's own). A Ctrl-C (KeyboardInterrupt) still stops the command.
+PLUGIN_ERRORS = (Exception, SystemExit, GeneratorExit)
 
 
 class PluginFailure(NamedTuple):
@@ -126,7 +132,7 @@ class Guard:
                 raise
             self.stop(plugin, hook, prefix + (
                 timed_out or f"took longer than {error.seconds:g} s and was stopped"))
-        except (Exception, SystemExit) as error:  # SystemExit: a plugin may not end the command
+        except PLUGIN_ERRORS as error:
             self.fail(plugin, hook, prefix + describe(error))
         return False, None
 
@@ -348,7 +354,7 @@ def strict_call(seconds: float, plugin: str, function: Callable[..., Any], /, *a
             raise
         raise CoffeechatError(f"{failed}: it took longer than {error.seconds:g} s; nothing "
                               "was sent or recorded") from None
-    except (Exception, SystemExit) as error:
+    except PLUGIN_ERRORS as error:
         raise CoffeechatError(f"{failed}: {describe(error)}; nothing was sent or "
                               "recorded") from None
     if message is None or not check:

@@ -21,6 +21,7 @@ from typing import NamedTuple
 from coffeechat.clock import after_days as after_days  # (rules and readers import it here)
 from coffeechat.clock import moved_by as _after
 from coffeechat.config import FollowupRules
+from coffeechat.contact_state import sealed_copy
 from coffeechat.fold import ContactState
 from coffeechat.keep_in_touch import ideal_days
 
@@ -199,8 +200,10 @@ def due_items(state: ContactState, rules: FollowupRules,
     items: list[FollowUp] = []
     for rule in BUILTIN_RULES:
         items.extend(rule(state, rules))
-    for plugin_rule in extra:
-        items.extend(plugin_rule(state))
+    if extra:
+        seen = sealed_copy(state)  # (a plugin's rule reads the contact; it cannot change it)
+        for plugin_rule in extra:
+            items.extend(plugin_rule(seen))
     if state.closed or state.skipped or state.snoozed:
         items = _settled(items, state)
     return items

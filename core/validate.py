@@ -38,6 +38,22 @@ def code_point(char: str) -> str:
     return f"U+{ord(char):04X}"
 
 
+# A lone surrogate: what Python makes of argv bytes that are not UTF-8 (surrogateescape,
+# U+DC80-U+DCFF for the bytes 0x80-0xFF), or a JSON escape of half a pair. No UTF-8
+# file or store can hold one.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _not_utf8(value: str, field: str) -> None:
+    found = _SURROGATE.search(value) if not value.isascii() else None
+    if found is not None:
+        point = ord(found.group())
+        what = f"the byte 0x{point - 0xDC00:02X}" if 0xDC80 <= point <= 0xDCFF \
+            else f"a lone surrogate, {code_point(found.group())}"
+        raise BadInput(f"{field}: is not UTF-8 text ({what} at character {found.start() + 1}):"
+                       " check the terminal's or the file's encoding")
+
+
 def _first_control(value: str) -> str | None:
     found = _CONTROL.search(value)
     return found.group() if found else None
@@ -62,6 +78,7 @@ def one_line(value: str, field: str, *, limit: int = FIELD_LIMIT, required: bool
     the bidirectional controls that reorder text on screen are refused.
     """
     text = value.strip()
+    _not_utf8(text, field)
     if not text or invisible(text):  # (a zero-width space is as empty as a space)
         if required:
             raise BadInput(f"{field}: must not be empty")
@@ -97,6 +114,7 @@ def text(value: str, field: str, *, required: bool = True) -> str:
     cleaned = value.strip()
     if not cleaned and required:
         raise BadInput(f"{field}: must not be empty")
+    _not_utf8(cleaned, field)
     if _controls(cleaned, allowed="\n\t\r"):
         raise BadInput(f"{field}: contains control characters")
     if len(cleaned) > TEXT_LIMIT:

@@ -17,7 +17,7 @@ from coffeechat.errors import describe_error
 from coffeechat.events import CONTACT_STREAM, SCHEMAS, type_name
 from coffeechat.fold import CONTACT_PREFIX
 from coffeechat.limits import PAYLOAD_BYTES, TimeLimitExceeded, time_limit
-from coffeechat.plugin_calls import hook_seconds
+from coffeechat.plugin_calls import PLUGIN_ERRORS, hook_seconds
 from coffeechat.plugins.notes import NoteBook, NoteProblem, Parser
 from coffeechat.plugins.notes_read import Note
 from coffeechat.store import NewEvent
@@ -38,7 +38,7 @@ def run_parser(parser: Parser, note_type: str, note: Note, book: NoteBook) -> No
             raise  # an outer limit's: not this parser's to answer for
         raise NoteProblem("type", f"the note parser for {note_type!r} failed: it took longer "
                           f"than {error.seconds:g} s and was stopped") from None
-    except (Exception, SystemExit) as error:  # (a plugin's sys.exit() must not end watch)
+    except PLUGIN_ERRORS as error:  # (a plugin's sys.exit() must not end watch)
         raise NoteProblem("type", f"the note parser for {note_type!r} failed: "
                           f"{describe_error(error)}") from None
 
