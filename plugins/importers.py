@@ -17,7 +17,7 @@ import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from coffeechat.clock import stamp
+from coffeechat.clock import WINDOW_TEXT, in_window, stamp
 from coffeechat.errors import BadInput
 from coffeechat.files import read_input
 from coffeechat.hookspecs import hookimpl
@@ -134,10 +134,15 @@ def read_linkedin(path: str) -> Parsed:
         connected = cell("Connected On")
         met_on = None
         if connected:
-            met_on = _date(connected)
-            if met_on is None:
+            moment = _date(connected)
+            if moment is None:
                 errors.append(RowError(line, f"cannot read Connected On {connected!r}"))
                 continue
+            if not in_window(moment):
+                errors.append(RowError(line, f"Connected On {connected!r} is outside the "
+                                             f"dates coffeechat keeps ({WINDOW_TEXT})"))
+                continue
+            met_on = stamp(moment)
         email = cell("Email Address")
         how = f"LinkedIn, connected on {connected}" if connected else "LinkedIn"
         people.append(Person(row=line, name=name, company=cell("Company"),
@@ -147,11 +152,12 @@ def read_linkedin(path: str) -> Parsed:
     return Parsed(people, errors)
 
 
-def _date(text: str) -> str | None:
+def _date(text: str) -> datetime | None:
+    """The moment a LinkedIn date means (its day's start, local time), if it is one."""
     for form in _LINKEDIN_DATES:
         try:
-            return stamp(datetime.strptime(text, form).astimezone())
-        except ValueError:
+            return datetime.strptime(text, form).astimezone()
+        except (ValueError, OverflowError):  # (9999-12-31 west of UTC overflows)
             continue
     return None
 

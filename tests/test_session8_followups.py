@@ -4,15 +4,14 @@ Each test plays a sequence a real person produces (crossing messages, a yes then
 a cancel, a referral who turns out to be someone already known, a trip to Tokyo)
 through the real CLI in-process, and compares what `due`, `today`, `show` and a
 rebuild say with what the docs promise (docs/events.md "Follow-ups at a glance",
-docs/configuration.md [followups], the user guide). The xfails are bugs found
-here, each reduced to the fewest steps; the others guard behaviour no test held.
+docs/configuration.md [followups], the user guide). The first eight were bugs
+found here (strict xfails, each reduced to the fewest steps), fixed since; the others
+guard behaviour no test held.
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-import pytest
 
 from tests.conftest import InProcessCLI
 from tests.test_session7_stateful import rebuilt
@@ -45,7 +44,7 @@ def same_after_rebuild(run: InProcessCLI) -> None:
     assert live == [(i["contact"], i["kind"], i["due_at"]) for i in rebuilt(run, "due", "--all")]
 
 
-# -- found in review, fixed -------------------------------------------------------------------------------------
+# -- found in review, fixed ------------------------------------------------------------------------
 
 
 def test_times_sent_then_the_meeting_cancelled_still_asks_to_rebook(run: InProcessCLI) -> None:

@@ -10,7 +10,8 @@ here, into tmp) whose follow-up rule changes the state it is handed or whose
 itself; LinkedIn's "Connected On" out of range; exports edited and rechained by hand;
 a `watch` killed with SIGKILL while it records (the one test here with a subprocess).
 
-The xfails are bugs found here, each reduced to the fewest steps.
+Six of these tests were bugs when they were written (strict xfails), each reduced
+to the fewest steps; all are fixed now and guard the fixes.
 """
 
 from __future__ import annotations
@@ -290,9 +291,6 @@ def test_event_appended_that_writes_to_the_store_itself(run: InProcessCLI,
 CONNECTIONS = "First Name,Last Name,URL,Email Address,Company,Position,Connected On\n"
 
 
-@pytest.mark.xfail(strict=True, reason="LinkedIn's Connected On outside 1900-2200 passes the "
-                   "row check and is refused by the store: --skip-bad imports nothing and the "
-                   "error names 'event 1 of 2', not the file's row")
 def test_a_connected_on_out_of_range_is_a_bad_row(run: InProcessCLI, tmp_path: Path) -> None:
     path = tmp_path / "Connections.csv"
     path.write_text(CONNECTIONS
@@ -304,8 +302,6 @@ def test_a_connected_on_out_of_range_is_a_bad_row(run: InProcessCLI, tmp_path: P
     assert [c["name"] for c in run.json("contacts")] == ["Cy Do"]
 
 
-@pytest.mark.xfail(strict=True, reason="Connected On 01 Jan 1900 read east of UTC is "
-                   "1899-12-31 UTC: refused by the store with no file or row named")
 def test_connected_on_the_first_day_kept_east_of_utc(run: InProcessCLI, tmp_path: Path) -> None:
     path = tmp_path / "Connections.csv"
     path.write_text(CONNECTIONS + "Cy,Do,https://www.linkedin.com/in/cy,,Acme,CTO,01 Jan 1900\n")
