@@ -294,7 +294,12 @@ class LazyGroup(click.Group):
             app.plugins_dir = app.plugins_dir or ctx.find_root().params.get("plugins_dir")
             added = PluginCommands("coffeechat")
             app.plugin_commands = added.commands
-            app.plugins().add_commands(added)
+            plugins = app.plugins()
+            plugins.add_commands(added)
+            for name, plugin in sorted(added.owners.items()):
+                if name in COMMANDS:  # (coffeechat's own stays: a script relies on it)
+                    plugins.guard.fail(plugin, "register_commands", f"a command named {name!r}"
+                                       " is coffeechat's own: the plugin's was left out")
         return {name: command for name, command in app.plugin_commands.items()
                 if name not in COMMANDS}
 
@@ -357,8 +362,16 @@ class PluginCommands(click.Group):
     """What ``register_commands`` gets: each command added here accepts ``--json``, and
     an error it did not expect is told in one line, as the built-in commands' are."""
 
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.owners: dict[str, str] = {}  # command name → the plugin that added it
+
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
-        super().add_command(_as_ours(cmd), name)
+        from coffeechat.plugin_calls import running_plugin
+
+        ours = _as_ours(cmd)
+        super().add_command(ours, name)
+        self.owners[name or ours.name or "?"] = running_plugin() or "?"
 
 
 def _as_ours(command: click.Command) -> click.Command:

@@ -127,6 +127,9 @@ def plugins() -> None:
 
     app = context_app()
     loaded = app.plugins().info()
+    root = click.get_current_context().find_root()
+    if isinstance(root.command, click.Group):  # (plugins' commands loaded: a clash is told)
+        root.command.list_commands(root)
     if app.json:
         output([msgspec.structs.asdict(info) for info in loaded])
         return

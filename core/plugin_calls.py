@@ -22,6 +22,7 @@ import os
 import reprlib
 import time
 from collections.abc import Callable, Iterable, Mapping
+from contextvars import ContextVar
 from itertools import islice
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -59,6 +60,14 @@ def hook_seconds() -> float:
 # a plugin has no business raising (SystemExit would end the command, GeneratorExit is
 # a generator's own). A Ctrl-C (KeyboardInterrupt) still stops the command.
 PLUGIN_ERRORS = (Exception, SystemExit, GeneratorExit)
+
+_RUNNING: ContextVar[str | None] = ContextVar("coffeechat_plugin_running", default=None)
+
+
+def running_plugin() -> str | None:
+    """The plugin whose code a :class:`Guard` is running now (None: coffeechat's own), for
+    what a hook hands back through an object rather than a return value (a command)."""
+    return _RUNNING.get()
 
 
 class PluginFailure(NamedTuple):
@@ -124,6 +133,7 @@ class Guard:
         limit = self.seconds if seconds is None else seconds
         what = f"plugin {plugin!r} in {hook}"
         prefix = f"{step}: " if step else ""
+        running = _RUNNING.set(plugin)
         try:
             with time_limit(limit, what):
                 return True, function(*args)
@@ -134,6 +144,8 @@ class Guard:
                 timed_out or f"took longer than {error.seconds:g} s and was stopped"))
         except PLUGIN_ERRORS as error:
             self.fail(plugin, hook, prefix + describe(error))
+        finally:
+            _RUNNING.reset(running)
         return False, None
 
 
@@ -208,7 +220,7 @@ def _first_items(rule: Callable[[ContactState], Iterable[FollowUp]], state: Cont
                  ) -> list[Any]:
     returned = rule(state)
     if isinstance(returned, str | bytes | Mapping) or not isinstance(returned, Iterable):
-        raise Refused(f"returned {shown(returned)}, not coffeechat.rules.FollowUp items")
+        raise Refused(f"returned {shown(returned)}, not coffeechat.FollowUp items")
     return list(islice(iter(returned), RULE_ITEMS + 1))
 
 
@@ -222,7 +234,7 @@ def checked_followup(item: object, contact: str) -> tuple[FollowUp | None, str]:
     from coffeechat.rules import FollowUp
 
     if not isinstance(item, FollowUp) or tuple.__len__(item) != len(FollowUp._fields):
-        return None, f"returned {shown(item)}, not a coffeechat.rules.FollowUp"
+        return None, f"returned {shown(item)}, not a coffeechat.FollowUp"
     fields: dict[str, Any] = {  # whatever the plugin put there, checked next
         name: tuple.__getitem__(item, n) for n, name in enumerate(FollowUp._fields)}
     problem = _followup_problem(fields, contact)

@@ -27,7 +27,7 @@ import types
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
-from coffeechat.plugin_calls import Refused, describe, strict_call
+from coffeechat.plugin_calls import Refused, describe, shown, strict_call
 
 if TYPE_CHECKING:
     import pluggy
@@ -151,6 +151,11 @@ def guarded_impl(guard: Guard, plugin: str, hook: str, function: Callable[..., A
             args, kwargs, own = _own_register(plugin, args, kwargs)
             ok, result = call(functools.partial(function, *args, **kwargs))
             _settle(own, ok)
+            if ok and result is not None and hook.startswith("register_"):
+                # (what it meant to add, returned: without a word, nobody would know why
+                # it is missing)
+                guard.fail(plugin, hook, f"returned {shown(result)}; a register hook adds "
+                                         "by calling what it is given, so that was not added")
             return result if ok else None
 
     functools.update_wrapper(guarded, function)  # (pluggy reads the signature through it)

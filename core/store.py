@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     from coffeechat.codec import Event
     from coffeechat.events import Payload
     from coffeechat.integrity import HeadFile, VerifyReport
+else:  # (what NewEvent's signature shows at run time, in help(): Payload's own base.
+    # Importing coffeechat.events here would cost the commands that never build one.)
+    Payload = msgspec.Struct
 
 # (The codec and the event types are imported where an event is written or read, not
 # here: a view such as `due` opens the store and reads only the projections.)
