@@ -354,8 +354,8 @@ def done(handle: str, on: str | None) -> None:
     request.sent with nudge on the ask's channel; prep, meeting.prepared;
     commitment, commitment.done; check-in, checkin.done (channel other);
     referral-outreach and reach-out, request.sent (channel other: you reached
-    out, and that is the ask); schedule, unanswered and plugins' kinds,
-    followup.done. HANDLE may also be the id (or an unambiguous start of it)
+    out, and that is the ask); schedule, unanswered, record-meeting (`met`
+    records the meeting itself) and plugins' kinds, followup.done. HANDLE may also be the id (or an unambiguous start of it)
     of the event that caused the item, or of a commitment. `undo` brings the
     item back.
     """

@@ -49,6 +49,7 @@ CLOSED_BY: dict[str, str] = {
     Kind.REACH_OUT: "request.sent (channel other: you reached out, that is the ask)",
     Kind.SCHEDULE: "followup.done",
     Kind.UNANSWERED: "followup.done",
+    Kind.RECORD_MEETING: "followup.done (record the meeting with `met`: that closes it too)",
     Kind.BIRTHDAY: "followup.done for that year's birthday",
 }
 OTHER_KINDS = "followup.done"  # a plugin's kinds
@@ -143,7 +144,11 @@ def find(db: apsw.Connection, text: str, at: str, *, by_event: bool) -> Item | N
     if looks_like_handle(typed):
         found = open_items(db, "main", at, handle=typed)
     if not found and by_event and len(typed) <= 64:
-        found = open_items(db, "main", at, event=typed)
+        # (The scheduling event causes the prep and the record-meeting item: its id, the
+        # older form, names the prep alone, as before the other existed; that one is
+        # named by its handle.)
+        found = [f for f in open_items(db, "main", at, event=typed)
+                 if f["kind"] != Kind.RECORD_MEETING]
     if len(found) > 1:
         shown = ", ".join(_item(f).label() for f in found[:5])
         raise BadInput(f"HANDLE: {quote(typed)} names several open follow-ups ({shown}); "

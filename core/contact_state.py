@@ -105,6 +105,7 @@ class ContactState:
         "role",
         "scheduled_at",
         "scheduled_id",
+        "scheduled_minutes",
         "scheduled_on",
         "scheduled_series",
         "seqs",
@@ -166,6 +167,7 @@ class ContactState:
         self.scheduled_on: str | None = None  # when it was scheduled, and that event's id
         self.scheduled_id: str | None = None
         self.scheduled_series = False  # it is an occurrence of a recurring invitation
+        self.scheduled_minutes = 0  # how long it is to last (read only while one is scheduled)
         # The latest meeting cancelled before any met, and its event, while nothing has
         # been scheduled or held since (None otherwise): the rebook item's cause.
         self.called_off_at: str | None = None

@@ -280,7 +280,7 @@ def _meeting_scheduled(state: ContactState, row: Row, p: MeetingScheduled) -> No
     state.stage = _SCHEDULED
     state.scheduled_at = stamp(p.at)
     state.scheduled_on, state.scheduled_id = row.occurred_at, row.id
-    state.scheduled_series = p.series
+    state.scheduled_series, state.scheduled_minutes = p.series, p.minutes
     state.request_open = False
     state.called_off_at = state.called_off_id = None
 

@@ -125,6 +125,16 @@ def prep(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
                        expires_at=state.scheduled_at, anchor=state.scheduled_at)
 
 
+def record_meeting(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
+    """Once a scheduled meeting is over and neither held (``met``) nor cancelled, say
+    which: otherwise its thank-you is never asked for. Due when it was to end."""
+    if state.scheduled_at and state.scheduled_id:
+        end = _after(state.scheduled_at, minutes=state.scheduled_minutes)
+        yield FollowUp(state.id, Kind.RECORD_MEETING, end,
+                       "meeting on {time}: held? record it with met, or cancel it",
+                       state.scheduled_id, anchor=state.scheduled_at)
+
+
 def commitments(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
     """Each open promise, due on its date (or ``commitment_days`` after it was made)."""
     for c in state.commitments.values():
@@ -182,8 +192,8 @@ def check_in(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
 
 
 BUILTIN_RULES: tuple[Rule, ...] = (
-    thank_you, nudge, unanswered, schedule, prep, commitments, referral_outreach, reach_out,
-    check_in,
+    thank_you, nudge, unanswered, schedule, prep, record_meeting, commitments,
+    referral_outreach, reach_out, check_in,
 )
 
 

@@ -37,4 +37,5 @@ class Kind(StrEnum):
     SCHEDULE = "schedule"  # said yes, and no meeting is scheduled yet
     REACH_OUT = "reach-out"  # added by hand, never contacted
     UNANSWERED = "unanswered"  # asked, nudged, still no answer: archive or try another way
+    RECORD_MEETING = "record-meeting"  # a scheduled meeting's time passed: held, or cancel
     BIRTHDAY = "birthday"  # a few days before a contact's birthday (computed when read)

@@ -181,7 +181,7 @@ def test_cancel_a_scheduled_meeting(run: CLI) -> None:
     run.ids("add", "Jane Doe")
     run.ids("ask", "jane")
     run.ids("schedule", "jane", "--at", "2026-11-05T15:00:00Z")
-    assert [d["kind"] for d in run.json("due")] == ["prep"]
+    assert [d["kind"] for d in run.json("due")] == ["prep", "record-meeting"]
     run.ids("cancel", "jane", "--reason", "she is travelling")
     assert run.json("show", "jane")["stage"] == "asked"
     # (no prep, no nudge: the ask was closed by the scheduling; a time is to be found again)

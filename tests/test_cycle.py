@@ -88,11 +88,14 @@ def test_the_informational_interview_cycle(run: CLI) -> None:
     run.ids("schedule", "Jane", "--at", "2026-11-14T15:00:00Z", "--where", "Zoom")
     contacts, due = story.views()
     assert by_id(contacts)["jane-doe"]["stage"] == "scheduled"
-    assert kinds(due) == [("jane-doe", "prep", "2026-11-13T15:00:00Z", False)]
+    # (and once the meeting is over, whether it was held: its thank-you hangs on that)
+    record = ("jane-doe", "record-meeting", "2026-11-14T15:30:00Z", False)
+    assert kinds(due) == [("jane-doe", "prep", "2026-11-13T15:00:00Z", False), record]
     story.at("2026-11-13T16:00:00Z")
-    assert kinds(story.views()[1]) == [("jane-doe", "prep", "2026-11-13T15:00:00Z", True)]
+    assert kinds(story.views()[1]) == [("jane-doe", "prep", "2026-11-13T15:00:00Z", True),
+                                       record]
     story.at("2026-11-14T15:00:00Z")
-    assert story.views()[1] == []  # prep is moot once the meeting starts
+    assert kinds(story.views()[1]) == [record]  # prep is moot once the meeting starts
 
     # Meet (recorded later that day, back-dated): thanks due in 24 h, commitments, a referral.
     story.at("2026-11-14T18:00:00Z")
@@ -229,7 +232,8 @@ def test_a_coffee_days_before_the_meeting_scheduled_is_a_meeting_of_its_own(run:
     [jane] = run.json("contacts")
     assert (jane["stage"], jane["meetings"]) == ("scheduled", 1)
     assert {(i["kind"], i["due_at"]) for i in run.json("due", "--all")} == {
-        ("thank-you", "2026-11-22T10:00:00Z"), ("prep", "2026-11-23T15:00:00Z")}
+        ("thank-you", "2026-11-22T10:00:00Z"), ("prep", "2026-11-23T15:00:00Z"),
+        ("record-meeting", "2026-11-24T15:30:00Z")}
     starts = sorted(line for line in run.run("export", "ics").out.splitlines()
                     if line.startswith("DTSTART"))
     assert starts == ["DTSTART:20261121T100000Z", "DTSTART:20261124T150000Z"]

@@ -284,7 +284,8 @@ def test_eight_weeks_of_coffee_chats(run: InProcessCLI, tmp_path: Path) -> None:
     s.day("2026-11-05T09:00:00Z")
     s.cc("schedule", "priya", "--at", "2026-11-10T15:00", "--where", "Stripe, 4th floor")
     assert s.stage("priya-natarajan") == "scheduled"
-    s.check(opened=("priya-natarajan prep",), closed=("priya-natarajan schedule",))
+    s.check(opened=("priya-natarajan prep", "priya-natarajan record-meeting"),
+            closed=("priya-natarajan schedule",))
     s.cc("answer", "grace", "accepted")
     s.cc("answer", "lena", "declined")
     assert (s.stage("grace-kim"), s.stage("lena-fischer")) == ("accepted", "declined")
@@ -294,7 +295,7 @@ def test_eight_weeks_of_coffee_chats(run: InProcessCLI, tmp_path: Path) -> None:
     s.day("2026-11-07T10:00:00Z")
     assert s.item("grace-kim", "schedule")["overdue"]
     s.cc("schedule", "grace", "--at", "2026-11-12T12:00", "--where", "Blue Bottle")
-    s.check(opened=("grace-kim prep",), closed=("grace-kim schedule",))
+    s.check(opened=("grace-kim prep", "grace-kim record-meeting"), closed=("grace-kim schedule",))
 
     # -- Week 2 -----------------------------------------------------------------------------
     # Mon Nov 9. Nudges are due: José's by hand, Leo's with `done` (the nudge on LinkedIn).
@@ -322,7 +323,8 @@ def test_eight_weeks_of_coffee_chats(run: InProcessCLI, tmp_path: Path) -> None:
          "--commitment", "Send Priya my resume", "--due", "2026-11-12")
     assert (s.stage("priya-natarajan"), s.stage("dana-whitfield")) == ("met", "prospect")
     s.check(opened=("priya-natarajan thank-you", "priya-natarajan commitment",
-                    "priya-natarajan check-in", "dana-whitfield referral-outreach"))
+                    "priya-natarajan check-in", "dana-whitfield referral-outreach"),
+            closed=("priya-natarajan record-meeting",))
     # The evening: Marcus and Zoe were never written to. Marcus got a message on the
     # meetup's Slack (done: the ask, by other means); Zoe a phone call.
     s.day("2026-11-10T20:00:00Z")
@@ -370,7 +372,8 @@ def test_eight_weeks_of_coffee_chats(run: InProcessCLI, tmp_path: Path) -> None:
          "--takeaway", "Notion's data team reads take-home projects closely",
          "--commitment", "Send Grace my PyData talk")
     assert s.stage("grace-kim") == "met"
-    s.check(opened=("grace-kim thank-you", "grace-kim commitment", "grace-kim check-in"))
+    s.check(opened=("grace-kim thank-you", "grace-kim commitment", "grace-kim check-in"),
+            closed=("grace-kim record-meeting",))
     resume = s.item("priya-natarajan", "commitment")
     kept = s.done("priya-natarajan", "commitment")
     assert (kept["type"], kept["data"]) == ("commitment.done",
@@ -384,7 +387,8 @@ def test_eight_weeks_of_coffee_chats(run: InProcessCLI, tmp_path: Path) -> None:
     s.day("2026-11-13T09:30:00Z")
     assert s.item("josé-álvarez", "schedule")["overdue"]
     s.cc("schedule", "jose", "--at", "2026-11-18T17:00", "--where", "video call")
-    s.check(opened=("josé-álvarez prep",), closed=("josé-álvarez schedule",))
+    s.check(opened=("josé-álvarez prep", "josé-álvarez record-meeting"),
+            closed=("josé-álvarez schedule",))
     waiting = s.done("ravi-shah", "schedule")
     assert (waiting["type"], waiting["data"]["kind"]) == ("followup.done", "schedule")
     assert s.stage("ravi-shah") == "accepted"  # still no meeting: the stage says so
@@ -430,7 +434,7 @@ def test_eight_weeks_of_coffee_chats(run: InProcessCLI, tmp_path: Path) -> None:
     s.cc("met", "jose", "--on", "2026-11-18T17:00",
          "--takeaway", "Shopify's platform org moves people between teams yearly")
     s.check(opened=("josé-álvarez thank-you", "josé-álvarez check-in"),
-            closed=("josé-álvarez prep",))
+            closed=("josé-álvarez prep", "josé-álvarez record-meeting"))
     assert s.item("sam-lee", "unanswered")["overdue"]
     assert s.stage("sam-lee") == "unanswered"
     s.cc("archive", "sam", "--reason", "no answer after the nudge")
@@ -441,7 +445,8 @@ def test_eight_weeks_of_coffee_chats(run: InProcessCLI, tmp_path: Path) -> None:
     s.cc("thank", "jose", "--via", "linkedin")
     s.cc("refer", "jose", "Ana Souza", "--company", "Shopify", "--role", "Staff Engineer")
     s.cc("schedule", "marcus", "--at", "2026-11-20T16:00", "--where", "Vercel office")
-    s.check(opened=("ana-souza referral-outreach", "marcus-o-brien prep"),
+    s.check(opened=("ana-souza referral-outreach", "marcus-o-brien prep",
+                    "marcus-o-brien record-meeting"),
             closed=("josé-álvarez thank-you", "marcus-o-brien schedule"))
 
     # Fri Nov 20. Marcus, who introduces Ben; Dana's portfolio sent (by the old form: the
@@ -451,7 +456,7 @@ def test_eight_weeks_of_coffee_chats(run: InProcessCLI, tmp_path: Path) -> None:
          "--takeaway", "DevRel roles want a public portfolio")
     s.check(opened=("marcus-o-brien thank-you", "marcus-o-brien check-in",
                     "ben-cho referral-outreach"),
-            closed=("marcus-o-brien prep",))
+            closed=("marcus-o-brien prep", "marcus-o-brien record-meeting"))
     portfolio = s.item("dana-whitfield", "commitment")["commitment"]
     s.cc("done", portfolio)
     assert s.logged("dana-whitfield")["data"] == {"commitment": portfolio}
@@ -476,12 +481,13 @@ def test_eight_weeks_of_coffee_chats(run: InProcessCLI, tmp_path: Path) -> None:
     s.cc("answer", "omar", "accepted")
     s.check(opened=("omar-haddad schedule",), closed=("omar-haddad nudge",))
     s.cc("schedule", "omar", "--at", "2026-11-27T12:00", "--where", "video call")
-    s.check(opened=("omar-haddad prep",), closed=("omar-haddad schedule",))
+    s.check(opened=("omar-haddad prep", "omar-haddad record-meeting"),
+            closed=("omar-haddad schedule",))
 
     # Thu Nov 26. Zoe calls back: a meeting on Tuesday, straight from the phone call.
     s.day("2026-11-26T15:00:00Z")
     s.cc("schedule", "zoe", "--at", "2026-12-01T10:00", "--where", "Canva office")
-    s.check(opened=("zoe-park prep",), closed=("zoe-park nudge",))
+    s.check(opened=("zoe-park prep", "zoe-park record-meeting"), closed=("zoe-park nudge",))
 
     # Fri Nov 27. Omar's call and the thanks, both written in the vault.
     s.day("2026-11-27T18:30:00Z")
@@ -489,7 +495,8 @@ def test_eight_weeks_of_coffee_chats(run: InProcessCLI, tmp_path: Path) -> None:
     (vault / "Meetings" / "2026-11-27 Omar thanks.md").write_text(OMAR_THANKS)
     assert "recorded 2 note(s)" in s.watch()
     assert s.stage("omar-haddad") == "met"
-    s.check(opened=("omar-haddad check-in",), closed=("omar-haddad prep",))
+    s.check(opened=("omar-haddad check-in",),
+            closed=("omar-haddad prep", "omar-haddad record-meeting"))
 
     # -- Week 5 -----------------------------------------------------------------------------
     # Tue Dec 1. Zoe; thanked at the door (done). Ana and Ben say yes.
@@ -497,7 +504,7 @@ def test_eight_weeks_of_coffee_chats(run: InProcessCLI, tmp_path: Path) -> None:
     s.cc("met", "zoe", "--on", "2026-12-01T10:00",
          "--commitment", "Send Zoe two design critiques", "--due", "2026-12-04")
     s.check(opened=("zoe-park thank-you", "zoe-park commitment", "zoe-park check-in"),
-            closed=("zoe-park prep",))
+            closed=("zoe-park prep", "zoe-park record-meeting"))
     s.done("zoe-park", "thank-you")
     s.cc("answer", "ana", "accepted")
     s.cc("answer", "ben", "accepted")
@@ -508,7 +515,8 @@ def test_eight_weeks_of_coffee_chats(run: InProcessCLI, tmp_path: Path) -> None:
     s.day("2026-12-02T09:00:00Z")
     s.cc("schedule", "ana", "--at", "2026-12-04T15:00", "--where", "video call")
     s.cc("schedule", "ben", "--at", "2026-12-08T10:00", "--where", "Ferry Building")
-    s.check(opened=("ana-souza prep", "ben-cho prep"),
+    s.check(opened=("ana-souza prep", "ana-souza record-meeting",
+                    "ben-cho prep", "ben-cho record-meeting"),
             closed=("ana-souza schedule", "ben-cho schedule"))
     assert s.item("hana-ito", "reach-out")["overdue"]  # snoozed to Nov 30: due again
 
@@ -516,7 +524,7 @@ def test_eight_weeks_of_coffee_chats(run: InProcessCLI, tmp_path: Path) -> None:
     s.day("2026-12-04T16:00:00Z")
     s.cc("met", "ana", "--on", "2026-12-04T15:00")
     s.cc("thank", "ana", "--via", "linkedin")
-    s.check(opened=("ana-souza check-in",), closed=("ana-souza prep",))
+    s.check(opened=("ana-souza check-in",), closed=("ana-souza prep", "ana-souza record-meeting"))
     s.done("zoe-park", "commitment")
 
     # -- Weeks 6 to 8 -----------------------------------------------------------------------
@@ -529,7 +537,7 @@ def test_eight_weeks_of_coffee_chats(run: InProcessCLI, tmp_path: Path) -> None:
     s.day("2026-12-08T11:00:00Z")
     s.cc("met", "ben", "--on", "2026-12-08T10:00")
     s.cc("thank", "ben", "--via", "in-person")
-    s.check(opened=("ben-cho check-in",), closed=("ben-cho prep",))
+    s.check(opened=("ben-cho check-in",), closed=("ben-cho prep", "ben-cho record-meeting"))
 
     # Mon Dec 14. Priya's 30-day check-in is due: a message by other means (done). Hana
     # answers no. Grace gets a check-in of her own, with a note.

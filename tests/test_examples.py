@@ -48,7 +48,7 @@ def test_the_demo_story_records_and_shows_the_views(tmp_path: Path) -> None:
     due = out[out.index("HANDLE "):]
     kinds = [line.split()[5] for line in due.splitlines()[1:]]  # handle, date, time, when (2)
     assert kinds == ["check-in", "nudge", "thank-you", "commitment", "prep",
-                     "referral-outreach"]
+                     "record-meeting", "referral-outreach"]
     assert list(tmp_path.iterdir()) == []  # the temporary store is cleaned up
 
 

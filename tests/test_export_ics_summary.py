@@ -10,9 +10,11 @@ from tests.conftest import InProcessCLI
 def test_one_of_each_is_said_in_the_singular(run: InProcessCLI, tmp_path: Path) -> None:
     run.run("add", "Ana Souza", "--birthday", "03-05")
     run.run("schedule", "ana", "--at", "2026-11-10T15:00")
+    run.run("skip", next(i["handle"] for i in run.json("due", "--all")
+                         if i["kind"] == "record-meeting"))
     out = tmp_path / "cal.ics"
     said = run.run("export", "ics", "--out", str(out)).out.strip()
-    # one meeting; one follow-up (the prep); one birthday
+    # one meeting; one follow-up (the prep: the record-meeting item was skipped); one birthday
     assert said == f"Wrote 1 meeting, 1 follow-up and 1 birthday or date to {out}"
 
 

@@ -50,7 +50,7 @@ def test_a_yes_makes_the_contact_accepted_and_schedule_due_until_a_meeting(
     assert schedule["reason"] == "said yes on 2026-11-03, no meeting scheduled"
     run.ids("schedule", "grace", "--at", "2026-11-10T15:00")
     assert run.json("contacts")[0]["stage"] == "scheduled"
-    assert [k for _, k in kinds(run)] == ["prep"]
+    assert [k for _, k in kinds(run)] == ["prep", "record-meeting"]
     [off] = run.ids("cancel", "grace")  # back to accepted: times to send again, from now
     assert run.json("contacts")[0]["stage"] == "accepted"
     rebook = item(run, "schedule")

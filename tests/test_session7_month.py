@@ -177,7 +177,9 @@ def test_a_month_of_networking_day_by_day(maya: NewYorkCLI, smtp: tuple[Inbox, i
     check(run, {("Priya Shah", "nudge"): week1, ("Marco Rossi", "nudge"): week1,
                 ("Lena Vogel", "nudge"): week1, ("Tom Reed", "nudge"): week1,
                 ("Bo Chen", "nudge"): week1, ("Kira Ito", "reach-out"): week1,
-                ("Samira Haddad", "prep"): "2026-10-19T14:00:00Z"})
+                ("Samira Haddad", "prep"): "2026-10-19T14:00:00Z",
+                # (and once the call is over, whether it was held: 10:30 EDT)
+                ("Samira Haddad", "record-meeting"): "2026-10-20T14:30:00Z"})
     text = run.run("today").out
     assert "Your day: 2026-10-19" in text
     assert meeting_lines(text) == ["2026-10-20 10:00  Samira Haddad"]
@@ -200,7 +202,8 @@ def test_a_month_of_networking_day_by_day(maya: NewYorkCLI, smtp: tuple[Inbox, i
                 ("Lena Vogel", "prep"): "2026-10-21T16:00:00Z",
                 # 90 days after the thank-you (11:00 EDT), counted in days of the
                 # calendar: 11:00 EST on Jan 18, not 24 h x 90 (that would be 10:00).
-                ("Samira Haddad", "check-in"): "2027-01-18T16:00:00Z"})
+                ("Samira Haddad", "check-in"): "2027-01-18T16:00:00Z",
+                ("Lena Vogel", "record-meeting"): "2026-10-22T16:30:00Z"})
     assert stages(run)["Marco Rossi"] == "accepted"
     assert stages(run)["Samira Haddad"] == "met"
 
@@ -443,6 +446,7 @@ Thanked her for the call and the January tip.
         ("Olga Petrova", "nudge"): "2026-11-13T14:00:00Z",
         ("Paul Grant", "referral-outreach"): "2026-11-13T14:00:00Z",
         ("Samira Haddad", "prep"): "2026-11-16T15:00:00Z",  # Tue Nov 17 10:00 EST
+        ("Samira Haddad", "record-meeting"): "2026-11-17T15:30:00Z",  # once it is over
         ("Priya Shah", "check-in"): "2027-01-29T03:00:00Z",  # the link, Fri 22:00 EDT
         ("Lena Vogel", "check-in"): "2027-02-07T14:00:00Z",  # her promise kept, Nov 9
         ("Nate Cole", "check-in"): "2027-02-03T20:00:00Z",  # thanked Nov 5 15:00 EST

@@ -113,7 +113,7 @@ def test_a_meeting_scheduled_with_a_referred_person_closes_the_outreach(
     run.run("refer", "priya", "Bob Smith")
     run.now = "2026-11-03T09:00:00Z"
     run.run("schedule", "bob", "--at", "2026-11-12T15:00")  # I wrote to him; we booked it
-    assert [k for c, k, _ in items(run) if c == "bob-smith"] == ["prep"]
+    assert [k for c, k, _ in items(run) if c == "bob-smith"] == ["prep", "record-meeting"]
 
 
 def test_a_yes_that_crossed_the_nudge_is_still_a_yes(run: InProcessCLI) -> None:
@@ -223,10 +223,14 @@ def test_rescheduled_twice_then_met_late(run: InProcessCLI) -> None:
     run.now = "2026-11-09T18:00:00Z"
     run.run("done", one(run, "prep")["handle"])
     run.run("schedule", "grace", "--at", "2026-11-12T15:00")  # moved: prep again
-    assert items(run) == [("grace-hopper", "prep", "2026-11-11T15:00:00Z")]
+    assert items(run) == [("grace-hopper", "prep", "2026-11-11T15:00:00Z"),
+                          ("grace-hopper", "record-meeting", "2026-11-12T15:30:00Z")]
     run.now = "2026-11-12T12:00:00Z"
     run.run("schedule", "grace", "--at", "2026-11-13T08:00")  # moved at short notice
-    assert items(run) == [("grace-hopper", "prep", "2026-11-12T12:00:00Z")]
+    assert items(run) == [("grace-hopper", "prep", "2026-11-12T12:00:00Z"),
+                          ("grace-hopper", "record-meeting", "2026-11-13T08:30:00Z")]
+    run.now = "2026-11-14T09:00:00Z"  # its time is past, nothing recorded: held, or not?
+    assert items(run) == [("grace-hopper", "record-meeting", "2026-11-13T08:30:00Z")]
     run.now = "2026-11-16T12:00:00Z"
     run.run("met", "grace", "--on", "2026-11-14T10:00")  # a day late: that meeting
     assert stage(run, "grace-hopper") == "met"
