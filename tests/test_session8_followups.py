@@ -307,3 +307,41 @@ def test_a_cadence_changed_while_overdue_moves_the_check_in_and_keeps_a_snooze(
     run.run("cadence", "grace", "365")  # later than the snooze: the cadence wins
     assert one(run, "check-in")["due_at"] == "2027-08-01T09:00:00Z"
     same_after_rebuild(run)
+
+
+# -- a meeting whose time passed with nothing recorded ---------------------------------------
+
+def test_a_meeting_past_its_end_with_nothing_recorded_asks_whether_it_was_held(
+        run: InProcessCLI) -> None:
+    run.run("add", "Grace Hopper")
+    run.now = "2026-11-03T09:00:00Z"
+    run.run("schedule", "grace", "--at", "2026-11-10T15:00", "--minutes", "45")
+    run.now = "2026-11-11T09:00:00Z"  # the day after: no `met`, no `cancel`
+    record = one(run, "record-meeting")
+    assert (record["due_at"], record["overdue"]) == ("2026-11-10T15:45:00Z", True)
+    assert record["reason"] == "meeting on 2026-11-10 15:00: held? record it with met, or cancel it"
+    assert f"[{record['handle']}] record-meeting overdue" in run.run("show", "grace").out
+    assert record["handle"] in run.run("today").out
+    same_after_rebuild(run)
+    # Before its end it is only upcoming (as-of the meeting's start).
+    [early] = [i for i in due(run, "--as-of", "2026-11-10T15:00:00Z")
+               if i["kind"] == "record-meeting"]
+    assert not early["overdue"]
+    # Held: the item goes, the thank-you comes.
+    run.run("met", "grace", "--on", "2026-11-10T15:00")
+    assert [k for _, k, _ in items(run)] == ["thank-you", "check-in"]
+    run.run("undo")
+    assert one(run, "record-meeting")["handle"] == record["handle"]
+    # Called off instead: the item goes, the rebook item comes.
+    run.run("cancel", "grace")
+    assert [k for _, k, _ in items(run)] == ["schedule"]
+    run.run("undo")
+    # Dismissed by its handle: followup.done, and it stays closed.
+    run.run("done", record["handle"])
+    assert [e["data"] for e in run.json("log", "--type", "followup.done")] == [
+        {"kind": "record-meeting", "event": record["event"]}]
+    assert "record-meeting" not in {k for _, k, _ in items(run)}
+    # A new time is a new meeting: its own item, due at its own end.
+    run.run("schedule", "grace", "--at", "2026-11-17T15:00")
+    assert one(run, "record-meeting")["due_at"] == "2026-11-17T15:30:00Z"
+    same_after_rebuild(run)
