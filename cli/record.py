@@ -355,9 +355,9 @@ def done(handle: str, on: str | None) -> None:
     commitment, commitment.done; check-in, checkin.done (channel other);
     referral-outreach and reach-out, request.sent (channel other: you reached
     out, and that is the ask); schedule, unanswered, record-meeting (`met`
-    records the meeting itself) and plugins' kinds, followup.done. HANDLE may also be the id (or an unambiguous start of it)
-    of the event that caused the item, or of a commitment. `undo` brings the
-    item back.
+    records the meeting itself) and plugins' kinds, followup.done. HANDLE may
+    also be the id (or an unambiguous start of it) of the event that caused the
+    item, or of a commitment. `undo` brings the item back.
     """
     report(context_app().recorder().done(handle, when(on, "--on", past=True)))
 

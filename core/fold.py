@@ -275,6 +275,8 @@ def _reply_received(state: ContactState, row: Row, p: ReplyReceived) -> None:
 
 @applies(MeetingScheduled)
 def _meeting_scheduled(state: ContactState, row: Row, p: MeetingScheduled) -> None:
+    if state.scheduled_id in state.prepared:  # moved: what you prepared still holds
+        state.prepared = state.prepared | {row.id}
     if state.stage != _SCHEDULED:
         state.stage_before_schedule = state.stage
     state.stage = _SCHEDULED

@@ -346,6 +346,10 @@ class Recorder:
 
         contact_id = self.contact(contact)
         state = self.state(contact_id)
+        if state.last_met_at and (state.thanked_at or "") < state.last_met_at:
+            # (dated before the meeting it is for, it would leave that thank-you open)
+            validate.not_before(stamp(on), state.last_met_at, "the meeting it thanks for",
+                                "not close its thank-you")
         channel = pick_channel(self.channels, via)
         message, receipt = self._deliver("thank", state, channel, delivery, template)
         if delivery == "draft":

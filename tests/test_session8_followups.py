@@ -222,13 +222,11 @@ def test_rescheduled_twice_then_met_late(run: InProcessCLI) -> None:
     run.run("schedule", "grace", "--at", "2026-11-10T15:00")
     run.now = "2026-11-09T18:00:00Z"
     run.run("done", one(run, "prep")["handle"])
-    run.run("schedule", "grace", "--at", "2026-11-12T15:00")  # moved: prep again
-    assert items(run) == [("grace-hopper", "prep", "2026-11-11T15:00:00Z"),
-                          ("grace-hopper", "record-meeting", "2026-11-12T15:30:00Z")]
+    run.run("schedule", "grace", "--at", "2026-11-12T15:00")  # moved: still prepared
+    assert items(run) == [("grace-hopper", "record-meeting", "2026-11-12T15:30:00Z")]
     run.now = "2026-11-12T12:00:00Z"
     run.run("schedule", "grace", "--at", "2026-11-13T08:00")  # moved at short notice
-    assert items(run) == [("grace-hopper", "prep", "2026-11-12T12:00:00Z"),
-                          ("grace-hopper", "record-meeting", "2026-11-13T08:30:00Z")]
+    assert items(run) == [("grace-hopper", "record-meeting", "2026-11-13T08:30:00Z")]
     run.now = "2026-11-14T09:00:00Z"  # its time is past, nothing recorded: held, or not?
     assert items(run) == [("grace-hopper", "record-meeting", "2026-11-13T08:30:00Z")]
     run.now = "2026-11-16T12:00:00Z"
@@ -249,9 +247,13 @@ def test_a_thank_you_before_the_meeting_on_the_same_day_leaves_it_open(
     run.run("add", "Grace Hopper")
     run.run("met", "grace", "--on", "2026-11-03T14:00")
     handle = one(run, "thank-you")["handle"]
-    run.run("thank", "grace", "--on", "2026-11-03")  # 00:00: before the meeting
-    assert one(run, "thank-you")["handle"] == handle
     before = run.count()
+    # 00:00, before the meeting: refused in one line, as `done` refuses it (it would
+    # be recorded and close nothing)
+    refused = run.run("thank", "grace", "--on", "2026-11-03", expect=1)
+    assert refused.err.startswith("coffeechat: error: --on: 2026-11-03 00:00 is before the "
+                                  "meeting it thanks for (2026-11-03 14:00)")
+    assert one(run, "thank-you")["handle"] == handle
     refused = run.run("done", handle, "--on", "2026-11-03T13:00", expect=1)
     assert run.count() == before and refused.err.count("\n") == 1
     run.run("thank", "grace", "--on", "2026-11-03T14:00")  # at the meeting: counts
@@ -345,3 +347,17 @@ def test_a_meeting_past_its_end_with_nothing_recorded_asks_whether_it_was_held(
     run.run("schedule", "grace", "--at", "2026-11-17T15:00")
     assert one(run, "record-meeting")["due_at"] == "2026-11-17T15:30:00Z"
     same_after_rebuild(run)
+
+
+# -- the review's smaller findings -----------------------------------------------------------
+
+def test_a_meeting_moved_after_it_was_prepared_needs_no_prep_again(run: InProcessCLI) -> None:
+    run.run("add", "Grace Hopper")
+    run.run("schedule", "grace", "--at", "2026-11-10T15:00")
+    run.now = "2026-11-09T18:00:00Z"
+    run.run("done", one(run, "prep")["handle"])  # prepared
+    run.run("schedule", "grace", "--at", "2026-11-12T15:00")  # then moved by two days
+    assert [k for _, k, _ in items(run)] == ["record-meeting"]
+    same_after_rebuild(run)
+    run.run("undo")  # the move undone: still prepared for the first time
+    assert [k for _, k, _ in items(run)] == ["record-meeting"]
