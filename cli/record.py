@@ -203,9 +203,26 @@ def answer(contact: str, answer: str, on: str | None) -> None:
 @on_option
 @json_option
 def schedule(contact: str, at: str, minutes: int, where: str | None, on: str | None) -> None:
-    """Schedule a meeting (a later schedule replaces an earlier one)."""
-    report(context_app().recorder().schedule(contact, when(at, "--at"), minutes, where,
-                                             when(on, "--on", past=True)))
+    """Schedule a meeting (a later schedule replaces an earlier one).
+
+    coffeechat keeps one scheduled meeting per contact: scheduling while one is
+    still scheduled moves it, and a warning says so (`undo` takes the move back).
+    """
+    from coffeechat.clock import local_time, stamp
+
+    recorder = context_app().recorder()
+    meeting_at, on_at = when(at, "--at"), when(on, "--on", past=True)
+    before = recorder.projector.fold_stream("contact:" + recorder.contact(contact))
+    report(recorder.schedule(contact, meeting_at, minutes, where, on_at))
+    if before.scheduled_at is not None and before.scheduled_at != stamp(meeting_at) \
+            and (before.scheduled_on or "") <= stamp(on_at):
+        from coffeechat.cli.render import LINE, inline
+
+        what = "weekly call" if before.scheduled_series else "meeting"
+        click.echo(f"coffeechat: warning: {inline(before.name, LINE)}'s {what} on "
+                   f"{local_time(before.scheduled_at)} is now on {local_time(stamp(meeting_at))}"
+                   " (coffeechat keeps one scheduled meeting per contact: `undo` keeps the "
+                   "earlier one instead)", err=True)
 
 
 @click.command()

@@ -361,3 +361,16 @@ def test_a_meeting_moved_after_it_was_prepared_needs_no_prep_again(run: InProces
     same_after_rebuild(run)
     run.run("undo")  # the move undone: still prepared for the first time
     assert [k for _, k, _ in items(run)] == ["record-meeting"]
+
+
+def test_scheduling_over_a_scheduled_meeting_says_it_moves_it(run: InProcessCLI) -> None:
+    run.run("add", "Grace Hopper")
+    first = run.run("schedule", "grace", "--at", "2026-11-10T15:00")
+    assert first.err == ""
+    moved = run.run("schedule", "grace", "--at", "2026-11-12T09:30")
+    assert moved.err == ("coffeechat: warning: Grace Hopper's meeting on 2026-11-10 15:00 is "
+                         "now on 2026-11-12 09:30 (coffeechat keeps one scheduled meeting per "
+                         "contact: `undo` keeps the earlier one instead)\n")
+    run.run("undo")
+    assert one(run, "prep")["reason"] == "meeting on 2026-11-10 15:00"
+    assert run.run("schedule", "grace", "--at", "2026-11-10T15:00").err == ""  # the same time
