@@ -44,14 +44,19 @@ def same_after_rebuild(run: InProcessCLI) -> None:
     assert live == [(i["contact"], i["kind"], i["due_at"]) for i in rebuilt(run, "due", "--all")]
 
 
-# -- found in review, fixed ------------------------------------------------------------------------
-
-
-def test_times_sent_then_the_meeting_cancelled_still_asks_to_rebook(run: InProcessCLI) -> None:
+def grace_said_yes(run: InProcessCLI) -> None:
+    """Grace, asked on Nov 2, said yes on Nov 3 at 10:00."""
     run.run("add", "Grace Hopper")
     run.run("ask", "grace")
     run.now = "2026-11-03T10:00:00Z"
     run.run("answer", "grace", "accepted")
+
+
+# -- found in review, fixed ------------------------------------------------------------------------
+
+
+def test_times_sent_then_the_meeting_cancelled_still_asks_to_rebook(run: InProcessCLI) -> None:
+    grace_said_yes(run)
     run.now = "2026-11-04T10:00:00Z"
     run.run("done", one(run, "schedule")["handle"])  # I sent her three times
     run.now = "2026-11-05T10:00:00Z"
@@ -66,10 +71,7 @@ def test_a_meeting_cancelled_after_a_yes_is_rebooked_days_after_the_cancel(
         run: InProcessCLI) -> None:
     # configuration.md, schedule_days: "After a yes, or a meeting cancelled before you
     # met, send times within this many days".
-    run.run("add", "Grace Hopper")
-    run.run("ask", "grace")
-    run.now = "2026-11-03T10:00:00Z"
-    run.run("answer", "grace", "accepted")
+    grace_said_yes(run)
     run.run("schedule", "grace", "--at", "2026-11-20T15:00")
     run.now = "2026-11-19T10:00:00Z"
     run.run("cancel", "grace")
@@ -79,10 +81,7 @@ def test_a_meeting_cancelled_after_a_yes_is_rebooked_days_after_the_cancel(
 
 def test_a_snooze_before_the_meeting_does_not_hide_the_rebook_after_its_cancel(
         run: InProcessCLI) -> None:
-    run.run("add", "Grace Hopper")
-    run.run("ask", "grace")
-    run.now = "2026-11-03T10:00:00Z"
-    run.run("answer", "grace", "accepted")
+    grace_said_yes(run)
     run.run("snooze", one(run, "schedule")["handle"], "2026-11-30")  # she is travelling
     run.now = "2026-11-06T10:00:00Z"
     run.run("schedule", "grace", "--at", "2026-11-12T15:00")  # she sent times herself
