@@ -456,11 +456,13 @@ class Session(RuleBasedStateMachine):
             return
         # Closed: no longer open as it was (a check-in or birthday comes round again).
         # Snoozed: open, due at DATE or its own due time if that is later
-        # (docs/events.md), so never earlier.
+        # (docs/events.md): never before DATE (and the latest snooze counts, so one to
+        # an earlier DATE than a snooze before it moves the item earlier).
         key = _open_key(item)
         after = [i for i in self.run.json("due", "--all") if _open_key(i) == key]
         if action == "snooze":
-            assert after and all(i["due_at"] >= item["due_at"] for i in after), (
+            until = self.run.json("log", "--type", "followup.snoozed")[-1]["data"]["until"]
+            assert after and all(i["due_at"] >= until for i in after), (
                 f"{' '.join(args)}: {item} is now {after}\n" + "\n".join(self.history[-20:]))
         else:
             assert all(i["due_at"] != item["due_at"] for i in after), (
