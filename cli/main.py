@@ -300,6 +300,9 @@ class LazyGroup(click.Group):
                 if name in COMMANDS:  # (coffeechat's own stays: a script relies on it)
                     plugins.guard.fail(plugin, "register_commands", f"a command named {name!r}"
                                        " is coffeechat's own: the plugin's was left out")
+            for plugin, name, owner in added.clashes:
+                plugins.guard.fail(plugin, "register_commands", f"plugin {owner!r} adds a "
+                                   f"command named {name!r} too: this one was left out")
         return {name: command for name, command in app.plugin_commands.items()
                 if name not in COMMANDS}
 
@@ -365,13 +368,20 @@ class PluginCommands(click.Group):
     def __init__(self, name: str) -> None:
         super().__init__(name)
         self.owners: dict[str, str] = {}  # command name → the plugin that added it
+        self.clashes: list[tuple[str, str, str]] = []  # (plugin, command, the one that has it)
 
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
         from coffeechat.plugin_calls import running_plugin
 
         ours = _as_ours(cmd)
+        name = name or ours.name or "?"
+        plugin = running_plugin() or "?"
+        owner = self.owners.get(name)
+        if owner is not None and owner != plugin:  # (the one pluggy called first keeps it)
+            self.clashes.append((plugin, name, owner))
+            return
         super().add_command(ours, name)
-        self.owners[name or ours.name or "?"] = running_plugin() or "?"
+        self.owners[name] = plugin
 
 
 def _as_ours(command: click.Command) -> click.Command:

@@ -475,7 +475,24 @@ def merge(contact_a: str, contact_b: str, on: str | None) -> None:
     CONTACT_A's, and its details fill in what CONTACT_A lacks. `undo` splits
     them again.
     """
-    report(context_app().recorder().merge(contact_a, contact_b, when(on, "--on", past=True)))
+    from coffeechat.clock import local_time
+
+    recorder = context_app().recorder()
+    kept, merged = (recorder.projector.fold_stream("contact:" + recorder.contact(text, where))
+                    for text, where in ((contact_a, "CONTACT_A"), (contact_b, "CONTACT_B")))
+    report(recorder.merge(contact_a, contact_b, when(on, "--on", past=True)))
+    if kept.scheduled_at is not None and merged.scheduled_at is not None \
+            and kept.scheduled_id != merged.scheduled_id:
+        from coffeechat.cli.render import LINE, inline
+
+        later = max((kept, merged), key=lambda s: (s.scheduled_on or "", s.scheduled_id or ""))
+        times = " and ".join(local_time(s.scheduled_at) for s in (kept, merged)
+                             if s.scheduled_at is not None)
+        click.echo(f"coffeechat: warning: {inline(kept.name, LINE)} and "
+                   f"{inline(merged.name, LINE)} each had a meeting scheduled ({times}); "
+                   "coffeechat keeps one scheduled meeting per contact: the one scheduled "
+                   f"last, on {local_time(later.scheduled_at)} (`undo` takes the merge back)",
+                   err=True)
 
 
 @click.command()

@@ -147,8 +147,12 @@ def find(db: apsw.Connection, text: str, at: str, *, by_event: bool) -> Item | N
         # (The scheduling event causes the prep and the record-meeting item: its id, the
         # older form, names the prep alone, as before the other existed; that one is
         # named by its handle.)
-        found = [f for f in open_items(db, "main", at, event=typed)
-                 if f["kind"] != Kind.RECORD_MEETING]
+        caused = open_items(db, "main", at, event=typed)
+        found = [f for f in caused if f["kind"] != Kind.RECORD_MEETING]
+        if caused and not found:
+            raise BadInput(f"HANDLE: the open follow-up that event {quote(typed)} caused "
+                           f"is {_item(caused[0]).label()}: give its handle, "
+                           f"{caused[0]['handle']} (see `coffeechat due`)")
     if len(found) > 1:
         shown = ", ".join(_item(f).label() for f in found[:5])
         raise BadInput(f"HANDLE: {quote(typed)} names several open follow-ups ({shown}); "

@@ -91,6 +91,7 @@ class ContactState:
         "linkedin",
         "meetings",
         "merged_into",
+        "moved_from",
         "name",
         "nudged_at",
         "phone",
@@ -196,8 +197,10 @@ class ContactState:
         self.events: list[Row] = []  # the live events, oldest first (for plugin rules)
         # Bookkeeping for fold and the projections:
         # merged contacts' details, each with its event's id
-        # (the event's id, its details, when it happened)
-        self.fills: list[tuple[str, ContactAdded | ContactUpdated, str]] = []
+        # (the event's id, its details, when it happened, the merged contact's stream)
+        self.fills: list[tuple[str, ContactAdded | ContactUpdated, str, str]] = []
+        # a meeting scheduled while another was still scheduled → that one (it moved it)
+        self.moved_from: Mapping[str, str] = _NOTHING
         self.kept: set[str] = set()  # ids of commitments marked done
         self.seqs: list[int] = []  # every event on the stream, retracted or not
         self.text_seqs: list[int] = []  # live events whose text is searchable
@@ -215,6 +218,13 @@ class _Sealed(ContactState):
     def __delattr__(self, name: str) -> None:
         raise AttributeError(f"ContactState is read-only in a follow-up rule (it deleted "
                              f"{name!r})")
+
+    def __copy__(self) -> ContactState:
+        """A plain copy a rule may change as it likes (``copy.copy(state)``)."""
+        copy = ContactState.__new__(ContactState)
+        for name in ContactState.__slots__:
+            setattr(copy, name, getattr(self, name))
+        return copy
 
 
 _COPIED = (list, dict, set)

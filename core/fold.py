@@ -103,24 +103,67 @@ def fold(stream: str, rows: list[Row]) -> ContactState:
             state.last_touch_id = row.id
     for commitment_id in state.kept:  # kept promises, whatever order they were logged in
         state.commitments.pop(commitment_id, None)
-    for merged_id, merged, merged_at in state.fills:  # a merged contact's details fill gaps
-        for field in _EDITABLE:
-            value = getattr(merged, field, UNSET)
-            if value not in (UNSET, None, []) and getattr(state, field) in (None, []):
-                setattr(state, field, value)
-                if field == "birthday":
-                    state.birthday_id = merged_id
-                elif field == "referred_by":
-                    state.referred_at = merged_at
-        tags = getattr(merged, "tags", UNSET)
-        if tags is not UNSET:  # (an edit that left the tags alone has none to add)
-            state.tags = list(dict.fromkeys([*state.tags, *tags]))
-        dates = getattr(merged, "dates", UNSET)
-        if dates:  # the dates this contact has no date for
-            state.dates = {**{k: v for k, v in dates.items() if v}, **state.dates}
+    if state.fills:
+        _fill_from_merged(state)
+    if state.moved_from and state.scheduled_id is not None:
+        _carry_prepared(state)
     if state.archived:
         state.stage = _ARCHIVED
     return state
+
+
+def _fill_from_merged(state: ContactState) -> None:
+    """Fill what the contact lacks with the details its merged contacts have now.
+
+    Each merged contact's details are folded as its own would be (an edit replaces,
+    ``None`` clears); of two merged contacts that both give a field, the later given
+    counts. The contact's own details always win; tags and dates are joined.
+    """
+    now: dict[str, dict[str, tuple[Any, str, str]]] = {}  # stream → field → (value, id, at)
+    dates: dict[str, dict[str, str]] = {}
+    for event_id, merged, at, stream in state.fills:
+        fields = now.setdefault(stream, {})
+        for field in _EDITABLE:
+            value = getattr(merged, field, UNSET)
+            if value is UNSET:
+                continue
+            if value is None or value == []:
+                fields.pop(field, None)
+            else:
+                fields[field] = (value, event_id, at)
+        if isinstance(merged, ContactAdded):
+            dates[stream] = dict(merged.dates)
+        elif merged.dates:  # (an edit: each label given is set, or removed when None)
+            edited = {**dates.get(stream, {}), **merged.dates}
+            dates[stream] = {k: v for k, v in edited.items() if v is not None}
+    for field in _EDITABLE:
+        given = [fields[field] for fields in now.values() if field in fields]
+        if field == "tags":
+            extra = [tag for value, _id, _at in given for tag in value]
+            state.tags = list(dict.fromkeys([*state.tags, *extra]))
+        elif given and getattr(state, field) is None:
+            value, event_id, at = max(given, key=lambda found: found[2])
+            setattr(state, field, value)
+            if field == "birthday":
+                state.birthday_id = event_id
+            elif field == "referred_by":
+                state.referred_at = at
+    merged_dates = {k: v for found in dates.values() for k, v in found.items() if v}
+    if merged_dates:  # the dates this contact has no date for
+        state.dates = {**merged_dates, **state.dates}
+
+
+def _carry_prepared(state: ContactState) -> None:
+    """A meeting moved to a new time (scheduled again while it was still scheduled) stays
+    prepared if any time it had was: whatever order the move and the prep were logged in."""
+    now = meeting = state.scheduled_id
+    seen: set[str] = set()
+    while now is not None and meeting is not None and meeting not in seen:
+        if meeting in state.prepared:
+            state.prepared = state.prepared | {now}
+            return
+        seen.add(meeting)
+        meeting = state.moved_from.get(meeting)
 
 
 HELD_EARLY = timedelta(days=2)  # a meeting held up to this long before the one scheduled is it
@@ -186,7 +229,7 @@ def _contact_added(state: ContactState, row: Row, p: ContactAdded) -> None:
                                       or row.occurred_at < state.hand_added_at):
         state.hand_added_at = row.occurred_at
     if row.stream != state.stream:  # a merged contact: its details only fill gaps
-        state.fills.append((row.id, p, row.occurred_at))
+        state.fills.append((row.id, p, row.occurred_at, row.stream))
         return
     state.name, state.company, state.role = p.name, p.company, p.role
     state.email, state.linkedin, state.phone = p.email, p.linkedin, p.phone
@@ -203,7 +246,7 @@ _EDITABLE = ("name", "company", "role", "email", "linkedin", "phone", "how_met",
 @applies(ContactUpdated)
 def _contact_updated(state: ContactState, row: Row, p: ContactUpdated) -> None:
     if row.stream != state.stream:
-        state.fills.append((row.id, p, row.occurred_at))
+        state.fills.append((row.id, p, row.occurred_at, row.stream))
         return
     if p.referred_by is not UNSET and p.referred_by != state.referred_by:  # introduced now
         state.referred_at = row.occurred_at if p.referred_by is not None else None
@@ -275,8 +318,8 @@ def _reply_received(state: ContactState, row: Row, p: ReplyReceived) -> None:
 
 @applies(MeetingScheduled)
 def _meeting_scheduled(state: ContactState, row: Row, p: MeetingScheduled) -> None:
-    if state.scheduled_id in state.prepared:  # moved: what you prepared still holds
-        state.prepared = state.prepared | {row.id}
+    if state.scheduled_id is not None:  # moved: what was prepared for it still holds
+        state.moved_from = {**state.moved_from, row.id: state.scheduled_id}
     if state.stage != _SCHEDULED:
         state.stage_before_schedule = state.stage
     state.stage = _SCHEDULED

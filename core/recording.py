@@ -69,6 +69,24 @@ def _one_batch(method: Callable[P, R]) -> Callable[P, R]:
     return record
 
 
+def _thanks_before_the_meeting(state: ContactState, at: str) -> bool:
+    """Whether a thank-you at ``at`` would be dated before the latest meeting, while that
+    meeting's thank-you is open, and can be for no earlier meeting: none was held by
+    then, or it is that meeting's own day (a date without a time means 00:00).
+
+    (A thank-you dated an earlier day, after an earlier meeting, is for that one.)
+    """
+    from coffeechat.clock import local_day
+
+    met = state.last_met_at
+    if met is None or at >= met or state.last_met_id in state.series_held \
+            or (state.thanked_at is not None and state.thanked_at >= met):
+        return False
+    held_by_then = any(row.type == "meeting.held" and row.occurred_at <= at
+                       for row in state.events)
+    return not held_by_then or local_day(at) == local_day(met)
+
+
 class Promise(NamedTuple):
     """A commitment: what I promised, and by when.
 
@@ -293,6 +311,10 @@ class Recorder:
     def schedule(self, contact: str, at: datetime, minutes: int, where: str | None,
                  on: datetime) -> list[Event]:
         contact_id = self.contact(contact)
+        state = self.state(contact_id)
+        if state.scheduled_id is not None:  # (dated before it, this one would count for nothing)
+            validate.not_before(stamp(on), state.scheduled_on, "the meeting now scheduled "
+                                "was scheduled", "change nothing (the later schedule counts)")
         payload = MeetingScheduled(at=at, minutes=validate.positive(minutes, "--minutes",
                                                                    limit=1440),
                                    where=validate.optional(where, "--where"))
@@ -346,10 +368,9 @@ class Recorder:
 
         contact_id = self.contact(contact)
         state = self.state(contact_id)
-        if state.last_met_at and (state.thanked_at or "") < state.last_met_at:
-            # (dated before the meeting it is for, it would leave that thank-you open)
+        if _thanks_before_the_meeting(state, stamp(on)):
             validate.not_before(stamp(on), state.last_met_at, "the meeting it thanks for",
-                                "not close its thank-you")
+                                "not close its thank-you (give the time you sent it)")
         channel = pick_channel(self.channels, via)
         message, receipt = self._deliver("thank", state, channel, delivery, template)
         if delivery == "draft":

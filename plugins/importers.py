@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from coffeechat.clock import WINDOW_TEXT, in_window, stamp
@@ -138,9 +138,11 @@ def read_linkedin(path: str) -> Parsed:
             if moment is None:
                 errors.append(RowError(line, f"cannot read Connected On {connected!r}"))
                 continue
-            if not in_window(moment):
-                errors.append(RowError(line, f"Connected On {connected!r} is outside the "
-                                             f"dates coffeechat keeps ({WINDOW_TEXT})"))
+            if not in_window(moment):  # (kept in UTC: 01 Jan 1900 east of it is 1899)
+                utc = moment.astimezone(UTC).date()
+                errors.append(RowError(line, f"Connected On {connected!r} is {utc} in UTC, "
+                                             "outside the dates coffeechat keeps "
+                                             f"({WINDOW_TEXT}, UTC)"))
                 continue
             met_on = stamp(moment)
         email = cell("Email Address")

@@ -7,7 +7,8 @@ move, the warning of ``schedule`` over a scheduled meeting, text that is not
 UTF-8, the sealed contact a plugin's rule reads, LinkedIn's Connected On) the way
 a careful user or an adversary would: undo and redo, back-dated ``--on``, merges,
 a full ``rebuild`` against the incremental views, the notes folder, ``--json``.
-Bugs found are strict xfails naming what is wrong; the others guard behaviour.
+The bugs found were strict xfails naming what was wrong; all are fixed now, and the
+tests guard the fixes. The others guard behaviour.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import pytest
 from aiosmtpd.controller import Controller
 
 from tests.conftest import InProcessCLI
@@ -65,13 +65,9 @@ def plugins_folder(tmp_path: Path, sources: dict[str, str]) -> Path:
     return folder
 
 
-# -- bugs found (strict xfails) ------------------------------------------------------------------
+# -- bugs found (strict xfails when written; fixed since) ------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="schedule --on dated before the meeting already "
-                   "scheduled was scheduled is recorded, exit 0, no warning, and does nothing: "
-                   "the fold orders it first, so the older schedule still wins (answer/cancel "
-                   "--on before their cause are refused since 1aba4a3; schedule is not)")
 def test_a_schedule_dated_before_the_current_one_is_not_recorded_to_no_effect(
         run: InProcessCLI) -> None:
     run.run("add", "Grace Hopper")
@@ -85,11 +81,6 @@ def test_a_schedule_dated_before_the_current_one_is_not_recorded_to_no_effect(
     assert refused or moved
 
 
-@pytest.mark.xfail(strict=True, reason="merge fills the survivor's gaps with the merged "
-                   "contact's FIRST value of a field, not its current one: Bob's referrer "
-                   "edited from Priya to Raj comes back as Priya (and referral-outreach, now "
-                   "read from fills' referred_at, names the wrong person and day); same for "
-                   "company")
 def test_a_merged_contact_brings_its_current_details_not_its_first(run: InProcessCLI) -> None:
     run.run("add", "Robert Smith")
     run.run("add", "Priya Natarajan")
@@ -105,10 +96,6 @@ def test_a_merged_contact_brings_its_current_details_not_its_first(run: InProces
         "introduced by Raj Kumar on 2026-11-05"
 
 
-@pytest.mark.xfail(strict=True, reason="thank --on for an earlier meeting is refused once a "
-                   "later meeting is recorded (816ebce checks only the latest meeting): the "
-                   "thank-you really sent after the first meeting can never be recorded, and "
-                   "stats counts that meeting as never thanked")
 def test_a_thank_you_for_the_first_of_two_meetings_can_be_recorded_late(
         run: InProcessCLI) -> None:
     run.run("add", "Grace Hopper")
@@ -119,10 +106,6 @@ def test_a_thank_you_for_the_first_of_two_meetings_can_be_recorded_late(
     assert run.json("stats")["follow_through"]["thanks"]["on_time"] == 1
 
 
-@pytest.mark.xfail(strict=True, reason="after a weekly call's occurrence (no thank-you asked), "
-                   "thank --on for the coffee before it is refused: 'it would not close its "
-                   "thank-you' though no thank-you is open (816ebce reads last_met_at, series "
-                   "occurrence or not)")
 def test_a_thank_you_for_a_coffee_before_a_weekly_call_is_not_refused(run: InProcessCLI) -> None:
     from tests.test_calendar import DATA, configure
 
@@ -136,10 +119,6 @@ def test_a_thank_you_for_a_coffee_before_a_weekly_call_is_not_refused(run: InPro
     run.run("thank", "samira", "--on", "2026-11-27T18:00")  # what I sent after the coffee
 
 
-@pytest.mark.xfail(strict=True, reason="the sealed contact a plugin's rule gets (23297d3) "
-                   "cannot be copied: copy.copy(state) raises 'read-only in a follow-up rule "
-                   "(it set ...)' from _Sealed.__setattr__, so a rule that copies its input "
-                   "to work on it fails")
 def test_a_rule_may_copy_the_contact_it_reads(run: InProcessCLI, tmp_path: Path) -> None:
     folder = plugins_folder(tmp_path, {"copier": '''
 import copy
@@ -160,20 +139,16 @@ def register_followup_rules(register):
     assert result.err == ""
 
 
-@pytest.mark.xfail(strict=True, reason="in Tokyo, LinkedIn's '01 Jan 1900' is refused as "
-                   "'outside the dates coffeechat keeps (1900-01-01 to 2200-12-31)': the range "
-                   "named holds the date refused (the check is in UTC, the words in local dates)")
 def test_a_connected_on_refused_is_outside_the_range_the_message_names(
         run: InProcessCLI, tmp_path: Path) -> None:
     path = tmp_path / "Connections.csv"
     path.write_text("First Name,Last Name,URL,Email Address,Company,Position,Connected On\n"
                     "Cy,Do,https://www.linkedin.com/in/cy,,Acme,CTO,01 Jan 1900\n")
     result = run.run("import", "linkedin", str(path), expect=None, TZ="Asia/Tokyo")
-    assert result.code == 0 or "(1900-01-01 to" not in result.err, result.err
+    # (kept in UTC, where it is the day before: the message says so)
+    assert result.code == 0 or "'01 Jan 1900' is 1899-12-31 in UTC" in result.err, result.err
 
 
-@pytest.mark.xfail(strict=True, reason="two plugins adding a command of the same name: one is "
-                   "left out without a word (4e67fcc warns only of a clash with a built-in)")
 def test_two_plugins_adding_the_same_command_are_told_of(run: InProcessCLI,
                                                          tmp_path: Path) -> None:
     source = '''
@@ -195,10 +170,6 @@ def register_commands(cli):
     assert "hello" in result.err and "warning" in result.err
 
 
-@pytest.mark.xfail(strict=True, reason="once the prep is over, `done <the scheduling event's "
-                   "id>` says 'no open follow-up has handle or event id ...' while the "
-                   "record-meeting item caused by that very event is open: the id names the "
-                   "prep alone (c266c60), but the message should point at the item's handle")
 def test_done_by_the_scheduling_id_after_the_meeting_points_at_the_record_item(
         run: InProcessCLI) -> None:
     run.run("add", "Jane Doe")
@@ -209,9 +180,6 @@ def test_done_by_the_scheduling_id_after_the_meeting_points_at_the_record_item(
     assert handle in result.err or "record-meeting" in result.err, result.err
 
 
-@pytest.mark.xfail(strict=True, reason="a move recorded late with --on before the prep was "
-                   "done reopens the prep: the fold carries prepared only to a meeting "
-                   "scheduled after the meeting.prepared event, and that one names the old id")
 def test_a_move_logged_late_keeps_the_prep_done_in_between(run: InProcessCLI) -> None:
     run.run("add", "Jane Doe")
     run.run("schedule", "jane", "--at", "2026-11-20T15:00")
@@ -223,10 +191,6 @@ def test_a_move_logged_late_keeps_the_prep_done_in_between(run: InProcessCLI) ->
     assert kinds(run) == ["record-meeting"]
 
 
-@pytest.mark.xfail(strict=True, reason="merge of two contacts each with a meeting scheduled "
-                   "keeps the later-scheduled one and drops the other (the 20 Nov meeting "
-                   "leaves due, today and export ics) without a word, the case 53b0e6a "
-                   "warns of for schedule")
 def test_a_merge_that_drops_a_scheduled_meeting_says_so(run: InProcessCLI) -> None:
     run.run("add", "Jane Doe")
     run.run("add", "Jane D")
