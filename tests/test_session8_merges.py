@@ -53,7 +53,8 @@ def calendar(run: InProcessCLI) -> dict[str, tuple[str, str]]:
 
     cal = icalendar.Calendar.from_ical(run.run("export", "ics").out)
     found: dict[str, tuple[str, str]] = {}
-    for event in cal.walk("VEVENT"):
+    events: list[Any] = cal.walk("VEVENT")
+    for event in events:
         start: Any = event["DTSTART"].dt
         found[str(event["UID"])] = (start.isoformat(), str(event.get("STATUS")))
     return found
