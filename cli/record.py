@@ -403,7 +403,9 @@ def snooze(handle: str, date: str, on: str | None) -> None:
     """Put a follow-up off: due again at DATE (HANDLE, from `due`).
 
     A date without a time means the end of that day. Records
-    followup.snoozed; `undo` brings the old due time back. HANDLE may also be
+    followup.snoozed; `undo` brings the old due time back. A DATE not after the
+    item's due time is refused (it would change nothing), unless the item was
+    snoozed before: then the latest snooze counts. HANDLE may also be
     the id (or an unambiguous start of it) of the event that caused the item.
     """
     until = when(date, "DATE", end_of_day=True)

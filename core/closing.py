@@ -127,7 +127,13 @@ def named(db: apsw.Connection, text: str, state_of: StateOf, *, until: datetime 
     if until is not None and until <= now():
         raise BadInput(f"DATE: {local_time(stamp(until))} has passed; snooze {item.label()} "
                        "until a later time")
-    state_of(item.contact)
+    state = state_of(item.contact)
+    if until is not None and stamp(until) <= item.due_at \
+            and (item.kind, item.event) not in state.snoozed:
+        # (recorded, it would change nothing: an item is due at the later of the two)
+        raise BadInput(f"DATE: {item.label()} is due {local_time(item.due_at)}, not later "
+                       f"than {local_time(stamp(until))}: a snooze puts it off, so give a "
+                       "later time")
     return item
 
 

@@ -373,3 +373,18 @@ def test_scheduling_over_a_scheduled_meeting_says_it_moves_it(run: InProcessCLI)
     run.run("undo")
     assert one(run, "prep")["reason"] == "meeting on 2026-11-10 15:00"
     assert run.run("schedule", "grace", "--at", "2026-11-10T15:00").err == ""  # the same time
+
+
+def test_a_snooze_that_would_change_nothing_is_refused(run: InProcessCLI) -> None:
+    run.run("add", "Grace Hopper")
+    run.run("met", "grace", "--on", "2026-11-02T10:00")
+    thanks = one(run, "thank-you")  # due 2026-11-03 10:00
+    before = run.count()
+    err = run.run("snooze", thanks["handle"], "2026-11-02T18:00", expect=1).err
+    assert err == (f"coffeechat: error: DATE: {thanks['handle']} (thank-you, Grace Hopper) is "
+                   "due 2026-11-03 10:00, not later than 2026-11-02 18:00: a snooze puts it "
+                   "off, so give a later time\n")
+    assert run.count() == before
+    run.run("snooze", thanks["handle"], "2026-11-09")
+    run.run("snooze", thanks["handle"], "2026-11-05")  # brought back: the latest counts
+    assert one(run, "thank-you")["due_at"] == "2026-11-05T23:59:59Z"
