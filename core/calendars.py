@@ -76,19 +76,26 @@ def meetings_of(contact_id: str, name: str, email: str | None, rows: list[Row]) 
     """
     found: dict[str, Meeting] = {}
     current: str | None = None  # the UID of the meeting now scheduled
+    current_stream = ""  # the stream it was scheduled on
     latest: dict[str, str] = {}  # an invitation's UID → the UID of its latest meeting
     for row in rows:
         if row.type not in MEETING_TYPES:
             continue
         p: Any = decode_payload(row.type, row.schema, row.data)
         if row.type == "meeting.scheduled":
+            if current is not None and not p.uid and row.stream != current_stream:
+                # (a merged contact's own meeting: not a new time for this one, which
+                # gives way, as one scheduled meeting is kept; the calendar is told)
+                old = found[current]
+                found[current] = old._replace(cancelled=True, sequence=old.sequence + 1)
+                current = None
             uid = (latest.get(p.uid, p.uid) if p.uid else None) or current or row.id
             if p.uid and uid in found and found[uid].held:
                 uid = _next_uid(p.uid, stamp(p.at), found, row.id)
             if p.uid:
                 latest[p.uid] = uid
             found[uid] = _scheduled(found.get(uid), uid, p, contact_id, name, email)
-            current = uid
+            current, current_stream = uid, row.stream
         elif row.type == "meeting.held":
             scheduled = found[current] if current is not None else None
             if scheduled is not None and not held_as_scheduled(row.occurred_at, scheduled.at):

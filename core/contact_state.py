@@ -74,6 +74,7 @@ class ContactState:
         "called_off_at",
         "called_off_id",
         "checked_in_at",
+        "cleared",
         "closed",
         "commitments",
         "company",
@@ -92,6 +93,7 @@ class ContactState:
         "linkedin",
         "meetings",
         "merged_into",
+        "merges",
         "moved_from",
         "name",
         "nudged_at",
@@ -202,6 +204,10 @@ class ContactState:
         self.fills: list[tuple[str, ContactAdded | ContactUpdated, str, str]] = []
         # a meeting scheduled while another was still scheduled → that one (it moved it)
         self.moved_from: Mapping[str, str] = _NOTHING
+        # a merged contact's stream → (the stream it was merged into, when)
+        self.merges: Mapping[str, tuple[str, str]] = _NOTHING
+        # details this contact cleared (a field, or dates:LABEL) → when (kept while cleared)
+        self.cleared: Mapping[str, str] = _NOTHING
         self.kept: set[str] = set()  # ids of commitments marked done
         self.seqs: list[int] = []  # every event on the stream, retracted or not
         self.text_seqs: list[int] = []  # live events whose text is searchable

@@ -112,17 +112,22 @@ def fold(stream: str, rows: list[Row]) -> ContactState:
     return state
 
 
-def _fill_from_merged(state: ContactState) -> None:
-    """Fill what the contact lacks with the details its merged contacts have now.
+Found = tuple[Any, str, str]  # a detail a merged contact gives: (value, event id, when)
+Shown = tuple[dict[str, Found], dict[str, Found]]  # (field → Found, date label → Found)
 
-    Each merged contact's details are folded as its own would be (an edit replaces,
-    ``None`` clears); of two merged contacts that both give a field, the later given
-    counts. The contact's own details always win; tags and dates are joined.
+
+def _fill_from_merged(state: ContactState) -> None:
+    """Fill what the contact lacks with the details its merged contacts show now.
+
+    Each merged contact shows what its own events say now (an edit replaces, ``None``
+    clears), filled in turn by the contacts merged into it: along a chain A <- B <- C,
+    A gets what B showed. Of two contacts merged into one that both give a field, the
+    later given counts. The contact's own details always win, and one it cleared after
+    the merge stays cleared; tags and dates are joined; nobody is referred by themselves.
     """
-    now: dict[str, dict[str, tuple[Any, str, str]]] = {}  # stream → field → (value, id, at)
-    dates: dict[str, dict[str, str]] = {}
+    own: dict[str, Shown] = {}  # stream → what its own events give now
     for event_id, merged, at, stream in state.fills:
-        fields = now.setdefault(stream, {})
+        fields, labels = own.setdefault(stream, ({}, {}))
         for field in _EDITABLE:
             value = getattr(merged, field, UNSET)
             if value is UNSET:
@@ -132,25 +137,70 @@ def _fill_from_merged(state: ContactState) -> None:
             else:
                 fields[field] = (value, event_id, at)
         if isinstance(merged, ContactAdded):
-            dates[stream] = dict(merged.dates)
-        elif merged.dates:  # (an edit: each label given is set, or removed when None)
-            edited = {**dates.get(stream, {}), **merged.dates}
-            dates[stream] = {k: v for k, v in edited.items() if v is not None}
-    for field in _EDITABLE:
-        given = [fields[field] for fields in now.values() if field in fields]
+            labels.clear()
+        for label, day in (merged.dates or {}).items():
+            if day:
+                labels[label] = (day, event_id, at)
+            else:
+                labels.pop(label, None)
+    children: dict[str, list[str]] = {}
+    for stream in sorted(own.keys() | state.merges.keys()):
+        parent = state.merges.get(stream, (state.stream, ""))[0]
+        children.setdefault(parent if parent != stream else state.stream, []).append(stream)
+
+    def shown(stream: str, seen: frozenset[str]) -> Shown:
+        fields, labels = own.get(stream, ({}, {}))
+        return _combined(fields, labels, [shown(child, seen | {child})
+                                          for child in children.get(stream, ())
+                                          if child not in seen])
+
+    below = []
+    for child in children.get(state.stream, ()):
+        merged_at = state.merges.get(child, ("", ""))[1]
+        fields, labels = shown(child, frozenset({state.stream, child}))
+        # (what this contact cleared after the merge stays cleared)
+        below.append(({f: v for f, v in fields.items() if state.cleared.get(f, "") < merged_at
+                       or not merged_at},
+                      {k: v for k, v in labels.items()
+                       if state.cleared.get("dates:" + k, "") < merged_at or not merged_at}))
+    fields, labels = _combined({}, {}, below)
+    family = {state.id, *(stream[len(CONTACT_PREFIX):] for stream in own)}
+    for field, (value, event_id, at) in fields.items():
         if field == "tags":
-            extra = [tag for value, _id, _at in given for tag in value]
-            state.tags = list(dict.fromkeys([*state.tags, *extra]))
-        elif given and getattr(state, field) is None:
-            value, event_id, at = max(given, key=lambda found: found[2])
+            state.tags = list(dict.fromkeys([*state.tags, *value]))
+        elif field == "referred_by" and value in family:
+            continue  # (merged into whoever introduced them: nobody introduced them)
+        elif getattr(state, field) is None:
             setattr(state, field, value)
             if field == "birthday":
                 state.birthday_id = event_id
             elif field == "referred_by":
                 state.referred_at = at
-    merged_dates = {k: v for found in dates.values() for k, v in found.items() if v}
-    if merged_dates:  # the dates this contact has no date for
-        state.dates = {**merged_dates, **state.dates}
+    extra = {label: day for label, (day, _id, _at) in labels.items() if label not in state.dates}
+    if extra:  # the dates this contact has no date for
+        state.dates = {**extra, **state.dates}
+    if state.referred_by in family:  # (its introducer merged into it)
+        state.referred_by = state.referred_at = None
+    if any(referral.contact in family for referral in state.referrals):
+        state.referrals = [r for r in state.referrals if r.contact not in family]
+
+
+def _combined(fields: dict[str, Found], labels: dict[str, Found], below: list[Shown]
+              ) -> Shown:
+    """A merged contact's own ``fields`` and date ``labels``, filled from what the contacts
+    merged into it show (``below``): a field it lacks from the one given latest; tags joined."""
+    fields, labels = dict(fields), dict(labels)
+    given: dict[str, Found] = {}
+    for child_fields, child_labels in below:
+        for field, value in child_fields.items():
+            if field == "tags":
+                tags = [*fields.get("tags", ([], "", ""))[0], *value[0]]
+                fields["tags"] = (list(dict.fromkeys(tags)), *fields.get("tags", value)[1:])
+            elif field not in fields and (field not in given or value[2] > given[field][2]):
+                given[field] = value
+        for label, day in child_labels.items():
+            labels.setdefault(label, day)
+    return {**given, **fields}, labels
 
 
 def _carry_prepared(state: ContactState) -> None:
@@ -250,10 +300,22 @@ def _contact_updated(state: ContactState, row: Row, p: ContactUpdated) -> None:
         return
     if p.referred_by is not UNSET and p.referred_by != state.referred_by:  # introduced now
         state.referred_at = row.occurred_at if p.referred_by is not None else None
+    cleared = dict(state.cleared)
     for field in _EDITABLE:
         value = getattr(p, field)
         if value is not UNSET:
             setattr(state, field, value)
+            if value is None or value == []:
+                cleared[field] = row.occurred_at  # (a merged contact's value stays out)
+            else:
+                cleared.pop(field, None)
+    for label, day in (p.dates or {}).items():
+        if day is None:
+            cleared["dates:" + label] = row.occurred_at
+        else:
+            cleared.pop("dates:" + label, None)
+    if cleared != state.cleared:
+        state.cleared = cleared
     if p.birthday is not UNSET:
         state.birthday_id = row.id if p.birthday is not None else None
     if p.dates:  # each label given is set, or removed when None
@@ -270,6 +332,8 @@ def _contact_archived(state: ContactState, row: Row, p: ContactArchived) -> None
 def _contact_merged(state: ContactState, row: Row, p: ContactMerged) -> None:
     if row.stream == state.stream:  # (in the kept contact's fold, the marker is history)
         state.merged_into = p.into
+    else:  # one of the family: which contact it was merged into, and when
+        state.merges = {**state.merges, row.stream: (CONTACT_PREFIX + p.into, row.occurred_at)}
 
 
 @applies(CadenceSet)
