@@ -13,7 +13,7 @@ from coffeechat.channels import BUILTIN_CHANNELS
 from coffeechat.cli.main import context_app, json_option, output, when
 from coffeechat.codec import Event
 from coffeechat.errors import BadInput, CoffeechatError, describe_error, quote
-from coffeechat.events import ContactAdded
+from coffeechat.events import CONTACT_PREFIX, ContactAdded
 from coffeechat.recording import Promise
 
 if TYPE_CHECKING:
@@ -195,6 +195,10 @@ def answer(contact: str, answer: str, on: str | None) -> None:
     report(context_app().recorder().answer(contact, answer, when(on, "--on", past=True)))
 
 
+# (what the warnings say when a meeting gives way to another: the fold keeps one)
+ONE_MEETING = "coffeechat keeps one scheduled meeting per contact"
+
+
 @click.command()
 @contact_argument
 @click.option("--at", "at", required=True, metavar="DATETIME", help="When the meeting is.")
@@ -212,7 +216,7 @@ def schedule(contact: str, at: str, minutes: int, where: str | None, on: str | N
 
     recorder = context_app().recorder()
     meeting_at, on_at = when(at, "--at"), when(on, "--on", past=True)
-    before = recorder.projector.fold_stream("contact:" + recorder.contact(contact))
+    before = recorder.projector.fold_stream(CONTACT_PREFIX + recorder.contact(contact))
     report(recorder.schedule(contact, meeting_at, minutes, where, on_at))
     if before.scheduled_at is not None and before.scheduled_at != stamp(meeting_at) \
             and (before.scheduled_on or "") <= stamp(on_at):
@@ -221,8 +225,7 @@ def schedule(contact: str, at: str, minutes: int, where: str | None, on: str | N
         what = "weekly call" if before.scheduled_series else "meeting"
         click.echo(f"coffeechat: warning: {inline(before.name, LINE)}'s {what} on "
                    f"{local_time(before.scheduled_at)} is now on {local_time(stamp(meeting_at))}"
-                   " (coffeechat keeps one scheduled meeting per contact: `undo` keeps the "
-                   "earlier one instead)", err=True)
+                   f" ({ONE_MEETING}: `undo` keeps the earlier one instead)", err=True)
 
 
 @click.command()
@@ -480,7 +483,7 @@ def merge(contact_a: str, contact_b: str, on: str | None) -> None:
     from coffeechat.clock import local_time
 
     recorder = context_app().recorder()
-    kept, merged = (recorder.projector.fold_stream("contact:" + recorder.contact(text, where))
+    kept, merged = (recorder.projector.fold_stream(CONTACT_PREFIX + recorder.contact(text, where))
                     for text, where in ((contact_a, "CONTACT_A"), (contact_b, "CONTACT_B")))
     report(recorder.merge(contact_a, contact_b, when(on, "--on", past=True)))
     if kept.scheduled_at is not None and merged.scheduled_at is not None \
@@ -492,8 +495,8 @@ def merge(contact_a: str, contact_b: str, on: str | None) -> None:
                              if s.scheduled_at is not None)
         click.echo(f"coffeechat: warning: {inline(kept.name, LINE)} and "
                    f"{inline(merged.name, LINE)} each had a meeting scheduled ({times}); "
-                   "coffeechat keeps one scheduled meeting per contact: the one scheduled "
-                   f"last, on {local_time(later.scheduled_at)} (`undo` takes the merge back)",
+                   f"{ONE_MEETING}: the one scheduled last, on "
+                   f"{local_time(later.scheduled_at)} (`undo` takes the merge back)",
                    err=True)
 
 
