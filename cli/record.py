@@ -191,7 +191,10 @@ def ask(contact: str, via: str, template: str | None, draft: bool, send: bool,
 @on_option
 @json_option
 def answer(contact: str, answer: str, on: str | None) -> None:
-    """Record the answer to an open request."""
+    """Record the answer to an open request.
+
+    An --on before the ask is refused: dated there, it would answer nothing.
+    """
     report(context_app().recorder().answer(contact, answer, when(on, "--on", past=True)))
 
 
@@ -211,6 +214,8 @@ def schedule(contact: str, at: str, minutes: int, where: str | None, on: str | N
 
     coffeechat keeps one scheduled meeting per contact: scheduling while one is
     still scheduled moves it, and a warning says so (`undo` takes the move back).
+    An --on before the meeting now scheduled was scheduled is refused: dated
+    there, it would change nothing.
     """
     from coffeechat.clock import local_time, stamp
 
@@ -234,7 +239,11 @@ def schedule(contact: str, at: str, minutes: int, where: str | None, on: str | N
 @on_option
 @json_option
 def cancel(contact: str, reason: str | None, on: str | None) -> None:
-    """Cancel the scheduled meeting with CONTACT."""
+    """Cancel the scheduled meeting with CONTACT.
+
+    An --on before the meeting was scheduled is refused: dated there, it would
+    cancel nothing.
+    """
     report(context_app().recorder().cancel(contact, reason, when(on, "--on", past=True)))
 
 
@@ -313,7 +322,12 @@ def met(ctx: click.Context, contact: str, notes: str | None, takeaways: tuple[st
 @json_option
 def thank(contact: str, via: str, template: str | None, draft: bool, send: bool,
           on: str | None) -> None:
-    """Record a thank-you (due within 24 hours of a meeting)."""
+    """Record a thank-you (due within 24 hours of a meeting).
+
+    While the latest meeting's thank-you is open, an --on before that meeting, on
+    its day or before any meeting, is refused: dated there, it would thank for
+    nothing (a date without a time means 00:00).
+    """
     _report_outcome(context_app().recorder().thank(
         contact, via, when(on, "--on", past=True), delivery=_delivery(draft, send),
         template=template))
@@ -375,7 +389,8 @@ def done(handle: str, on: str | None) -> None:
     commitment, commitment.done; check-in, checkin.done (channel other);
     referral-outreach and reach-out, request.sent (channel other: you reached
     out, and that is the ask); schedule, unanswered, record-meeting (`met`
-    records the meeting itself) and plugins' kinds, followup.done. HANDLE may
+    records the meeting itself), birthday (that year's) and plugins' kinds,
+    followup.done. HANDLE may
     also be the id (or an unambiguous start of it) of the event that caused the
     item, or of a commitment. `undo` brings the item back.
     """
@@ -477,8 +492,9 @@ def merge(contact_a: str, contact_b: str, on: str | None) -> None:
     """CONTACT_B is the same person as CONTACT_A: make them one contact.
 
     CONTACT_A stays; CONTACT_B's history, follow-ups and referrals become
-    CONTACT_A's, and its details fill in what CONTACT_A lacks. `undo` splits
-    them again.
+    CONTACT_A's, and its details fill in what CONTACT_A lacks. One meeting stays
+    scheduled: if both had one, the one scheduled last, and a warning names both.
+    `undo` splits them again.
     """
     from coffeechat.clock import local_time
 

@@ -36,7 +36,7 @@ class DueItem(msgspec.Struct, kw_only=True, frozen=True):
 
     contact: str  # the contact's id
     name: str  # the contact's name
-    kind: str  # thank-you, nudge, prep, commitment, referral-outreach, check-in, ... a plugin's
+    kind: str  # thank-you, nudge, prep, record-meeting, commitment, check-in, ... a plugin's
     due_at: str  # when, a stored time (2026-11-21T18:00:00Z)
     overdue: bool  # due before now
     reason: str  # one line for people ("met on 2026-11-20")

@@ -5,8 +5,9 @@ docs/calendar.md, docs/plugins.md, docs/guarantees.md or a command's --help
 about what changed this session (the record-meeting item, the warnings of
 `schedule` and `merge`, the `--on` and snooze refusals, the rebook after a
 yes, referral-outreach's day, merges filling details, text that is not UTF-8,
-plugin warnings) and checks that the CLI does what it says. A doc that is
-missing or wrong is a strict xfail naming the file and line.
+plugin warnings) and checks that the CLI does what it says. The docs that were
+missing or wrong when this was written (strict xfails naming the file and line)
+are mended; the tests keep them so.
 """
 
 from __future__ import annotations
@@ -78,10 +79,6 @@ def test_record_meeting_closes_with_met_or_cancel(run: InProcessCLI,
     assert "record-meeting" not in [i["kind"] for i in run.json("due", "--all")]
 
 
-@pytest.mark.xfail(strict=True, reason="docs/events.md:560-568 'What done records' has no "
-                   "row for record-meeting (done records followup.done, as done --help says), "
-                   "and events.md:439 lists followup.done only 'for schedule and unanswered "
-                   "items and plugins' kinds'")
 def test_events_md_says_what_done_records_for_record_meeting() -> None:
     text = doc("events.md")
     table = text.split("### What `done` records", 1)[1].split("###", 1)[0]
@@ -90,24 +87,18 @@ def test_events_md_says_what_done_records_for_record_meeting() -> None:
     assert "record-meeting" in recorded_by
 
 
-@pytest.mark.xfail(strict=True, reason="docs/user-guide.md:468-472 (Close, skip or snooze "
-                   "any item) lists what done records per kind without record-meeting")
 def test_user_guide_done_list_names_record_meeting() -> None:
     text = doc("user-guide.md")
     bullet = text.split("- `done HANDLE` records what truthfully closes the item", 1)[1]
     assert "record-meeting" in bullet.split("- `skip HANDLE", 1)[0]
 
 
-@pytest.mark.xfail(strict=True, reason="docs/architecture.md:320 lists the built-in rules "
-                   "without record-meeting (core/rules.py BUILTIN_RULES has record_meeting)")
 def test_architecture_lists_record_meeting_among_the_builtin_rules() -> None:
     text = " ".join(doc("architecture.md").split())
     listed = text.split("The built-in rules are", 1)[1].split(";", 1)[0]
     assert "record" in listed
 
 
-@pytest.mark.xfail(strict=True, reason="docs/user-guide.md:1259-1261 (due) lists the follow-up "
-                   "kinds without birthday, which due shows (user-guide.md:822)")
 def test_the_due_chapter_lists_every_builtin_kind() -> None:
     text = " ".join(doc("user-guide.md").split())
     listed = text.split("Follow-up kinds:", 1)[1].split("(and any a plugin adds)", 1)[0]
@@ -151,9 +142,6 @@ def test_schedule_on_before_the_current_meeting_was_scheduled_is_refused(
     run.run("schedule", "jane", "--at", "2026-11-11T15:00", "--on", "2026-11-02T09:00")
 
 
-@pytest.mark.xfail(strict=True, reason="schedule --help (docs/cli.md) and user-guide.md "
-                   "'Schedule the meeting' (245-276) do not say an --on before the meeting "
-                   "now scheduled was scheduled is refused; only events.md:296 does")
 def test_schedule_help_names_the_on_refusal(run: InProcessCLI) -> None:
     assert "refuse" in help_text(run, "schedule")
 
@@ -189,17 +177,11 @@ def test_thank_on_before_the_meeting_on_its_day_is_refused_after_an_earlier_one_
     assert "thank-you" not in [i["kind"] for i in run.json("due", "--all")]
 
 
-@pytest.mark.xfail(strict=True, reason="answer --help, cancel --help and thank --help "
-                   "(docs/cli.md) say nothing of refusing an --on before the ask, the "
-                   "scheduling or the meeting; only events.md (253, 332, 354) says so")
 @pytest.mark.parametrize("command", ["answer", "cancel", "thank"])
 def test_help_names_the_on_refusal(run: InProcessCLI, command: str) -> None:
     assert "before" in help_text(run, command)
 
 
-@pytest.mark.xfail(strict=True, reason="docs/user-guide.md 'The answer' (225-243) and "
-                   "'Cancel a meeting' (571-581) do not say that an --on before the ask, or "
-                   "before the meeting was scheduled, is refused (the Thank chapter does)")
 def test_user_guide_answer_and_cancel_chapters_name_the_on_refusal() -> None:
     text = doc("user-guide.md")
     answer = text.split("## The answer", 1)[1].split("```console", 1)[0]
@@ -226,9 +208,6 @@ def test_snooze_not_after_the_due_time_is_refused_unless_snoozed_before(
     assert item(run, "nudge")["due_at"] == "2026-11-10T09:00:00Z"
 
 
-@pytest.mark.xfail(strict=True, reason="docs/user-guide.md:476-477 (snooze HANDLE DATE) does "
-                   "not say a DATE not after the item's due time is refused (snooze --help and "
-                   "events.md:441 do)")
 def test_user_guide_snooze_bullet_names_the_refusal() -> None:
     text = doc("user-guide.md")
     bullet = text.split("- `snooze HANDLE DATE` puts it off", 1)[1].split("\n\n", 1)[0]
@@ -280,9 +259,6 @@ def test_a_merged_referral_counts_from_its_own_add(run: InProcessCLI) -> None:
     assert item(run, "referral-outreach")["due_at"] == "2026-11-17T00:00:00Z"
 
 
-@pytest.mark.xfail(strict=True, reason="docs/user-guide.md:566-568 (Referrals) says the "
-                   "referral-outreach item 'closes when you ask them or meet them'; scheduling "
-                   "a meeting closes it too (events.md:540)")
 def test_user_guide_referral_outreach_closes_on_schedule() -> None:
     text = doc("user-guide.md")
     para = text.split("The **referral-outreach** item is due", 1)[1].split("\n\n", 1)[0]
@@ -318,9 +294,6 @@ def test_merge_fills_with_the_current_details_and_warns_of_two_meetings(
     assert len([i for i in run.json("due", "--all") if i["kind"] == "prep"]) == 2
 
 
-@pytest.mark.xfail(strict=True, reason="merge --help (docs/cli.md) does not say that of two "
-                   "scheduled meetings only the one scheduled last stays, with a warning "
-                   "(user-guide.md:184-187 and events.md:204 do)")
 def test_merge_help_names_the_one_meeting_kept(run: InProcessCLI) -> None:
     assert "meeting" in help_text(run, "merge")
 
