@@ -388,9 +388,9 @@ def done(handle: str, on: str | None) -> None:
     request.sent with nudge on the ask's channel; prep, meeting.prepared;
     commitment, commitment.done; check-in, checkin.done (channel other);
     referral-outreach and reach-out, request.sent (channel other: you reached
-    out, and that is the ask); schedule, unanswered, record-meeting (`met`
-    records the meeting itself), birthday (that year's) and plugins' kinds,
-    followup.done. HANDLE may
+    out, and that is the ask); record-meeting, meeting.held at the meeting's
+    time (it took place as scheduled); schedule, unanswered, birthday (that
+    year's) and plugins' kinds, followup.done. HANDLE may
     also be the id (or an unambiguous start of it) of the event that caused the
     item, or of a commitment. `undo` brings the item back.
     """

@@ -26,6 +26,7 @@ from coffeechat.events import (
     CheckinDone,
     CommitmentDone,
     FollowupDone,
+    MeetingHeld,
     MeetingPrepared,
     Payload,
     RequestSent,
@@ -49,7 +50,8 @@ CLOSED_BY: dict[str, str] = {
     Kind.REACH_OUT: "request.sent (channel other: you reached out, that is the ask)",
     Kind.SCHEDULE: "followup.done",
     Kind.UNANSWERED: "followup.done",
-    Kind.RECORD_MEETING: "followup.done (record the meeting with `met`: that closes it too)",
+    Kind.RECORD_MEETING: "meeting.held for the scheduled meeting, at its time (it took place "
+                         "as scheduled; `cancel` if it did not)",
     Kind.BIRTHDAY: "followup.done for that year's birthday",
 }
 OTHER_KINDS = "followup.done"  # a plugin's kinds
@@ -185,6 +187,8 @@ def closing_event(item: Item, state: ContactState, store: Store, on: datetime) -
         return RequestSent(channel=_channel_of(store, item.event), nudge=True)
     if kind == Kind.PREP:
         return MeetingPrepared(meeting=item.event)
+    if kind == Kind.RECORD_MEETING:  # (recorded at the meeting's time: see Recorder.done)
+        return MeetingHeld(meeting=item.event)
     if kind == Kind.COMMITMENT:
         return CommitmentDone(commitment=item.commitment or item.event)
     if kind == Kind.CHECK_IN:

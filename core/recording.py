@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple, ParamSpec, TypeVar
 
 from coffeechat import validate, yearly_dates
-from coffeechat.clock import now, stamp
+from coffeechat.clock import from_stamp, now, stamp
 from coffeechat.codec import Event
 from coffeechat.errors import BadInput
 from coffeechat.events import (
@@ -442,6 +442,9 @@ class Recorder:
         """Close an open item (HANDLE) with the event that closes it, or keep a commitment."""
         from coffeechat import closing
         contact_id, payload = closing.done_event(self.store, target, on, self.state)
+        if isinstance(payload, MeetingHeld):  # a record-meeting item: held as scheduled
+            scheduled = self.state(contact_id).scheduled_at
+            on = from_stamp(scheduled) if scheduled is not None else on
         self._add(contact_id, payload, on)
         return self._commit()
 

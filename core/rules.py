@@ -131,7 +131,7 @@ def record_meeting(state: ContactState, rules: FollowupRules) -> Iterator[Follow
     if state.scheduled_at and state.scheduled_id:
         end = _after(state.scheduled_at, minutes=state.scheduled_minutes)
         yield FollowUp(state.id, Kind.RECORD_MEETING, end,
-                       "meeting on {time}: held? record it with met, or cancel it",
+                       "meeting on {time}: held? done or met if so, cancel if not",
                        state.scheduled_id, anchor=state.scheduled_at)
 
 

@@ -49,10 +49,10 @@ def help_text(run: InProcessCLI, command: str) -> str:
 
 # -- record-meeting -------------------------------------------------------------------------
 
-def test_record_meeting_is_due_at_the_end_in_the_contract_shape_and_done_records_followup_done(
+def test_record_meeting_is_due_at_the_end_in_the_contract_shape_and_done_records_it_held(
         run: InProcessCLI) -> None:
     """events.md "Follow-ups at a glance"; ../shared/CLI.md's due --json shape;
-    done --help: record-meeting records followup.done."""
+    done --help: record-meeting records meeting.held at the meeting's time."""
     run.run("add", "Jane Doe")
     run.run("schedule", "jane", "--at", "2026-11-10T15:00", "--minutes", "45")
     found = item(run, "record-meeting")
@@ -63,8 +63,9 @@ def test_record_meeting_is_due_at_the_end_in_the_contract_shape_and_done_records
     line = run.run("due").out.splitlines()[1]
     assert "overdue" in line and "record-meeting" in line and "Jane Doe" in line
     [recorded] = run.json("done", str(found["handle"]))["recorded"]
-    assert recorded["type"] == "followup.done"
-    assert [i["kind"] for i in run.json("due", "--all")] == []
+    assert recorded["type"] == "meeting.held"
+    assert run.json("log", "--type", "meeting.held")[0]["occurred_at"] == "2026-11-10T15:00:00Z"
+    assert [i["kind"] for i in run.json("due", "--all")] == ["thank-you", "check-in"]
 
 
 @pytest.mark.parametrize("closing", [("met", "jane", "--on", "2026-11-10T15:00"),
@@ -82,9 +83,9 @@ def test_record_meeting_closes_with_met_or_cancel(run: InProcessCLI,
 def test_events_md_says_what_done_records_for_record_meeting() -> None:
     text = doc("events.md")
     table = text.split("### What `done` records", 1)[1].split("###", 1)[0]
-    assert "record-meeting" in table
-    recorded_by = text.split("**Recorded by** `done` (`followup.done`", 1)[1][:160]
-    assert "record-meeting" in recorded_by
+    assert "| `record-meeting` | `meeting.held`" in table
+    recorded_by = text.split("### meeting.held", 1)[1].split("**Effect:**", 1)[0]
+    assert "`done` on a\n`record-meeting` item" in recorded_by
 
 
 def test_user_guide_done_list_names_record_meeting() -> None:

@@ -320,7 +320,7 @@ def test_a_meeting_past_its_end_with_nothing_recorded_asks_whether_it_was_held(
     run.now = "2026-11-11T09:00:00Z"  # the day after: no `met`, no `cancel`
     record = one(run, "record-meeting")
     assert (record["due_at"], record["overdue"]) == ("2026-11-10T15:45:00Z", True)
-    assert record["reason"] == "meeting on 2026-11-10 15:00: held? record it with met, or cancel it"
+    assert record["reason"] == "meeting on 2026-11-10 15:00: held? done or met if so, cancel if not"
     assert f"[{record['handle']}] record-meeting overdue" in run.run("show", "grace").out
     assert record["handle"] in run.run("today").out
     same_after_rebuild(run)
@@ -337,10 +337,15 @@ def test_a_meeting_past_its_end_with_nothing_recorded_asks_whether_it_was_held(
     run.run("cancel", "grace")
     assert [k for _, k, _ in items(run)] == ["schedule"]
     run.run("undo")
-    # Dismissed by its handle: followup.done, and it stays closed.
+    # Done by its handle: it took place as scheduled (meeting.held at its time).
     run.run("done", record["handle"])
-    assert [e["data"] for e in run.json("log", "--type", "followup.done")] == [
-        {"kind": "record-meeting", "event": record["event"]}]
+    held = run.json("log", "--type", "meeting.held")[-1]  # (the met before was undone)
+    assert (held["occurred_at"], held["data"]) == ("2026-11-10T15:00:00Z",
+                                                    {"meeting": record["event"]})
+    assert [k for _, k, _ in items(run)] == ["thank-you", "check-in"]
+    assert run.json("show", "grace")["stage"] == "met"
+    run.run("undo")
+    run.run("skip", record["handle"])  # (or set aside: nothing recorded about the meeting)
     assert "record-meeting" not in {k for _, k, _ in items(run)}
     # A new time is a new meeting: its own item, due at its own end.
     run.run("schedule", "grace", "--at", "2026-11-17T15:00")
