@@ -16,10 +16,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aiosmtpd.controller import Controller
-
 from tests.conftest import InProcessCLI
-from tests.test_email import Inbox, free_port
+from tests.test_email import Inbox, inbox  # noqa: F401 - a fixture
 from tests.test_email import configure as configure_mail
 from tests.test_reimport import HEADER, JANE, write
 from tests.test_session7_stateful import rebuilt
@@ -309,23 +307,18 @@ def test_a_thank_you_between_two_meetings_and_on_the_second_day(run: InProcessCL
 
 
 def test_a_thank_you_sent_on_the_second_day_before_it_is_refused_before_sending(
-        run: InProcessCLI) -> None:
-    box, port = Inbox(), free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        configure_mail(run, port)
-        run.run("add", "Grace Hopper", "--email", "grace@example.com")
-        run.run("met", "grace", "--on", "2026-11-01T10:00")
-        run.now = "2026-11-05T09:00:00Z"
-        run.run("met", "grace", "--on", "2026-11-05T08:00")
-        count = run.count()
-        run.run("thank", "grace", "--send", "--on", "2026-11-05T07:00", expect=1)
-        assert (box.messages, run.count()) == ([], count)
-        run.run("thank", "grace", "--send", "--on", "2026-11-03T12:00")  # for the first
-        assert len(box.messages) == 1
-    finally:
-        controller.stop()
+        run: InProcessCLI, inbox: tuple[Inbox, int]) -> None:  # noqa: F811
+    box, port = inbox
+    configure_mail(run, port)
+    run.run("add", "Grace Hopper", "--email", "grace@example.com")
+    run.run("met", "grace", "--on", "2026-11-01T10:00")
+    run.now = "2026-11-05T09:00:00Z"
+    run.run("met", "grace", "--on", "2026-11-05T08:00")
+    count = run.count()
+    run.run("thank", "grace", "--send", "--on", "2026-11-05T07:00", expect=1)
+    assert (box.messages, run.count()) == ([], count)
+    run.run("thank", "grace", "--send", "--on", "2026-11-03T12:00")  # for the first
+    assert len(box.messages) == 1
 
 
 def test_merging_a_contact_merged_away_takes_its_whole_family(run: InProcessCLI) -> None:

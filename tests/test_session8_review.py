@@ -18,12 +18,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from aiosmtpd.controller import Controller
-
 from tests.conftest import InProcessCLI
-from tests.test_email import Inbox, free_port
+from tests.test_email import Inbox, inbox  # noqa: F401 - a fixture
 from tests.test_email import configure as configure_mail
 from tests.test_session7_stateful import rebuilt
+from tests.test_session8_plugin_author import plugins_folder
 
 
 def due(run: InProcessCLI, *args: str, **env: str) -> list[dict[str, Any]]:
@@ -57,12 +56,6 @@ def last_id(run: InProcessCLI) -> str:
     return str(run.json("log")[-1]["id"])
 
 
-def plugins_folder(tmp_path: Path, sources: dict[str, str]) -> Path:
-    folder = tmp_path / "plugins"
-    folder.mkdir(exist_ok=True)
-    for name, source in sources.items():
-        (folder / f"{name}.py").write_text(source, encoding="utf-8")
-    return folder
 
 
 # -- bugs found (strict xfails when written; fixed since) ------------------------------------------
@@ -374,23 +367,18 @@ def test_the_move_warning_keeps_stdout_one_json_document(run: InProcessCLI) -> N
 
 
 def test_a_thank_you_sent_dated_before_the_meeting_is_refused_before_it_is_sent(
-        run: InProcessCLI) -> None:
-    box, port = Inbox(), free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        configure_mail(run, port)
-        run.run("add", "Jane Doe", "--email", "jane@example.com")
-        run.run("met", "jane")
-        run.now = "2026-11-03T09:00:00Z"
-        before = run.count()
-        err = run.run("thank", "jane", "--send", "--on", "2026-11-01", expect=1).err
-        assert "before the meeting it thanks for" in err
-        assert (box.messages, run.count()) == ([], before)
-        run.run("thank", "jane", "--send")
-        assert len(box.messages) == 1
-    finally:
-        controller.stop()
+        run: InProcessCLI, inbox: tuple[Inbox, int]) -> None:  # noqa: F811
+    box, port = inbox
+    configure_mail(run, port)
+    run.run("add", "Jane Doe", "--email", "jane@example.com")
+    run.run("met", "jane")
+    run.now = "2026-11-03T09:00:00Z"
+    before = run.count()
+    err = run.run("thank", "jane", "--send", "--on", "2026-11-01", expect=1).err
+    assert "before the meeting it thanks for" in err
+    assert (box.messages, run.count()) == ([], before)
+    run.run("thank", "jane", "--send")
+    assert len(box.messages) == 1
 
 
 def test_a_note_whose_file_name_is_not_utf8_is_one_error_and_the_rest_recorded(
