@@ -21,6 +21,7 @@ from tests.test_email import Inbox, inbox  # noqa: F401 - a fixture
 from tests.test_email import configure as configure_mail
 from tests.test_reimport import HEADER, JANE, write
 from tests.test_session7_stateful import rebuilt
+from tests.test_session8_review import two_janes_each_with_a_meeting
 
 
 def show(run: InProcessCLI, contact: str, **env: str) -> dict[str, Any]:
@@ -87,11 +88,7 @@ def test_merging_a_referral_into_its_referrer_refers_nobody_to_themselves(
 
 
 def test_a_merge_that_drops_a_meeting_cancels_it_in_the_calendar(run: InProcessCLI) -> None:
-    run.run("add", "Jane Doe")
-    run.run("add", "Jane D")
-    run.run("schedule", "jane-doe", "--at", "2026-11-20T15:00")
-    run.now = "2026-11-03T09:00:00Z"
-    run.run("schedule", "jane-d", "--at", "2026-11-25T15:00")
+    two_janes_each_with_a_meeting(run)
     before = calendar(run)
     assert sorted(before.values()) == [("2026-11-20T15:00:00+00:00", "CONFIRMED"),
                                        ("2026-11-25T15:00:00+00:00", "CONFIRMED")]

@@ -184,12 +184,17 @@ def test_a_move_logged_late_keeps_the_prep_done_in_between(run: InProcessCLI) ->
     assert kinds(run) == ["record-meeting"]
 
 
-def test_a_merge_that_drops_a_scheduled_meeting_says_so(run: InProcessCLI) -> None:
+def two_janes_each_with_a_meeting(run: InProcessCLI) -> None:
+    """Jane Doe (meeting on Nov 20) and Jane D (Nov 25, scheduled a day later): one person."""
     run.run("add", "Jane Doe")
     run.run("add", "Jane D")
     run.run("schedule", "jane-doe", "--at", "2026-11-20T15:00")
     run.now = "2026-11-03T09:00:00Z"
     run.run("schedule", "jane-d", "--at", "2026-11-25T15:00")
+
+
+def test_a_merge_that_drops_a_scheduled_meeting_says_so(run: InProcessCLI) -> None:
+    two_janes_each_with_a_meeting(run)
     result = run.run("merge", "jane-doe", "jane-d")
     kept = [i["due_at"][:10] for i in due(run) if i["kind"] == "record-meeting"]
     assert "2026-11-20" in kept or "2026-11-20" in result.err
