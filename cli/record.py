@@ -389,12 +389,12 @@ def done(handle: str, on: str | None) -> None:
     commitment, commitment.done; check-in, checkin.done (channel other);
     referral-outreach and reach-out, request.sent (channel other: you reached
     out, and that is the ask); record-meeting, meeting.held at the meeting's
-    time (it took place as scheduled); schedule, unanswered, birthday (that
+    time, or at --on (it took place; refused before it begins); schedule, unanswered, birthday (that
     year's) and plugins' kinds, followup.done. HANDLE may
     also be the id (or an unambiguous start of it) of the event that caused the
     item, or of a commitment. `undo` brings the item back.
     """
-    report(context_app().recorder().done(handle, when(on, "--on", past=True)))
+    report(context_app().recorder().done(handle, when(on, "--on", past=True) if on else None))
 
 
 @click.command()

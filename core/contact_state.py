@@ -206,7 +206,8 @@ class ContactState:
         self.moved_from: Mapping[str, str] = _NOTHING
         # a merged contact's stream → (the stream it was merged into, when)
         self.merges: Mapping[str, tuple[str, str]] = _NOTHING
-        # details this contact cleared (a field, or dates:LABEL) → when (kept while cleared)
+        # details this contact cleared (a field, or dates:LABEL) → when (kept while cleared);
+        # its tags given whole count too (they replace a merged contact's)
         self.cleared: Mapping[str, str] = _NOTHING
         self.kept: set[str] = set()  # ids of commitments marked done
         self.seqs: list[int] = []  # every event on the stream, retracted or not

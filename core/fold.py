@@ -213,7 +213,7 @@ def _contact_updated(state: ContactState, row: Row, p: ContactUpdated) -> None:
         value = getattr(p, field)
         if value is not UNSET:
             setattr(state, field, value)
-            if value is None or value == []:
+            if value is None or value == [] or field == "tags":  # (tags: the whole list)
                 cleared[field] = row.occurred_at  # (a merged contact's value stays out)
             else:
                 cleared.pop(field, None)

@@ -438,14 +438,28 @@ class Recorder:
     # record without them)
 
     @_one_batch
-    def done(self, target: str, on: datetime) -> list[Event]:
-        """Close an open item (HANDLE) with the event that closes it, or keep a commitment."""
+    def done(self, target: str, on: datetime | None = None) -> list[Event]:
+        """Close an open item (HANDLE) with the event that closes it, or keep a commitment.
+
+        ``on`` is when (default now); a meeting a record-meeting item asks about is
+        recorded held at ``on``, or at its scheduled time when ``on`` is not given.
+        """
         from coffeechat import closing
-        contact_id, payload = closing.done_event(self.store, target, on, self.state)
-        if isinstance(payload, MeetingHeld):  # a record-meeting item: held as scheduled
-            scheduled = self.state(contact_id).scheduled_at
-            on = from_stamp(scheduled) if scheduled is not None else on
-        self._add(contact_id, payload, on)
+        at = on if on is not None else now()
+        contact_id, payload = closing.done_event(self.store, target, at, self.state)
+        scheduled = self.state(contact_id).scheduled_at if isinstance(payload, MeetingHeld) \
+            else None
+        if scheduled is not None:  # (a record-meeting item: the meeting took place)
+            if stamp(at) < scheduled:
+                from coffeechat.clock import local_time
+
+                what = f"--on: {local_time(stamp(at))} is before" if on is not None \
+                    else "HANDLE: it is not yet"
+                raise BadInput(f"{what} the meeting ({local_time(scheduled)}) that `done` "
+                               "would record as held: `skip` sets the item aside, `cancel` "
+                               "calls the meeting off")
+            at = on if on is not None else from_stamp(scheduled)
+        self._add(contact_id, payload, at)
         return self._commit()
 
     @_one_batch

@@ -4,15 +4,13 @@ Attacks 137ac6e (``done`` on a record-meeting item records ``meeting.held`` at t
 scheduled time), b452c6e/9a1fd54 (merges fill details as a tree; a detail cleared
 after a merge stays cleared), 68478b1 (``snooze`` refuses a DATE not after the due
 time unless snoozed before) and 5e41dbc, as a careful user and an adversary would.
-After each scenario the views must equal a full ``rebuild``. Bugs found are strict
-xfails; the other tests guard behaviour that holds.
+After each scenario the views must equal a full ``rebuild``. The three bugs found
+were strict xfails; they are fixed, and the tests guard the fixes.
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-import pytest
 
 from tests.conftest import InProcessCLI
 from tests.test_session7_stateful import rebuilt
@@ -36,12 +34,9 @@ def held(run: InProcessCLI) -> list[str]:
     return [e["occurred_at"] for e in run.json("log") if e["type"] == "meeting.held"]
 
 
-# -- bugs found (strict xfails) -------------------------------------------------------------------
+# -- bugs found (strict xfails when written; fixed since) ------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="done on a record-meeting item before the meeting "
-                   "records meeting.held at the meeting's future time: the contact shows met "
-                   "(last touch in the future) for a meeting that has not happened")
 def test_done_on_a_record_meeting_item_before_the_meeting_is_refused(run: InProcessCLI) -> None:
     grace_with_a_meeting(run, "2026-11-20T15:00")
     run.now = "2026-11-03T09:00:00Z"  # the item is listed (due 11-20 15:30), not yet due
@@ -52,8 +47,6 @@ def test_done_on_a_record_meeting_item_before_the_meeting_is_refused(run: InProc
     assert run.json("show", "grace")["stage"] == "scheduled"
 
 
-@pytest.mark.xfail(strict=True, reason="done --on on a record-meeting item is silently "
-                   "ignored: meeting.held is recorded at the scheduled time, not the time given")
 def test_done_on_a_record_meeting_item_honours_on_or_refuses_it(run: InProcessCLI) -> None:
     grace_with_a_meeting(run)
     run.now = "2026-11-06T09:00:00Z"
@@ -65,8 +58,6 @@ def test_done_on_a_record_meeting_item_honours_on_or_refuses_it(run: InProcessCL
         assert held(run) == [] and "--on" in result.err
 
 
-@pytest.mark.xfail(strict=True, reason="after a merge, edit --tag (documented: replace the "
-                   "tags) and --no-tags then --tag bring the merged contact's tags back")
 def test_edit_tag_replaces_the_tags_after_a_merge(run: InProcessCLI) -> None:
     run.run("add", "Ann Lee", "--tag", "a")
     run.run("add", "Ann B", "--tag", "b")
