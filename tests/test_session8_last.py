@@ -10,6 +10,7 @@ were strict xfails; they are fixed, and the tests guard the fixes.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from tests.conftest import InProcessCLI
@@ -158,3 +159,40 @@ def test_a_long_chain_of_merges_shows_every_tag_and_rebuilds_alike(run: InProces
     assert shown["id"] == "p00-lee" and shown["email"] == "p0@example.com"
     assert sorted(shown["tags"]) == sorted(f"t{k}" for k in range(count))
     assert shown == rebuilt(run, "show", "p00-lee")
+
+
+# -- planted rows through the new fold paths (merges as a tree, cleared details, moves) --------
+
+def test_every_command_survives_planted_merges_that_no_command_would_record(
+        run: InProcessCLI, tmp_path: Path) -> None:
+    """A contact merged into itself, two merged into each other (a cycle), a merge into
+    nobody, an edit that clears tags on a merged contact, a meeting moved twice at one
+    instant: written behind coffeechat's back (the triggers allow INSERT). Every view
+    still answers, in one piece, and equals a rebuild."""
+    from tests.test_total_fold import plant
+
+    run.run("add", "Jane Doe", "--company", "Acme", "--tag", "pm")
+    run.run("add", "Bob Smith", "--email", "bob@example.com", "--tag", "eng")
+    run.run("add", "Cy Young", "--birthday", "02-29")
+    run.run("schedule", "jane", "--at", "2026-11-20T15:00")
+    run.now = "2026-11-03T10:00:00Z"
+    at = "2026-11-03T09:00:00Z"
+    plant(run.db, [
+        ("self-merge", "contact.merged", at, '{"into":"jane-doe"}', 1, None),
+        ("bob-into-cy", "contact.merged", at, '{"into":"cy-young"}', 1, "contact:bob-smith"),
+        ("cy-into-bob", "contact.merged", at, '{"into":"bob-smith"}', 1, "contact:cy-young"),
+        ("into-nobody", "contact.merged", at, '{"into":"ghost"}', 1, None),
+        ("bob-no-tags", "contact.updated", at, '{"tags":[]}', 1, "contact:bob-smith"),
+        ("moved", "meeting.scheduled", at, '{"at":"2026-11-21T15:00:00Z"}', 1, None),
+        ("moved-again", "meeting.scheduled", at, '{"at":"2026-11-22T15:00:00Z"}', 1, None),
+    ])
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    for args in (["contacts"], ["contacts", "--json"], ["show", "jane"], ["show", "bob"],
+                 ["show", "cy"], ["due", "--all"], ["today"], ["log"], ["referrals"],
+                 ["stats"], ["export", "ics"], ["export", "jsonl"], ["reconnect"],
+                 ["search", "acme"], ["due", "--as-of", "2026-11-02"],
+                 ["watch", str(notes), "--once"], ["verify"], ["rebuild"]):
+        result = run.run(*args, expect=None)
+        assert "Traceback" not in result.err and result.code in (0, 1), (args, result.err)
+    assert items(run) == rebuilt(run, "due", "--all")
