@@ -77,6 +77,7 @@ def meetings_of(contact_id: str, name: str, email: str | None, rows: list[Row]) 
     found: dict[str, Meeting] = {}
     current: str | None = None  # the UID of the meeting now scheduled
     current_stream = ""  # the stream it was scheduled on
+    held_at: set[str] = set()  # (a meeting recorded again at its time is the same meeting)
     latest: dict[str, str] = {}  # an invitation's UID → the UID of its latest meeting
     for row in rows:
         if row.type not in MEETING_TYPES:
@@ -97,6 +98,9 @@ def meetings_of(contact_id: str, name: str, email: str | None, rows: list[Row]) 
             found[uid] = _scheduled(found.get(uid), uid, p, contact_id, name, email)
             current, current_stream = uid, row.stream
         elif row.type == "meeting.held":
+            if row.occurred_at in held_at:
+                continue
+            held_at.add(row.occurred_at)
             scheduled = found[current] if current is not None else None
             if scheduled is not None and not held_as_scheduled(row.occurred_at, scheduled.at):
                 scheduled = None  # (another meeting, days before the one scheduled)

@@ -313,6 +313,8 @@ def _meeting_cancelled(state: ContactState, row: Row, p: MeetingCancelled) -> No
 
 @applies(MeetingHeld)
 def _meeting_held(state: ContactState, row: Row, p: MeetingHeld) -> None:
+    if row.occurred_at == state.last_met_at:
+        return  # the same meeting recorded again (`done` on its item, then its notes)
     state.meetings += 1
     state.last_met_at, state.last_met_id = row.occurred_at, row.id
     state.request_open = False

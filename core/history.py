@@ -153,8 +153,10 @@ def history(state: ContactState, until: str, rules: FollowupRules) -> History:
             if kind == _HELD:
                 if ask is not None:
                     _answers(ask, None, at)
-                meeting = Meeting(at, id=row.id, series=row.id in state.series_held)
-                found.meetings.append(meeting)
+                if meeting is None or meeting.at != at:  # (at one time: one meeting, as
+                    # the fold counts it, however many times it was recorded)
+                    meeting = Meeting(at, id=row.id, series=row.id in state.series_held)
+                    found.meetings.append(meeting)
             elif kind == _SCHEDULED:
                 if ask is not None:
                     _answers(ask, None, at)

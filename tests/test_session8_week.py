@@ -177,10 +177,6 @@ def test_a_note_of_an_earlier_coffee_leaves_thursdays_meeting_to_record(
     assert meetings_counted(run) == 2  # two real meetings
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "done on a record-meeting item, then the meeting's notes (a meeting note dated at the "
-    "meeting, or met --on at that time) record a second meeting.held for the same meeting, "
-    "silently: stats counts 2 meetings, and 2 thank-yous to give"))
 def test_notes_written_after_done_on_the_item_are_the_same_meeting(run: InProcessCLI) -> None:
     # The guide: `done HANDLE` records that the meeting took place; `met` records it with
     # notes. A user who ticked the item off from due.md on Thursday evening and writes the
