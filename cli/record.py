@@ -221,8 +221,9 @@ def schedule(contact: str, at: str, minutes: int, where: str | None, on: str | N
 
     recorder = context_app().recorder()
     meeting_at, on_at = when(at, "--at"), when(on, "--on", past=True)
-    before = recorder.projector.fold_stream(CONTACT_PREFIX + recorder.contact(contact))
-    report(recorder.schedule(contact, meeting_at, minutes, where, on_at))
+    events = recorder.schedule(contact, meeting_at, minutes, where, on_at)
+    report(events)
+    before = recorder.folded[events[0].stream[len(CONTACT_PREFIX):]]  # (as it was)
     if before.scheduled_at is not None and before.scheduled_at != stamp(meeting_at) \
             and (before.scheduled_on or "") <= stamp(on_at):
         from coffeechat.cli.render import LINE, inline
@@ -499,9 +500,11 @@ def merge(contact_a: str, contact_b: str, on: str | None) -> None:
     from coffeechat.clock import local_time
 
     recorder = context_app().recorder()
-    kept, merged = (recorder.projector.fold_stream(CONTACT_PREFIX + recorder.contact(text, where))
-                    for text, where in ((contact_a, "CONTACT_A"), (contact_b, "CONTACT_B")))
-    report(recorder.merge(contact_a, contact_b, when(on, "--on", past=True)))
+    events = recorder.merge(contact_a, contact_b, when(on, "--on", past=True))
+    report(events)
+    merged_id = events[0].stream[len(CONTACT_PREFIX):]
+    merged = recorder.folded[merged_id]  # (both as they were before the merge)
+    kept = next(state for key, state in recorder.folded.items() if key != merged_id)
     if kept.scheduled_at is not None and merged.scheduled_at is not None \
             and kept.scheduled_id != merged.scheduled_id:
         from coffeechat.cli.render import LINE, inline

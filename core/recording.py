@@ -63,7 +63,7 @@ def _one_batch(method: Callable[P, R]) -> Callable[P, R]:
     def record(*args: P.args, **kwargs: P.kwargs) -> R:
         recorder = args[0]
         assert isinstance(recorder, Recorder)
-        recorder._batch, recorder._expected = [], {}
+        recorder._batch, recorder._expected, recorder.folded = [], {}, {}
         return method(*args, **kwargs)
 
     return record
@@ -109,6 +109,9 @@ class Recorder:
         self.plugins = plugins
         self._batch: list[NewEvent] = []
         self._expected: dict[str, int] = {}
+        # the contacts the last command folded, as they were before it (by id): what the
+        # CLI says about what it replaced, without folding them again
+        self.folded: dict[str, ContactState] = {}
         projector.catch_up()  # names resolve against current contacts (cheap when current)
 
     @functools.cached_property
@@ -131,7 +134,8 @@ class Recorder:
         """Fold one contact now, and remember its version for the append."""
         stream = CONTACT_PREFIX + contact_id
         self._expected[stream] = self.store.stream_version(stream)
-        return self.projector.fold_stream(stream)
+        state = self.folded[contact_id] = self.projector.fold_stream(stream)
+        return state
 
     def _add(self, contact_id: str, payload: Payload, on: datetime, *,
              event_type: str | None = None) -> None:
