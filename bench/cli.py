@@ -13,7 +13,7 @@ In one run, interleaved rounds (the order shuffled each round) of:
   of the 100k store (it grows by one event per command; each command also
   catches up the event the previous one recorded, as it would for a user).
 
-    python bench/cli.py --python /tmp/bv/bin/python [--rounds 15] [--data DIR] [--json]
+    python bench/cli.py --python VENV/bin/python [--rounds 15] [--data DIR] [--json]
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ Interleaved rounds of, each as a user runs it (the installed script, its own pro
   Markdown views alone (the contact pages of one touched contact, as after a
   save) against the same with ``report.html``.
 
-    python bench/report.py --python /tmp/bv/bin/python [--rounds 5] [--data DIR] [--json]
+    python bench/report.py --python VENV/bin/python [--rounds 5] [--data DIR] [--json]
 
 Goals: report ≤ 3 s and ≤ 5 MB on 100k events.
 """

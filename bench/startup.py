@@ -16,8 +16,8 @@ time (user + system, of the child alone) are reported as medians and as ratios
 to the floor; ``--modules`` also lists, per command, the modules it imports
 beyond the floor's (``-X importtime``, one extra run each).
 
-    python bench/startup.py --python after=/tmp/bv2/bin/python \\
-        [--python before=/tmp/bv/bin/python] [--rounds 15] [--modules] [--json]
+    python bench/startup.py --python after=AFTER_VENV/bin/python \\
+        [--python before=BEFORE_VENV/bin/python] [--rounds 15] [--modules] [--json]
 """
 
 from __future__ import annotations
