@@ -205,15 +205,19 @@ ONE_MEETING = "coffeechat keeps one scheduled meeting per contact"
 @click.command()
 @contact_argument
 @click.option("--at", "at", required=True, metavar="DATETIME", help="When the meeting is.")
-@click.option("--minutes", default=30, show_default=True, type=int)
-@click.option("--where", metavar="TEXT", help="Place or call link.")
+@click.option("--minutes", type=int, help="How long it lasts [default: 30; a moved meeting "
+              "keeps its own].")
+@click.option("--where", metavar="TEXT", help="Place or call link (a moved meeting keeps "
+              "its own; --where '' drops it).")
 @on_option
 @json_option
-def schedule(contact: str, at: str, minutes: int, where: str | None, on: str | None) -> None:
+def schedule(contact: str, at: str, minutes: int | None, where: str | None, on: str | None
+             ) -> None:
     """Schedule a meeting (a later schedule replaces an earlier one).
 
     coffeechat keeps one scheduled meeting per contact: scheduling while one is
-    still scheduled moves it, and a warning says so (`undo` takes the move back).
+    still scheduled moves it, keeping its length and place unless --minutes or
+    --where are given, and a warning says so (`undo` takes the move back).
     An --on before the meeting now scheduled was scheduled is refused: dated
     there, it would change nothing.
     """

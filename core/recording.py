@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, NamedTuple, ParamSpec, TypeVar
 
 from coffeechat import validate, yearly_dates
 from coffeechat.clock import from_stamp, now, stamp
-from coffeechat.codec import Event
+from coffeechat.codec import Event, readable_payload
 from coffeechat.errors import BadInput
 from coffeechat.events import (
     CadenceSet,
@@ -85,6 +85,15 @@ def _thanks_before_the_meeting(state: ContactState, at: str) -> bool:
     held_by_then = any(row.type == "meeting.held" and row.occurred_at <= at
                        for row in state.events)
     return not held_by_then or local_day(at) == local_day(met)
+
+
+def _scheduled_payload(state: ContactState) -> MeetingScheduled | None:
+    """The scheduling event of the meeting ``state`` has scheduled (None if unreadable)."""
+    for row in reversed(state.events):
+        if row.id == state.scheduled_id:
+            payload = readable_payload(row.type, row.schema, row.data)
+            return payload if isinstance(payload, MeetingScheduled) else None
+    return None
 
 
 class Promise(NamedTuple):
@@ -312,15 +321,22 @@ class Recorder:
         return self._commit()
 
     @_one_batch
-    def schedule(self, contact: str, at: datetime, minutes: int, where: str | None,
+    def schedule(self, contact: str, at: datetime, minutes: int | None, where: str | None,
                  on: datetime) -> list[Event]:
+        """A meeting at ``at``; moving the one scheduled keeps its length and place unless
+        given (None: not given; ``where=""``: no place). A new one lasts 30 minutes."""
         contact_id = self.contact(contact)
         state = self.state(contact_id)
         if state.scheduled_id is not None:  # (dated before it, this one would count for nothing)
             validate.not_before(stamp(on), state.scheduled_on, "the meeting now scheduled "
                                 "was scheduled", "change nothing (the later schedule counts)")
-        payload = MeetingScheduled(at=at, minutes=validate.positive(minutes, "--minutes",
-                                                                   limit=1440),
+            moved = _scheduled_payload(state)
+            if moved is not None:
+                minutes = moved.minutes if minutes is None else minutes
+                where = moved.where if where is None else where
+        payload = MeetingScheduled(at=at, minutes=validate.positive(
+                                       30 if minutes is None else minutes, "--minutes",
+                                       limit=1440),
                                    where=validate.optional(where, "--where"))
         self._add(contact_id, payload, on)
         return self._commit()

@@ -1,0 +1,65 @@
+"""Moving a meeting with `schedule`: what the move keeps.
+
+coffeechat keeps one scheduled meeting per contact, so scheduling again moves it.
+Before, the moved meeting lost its place and went back to 30 minutes unless both
+were given again; the calendar file then showed a 30-minute meeting with no place.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import icalendar
+
+from tests.conftest import InProcessCLI
+
+
+def meeting(run: InProcessCLI) -> Any:
+    """The one VEVENT of `export ics` that is not cancelled."""
+    cal = icalendar.Calendar.from_ical(run.run("export", "ics").out)
+    [event] = [e for e in cal.walk("VEVENT") if str(e.get("STATUS", "")) != "CANCELLED"]
+    return event
+
+
+def span(event: Any) -> tuple[datetime, datetime]:
+    return (event.decoded("DTSTART").astimezone(UTC), event.decoded("DTEND").astimezone(UTC))
+
+
+def booked(run: InProcessCLI) -> None:
+    run.run("add", "Grace Hopper")
+    run.run("schedule", "grace", "--at", "2026-11-10T15:00Z", "--minutes", "45",
+            "--where", "Blue Bottle, Market St")
+
+
+def test_a_moved_meeting_keeps_its_length_and_place(run: InProcessCLI) -> None:
+    booked(run)
+    moved = run.run("schedule", "grace", "--at", "2026-11-12T09:00Z")
+    assert "is now on" in moved.err
+    event = meeting(run)
+    assert span(event) == (datetime(2026, 11, 12, 9, tzinfo=UTC),
+                           datetime(2026, 11, 12, 9, 45, tzinfo=UTC))
+    assert str(event["LOCATION"]) == "Blue Bottle, Market St"
+    assert "45 min, Blue Bottle, Market St" in run.run("log", "--contact", "grace").out
+
+
+def test_a_move_takes_what_is_given_and_where_empty_drops_the_place(run: InProcessCLI) -> None:
+    booked(run)
+    run.run("schedule", "grace", "--at", "2026-11-12T09:00Z", "--minutes", "20")
+    event = meeting(run)
+    assert span(event)[1] == datetime(2026, 11, 12, 9, 20, tzinfo=UTC)
+    assert str(event["LOCATION"]) == "Blue Bottle, Market St"
+    run.run("schedule", "grace", "--at", "2026-11-13T09:00Z", "--where", "")
+    event = meeting(run)
+    assert "LOCATION" not in event
+    assert span(event)[1] == datetime(2026, 11, 13, 9, 20, tzinfo=UTC)
+
+
+def test_a_new_meeting_after_one_was_held_or_cancelled_starts_afresh(run: InProcessCLI) -> None:
+    """Only a meeting still scheduled is moved: the next one lasts 30 minutes, nowhere."""
+    booked(run)
+    run.run("cancel", "grace")
+    run.run("schedule", "grace", "--at", "2026-11-12T09:00Z")
+    event = meeting(run)
+    assert span(event)[1] == datetime(2026, 11, 12, 9, 30, tzinfo=UTC)
+    assert "LOCATION" not in event
