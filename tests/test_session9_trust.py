@@ -343,7 +343,7 @@ def test_a_mail_server_that_trickles_is_given_up_on(cli: CLI, servers: list[RawS
     servers.append(server)
     configure(cli.home, smtp_port=server.port)
     ended = bounded(cli, "ask", "jane", "--send", COFFEECHAT_SMTP_PASSWORD=SECRET)
-    assert ended is not None, "ask --send was still waiting 8 s after a timeout of 1 s"
+    assert ended is not None, "ask --send was still waiting 6 s after a timeout of 1 s"
     one_line_failure(ended, "127.0.0.1")
     assert [e["type"] for e in cli.json("log")] == ["contact.added"]
 
@@ -362,15 +362,15 @@ def test_a_calendar_server_that_trickles_is_given_up_on(cli: CLI, servers: list[
     servers.append(server)
     configure(cli.home, caldav_port=server.port)
     ended = bounded(cli, "calendar", "push", COFFEECHAT_CALDAV_PASSWORD=SECRET)
-    assert ended is not None, "calendar push was still waiting 8 s after a timeout of 1 s"
+    assert ended is not None, "calendar push was still waiting 6 s after a timeout of 1 s"
     one_line_failure(ended, "timed out")
 
 
 def bounded(cli: CLI, *args: str, **env: str) -> Result | None:
-    """Run in a subprocess given 8 s: its result, or None when it had to be stopped."""
+    """Run in a subprocess given 6 s: its result, or None when it had to be stopped."""
     try:
         proc = subprocess.run([sys.executable, "-m", "coffeechat", *args], capture_output=True,
-                              text=True, timeout=8, env=cli.env(**env))
+                              text=True, timeout=6, env=cli.env(**env))
     except subprocess.TimeoutExpired:
         return None
     return Result(proc.returncode, proc.stdout, proc.stderr)
@@ -515,3 +515,108 @@ def test_two_watchers_reading_one_folder_at_once_record_each_note_once(
     # A third read finds nothing to do; the log checks out.
     assert "recorded 0 note(s)" in cli.run("watch", str(notes), "--once").out
     cli.run("verify")
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "watch --views DIR writes its views over files of the user's own that are already "
+    "there (contacts.md, due.md, report.html not written by coffeechat): their text is "
+    "lost, though only files that start with coffeechat's own first line are removed"))
+def test_views_never_write_over_a_file_coffeechat_did_not_write(run: InProcessCLI,
+                                                                 tmp_path: Path) -> None:
+    run.now = NOW
+    notes, mine = tmp_path / "notes", tmp_path / "mine"
+    notes.mkdir()
+    mine.mkdir()
+    (notes / "jane.md").write_bytes(front("type: contact\ncontact: Jane Doe\ndate: 2026-11-01"))
+    own = {"contacts.md": "# my own contact list\n", "due.md": "- [ ] water the plants\n",
+           "report.html": "<h1>my site</h1>\n"}
+    for name, text in own.items():
+        (mine / name).write_text(text)
+    result = run.run("watch", str(notes), "--once", "--views", str(mine), expect=None)
+    assert {name: (mine / name).read_text() for name in own} == own, result
+
+
+class _Bomb:
+    """A CalDAV answer that is an XML entity bomb (a billion laughs)."""
+
+    @staticmethod
+    def talk(server: RawServer, conn: socket.socket) -> None:
+        conn.recv(65536)
+        entities = '<!ENTITY a "aaaaaaaaaa">' + "".join(
+            f'<!ENTITY {chr(98 + i)} "{f"&{chr(97 + i)};" * 10}">' for i in range(9))
+        body = (f'<?xml version="1.0"?><!DOCTYPE d [{entities}]>'
+                '<d:multistatus xmlns:d="DAV:"><d:response><d:href>&j;</d:href>'
+                "</d:response></d:multistatus>").encode()
+        conn.sendall(b"HTTP/1.1 207 Multi-Status\r\nContent-Type: application/xml\r\n"
+                     b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
+
+
+def test_a_calendar_server_answering_an_xml_bomb_is_one_line(
+        run: InProcessCLI, servers: list[RawServer]) -> None:
+    run.now = NOW
+    run.run("add", "Jane Doe")
+    run.run("schedule", "jane", "--at", "2026-11-10T15:00:00Z")
+    before = run.json("log")
+    server = RawServer(_Bomb.talk)
+    servers.append(server)
+    configure(run.home, caldav_port=server.port)
+    started = time.monotonic()
+    result = run.run("calendar", "push", expect=None, COFFEECHAT_CALDAV_PASSWORD=SECRET)
+    assert time.monotonic() - started < 5
+    one_line_failure(result, f"http://127.0.0.1:{server.port}/maya/cal/")
+    assert run.json("log") == before
+    no_secret_anywhere(run.home, result.out, result.err)
+
+
+def until(check: Any, what: str, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+@pytest.mark.slow  # a real watcher process
+def test_a_watched_folder_deleted_then_a_file_in_its_place_then_a_folder_again(
+        cli: CLI, tmp_path: Path) -> None:
+    """The watcher says one line for each step, never dies, keeps the notes recorded
+    while there is no folder, and reads the new folder whole when one comes back."""
+    cli.now = NOW
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "jane.md").write_bytes(front("type: contact\ncontact: Jane Doe\ndate: 2026-11-01"))
+    err = tmp_path / "watch.err"
+    with open(err, "w") as errors:
+        watcher = subprocess.Popen([sys.executable, "-m", "coffeechat", "watch", str(notes)],
+                                   stdout=subprocess.DEVNULL, stderr=errors, env=cli.env())
+    try:
+        until(lambda: (notes / "_coffeechat" / "due.md").exists(), "the first views")
+        for path in sorted(notes.rglob("*"), reverse=True):
+            path.rmdir() if path.is_dir() else path.unlink()
+        notes.rmdir()
+        until(lambda: "is gone" in err.read_text(), "the folder's going")
+        notes.write_text("a file where the folder was\n")
+        time.sleep(1.5)  # (a tick or so: the watcher must not take the file for a folder)
+        assert watcher.poll() is None and "Traceback" not in err.read_text()
+        assert {e["source"] for e in cli.json("log")} == {"notes:jane.md"}
+        notes.unlink()
+        notes.mkdir()
+        (notes / "bob.md").write_bytes(front("type: contact\ncontact: Bob Roe\ndate: 2026-11-01"))
+        until(lambda: "Bob Roe" in _read(notes / "_coffeechat" / "contacts.md"),
+              "the new folder's views")
+        assert watcher.poll() is None
+    finally:
+        watcher.send_signal(2)
+        code = watcher.wait(timeout=20)
+    said = err.read_text()
+    assert code == 0 and "Traceback" not in said, said
+    assert said.count("is gone") == 1 and said.count("is back") == 1, said
+    names = {c["name"] for c in cli.json("contacts")}
+    assert names == {"Bob Roe"}  # (jane.md is not in the new folder: it was deleted)
+    cli.run("verify")
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        return ""
