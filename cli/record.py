@@ -216,8 +216,9 @@ def schedule(contact: str, at: str, minutes: int | None, where: str | None, on: 
     """Schedule a meeting (a later schedule replaces an earlier one).
 
     coffeechat keeps one scheduled meeting per contact: scheduling while one is
-    still scheduled moves it, keeping its length and place unless --minutes or
-    --where are given, and a warning says so (`undo` takes the move back).
+    still scheduled moves it, and a warning says so (`undo` takes the move back).
+    A meeting moved while still ahead keeps its length and place unless
+    --minutes or --where are given.
     An --on before the meeting now scheduled was scheduled is refused: dated
     there, it would change nothing.
     """

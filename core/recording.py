@@ -323,13 +323,15 @@ class Recorder:
     @_one_batch
     def schedule(self, contact: str, at: datetime, minutes: int | None, where: str | None,
                  on: datetime) -> list[Event]:
-        """A meeting at ``at``; moving the one scheduled keeps its length and place unless
-        given (None: not given; ``where=""``: no place). A new one lasts 30 minutes."""
+        """A meeting at ``at``; moving the one scheduled, while it is still ahead, keeps
+        its length and place unless given (None: not given; ``where=""``: no place). A
+        new one lasts 30 minutes."""
         contact_id = self.contact(contact)
         state = self.state(contact_id)
         if state.scheduled_id is not None:  # (dated before it, this one would count for nothing)
             validate.not_before(stamp(on), state.scheduled_on, "the meeting now scheduled "
                                 "was scheduled", "change nothing (the later schedule counts)")
+        if state.scheduled_at is not None and state.scheduled_at > stamp(on):
             moved = _scheduled_payload(state)
             if moved is not None:
                 minutes = moved.minutes if minutes is None else minutes

@@ -63,3 +63,14 @@ def test_a_new_meeting_after_one_was_held_or_cancelled_starts_afresh(run: InProc
     event = meeting(run)
     assert span(event)[1] == datetime(2026, 11, 12, 9, 30, tzinfo=UTC)
     assert "LOCATION" not in event
+
+
+def test_a_meeting_whose_time_passed_gives_way_to_a_new_one(run: InProcessCLI) -> None:
+    """Scheduled again after its time passed with nothing recorded: a new meeting, not a
+    move, so it lasts 30 minutes unless told, nowhere in particular."""
+    booked(run)
+    run.now = "2026-11-11T09:00:00Z"
+    run.run("schedule", "grace", "--at", "2026-11-17T15:00Z")
+    event = meeting(run)
+    assert span(event)[1] == datetime(2026, 11, 17, 15, 30, tzinfo=UTC)
+    assert "LOCATION" not in event
