@@ -24,6 +24,7 @@ and caldav are imported only when a calendar is made or pushed.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -34,6 +35,7 @@ from coffeechat.codec import decode_payload
 from coffeechat.config import Config
 from coffeechat.errors import BadInput, describe_error, without_secrets
 from coffeechat.fold import CONTACT_PREFIX, ContactState, Row, held_as_scheduled
+from coffeechat.limits import TimeLimitExceeded, time_limit
 from coffeechat.store import Store
 
 DOMAIN = "coffeechat"
@@ -350,6 +352,11 @@ def push(store: Store, config: Config, fold_contact: FoldContact, password: str 
         return _push(store, config, fold_contact, password)
     except BadInput:
         raise
+    except TimeLimitExceeded as stopped:
+        if stopped.what != _REQUEST:
+            raise
+        raise BadInput(f"calendar push: {shown_url(settings.url)}: timed out: no whole answer "
+                       f"within {settings.timeout:g} s ([calendar] timeout)") from None
     except Exception as error:  # the caldav library's and the network's own errors
         raise push_failure(error, settings.url, password, settings.username) from None
 
@@ -361,8 +368,12 @@ def _push(store: Store, config: Config, fold_contact: FoldContact, password: str
     settings = config.calendar
     client = DAVClient(url=settings.url, username=settings.username, password=password,
                        timeout=settings.timeout)  # type: ignore[arg-type]  # (seconds, float)
+    # [calendar] timeout bounds each read and each whole request: a server that
+    # answers a byte at a time is given up on too
+    request = functools.partial(time_limit, settings.timeout, _REQUEST)
     calendar = client.calendar(url=settings.url)
-    _check_calendar(calendar, config)
+    with request():
+        _check_calendar(calendar, config)
     events = todos = dates = 0
     open_uids = set()
     for component in export_calendar(store, config, fold_contact).subcomponents:
@@ -370,23 +381,31 @@ def _push(store: Store, config: Config, fold_contact: FoldContact, password: str
         wrapper.add_component(component)
         text = wrapper.to_ical().decode()
         if component.name == "VEVENT":
-            calendar.save_event(text)
+            with request():
+                calendar.save_event(text)
             if DATE_MARK in component:
                 dates += 1
             else:
                 events += 1
         elif component.name == "VTODO":
-            calendar.save_todo(text)
+            with request():
+                calendar.save_todo(text)
             open_uids.add(str(component["UID"]))
             todos += 1
     completed = 0
-    for stored in calendar.todos(include_completed=False):
+    with request():
+        stored_todos = calendar.todos(include_completed=False)
+    for stored in stored_todos:
         todo = stored.icalendar_component
         if "X-COFFEECHAT-CONTACT" in todo and str(todo["UID"]) not in open_uids:
             todo["STATUS"] = "COMPLETED"
-            stored.save()
+            with request():
+                stored.save()
             completed += 1
     return Pushed(events, todos, completed, dates)
+
+
+_REQUEST = "a request to the calendar server"
 
 
 def _check_calendar(calendar: Any, config: Config) -> None:

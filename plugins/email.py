@@ -28,6 +28,7 @@ from coffeechat.config import Config, EmailSettings
 from coffeechat.delivery import draft_stem, outbox, write_draft
 from coffeechat.errors import without_secrets
 from coffeechat.hookspecs import hookimpl
+from coffeechat.limits import TimeLimitExceeded, time_limit
 
 _LINE_BREAK = re.compile(r"[\r\n]")
 _DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
@@ -96,20 +97,33 @@ class EmailChannel:
         context = ssl.create_default_context(cafile=s.ca_file) if s.security != "none" \
             else None
         smtp: smtplib.SMTP | None = None
+        refused: dict[str, Any] = {}
         taken = False  # once the server has answered the message with 250
         secret: str | None = None  # (hidden in whatever the server is quoted as saying)
+        if s.username:
+            secret = self._password()
+        limit = f"the mail server at {where}"
         try:
-            if s.security == "tls":
-                smtp = smtplib.SMTP_SSL(s.host, port, timeout=s.timeout, context=context)
-            else:
-                smtp = smtplib.SMTP(s.host, port, timeout=s.timeout)
-            if s.security == "starttls":
-                smtp.starttls(context=context)
-            if s.username:
-                secret = self._password()
-                smtp.login(s.username, secret)
-            refused = smtp.send_message(mail)
-            taken = True
+            # [email] timeout bounds each read and the whole exchange: a server that
+            # answers a byte at a time is given up on too
+            with time_limit(s.timeout, limit):
+                if s.security == "tls":
+                    smtp = smtplib.SMTP_SSL(s.host, port, timeout=s.timeout, context=context)
+                else:
+                    smtp = smtplib.SMTP(s.host, port, timeout=s.timeout)
+                if s.security == "starttls":
+                    smtp.starttls(context=context)
+                if s.username and secret is not None:
+                    smtp.login(s.username, secret)
+                refused = smtp.send_message(mail)
+                taken = True
+        except TimeLimitExceeded as stopped:
+            if stopped.what != limit:  # (an outer limit's)
+                raise
+            if not taken:  # (past the server's 250 the message is sent: it is recorded)
+                raise DeliveryError(f"--send: the mail server at {where} did not take the "
+                                    f"message within {s.timeout:g} s ([email] timeout); "
+                                    "nothing was recorded") from None
         except smtplib.SMTPNotSupportedError as error:  # (a server without STARTTLS, say)
             said = without_secrets(str(error).rstrip("."), [secret], s.username)
             raise DeliveryError(f"--send: the mail server at {where} said: {said}; set [email] "
@@ -171,10 +185,15 @@ def _quit(smtp: Any, seconds: float) -> str | None:
     try:
         if smtp.sock is not None:
             smtp.sock.settimeout(seconds)
-        code, said = smtp.docmd("QUIT")
+        with time_limit(seconds, "saying goodbye"):
+            code, said = smtp.docmd("QUIT")
         if code != 221:
             return f"{code} {said.decode(errors='replace')}".strip()
         return None
+    except TimeLimitExceeded as stopped:
+        if stopped.what != "saying goodbye":
+            raise
+        return f"no answer within {seconds:g} s"
     except (smtplib.SMTPException, OSError) as error:
         return " ".join(str(error).splitlines()) or type(error).__name__
     finally:

@@ -332,9 +332,6 @@ def test_a_server_dropping_or_never_answering_data_records_nothing(
 
 
 @pytest.mark.slow  # a process that would hang
-@pytest.mark.xfail(strict=True, reason=(
-    "[email] timeout bounds each read, not the exchange: a server that sends a "
-    "never-ending 220- greeting, a line every 0.3 s, keeps `ask --send` waiting forever"))
 def test_a_mail_server_that_trickles_is_given_up_on(cli: CLI, servers: list[RawServer]
                                                     ) -> None:
     cli.now = NOW
@@ -349,10 +346,6 @@ def test_a_mail_server_that_trickles_is_given_up_on(cli: CLI, servers: list[RawS
 
 
 @pytest.mark.slow  # a process that would hang
-@pytest.mark.xfail(strict=True, reason=(
-    "[calendar] timeout bounds each read, not the request: a CalDAV server that sends "
-    "its answer's body a byte every 0.3 s keeps `calendar push` waiting as long as it "
-    "goes on (hours for this one)"))
 def test_a_calendar_server_that_trickles_is_given_up_on(cli: CLI, servers: list[RawServer]
                                                         ) -> None:
     cli.now = NOW
