@@ -473,3 +473,147 @@ def test_ten_thousand_connections_killed_half_way_then_imported_whole(
     assert "0 added, 0 updated, 10000 unchanged" in cli.run("import", "linkedin",
                                                             str(big)).out
     assert json.loads(cli.run("stats", "--json").out)
+
+
+# -- more shapes: Google CSV, iCloud/vCard 4, an Outlook series and one moved occurrence -----
+
+GOOGLE_CSV = (
+    "First Name,Middle Name,Last Name,Phonetic First Name,Phonetic Middle Name,"
+    "Phonetic Last Name,Name Prefix,Name Suffix,Nickname,File As,Organization Name,"
+    "Organization Title,Organization Department,Birthday,Notes,Photo,Labels,"
+    "E-mail 1 - Label,E-mail 1 - Value,E-mail 2 - Label,E-mail 2 - Value,"
+    "Phone 1 - Label,Phone 1 - Value,Website 1 - Label,Website 1 - Value\n"
+    "Tomasz,,Kowalczyk,,,,,,,,Fabrikam,,,--03-22,,,* myContacts ::: Mentors,* Work,"
+    "TOMASZ.K@example.org,Home,tk@home.example,Mobile,+48 600 100 200,Profile,"
+    "https://linkedin.com/in/tkowalczyk\n"
+    "Nia,,Okoro,,,,,,,,,,,1988-11-05,\"Met at PyCon\n\"\"lightning talk\"\"\",,* myContacts,"
+    "* Home,nia@example.ng,,,,,,\n"
+)
+
+
+def test_a_google_contacts_csv_meets_the_linkedin_people(run: InProcessCLI,
+                                                        tmp_path: Path) -> None:
+    run.run("import", "linkedin", "--skip-bad", write(tmp_path, "c.csv", CONNECTIONS))
+    google = write(tmp_path, "contacts.csv", GOOGLE_CSV)
+    report = run.run("import", "google", google)
+    assert "1 added, 1 updated, 0 unchanged" in report.out  # (a note spanning two lines)
+    people = names(run)
+    assert sorted(people) == ["Asha Verma", "Nia Okoro", "Tomasz Kowalczyk"]
+    tomasz = run.run("show", "tomasz-kowalczyk").out
+    assert "tomasz.k@example.org" in tomasz and "+48 600 100 200" in tomasz
+    assert "birthday: Mar 22" in tomasz
+    assert "birthday: Nov 5, 1988" in run.run("show", "nia-okoro").out
+    assert "0 added, 0 updated, 2 unchanged" in run.run("import", "google", google).out
+
+
+SERIES = """BEGIN:VCALENDAR
+METHOD:REQUEST
+PRODID:Microsoft Exchange Server 2010
+VERSION:2.0
+BEGIN:VTIMEZONE
+TZID:Eastern Standard Time
+BEGIN:STANDARD
+DTSTART:16010101T020000
+TZOFFSETFROM:-0400
+TZOFFSETTO:-0500
+RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=1SU;BYMONTH=11
+END:STANDARD
+BEGIN:DAYLIGHT
+DTSTART:16010101T020000
+TZOFFSETFROM:-0500
+TZOFFSETTO:-0400
+RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=2SU;BYMONTH=3
+END:DAYLIGHT
+END:VTIMEZONE
+BEGIN:VEVENT
+ORGANIZER;CN=Dana Whitfield:mailto:dana.whitfield@fabrikam.example
+ATTENDEE;ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE;CN=Maya:mailto:me@example.com
+{rule}UID:040000008200E00074C5B7101A82E00800000000D0F1SERIES
+{start}
+DTSTAMP:20261001T120000Z
+SEQUENCE:{sequence}
+LOCATION:Microsoft Teams Meeting
+END:VEVENT
+END:VCALENDAR
+"""
+
+
+def test_an_outlook_fortnightly_series_and_one_occurrence_moved_in_its_own_file(
+        run: InProcessCLI, tmp_path: Path) -> None:
+    configure(run)
+    series = write(tmp_path, "series.ics", crlf(SERIES.format(
+        rule="RRULE:FREQ=WEEKLY;UNTIL=20261231T150000Z;INTERVAL=2;BYDAY=TH;WKST=SU\n"
+             "EXDATE;TZID=Eastern Standard Time:20261029T100000\n",
+        start="DTSTART;TZID=Eastern Standard Time:20261015T100000\n"
+              "DTEND;TZID=Eastern Standard Time:20261015T103000", sequence=0)))
+    moved = write(tmp_path, "moved.ics", crlf(SERIES.format(
+        rule="", start="RECURRENCE-ID;TZID=Eastern Standard Time:20261112T100000\n"
+                       "DTSTART;TZID=Eastern Standard Time:20261113T150000\n"
+                       "DTEND;TZID=Eastern Standard Time:20261113T153000", sequence=1)))
+    run.run("import", "ics", series)
+    # 15 Oct is over and 29 Oct excluded: 12 Nov, 10:00 in New York (EST by then).
+    assert "meeting on 2026-11-12 10:00" in run.run("show", "dana-whitfield",
+                                                    TZ="America/New_York").out
+    dry = run.run("import", "ics", "--dry-run", moved)
+    assert "move the meeting with dana-whitfield from 2026-11-12T15:00:00Z to " \
+           "2026-11-13T20:00:00Z" in dry.out
+    run.run("import", "ics", moved)
+    assert "meeting on 2026-11-13 15:00" in run.run("show", "dana-whitfield",
+                                                    TZ="America/New_York").out
+    assert "1 unchanged" in run.run("import", "ics", moved).out
+    assert "1 unchanged" in run.run("import", "ics", series).out  # the move stands
+    run.now = "2026-11-20T09:00:00Z"  # the moved one is over: the series moves on
+    assert "1 scheduled" in run.run("import", "ics", series).out
+    assert "meeting on 2026-11-26 10:00" in run.run("show", "dana-whitfield",
+                                                    TZ="America/New_York").out
+
+
+def icloud_cards(tmp_path: Path) -> str:
+    import base64
+
+    photo = "PHOTO;ENCODING=b;TYPE=JPEG:" + base64.b64encode(bytes(range(256)) * 12).decode()
+    folded = [photo[:75]] + [" " + photo[i:i + 74] for i in range(75, len(photo), 74)]
+    lines = ["BEGIN:VCARD", "VERSION:3.0", "PRODID:-//Apple Inc.//macOS 14.0//EN",
+             "N:Okafor;Chidi;;;", "FN:Chidi Okafor", "ORG:Globex;Research",
+             "EMAIL;type=INTERNET;type=WORK;type=pref:chidi@globex.example", *folded,
+             "item1.X-SOCIALPROFILE;type=linkedin:https://www.linkedin.com/in/chidi-okafor",
+             "NOTE:Met at the\\, uh\\, conference\\nsecond line", "END:VCARD",
+             "BEGIN:VCARD", "VERSION:4.0", "KIND:individual", "FN:Sofía Álvarez",
+             "N:Álvarez;Sofía;;;", "EMAIL;TYPE=work;PREF=1:sofia@example.es",
+             "EMAIL;TYPE=home;PREF=2:sofi@example.es",
+             "TEL;VALUE=uri;TYPE=cell:tel:+34-600-000-111", "BDAY:--0704",
+             "ANNIVERSARY:20150620", "URL;TYPE=linkedin:https://es.linkedin.com/in/sofia-alvarez",
+             "END:VCARD"]
+    return write(tmp_path, "icloud.vcf", "\r\n".join(lines) + "\r\n")
+
+
+def test_an_apple_card_with_a_photo_and_a_vcard_4_card(run: InProcessCLI,
+                                                       tmp_path: Path) -> None:
+    cards = icloud_cards(tmp_path)
+    assert "2 added, 0 updated, 0 unchanged" in run.run("import", "vcard", cards).out
+    chidi = run.run("show", "chidi-okafor").out
+    assert "Globex · chidi@globex.example" in chidi and "PHOTO" not in chidi
+    sofia = run.run("show", "sofia-alvarez").out
+    assert "sofia@example.es" in sofia and "birthday: Jul 4" in sofia
+    assert "anniversary: Jun 20, 2015" in sofia
+    assert "0 added, 0 updated, 2 unchanged" in run.run("import", "vcard", cards).out
+
+
+@pytest.mark.xfail(strict=True, reason="a vCard 4 TEL given as a URI (VALUE=uri, as RFC 6350 "
+                   "writes it) keeps its 'tel:' scheme in the phone shown")
+def test_a_vcard_4_phone_uri_is_shown_as_a_number(run: InProcessCLI, tmp_path: Path) -> None:
+    run.run("import", "vcard", icloud_cards(tmp_path))
+    sofia = run.run("show", "sofia-alvarez").out
+    assert "+34-600-000-111" in sofia and "tel:" not in sofia
+
+
+@pytest.mark.xfail(strict=True, reason="Apple's X-SOCIALPROFILE;type=linkedin is not read as the "
+                   "LinkedIn URL: a connection who changed company becomes a second contact")
+def test_apple_linkedin_profile_finds_the_linkedin_connection(run: InProcessCLI,
+                                                              tmp_path: Path) -> None:
+    run.run("import", "linkedin", write(tmp_path, "c.csv",
+            "First Name,Last Name,URL,Email Address,Company,Position,Connected On\n"
+            "Chidi,Okafor,https://www.linkedin.com/in/chidi-okafor,,Initech,Analyst,"
+            "02 Feb 2022\n"))
+    run.run("import", "vcard", icloud_cards(tmp_path))
+    assert [p["name"] for p in run.json("contacts")].count("Chidi Okafor") == 1
