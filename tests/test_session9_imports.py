@@ -617,3 +617,27 @@ def test_apple_linkedin_profile_finds_the_linkedin_connection(run: InProcessCLI,
             "02 Feb 2022\n"))
     run.run("import", "vcard", icloud_cards(tmp_path))
     assert [p["name"] for p in run.json("contacts")].count("Chidi Okafor") == 1
+
+
+@pytest.mark.xfail(strict=True, reason="a vCard that cannot be parsed is named at the wrong line "
+                   "(vobject's count: line 4 is called line 7, line 16 line 31)")
+def test_a_broken_vcard_line_is_named_where_it_is(run: InProcessCLI, tmp_path: Path) -> None:
+    good = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ada Byron\r\nEND:VCARD\r\n"
+    broken = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Carl Dorn\r\nthis line is broken\r\nEND:VCARD\r\n"
+    refused = run.run("import", "vcard", write(tmp_path, "b.vcf", good * 3 + broken), expect=1)
+    assert "b.vcf: line 16: cannot read the vCard" in refused.err
+
+
+def test_a_jsonl_export_saved_with_crlf_line_ends_still_imports(
+        run: InProcessCLI, tmp_path: Path) -> None:
+    imported_network(run, tmp_path)
+    out = tmp_path / "all.jsonl"
+    run.run("export", "jsonl", "--out", str(out))
+    lines = out.read_bytes().splitlines()
+    windows = tmp_path / "windows.jsonl"
+    windows.write_bytes(b"\r\n".join(lines) + b"\r\n")
+    other = InProcessCLI(tmp_path / "other")
+    other.home.mkdir()
+    assert f"added {len(lines)}, 0 were already here" in other.run(
+        "import", "jsonl", str(windows)).out
+    assert other.json("contacts") == run.json("contacts")
