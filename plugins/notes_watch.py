@@ -67,11 +67,15 @@ def view_modes(notes_dir: str, views_dir: str) -> tuple[int, int]:
     return PRIVATE_FILE, PRIVATE_FOLDER
 
 
+_MARK_BYTES = MARK.encode()
+
+
 class ViewWriter:
     """Writes rendered views into the views folder, atomically and only when changed.
 
     Every file it writes starts with :data:`MARK`; it only ever removes files
-    that carry it, so a views folder shared with anything else loses nothing.
+    that carry it, and in a folder the user named (``keep_others``) it writes over
+    none that lacks it, so a views folder shared with anything else loses nothing.
     Each view is rendered on its own, time-limited: one that raises, hangs, or
     names a path outside the views folder costs one warning, and the others are
     written. A link (or anything but a regular file) in the views folder is
@@ -80,8 +84,12 @@ class ViewWriter:
 
     def __init__(self, views_dir: str, views: dict[str, Render], *,
                  modes: tuple[int, int] = (PRIVATE_FILE, PRIVATE_FOLDER),
-                 warn: Warn | None = None, inside: str | None = None) -> None:
+                 warn: Warn | None = None, inside: str | None = None,
+                 keep_others: bool = False) -> None:
         self.views_dir = os.path.abspath(views_dir)
+        # (a folder the user named: a file there without the mark, that this writer did
+        # not write, is the user's own and is left as it is)
+        self.keep_others = keep_others
         # The folder the views folder is inside of (the notes folder) is never made here:
         # a notes folder deleted while watched must not come back holding only the views.
         self.inside = inside
@@ -152,6 +160,12 @@ class ViewWriter:
         data = text.encode()
         try:
             old, mode = _existing(path, len(data) + 1)
+            if self.keep_others and old is not None and rel not in self.written \
+                    and not old.startswith(_MARK_BYTES):
+                self._say(f"views: not writing {shown}: a file coffeechat did not write is "
+                          "there (it does not start with coffeechat's mark); move it away "
+                          "and the view is written")
+                return False
             if old != data:
                 replace_file(path, data, mode=self.file_mode)
             elif mode != self.file_mode:  # written by an older version, or the folder changed
@@ -219,7 +233,7 @@ def _ours(path: str) -> bool:
         start, _info = read_regular(path, len(MARK.encode()), follow_links=False)
     except OSError:
         return False
-    return start == MARK.encode()
+    return start == _MARK_BYTES
 
 
 class Update(NamedTuple):
@@ -250,7 +264,8 @@ class Watcher:
         inside = folder.root if os.path.abspath(folder.views_dir).startswith(
             os.path.join(os.path.abspath(folder.root), "")) else None
         self.writer = ViewWriter(folder.views_dir, views, warn=warn, inside=inside,
-                                 modes=view_modes(folder.root, folder.views_dir))
+                                 modes=view_modes(folder.root, folder.views_dir),
+                                 keep_others=folder.views_named)
         self.rendered_seq = -1
         self.rendered_at = 0.0
         self.rendered_errors: list[Any] | None = None
