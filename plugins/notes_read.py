@@ -136,9 +136,9 @@ def parse_note(raw: bytes, path: str, modified: datetime | None) -> Note | NoteE
     front_text = text[4:closing.start()]
     body = text[closing.end():].strip("\n")
     lines = front_text.split("\n")
-    alias = _alias_line(front_text)
+    alias, keys = _alias_line(front_text)
     if alias is not None:
-        if not re.search(r"^contact\s*:", front_text, re.MULTILINE):
+        if "contact" not in keys and "<<" not in keys:  # (a merge key might bring one)
             return None  # the user's own front matter: theirs to write as they like
         return NoteError(path, alias, None,
                          "YAML anchors and aliases (&name, *name) are not allowed")
@@ -157,25 +157,41 @@ def parse_note(raw: bytes, path: str, modified: datetime | None) -> Note | NoteE
     return Note(path, front, body, digest, modified, lines)
 
 
-def _alias_line(front_text: str) -> int | None:
-    """The file line of the first YAML anchor or alias in the front matter, if any.
+def _alias_line(front_text: str) -> tuple[int | None, set[str]]:
+    """The file line of the first YAML anchor or alias in the front matter, if any, and
+    the keys of its top-level mapping as written (quoted or not).
 
     Only front matter with a ``&`` or ``*`` in it is scanned (as YAML events:
     nothing is expanded), so the common note costs nothing more.
     """
     if "&" not in front_text and "*" not in front_text:
-        return None
+        return None, set()
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    found: int | None = None
+    keys: set[str] = set()
+    depth, key_next = 0, True  # (how deep in collections; whether a top-level key comes)
     try:
         for event in yaml.parse(front_text, Loader=loader):
-            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            if found is None and (isinstance(event, yaml.AliasEvent)
+                                  or getattr(event, "anchor", None)):
                 mark = event.start_mark  # (the parser always sets it; the stubs allow None)
-                return (mark.line if mark is not None else 0) + 2
+                found = (mark.line if mark is not None else 0) + 2
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                continue
+            if isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+            elif not isinstance(event, yaml.NodeEvent):
+                continue  # (stream and document marks)
+            elif depth == 1 and key_next and isinstance(event, yaml.ScalarEvent):
+                keys.add(event.value)
+            if depth == 1:  # a whole node of the top-level mapping has gone by
+                key_next = not key_next
     except yaml.YAMLError:
-        return None  # broken YAML: decoding reports it, with its line
-    return None
+        return None, set()  # broken YAML: decoding reports it, with its line
+    return found, keys
 
 
 def _yaml_line(message: str) -> int:
