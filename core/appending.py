@@ -17,7 +17,14 @@ from coffeechat.chain import event_hash
 from coffeechat.codec import Event, encode_payload, encode_payloads
 from coffeechat.errors import BadInput
 from coffeechat.events import CONTACT_PREFIX, CONTACT_STREAM, SCHEMAS, type_name
-from coffeechat.usable import all_stamps, data_problem, first_data_problem, stamp_problem
+from coffeechat.usable import (
+    all_stamps,
+    data_problem,
+    first_data_problem,
+    may_hold_float,
+    non_finite,
+    stamp_problem,
+)
 
 if TYPE_CHECKING:
     from coffeechat.store import NewEvent
@@ -50,7 +57,7 @@ def prepare_one(new: NewEvent) -> tuple[str, str]:
     try:
         event_type = new.type or _registered_name(new.payload, (new,), 0)
         data = encode_payload(new.payload)
-        problem = envelope_problem(new) or data_problem(
+        problem = envelope_problem(new) or _non_finite_problem(new.payload) or data_problem(
             event_type, SCHEMAS.get(event_type, 1), data)
     except TypeError:  # (as prepare)
         name_the_envelope((new,))
@@ -61,7 +68,8 @@ def prepare_one(new: NewEvent) -> tuple[str, str]:
 
 
 def _prepared(new_events: Sequence[NewEvent]) -> tuple[list[str], list[str]]:
-    datas = encode_payloads([new.payload for new in new_events])
+    payloads = [new.payload for new in new_events]
+    datas = encode_payloads(payloads)
     named: dict[type, str] = {}  # (each class's registered name, looked up once)
     types = [new.type or named.get(type(new.payload)) or named.setdefault(
                  type(new.payload), _registered_name(new.payload, new_events, n))
@@ -69,11 +77,33 @@ def _prepared(new_events: Sequence[NewEvent]) -> tuple[list[str], list[str]]:
     found = None
     if len(new_events) < _LARGE or not _envelopes_fine(new_events):
         found = first_envelope_problem(new_events)
-    found = found or first_data_problem(types, datas)
+    found = found or _first_non_finite(payloads) or first_data_problem(types, datas)
     if found is not None:
         n, problem = found
         refuse(new_events, n, type_label(new_events[n]), problem)
     return types, datas
+
+
+def _non_finite_problem(payload: object) -> str | None:
+    """A NaN or infinity in a payload whose type may hold a float, in words; None if none."""
+    cls: type = type(payload)  # (as type[object], mypy would not see it is hashable)
+    if not may_hold_float(cls):
+        return None
+    where = non_finite(payload)
+    return None if where is None else (
+        f"{where}: NaN and infinity cannot be stored (JSON has no such number: it would "
+        "come back as null)")
+
+
+def _first_non_finite(payloads: list[Any]) -> tuple[int, str] | None:
+    """(index, problem) of the first payload holding a NaN or infinity, or None."""
+    if not any(map(may_hold_float, set(map(type, payloads)))):
+        return None  # (coffeechat's own event types hold no float)
+    for n, payload in enumerate(payloads):
+        problem = _non_finite_problem(payload)
+        if problem is not None:
+            return n, problem
+    return None
 
 
 def _registered_name(payload: object, new_events: Sequence[NewEvent], index: int) -> str:

@@ -99,6 +99,61 @@ def has_time_fields(cls: type) -> bool:
     return bool(_datetime_fields(cls))
 
 
+@cache
+def may_hold_float(cls: type) -> bool:
+    """Whether a payload class has a field that may hold a float, however deep (a float,
+    Any, or a list, dict, union or struct that may hold one)."""
+    import msgspec.inspect
+
+    try:
+        info = msgspec.inspect.type_info(cls)
+    except (TypeError, ValueError):
+        return True  # (not a type msgspec can describe: look at its values)
+    return _floaty(info, set())
+
+
+def _floaty(kind: Any, seen: set[int]) -> bool:
+    import msgspec.inspect as mi
+
+    if isinstance(kind, mi.FloatType | mi.AnyType):
+        return True
+    if isinstance(kind, mi.StructType | mi.DataclassType | mi.TypedDictType
+                  | mi.NamedTupleType):
+        if id(kind.cls) in seen:  # (a struct that holds itself)
+            return False
+        seen.add(id(kind.cls))
+        return any(_floaty(f.type, seen) for f in kind.fields)
+    inner = [getattr(kind, name) for name in ("item_type", "key_type", "value_type")
+             if hasattr(kind, name)]
+    inner += list(getattr(kind, "types", ()) or ())
+    inner += list(getattr(kind, "item_types", ()) or ())
+    return any(_floaty(t, seen) for t in inner)
+
+
+def non_finite(value: object) -> str | None:
+    """Where a NaN or an infinity sits in ``value`` (a payload, its fields as deep as they
+    go: ``scores[2]``, ``extra.rate``), or None. JSON has no such number: stored, it
+    would come back as null. (Walked with a list, not recursion: nesting may be deep.)"""
+    pending: list[tuple[str, object]] = [("", value)]
+    while pending:
+        where, item = pending.pop()
+        if isinstance(item, float):
+            if item - item != 0:  # (NaN - NaN is NaN, inf - inf is NaN)
+                return where or "payload"
+            continue
+        if isinstance(item, dict):
+            pairs: Any = item.items()
+        elif hasattr(item, "__struct_fields__"):
+            pairs = ((name, getattr(item, name, None)) for name in item.__struct_fields__)
+        elif isinstance(item, list | tuple | set | frozenset):
+            pending.extend((f"{where}[{n}]", inner) for n, inner in enumerate(item))
+            continue
+        else:
+            continue
+        pending.extend((f"{where}.{key}" if where else str(key), inner) for key, inner in pairs)
+    return None
+
+
 def payload_problem(payload: object) -> str | None:
     """What is wrong with a decoded payload that its type cannot say itself, or None.
 
