@@ -65,8 +65,13 @@ _NOT_MET_YET = (_PROSPECT, _ASKED, _ACCEPTED, _DECLINED)  # a yes moves these to
 _MET_STAGES = (_MET, _KEEPING_IN_TOUCH)
 
 
-def fold(stream: str, rows: list[Row]) -> ContactState:
-    """The state of the contact on ``stream``; ``rows`` sorted by (occurred_at, id)."""
+def fold(stream: str, rows: list[Row], step: Callable[[Row, ContactState], None] | None = None
+         ) -> ContactState:
+    """The state of the contact on ``stream``; ``rows`` sorted by (occurred_at, id).
+
+    ``step``, if given, is called after each event is applied, with the state as it is
+    then (before the fold's last touches: see the end): how the contact stood over time.
+    """
     state = ContactState(stream[len(CONTACT_PREFIX):])
     retracted = state.retracted = retracted_ids(rows)
     seqs, events, text_seqs = state.seqs, state.events, state.text_seqs
@@ -102,6 +107,8 @@ def fold(stream: str, rows: list[Row]) -> ContactState:
         if payload.touch:
             state.last_touch_at = row.occurred_at
             state.last_touch_id = row.id
+        if step is not None:
+            step(row, state)
     for commitment_id in state.kept:  # kept promises, whatever order they were logged in
         state.commitments.pop(commitment_id, None)
     if state.fills:

@@ -36,7 +36,7 @@ import apsw
 from coffeechat.clock import from_stamp, stamp
 from coffeechat.codec import readable_payload
 from coffeechat.config import FollowupRules
-from coffeechat.contact_state import ContactState
+from coffeechat.contact_state import ContactState, Row
 from coffeechat.events import (
     CheckinDone,
     CommitmentDone,
@@ -51,11 +51,11 @@ from coffeechat.events import (
     ThanksSent,
 )
 from coffeechat.fold import fold
-from coffeechat.keep_in_touch import ideal_days
+from coffeechat.keep_in_touch import gaps
 from coffeechat.projections.folding import contact_streams, fold_family, links
 from coffeechat.projections.merges import roots
 from coffeechat.replies import automatic_subject
-from coffeechat.rules import after_days
+from coffeechat.rules import KEPT_IN_TOUCH, after_days
 from coffeechat.stages import Kind
 
 # Types whose time is all that counts here: not decoded (a row the fold kept is usable).
@@ -120,24 +120,50 @@ def histories(db: apsw.Connection, until: str, *, recorded_by: str | None = None
     """Every person's history up to ``until``, and the merged-away ids → the id they became."""
     rules = rules or FollowupRules()
     merged_into = roots(links(db, recorded_by))
-    found = [history(state, until, rules) for state in _folded(db, merged_into, recorded_by)]
+    found = [history(state, until, rules, standing)
+             for state, standing in _folded(db, merged_into, recorded_by)]
     return found, merged_into
 
 
+class Standing:
+    """How a contact stood for check-ins over time, noted as the fold goes (a fold
+    ``step``): from each change on, whether check-ins were due at all (met or keeping
+    in touch, not archived, as ``due`` has it) and the cadence and tags that set their gap.
+    """
+
+    def __init__(self) -> None:
+        self.changes: list[tuple[str, bool, int | None, tuple[str, ...]]] = []
+
+    def __call__(self, row: Row, state: ContactState) -> None:
+        now = (state.stage in KEPT_IN_TOUCH and not state.archived, state.cadence_days,
+               tuple(state.tags))  # (a copy: the fold may change its list in place)
+        if not self.changes or self.changes[-1][1:] != now:
+            self.changes.append((row.occurred_at, *now))
+
+    def spans(self, rules: FollowupRules) -> list[tuple[str, bool, int]]:
+        """(from when, whether check-ins were due, their ideal gap in days), in order."""
+        return [(at, kept, gaps(rules, cadence, tags).ideal)
+                for at, kept, cadence, tags in self.changes]
+
+
 def _folded(db: apsw.Connection, merged_into: dict[str, str], recorded_by: str | None
-            ) -> Iterator[ContactState]:
+            ) -> Iterator[tuple[ContactState, Standing]]:
     """Each contact folded once, with the contacts merged into it (the log read once)."""
     families = {f"contact:{c}" for c in {*merged_into, *merged_into.values()}}
     for stream, rows, _read in contact_streams(db, recorded_by):
         if stream not in families:
-            yield fold(stream, rows)
+            standing = Standing()
+            yield fold(stream, rows, standing), standing
     for root in sorted(set(merged_into.values()) - set(merged_into)):
         aliases = sorted(a for a, r in merged_into.items() if r == root)
-        yield fold_family(db, root, aliases, recorded_by)
+        standing = Standing()
+        yield fold_family(db, root, aliases, recorded_by, standing), standing
 
 
-def history(state: ContactState, until: str, rules: FollowupRules) -> History:
-    """One folded contact's facts, from its live events that happened by ``until``."""
+def history(state: ContactState, until: str, rules: FollowupRules, standing: Standing
+            ) -> History:
+    """One folded contact's facts, from its live events that happened by ``until``
+    (``standing``: how it stood over time, noted as it was folded)."""
     found = History(state.id, state.name, list(state.tags),
                     state.added_at if state.added_at and state.added_at <= until else None)
     ask: Ask | None = None
@@ -196,7 +222,7 @@ def history(state: ContactState, until: str, rules: FollowupRules) -> History:
         skip = state.skipped.get((Kind.THANK_YOU, held.id))
         held.skipped = held.thanked_at is None and skip is not None and skip[1] <= until
     found.promises = list(promises.values())
-    found.checkins_due = _checkins_due(touches, until, ideal_days(state, rules))
+    found.checkins_due = _checkins_due(touches, until, standing.spans(rules))
     return found
 
 
@@ -219,20 +245,37 @@ def hours_between(start: str, end: str) -> float:
     return (from_stamp(end) - from_stamp(start)).total_seconds() / 3600
 
 
-def _checkins_due(touches: list[str], until: str, days: int) -> list[tuple[str, str | None]]:
-    """(when a check-in fell due, the touch that caught up or None) for each gap too long."""
+def _checkins_due(touches: list[str], until: str, spans: list[tuple[str, bool, int]]
+                  ) -> list[tuple[str, str | None]]:
+    """(when a check-in fell due, the touch that caught up or None) for each gap too long.
+
+    A check-in falls due the first moment after a touch that is its ideal gap after it,
+    by the cadence of that moment, while check-ins are due at all (``spans``): a
+    cadence set later does not change an earlier gap, and an archived contact's fall
+    due no more.
+    """
     due: list[tuple[str, str | None]] = []
-    soon = timedelta(days=days - 1)
     for n, touch in enumerate(touches):
         following = touches[n + 1] if n + 1 < len(touches) else None
-        if following is not None and from_stamp(following) - from_stamp(touch) < soon:
-            continue  # (the next touch came well within the cadence: no need to be exact)
-        falls = after_days(touch, days)
-        if falls > until:
+        falls = _falls_due(touch, spans)
+        if falls is None or falls > until:
             continue
         if following is None:
             due.append((falls, None))
         elif following > falls:
             due.append((falls, following))
     return due
+
+
+def _falls_due(touch: str, spans: list[tuple[str, bool, int]]) -> str | None:
+    """When a check-in falls due after ``touch`` with no touch since (None: never, as the
+    spans go). A span counts from its start to the next one's."""
+    for n, (start, kept, days) in enumerate(spans):
+        end = spans[n + 1][0] if n + 1 < len(spans) else None
+        if not kept or (end is not None and end <= touch):
+            continue
+        falls = max(after_days(touch, days), start)
+        if end is None or falls < end:
+            return falls
+    return None
 

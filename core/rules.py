@@ -48,7 +48,7 @@ class FollowUp(NamedTuple):
 
 
 # The stages at which a contact gets check-ins.
-_KEPT_IN_TOUCH = frozenset((Stage.MET, Stage.KEEPING_IN_TOUCH))
+KEPT_IN_TOUCH = frozenset((Stage.MET, Stage.KEEPING_IN_TOUCH))
 
 Rule = Callable[[ContactState, FollowupRules], Iterator[FollowUp]]
 ExtraRule = Callable[[ContactState], Iterable[FollowUp]]  # a plugin's rule
@@ -178,7 +178,7 @@ def check_in(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
 
     Skipping a check-in skips that round only: the next is due a cadence after the skip.
     """
-    if state.stage in _KEPT_IN_TOUCH and state.last_touch_at and state.last_touch_id:
+    if state.stage in KEPT_IN_TOUCH and state.last_touch_at and state.last_touch_id:
         days = ideal_days(state, rules)
         since, cause, reason = state.last_touch_at, state.last_touch_id, "last touch on {day}"
         for _round in range(1000):  # (each skip is an event: a log holds few of them)

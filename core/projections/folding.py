@@ -9,7 +9,7 @@ merge links are read from the log itself (merges are few), so with
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import apsw
@@ -61,10 +61,11 @@ def links(db: apsw.Connection, recorded_by: str | None = None) -> dict[str, str]
 
 
 def fold_family(db: apsw.Connection, contact_id: str, aliases: list[str],
-                recorded_by: str | None = None) -> ContactState:
-    """A contact folded with the contacts merged into it."""
+                recorded_by: str | None = None,
+                step: Callable[[Row, ContactState], None] | None = None) -> ContactState:
+    """A contact folded with the contacts merged into it (``step``: as for fold)."""
     streams = [CONTACT_PREFIX + c for c in [contact_id, *aliases]]
-    state = fold(streams[0], rows(db, streams, recorded_by))
+    state = fold(streams[0], rows(db, streams, recorded_by), step)
     state.aliases = aliases
     return state
 
