@@ -281,7 +281,10 @@ def _vevent(meeting: Meeting, config: Config, stamp_now: datetime) -> Any:
 
     event = icalendar.Event()
     start = from_stamp(meeting.at)
-    event.add("uid", meeting.uid if "@" in meeting.uid else f"{meeting.uid}@{DOMAIN}")
+    # An invitation's meeting keeps the invitation's UID as it came (Outlook's have no
+    # "@"), so the calendar that holds the invitation sees the same event
+    own = "@" in meeting.uid or meeting.uid == meeting.invitation
+    event.add("uid", meeting.uid if own else f"{meeting.uid}@{DOMAIN}")
     event.add("sequence", meeting.sequence)
     event.add("dtstamp", stamp_now)
     event.add("dtstart", start)

@@ -183,7 +183,11 @@ def _invitation(event: Any, method: str, me: str, overrides: list[Override] | No
         raise BadInput(f"SEQUENCE: {sequence} is not between 0 and {MAX_SEQUENCE}")
     people: list[tuple[str, str | None]] = []
     roles = [("ORGANIZER", event.get("ORGANIZER"))]
-    roles += [("ATTENDEE", prop) for prop in every(event.get("ATTENDEE"))]
+    attendees = [prop for prop in every(event.get("ATTENDEE"))
+                 if _param(prop, "CUTYPE") not in _NOT_PEOPLE]  # (a room is nobody to meet)
+    # Those there for information only (ROLE=NON-PARTICIPANT) come after the rest.
+    attendees.sort(key=lambda prop: _param(prop, "ROLE") == "NON-PARTICIPANT")
+    roles += [("ATTENDEE", prop) for prop in attendees]
     for role, prop in roles:
         if prop is None:
             continue
@@ -200,6 +204,15 @@ def _invitation(event: Any, method: str, me: str, overrides: list[Override] | No
                       str(event["X-COFFEECHAT-CONTACT"]) if "X-COFFEECHAT-CONTACT" in event
                       else None, unknown_zone=str(zone)[:100] if zone else None,
                       recurring=recurring)
+
+
+_NOT_PEOPLE = frozenset(("RESOURCE", "ROOM"))  # an attendee's CUTYPE that is no person
+
+
+def _param(prop: Any, name: str) -> str:
+    """A property's parameter, upper case ("" without it)."""
+    params = getattr(prop, "params", None)
+    return str(params.get(name, "")).upper() if params is not None else ""
 
 
 def _minutes(event: Any) -> int:

@@ -271,7 +271,7 @@ def read_vcard(path: str) -> Parsed:
     try:
         cards = list(vobject.readComponents(text, ignoreUnreadable=False))
     except Exception as error:  # vobject raises several kinds for a broken file
-        line = getattr(error, "lineNumber", None)
+        line = _broken_line(text, error)
         where = f"line {line}" if line else "a card"
         message = " ".join(str(error).splitlines())[:200]
         raise BadInput(f"{path}: {where}: cannot read the vCard ({message})") from None
@@ -286,6 +286,18 @@ def read_vcard(path: str) -> Parsed:
         except (KeyError, IndexError, AttributeError, TypeError, ValueError) as error:
             errors.append(RowError(row, f"card {number + 1}: {error}"))
     return Parsed(people, errors, skipped)
+
+
+def _broken_line(text: str, error: Exception) -> int | None:
+    """The file line vobject could not read: found by its text (vobject's own count of
+    lines is not the file's), else as vobject counts."""
+    said = re.search(r"Failed to parse line: (.+)$", str(error).strip())
+    if said is not None:
+        broken = said.group(1).strip()
+        for number, line in enumerate(text.splitlines(), 1):
+            if line.strip() == broken:
+                return number
+    return getattr(error, "lineNumber", None)
 
 
 # A vCard 2.1 property whose value is quoted-printable (ENCODING=QUOTED-PRINTABLE, or the
@@ -361,6 +373,15 @@ def _value(text: object) -> str:
     return str(text).replace("\\:", ":").strip()
 
 
+def _phone(value: str) -> str:
+    """A TEL value as a number: vCard 4 writes it as a URI (``tel:+34-600-000-111``)."""
+    if value[:4].lower() != "tel:":
+        return value
+    number, *params = value[4:].split(";")
+    extension = next((p[4:] for p in params if p[:4].lower() == "ext="), None)
+    return f"{number} ext. {extension}" if extension else number
+
+
 def _person_of(card: Any, row: int) -> Person:
     contents = card.contents
     name = _value(contents["fn"][0].value) if "fn" in contents else ""
@@ -371,9 +392,11 @@ def _person_of(card: Any, row: int) -> Person:
     company = _value((org[0] if org else "") if isinstance(org, list) else org or "") or None
     emails = [e for _rank, e in sorted(
         (_preference(e.params), _value(e.value)) for e in contents.get("email", []))]
-    phones = [_value(t.value) for t in sorted(contents.get("tel", []),
-                                              key=lambda t: _preference(t.params))]
-    urls = [_value(u.value) for u in contents.get("url", [])]
+    phones = [_phone(_value(t.value)) for t in sorted(contents.get("tel", []),
+                                                      key=lambda t: _preference(t.params))]
+    # (Apple keeps social profiles apart: X-SOCIALPROFILE;type=linkedin holds the URL)
+    urls = [_value(u.value) for key in ("url", "x-socialprofile")
+            for u in contents.get(key, [])]
     linkedin = next((u for u in urls if linkedin_key(u) and "linkedin.com" in u.lower()), None)
     title = _value(contents["title"][0].value) if "title" in contents else None
     birthday = _value(contents["bday"][0].value) if "bday" in contents else None
