@@ -24,7 +24,8 @@ def reconnect(limit: int, as_of: str | None) -> None:
 
     Everyone past their ideal gap since the last touch (cadence, else their
     tightest [keep_in_touch] tier, else checkin_days), the furthest past first:
-    warmth, last touch, what you last talked about and a next step.
+    warmth, last touch, what you last talked about and a next step. Someone
+    whose check-in you skipped or snoozed is left out until it is due again.
     """
     from coffeechat.keep_in_touch import reconnect as behind
 

@@ -25,7 +25,7 @@ import apsw
 import msgspec
 
 from coffeechat.config import FollowupRules, Tier
-from coffeechat.stages import Stage
+from coffeechat.stages import Kind, Stage
 
 if TYPE_CHECKING:
     from coffeechat.events import Payload
@@ -179,7 +179,8 @@ def shortest_ideal(rules: FollowupRules) -> int:
 
 def reconnect(db: apsw.Connection, schema: str, now: str, limit: int | None = None
               ) -> list[dict[str, Any]]:
-    """The contacts past their ideal gap, the furthest past first.
+    """The contacts past their ideal gap, the furthest past first, but for those whose
+    check-in was skipped or snoozed and is not due again yet.
 
     Each is the contact object of ``contacts --json`` (its ``warmth`` too) with
     ``days_past_ideal``, ``last_talked_about`` (the latest takeaway or note, one
@@ -193,10 +194,15 @@ def reconnect(db: apsw.Connection, schema: str, now: str, limit: int | None = No
     # the settings, and those whose cadence is shorter still (or not a whole number: a
     # row no version of ours writes, judged like any other). One scan of the contacts.
     least = shortest_ideal(rules)
+    # A check-in skipped or snoozed says "not this round": the contact is left out until
+    # its check-in item is due again (their warmth still counts from the last touch).
     sql = _ROWS.format(s=schema, stage=queries.STAGE_SQL) + (
-        " WHERE coalesce(c.last_touch_at, c.added_at) <= :cutoff OR (c.cadence_days AND "
-        "(typeof(c.cadence_days) != 'integer' OR c.cadence_days < :least))")
-    params = {"now": now, "cutoff": judge.since(least), "least": least}
+        " WHERE (coalesce(c.last_touch_at, c.added_at) <= :cutoff OR (c.cadence_days AND "
+        "(typeof(c.cadence_days) != 'integer' OR c.cadence_days < :least)))"
+        f" AND NOT EXISTS (SELECT 1 FROM {schema}.followups f WHERE f.contact = c.id"
+        " AND f.kind = :checkin AND f.due_at > :now)")
+    params = {"now": now, "cutoff": judge.since(least), "least": least,
+              "checkin": Kind.CHECK_IN.value}
     behind: list[tuple[int, str, str]] = []
     for contact_id, name, stage, touched, added, hand_added, cadence, tags in db.execute(
             sql, params):
