@@ -102,6 +102,8 @@ def _blank(cells: list[str]) -> bool:
 # -- LinkedIn -----------------------------------------------------------------------------
 
 _LINKEDIN_DATES = ("%d %b %Y", "%d %B %Y", "%m/%d/%y", "%m/%d/%Y", "%Y-%m-%d")
+_DAY_FIRST = ("%d %b %Y", "%d %B %Y", "%d/%m/%y", "%d/%m/%Y", "%Y-%m-%d")
+_SLASHED = re.compile(r"\s*(\d{1,2})/(\d{1,2})/\d{2,4}\s*")
 
 
 def read_linkedin(path: str) -> Parsed:
@@ -114,6 +116,8 @@ def read_linkedin(path: str) -> Parsed:
                        "(is this LinkedIn's Connections.csv?)")
     header = [c.strip() for c in rows[header_at][1]]
     column = {name: i for i, name in enumerate(header)}
+    forms = _date_forms([cells[column["Connected On"]] for _line, cells in rows[header_at + 1:]
+                         if "Connected On" in column and len(cells) == len(header)])
     people, errors = [], []
     for line, cells in rows[header_at + 1:]:
         if _blank(cells):
@@ -134,7 +138,7 @@ def read_linkedin(path: str) -> Parsed:
         connected = cell("Connected On")
         met_on = None
         if connected:
-            moment = _date(connected)
+            moment = _date(connected, forms)
             if moment is None:
                 errors.append(RowError(line, f"cannot read Connected On {connected!r}"))
                 continue
@@ -154,9 +158,20 @@ def read_linkedin(path: str) -> Parsed:
     return Parsed(people, errors)
 
 
-def _date(text: str) -> datetime | None:
+def _date_forms(texts: list[str]) -> tuple[str, ...]:
+    """How a file writes its dates: LinkedIn writes ``02 Feb 2022``; a copy saved in some
+    locales writes 29/02/2024 or 02/29/2024. A file is read day first when one of its
+    slashed dates can only be (its first number past 12), else month first."""
+    for text in texts:
+        found = _SLASHED.fullmatch(text)
+        if found is not None and int(found.group(1)) > 12:
+            return _DAY_FIRST
+    return _LINKEDIN_DATES
+
+
+def _date(text: str, forms: tuple[str, ...] = _LINKEDIN_DATES) -> datetime | None:
     """The moment a LinkedIn date means (its day's start, local time), if it is one."""
-    for form in _LINKEDIN_DATES:
+    for form in forms:
         try:
             return datetime.strptime(text, form).astimezone()
         except (ValueError, OverflowError):  # (9999-12-31 west of UTC overflows)

@@ -37,7 +37,7 @@ CONNECTIONS = (
     "Staff Engineer,14 Mar 2024\r\n"
     "Tomasz,Kowalczyk,https://www.linkedin.com/in/tkowalczyk,tomasz.k@example.org,"
     "Fabrikam,\"Head of Data, EMEA\",03 Jan 2025\r\n"
-    "Léa,Dubois,https://www.linkedin.com/in/lea-dubois,,Contoso,PM,29/02/2024\r\n"
+    "Léa,Dubois,https://www.linkedin.com/in/lea-dubois,,Contoso,PM,30/02/2024\r\n"
     ",,https://www.linkedin.com/in/someone-private,,,,01 Feb 2025\r\n"
 )
 
@@ -198,13 +198,13 @@ def test_connections_csv_bad_rows_are_named_by_line_and_stop_the_import(
         run: InProcessCLI, tmp_path: Path) -> None:
     path = write(tmp_path, "Connections.csv", CONNECTIONS)
     refused = run.run("import", "linkedin", path, expect=1)
-    assert "row 7: cannot read Connected On '29/02/2024'" in refused.err
+    assert "row 7: cannot read Connected On '30/02/2024'" in refused.err
     assert "1 more bad rows" in refused.err and "nothing was imported" in refused.err
     assert run.json("contacts") == []
 
     done = run.run("import", "linkedin", "--skip-bad", path)
     assert "2 added, 0 updated, 0 unchanged" in done.out
-    assert "skipped row 7: cannot read Connected On '29/02/2024'" in done.err
+    assert "skipped row 7: cannot read Connected On '30/02/2024'" in done.err
     assert "skipped row 8: no first or last name" in done.err
     people = names(run)
     assert sorted(people) == ["Asha Verma", "Tomasz Kowalczyk"]
@@ -655,3 +655,20 @@ def test_an_outlook_invitation_is_exported_under_its_own_uid(
     uids = [str(e["UID"]) for e in calendar.walk("VEVENT")]
     assert uids == ["040000008200E00074C5B7101A82E0080000000050C1A7D2C5B5DA01000000000000000010"
                     "000000A1B2C3D4"]
+
+
+def test_a_connections_file_saved_day_first_is_read_day_first(
+        run: InProcessCLI, tmp_path: Path) -> None:
+    """A copy saved in a day-first locale (29/02/2024): every date of the file is read day
+    first once one can only be, so 03/04/2024 is 3 April, not 4 March."""
+    path = write(tmp_path, "c.csv", "First Name,Last Name,URL,Email Address,Company,Position,"
+                 "Connected On\nAna,Lima,,,,,29/02/2024\nBea,Sousa,,,,,03/04/2024\n")
+    run.run("import", "linkedin", path)
+    added = {c["name"]: c["added_at"][:10] for c in run.json("contacts", TZ="UTC")}
+    assert added == {"Ana Lima": "2024-02-29", "Bea Sousa": "2024-04-03"}
+    # (month first when nothing says otherwise, as LinkedIn's US copies write them)
+    other = InProcessCLI(tmp_path / "other")
+    other.home.mkdir()
+    other.run("import", "linkedin", write(tmp_path, "d.csv", "First Name,Last Name,"
+              "Connected On\nCy,Dias,03/04/2024\n"))
+    assert [c["added_at"][:10] for c in other.json("contacts", TZ="UTC")] == ["2024-03-04"]
