@@ -20,6 +20,7 @@ same way. A recurring invitation is recorded one occurrence at a time
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
@@ -67,7 +68,8 @@ class IcsImport(NamedTuple):
     added: list[str]  # contacts the invitations brought
     unchanged: int
     why: list[str]  # one line per invitation: what it records, or why nothing
-    warnings: tuple[str, ...] = ()  # what was read by a guess (an unknown time zone)
+    warnings: tuple[str, ...] = ()  # what was read by a guess (an unknown time zone), and
+    # people added who look like someone known
 
 
 def read_invitations(path: str, me: str | None) -> list[Invitation]:
@@ -310,6 +312,7 @@ def plan_invitations(store: Store, fold_contact: FoldContact, invitations: list[
         f"event {i.number}" + (f" (line {i.line})" if i.line else "")
         + f": unknown time zone {i.unknown_zone!r}: its time was read as this computer's "
         f"local time ({stamp(i.at)})" for i in invitations if i.unknown_zone)
+    warnings += _lookalike_warnings(store, directory, outcome.added)
     return events, outcome._replace(unchanged=unchanged, warnings=warnings)
 
 
@@ -416,7 +419,8 @@ def _contact_for(invitation: Invitation, directory: ContactDirectory,
     if not invitation.people:
         return None  # nobody but you: not a meeting with a contact
     address, name = invitation.people[0]
-    display = name or address.partition("@")[0][:200]  # (both checked as the file was read)
+    display = _first_name_first(name) if name else address.partition("@")[0][:200]
+    # (both checked as the file was read)
     contact_id = directory.new_id(display)
     directory.add(contact_id, display)
     by_email[address.lower()] = contact_id
@@ -425,6 +429,34 @@ def _contact_for(invitation: Invitation, directory: ContactDirectory,
                                                 how_met="a calendar invitation")))
     outcome.added.append(contact_id)
     return contact_id
+
+
+# Exchange writes a CN "Last, First": a name of one or two words each side, no dots or
+# digits (so "Acme, Inc." or "Jane Smith, PhD" are left as written)
+_LAST_FIRST = re.compile(r"\s*([^\W\d_]+(?:[ '-][^\W\d_]+)?),\s*([^\W\d_]+(?:[ '-][^\W\d_]+)?)\s*")
+_NOT_FIRST_NAMES = frozenset(("inc", "ltd", "llc", "gmbh", "phd", "md", "jr", "sr", "mba",
+                              "esq", "ii", "iii", "iv"))
+
+
+def _first_name_first(name: str) -> str:
+    """An invitation's CN as a person is named: Exchange's "Kowalczyk, Tomasz" is Tomasz
+    Kowalczyk."""
+    found = _LAST_FIRST.fullmatch(name)
+    if found is None or found.group(2).lower() in _NOT_FIRST_NAMES:
+        return name
+    return f"{found.group(2)} {found.group(1)}"
+
+
+def _lookalike_warnings(store: Store, directory: ContactDirectory, added: list[str]
+                        ) -> tuple[str, ...]:
+    """A line for each contact an invitation added that looks like one already known (a
+    second address of theirs, say), with the merge that makes them one."""
+    from coffeechat.resolve import lookalikes
+
+    return tuple("warning: " + twin.warning(contact_id, directory.names[contact_id])
+                 for contact_id in added
+                 for twin in lookalikes(store.conn, contact_id, directory.names[contact_id])
+                 if twin.id not in added)
 
 
 class IcsImporter:

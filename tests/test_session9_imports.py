@@ -672,3 +672,34 @@ def test_a_connections_file_saved_day_first_is_read_day_first(
     other.run("import", "linkedin", write(tmp_path, "d.csv", "First Name,Last Name,"
               "Connected On\nCy,Dias,03/04/2024\n"))
     assert [c["added_at"][:10] for c in other.json("contacts", TZ="UTC")] == ["2024-03-04"]
+
+
+def test_an_invitation_from_someone_known_under_another_address_says_so(
+        run: InProcessCLI, tmp_path: Path) -> None:
+    """Exchange names the organiser "Kowalczyk, Tomasz" and writes from a work address the
+    LinkedIn import did not have: he is added as Tomasz Kowalczyk, with a warning naming the
+    contact he looks like and the merge that makes them one."""
+    configure(run)
+    run.run("import", "linkedin", write(tmp_path, "c.csv", "First Name,Last Name,URL,"
+            "Email Address,Company,Position,Connected On\nTomasz,Kowalczyk,"
+            "https://www.linkedin.com/in/tkowalczyk,tomasz.k@example.org,Fabrikam,Head,"
+            "03 Jan 2025\n"))
+    invite = crlf(f"""BEGIN:VCALENDAR
+VERSION:2.0
+METHOD:REQUEST
+BEGIN:VEVENT
+UID:040000008200E00074C5B7101A82E00800000000AABBCCDD
+ORGANIZER;CN="Kowalczyk, Tomasz":mailto:tkowalczyk@fabrikam.example
+ATTENDEE;CN=Maya;ROLE=REQ-PARTICIPANT:mailto:{ME}
+DTSTART:20261112T140000Z
+DTEND:20261112T143000Z
+DTSTAMP:20261101T120000Z
+SEQUENCE:0
+END:VEVENT
+END:VCALENDAR
+""")
+    result = run.run("import", "ics", write(tmp_path, "i.ics", invite))
+    assert [c["name"] for c in run.json("contacts")] == ["Tomasz Kowalczyk"] * 2
+    assert "warning: Tomasz Kowalczyk looks like Tomasz Kowalczyk (tomasz-kowalczyk), " \
+           "same name; if they are one person: coffeechat merge tomasz-kowalczyk " \
+           "tomasz-kowalczyk-2" in result.err
