@@ -294,7 +294,8 @@ def _vevent(meeting: Meeting, config: Config, stamp_now: datetime) -> Any:
     event.add("x-coffeechat-contact", meeting.contact)
     if meeting.where:
         event.add("location", meeting.where)
-    if config.me.email:
+    if config.me.email and not meeting.invitation:  # (an invitation's: its organiser's,
+        # whom coffeechat does not keep; you are not named so)
         organizer = icalendar.vCalAddress(f"mailto:{config.me.email}")
         if config.me.name:
             organizer.params["cn"] = config.me.name

@@ -703,3 +703,18 @@ END:VCALENDAR
     assert "warning: Tomasz Kowalczyk looks like Tomasz Kowalczyk (tomasz-kowalczyk), " \
            "same name; if they are one person: coffeechat merge tomasz-kowalczyk " \
            "tomasz-kowalczyk-2" in result.err
+
+
+def test_export_ics_does_not_name_me_the_organiser_of_an_invitation(
+        run: InProcessCLI, tmp_path: Path) -> None:
+    """A meeting from someone else's invitation is exported without an ORGANIZER (the
+    organiser is theirs, and a calendar app that took me for it could send updates in my
+    name); one I scheduled by hand names me."""
+    configure(run)
+    run.run("import", "ics", write(tmp_path, "invite.ics", crlf(OUTLOOK)))
+    run.run("add", "Ada Byron")
+    run.run("schedule", "ada", "--at", "2026-11-20T10:00Z")
+    calendar = icalendar.Calendar.from_ical(run.run("export", "ics").out)
+    organisers = {str(e["SUMMARY"]): str(e.get("ORGANIZER", "")) for e in calendar.walk("VEVENT")}
+    assert organisers.pop("Coffee chat with Ada Byron") == f"mailto:{ME}"
+    assert list(organisers.values()) == [""]
