@@ -77,19 +77,27 @@ def read_invitations(path: str, me: str | None) -> list[Invitation]:
     import icalendar
 
     data = read_input(path)
-    try:
-        cal = icalendar.Calendar.from_ical(data)
+    try:  # (several invitations saved into one file: one calendar after another)
+        calendars = icalendar.Calendar.from_ical(data, multiple=True)
     except ValueError as error:
         message = " ".join(str(error).splitlines())[:200]
         raise BadInput(f"{path}: not an iCalendar file ({message})") from None
+    other = next((c.name for c in calendars if c.name != "VCALENDAR"), None)
+    if not calendars or other is not None:
+        raise BadInput(f"{path}: not an iCalendar file ("
+                       + (f"a {other}, not a VCALENDAR)" if other else "no BEGIN:VCALENDAR)"))
     starts = [n + 1 for n, line in enumerate(data.splitlines())
               if line.strip().upper() == b"BEGIN:VEVENT"]
-    method = str(cal.get("method", "")).upper()
-    events = cal.walk("VEVENT")
+    methods: list[str] = []  # each event's calendar's METHOD
+    events: list[Any] = []
+    for cal in calendars:
+        found_here = cal.walk("VEVENT")
+        events += found_here
+        methods += [str(cal.get("method", "")).upper()] * len(found_here)
     overrides = _overrides(events)
     series = {str(event.get("UID", "")) for event in events if "RECURRENCE-ID" not in event}
     found = []
-    for number, event in enumerate(events, start=1):
+    for number, (event, method) in enumerate(zip(events, methods, strict=True), start=1):
         line = starts[number - 1] if number <= len(starts) else 0
         where = f"{path}: line {line}: event {number}" if line else f"{path}: event {number}"
         alone = "RECURRENCE-ID" in event and str(event.get("UID", "")) not in series

@@ -718,3 +718,21 @@ def test_export_ics_does_not_name_me_the_organiser_of_an_invitation(
     organisers = {str(e["SUMMARY"]): str(e.get("ORGANIZER", "")) for e in calendar.walk("VEVENT")}
     assert organisers.pop("Coffee chat with Ada Byron") == f"mailto:{ME}"
     assert list(organisers.values()) == [""]
+
+
+def test_two_invitations_saved_into_one_file_import_as_two(
+        run: InProcessCLI, tmp_path: Path) -> None:
+    """Two .ics files joined (cat a.ics b.ics): each calendar read, each with its METHOD."""
+    configure(run)
+    request = crlf(OUTLOOK)
+    cancel = request.replace("METHOD:REQUEST", "METHOD:CANCEL").replace(
+        "SEQUENCE:0", "SEQUENCE:1")
+    other = request.replace("A1B2C3D4", "E5F6A7B8").replace("Priya", "Omar").replace(
+        "20261110T163000", "20261112T090000").replace("20261110T171500", "20261112T093000")
+    result = run.json("import", "ics", write(tmp_path, "both.ics", other + request))
+    assert sorted(result["scheduled"]) == ["omar-raman", "priya-raman"]
+    again = run.json("import", "ics", write(tmp_path, "cancel.ics", cancel + other))
+    assert again["cancelled"] == ["priya-raman"] and again["unchanged"] == 1
+    vcard = write(tmp_path, "card.ics", "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:A\r\nEND:VCARD\r\n")
+    refused = run.run("import", "ics", vcard, expect=1)
+    assert "not an iCalendar file (a VCARD, not a VCALENDAR)" in refused.err
