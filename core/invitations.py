@@ -21,7 +21,7 @@ same way. A recurring invitation is recorded one occurrence at a time
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any, NamedTuple
 
 import msgspec
@@ -54,6 +54,7 @@ class Invitation(NamedTuple):
     number: int = 0  # which VEVENT of the file (from 1), for messages
     line: int = 0  # the line it begins on
     unknown_zone: str | None = None  # a TZID no zone database knows (read as local time)
+    zone_offset: bool = False  # ... read at the UTC offset its name gives instead
     recurring: bool = False  # a series: ``at`` is the occurrence recorded (coffeechat.recurrence)
     # One occurrence of a series, sent alone: the time (UTC) of the occurrence it moves
     # (to ``at``) or calls off (RECURRENCE-ID)
@@ -154,6 +155,26 @@ def _changed(event: Any) -> datetime:
     return found
 
 
+_NAMED_OFFSET = re.compile(r"\(UTC(?:([+-])(\d{2}):(\d{2}))?\)")
+
+
+def _named_offset(zone: str) -> tzinfo | None:
+    """The fixed offset an Outlook zone's display name begins with ("(UTC+08:00) Beijing,
+    ...", "(UTC) Coordinated Universal Time"), or None."""
+    from datetime import timedelta, timezone
+
+    found = _NAMED_OFFSET.match(zone.strip())
+    if found is None:
+        return None
+    sign, hours, minutes = found.groups()
+    if sign is None:
+        return UTC
+    offset = timedelta(hours=int(hours), minutes=int(minutes))
+    if offset >= timedelta(hours=24):
+        return None
+    return timezone(-offset if sign == "-" else offset)
+
+
 def _in_utc(moment: datetime) -> datetime | None:
     """A decoded time in UTC (a floating one read in this computer's zone); None when
     it lies outside the dates coffeechat keeps."""
@@ -174,6 +195,9 @@ def _invitation(event: Any, method: str, me: str, overrides: list[Override] | No
     start = event.decoded("DTSTART")
     zone = event["DTSTART"].params.get("TZID") if isinstance(start, datetime) \
         and start.tzinfo is None else None  # (icalendar knew no such zone)
+    offset = _named_offset(str(zone)) if zone else None
+    if offset is not None:  # (Outlook's "(UTC+08:00) Beijing, ...": the offset it names)
+        start = start.replace(tzinfo=offset)
     if not isinstance(start, datetime):  # an all-day event: from the start of that day
         start = datetime.combine(start, datetime.min.time())
     minutes = min(max(_minutes(event), 1), DAY_MINUTES)
@@ -213,6 +237,7 @@ def _invitation(event: Any, method: str, me: str, overrides: list[Override] | No
                       " ".join(str(event.get("LOCATION", "")).split())[:200] or None, people,
                       str(event["X-COFFEECHAT-CONTACT"]) if "X-COFFEECHAT-CONTACT" in event
                       else None, unknown_zone=str(zone)[:100] if zone else None,
+                      zone_offset=offset is not None,
                       recurring=recurring)
 
 
@@ -318,8 +343,10 @@ def plan_invitations(store: Store, fold_contact: FoldContact, invitations: list[
     unchanged = len(invitations) - len(outcome.scheduled) - len(outcome.cancelled)
     warnings = tuple(
         f"event {i.number}" + (f" (line {i.line})" if i.line else "")
-        + f": unknown time zone {i.unknown_zone!r}: its time was read as this computer's "
-        f"local time ({stamp(i.at)})" for i in invitations if i.unknown_zone)
+        + f": unknown time zone {i.unknown_zone!r}: its time was read "
+        + ("at the UTC offset its name gives, without daylight saving" if i.zone_offset
+           else "as this computer's local time") + f" ({stamp(i.at)})"
+        for i in invitations if i.unknown_zone)
     warnings += _lookalike_warnings(store, directory, outcome.added)
     return events, outcome._replace(unchanged=unchanged, warnings=warnings)
 

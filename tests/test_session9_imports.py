@@ -328,8 +328,10 @@ END:VCALENDAR
     report = run.run("import", "ics", write(tmp_path, "wz.ics", text))
     assert "2 scheduled" in report.out
     assert "event 2 (line 14): unknown time zone '(UTC+08:00) Beijing" in report.err
+    assert "read at the UTC offset its name gives" in report.err
     assert "meeting on 2026-11-12 13:00" in run.run("show", "jonas-schmidt").out
-    assert "meeting on 2026-11-13 10:00" in run.run("show", "lin-wei").out  # (read as UTC)
+    # (10:00 at UTC+08:00, as its name says: 02:00 UTC)
+    assert "meeting on 2026-11-13 02:00" in run.run("show", "lin-wei").out
 
 
 def test_a_meeting_room_among_the_attendees_is_not_the_contact(
