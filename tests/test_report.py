@@ -95,7 +95,7 @@ def test_the_page_shows_what_stats_counts_and_each_contact(run: InProcessCLI,
     assert re.search(r'data-contact="ann-lee">.*?next: thank-you by 2026-10-06 15:00', text,
                      re.S)
     ann = text.split('id="c-ann-lee"', 1)[1].split("</section>", 1)[0]
-    assert "Timeline of Ann Lee" in ann
+    assert "Timeline of <bdi>Ann Lee</bdi>" in ann  # (isolated: a right-to-left name)
     assert "asked for a conversation via email" in ann
     words = re.sub(r"<[^>]*>", " ", ann.split(">", 1)[1])  # what a reader sees
     assert "introduced me to" in words and "ann-lee" not in words

@@ -236,6 +236,9 @@ def test_names_with_markup_and_rtl_text_in_chromium(run: InProcessCLI, tmp_path:
                 .map(a => a.getAttribute('href').slice(1))
                 .filter(id => !document.getElementById(decodeURIComponent(id))),
               who: [...document.querySelectorAll('.card .who')].map(e => e.textContent),
+              isolated: [...document.querySelectorAll('.card .who, h3, tbody th')].map(
+                e => (e.querySelector('bdi') || e).textContent.trim() !== '' &&
+                     getComputedStyle(e.querySelector('bdi') || e).unicodeBidi),
               scripts: document.scripts.length,
               bold: document.querySelectorAll('.card b').length})"""))
         finally:
@@ -243,3 +246,6 @@ def test_names_with_markup_and_rtl_text_in_chromium(run: InProcessCLI, tmp_path:
     assert seen["broken"] == []
     assert sorted(seen["who"]) == sorted(names)
     assert seen["scripts"] == 0 and seen["bold"] == 0
+    # Each name is isolated from the text around it, so a right-to-left one does not
+    # reorder the dates and counts beside it.
+    assert seen["isolated"] and set(seen["isolated"]) == {"isolate"}
