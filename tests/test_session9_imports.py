@@ -178,6 +178,13 @@ def crlf(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\n", "\r\n")
 
 
+def exchange(*events: str) -> str:
+    """An invitation file as Exchange writes one, holding these VEVENTs (their lines)."""
+    body = "".join(f"BEGIN:VEVENT\n{event}END:VEVENT\n" for event in events)
+    return crlf("BEGIN:VCALENDAR\nMETHOD:REQUEST\nPRODID:Microsoft Exchange Server 2010\n"
+                f"VERSION:2.0\n{body}END:VCALENDAR\n")
+
+
 def configure(run: CLI) -> None:
     (run.home / "config.toml").write_text(f'[me]\nname = "Maya"\nemail = "{ME}"\n')
 
@@ -302,28 +309,19 @@ def test_a_google_weekly_series_skips_its_exdate_and_cancelled_week(
 def test_a_windows_zone_without_its_vtimezone_and_an_unknown_one_warned(
         run: InProcessCLI, tmp_path: Path) -> None:
     configure(run)
-    text = crlf("""BEGIN:VCALENDAR
-METHOD:REQUEST
-PRODID:Microsoft Exchange Server 2010
-VERSION:2.0
-BEGIN:VEVENT
-ORGANIZER;CN=Jonas Schmidt:mailto:jonas.schmidt@example.de
+    text = exchange("""ORGANIZER;CN=Jonas Schmidt:mailto:jonas.schmidt@example.de
 ATTENDEE;ROLE=REQ-PARTICIPANT;CN=Maya:mailto:me@example.com
 UID:wz-1
 DTSTART;TZID=W. Europe Standard Time:20261112T140000
 DTEND;TZID=W. Europe Standard Time:20261112T143000
 DTSTAMP:20261101T120000Z
 SEQUENCE:0
-END:VEVENT
-BEGIN:VEVENT
-ORGANIZER;CN=Lin Wei:mailto:lin.wei@example.cn
+""", """ORGANIZER;CN=Lin Wei:mailto:lin.wei@example.cn
 UID:wz-2
 DTSTART;TZID="(UTC+08:00) Beijing, Chongqing, Hong Kong, Urumqi":20261113T100000
 DTEND;TZID="(UTC+08:00) Beijing, Chongqing, Hong Kong, Urumqi":20261113T110000
 DTSTAMP:20261101T120000Z
 SEQUENCE:0
-END:VEVENT
-END:VCALENDAR
 """)
     report = run.run("import", "ics", write(tmp_path, "wz.ics", text))
     assert "2 scheduled" in report.out
@@ -337,12 +335,7 @@ END:VCALENDAR
 def test_a_meeting_room_among_the_attendees_is_not_the_contact(
         run: InProcessCLI, tmp_path: Path) -> None:
     configure(run)
-    text = crlf("""BEGIN:VCALENDAR
-METHOD:REQUEST
-PRODID:Microsoft Exchange Server 2010
-VERSION:2.0
-BEGIN:VEVENT
-ORGANIZER;CN=Maya:mailto:me@example.com
+    text = exchange("""ORGANIZER;CN=Maya:mailto:me@example.com
 ATTENDEE;CUTYPE=RESOURCE;ROLE=NON-PARTICIPANT;PARTSTAT=ACCEPTED;CN=Conf Room 4B:
  mailto:room4b@contoso.example
 ATTENDEE;CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;RSVP=TRUE;CN=Grace Hopper:
@@ -353,8 +346,6 @@ DTEND:20261112T143000Z
 DTSTAMP:20261101T120000Z
 LOCATION:Conf Room 4B
 SEQUENCE:0
-END:VEVENT
-END:VCALENDAR
 """)
     run.run("import", "ics", write(tmp_path, "room.ics", text))
     assert list(names(run)) == ["Grace Hopper"]
@@ -686,19 +677,13 @@ def test_an_invitation_from_someone_known_under_another_address_says_so(
             "Email Address,Company,Position,Connected On\nTomasz,Kowalczyk,"
             "https://www.linkedin.com/in/tkowalczyk,tomasz.k@example.org,Fabrikam,Head,"
             "03 Jan 2025\n"))
-    invite = crlf(f"""BEGIN:VCALENDAR
-VERSION:2.0
-METHOD:REQUEST
-BEGIN:VEVENT
-UID:040000008200E00074C5B7101A82E00800000000AABBCCDD
+    invite = exchange(f"""UID:040000008200E00074C5B7101A82E00800000000AABBCCDD
 ORGANIZER;CN="Kowalczyk, Tomasz":mailto:tkowalczyk@fabrikam.example
 ATTENDEE;CN=Maya;ROLE=REQ-PARTICIPANT:mailto:{ME}
 DTSTART:20261112T140000Z
 DTEND:20261112T143000Z
 DTSTAMP:20261101T120000Z
 SEQUENCE:0
-END:VEVENT
-END:VCALENDAR
 """)
     result = run.run("import", "ics", write(tmp_path, "i.ics", invite))
     assert [c["name"] for c in run.json("contacts")] == ["Tomasz Kowalczyk"] * 2
