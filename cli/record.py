@@ -234,8 +234,13 @@ def schedule(contact: str, at: str, minutes: int | None, where: str | None, on: 
         from coffeechat.cli.render import LINE, inline
 
         what = "weekly call" if before.scheduled_series else "meeting"
-        click.echo(f"coffeechat: warning: {inline(before.name, LINE)}'s {what} on "
-                   f"{local_time(before.scheduled_at)} is now on {local_time(stamp(meeting_at))}"
+        then, new = local_time(before.scheduled_at), local_time(stamp(meeting_at))
+        if before.scheduled_at > stamp(on_at):  # still ahead: moved
+            change = f"on {then} is now on {new}"
+        else:  # its time passed with nothing recorded: a new meeting takes its place
+            change = (f"on {then}, never recorded as held or cancelled, gives way to a new "
+                      f"one on {new}")
+        click.echo(f"coffeechat: warning: {inline(before.name, LINE)}'s {what} {change}"
                    f" ({ONE_MEETING}: `undo` keeps the earlier one instead)", err=True)
 
 

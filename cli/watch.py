@@ -15,7 +15,8 @@ from coffeechat.errors import visible
 @click.command()
 @click.argument("notes", type=click.Path(exists=True, file_okay=False))
 @click.option("--views", "views_dir", type=click.Path(file_okay=False), metavar="DIR",
-              help="Where to write the Markdown views (default: NOTES/_coffeechat).")
+              help="Where to write the Markdown views (default: NOTES/_coffeechat). A file "
+              "of your own there, where a view would go, is left as it is, with a warning.")
 @click.option("--once", is_flag=True,
               help="Read the folder and write the views once, then exit (1 if a note is bad).")
 @click.option("--moved", is_flag=True,

@@ -92,6 +92,9 @@ def meetings_of(contact_id: str, name: str, email: str | None, rows: list[Row]) 
                 old = found[current]
                 found[current] = old._replace(cancelled=True, sequence=old.sequence + 1)
                 current = None
+            if current is not None and not p.uid and found[current].at <= row.occurred_at:
+                current = None  # (its time passed, nothing recorded: a new meeting, not it
+                # moved; it stays in the calendar as it was, as the fold lets it go)
             uid = (latest.get(p.uid, p.uid) if p.uid else None) or current or row.id
             if p.uid and uid in found and found[uid].held:
                 uid = _next_uid(p.uid, stamp(p.at), found, row.id)

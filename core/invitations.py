@@ -342,7 +342,7 @@ def plan_invitations(store: Store, fold_contact: FoldContact, invitations: list[
     events = _unblocked(store, events)
     unchanged = len(invitations) - len(outcome.scheduled) - len(outcome.cancelled)
     warnings = tuple(
-        f"event {i.number}" + (f" (line {i.line})" if i.line else "")
+        f"warning: event {i.number}" + (f" (line {i.line})" if i.line else "")
         + f": unknown time zone {i.unknown_zone!r}: its time was read "
         + ("at the UTC offset its name gives, without daylight saving" if i.zone_offset
            else "as this computer's local time") + f" ({stamp(i.at)})"

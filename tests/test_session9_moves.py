@@ -71,6 +71,8 @@ def test_a_meeting_whose_time_passed_gives_way_to_a_new_one(run: InProcessCLI) -
     booked(run)
     run.now = "2026-11-11T09:00:00Z"
     run.run("schedule", "grace", "--at", "2026-11-17T15:00Z")
-    event = meeting(run)
+    cal = icalendar.Calendar.from_ical(run.run("export", "ics").out)
+    passed, event = sorted(cal.walk("VEVENT"), key=lambda e: e.decoded("DTSTART"))
     assert span(event)[1] == datetime(2026, 11, 17, 15, 30, tzinfo=UTC)
-    assert "LOCATION" not in event
+    assert "LOCATION" not in event and str(passed["LOCATION"]) == "Blue Bottle, Market St"
+    assert str(passed["STATUS"]) == "CONFIRMED" and passed["UID"] != event["UID"]
