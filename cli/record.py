@@ -217,12 +217,13 @@ def schedule(contact: str, at: str, minutes: int | None, where: str | None, on: 
 
     coffeechat keeps one scheduled meeting per contact: scheduling while one is
     still scheduled moves it, and a warning says so (`undo` takes the move back).
-    A meeting moved while still ahead keeps its length and place unless
+    A meeting moved before it is over keeps its length and place unless
     --minutes or --where are given.
     An --on before the meeting now scheduled was scheduled is refused: dated
     there, it would change nothing.
     """
     from coffeechat.clock import local_time, stamp
+    from coffeechat.fold import meeting_over
 
     recorder = context_app().recorder()
     meeting_at, on_at = when(at, "--at"), when(on, "--on", past=True)
@@ -235,7 +236,7 @@ def schedule(contact: str, at: str, minutes: int | None, where: str | None, on: 
 
         what = "weekly call" if before.scheduled_series else "meeting"
         then, new = local_time(before.scheduled_at), local_time(stamp(meeting_at))
-        if before.scheduled_at > stamp(on_at):  # still ahead: moved
+        if not meeting_over(before.scheduled_at, before.scheduled_minutes, stamp(on_at)):
             change = f"on {then} is now on {new}"
         else:  # its time passed with nothing recorded: a new meeting takes its place
             change = (f"on {then}, never recorded as held or cancelled, gives way to a new "

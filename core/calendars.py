@@ -34,7 +34,7 @@ from coffeechat.clock import from_stamp, now, stamp
 from coffeechat.codec import decode_payload
 from coffeechat.config import Config
 from coffeechat.errors import BadInput, describe_error, without_secrets
-from coffeechat.fold import CONTACT_PREFIX, ContactState, Row, held_as_scheduled
+from coffeechat.fold import CONTACT_PREFIX, ContactState, Row, held_as_scheduled, meeting_over
 from coffeechat.limits import TimeLimitExceeded, time_limit
 from coffeechat.store import Store
 
@@ -92,7 +92,8 @@ def meetings_of(contact_id: str, name: str, email: str | None, rows: list[Row]) 
                 old = found[current]
                 found[current] = old._replace(cancelled=True, sequence=old.sequence + 1)
                 current = None
-            if current is not None and not p.uid and found[current].at <= row.occurred_at:
+            if current is not None and not p.uid and meeting_over(
+                    found[current].at, found[current].minutes, row.occurred_at):
                 current = None  # (its time passed, nothing recorded: a new meeting, not it
                 # moved; it stays in the calendar as it was, as the fold lets it go)
             uid = (latest.get(p.uid, p.uid) if p.uid else None) or current or row.id

@@ -147,6 +147,13 @@ def held_as_scheduled(held_at: str, scheduled_at: str) -> bool:
     return scheduled_at <= stamp(from_stamp(held_at) + HELD_EARLY)
 
 
+def meeting_over(scheduled_at: str, minutes: int, moment: str) -> bool:
+    """Whether a meeting scheduled at ``scheduled_at`` for ``minutes`` had ended by
+    ``moment`` (stored stamps). Scheduled again before then, it is that meeting moved (a
+    meeting under way pushed back too); after, a new one takes its place."""
+    return stamp(from_stamp(scheduled_at) + timedelta(minutes=minutes)) <= moment
+
+
 Decoder = tuple[int, Callable[[str | bytes], Any], bool]
 _decoders_made: list[Any] = [None, {}]  # (the registry they were made for, the decoders)
 

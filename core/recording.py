@@ -39,7 +39,7 @@ from coffeechat.events import (
     RequestSent,
     ThanksSent,
 )
-from coffeechat.fold import CONTACT_PREFIX, ContactState, fold, held_as_scheduled
+from coffeechat.fold import CONTACT_PREFIX, ContactState, fold, held_as_scheduled, meeting_over
 from coffeechat.projections.projector import Projector
 from coffeechat.resolve import free_id, id_taken, resolve_contact
 from coffeechat.store import NewEvent, Store
@@ -323,7 +323,7 @@ class Recorder:
     @_one_batch
     def schedule(self, contact: str, at: datetime, minutes: int | None, where: str | None,
                  on: datetime) -> list[Event]:
-        """A meeting at ``at``; moving the one scheduled, while it is still ahead, keeps
+        """A meeting at ``at``; moving the one scheduled, before it is over, keeps
         its length and place unless given (None: not given; ``where=""``: no place). A
         new one lasts 30 minutes."""
         contact_id = self.contact(contact)
@@ -331,7 +331,8 @@ class Recorder:
         if state.scheduled_id is not None:  # (dated before it, this one would count for nothing)
             validate.not_before(stamp(on), state.scheduled_on, "the meeting now scheduled "
                                 "was scheduled", "change nothing (the later schedule counts)")
-        if state.scheduled_at is not None and state.scheduled_at > stamp(on):
+        if state.scheduled_at is not None and not meeting_over(
+                state.scheduled_at, state.scheduled_minutes, stamp(on)):
             moved = _scheduled_payload(state)
             if moved is not None:
                 minutes = moved.minutes if minutes is None else minutes

@@ -64,7 +64,7 @@ def test_a_moved_meeting_keeps_its_length_and_place_as_the_guide_and_help_say(
     length and place unless --minutes or --where are given again; --where '' drops it."""
     assert "keeps its length and place unless you give `--minutes` or `--where` again " \
            "(`--where ''` drops the place)" in doc("user-guide.md")
-    assert "keeps its length and place unless --minutes or --where are given" in \
+    assert "before it is over keeps its length and place unless --minutes or --where are given" in \
         helptext(run, "schedule")
     run.run("add", "Ada Byron")
     run.run("schedule", "ada", "--at", "2026-11-05T10:00Z", "--minutes", "60",
