@@ -87,8 +87,8 @@ class ViewWriter:
                  warn: Warn | None = None, inside: str | None = None,
                  keep_others: bool = False) -> None:
         self.views_dir = os.path.abspath(views_dir)
-        # (a folder the user named: a file there without the mark, that this writer did
-        # not write, is the user's own and is left as it is)
+        # (a folder the user named: a file there without the mark is the user's own, even
+        # one put in place of a view this writer wrote, and is left as it is)
         self.keep_others = keep_others
         # The folder the views folder is inside of (the notes folder) is never made here:
         # a notes folder deleted while watched must not come back holding only the views.
@@ -160,8 +160,7 @@ class ViewWriter:
         data = text.encode()
         try:
             old, mode = _existing(path, len(data) + 1)
-            if self.keep_others and old is not None and rel not in self.written \
-                    and not old.startswith(_MARK_BYTES):
+            if self.keep_others and old is not None and not old.startswith(_MARK_BYTES):
                 self._say(f"views: not writing {shown}: a file coffeechat did not write is "
                           "there (it does not start with coffeechat's mark); move it away "
                           "and the view is written")

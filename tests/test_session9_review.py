@@ -199,11 +199,6 @@ def until(check: Any, what: str, timeout: float = 20.0) -> None:
 MARK = "<!-- written by coffeechat watch"
 
 
-@pytest.mark.xfail(strict=True, reason="docs/notes.md: in a folder named with --views, 'a file "
-                   "of your own where a view would go (one that does not start with that line) "
-                   "is not written over'; but a view this watcher wrote that the user then "
-                   "replaces with their own text while it runs is written over at the next "
-                   "change, without a word (only files the watcher has not written are kept)")
 @pytest.mark.slow  # a real watcher process
 def test_a_view_replaced_by_the_users_own_file_while_watch_runs_is_kept(
         cli: CLI, tmp_path: Path) -> None:
@@ -230,11 +225,6 @@ def test_a_view_replaced_by_the_users_own_file_while_watch_runs_is_kept(
         watcher.wait(timeout=20)
 
 
-@pytest.mark.xfail(strict=True, reason="--views naming the default folder NOTES/_coffeechat "
-                   "(spelled out) is taken for a folder of the user's: a view scribbled over there "
-                   "is not written again, warned as 'a file coffeechat did not write', where "
-                   "docs/notes.md says that folder is coffeechat's own and its views are "
-                   "written again")
 def test_the_default_views_folder_named_with_views_is_still_coffeechats_own(
         run: InProcessCLI, tmp_path: Path) -> None:
     run.now = NOW
