@@ -185,8 +185,9 @@ def _alias_line(front_text: str) -> tuple[int | None, set[str]]:
                 depth -= 1
             elif not isinstance(event, yaml.NodeEvent):
                 continue  # (stream and document marks)
-            elif depth == 1 and key_next and isinstance(event, yaml.ScalarEvent):
-                keys.add(event.value)
+            elif depth == 1 and key_next:
+                # (a key that is an alias may be "contact": it counts as a merge key does)
+                keys.add(event.value if isinstance(event, yaml.ScalarEvent) else "<<")
             if depth == 1:  # a whole node of the top-level mapping has gone by
                 key_next = not key_next
     except yaml.YAMLError:

@@ -270,9 +270,6 @@ def test_a_contact_key_written_in_other_yaml_forms_is_refused_with_anchors(
         "contact.added", "note.added"]  # (jane.md alone)
 
 
-@pytest.mark.xfail(strict=True, reason="a contact key written as an alias (`kind: &k contact` "
-                   "then `*k : Jane Doe`: YAML reads the key as 'contact') is not seen as one: "
-                   "the note is silently left alone, not refused with the anchors error")
 def test_a_contact_key_that_is_an_alias_is_refused(run: InProcessCLI, tmp_path: Path
                                                    ) -> None:
     run.now = NOW
