@@ -145,6 +145,8 @@ def non_finite(value: object) -> str | None:
             pairs: Any = item.items()
         elif hasattr(item, "__struct_fields__"):
             pairs = ((name, getattr(item, name, None)) for name in item.__struct_fields__)
+        elif hasattr(item, "__dataclass_fields__") and not isinstance(item, type):
+            pairs = ((name, getattr(item, name, None)) for name in item.__dataclass_fields__)
         elif isinstance(item, list | tuple | set | frozenset):
             pending.extend((f"{where}[{n}]", inner) for n, inner in enumerate(item))
             continue
