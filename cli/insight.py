@@ -147,7 +147,9 @@ def _print_follow_through(follow: dict[str, Any]) -> None:
                f"{promises['kept_late']} late, {promises['open']} open "
                f"({promises['overdue']} overdue)")
     click.echo(f"  check-ins: {checkins['done']} done; {checkins['fell_due']} fell due, "
-               f"{checkins['caught_up']} caught up since, {checkins['still_due']} still due")
+               f"{checkins['caught_up']} caught up since, "
+               + (f"{checkins['skipped']} skipped, " if checkins["skipped"] else "")
+               + f"{checkins['still_due']} still due")
 
 
 def _print_referrals(rows: list[dict[str, Any]], limit: int = 10) -> None:

@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import NamedTuple
 
 import apsw
 
@@ -90,6 +91,14 @@ class Meeting:
             from_stamp(self.thanked_at) - from_stamp(self.at) <= timedelta(hours=THANKS_HOURS)
 
 
+class CheckinDue(NamedTuple):
+    """A check-in that fell due, and how it ended."""
+
+    at: str
+    caught_up: str | None  # the touch that caught up (None: none by then)
+    skipped: bool = False  # set aside with `skip` instead
+
+
 @dataclass
 class Promise:
     at: str
@@ -110,7 +119,7 @@ class History:
     scheduled: list[str] = field(default_factory=list)  # when each meeting was scheduled
     meetings: list[Meeting] = field(default_factory=list)
     checkins: list[str] = field(default_factory=list)  # when each check-in was done
-    checkins_due: list[tuple[str, str | None]] = field(default_factory=list)  # (due, done at)
+    checkins_due: list[CheckinDue] = field(default_factory=list)
     promises: list[Promise] = field(default_factory=list)
     referrals: list[tuple[str, str]] = field(default_factory=list)  # (when, the person's id)
 
@@ -169,7 +178,7 @@ def history(state: ContactState, until: str, rules: FollowupRules, standing: Sta
     ask: Ask | None = None
     meeting: Meeting | None = None
     promises: dict[str, Promise] = {}
-    touches: list[str] = []
+    touches: list[tuple[str, str]] = []  # (when, the event's id)
     for row in state.events:
         if row.occurred_at > until:
             break  # (oldest first)
@@ -193,7 +202,7 @@ def history(state: ContactState, until: str, rules: FollowupRules, standing: Sta
             else:
                 found.checkins.append(at)
             if found.meetings:
-                touches.append(at)
+                touches.append((at, row.id))
             continue
         payload = readable_payload(row.type, row.schema, row.data)
         if payload is None:
@@ -217,12 +226,14 @@ def history(state: ContactState, until: str, rules: FollowupRules, standing: Sta
         elif isinstance(payload, ReferralMade):
             found.referrals.append((at, payload.contact))
         if payload.touch and found.meetings:
-            touches.append(at)
+            touches.append((at, row.id))
     for held in found.meetings:  # (a thank-you skipped is not one still to send)
         skip = state.skipped.get((Kind.THANK_YOU, held.id))
         held.skipped = held.thanked_at is None and skip is not None and skip[1] <= until
     found.promises = list(promises.values())
-    found.checkins_due = _checkins_due(touches, until, standing.spans(rules))
+    skips = {cause: skip for (kind, cause), skip in state.skipped.items()
+             if kind == Kind.CHECK_IN}
+    found.checkins_due = _checkins_due(touches, until, standing.spans(rules), skips)
     return found
 
 
@@ -245,25 +256,34 @@ def hours_between(start: str, end: str) -> float:
     return (from_stamp(end) - from_stamp(start)).total_seconds() / 3600
 
 
-def _checkins_due(touches: list[str], until: str, spans: list[tuple[str, bool, int]]
-                  ) -> list[tuple[str, str | None]]:
-    """(when a check-in fell due, the touch that caught up or None) for each gap too long.
+def _checkins_due(touches: list[tuple[str, str]], until: str,
+                  spans: list[tuple[str, bool, int]], skips: dict[str, tuple[str, str]]
+                  ) -> list[CheckinDue]:
+    """Each check-in that fell due by ``until``: when, and the touch that caught up (None:
+    none yet), or that it was skipped (``skips``: the cause skipped → (the skip's id, when)).
 
     A check-in falls due the first moment after a touch that is its ideal gap after it,
     by the cadence of that moment, while check-ins are due at all (``spans``): a
     cadence set later does not change an earlier gap, and an archived contact's fall
-    due no more.
+    due no more. A skipped one is settled, and the next falls due a gap after the skip,
+    as ``due`` has it.
     """
-    due: list[tuple[str, str | None]] = []
-    for n, touch in enumerate(touches):
-        following = touches[n + 1] if n + 1 < len(touches) else None
-        falls = _falls_due(touch, spans)
-        if falls is None or falls > until:
-            continue
-        if following is None:
-            due.append((falls, None))
-        elif following > falls:
-            due.append((falls, following))
+    due: list[CheckinDue] = []
+    for n, (touch, touch_id) in enumerate(touches):
+        following = touches[n + 1][0] if n + 1 < len(touches) else None
+        since, cause = touch, touch_id
+        for _round in range(1000):  # (each skip is an event: a log holds few of them)
+            falls = _falls_due(since, spans)
+            if falls is None or falls > until or (following is not None and following <= falls):
+                break
+            skip = skips.get(cause)
+            if skip is not None and skip[1] <= until and (following is None
+                                                            or skip[1] < following):
+                due.append(CheckinDue(falls, None, True))
+                cause, since = skip
+                continue
+            due.append(CheckinDue(falls, following, False))
+            break
     return due
 
 

@@ -140,8 +140,9 @@ def _follow_through(people: list[History], inside: Callable[[str | None], bool],
     kept = [c for c in promises if c.kept_at]
     kept_on_time = sum(c.kept_at is not None and c.kept_at <= c.due for c in kept)
     open_ = [c for c in promises if not c.kept_at]
-    fell_due = [d for p in people for d in p.checkins_due if inside(d[0])]
-    caught_up = sum(done is not None for _due, done in fell_due)
+    fell_due = [d for p in people for d in p.checkins_due if inside(d.at)]
+    caught_up = sum(d.caught_up is not None for d in fell_due)
+    set_aside = sum(d.skipped for d in fell_due)
     return {
         "thanks": {
             "meetings": len(meetings), "on_time": len(on_time),
@@ -158,8 +159,8 @@ def _follow_through(people: list[History], inside: Callable[[str | None], bool],
         },
         "checkins": {
             "done": sum(inside(at) for p in people for at in p.checkins),
-            "fell_due": len(fell_due), "caught_up": caught_up,
-            "still_due": len(fell_due) - caught_up,
+            "fell_due": len(fell_due), "caught_up": caught_up, "skipped": set_aside,
+            "still_due": len(fell_due) - caught_up - set_aside,
         },
     }
 
