@@ -161,7 +161,7 @@ def test_an_empty_store_and_a_one_contact_store(run: InProcessCLI, tmp_path: Pat
     run.now = "2027-06-01T09:00:00Z"  # added 2026-11-02, never touched: 211 days
     assert run.json("contacts")[0]["warmth"] == "cold"
     assert run.json("stats")["follow_through"]["checkins"] == \
-        {"done": 0, "fell_due": 0, "caught_up": 0, "still_due": 0}  # never met: none due
+        {"done": 0, "fell_due": 0, "caught_up": 0, "skipped": 0, "still_due": 0}  # (never met)
 
 
 def test_undoing_an_archive_brings_warmth_and_the_check_in_back(run: InProcessCLI) -> None:
@@ -200,7 +200,7 @@ def test_an_archived_contact_has_no_check_in_still_due_in_stats(run: InProcessCL
     run.ids("archive", "bo", "--reason", "moved away")
     run.now = "2026-12-15T10:00:00Z"
     assert [d["contact"] for d in run.json("due") if d["kind"] == "check-in"] == ["ann-lee"]
-    assert checkins(run) == {"done": 0, "fell_due": 1, "caught_up": 0, "still_due": 1}
+    assert checkins(run) == {"done": 0, "fell_due": 1, "caught_up": 0, "skipped": 0, "still_due": 1}
 
 
 def test_a_cadence_set_later_does_not_change_a_past_window(run: InProcessCLI) -> None:

@@ -163,7 +163,7 @@ def test_every_figure_of_the_whole_history(history: InProcessCLI) -> None:
                    "on_time_share": 0.3333, "median_hours": 26.5},
         "commitments": {"made": 1, "kept_on_time": 0, "kept_late": 1, "open": 0, "overdue": 0},
         # Fay's fell due on Oct 20 and the check-in of Oct 25 caught up
-        "checkins": {"done": 1, "fell_due": 1, "caught_up": 1, "still_due": 0},
+        "checkins": {"done": 1, "fell_due": 1, "caught_up": 1, "skipped": 0, "still_due": 0},
     }
     assert found["referrals"] == [{"contact": "ann-lee", "name": "Ann Lee", "introductions": 1,
                                    "met": 1, "names": ["Gus Poe"], "depth": 1}]
@@ -206,7 +206,7 @@ def test_since_and_until_count_what_happened_between(history: InProcessCLI) -> N
         "median_hours": 4.0}
     assert found["follow_through"]["commitments"]["kept_late"] == 1
     assert found["follow_through"]["checkins"] == {  # Fay's fell due Oct 20: after
-        "done": 0, "fell_due": 0, "caught_up": 0, "still_due": 0}
+        "done": 0, "fell_due": 0, "caught_up": 0, "skipped": 0, "still_due": 0}
     assert found["referrals"][0]["met"] == 0
     assert [(w["week"], w["asks"], w["meetings"]) for w in found["activity"]] == [
         ("2026-W40", 4, 0), ("2026-W41", 0, 1), ("2026-W42", 0, 0)]
