@@ -286,18 +286,20 @@ def read_vcard(path: str) -> Parsed:
     """
     import vobject
 
-    text = _soft_breaks_joined(_text(path))
+    original = _text(path)
+    text = _soft_breaks_joined(original)
     people: list[Person] = []
     errors: list[RowError] = []
     skipped: list[RowError] = []
-    starts = [n + 1 for n, line in enumerate(text.splitlines())
+    starts = [n + 1 for n, line in enumerate(original.splitlines())  # (the file's own lines)
               if line.strip().upper() == "BEGIN:VCARD"]
     try:
         cards = list(vobject.readComponents(text, ignoreUnreadable=False))
     except Exception as error:  # vobject raises several kinds for a broken file
-        line = _broken_line(text, error)
+        line = _broken_line(original, error)
         where = f"line {line}" if line else "a card"
-        message = " ".join(str(error).splitlines())[:200]
+        # (without vobject's own "At line N:", which counts lines its own way)
+        message = re.sub(r"^At line \d+: ", "", " ".join(str(error).splitlines()))[:200]
         raise BadInput(f"{path}: {where}: cannot read the vCard ({message})") from None
     for number, card in enumerate(cards):
         row = starts[number] if number < len(starts) else number + 1
@@ -312,16 +314,35 @@ def read_vcard(path: str) -> Parsed:
     return Parsed(people, errors, skipped)
 
 
-def _broken_line(text: str, error: Exception) -> int | None:
-    """The file line vobject could not read: found by its text (vobject's own count of
-    lines is not the file's), else as vobject counts."""
+def _broken_line(original: str, error: Exception) -> int | None:
+    """The file line where the line vobject could not read begins: found by its text in
+    the file's logical lines (folded lines and quoted-printable soft breaks joined, each
+    at the line it starts on), as vobject's own count of lines is not the file's."""
     said = re.search(r"Failed to parse line: (.+)$", str(error).strip())
-    if said is not None:
-        broken = said.group(1).strip()
-        for number, line in enumerate(text.splitlines(), 1):
-            if line.strip() == broken:
-                return number
-    return getattr(error, "lineNumber", None)
+    if said is None:
+        return None
+    broken = said.group(1).strip()
+    for start, line in _logical_lines(original):
+        if broken in (line.strip(), line.replace("\n", "").strip()):
+            return start
+    return None
+
+
+def _logical_lines(original: str) -> list[tuple[int, str]]:
+    """(the file line it starts on, its text) of each vCard line: a line that begins with
+    a space or tab goes on the one before it (vCard's folding, as either of two forms),
+    and so does one after a quoted-printable value ending in "=" (a soft break)."""
+    found: list[tuple[int, str]] = []
+    for number, line in enumerate(original.splitlines(), 1):
+        if found and line[:1] in (" ", "\t"):
+            start, before = found[-1]
+            found[-1] = (start, before + "\n" + line[1:])
+        elif found and found[-1][1].endswith("=") and _QUOTED_PRINTABLE.match(found[-1][1]):
+            start, before = found[-1]
+            found[-1] = (start, before[:-1] + line)
+        else:
+            found.append((number, line))
+    return found
 
 
 # A vCard 2.1 property whose value is quoted-printable (ENCODING=QUOTED-PRINTABLE, or the

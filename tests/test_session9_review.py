@@ -500,10 +500,6 @@ def test_a_quoted_printable_card_over_several_lines_imports(run: InProcessCLI, t
     assert [c["name"] for c in run.json("contacts")] == ["José López"]
 
 
-@pytest.mark.xfail(strict=True, reason="in a file with quoted-printable soft line breaks, a "
-                   "broken vCard line is named by its line in the text with those breaks joined, "
-                   "not in the file: here 'line 9' for the file's line 11 (and vobject's own "
-                   "'At line 17' beside it)")
 def test_a_broken_line_after_quoted_printable_soft_breaks_is_named_where_it_is(
         run: InProcessCLI, tmp_path: Path) -> None:
     broken = "BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Carl Dorn\r\nthis line is broken\r\nEND:VCARD\r\n"
@@ -513,9 +509,6 @@ def test_a_broken_line_after_quoted_printable_soft_breaks_is_named_where_it_is(
     assert "b.vcf: line 11: cannot read the vCard" in refused.err, refused.err
 
 
-@pytest.mark.xfail(strict=True, reason="a broken vCard line folded over two lines is not found "
-                   "by its text (vobject quotes it unfolded), and vobject's own count is given "
-                   "instead: 'line 10' in a file of 8 lines, where the broken line starts on 6")
 def test_a_broken_folded_vcard_line_is_named_where_it_starts(run: InProcessCLI,
                                                             tmp_path: Path) -> None:
     card = ("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Carl Dorn\r\nNOTE:a long\r\n  note\r\n"
