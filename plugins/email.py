@@ -121,9 +121,9 @@ class EmailChannel:
             if stopped.what != limit:  # (an outer limit's)
                 raise
             if not taken:  # (past the server's 250 the message is sent: it is recorded)
-                raise DeliveryError(f"--send: the mail server at {where} did not take the "
-                                    f"message within {s.timeout:g} s ([email] timeout); "
-                                    "nothing was recorded") from None
+                raise DeliveryError(f"--send: the mail server at {where} timed out: it did "
+                                    f"not take the message within {s.timeout:g} s ([email] "
+                                    "timeout); nothing was recorded") from None
         except smtplib.SMTPNotSupportedError as error:  # (a server without STARTTLS, say)
             said = without_secrets(str(error).rstrip("."), [secret], s.username)
             raise DeliveryError(f"--send: the mail server at {where} said: {said}; set [email] "
