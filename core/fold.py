@@ -247,7 +247,9 @@ def _contact_updated(state: ContactState, row: Row, p: ContactUpdated) -> None:
 
 @applies(ContactArchived)
 def _contact_archived(state: ContactState, row: Row, p: ContactArchived) -> None:
-    state.archived = True
+    if row.stream == state.stream:  # (a merged contact's archive was its own: the one
+        # kept stands as it stood, as it keeps its own details)
+        state.archived = True
 
 
 @applies(ContactMerged)

@@ -52,3 +52,25 @@ def test_a_snoozed_check_in_leaves_reconnect_until_the_snooze_ends(run: InProces
     assert reconnect_ids(run) == ["ann-lee", "bo-kim"]
     assert reconnect_ids(run) == [r["id"] for r in run.json(
         "reconnect", "--as-of", "2026-12-21T10:00:00Z")]
+
+
+def test_merging_in_an_archived_duplicate_keeps_the_contact_in_touch(run: InProcessCLI) -> None:
+    """A duplicate set aside with `archive`, then merged into the contact kept: its archive
+    was its own, so the one kept stays met, warm or due, with its check-ins (before, the
+    merge archived Ann and her check-ins were gone from due and stats)."""
+    run.now = "2026-09-01T10:00:00Z"
+    run.run("add", "Ann Lee")
+    run.run("met", "ann-lee")
+    run.run("thank", "ann-lee")
+    run.run("add", "A. Lee")
+    run.run("archive", "a-lee")
+    run.run("merge", "ann-lee", "a-lee")
+    run.now = "2026-12-15T10:00:00Z"
+    [ann] = [c for c in run.json("contacts") if c["id"] == "ann-lee"]
+    assert ann["stage"] == "met" and ann["warmth"] == "due"
+    assert [i["kind"] for i in run.json("due", "--all") if i["contact"] == "ann-lee"] \
+        == ["check-in"]
+    assert run.json("stats")["follow_through"]["checkins"]["still_due"] == 1
+    # Archiving the contact kept still archives it.
+    run.run("archive", "ann-lee")
+    assert [c["stage"] for c in run.json("contacts") if c["id"] == "ann-lee"] == ["archived"]

@@ -21,7 +21,7 @@ META_ZONE = "zone"
 
 # The version of each built-in projection. Bump one when its tables or the
 # meaning of its rows change: the projection is then rebuilt from the log.
-VERSIONS = {"contacts": 10, "followups": 7, "referrals": 1, "search": 3, "merges": 1}
+VERSIONS = {"contacts": 11, "followups": 8, "referrals": 1, "search": 3, "merges": 1}
 
 # Tables SQLite keeps for a projection beside its own: FTS5's for the search index.
 # One dropped by hand leaves the index unreadable (every search, and dropping it,
