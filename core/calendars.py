@@ -60,6 +60,7 @@ class Meeting(NamedTuple):
     occurrence: str = ""  # which occurrence of its series it is (where it was first put)
     changed: int = -1  # the SEQUENCE of the last change sent for that occurrence alone
     invitation: str = ""  # the UID of the invitation it came from ("" if none; see uid)
+    all_day: bool = False  # a day, not a time: exported as one (DTSTART;VALUE=DATE)
 
 
 MEETING_TYPES = ("meeting.scheduled", "meeting.cancelled", "meeting.held")
@@ -135,6 +136,12 @@ def _scheduled(before: Meeting | None, uid: str, p: Any, contact_id: str, name: 
                email: str | None) -> Meeting:
     """The meeting a ``meeting.scheduled`` row makes: from an invitation (its SEQUENCE),
     from a change sent for one occurrence of a series, or by hand (its SEQUENCE raised)."""
+    meeting = _scheduled_meeting(before, uid, p, contact_id, name, email)
+    return meeting._replace(all_day=p.all_day)
+
+
+def _scheduled_meeting(before: Meeting | None, uid: str, p: Any, contact_id: str, name: str,
+                       email: str | None) -> Meeting:
     local = before.sequence + 1 if before else 0
     at = stamp(p.at)
     invitation = p.uid or (before.invitation if before else "")
@@ -291,8 +298,12 @@ def _vevent(meeting: Meeting, config: Config, stamp_now: datetime) -> Any:
     event.add("uid", meeting.uid if own else f"{meeting.uid}@{DOMAIN}")
     event.add("sequence", meeting.sequence)
     event.add("dtstamp", stamp_now)
-    event.add("dtstart", start)
-    event.add("dtend", start + timedelta(minutes=meeting.minutes))
+    if meeting.all_day:  # (its day, as the invitation gave it: no time, no zone)
+        event.add("dtstart", start.date())
+        event.add("dtend", start.date() + timedelta(days=max(meeting.minutes // 1440, 1)))
+    else:
+        event.add("dtstart", start)
+        event.add("dtend", start + timedelta(minutes=meeting.minutes))
     event.add("summary", f"Coffee chat with {meeting.name}")
     event.add("status", "CANCELLED" if meeting.cancelled else "CONFIRMED")
     event.add("x-coffeechat-contact", meeting.contact)

@@ -107,6 +107,7 @@ class ContactState:
         "request_open",
         "retracted",
         "role",
+        "scheduled_all_day",
         "scheduled_at",
         "scheduled_id",
         "scheduled_minutes",
@@ -172,6 +173,7 @@ class ContactState:
         self.scheduled_id: str | None = None
         self.scheduled_series = False  # it is an occurrence of a recurring invitation
         self.scheduled_minutes = 0  # how long it is to last (read only while one is scheduled)
+        self.scheduled_all_day = False  # it is a day, not a time (all-day invitations)
         # The latest meeting cancelled before any met, and its event, while nothing has
         # been scheduled or held since (None otherwise): the rebook item's cause.
         self.called_off_at: str | None = None

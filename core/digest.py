@@ -119,11 +119,11 @@ def meetings(db: apsw.Connection, schema: str, now: str) -> list[dict[str, Any]]
         if doc is None or doc["stage"] == Stage.ARCHIVED:
             continue
         scheduled = payloads.get(scheduled_id)
-        minutes, where = (scheduled.minutes, scheduled.where) \
-            if isinstance(scheduled, MeetingScheduled) else (None, None)
+        minutes, where, all_day = (scheduled.minutes, scheduled.where, scheduled.all_day) \
+            if isinstance(scheduled, MeetingScheduled) else (None, None, False)
         referrer = referrers.get(doc["referred_by"]) if doc["referred_by"] else None
         found.append({"contact": contact_id, "name": doc["name"], "at": at,
-                      "minutes": minutes, "where": where,
+                      "minutes": minutes, "where": where, "all_day": all_day,
                       "prep": prep_lines(doc, referrer, payloads.get(last_met_id))})
     found.sort(key=lambda m: (m["at"], m["name"].casefold()))
     return found
@@ -211,10 +211,12 @@ def lines(digest: dict[str, list[dict[str, Any]]], now: str) -> list[tuple[str, 
                 "coffeechat due --all")
     meeting_rows = []
     for m in digest["meetings"]:
-        facts = ", ".join(f for f in (f"{m['minutes']} min" if m["minutes"] else "", m["where"])
-                          if f)
-        meeting_rows.append(f"{local_time(m['at'])}  {m['name']}" + (f" ({facts})" if facts
-                                                                     else ""))
+        if m.get("all_day"):  # (its day, whatever the zone: see coffeechat.payload)
+            when, length = f"{m['at'][:10]} all day", ""
+        else:
+            when, length = local_time(m["at"]), f"{m['minutes']} min" if m["minutes"] else ""
+        facts = ", ".join(f for f in (length, m["where"]) if f)
+        meeting_rows.append(f"{when}  {m['name']}" + (f" ({facts})" if facts else ""))
         meeting_rows += [f"    {line}" for line in m["prep"]]
     section("Meetings today and tomorrow", meeting_rows, len(digest["meetings"]), "")
     section(f"Birthdays and dates in the next {BIRTHDAY_DAYS} days",

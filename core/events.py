@@ -29,6 +29,7 @@ from coffeechat.payload import (  # noqa: F401 - the names plugins and the docs 
     Minutes,
     Payload,
     Sequence,
+    all_day_date,
     called,
     in_local_time,
     joined,
@@ -200,9 +201,14 @@ class MeetingScheduled(Payload):
     # occurrence's time in the series (its RECURRENCE-ID; ``sequence`` is the change's)
     occurrence: datetime | None = None
     series: bool = False  # an occurrence of a recurring invitation (a weekly call, say)
+    # An all-day invitation's: a day, not a time. ``at`` is 10:00 UTC on that day, which
+    # is that day from UTC-10 to UTC+13 (see ALL_DAY_HOUR); shown as the day alone.
+    all_day: bool = False
 
     def describe(self) -> str:
         where = f", {self.where}" if self.where else ""
+        if self.all_day:
+            return f"meeting on {all_day_date(self.at)} (all day){where}"
         return f"meeting at {in_local_time(self.at)}, {self.minutes} min{where}"
 
 

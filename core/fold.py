@@ -314,6 +314,7 @@ def _meeting_scheduled(state: ContactState, row: Row, p: MeetingScheduled) -> No
     state.scheduled_at = stamp(p.at)
     state.scheduled_on, state.scheduled_id = row.occurred_at, row.id
     state.scheduled_series, state.scheduled_minutes = p.series, p.minutes
+    state.scheduled_all_day = p.all_day
     state.request_open = False
     state.called_off_at = state.called_off_id = None
 

@@ -21,7 +21,7 @@ same way. A recurring invitation is recorded one occurrence at a time
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
 from typing import Any, NamedTuple
 
 import msgspec
@@ -34,6 +34,7 @@ from coffeechat.events import ContactAdded, MeetingCancelled, MeetingScheduled, 
 from coffeechat.files import read_input
 from coffeechat.fold import CONTACT_PREFIX
 from coffeechat.importing import ImportContext, Imported, Plan, Reads, Report
+from coffeechat.payload import ALL_DAY_HOUR
 from coffeechat.recurrence import Override, every, occurrence, recurs
 from coffeechat.resolve import ContactDirectory, contacts_by_email
 from coffeechat.store import NewEvent, Store
@@ -55,6 +56,7 @@ class Invitation(NamedTuple):
     line: int = 0  # the line it begins on
     unknown_zone: str | None = None  # a TZID no zone database knows (read as local time)
     zone_offset: bool = False  # ... read at the UTC offset its name gives instead
+    all_day: bool = False  # a day, not a time (``at``: ALL_DAY_HOUR UTC on it)
     recurring: bool = False  # a series: ``at`` is the occurrence recorded (coffeechat.recurrence)
     # One occurrence of a series, sent alone: the time (UTC) of the occurrence it moves
     # (to ``at``) or calls off (RECURRENCE-ID)
@@ -146,8 +148,8 @@ def _changed(event: Any) -> datetime:
     value = event.decoded("RECURRENCE-ID")
     if not isinstance(value, date):
         raise BadInput(f"RECURRENCE-ID: {str(value)[:40]!r} is not a time")
-    if not isinstance(value, datetime):
-        value = datetime.combine(value, datetime.min.time())
+    if not isinstance(value, datetime):  # (an all-day occurrence: kept as all-day ones are)
+        value = datetime.combine(value, time(ALL_DAY_HOUR), tzinfo=UTC)
     found = _in_utc(value)
     if found is None:
         raise BadInput(f"RECURRENCE-ID: {value.date()} is outside the dates coffeechat keeps "
@@ -198,8 +200,9 @@ def _invitation(event: Any, method: str, me: str, overrides: list[Override] | No
     offset = _named_offset(str(zone)) if zone else None
     if offset is not None:  # (Outlook's "(UTC+08:00) Beijing, ...": the offset it names)
         start = start.replace(tzinfo=offset)
-    if not isinstance(start, datetime):  # an all-day event: from the start of that day
-        start = datetime.combine(start, datetime.min.time())
+    all_day = not isinstance(start, datetime)
+    if all_day:  # an all-day event: its day, kept at the hour that is that day everywhere
+        start = datetime.combine(start, time(ALL_DAY_HOUR), tzinfo=UTC)
     minutes = min(max(_minutes(event), 1), DAY_MINUTES)
     recurring, emptied = recurs(event), False
     if recurring:  # a series: the occurrence not yet over (see coffeechat.recurrence)
@@ -237,7 +240,7 @@ def _invitation(event: Any, method: str, me: str, overrides: list[Override] | No
                       " ".join(str(event.get("LOCATION", "")).split())[:200] or None, people,
                       str(event["X-COFFEECHAT-CONTACT"]) if "X-COFFEECHAT-CONTACT" in event
                       else None, unknown_zone=str(zone)[:100] if zone else None,
-                      zone_offset=offset is not None,
+                      zone_offset=offset is not None, all_day=all_day,
                       recurring=recurring)
 
 
@@ -325,7 +328,8 @@ def plan_invitations(store: Store, fold_contact: FoldContact, invitations: list[
             payload = MeetingScheduled(at=invitation.at, minutes=invitation.minutes,
                                        where=invitation.where, uid=invitation.uid,
                                        sequence=invitation.sequence,
-                                       series=invitation.recurring)
+                                       series=invitation.recurring,
+                                       all_day=invitation.all_day)
             outcome.scheduled.append(contact)
             outcome.why.append(f"{what}: schedule a meeting with {contact} at "
                                f"{stamp(invitation.at)}" + (", the next occurrence of a "

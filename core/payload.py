@@ -19,7 +19,7 @@ contact id or an event id).
 
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, ClassVar
 
 import msgspec
@@ -77,6 +77,16 @@ class Payload(msgspec.Struct, kw_only=True, omit_defaults=True):
 def in_local_time(moment: datetime) -> str:
     """A payload's time as people read it: local ``YYYY-MM-DD HH:MM``."""
     return local_time(stamp(moment))
+
+
+# An all-day meeting's day is kept as this hour UTC on it: the same day in every zone
+# from UTC-10 to UTC+13 (so `today` lists it on its day), whatever zone imported it.
+ALL_DAY_HOUR = 10
+
+
+def all_day_date(moment: datetime) -> str:
+    """The day an all-day meeting is on, ``YYYY-MM-DD`` (its day in UTC)."""
+    return moment.astimezone(UTC).date().isoformat()
 
 
 def joined(*values: object) -> str:

@@ -121,8 +121,15 @@ def prep(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
     if state.scheduled_at and state.scheduled_on and state.scheduled_id \
             and state.scheduled_id not in state.prepared:
         due = max(_after(state.scheduled_at, hours=-rules.prep_hours), state.scheduled_on)
-        yield FollowUp(state.id, Kind.PREP, due, "meeting on {time}", state.scheduled_id,
+        yield FollowUp(state.id, Kind.PREP, due, _meeting_on(state), state.scheduled_id,
                        expires_at=state.scheduled_at, anchor=state.scheduled_at)
+
+
+def _meeting_on(state: ContactState) -> str:
+    """The scheduled meeting in a reason: its time, shown locally; an all-day one's day."""
+    if state.scheduled_all_day and state.scheduled_at:
+        return f"meeting on {state.scheduled_at[:10]} (all day)"  # (its day in UTC)
+    return "meeting on {time}"
 
 
 def record_meeting(state: ContactState, rules: FollowupRules) -> Iterator[FollowUp]:
@@ -131,7 +138,7 @@ def record_meeting(state: ContactState, rules: FollowupRules) -> Iterator[Follow
     if state.scheduled_at and state.scheduled_id:
         end = _after(state.scheduled_at, minutes=state.scheduled_minutes)
         yield FollowUp(state.id, Kind.RECORD_MEETING, end,
-                       "meeting on {time}: held? done or met if so, cancel if not",
+                       f"{_meeting_on(state)}: held? done or met if so, cancel if not",
                        state.scheduled_id, anchor=state.scheduled_at)
 
 

@@ -3,7 +3,7 @@ over is the meeting recorded, and importing again once it is over moves it on.""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -93,8 +93,10 @@ def test_extra_dates_and_all_day_series(run: CLI, tmp_path: Path) -> None:
                        .replace("RRULE:FREQ=WEEKLY;BYDAY=TU", "RRULE:FREQ=MONTHLY")
                        .replace("UID:7fk2", "UID:9fk2"))
     run.json("import", "ics", str(monthly))
-    # all day on the 15th (floating: this computer's zone, UTC here)
-    assert scheduled(run, tmp_path, "9fk2") == datetime(2026, 12, 15, tzinfo=UTC)
+    # all day on the 15th, exported as that day (no time, no zone)
+    [event] = [e for e in exported(run, tmp_path).walk("VEVENT")
+               if str(e["UID"]).startswith("9fk2")]
+    assert event.decoded("DTSTART") == date(2026, 12, 15)
 
 
 def test_a_bad_or_endless_series_is_a_one_line_error_and_records_nothing(

@@ -88,7 +88,7 @@ def test_an_invitation_without_a_uid_is_one_line_naming_it(run: CLI, tmp_path: P
 
 @pytest.mark.parametrize(("start", "end", "at", "minutes"), [
     # an all-day start with a timed end: all day
-    ("DTSTART;VALUE=DATE:20261110", "DTEND:20261110T120000Z", "2026-11-10T00:00:00", 24 * 60),
+    ("DTSTART;VALUE=DATE:20261110", "DTEND:20261110T120000Z", "2026-11-10T10:00:00", 24 * 60),
     # a floating end beside a zoned start: read in that zone
     ("DTSTART;TZID=Europe/Berlin:20261110T100000", "DTEND:20261110T104500",
      "2026-11-10T09:00:00", 45),

@@ -17,10 +17,10 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 import icalendar
-import pytest
 
 from tests.conftest import CLI, InProcessCLI
 
@@ -359,9 +359,6 @@ SEQUENCE:0
     assert sorted(names(run)) == ["Grace Hopper", "Linus T"]
 
 
-@pytest.mark.xfail(strict=True, reason="an all-day invitation is stored as midnight in the "
-                   "zone it was imported in: seen from a zone to the west it is the day before "
-                   "(and export ics gives a timed 24-hour event, not an all-day one)")
 def test_an_all_day_invitation_stays_on_its_day_in_another_zone(
         run: InProcessCLI, tmp_path: Path) -> None:
     configure(run)
@@ -382,6 +379,25 @@ END:VCALENDAR
     run.run("import", "ics", write(tmp_path, "offsite.ics", text), TZ="Europe/London")
     assert "meeting on 2026-11-20" in run.run("show", "rafael-souza",
                                               TZ="America/New_York").out
+    # Its day in every zone from Honolulu to Auckland's summer, shown as a day.
+    for zone in ("Pacific/Honolulu", "America/New_York", "Asia/Tokyo", "Pacific/Auckland"):
+        shown = run.run("show", "rafael-souza", TZ=zone).out
+        assert "meeting on 2026-11-20 (all day)" in shown, (zone, shown)
+        run.now = "2026-11-20T08:00:00Z"  # (20 November somewhere in each: today or tomorrow)
+        [meeting] = run.json("today", TZ=zone)["meetings"]
+        assert meeting["all_day"] and meeting["at"].startswith("2026-11-20"), zone
+    run.now = "2026-11-21T11:00:00Z"  # (Sunday 22 November, 00:00, in Auckland: the offsite
+    # was on Friday, neither today nor tomorrow there)
+    assert run.json("today", TZ="Pacific/Auckland")["meetings"] == []
+    run.now = "2026-11-19T23:00:00Z"  # (Friday 20 November in Tokyo)
+    assert "2026-11-20 all day  Rafael Souza" in run.run("today", TZ="Asia/Tokyo").out
+    # export ics gives it back as a day, and importing that again changes nothing.
+    ics = run.run("export", "ics").out
+    [event] = icalendar.Calendar.from_ical(ics).walk("VEVENT")
+    assert event.decoded("DTSTART") == date(2026, 11, 20) == \
+        event.decoded("DTEND") - timedelta(days=1)
+    again = run.json("import", "ics", write(tmp_path, "ours.ics", ics), TZ="Asia/Tokyo")
+    assert again["unchanged"] == 1 and again["scheduled"] == []
 
 
 # -- every view after, and the round trip ---------------------------------------------------
