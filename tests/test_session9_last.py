@@ -6,9 +6,13 @@ strict xfails are bugs reported to the core's owner (see each reason).
 
 from __future__ import annotations
 
+import contextlib
 import re
+import socket
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -497,3 +501,54 @@ def test_a_broken_line_after_a_tab_folded_line_and_in_a_cr_only_file_is_named(
         assert f"{name}: line {line}: cannot read the vCard (Failed to parse line: broken)" \
             in refused.err, refused.err
         assert "At line" not in refused.err
+
+
+# -- 7. email: one "timed out" message -------------------------------------------------------
+
+class Silent:
+    """A server on 127.0.0.1 that takes the connection, says ``greeting`` (if any), then
+    says nothing more until closed."""
+
+    def __init__(self, greeting: bytes) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4)
+        self.port = self.sock.getsockname()[1]
+        self.greeting = greeting
+        self.done = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        with contextlib.suppress(OSError):
+            conn, _ = self.sock.accept()
+            with conn:
+                conn.sendall(self.greeting)
+                self.done.wait(30)
+
+    def close(self) -> None:
+        self.done.set()
+        self.sock.close()
+
+
+@pytest.mark.slow  # a real server, a second of timeout each
+@pytest.mark.parametrize("greeting", [b"", b"220 quiet.example ESMTP\r\n"],
+                         ids=["no-banner", "silent-after-banner"])
+def test_a_silent_mail_server_is_said_to_have_timed_out(run: InProcessCLI,
+                                                        greeting: bytes) -> None:
+    server = Silent(greeting)
+    try:
+        run.now = NOW
+        (run.home / "config.toml").write_text(
+            '[me]\nname = "Maya"\nemail = "maya@example.com"\n[email]\nhost = "127.0.0.1"\n'
+            f'port = {server.port}\nsecurity = "none"\ntimeout = 1\n')
+        (run.home / "config.toml").chmod(0o600)
+        run.run("add", "Jane Doe", "--email", "jane@acme.example")
+        started = time.monotonic()
+        failed = run.run("ask", "jane", "--send", expect=1)
+        assert time.monotonic() - started < 4
+        said = (f"the mail server at 127.0.0.1:{server.port} timed out: it did not take the "
+                "message within 1 s ([email] timeout); nothing was recorded")
+        assert said in failed.err, failed.err
+        assert [e["type"] for e in run.json("log")] == ["contact.added"]
+    finally:
+        server.close()
