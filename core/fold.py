@@ -247,8 +247,11 @@ def _contact_updated(state: ContactState, row: Row, p: ContactUpdated) -> None:
 
 @applies(ContactArchived)
 def _contact_archived(state: ContactState, row: Row, p: ContactArchived) -> None:
-    if row.stream == state.stream:  # (a merged contact's archive was its own: the one
-        # kept stands as it stood, as it keeps its own details)
+    # A merged contact's archive from before the merge was its own: the one kept stands as
+    # it stood. One recorded on its stream after the merge (a device that had not seen
+    # it) is about the person, as its meetings then are.
+    merged = state.merges.get(row.stream)
+    if row.stream == state.stream or (merged is not None and row.occurred_at >= merged[1]):
         state.archived = True
 
 
@@ -306,7 +309,9 @@ def _reply_received(state: ContactState, row: Row, p: ReplyReceived) -> None:
 
 @applies(MeetingScheduled)
 def _meeting_scheduled(state: ContactState, row: Row, p: MeetingScheduled) -> None:
-    if state.scheduled_id is not None:  # moved: what was prepared for it still holds
+    if state.scheduled_id is not None and state.scheduled_at is not None and not meeting_over(
+            state.scheduled_at, state.scheduled_minutes, row.occurred_at):
+        # moved (before it was over): what was prepared for it still holds
         state.moved_from = {**state.moved_from, row.id: state.scheduled_id}
     if state.stage != _SCHEDULED:
         state.stage_before_schedule = state.stage

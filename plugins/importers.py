@@ -318,14 +318,29 @@ def _broken_line(original: str, error: Exception) -> int | None:
     """The file line where the line vobject could not read begins: found by its text in
     the file's logical lines (folded lines and quoted-printable soft breaks joined, each
     at the line it starts on), as vobject's own count of lines is not the file's."""
+    lines = _logical_lines(original)
     said = re.search(r"Failed to parse line: (.+)$", str(error).strip())
-    if said is None:
-        return None
-    broken = said.group(1).strip()
-    for start, line in _logical_lines(original):
-        if broken in (line.strip(), line.replace("\n", "").strip()):
-            return start
-    return None
+    if said is not None:
+        broken = said.group(1).strip()
+        for start, line in lines:
+            if broken in (line.strip(), line.replace("\n", "").strip()):
+                return start
+    return _unbalanced(lines)
+
+
+def _unbalanced(lines: list[tuple[int, str]]) -> int | None:
+    """The line of an END that closes nothing open (END:VCALENDAR in a card, a stray
+    END:VCARD), or of a BEGIN never closed; None when every BEGIN has its END."""
+    open_: list[tuple[int, str]] = []
+    for start, line in lines:
+        name, _, value = line.strip().partition(":")
+        if name.upper() == "BEGIN":
+            open_.append((start, value.strip().upper()))
+        elif name.upper() == "END":
+            if not open_ or open_[-1][1] != value.strip().upper():
+                return start
+            open_.pop()
+    return open_[-1][0] if open_ else None
 
 
 def _logical_lines(original: str) -> list[tuple[int, str]]:

@@ -172,6 +172,7 @@ def _alias_line(front_text: str) -> tuple[int | None, set[str]]:
     found: int | None = None
     keys: set[str] = set()
     depth, key_next = 0, True  # (how deep in collections; whether a top-level key comes)
+    mapping = False  # whether the top level is a mapping (a list has no keys)
     try:
         for event in yaml.parse(front_text, Loader=loader):
             if found is None and (isinstance(event, yaml.AliasEvent)
@@ -179,13 +180,15 @@ def _alias_line(front_text: str) -> tuple[int | None, set[str]]:
                 mark = event.start_mark  # (the parser always sets it; the stubs allow None)
                 found = (mark.line if mark is not None else 0) + 2
             if isinstance(event, yaml.CollectionStartEvent):
+                if depth == 0:
+                    mapping = isinstance(event, yaml.MappingStartEvent)
                 depth += 1
                 continue
             if isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
             elif not isinstance(event, yaml.NodeEvent):
                 continue  # (stream and document marks)
-            elif depth == 1 and key_next:
+            elif depth == 1 and key_next and mapping:
                 # (a key that is an alias may be "contact": it counts as a merge key does)
                 keys.add(event.value if isinstance(event, yaml.ScalarEvent) else "<<")
             if depth == 1:  # a whole node of the top-level mapping has gone by

@@ -145,7 +145,8 @@ class NotesFolder:
             _check_default_views(self.views_dir, os.path.join(self.real_root, "_coffeechat"))
         # A folder the user named may hold files of their own: those are never written over
         # (the default one is coffeechat's: a view scribbled over there is written again)
-        self.views_named = self.views_dir != os.path.join(self.root, "_coffeechat")
+        self.views_named = os.path.realpath(self.views_dir) != os.path.join(
+            self.real_root, "_coffeechat")  # (the default is a real folder of the notes')
         self.store = store
         self.parsers = parsers
         self.catch_up = catch_up  # brings the projections up to date inside the write

@@ -35,10 +35,6 @@ def kinds(run: InProcessCLI, *args: str) -> list[str]:
 
 # -- 1. schedule: moved before it is over, a new meeting after ----------------------------
 
-@pytest.mark.xfail(strict=True, reason="a meeting over with nothing recorded gives way to a "
-                   "NEW meeting (fold.meeting_over), yet the fold still counts the new one as "
-                   "moved from it (moved_from), so the old meeting's prep carries over and the "
-                   "new meeting's prep item never shows")
 def test_prep_for_a_meeting_that_gave_way_does_not_carry_to_the_new_one(
         run: InProcessCLI) -> None:
     """Prepared for 10 November, the meeting passed unrecorded; on the 12th a meeting on
@@ -387,10 +383,6 @@ def test_the_default_folder_spelled_with_dots_and_a_slash_is_still_coffeechats(
     assert (notes / "_coffeechat" / "due.md").read_text().startswith(MARK)
 
 
-@pytest.mark.xfail(strict=True, reason="--views NOTES/_coffeechat, where that is a link to a "
-                   "folder of the user's (the refusal says to name it so), counts as the default "
-                   "folder by its spelling: the link is not checked and the user's own due.md "
-                   "there is written over (before 5e374f5 any --views kept it)")
 def test_a_linked_views_folder_named_as_the_refusal_says_keeps_the_users_files(
         run: InProcessCLI, tmp_path: Path) -> None:
     """NOTES/_coffeechat is a link to a folder of the user's: watch refuses it and says
@@ -421,9 +413,6 @@ def test_aliases_as_values_in_the_users_own_front_matter_are_left_alone(
     assert "recipe.md" not in result.err
 
 
-@pytest.mark.xfail(strict=True, reason="front matter that is a YAML list, not a mapping, has no "
-                   "keys, yet an item reading 'contact' is taken for a contact key: the user's "
-                   "own front matter is refused with the anchors error (since the anchors check)")
 def test_anchors_in_front_matter_that_is_a_list_are_the_users_own(
         run: InProcessCLI, tmp_path: Path) -> None:
     run.now = NOW
@@ -447,10 +436,6 @@ def carry(source: InProcessCLI, target: InProcessCLI, tmp_path: Path) -> None:
     target.run("import", "jsonl", str(dump))
 
 
-@pytest.mark.xfail(strict=True, reason="an archive recorded on the duplicate AFTER the merge "
-                   "(a second device that had not seen it yet) is ignored now: the fold drops "
-                   "every archive on a merged stream, not only one from before the merge, while "
-                   "the same device's meeting with the duplicate after the merge counts")
 def test_a_second_device_archiving_the_duplicate_after_the_merge_archives_the_person(
         tmp_path: Path) -> None:
     one, two = two_devices(tmp_path)
@@ -475,10 +460,6 @@ def test_a_second_device_archiving_the_duplicate_after_the_merge_archives_the_pe
 
 # -- 6. import vcard: where a broken file breaks ----------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="a card never closed (END:VCALENDAR in place of END:VCARD) "
-                   "is now said to be at 'a card', no line at all: the fix dropped vobject's line "
-                   "and names a line only for 'Failed to parse line' errors; in a file of many "
-                   "cards the user cannot find it")
 def test_a_card_never_closed_is_named_by_its_line(run: InProcessCLI, tmp_path: Path) -> None:
     card = ("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ann Lee\r\nEND:VCARD\r\n"
             "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Bo Kim\r\nEND:VCALENDAR\r\n")
