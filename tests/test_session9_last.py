@@ -21,6 +21,7 @@ import pytest
 from tests.conftest import CLI, InProcessCLI
 from tests.test_session9_insight import checkins, met_and_thanked
 from tests.test_session9_review import front, notes_folder, span_and_place, vevents
+from tests.test_session9_trust import cases_plugin, plugin_folder
 
 NOW = "2026-11-02T09:00:00Z"
 
@@ -250,7 +251,7 @@ def test_snooze_is_not_a_skip(run: InProcessCLI) -> None:
 
 # -- 4. NaN/infinity walk through dataclasses ------------------------------------------------
 
-SHAPES = '''\
+SHAPES = cases_plugin('''\
 """A plugin whose event type holds dataclasses in shapes a plugin author might write."""
 import dataclasses
 import math
@@ -301,33 +302,12 @@ CASES = {
     "cycle": cycle,
 }
 
-
-@hookimpl
-def register_event_types(register):
-    register(Shaped.type_name, Shaped)
-
-
-@click.command("shape")
-@click.argument("contact")
-@click.argument("case")
-@click.pass_obj
-def shape(app, contact, case):
-    for event in app.recorder().record(contact, CASES[case]()):
-        click.echo(event.id)
-
-
-@hookimpl
-def register_commands(cli):
-    cli.add_command(shape)
-'''
+''', 'Shaped', 'shape')
 
 
 @pytest.fixture
 def shapes(tmp_path: Path) -> tuple[str, ...]:
-    folder = tmp_path / "shape_plugins"
-    folder.mkdir()
-    (folder / "shapes.py").write_text(SHAPES)
-    return ("--plugins-dir", str(folder))
+    return plugin_folder(tmp_path, "shapes", SHAPES)
 
 
 def shape(run: InProcessCLI, shapes: tuple[str, ...], case: str) -> Any:

@@ -28,6 +28,7 @@ import pytest
 from tests.conftest import CLI, InProcessCLI
 from tests.test_session9_imports import OUTLOOK, configure, crlf, exchange
 from tests.test_session9_insight import checkins, met_and_thanked
+from tests.test_session9_trust import cases_plugin, plugin_folder
 
 NOW = "2026-11-02T09:00:00Z"
 OUTLOOK_UID = ("040000008200E00074C5B7101A82E0080000000050C1A7D2C5B5DA01000000000000000010"
@@ -282,7 +283,7 @@ def test_a_contact_key_that_is_an_alias_is_refused(run: InProcessCLI, tmp_path: 
 
 # -- 5. store: NaN and infinity in a payload are refused, naming the field --------------
 
-RATED = '''\
+RATED = cases_plugin('''\
 """A plugin whose event type holds floats in the ways a plugin author might."""
 import dataclasses
 import math
@@ -322,33 +323,12 @@ CASES = {
     "dataclass_field": lambda: Rated(pair=Pair(math.inf), score=None),
 }
 
-
-@hookimpl
-def register_event_types(register):
-    register(Rated.type_name, Rated)
-
-
-@click.command("rate")
-@click.argument("contact")
-@click.argument("case")
-@click.pass_obj
-def rate(app, contact, case):
-    for event in app.recorder().record(contact, CASES[case]()):
-        click.echo(event.id)
-
-
-@hookimpl
-def register_commands(cli):
-    cli.add_command(rate)
-'''
+''', 'Rated', 'rate')
 
 
 @pytest.fixture
 def rated(tmp_path: Path) -> tuple[str, ...]:
-    folder = tmp_path / "plugins"
-    folder.mkdir()
-    (folder / "rated.py").write_text(RATED)
-    return ("--plugins-dir", str(folder))
+    return plugin_folder(tmp_path, "rated", RATED)
 
 
 def rate(run: InProcessCLI, rated: tuple[str, ...], case: str) -> Any:

@@ -67,7 +67,44 @@ def one_line_failure(result: Result, *words: str) -> str:
 
 # -- a plugin's payloads at the edges ----------------------------------------------
 
-BLOBBY = '''\
+_RECORDS_A_CASE = '''
+
+@hookimpl
+def register_event_types(register):
+    register({cls}.type_name, {cls})
+
+
+@click.command("{command}")
+@click.argument("contact")
+@click.argument("case")
+@click.pass_obj
+def {command}(app, contact, case):
+    for event in app.recorder().record(contact, CASES[case]()):
+        click.echo(event.id)
+
+
+@hookimpl
+def register_commands(cli):
+    cli.add_command({command})
+'''
+
+
+def cases_plugin(head: str, cls: str, command: str) -> str:
+    """A plugin's source: ``head`` (its event type ``cls`` and ``CASES``, name -> payload
+    maker), then the hooks registering the type and `COMMAND CONTACT CASE`, which records
+    that case's payload for the contact."""
+    return head + _RECORDS_A_CASE.format(cls=cls, command=command)
+
+
+def plugin_folder(tmp_path: Path, name: str, source: str) -> tuple[str, ...]:
+    """The global options that load plugin ``name`` (pass them before the command)."""
+    folder = tmp_path / f"{name}_plugins"
+    folder.mkdir()
+    (folder / f"{name}.py").write_text(source)
+    return ("--plugins-dir", str(folder))
+
+
+BLOBBY = cases_plugin('''\
 """A plugin whose event type holds what a careless plugin might put in it."""
 import math
 from typing import Any
@@ -112,34 +149,12 @@ CASES = {
     "nan_any": lambda: Reading(data={"x": [math.nan, math.inf]}),
 }
 
-
-@hookimpl
-def register_event_types(register):
-    register(Reading.type_name, Reading)
-
-
-@click.command("blob")
-@click.argument("contact")
-@click.argument("case")
-@click.pass_obj
-def blob(app, contact, case):
-    for event in app.recorder().record(contact, CASES[case]()):
-        click.echo(event.id)
-
-
-@hookimpl
-def register_commands(cli):
-    cli.add_command(blob)
-'''
+''', 'Reading', 'blob')
 
 
 @pytest.fixture
 def blobby(tmp_path: Path) -> tuple[str, ...]:
-    """The global options that load the plugin above (pass them before the command)."""
-    folder = tmp_path / "plugins"
-    folder.mkdir()
-    (folder / "blobby.py").write_text(BLOBBY)
-    return ("--plugins-dir", str(folder))
+    return plugin_folder(tmp_path, "blobby", BLOBBY)
 
 
 def test_a_plugins_payloads_at_the_edges_leave_every_command_working(
