@@ -54,18 +54,25 @@ def test_a_snoozed_check_in_leaves_reconnect_until_the_snooze_ends(run: InProces
         "reconnect", "--as-of", "2026-12-21T10:00:00Z")]
 
 
-def test_merging_in_an_archived_duplicate_keeps_the_contact_in_touch(run: InProcessCLI) -> None:
-    """A duplicate set aside with `archive`, then merged into the contact kept: its archive
-    was its own, so the one kept stays met, warm or due, with its check-ins (before, the
-    merge archived Ann and her check-ins were gone from due and stats)."""
+def merged_archived(run: InProcessCLI) -> str:
+    """Ann met and thanked on 1 September; A. Lee, her duplicate, archived and merged into
+    her; the clock on 15 December. The merge's event id."""
     run.now = "2026-09-01T10:00:00Z"
     run.run("add", "Ann Lee")
     run.run("met", "ann-lee")
     run.run("thank", "ann-lee")
     run.run("add", "A. Lee")
     run.run("archive", "a-lee")
-    run.run("merge", "ann-lee", "a-lee")
+    [merge] = run.ids("merge", "ann-lee", "a-lee")
     run.now = "2026-12-15T10:00:00Z"
+    return merge
+
+
+def test_merging_in_an_archived_duplicate_keeps_the_contact_in_touch(run: InProcessCLI) -> None:
+    """A duplicate set aside with `archive`, then merged into the contact kept: its archive
+    was its own, so the one kept stays met, warm or due, with its check-ins (before, the
+    merge archived Ann and her check-ins were gone from due and stats)."""
+    merged_archived(run)
     [ann] = [c for c in run.json("contacts") if c["id"] == "ann-lee"]
     assert ann["stage"] == "met" and ann["warmth"] == "due"
     assert [i["kind"] for i in run.json("due", "--all") if i["contact"] == "ann-lee"] \

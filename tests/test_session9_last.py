@@ -20,6 +20,7 @@ import pytest
 
 from tests.conftest import CLI, InProcessCLI
 from tests.test_session9_insight import checkins, met_and_thanked
+from tests.test_session9_keep import merged_archived
 from tests.test_session9_review import front, notes_folder, span_and_place, vevents
 from tests.test_session9_trust import cases_plugin, plugin_folder
 
@@ -101,18 +102,6 @@ def test_the_warning_says_moved_at_the_last_minute_and_gives_way_at_the_end(
 
 
 # -- 8. merge: a duplicate's archive is its own --------------------------------------------
-
-def merged_archived(run: InProcessCLI) -> str:
-    run.now = "2026-09-01T10:00:00Z"
-    run.run("add", "Ann Lee")
-    run.run("met", "ann-lee")
-    run.run("thank", "ann-lee")
-    run.run("add", "A. Lee")
-    run.run("archive", "a-lee")
-    [merge] = run.ids("merge", "ann-lee", "a-lee")
-    run.now = "2026-12-15T10:00:00Z"
-    return merge
-
 
 def stages(run: InProcessCLI, *args: str) -> dict[str, str]:
     return {c["id"]: c["stage"] for c in run.json("contacts", *args)}

@@ -12,12 +12,9 @@ Strict xfails are bugs reported to the core's owner (see each reason).
 
 from __future__ import annotations
 
-import contextlib
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -28,7 +25,7 @@ import pytest
 from tests.conftest import CLI, InProcessCLI
 from tests.test_session9_imports import OUTLOOK, configure, crlf, exchange
 from tests.test_session9_insight import checkins, met_and_thanked
-from tests.test_session9_trust import cases_plugin, plugin_folder
+from tests.test_session9_trust import RawServer, cases_plugin, plugin_folder, smtp_talk
 
 NOW = "2026-11-02T09:00:00Z"
 OUTLOOK_UID = ("040000008200E00074C5B7101A82E0080000000050C1A7D2C5B5DA01000000000000000010"
@@ -116,61 +113,10 @@ def test_a_meeting_pushed_back_while_under_way_keeps_its_place(run: InProcessCLI
 
 # -- 2. [email] timeout bounds the whole exchange ---------------------------------------
 
-class Server:
-    """An SMTP server on 127.0.0.1 that takes the message, then trickles its QUIT answer."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(4)
-        self.port = self.sock.getsockname()[1]
-        self.done = threading.Event()
-        self.messages = 0
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        try:
-            conn, _ = self.sock.accept()
-        except OSError:
-            return
-        with conn, contextlib.suppress(OSError):
-            self._talk(conn)
-
-    def _talk(self, conn: socket.socket) -> None:
-        lines = conn.makefile("rb")
-        conn.sendall(b"220 slow.example ESMTP\r\n")
-        while True:
-            line = lines.readline()
-            if not line:
-                return
-            verb = line[:4].upper()
-            if verb in (b"EHLO", b"HELO"):
-                conn.sendall(b"250-slow.example\r\n250 AUTH PLAIN\r\n")
-            elif verb == b"AUTH":
-                conn.sendall(b"235 ok\r\n")
-            elif verb == b"DATA":
-                conn.sendall(b"354 go on\r\n")
-                while lines.readline() not in (b".\r\n", b""):
-                    pass
-                self.messages += 1
-                conn.sendall(b"250 2.0.0 queued\r\n")
-            elif verb == b"QUIT":
-                while not self.done.is_set():  # a goodbye that never ends
-                    conn.sendall(b"221-still saying goodbye\r\n")
-                    time.sleep(0.2)
-                return
-            else:
-                conn.sendall(b"250 ok\r\n")
-
-    def close(self) -> None:
-        self.done.set()
-        self.sock.close()
-
-
 @pytest.mark.slow  # a real server, a second of timeout
 def test_a_message_taken_then_a_goodbye_that_trickles_is_recorded_in_time(
         run: InProcessCLI) -> None:
-    server = Server()
+    server = RawServer(smtp_talk("trickle-quit"))
     try:
         run.now = NOW
         (run.home / "config.toml").write_text(
@@ -181,7 +127,7 @@ def test_a_message_taken_then_a_goodbye_that_trickles_is_recorded_in_time(
         started = time.monotonic()
         sent = run.run("ask", "jane", "--send", COFFEECHAT_SMTP_PASSWORD="pw-s9-review")
         assert time.monotonic() - started < 4
-        assert server.messages == 1
+        assert server.payloads.count(b"taken") == 1
         assert "saying goodbye failed" in sent.out + sent.err
         assert [e["type"] for e in run.json("log")] == ["contact.added", "request.sent"]
     finally:

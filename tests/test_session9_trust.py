@@ -241,7 +241,9 @@ class RawServer:
 
 
 def smtp_talk(mode: str) -> Any:
-    """An SMTP dialogue that goes wrong at DATA: ``drop`` mid-message, ``hang`` at its end."""
+    """An SMTP dialogue that goes wrong: ``drop`` mid-message, ``hang`` at the end of DATA,
+    or ``trickle-quit``: the message taken (each counted in ``payloads`` as b"taken"), then
+    a goodbye that never ends."""
 
     def talk(server: RawServer, conn: socket.socket) -> None:
         lines = conn.makefile("rb")
@@ -264,9 +266,15 @@ def smtp_talk(mode: str) -> Any:
                     return
                 while lines.readline() not in (b".\r\n", b""):
                     pass
-                server.done.wait(30)  # (hang: the end of DATA is never answered)
-                return
+                if mode == "hang":
+                    server.done.wait(30)  # (the end of DATA is never answered)
+                    return
+                server.payloads.append(b"taken")
+                conn.sendall(b"250 2.0.0 queued\r\n")
             elif verb == b"QUIT":
+                while mode == "trickle-quit" and not server.done.is_set():
+                    conn.sendall(b"221-still saying goodbye\r\n")
+                    time.sleep(0.2)
                 conn.sendall(b"221 bye\r\n")
                 return
             else:
