@@ -8,6 +8,7 @@ were given again; the calendar file then showed a 30-minute meeting with no plac
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import icalendar
@@ -76,3 +77,45 @@ def test_a_meeting_whose_time_passed_gives_way_to_a_new_one(run: InProcessCLI) -
     assert span(event)[1] == datetime(2026, 11, 17, 15, 30, tzinfo=UTC)
     assert "LOCATION" not in event and str(passed["LOCATION"]) == "Blue Bottle, Market St"
     assert str(passed["STATUS"]) == "CONFIRMED" and passed["UID"] != event["UID"]
+
+
+# Rows planted with SQL through this session's new fold paths (an all-day meeting at the
+# last day kept, a move right after it, an archive on a merged contact's stream after the
+# merge, an all_day that is not a boolean): every command answers, and a rebuild agrees.
+PLANTED = [
+    ("all-day-last", "meeting.scheduled", "2026-11-03T09:00:00Z",
+     '{"at":"2200-12-31T10:00:00Z","minutes":1440,"all_day":true}', 1, None),
+    ("moved-after-it", "meeting.scheduled", "2026-11-03T09:05:00Z",
+     '{"at":"2200-12-31T12:00:00Z"}', 1, None),
+    ("all-day-not-bool", "meeting.scheduled", "2026-11-03T09:06:00Z",
+     '{"at":"2026-12-01T10:00:00Z","all_day":"yes"}', 1, None),
+    ("dup-added", "contact.added", "2026-11-03T09:00:00Z", '{"name":"Jane D."}', 1,
+     "contact:jane-d"),
+    ("dup-merged", "contact.merged", "2026-11-03T09:01:00Z", '{"into":"jane-doe"}', 1,
+     "contact:jane-d"),
+    ("dup-archived-after", "contact.archived", "2026-11-03T09:02:00Z", "{}", 1,
+     "contact:jane-d"),
+]
+
+
+def test_rows_planted_through_the_new_fold_paths_break_no_command(
+        run: InProcessCLI, tmp_path: Path) -> None:
+    from tests.test_session7_stateful import rebuilt
+    from tests.test_total_fold import plant
+
+    run.run("add", "Jane Doe")
+    run.now = "2026-11-03T10:00:00Z"
+    plant(run.db, PLANTED)
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    for args in (("contacts",), ("show", "jane-doe"), ("due", "--all"), ("today",),
+                 ("log",), ("stats",), ("reconnect",), ("export", "ics"),
+                 ("export", "jsonl"), ("report", "--out", str(tmp_path / "r.html")),
+                 ("watch", str(notes), "--once"), ("verify",), ("rebuild",)):
+        result = run.run(*args, expect=None)
+        assert "Traceback" not in result.err and result.code in (0, 1), (args, result)
+    # The archive on the merged stream, after the merge, is about Jane; the views say so
+    # now and after a rebuild alike.
+    [jane] = [c for c in run.json("contacts") if c["id"] == "jane-doe"]
+    assert jane["stage"] == "archived"
+    assert run.json("due", "--all") == rebuilt(run, "due", "--all")
