@@ -36,7 +36,7 @@ from coffeechat.fold import CONTACT_PREFIX
 from coffeechat.importing import ImportContext, Imported, Plan, Reads, Report
 from coffeechat.payload import ALL_DAY_HOUR
 from coffeechat.recurrence import Override, every, occurrence, recurs
-from coffeechat.resolve import ContactDirectory, contacts_by_email
+from coffeechat.resolve import ContactDirectory, contacts_by_email, lookalikes
 from coffeechat.store import NewEvent, Store
 
 DAY_MINUTES = 24 * 60  # a longer invitation is recorded as a day long
@@ -490,8 +490,6 @@ def _lookalike_warnings(store: Store, directory: ContactDirectory, added: list[s
                         ) -> tuple[str, ...]:
     """A line for each contact an invitation added that looks like one already known (a
     second address of theirs, say), with the merge that makes them one."""
-    from coffeechat.resolve import lookalikes
-
     return tuple("warning: " + twin.warning(contact_id, directory.names[contact_id])
                  for contact_id in added
                  for twin in lookalikes(store.conn, contact_id, directory.names[contact_id])

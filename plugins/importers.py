@@ -136,7 +136,7 @@ def read_linkedin(path: str) -> Parsed:
             errors.append(RowError(line, "no first or last name"))
             continue
         connected = cell("Connected On")
-        met_on = None
+        met_on, how = None, "LinkedIn"
         if connected:
             moment = _date(connected, forms)
             if moment is None:
@@ -149,22 +149,15 @@ def read_linkedin(path: str) -> Parsed:
                                              f"({WINDOW_TEXT}, UTC)"))
                 continue
             met_on = stamp(moment)
+            # (the day as it was read, in LinkedIn's own words: 03/12/2024 is 12 Mar 2024)
+            day = moment.strftime("%d %b %Y") if _SLASHED.fullmatch(connected) else connected
+            how = f"LinkedIn, connected on {day}"
         email = cell("Email Address")
-        # (the day as it was read, in LinkedIn's own words: 03/12/2024 is 12 Mar 2024)
-        how = f"LinkedIn, connected on {_met_on_day(connected, forms)}" if connected \
-            else "LinkedIn"
         people.append(Person(row=line, name=name, company=cell("Company"),
                              role=cell("Position"), email=email,
                              emails=[email] if email else [], linkedin=cell("URL"),
                              how_met=how, met_on=met_on))
     return Parsed(people, errors)
-
-
-def _met_on_day(text: str, forms: tuple[str, ...]) -> str:
-    """A Connected On date as LinkedIn writes it (``12 Mar 2024``), however the file did."""
-    moment = _date(text, forms)
-    return text if moment is None or _SLASHED.fullmatch(text) is None \
-        else moment.strftime("%d %b %Y")
 
 
 def _date_forms(texts: list[str]) -> tuple[str, ...]:
